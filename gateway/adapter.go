@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// Info describes a platform adapter.
+type Info struct {
+	// ID is the adapter's stable identifier, e.g. "sandbox" or "whatsapp".
+	ID ids.PlatformID
+	// Name is shown to users, e.g. "WhatsApp".
+	Name string
+	// GatewayType is the XEP-0030 category "gateway" type the component
+	// advertises (for example "whatsapp", or "sms").
+	GatewayType string
+	// UserPrompt is the XEP-0100 prompt text, e.g. "Phone number (E.164)".
+	UserPrompt string
+}
+
+// Adapter is one closed platform. The hub holds exactly one per platform.
+type Adapter interface {
+	// Info is constant for the adapter's lifetime.
+	Info() Info
+	// Init hands the adapter its Host and its raw configuration section. It
+	// must not do I/O.
+	Init(host Host, cfg map[string]any) error
+	// Start begins platform-wide work (none for most adapters).
+	Start(ctx context.Context) error
+	// Stop ends everything the adapter started, including sessions.
+	Stop(ctx context.Context) error
+	// LoginFlows lists the ways to link an account, preferred first.
+	LoginFlows() []LoginFlow
+	// NewLogin starts linking an account for owner with the named flow.
+	NewLogin(ctx context.Context, owner ids.Owner, flow string) (Login, error)
+	// LoadSession returns the session of an account linked earlier. It does
+	// not connect.
+	LoadSession(ctx context.Context, account ids.AccountID) (Session, error)
+}
+
+// Session is one linked account on the platform.
+type Session interface {
+	// Connect starts the connection. Failures are reported through
+	// Host.SetState, not returned; the session retries by itself.
+	Connect(ctx context.Context)
+	// Disconnect closes the connection; the account stays linked.
+	Disconnect()
+	// Logout unlinks the account on the platform side and forgets its
+	// credentials.
+	Logout(ctx context.Context) error
+	// Capabilities are the limits of one chat.
+	Capabilities(chat ids.ChatID) Capabilities
+	// SendMessage sends a message and returns the platform's id for it.
+	SendMessage(ctx context.Context, msg *event.Message) (ids.MessageID, error)
+}
+
+// Capabilities are the per-chat limits of a platform. The XMPP side turns
+// them into disco features; the hub refuses what is not allowed with
+// ErrNotSupported before calling the adapter.
+type Capabilities struct {
+	// MaxBodyLength is the longest text body in bytes; 0 means no limit.
+	MaxBodyLength int
+	// Receipts: the platform reports delivery and accepts delivery receipts.
+	Receipts bool
+	// ReadMarkers: the platform reports and accepts "displayed" markers.
+	ReadMarkers bool
+	// ChatStates: the platform carries typing notifications.
+	ChatStates bool
+}
+
+// ReceiptSender is optional: a Session that can tell the platform that the
+// owner received or read messages. Without it, receipts from XMPP are
+// dropped on purpose (a receipt needs no error) and Capabilities say no.
+type ReceiptSender interface {
+	SendReceipt(ctx context.Context, r *event.Receipt) error
+}
+
+// ChatStateSender is optional: a Session that can forward typing
+// notifications. Without it, chat states from XMPP are ignored.
+type ChatStateSender interface {
+	SendChatState(ctx context.Context, s *event.ChatState) error
+}
+
+// ContactLister is optional: a Session that can list the account's
+// contacts. Without it, contacts appear only when they first write.
+type ContactLister interface {
+	ListContacts(ctx context.Context) ([]*event.ContactInfo, error)
+}
+
+// UserResolver is optional: a Session (or Adapter) that turns what a user
+// typed (a phone number) into a platform user, checking it exists. Without
+// it the hub accepts the input as a UserID after normalising it as a phone
+// number.
+type UserResolver interface {
+	ResolveUser(ctx context.Context, input string) (ids.UserID, error)
+}
+
+// Host is what an adapter may call back into.
+type Host interface {
+	// Emit hands an event from the platform to the hub. It returns once the
+	// event has been handed to the XMPP side's outbound queue.
+	Emit(ctx context.Context, ev event.Event) error
+	// SetState records and reports an account's connection state.
+	SetState(ctx context.Context, account ids.AccountID, state event.State, detail string)
+	// KV is the adapter's private key-value space for one account.
+	KV(account ids.AccountID) AccountKV
+	// Logger is the adapter's logger.
+	Logger() *slog.Logger
+}
+
+// AccountKV is a key-value space private to one account of one adapter.
+type AccountKV interface {
+	// Get returns store.ErrNotFound (wrapped) if the key is absent.
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte) error
+	Delete(ctx context.Context, key string) error
+}
+
+// LoginFlow describes one way to link an account.
+type LoginFlow struct {
+	ID          string
+	Name        string
+	Description string
+}
+
+// LoginStepKind is what a login step asks of the user.
+type LoginStepKind int
+
+const (
+	// StepInput asks the user to fill in Fields, then call Submit.
+	StepInput LoginStepKind = iota + 1
+	// StepQR shows Data as a QR code; call Wait for the next step.
+	StepQR
+	// StepCode shows Data as a code to enter on the phone; call Wait.
+	StepCode
+	// StepDone: the account Account is linked.
+	StepDone
+)
+
+func (k LoginStepKind) String() string {
+	switch k {
+	case StepInput:
+		return "input"
+	case StepQR:
+		return "qr"
+	case StepCode:
+		return "code"
+	case StepDone:
+		return "done"
+	}
+	return "unknown"
+}
+
+// LoginField is one value a StepInput asks for.
+type LoginField struct {
+	ID          string
+	Label       string
+	Description string
+	// Pattern, if set, is a regular expression the value must match.
+	Pattern string
+}
+
+// LoginStep is one step of a login flow.
+type LoginStep struct {
+	Kind LoginStepKind
+	// Instructions are shown to the user.
+	Instructions string
+	// Fields are asked for by StepInput.
+	Fields []LoginField
+	// Data is the QR payload or the code.
+	Data string
+	// Expires is when Data stops being valid (zero: never).
+	Expires time.Time
+	// Account is the linked account, set by StepDone.
+	Account ids.AccountID
+}
+
+// Login is a running login flow, a step machine:
+// Start → (Submit after StepInput | Wait after StepQR/StepCode)* → StepDone.
+type Login interface {
+	// Start returns the first step.
+	Start(ctx context.Context) (LoginStep, error)
+	// Submit answers a StepInput with field id → value.
+	Submit(ctx context.Context, input map[string]string) (LoginStep, error)
+	// Wait blocks until the step shown (QR or code) completes or changes.
+	Wait(ctx context.Context) (LoginStep, error)
+	// Cancel abandons the flow; it is safe to call more than once.
+	Cancel()
+}

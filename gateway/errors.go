@@ -1,0 +1,27 @@
+package gateway
+
+import "errors"
+
+// Sentinel errors of the hub. The XMPP side maps each to one stanza error
+// condition (xmppcomponent/errors.go); anything else is an internal error.
+var (
+	// ErrNotSupported: the platform cannot do this (in this chat).
+	ErrNotSupported = errors.New("not supported by the platform")
+	// ErrNotLinked: the owner has no linked account.
+	ErrNotLinked = errors.New("no linked account")
+	// ErrNotRegistered: the owner has not registered with the gateway.
+	ErrNotRegistered = errors.New("not registered with the gateway")
+	// ErrUnknownChat: no such contact or chat on the platform.
+	ErrUnknownChat = errors.New("unknown contact or chat")
+	// ErrTargetNotFound: the message referred to is unknown.
+	ErrTargetNotFound = errors.New("message not found")
+	// ErrForbidden: the requester may not do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrRateLimited: too many requests; try later.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrBadRequest: the request is malformed (bad input to a login step,
+	// an invalid phone number, ...).
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnavailable: the platform session is not connected right now.
+	ErrUnavailable = errors.New("platform unavailable")
+)

@@ -1,0 +1,177 @@
+// Package event is the neutral event model: what happened on a platform or in
+// XMPP, in terms that belong to neither. Consumers switch on the concrete type.
+//
+// The set is closed: only types in this package implement Event.
+package event
+
+import (
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// Event is one of the concrete event types of this package.
+type Event interface {
+	// EventMeta returns the metadata common to every event.
+	EventMeta() *Meta
+	isEvent()
+}
+
+// Meta is embedded in every event.
+type Meta struct {
+	// Account is the linked platform account the event belongs to.
+	Account ids.AccountID
+	// Chat is the conversation; for one-to-one chats, the other party's UserID.
+	Chat ids.ChatID
+	// Sender is who did it. For events with FromMe set it is the account's own user.
+	Sender ids.UserID
+	// FromMe marks what the account's owner did on another device (their phone).
+	FromMe bool
+	// Time is when it happened, as the platform says.
+	Time time.Time
+	// ID identifies the event on the platform (for messages: the MessageID).
+	ID ids.MessageID
+}
+
+// EventMeta implements Event.
+func (m *Meta) EventMeta() *Meta { return m }
+func (*Meta) isEvent()           {}
+
+// Message is a new message in a chat.
+type Message struct {
+	Meta
+	// Body is plain text; XEP-0393-style styling is kept as text.
+	Body string
+	// Attachments are files sent with the message.
+	Attachments []Attachment
+	// ReplyTo is the message this one answers, if any.
+	ReplyTo ids.MessageID
+	// Mentions lists users mentioned in Body.
+	Mentions []ids.UserID
+}
+
+// Attachment is a file carried by a message.
+type Attachment struct {
+	URL      string
+	Name     string
+	MIMEType string
+	Size     int64
+}
+
+// ReceiptKind says how far a message got.
+type ReceiptKind int
+
+const (
+	// Delivered: the message reached a device of the recipient.
+	Delivered ReceiptKind = iota + 1
+	// Displayed: the recipient has seen the message.
+	Displayed
+)
+
+func (k ReceiptKind) String() string {
+	switch k {
+	case Delivered:
+		return "delivered"
+	case Displayed:
+		return "displayed"
+	}
+	return "unknown"
+}
+
+// Receipt reports that messages were delivered or displayed.
+type Receipt struct {
+	Meta
+	Kind ReceiptKind
+	// Targets are the messages the receipt is about.
+	Targets []ids.MessageID
+}
+
+// ChatStateKind is a typing notification state (XEP-0085 vocabulary).
+type ChatStateKind string
+
+// Chat states.
+const (
+	Active    ChatStateKind = "active"
+	Composing ChatStateKind = "composing"
+	Paused    ChatStateKind = "paused"
+	Inactive  ChatStateKind = "inactive"
+	Gone      ChatStateKind = "gone"
+)
+
+// ChatState is a typing notification.
+type ChatState struct {
+	Meta
+	State ChatStateKind
+}
+
+// Presence is a contact's availability.
+type Presence struct {
+	Meta
+	Available bool
+	// Show is "", "away", "xa", "dnd" or "chat".
+	Show   string
+	Status string
+	// LastSeen is when the contact was last online, if known.
+	LastSeen time.Time
+}
+
+// ContactInfo describes a contact of the account (Meta.Sender is the contact).
+type ContactInfo struct {
+	Meta
+	Name string
+	// Phone is the contact's phone number in E.164 form, if the platform has one.
+	Phone string
+	// AvatarHash changes whenever the contact's avatar changes; empty: none.
+	AvatarHash string
+}
+
+// ChatInfo describes a conversation.
+type ChatInfo struct {
+	Meta
+	Name    string
+	Topic   string
+	IsGroup bool
+	Members []ids.UserID
+}
+
+// MembershipAction is what happened to a member of a group chat.
+type MembershipAction string
+
+// Membership actions.
+const (
+	Joined   MembershipAction = "joined"
+	Left     MembershipAction = "left"
+	Kicked   MembershipAction = "kicked"
+	Promoted MembershipAction = "promoted"
+	Demoted  MembershipAction = "demoted"
+)
+
+// MembershipChange reports a change to the members of a group chat.
+type MembershipChange struct {
+	Meta
+	User   ids.UserID
+	Action MembershipAction
+}
+
+// State is a linked account's connection state.
+type State string
+
+// Account states.
+const (
+	StateLinked         State = "linked"
+	StateConnecting     State = "connecting"
+	StateConnected      State = "connected"
+	StateDisconnected   State = "disconnected"
+	StateLoggedOut      State = "logged-out"
+	StateBadCredentials State = "bad-credentials"
+	StatePhoneOffline   State = "phone-offline"
+	StateBanned         State = "banned"
+)
+
+// AccountState reports a change of the account's connection state.
+type AccountState struct {
+	Meta
+	State State
+	// Detail is a human-readable explanation, shown to the user.
+	Detail string
+}

@@ -1,0 +1,24 @@
+package event
+
+import "testing"
+
+func TestEveryTypeIsAnEvent(t *testing.T) {
+	evs := []Event{
+		&Message{}, &Receipt{}, &ChatState{}, &Presence{}, &ContactInfo{},
+		&ChatInfo{}, &MembershipChange{}, &AccountState{},
+	}
+	for _, ev := range evs {
+		ev.EventMeta().Chat = "c"
+		if ev.EventMeta().Chat != "c" {
+			t.Fatalf("%T: EventMeta does not return the embedded Meta", ev)
+		}
+	}
+}
+
+func TestReceiptKindString(t *testing.T) {
+	for k, want := range map[ReceiptKind]string{Delivered: "delivered", Displayed: "displayed", 0: "unknown"} {
+		if got := k.String(); got != want {
+			t.Errorf("%d: got %q want %q", k, got, want)
+		}
+	}
+}

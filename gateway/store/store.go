@@ -1,0 +1,111 @@
+// Package store declares the hub's persistent state as small role
+// interfaces. Backends (redisstore, sqlitestore) implement all of them and
+// pass the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// ErrNotFound is returned (wrapped or bare) when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a platform account is already linked to
+// another owner.
+var ErrConflict = errors.New("store: platform account linked to another owner")
+
+// Account is an owner's registration with one platform, and the platform
+// account linked to it once login has completed.
+type Account struct {
+	Owner    ids.Owner
+	Platform ids.PlatformID
+	// ID is empty while the owner is registered but not (yet) linked.
+	ID ids.AccountID
+	// State is the last known connection state.
+	State event.State
+	// StateDetail is the human-readable explanation of State.
+	StateDetail string
+	// Registered is when the owner registered with the gateway.
+	Registered time.Time
+	// Updated is when the record last changed.
+	Updated time.Time
+}
+
+// Accounts maps owners to platform accounts, in both directions.
+type Accounts interface {
+	// PutAccount creates or replaces the owner's record for a.Platform and
+	// keeps the reverse index (platform, ID) → owner in step, atomically. It
+	// returns ErrConflict if a.ID is linked to a different owner.
+	PutAccount(ctx context.Context, a Account) error
+	// AccountByOwner returns ErrNotFound if owner has not registered.
+	AccountByOwner(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (Account, error)
+	// AccountByID returns ErrNotFound if no owner has linked that account.
+	AccountByID(ctx context.Context, platform ids.PlatformID, id ids.AccountID) (Account, error)
+	// ListAccounts returns every record, ordered by owner then platform.
+	ListAccounts(ctx context.Context) ([]Account, error)
+	// SetAccountState updates State, StateDetail and Updated. ErrNotFound if
+	// the record does not exist.
+	SetAccountState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, state event.State, detail string) error
+	// DeleteAccount removes the record, its reverse index, its contacts,
+	// message ids and key-value data. Deleting a missing record is not an error.
+	DeleteAccount(ctx context.Context, owner ids.Owner, platform ids.PlatformID) error
+}
+
+// Contact is what the gateway remembers about a contact of an owner.
+type Contact struct {
+	Platform ids.PlatformID
+	User     ids.UserID
+	Name     string
+	// Subscribed is true once the owner accepted the contact's presence
+	// subscription (the contact is in the owner's roster).
+	Subscribed bool
+	Updated    time.Time
+}
+
+// Contacts caches contacts per owner.
+type Contacts interface {
+	PutContact(ctx context.Context, owner ids.Owner, c Contact) error
+	// GetContact returns ErrNotFound if unknown.
+	GetContact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (Contact, error)
+	// ListContacts returns the owner's contacts on platform, ordered by User.
+	ListContacts(ctx context.Context, owner ids.Owner, platform ids.PlatformID) ([]Contact, error)
+}
+
+// MessageIDs maps XMPP stanza ids to platform message ids, per owner and
+// chat, in both directions, for a limited time.
+type MessageIDs interface {
+	// PutMessageID records the pair; ttl <= 0 means the backend's default (7 days).
+	PutMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string, platformID ids.MessageID, ttl time.Duration) error
+	// PlatformMessageID returns ErrNotFound if unknown or expired.
+	PlatformMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, error)
+	// XMPPMessageID returns ErrNotFound if unknown or expired.
+	XMPPMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, platformID ids.MessageID) (string, error)
+}
+
+// KV is a private key-value space per (platform, account), for adapters.
+type KV interface {
+	// GetKV returns ErrNotFound if the key is absent.
+	GetKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) ([]byte, error)
+	SetKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string, value []byte) error
+	DeleteKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) error
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Accounts
+	Contacts
+	MessageIDs
+	KV
+	// Ping checks that the backend is reachable.
+	Ping(ctx context.Context) error
+	io.Closer
+}
+
+// DefaultMessageIDTTL is how long id mappings live when no ttl is given.
+const DefaultMessageIDTTL = 7 * 24 * time.Hour
