@@ -1,0 +1,252 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// PlatformID is the adapter's id.
+const PlatformID ids.PlatformID = "sandbox"
+
+// FlowPairingCode is the id of the only login flow.
+const FlowPairingCode = "pairing-code"
+
+// kvDeviceToken is the key under which a session keeps its device token in
+// the Host's per-account key-value space.
+const kvDeviceToken = "device_token"
+
+// errNotInitialised is returned by methods called before Init.
+var errNotInitialised = errors.New("sandbox: adapter used before Init")
+
+// Adapter serves one Platform to the hub. It implements gateway.Adapter.
+type Adapter struct {
+	p     *Platform
+	ownsP bool
+
+	mu       sync.Mutex
+	host     gateway.Host
+	log      *slog.Logger
+	cfg      config
+	sessions map[ids.AccountID]*Session
+	logins   map[*login]struct{}
+}
+
+var (
+	_ gateway.Adapter = (*Adapter)(nil)
+	_ gateway.Login   = (*login)(nil)
+)
+
+// New returns an adapter for p. With p nil it makes its own platform
+// (NewPlatform with zero Options), which Stop closes.
+func New(p *Platform) *Adapter {
+	a := &Adapter{
+		p:        p,
+		cfg:      defaultConfig(),
+		sessions: map[ids.AccountID]*Session{},
+		logins:   map[*login]struct{}{},
+	}
+	if p == nil {
+		a.p, a.ownsP = NewPlatform(Options{}), true
+	}
+	return a
+}
+
+// Platform returns the simulated platform, for tests and the demo to play
+// the other side of the wall.
+func (a *Adapter) Platform() *Platform { return a.p }
+
+// Info implements gateway.Adapter. The gateway type is "sandbox": the
+// addresses look like phone numbers, but claiming "sms" would make clients
+// treat the contacts as SMS, which they are not.
+func (a *Adapter) Info() gateway.Info {
+	return gateway.Info{
+		ID:          PlatformID,
+		Name:        "Sandbox",
+		GatewayType: "sandbox",
+		UserPrompt:  "Phone number in international format, e.g. +15550001111",
+	}
+}
+
+// Init implements gateway.Adapter: it reads the keys auto_confirm,
+// code_ttl and echo_delay (see the Config constants), warns about other
+// keys, and does no I/O. echo_delay applies to the whole Platform.
+func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
+	if host == nil {
+		return errors.New("sandbox: Init without a host")
+	}
+	cfg, unknown, err := parseConfig(raw)
+	if err != nil {
+		return err
+	}
+	log := host.Logger()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(unknown) > 0 {
+		log.Warn("sandbox: ignoring unknown configuration keys", "keys", strings.Join(unknown, ", "))
+	}
+	a.mu.Lock()
+	a.host, a.log, a.cfg = host, log, cfg
+	a.mu.Unlock()
+	a.p.setEchoDelay(cfg.echoDelay)
+	return nil
+}
+
+// Start implements gateway.Adapter; the sandbox has no platform-wide work.
+func (a *Adapter) Start(context.Context) error {
+	_, _, err := a.env()
+	return err
+}
+
+// Stop implements gateway.Adapter: it cancels running logins and
+// disconnects every session. A Platform that New made itself is closed.
+func (a *Adapter) Stop(context.Context) error {
+	a.mu.Lock()
+	sessions := make([]*Session, 0, len(a.sessions))
+	for _, s := range a.sessions {
+		sessions = append(sessions, s)
+	}
+	logins := make([]*login, 0, len(a.logins))
+	for l := range a.logins {
+		logins = append(logins, l)
+	}
+	a.mu.Unlock()
+	for _, l := range logins {
+		l.Cancel()
+	}
+	for _, s := range sessions {
+		s.Disconnect()
+	}
+	if a.ownsP {
+		a.p.Close()
+	}
+	return nil
+}
+
+// LoginFlows implements gateway.Adapter.
+func (a *Adapter) LoginFlows() []gateway.LoginFlow {
+	return []gateway.LoginFlow{{
+		ID:   FlowPairingCode,
+		Name: "Pairing code",
+		Description: "Enter your phone number; the gateway shows an 8-character code " +
+			"to type on your phone under Linked devices → Link with phone number.",
+	}}
+}
+
+// NewLogin implements gateway.Adapter. The only flow is FlowPairingCode; an
+// empty flow means it too.
+func (a *Adapter) NewLogin(_ context.Context, owner ids.Owner, flow string) (gateway.Login, error) {
+	if flow != FlowPairingCode && flow != "" {
+		return nil, fmt.Errorf("sandbox: unknown login flow %q (the sandbox offers %q): %w",
+			flow, FlowPairingCode, gateway.ErrBadRequest)
+	}
+	host, cfg, err := a.env()
+	if err != nil {
+		return nil, err
+	}
+	l := newLogin(a, host, cfg, owner)
+	a.mu.Lock()
+	a.logins[l] = struct{}{}
+	a.mu.Unlock()
+	return l, nil
+}
+
+// LoadSession implements gateway.Adapter. The account must have a device
+// token in the Host's key-value space (written when it was linked);
+// without one the error wraps gateway.ErrNotLinked. The platform keeps its
+// state in memory, so after a restart the account signs up again with the
+// same token; a token whose device was unlinked is refused with
+// gateway.ErrNotLinked.
+func (a *Adapter) LoadSession(ctx context.Context, acct ids.AccountID) (gateway.Session, error) {
+	host, _, err := a.env()
+	if err != nil {
+		return nil, err
+	}
+	if phone, err := NormalizePhone(string(acct)); err != nil || phone != string(acct) {
+		return nil, fmt.Errorf("sandbox: account %q is not a phone number in E.164 form: %w", acct, gateway.ErrBadRequest)
+	}
+	a.mu.Lock()
+	if s := a.sessions[acct]; s != nil {
+		a.mu.Unlock()
+		return s, nil
+	}
+	a.mu.Unlock()
+	token, err := host.KV(acct).Get(ctx, kvDeviceToken)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("sandbox: account %s has no device token: %w", acct, gateway.ErrNotLinked)
+	case err != nil:
+		return nil, fmt.Errorf("sandbox: reading the device token of %s: %w", acct, err)
+	case len(token) == 0:
+		return nil, fmt.Errorf("sandbox: account %s has an empty device token: %w", acct, gateway.ErrNotLinked)
+	}
+	d, err := a.p.resume(acct, string(token))
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.sessions[acct]; s != nil {
+		return s, nil
+	}
+	s := newSession(a, host, d)
+	a.sessions[acct] = s
+	return s, nil
+}
+
+// env returns the Host and configuration given to Init.
+func (a *Adapter) env() (gateway.Host, config, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.host == nil {
+		return nil, config{}, errNotInitialised
+	}
+	return a.host, a.cfg, nil
+}
+
+func (a *Adapter) logger() *slog.Logger {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.log
+}
+
+// forgetSession drops s from the adapter (it logged out).
+func (a *Adapter) forgetSession(s *Session) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sessions[s.acct] == s {
+		delete(a.sessions, s.acct)
+	}
+}
+
+// forgetLogin drops a finished login.
+func (a *Adapter) forgetLogin(l *login) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.logins, l)
+}
+
+// relinked is called when a login completed for acct: a session loaded
+// before on this adapter is stopped and its device unlinked; the next
+// LoadSession returns a session on the new device.
+func (a *Adapter) relinked(acct ids.AccountID) {
+	a.mu.Lock()
+	s := a.sessions[acct]
+	delete(a.sessions, acct)
+	a.mu.Unlock()
+	if s != nil {
+		s.halt(phaseLoggedOut)
+		a.p.removeDevice(s.dev)
+	}
+}

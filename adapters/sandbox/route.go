@@ -1,0 +1,285 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// outgoing is a message handed to the platform.
+type outgoing struct {
+	from        ids.UserID
+	to          ids.UserID
+	body        string
+	attachments []event.Attachment
+	replyTo     ids.MessageID
+	mentions    []ids.UserID
+	// fromDevice is the device that sent it, if any: it gets no copy.
+	fromDevice *device
+	// id, if set, was taken earlier (a bot's reply); else route takes one.
+	id ids.MessageID
+}
+
+// route records a message and delivers it: a copy (FromMe) to the sender's
+// other devices, the message to every device of the recipient if it is an
+// account, and the message to the bot if the recipient is one. A message
+// to oneself is only recorded and copied to one's other devices.
+func (p *Platform) route(o outgoing) (ids.MessageID, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.users[o.to] == nil {
+		return "", fmt.Errorf("sandbox: no user %s on the platform: %w", o.to, gateway.ErrUnknownChat)
+	}
+	if p.users[o.from] == nil {
+		return "", fmt.Errorf("sandbox: no user %s on the platform: %w", o.from, gateway.ErrUnknownChat)
+	}
+	id := o.id
+	if id == "" {
+		id = p.mintIDLocked()
+	}
+	rec := Message{
+		ID: id, From: o.from, To: o.to, Body: o.body, Time: p.now(),
+		Attachments: slices.Clone(o.attachments), ReplyTo: o.replyTo, Mentions: slices.Clone(o.mentions),
+	}
+	p.log = append(p.log, rec)
+
+	sender := p.accounts[ids.AccountID(o.from)]
+	if sender != nil {
+		p.deliverLocked(sender, o.fromDevice, true, nil, func() event.Event {
+			ev := rec.event(sender.id, o.to)
+			ev.FromMe = true
+			return ev
+		})
+		p.learnLocked(sender, o.to)
+	}
+	if o.to == o.from {
+		return id, nil
+	}
+	if rcpt := p.accounts[ids.AccountID(o.to)]; rcpt != nil {
+		if p.learnLocked(rcpt, o.from) {
+			p.deliverLocked(rcpt, nil, true, nil, func() event.Event { return p.contactInfoLocked(rcpt.id, o.from) })
+		}
+		var ack func()
+		if sender != nil {
+			ack = func() { p.ackDelivered(id, sender.id, o.to) }
+		}
+		p.deliverLocked(rcpt, nil, true, ack, func() event.Event { return rec.event(rcpt.id, o.from) })
+	}
+	if bot := p.users[o.to]; bot.kind == KindBot && sender != nil {
+		p.botReceiveLocked(bot, sender.id, rec)
+	}
+	return id, nil
+}
+
+// deliverLocked queues an event built by mk on every device of a except
+// skip. The caller holds p.mu.
+func (p *Platform) deliverLocked(a *account, skip *device, persistent bool, onEmitted func(), mk func() event.Event) {
+	for _, d := range a.devices {
+		if d != skip {
+			d.pushLocked(queued{ev: mk(), persistent: persistent, onEmitted: onEmitted})
+		}
+	}
+}
+
+// deliver is deliverLocked for callers that do not hold p.mu. It is a
+// no-op for users that are not accounts.
+func (p *Platform) deliver(to ids.UserID, persistent bool, mk func(acct ids.AccountID) event.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.accounts[ids.AccountID(to)]
+	if a == nil {
+		return
+	}
+	p.deliverLocked(a, nil, persistent, nil, func() event.Event { return mk(a.id) })
+}
+
+// ackDelivered sends the sender of message id a Delivered receipt from its
+// recipient, once, when the first device of the recipient got the message.
+func (p *Platform) ackDelivered(id ids.MessageID, sender ids.AccountID, rcpt ids.UserID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.acked[id] {
+		return
+	}
+	p.acked[id] = true
+	if a := p.accounts[sender]; a != nil {
+		p.deliverLocked(a, nil, true, nil, func() event.Event {
+			return &event.Receipt{
+				Meta:    event.Meta{Account: a.id, Chat: ids.DirectChat(rcpt), Sender: rcpt, Time: p.now()},
+				Kind:    event.Delivered,
+				Targets: []ids.MessageID{id},
+			}
+		})
+	}
+}
+
+// SendAs makes platform user from write body to the linked account to, and
+// returns the message's id. The account's devices get it at once if they
+// are connected, else when they connect. from may be any user of the
+// directory (a scripted human, a bot, another account).
+func (p *Platform) SendAs(ctx context.Context, from ids.UserID, to ids.AccountID, body string) (ids.MessageID, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if body == "" {
+		return "", fmt.Errorf("sandbox: empty message from %s: %w", from, gateway.ErrBadRequest)
+	}
+	if err := p.checkAccount(to); err != nil {
+		return "", err
+	}
+	return p.route(outgoing{from: from, to: ids.UserID(to), body: body})
+}
+
+// SendReceipt makes platform user from report to the account to that it
+// received (event.Delivered) or read (event.Displayed) the messages
+// targets.
+func (p *Platform) SendReceipt(ctx context.Context, from ids.UserID, to ids.AccountID, kind event.ReceiptKind, targets ...ids.MessageID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if kind != event.Delivered && kind != event.Displayed {
+		return fmt.Errorf("sandbox: receipt kind %d: %w", kind, gateway.ErrBadRequest)
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("sandbox: receipt without messages: %w", gateway.ErrBadRequest)
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	if err := p.checkUser(from); err != nil {
+		return err
+	}
+	p.deliver(ids.UserID(to), true, func(acct ids.AccountID) event.Event {
+		return &event.Receipt{
+			Meta:    event.Meta{Account: acct, Chat: ids.DirectChat(from), Sender: from, Time: p.now()},
+			Kind:    kind,
+			Targets: slices.Clone(targets),
+		}
+	})
+	return nil
+}
+
+// Typing makes platform user from send a chat state to the account to.
+// Like on a real platform, it reaches only devices that are connected.
+func (p *Platform) Typing(from ids.UserID, to ids.AccountID, state event.ChatStateKind) error {
+	if !validChatState(state) {
+		return fmt.Errorf("sandbox: chat state %q: %w", state, gateway.ErrBadRequest)
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	if err := p.checkUser(from); err != nil {
+		return err
+	}
+	p.deliver(ids.UserID(to), false, func(acct ids.AccountID) event.Event {
+		return &event.ChatState{
+			Meta:  event.Meta{Account: acct, Chat: ids.DirectChat(from), Sender: from, Time: p.now()},
+			State: state,
+		}
+	})
+	return nil
+}
+
+// SetPresence changes a user's availability and status text and tells
+// every connected account that has the user as a contact.
+func (p *Platform) SetPresence(id ids.UserID, available bool, status string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.users[id]
+	if u == nil {
+		return fmt.Errorf("sandbox: no user %s on the platform: %w", id, gateway.ErrUnknownChat)
+	}
+	if u.available && !available {
+		u.lastSeen = p.now()
+	}
+	u.available, u.status = available, status
+	accts := make([]ids.AccountID, 0, len(p.accounts))
+	for acct := range p.accounts {
+		accts = append(accts, acct)
+	}
+	slices.Sort(accts)
+	for _, acct := range accts {
+		a := p.accounts[acct]
+		if slices.Contains(p.contactsLocked(a), id) {
+			p.deliverLocked(a, nil, false, nil, func() event.Event { return p.presenceLocked(a.id, id) })
+		}
+	}
+	return nil
+}
+
+func (p *Platform) checkAccount(acct ids.AccountID) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.accounts[acct] == nil {
+		return fmt.Errorf("sandbox: %s has not linked an account: %w", acct, gateway.ErrUnknownChat)
+	}
+	return nil
+}
+
+func (p *Platform) checkUser(id ids.UserID) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.users[id] == nil {
+		return fmt.Errorf("sandbox: no user %s on the platform: %w", id, gateway.ErrUnknownChat)
+	}
+	return nil
+}
+
+func validChatState(s event.ChatStateKind) bool {
+	switch s {
+	case event.Active, event.Composing, event.Paused, event.Inactive, event.Gone:
+		return true
+	}
+	return false
+}
+
+// ownerReceipt records a receipt the owner of acct sent and forwards it to
+// the contact if the contact is a linked account.
+func (p *Platform) ownerReceipt(acct ids.AccountID, r *event.Receipt) error {
+	to := ids.UserID(r.Chat)
+	if err := p.checkUser(to); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.receipts = append(p.receipts, Receipt{
+		From: ids.UserID(acct), To: to, Kind: r.Kind, Targets: slices.Clone(r.Targets), Time: p.now(),
+	})
+	p.mu.Unlock()
+	if to == ids.UserID(acct) {
+		return nil
+	}
+	p.deliver(to, true, func(rcpt ids.AccountID) event.Event {
+		return &event.Receipt{
+			Meta:    event.Meta{Account: rcpt, Chat: ids.DirectChat(ids.UserID(acct)), Sender: ids.UserID(acct), Time: p.now()},
+			Kind:    r.Kind,
+			Targets: slices.Clone(r.Targets),
+		}
+	})
+	return nil
+}
+
+// ownerChatState records a chat state the owner of acct sent and forwards
+// it to the contact's connected devices if the contact is a linked account.
+func (p *Platform) ownerChatState(acct ids.AccountID, s *event.ChatState) error {
+	to := ids.UserID(s.Chat)
+	if err := p.checkUser(to); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.states = append(p.states, ChatState{From: ids.UserID(acct), To: to, State: s.State, Time: p.now()})
+	p.mu.Unlock()
+	if to == ids.UserID(acct) {
+		return nil
+	}
+	p.deliver(to, false, func(rcpt ids.AccountID) event.Event {
+		return &event.ChatState{
+			Meta:  event.Meta{Account: rcpt, Chat: ids.DirectChat(ids.UserID(acct)), Sender: ids.UserID(acct), Time: p.now()},
+			State: s.State,
+		}
+	})
+	return nil
+}

@@ -1,0 +1,66 @@
+// Command drawbridge is the Drawbridge gateway: an XEP-0114 component that
+// bridges XMPP users to closed messaging platforms.
+//
+//	drawbridge run --config FILE   run the gateway
+//	drawbridge demo                run on embedded defaults (sqlite, sandbox)
+//	drawbridge config example      print a commented example configuration
+//	drawbridge config check FILE   validate a configuration file
+//	drawbridge version             print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "drawbridge:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: drawbridge <command> [flags]
+
+commands:
+  run --config FILE     run the gateway with this configuration
+  demo                  run on the embedded defaults: sqlite store, sandbox platform,
+                        component gw.localhost on 127.0.0.1:5347 (see DRAWBRIDGE_* variables)
+  config example        print a fully commented example configuration
+  config check FILE     validate a configuration file
+  version               print the version
+`
+
+// run dispatches a command line; it is main without the process exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "drawbridge", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

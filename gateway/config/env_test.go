@@ -1,0 +1,83 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestEnvNames pins the environment variable names: changing a yaml tag
+// changes them, which breaks deployments.
+func TestEnvNames(t *testing.T) {
+	want := []string{
+		"DRAWBRIDGE_COMPONENT_JID",
+		"DRAWBRIDGE_COMPONENT_NAME",
+		"DRAWBRIDGE_COMPONENT_SECRET",
+		"DRAWBRIDGE_COMPONENT_SECRET_FILE",
+		"DRAWBRIDGE_COMPONENT_SERVER",
+		"DRAWBRIDGE_LOG_FORMAT",
+		"DRAWBRIDGE_LOG_LEVEL",
+		"DRAWBRIDGE_REGISTRATION_ALLOWED_DOMAINS",
+		"DRAWBRIDGE_REGISTRATION_ALLOWED_JIDS",
+		"DRAWBRIDGE_REGISTRATION_DENIED_JIDS",
+		"DRAWBRIDGE_STORE_BACKEND",
+		"DRAWBRIDGE_STORE_REDIS_ADDRS",
+		"DRAWBRIDGE_STORE_REDIS_KEY_PREFIX",
+		"DRAWBRIDGE_STORE_REDIS_MASTER_NAME",
+		"DRAWBRIDGE_STORE_REDIS_PASSWORD",
+		"DRAWBRIDGE_STORE_REDIS_PASSWORD_FILE",
+		"DRAWBRIDGE_STORE_REDIS_URL",
+		"DRAWBRIDGE_STORE_REDIS_USERNAME",
+		"DRAWBRIDGE_STORE_SQLITE_PATH",
+	}
+	if got := EnvNames(); !reflect.DeepEqual(got, want) {
+		t.Errorf("EnvNames() =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestEnvSetsEveryField sets every variable and checks that each lands in
+// the field of the same key path, through a YAML round trip.
+func TestEnvSetsEveryField(t *testing.T) {
+	for _, name := range EnvNames() {
+		s := envSettings[name]
+		var c Config
+		if err := applyEnv(&c, []string{name + "=v1,v2"}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		field := reflect.ValueOf(c).FieldByIndex(s.index)
+		var want any = "v1,v2"
+		if s.list {
+			want = []string{"v1", "v2"}
+		}
+		if !reflect.DeepEqual(field.Interface(), want) {
+			t.Errorf("%s set %s to %#v, want %#v", name, s.key, field.Interface(), want)
+		}
+	}
+}
+
+func TestSplitList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":            {},
+		"a":           {"a"},
+		"a,b":         {"a", "b"},
+		" a , b ,, ":  {"a", "b"},
+		",":           {},
+		"x@y.org,z.o": {"x@y.org", "z.o"},
+	} {
+		if got := splitList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("splitList(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "ab", 2}, {"kitten", "sitting", 3}, {"SECRT", "SECRET", 1},
+	} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the YAML file at path and returns the configuration built
+// from the defaults, the file, and the process environment, with secret
+// files read and the result validated. An empty path skips the file, so
+// that a deployment may be configured by environment alone.
+func Load(path string) (Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+	}
+	cfg, err := Parse(data, os.Environ())
+	if err != nil && path != "" {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, err
+}
+
+// Parse is [Load] without reading a configuration file: data is the YAML
+// document (empty means defaults only) and env is an os.Environ-style list
+// of KEY=value entries. It still reads the files named by *_file settings.
+// On error it returns the zero Config.
+func Parse(data []byte, env []string) (Config, error) {
+	cfg := Default()
+	// The Redis URL default applies only when neither url nor addrs is
+	// set, so that setting addrs alone does not conflict with it.
+	defaultRedisURL := cfg.Store.Redis.URL
+	cfg.Store.Redis.URL = ""
+	if err := decodeYAML(data, &cfg); err != nil {
+		return Config{}, err
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, err
+	}
+	if cfg.Store.Redis.URL == "" && len(cfg.Store.Redis.Addrs) == 0 {
+		cfg.Store.Redis.URL = defaultRedisURL
+	}
+	if err := errors.Join(resolveSecretFiles(&cfg), cfg.Validate()); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// decodeYAML lays the YAML document in data over cfg. Unknown keys and
+// values of the wrong kind are reported with their key path and line;
+// syntax errors keep the line number yaml.v3 gives them.
+func decodeYAML(data []byte, cfg *Config) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if emptyDocument(&root) {
+		return nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return fmt.Errorf("config: line %d: the document must be a mapping of sections", doc.Line)
+	}
+	if err := checkNode(doc, reflect.TypeFor[Config](), ""); err != nil {
+		return err
+	}
+	if mappingValue(doc, "platforms") != nil {
+		cfg.Platforms = nil // the file's sections replace the defaults
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: %w", err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil && !emptyDocument(&next) {
+		return fmt.Errorf("config: line %d: a second YAML document; the file must hold one", next.Line)
+	}
+	return nil
+}
+
+// emptyDocument reports whether a document node holds nothing or null.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// checkNode checks the shape of a YAML node against the Go type t of the
+// setting at key path key: unknown keys and values of the wrong kind are
+// reported with their key path and line, before yaml.v3 decodes the
+// document. A null value is always accepted (it leaves the default, or
+// empties a list). The values inside platform sections are free-form.
+func checkNode(node *yaml.Node, t reflect.Type, key string) error {
+	if node.Kind == yaml.AliasNode && node.Alias != nil {
+		node = node.Alias
+	}
+	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
+		return nil
+	}
+	wrong := func(want string) error {
+		return &KeyError{Key: key, Err: fmt.Errorf("must be %s (line %d)", want, node.Line)}
+	}
+	var errs []error
+	switch t.Kind() {
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			return wrong("a mapping")
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k, v := node.Content[i], node.Content[i+1]
+			f, ok := fields[k.Value]
+			if !ok {
+				errs = append(errs, &KeyError{Key: joinKey(key, k.Value), Err: fmt.Errorf("unknown key (line %d)", k.Line)})
+				continue
+			}
+			errs = append(errs, checkNode(v, f.Type, joinKey(key, k.Value)))
+		}
+	case reflect.Map:
+		if node.Kind != yaml.MappingNode {
+			return wrong("a mapping")
+		}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			errs = append(errs, checkNode(node.Content[i+1], t.Elem(), joinKey(key, node.Content[i].Value)))
+		}
+	case reflect.Slice:
+		if node.Kind != yaml.SequenceNode {
+			return wrong("a list")
+		}
+		for i, item := range node.Content {
+			errs = append(errs, checkNode(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i)))
+		}
+	case reflect.String:
+		if node.Kind != yaml.ScalarNode {
+			return wrong("a string")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// joinKey appends name to the key path prefix.
+func joinKey(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// yamlFields maps the yaml key of each exported field of struct type t to
+// the field.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	fields := make(map[string]reflect.StructField, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name := yamlName(f); name != "" {
+			fields[name] = f
+		}
+	}
+	return fields
+}
+
+// yamlName returns the key a struct field is known by in YAML, or "" if
+// the field is not decoded.
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	tag := f.Tag.Get("yaml")
+	if tag == "-" {
+		return ""
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	return name
+}
+
+// mappingValue returns the value node of key in a mapping node, or nil.
+func mappingValue(node *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}

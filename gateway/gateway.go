@@ -1,0 +1,267 @@
+// Package gateway is the hub: linked accounts, routing between the XMPP side
+// (a Frontend) and platform adapters, ID mapping, login flows, and the use
+// cases shared by XMPP commands and the management API.
+//
+// It imports no XMPP library, no database driver and no platform library.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// Frontend is the XMPP side as the hub sees it.
+type Frontend interface {
+	// Deliver hands an event from a platform to owner. It returns once the
+	// event is queued for sending; an error means it could not be queued.
+	Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error
+}
+
+// Options configure a Gateway.
+type Options struct {
+	Store    store.Store
+	Adapters []Adapter
+	// AdapterConfig holds each adapter's raw configuration, by adapter ID.
+	AdapterConfig map[ids.PlatformID]map[string]any
+	// RegistrationAllowed decides who may register; nil allows everyone.
+	RegistrationAllowed func(owner ids.Owner) bool
+	Logger              *slog.Logger
+}
+
+// Gateway is the hub.
+type Gateway struct {
+	store    store.Store
+	adapters map[ids.PlatformID]Adapter
+	order    []ids.PlatformID
+	allowed  func(ids.Owner) bool
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	frontend Frontend
+	sessions map[sessionKey]*linked
+	byID     map[accountKey]ids.Owner
+	logins   map[sessionKey]*LoginRun
+	runCtx   context.Context
+	cancel   context.CancelFunc
+}
+
+type sessionKey struct {
+	platform ids.PlatformID
+	owner    ids.Owner
+}
+
+type accountKey struct {
+	platform ids.PlatformID
+	account  ids.AccountID
+}
+
+type linked struct {
+	account ids.AccountID
+	session Session
+}
+
+// New builds the hub and initialises every adapter (no I/O happens yet).
+func New(opts Options) (*Gateway, error) {
+	if opts.Store == nil {
+		return nil, errors.New("gateway: Options.Store is required")
+	}
+	if len(opts.Adapters) == 0 {
+		return nil, errors.New("gateway: at least one adapter is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Gateway{
+		store:    opts.Store,
+		adapters: make(map[ids.PlatformID]Adapter),
+		allowed:  opts.RegistrationAllowed,
+		log:      log,
+		sessions: make(map[sessionKey]*linked),
+		byID:     make(map[accountKey]ids.Owner),
+		logins:   make(map[sessionKey]*LoginRun),
+	}
+	if g.allowed == nil {
+		g.allowed = func(ids.Owner) bool { return true }
+	}
+	for _, a := range opts.Adapters {
+		info := a.Info()
+		if _, dup := g.adapters[info.ID]; dup {
+			return nil, fmt.Errorf("gateway: two adapters with id %q", info.ID)
+		}
+		h := &host{g: g, platform: info.ID, log: log.With("platform", string(info.ID))}
+		if err := a.Init(h, opts.AdapterConfig[info.ID]); err != nil {
+			return nil, fmt.Errorf("gateway: platforms.%s: %w", info.ID, err)
+		}
+		g.adapters[info.ID] = a
+		g.order = append(g.order, info.ID)
+	}
+	return g, nil
+}
+
+// SetFrontend attaches the XMPP side. It must be called before Start.
+func (g *Gateway) SetFrontend(f Frontend) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.frontend = f
+}
+
+// Adapter returns the adapter with the given id.
+func (g *Gateway) Adapter(platform ids.PlatformID) (Adapter, bool) {
+	a, ok := g.adapters[platform]
+	return a, ok
+}
+
+// Platforms lists the adapters' ids in configuration order.
+func (g *Gateway) Platforms() []ids.PlatformID {
+	return append([]ids.PlatformID(nil), g.order...)
+}
+
+// Start starts the adapters, then loads and connects the session of every
+// linked account. A session that fails to load is recorded as logged out and
+// does not stop the others.
+func (g *Gateway) Start(ctx context.Context) error {
+	g.mu.Lock()
+	if g.frontend == nil {
+		g.mu.Unlock()
+		return errors.New("gateway: Start before SetFrontend")
+	}
+	g.runCtx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	g.mu.Unlock()
+	for _, id := range g.order {
+		if err := g.adapters[id].Start(ctx); err != nil {
+			return fmt.Errorf("gateway: start %s: %w", id, err)
+		}
+	}
+	accts, err := g.store.ListAccounts(ctx)
+	if err != nil {
+		return fmt.Errorf("gateway: list accounts: %w", err)
+	}
+	for _, a := range accts {
+		if a.ID == "" {
+			continue
+		}
+		if _, ok := g.adapters[a.Platform]; !ok {
+			g.log.Warn("account of an unconfigured platform left alone", "owner", a.Owner, "platform", a.Platform)
+			continue
+		}
+		if err := g.attach(ctx, a.Owner, a.Platform, a.ID); err != nil {
+			g.log.Error("cannot load session", "owner", a.Owner, "platform", a.Platform, "err", err)
+			if serr := g.store.SetAccountState(ctx, a.Owner, a.Platform, event.StateLoggedOut, err.Error()); serr != nil {
+				g.log.Error("cannot record account state", "owner", a.Owner, "err", serr)
+			}
+		}
+	}
+	return nil
+}
+
+// Stop disconnects every session and stops the adapters.
+func (g *Gateway) Stop(ctx context.Context) error {
+	g.mu.Lock()
+	sessions := make([]Session, 0, len(g.sessions))
+	for _, l := range g.sessions {
+		sessions = append(sessions, l.session)
+	}
+	g.sessions = make(map[sessionKey]*linked)
+	for _, run := range g.logins {
+		run.login.Cancel()
+	}
+	if g.cancel != nil {
+		g.cancel()
+	}
+	g.mu.Unlock()
+	for _, s := range sessions {
+		s.Disconnect()
+	}
+	var errs []error
+	for _, id := range g.order {
+		if err := g.adapters[id].Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// attach loads and connects a linked account's session.
+func (g *Gateway) attach(ctx context.Context, owner ids.Owner, platform ids.PlatformID, account ids.AccountID) error {
+	a := g.adapters[platform]
+	s, err := a.LoadSession(ctx, account)
+	if err != nil {
+		return fmt.Errorf("load session %s: %w", account, err)
+	}
+	g.mu.Lock()
+	key := sessionKey{platform, owner}
+	if old, ok := g.sessions[key]; ok {
+		delete(g.byID, accountKey{platform, old.account})
+		defer old.session.Disconnect()
+	}
+	g.sessions[key] = &linked{account: account, session: s}
+	g.byID[accountKey{platform, account}] = owner
+	runCtx := g.runCtx
+	g.mu.Unlock()
+	if runCtx == nil {
+		runCtx = context.WithoutCancel(ctx)
+	}
+	s.Connect(runCtx)
+	return nil
+}
+
+// detach forgets a session without logging it out.
+func (g *Gateway) detach(owner ids.Owner, platform ids.PlatformID) (*linked, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	key := sessionKey{platform, owner}
+	l, ok := g.sessions[key]
+	if ok {
+		delete(g.sessions, key)
+		delete(g.byID, accountKey{platform, l.account})
+	}
+	return l, ok
+}
+
+// session returns owner's connected session on platform.
+func (g *Gateway) session(owner ids.Owner, platform ids.PlatformID) (*linked, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l, ok := g.sessions[sessionKey{platform, owner}]
+	if !ok {
+		return nil, ErrNotLinked
+	}
+	return l, nil
+}
+
+// ownerOf finds who linked a platform account.
+func (g *Gateway) ownerOf(ctx context.Context, platform ids.PlatformID, account ids.AccountID) (ids.Owner, error) {
+	g.mu.Lock()
+	owner, ok := g.byID[accountKey{platform, account}]
+	g.mu.Unlock()
+	if ok {
+		return owner, nil
+	}
+	a, err := g.store.AccountByID(ctx, platform, account)
+	if err != nil {
+		return "", fmt.Errorf("owner of %s account %s: %w", platform, account, err)
+	}
+	return a.Owner, nil
+}
+
+func (g *Gateway) deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+	g.mu.Lock()
+	f := g.frontend
+	g.mu.Unlock()
+	if f == nil {
+		return errors.New("gateway: no frontend attached")
+	}
+	return f.Deliver(ctx, owner, platform, ev)
+}
+
+// now is the hub's clock.
+var now = time.Now

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// host is the Host handed to one adapter.
+type host struct {
+	g        *Gateway
+	platform ids.PlatformID
+	log      *slog.Logger
+}
+
+var _ Host = (*host)(nil)
+
+// Emit routes a platform event to the owner of its account. Events of one
+// account are delivered in the order Emit is called.
+func (h *host) Emit(ctx context.Context, ev event.Event) error {
+	m := ev.EventMeta()
+	owner, err := h.g.ownerOf(ctx, h.platform, m.Account)
+	if err != nil {
+		return fmt.Errorf("emit %T: %w", ev, err)
+	}
+	switch e := ev.(type) {
+	case *event.Receipt:
+		// Receipts name platform ids; the XMPP side needs the ids its
+		// client chose.
+		for i, target := range e.Targets {
+			x, err := h.g.store.XMPPMessageID(ctx, owner, m.Chat, target)
+			if err == nil {
+				e.Targets[i] = ids.MessageID(x)
+			}
+		}
+	case *event.ContactInfo:
+		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("emit contact: %w", err)
+		}
+		c.Platform, c.User, c.Name, c.Updated = h.platform, m.Sender, e.Name, now()
+		if err := h.g.store.PutContact(ctx, owner, c); err != nil {
+			return fmt.Errorf("emit contact: %w", err)
+		}
+	}
+	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {
+		return fmt.Errorf("deliver %T to %s: %w", ev, owner, err)
+	}
+	return nil
+}
+
+// SetState records the account's state and tells its owner.
+func (h *host) SetState(ctx context.Context, account ids.AccountID, state event.State, detail string) {
+	owner, err := h.g.ownerOf(ctx, h.platform, account)
+	if err != nil {
+		h.log.Warn("state of an unknown account", "account", account, "state", state, "err", err)
+		return
+	}
+	if err := h.g.store.SetAccountState(ctx, owner, h.platform, state, detail); err != nil {
+		h.log.Error("cannot record account state", "owner", owner, "state", state, "err", err)
+	}
+	ev := &event.AccountState{Meta: event.Meta{Account: account, Time: now()}, State: state, Detail: detail}
+	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {
+		h.log.Error("cannot tell owner about account state", "owner", owner, "state", state, "err", err)
+	}
+}
+
+// KV returns the account's private key-value space.
+func (h *host) KV(account ids.AccountID) AccountKV {
+	return &accountKV{s: h.g.store, platform: h.platform, account: account}
+}
+
+// Logger returns the adapter's logger.
+func (h *host) Logger() *slog.Logger { return h.log }
+
+type accountKV struct {
+	s        store.KV
+	platform ids.PlatformID
+	account  ids.AccountID
+}
+
+func (kv *accountKV) Get(ctx context.Context, key string) ([]byte, error) {
+	return kv.s.GetKV(ctx, kv.platform, kv.account, key)
+}
+
+func (kv *accountKV) Set(ctx context.Context, key string, value []byte) error {
+	return kv.s.SetKV(ctx, kv.platform, kv.account, key, value)
+}
+
+func (kv *accountKV) Delete(ctx context.Context, key string) error {
+	return kv.s.DeleteKV(ctx, kv.platform, kv.account, key)
+}

@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// SendMessage sends owner's message to msg.Chat and remembers which platform
+// id answers the XMPP stanza id xmppID (for receipts coming back). The hub
+// refuses what the chat's capabilities exclude before calling the adapter.
+func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppID string) (ids.MessageID, error) {
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return "", err
+	}
+	caps := l.session.Capabilities(msg.Chat)
+	if caps.MaxBodyLength > 0 && len(msg.Body) > caps.MaxBodyLength {
+		return "", fmt.Errorf("message of %d bytes exceeds the platform's limit of %d: %w", len(msg.Body), caps.MaxBodyLength, ErrNotSupported)
+	}
+	if strings.TrimSpace(msg.Body) == "" && len(msg.Attachments) == 0 {
+		return "", fmt.Errorf("empty message: %w", ErrBadRequest)
+	}
+	msg.Account, msg.FromMe = l.account, true
+	if msg.Time.IsZero() {
+		msg.Time = now()
+	}
+	id, err := l.session.SendMessage(ctx, msg)
+	if err != nil {
+		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
+	}
+	if xmppID != "" {
+		if err := g.store.PutMessageID(ctx, owner, msg.Chat, xmppID, id, 0); err != nil {
+			// The message is sent; only receipt correlation is lost.
+			g.log.Warn("cannot record message id", "owner", owner, "chat", msg.Chat, "err", err)
+		}
+	}
+	return id, nil
+}
+
+// SendReceipt tells the platform that owner received or read messages.
+// xmppIDs are stanza ids as the XMPP client saw them. Without ReceiptSender
+// support the receipt is dropped (a receipt never needs an error reply).
+func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, kind event.ReceiptKind, xmppIDs []string) error {
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return err
+	}
+	rs, ok := l.session.(ReceiptSender)
+	caps := l.session.Capabilities(chat)
+	if !ok || (kind == event.Delivered && !caps.Receipts) || (kind == event.Displayed && !caps.ReadMarkers) {
+		return ErrNotSupported
+	}
+	r := &event.Receipt{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Kind: kind}
+	for _, x := range xmppIDs {
+		id, err := g.store.PlatformMessageID(ctx, owner, chat, x)
+		if err != nil {
+			// Inbound messages carry the platform id as their stanza id.
+			id = ids.MessageID(x)
+		}
+		r.Targets = append(r.Targets, id)
+	}
+	return rs.SendReceipt(ctx, r)
+}
+
+// SendChatState forwards a typing notification.
+func (g *Gateway) SendChatState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, state event.ChatStateKind) error {
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return err
+	}
+	cs, ok := l.session.(ChatStateSender)
+	if !ok || !l.session.Capabilities(chat).ChatStates {
+		return ErrNotSupported
+	}
+	return cs.SendChatState(ctx, &event.ChatState{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, State: state})
+}
+
+// Capabilities returns the limits of a chat for owner, or the zero value if
+// owner has no linked session.
+func (g *Gateway) Capabilities(owner ids.Owner, platform ids.PlatformID, chat ids.ChatID) (Capabilities, bool) {
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return Capabilities{}, false
+	}
+	return l.session.Capabilities(chat), true
+}
+
+var phoneRE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// NormalizePhone turns "+1 (555) 000-1111" or "0015550001111" into E.164
+// "+15550001111". ErrBadRequest if it cannot.
+func NormalizePhone(input string) (string, error) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(input) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", fmt.Errorf("%q is not a phone number: %w", input, ErrBadRequest)
+		}
+	}
+	s := b.String()
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if !phoneRE.MatchString(s) {
+		return "", fmt.Errorf("%q is not a phone number in international format (+15550001111): %w", input, ErrBadRequest)
+	}
+	return s, nil
+}
+
+// ResolveUser turns what owner typed (a phone number) into a platform user,
+// asking the platform when it can (UserResolver).
+func (g *Gateway) ResolveUser(ctx context.Context, owner ids.Owner, platform ids.PlatformID, input string) (ids.UserID, error) {
+	l, err := g.session(owner, platform)
+	if err == nil {
+		if r, ok := l.session.(UserResolver); ok {
+			return r.ResolveUser(ctx, input)
+		}
+	}
+	if a, ok := g.adapters[platform]; ok {
+		if r, ok := a.(UserResolver); ok {
+			return r.ResolveUser(ctx, input)
+		}
+	}
+	p, err := NormalizePhone(input)
+	if err != nil {
+		return "", err
+	}
+	return ids.UserID(p), nil
+}

@@ -1,0 +1,342 @@
+#!/usr/bin/python3
+"""Independent XMPP client that walks through Drawbridge's sandbox demo.
+
+It uses slixmpp (Debian's python3-slixmpp; run it with /usr/bin/python3) and
+knows nothing of Drawbridge's code: it only speaks XMPP to a server.
+
+    /usr/bin/python3 testdata/clients/drawbridge_client.py \
+        --jid demo@localhost --password demo --server 127.0.0.1:5222 \
+        --gateway gw.localhost --phone +15557654321 \
+        --contact +15550000001@gw.localhost --transcript
+
+Steps: connect (plaintext, no DNS), send presence, accept subscription
+requests from the gateway's domain, send "link" and the phone number to the
+gateway, wait for "is now linked", then send each --message to the contact
+(with an XEP-0184 receipt request) and wait for "echo: <message>".
+
+--mode demo     the steps above.
+--mode interop  also requires a receipt for every sent message and a disco#info
+                identity of category "gateway"; prints a final JSON line
+                {"ok": ..., "sent": N, "echoed": N, "receipts": N}.
+
+Exit status: 0 when everything expected arrived, 1 otherwise (what was missing
+is printed), 2 on bad arguments. Every wait is bounded by --step-timeout and
+the whole run by --timeout.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+
+import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
+
+DEFAULT_MESSAGES = ["Hello from an independent XMPP client", "Second message: ok?"]
+
+
+class Failure(Exception):
+    """An expected reply did not arrive."""
+
+
+class DemoClient(slixmpp.ClientXMPP):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password)
+        self.args = args
+        self.gateway = slixmpp.JID(args.gateway)
+        self.contact = slixmpp.JID(args.contact)
+        self.deadline = None  # set when the session starts (loop time)
+        self.result = None  # (ok, summary dict, missing list)
+        self.summary = {"sent": 0, "echoed": 0, "receipts": 0, "composing": 0}
+        self.done = self.loop.create_future()
+
+        # Received events, in order: dicts with kind, from (bare JID string), ...
+        self.events = []
+        self.changed = asyncio.Event()
+
+        # Server without STARTTLS on loopback: allow PLAIN over plaintext.
+        self.register_plugin("feature_mechanisms", {"unencrypted_plain": True})
+        self.register_plugin("xep_0030")  # service discovery
+        self.register_plugin("xep_0085")  # chat state notifications
+        self.register_plugin("xep_0172")  # user nickname (in subscribe requests)
+        self.register_plugin("xep_0184", {"auto_ack": True, "auto_request": False})
+        self.register_plugin("xep_0199")  # answer pings
+
+        # Decide on each subscription request ourselves (see on_subscribe).
+        self.roster.auto_authorize = None
+        self.roster.auto_subscribe = False
+
+        self.add_event_handler("session_start", self.on_session_start)
+        self.add_event_handler("message", self.on_message)
+        self.add_event_handler("presence_subscribe", self.on_subscribe)
+        self.add_event_handler("failed_auth", lambda _: self.finish_early("authentication failed"))
+        self.add_event_handler("no_auth", lambda _: self.finish_early("no usable SASL mechanism"))
+        self.add_event_handler("connection_failed", self.on_connection_failed)
+        self.add_event_handler("disconnected", self.on_disconnected)
+
+    # ---- transcript -------------------------------------------------------
+
+    def say(self, line):
+        if self.args.transcript:
+            print(line.replace("\r", "").replace("\n", " | "), flush=True)
+
+    def record(self, **event):
+        self.events.append(event)
+        self.changed.set()
+
+    # ---- incoming ---------------------------------------------------------
+
+    def on_message(self, msg):
+        frm = msg["from"].bare
+        if msg["type"] == "error":
+            err = msg["error"]
+            text = "%s%s" % (err["condition"], (": " + err["text"]) if err["text"] else "")
+            self.say("<< from %s: [error %s, for message id %s]" % (frm, text, msg["id"] or "-"))
+            self.record(kind="error", frm=frm, text=text)
+            return
+        if msg["receipt"]:
+            self.say("<< from %s: [receipt for id %s]" % (frm, msg["receipt"]))
+            self.record(kind="receipt", frm=frm, id=msg["receipt"])
+        state = msg["chat_state"]
+        if state:
+            self.say("<< from %s: [%s]" % (frm, state))
+            self.record(kind="chatstate", frm=frm, state=state)
+        if msg["body"]:
+            self.say("<< from %s: %s" % (frm, msg["body"]))
+            self.record(kind="body", frm=frm, body=msg["body"])
+
+    def on_subscribe(self, pres):
+        frm = pres["from"]
+        nick = pres["nick"]["nick"] if pres.get_plugin("nick", check=True) is not None else ""
+        self.say("<< from %s: [subscription request%s]" % (frm.bare, (', nick "%s"' % nick) if nick else ""))
+        if frm.domain == self.gateway.domain:
+            self.send_presence(pto=frm.bare, ptype="subscribed")
+            self.send_presence(pto=frm.bare, ptype="subscribe")
+            self.say(">> to %s: [subscribed, subscribe]" % frm.bare)
+            self.record(kind="subscribe", frm=frm.bare, nick=nick)
+
+    def on_connection_failed(self, err):
+        logging.debug("connection failed: %s", err)
+        self.say("-- connection to %s failed: %s (retrying)" % (self.args.server, err))
+
+    def on_disconnected(self, reason):
+        if not self.done.done():
+            self.finish_early("disconnected: %s" % (reason or "connection closed"))
+
+    def finish_early(self, why):
+        if self.result is None:
+            self.result = (False, {}, [why])
+        if not self.done.done():
+            self.done.set_result(None)
+
+    # ---- waiting ----------------------------------------------------------
+
+    def remaining(self):
+        return self.deadline - self.loop.time()
+
+    async def wait_for(self, what, predicate, since, frm=None, timeout=None):
+        """Wait until some event at index >= since satisfies predicate.
+
+        Returns the event. Raises Failure on timeout or when an error from
+        `frm` arrives first.
+        """
+        limit = self.loop.time() + min(timeout or self.args.step_timeout, max(self.remaining(), 0))
+        while True:
+            for ev in self.events[since:]:
+                if predicate(ev):
+                    return ev
+                if frm is not None and ev["kind"] == "error" and ev["frm"] == frm:
+                    raise Failure("%s: got an error from %s instead (%s)" % (what, frm, ev["text"]))
+            left = limit - self.loop.time()
+            if left <= 0:
+                raise Failure("%s: nothing within the time limit" % what)
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    def body_from(self, jid, *needles):
+        needles = [n.lower() for n in needles]
+        return lambda ev: (ev["kind"] == "body" and ev["frm"] == jid
+                           and any(n in ev["body"].lower() for n in needles))
+
+    def send_chat(self, to, body, receipt=False):
+        msg = self.make_message(mto=to, mbody=body, mtype="chat")
+        msg["id"] = self.new_id()
+        if receipt:
+            msg["request_receipt"] = True
+        msg.send()
+        self.say(">> to %s: %s" % (to, body))
+        return msg["id"]
+
+    # ---- the scenario -----------------------------------------------------
+
+    async def on_session_start(self, _):
+        try:
+            self.result = await self.scenario()
+        except Failure as exc:
+            self.result = (False, self.summary, [str(exc)])
+        except Exception as exc:  # report, never hang
+            logging.exception("scenario crashed")
+            self.result = (False, self.summary, ["client error: %r" % exc])
+        if not self.done.done():
+            self.done.set_result(None)
+
+    async def gateway_identities(self, require):
+        """disco#info on the gateway, retried while the server says it is not there."""
+        while True:
+            try:
+                iq = await self["xep_0030"].get_info(jid=self.gateway, cached=False,
+                                                     timeout=max(1, min(10, self.remaining())))
+                return [ident[0] for ident in iq["disco_info"]["identities"]]
+            except IqError as exc:
+                cond = exc.iq["error"]["condition"]
+                if cond in ("service-unavailable", "remote-server-not-found",
+                            "remote-server-timeout", "recipient-unavailable") \
+                        and self.remaining() > 2:
+                    await asyncio.sleep(1)
+                    continue
+                if require:
+                    raise Failure("disco#info on %s: error %s" % (self.gateway, cond))
+                return []
+            except IqTimeout:
+                if require:
+                    raise Failure("disco#info on %s: no answer" % self.gateway)
+                return []
+
+    async def scenario(self):
+        a = self.args
+        gw = self.gateway.bare
+        contact = self.contact.bare
+        missing = []
+
+        self.send_presence()
+        await self.get_roster(timeout=min(10, self.remaining()))
+
+        # The gateway must be reachable (the component may still be connecting).
+        categories = await self.gateway_identities(require=(a.mode == "interop"))
+        if a.mode == "interop":
+            self.say("-- disco#info %s: identity categories %s" % (gw, ", ".join(categories) or "none"))
+            if "gateway" not in categories:
+                missing.append("disco#info identity category 'gateway' on %s" % gw)
+
+        # Link dialogue (chat-command fallback).
+        mark = len(self.events)
+        self.send_chat(gw, "link")
+        ev = await self.wait_for('reply to "link" asking for the phone number',
+                                 self.body_from(gw, "Reply with your phone number", "already linked"),
+                                 mark, frm=gw)
+        if "already linked" in ev["body"].lower():
+            self.say("-- already linked, skipping the pairing")
+        else:
+            mark = len(self.events)
+            self.send_chat(gw, a.phone)
+            await self.wait_for("pairing code (\"Code: ...\")", self.body_from(gw, "Code:"), mark, frm=gw)
+            await self.wait_for('"is now linked"', self.body_from(gw, "is now linked"), mark, frm=gw)
+
+        # Chat with the echo bot, one message at a time.
+        sent_ids = []
+        for text in a.message:
+            mark = len(self.events)
+            sent_ids.append(self.send_chat(contact, text, receipt=True))
+            self.summary["sent"] += 1
+            expected = "echo: " + text
+            await self.wait_for('"%s" from %s' % (expected, contact),
+                                lambda ev, e=expected: ev["kind"] == "body" and ev["frm"] == contact
+                                and e in ev["body"], mark, frm=contact)
+            self.summary["echoed"] += 1
+
+        def receipts_for():
+            got = {ev["id"] for ev in self.events if ev["kind"] == "receipt" and ev["frm"] == contact}
+            return [i for i in sent_ids if i in got]
+
+        if a.mode == "interop":
+            # Receipts come before the echo; still allow stragglers a moment.
+            limit = self.loop.time() + min(5, max(self.remaining(), 0))
+            while len(receipts_for()) < len(sent_ids) and self.loop.time() < limit:
+                await asyncio.sleep(0.1)
+        self.summary["receipts"] = len(receipts_for())
+        self.summary["composing"] = sum(1 for ev in self.events if ev["kind"] == "chatstate"
+                                        and ev["frm"] == contact and ev["state"] == "composing")
+        if a.mode == "interop":
+            for i in sent_ids:
+                if i not in receipts_for():
+                    missing.append("receipt <received id='%s'/> from %s" % (i, contact))
+        return (not missing, self.summary, missing)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--jid", required=True, help="user JID, e.g. demo@localhost")
+    p.add_argument("--password", required=True)
+    p.add_argument("--server", required=True, metavar="HOST:PORT",
+                   help="connect here directly (no DNS lookup, no TLS)")
+    p.add_argument("--gateway", default="gw.localhost", help="gateway component JID")
+    p.add_argument("--phone", default="+15557654321", help="E.164 number to link")
+    p.add_argument("--contact", default="+15550000001@gw.localhost", help="echo bot JID")
+    p.add_argument("--message", action="append", metavar="TEXT",
+                   help="message for the echo bot (repeatable; default: two messages)")
+    p.add_argument("--mode", choices=("demo", "interop"), default="demo")
+    p.add_argument("--timeout", type=float, default=60, help="bound for the whole run, seconds")
+    p.add_argument("--step-timeout", type=float, default=20, help="bound for each awaited reply, seconds")
+    p.add_argument("--transcript", action="store_true", help="print one line per stanza event")
+    p.add_argument("--debug", action="store_true", help="slixmpp debug logging on stderr")
+    a = p.parse_args(argv)
+    if not a.message:
+        a.message = list(DEFAULT_MESSAGES)
+    host, sep, port = a.server.rpartition(":")
+    if not sep or not port.isdigit():
+        p.error("--server must be HOST:PORT")
+    a.address = (host.strip("[]"), int(port))
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv if argv is not None else sys.argv[1:])
+    logging.basicConfig(level=logging.DEBUG if a.debug else logging.CRITICAL,
+                        format="%(levelname)-8s %(message)s")
+    try:
+        sys.stdout.reconfigure(errors="replace")
+    except AttributeError:
+        pass
+
+    xmpp = DemoClient(a)
+    loop = xmpp.loop
+    xmpp.deadline = loop.time() + a.timeout
+    # force_starttls=False + disable_starttls=True: plaintext, never upgrade
+    # (slixmpp 1.8 aborts by default when the server offers no STARTTLS).
+    xmpp.connect(address=a.address, force_starttls=False, disable_starttls=True)
+    try:
+        loop.run_until_complete(asyncio.wait_for(asyncio.shield(xmpp.done), a.timeout))
+    except asyncio.TimeoutError:
+        if xmpp.result is None:
+            xmpp.result = (False, xmpp.summary,
+                           ["overall timeout of %gs (connected to %s?)" % (a.timeout, a.server)])
+    ok, summary, missing = xmpp.result
+    try:
+        loop.run_until_complete(asyncio.wait_for(xmpp.disconnect(wait=1), 3))
+    except Exception:
+        pass
+
+    if a.transcript or a.mode == "demo":
+        print("-- summary: sent %d, echoed %d, receipts %d, composing %d" % (
+            summary.get("sent", 0), summary.get("echoed", 0),
+            summary.get("receipts", 0), summary.get("composing", 0)), flush=True)
+    for m in missing:
+        print("MISSING: " + m, flush=True)
+    if a.mode == "interop":
+        out = {"ok": ok, "sent": summary.get("sent", 0), "echoed": summary.get("echoed", 0),
+               "receipts": summary.get("receipts", 0)}
+        if missing:
+            out["missing"] = missing
+        print(json.dumps(out), flush=True)
+    elif ok:
+        print("OK", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

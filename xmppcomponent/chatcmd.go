@@ -1,0 +1,147 @@
+package xmppcomponent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// chatLogin is a login flow driven by chat messages to the gateway JID, for
+// clients without ad-hoc command support.
+type chatLogin struct {
+	run    *gateway.LoginRun
+	step   gateway.LoginStep
+	values map[string]string
+}
+
+const chatHelp = `Commands (send them as a message to this address):
+  link     link your %[1]s account
+  unlink   unlink it (you stay registered)
+  status   show your account's state
+  cancel   stop a link in progress
+  help     this text`
+
+// onChatCommand handles a message body sent to the gateway JID.
+func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body string) {
+	body = strings.TrimSpace(body)
+	word := strings.ToLower(strings.Fields(body + " ")[0])
+	c.mu.Lock()
+	pending := c.chat[owner]
+	c.mu.Unlock()
+	if pending != nil && word != "cancel" && word != "help" {
+		c.chatInput(ctx, owner, pending, body)
+		return
+	}
+	switch word {
+	case "help", "?":
+		c.notify(ctx, owner, fmt.Sprintf(chatHelp, c.info.Name))
+	case "link":
+		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, "")
+		if err != nil {
+			c.logErr("chat link", owner, err)
+			c.notify(ctx, owner, "Cannot link: "+userText(err))
+			return
+		}
+		c.chatStep(ctx, owner, run, step)
+	case "cancel":
+		c.mu.Lock()
+		delete(c.chat, owner)
+		c.mu.Unlock()
+		if run, ok := c.gw.Login(owner, c.cfg.Platform); ok {
+			run.Cancel()
+			c.notify(ctx, owner, "Linking cancelled.")
+			return
+		}
+		c.notify(ctx, owner, "Nothing to cancel.")
+	case "unlink":
+		if err := c.gw.Unlink(ctx, owner, c.cfg.Platform); err != nil {
+			c.logErr("chat unlink", owner, err)
+			c.notify(ctx, owner, "Cannot unlink: "+userText(err))
+			return
+		}
+		c.notify(ctx, owner, "Your "+c.info.Name+" account is unlinked. Send \"link\" to link one again.")
+	case "status":
+		c.notify(ctx, owner, c.statusText(ctx, owner))
+	default:
+		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n"+chatHelp, word, c.info.Name))
+	}
+}
+
+// chatStep shows a login step and arranges for what comes next.
+func (c *Component) chatStep(ctx context.Context, owner ids.Owner, run *gateway.LoginRun, step gateway.LoginStep) {
+	c.notify(ctx, owner, stepText(c.info, step))
+	switch step.Kind {
+	case gateway.StepInput:
+		c.mu.Lock()
+		c.chat[owner] = &chatLogin{run: run, step: step, values: map[string]string{}}
+		c.mu.Unlock()
+	case gateway.StepQR, gateway.StepCode:
+		c.mu.Lock()
+		delete(c.chat, owner)
+		c.mu.Unlock()
+		go c.follow(owner, run)
+	default:
+		c.mu.Lock()
+		delete(c.chat, owner)
+		c.mu.Unlock()
+	}
+}
+
+// chatInput takes a reply to a StepInput: one field per message.
+func (c *Component) chatInput(ctx context.Context, owner ids.Owner, p *chatLogin, body string) {
+	var next *gateway.LoginField
+	for i := range p.step.Fields {
+		if _, ok := p.values[p.step.Fields[i].ID]; !ok {
+			next = &p.step.Fields[i]
+			break
+		}
+	}
+	if next != nil {
+		p.values[next.ID] = body
+	}
+	for _, f := range p.step.Fields {
+		if _, ok := p.values[f.ID]; !ok {
+			c.notify(ctx, owner, fmt.Sprintf("Now reply with your %s.", strings.ToLower(f.Label)))
+			return
+		}
+	}
+	step, err := p.run.Submit(ctx, p.values)
+	if errors.Is(err, gateway.ErrBadRequest) {
+		p.values = map[string]string{}
+		c.notify(ctx, owner, userText(err)+"\n"+stepText(c.info, p.step))
+		return
+	}
+	if err != nil {
+		c.mu.Lock()
+		delete(c.chat, owner)
+		c.mu.Unlock()
+		c.logErr("chat login", owner, err)
+		c.notify(ctx, owner, "Linking failed: "+userText(err))
+		return
+	}
+	c.chatStep(ctx, owner, p.run, step)
+}
+
+// statusText describes owner's registration for people.
+func (c *Component) statusText(ctx context.Context, owner ids.Owner) string {
+	a, err := c.gw.Account(ctx, owner, c.cfg.Platform)
+	if errors.Is(err, gateway.ErrNotRegistered) {
+		return "You are not registered. Send \"link\" to link your " + c.info.Name + " account."
+	}
+	if err != nil {
+		c.logErr("status", owner, err)
+		return "Cannot read your status: " + userText(err)
+	}
+	if a.ID == "" {
+		return "You are registered, but no " + c.info.Name + " account is linked. Send \"link\"."
+	}
+	s := fmt.Sprintf("%s account %s: %s", c.info.Name, a.ID, a.State)
+	if a.StateDetail != "" {
+		s += " (" + a.StateDetail + ")"
+	}
+	return s
+}

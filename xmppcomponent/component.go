@@ -1,0 +1,153 @@
+// Package xmppcomponent is the XMPP side of Drawbridge: the XEP-0114
+// connection, stanza parsing and building, disco, registration, ad-hoc
+// commands, and the translation between stanzas and gateway events.
+package xmppcomponent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"gosrc.io/xmpp/stanza"
+	"mellium.im/xmpp/jid"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// Config configures a Component.
+type Config struct {
+	// Conn is the XEP-0114 connection; Conn.Domain is the component's JID.
+	Conn ConnConfig
+	// Name is the gateway's name in disco (default "Drawbridge").
+	Name string
+	// Platform is the adapter this component fronts.
+	Platform ids.PlatformID
+	// Version is reported through XEP-0092.
+	Version string
+	Logger  *slog.Logger
+}
+
+// Sender writes stanzas; *Conn is the production one.
+type Sender interface {
+	Send(ctx context.Context, p stanza.Packet) error
+}
+
+// Component translates between XMPP stanzas and the hub.
+type Component struct {
+	cfg    Config
+	gw     *gateway.Gateway
+	info   gateway.Info
+	addr   Addressing
+	domain string
+	log    *slog.Logger
+	conn   *Conn
+	out    Sender
+
+	mu       sync.Mutex
+	presence map[contactKey]*event.Presence
+	asked    map[contactKey]bool
+	chat     map[ids.Owner]*chatLogin
+	adhoc    map[string]*adhocSession
+}
+
+type contactKey struct {
+	owner ids.Owner
+	user  ids.UserID
+}
+
+// New builds the component and attaches it to gw as its frontend.
+func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
+	if cfg.Conn.Domain == "" {
+		return nil, errors.New("xmppcomponent: Conn.Domain is required")
+	}
+	a, ok := gw.Adapter(cfg.Platform)
+	if !ok {
+		return nil, fmt.Errorf("xmppcomponent: platform %q is not configured", cfg.Platform)
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Drawbridge"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Component{
+		cfg:      cfg,
+		gw:       gw,
+		info:     a.Info(),
+		addr:     Addressing{Domain: cfg.Conn.Domain},
+		domain:   cfg.Conn.Domain,
+		log:      cfg.Logger.With("component", cfg.Conn.Domain),
+		presence: make(map[contactKey]*event.Presence),
+		asked:    make(map[contactKey]bool),
+		chat:     make(map[ids.Owner]*chatLogin),
+		adhoc:    make(map[string]*adhocSession),
+	}
+	c.conn = NewConn(cfg.Conn, c.Handle)
+	c.out = c.conn
+	gw.SetFrontend(c)
+	return c, nil
+}
+
+// Conn is the component's XEP-0114 connection.
+func (c *Component) Conn() *Conn { return c.conn }
+
+// SetSender replaces the stanza writer (tests).
+func (c *Component) SetSender(s Sender) { c.out = s }
+
+// Run serves the XMPP connection until ctx is done, reconnecting as needed.
+func (c *Component) Run(ctx context.Context) error { return c.conn.Run(ctx) }
+
+// Handle processes one inbound stanza. It is the connection's Handler.
+func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
+	switch s := p.(type) {
+	case stanza.Message:
+		c.onMessage(ctx, s)
+	case *stanza.Message:
+		c.onMessage(ctx, *s)
+	case stanza.Presence:
+		c.onPresence(ctx, s)
+	case *stanza.Presence:
+		c.onPresence(ctx, *s)
+	case *stanza.IQ:
+		c.onIQ(ctx, s)
+	default:
+		c.log.Debug("ignoring non-stanza packet", "type", fmt.Sprintf("%T", p))
+	}
+}
+
+// send writes a stanza, logging failure (the connection's queue only fails
+// on shutdown).
+func (c *Component) send(ctx context.Context, p stanza.Packet) {
+	if err := c.out.Send(ctx, p); err != nil {
+		c.log.Error("cannot queue stanza", "stanza", p.Name(), "err", err)
+	}
+}
+
+// parseAddrs parses a stanza's from and to. from must be a full or bare JID
+// with a localpart or a domain (servers, users); to must be on our domain.
+func (c *Component) parseAddrs(a stanza.Attrs) (from, to jid.JID, err error) {
+	from, err = jid.Parse(a.From)
+	if err != nil {
+		return from, to, fmt.Errorf("bad from %q: %w", a.From, err)
+	}
+	to, err = jid.Parse(a.To)
+	if err != nil {
+		return from, to, fmt.Errorf("bad to %q: %w", a.To, err)
+	}
+	return from, to, nil
+}
+
+// isGateway reports whether to addresses the gateway itself.
+func (c *Component) isGateway(to jid.JID) bool { return to.Localpart() == "" }
+
+func (c *Component) logErr(msg string, owner ids.Owner, err error) {
+	if _, internal := stanzaError(err); internal {
+		c.log.Error(msg, "owner", owner, "err", err)
+		return
+	}
+	c.log.Debug(msg, "owner", owner, "err", err)
+}

@@ -1,0 +1,95 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+
+	"gosrc.io/xmpp/stanza"
+	"mellium.im/xmpp/jid"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// gatewayFeatures are what the gateway JID handles; each is served in this
+// package.
+var gatewayFeatures = []string{
+	xep.NSDiscoInfo, xep.NSDiscoItems, xep.NSRegister, xep.NSGateway,
+	xep.NSCommands, xep.NSPing, xep.NSVersion,
+}
+
+func discoInfoPayload(node string) *stanza.DiscoInfo {
+	return &stanza.DiscoInfo{XMLName: xml.Name{Space: xep.NSDiscoInfo, Local: "query"}, Node: node}
+}
+
+func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *stanza.DiscoInfo) {
+	res := discoInfoPayload(q.Node)
+	switch {
+	case c.isGateway(to) && q.Node == "":
+		res.AddIdentity(c.cfg.Name+" ("+c.info.Name+")", "gateway", c.info.GatewayType)
+		res.AddFeatures(gatewayFeatures...)
+	case c.isGateway(to) && q.Node == xep.NSCommands:
+		res.AddIdentity("Commands", "automation", "command-list")
+	case c.isGateway(to):
+		cmd, ok := findCommand(q.Node)
+		if !ok {
+			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
+			return
+		}
+		res.AddIdentity(cmd.name, "automation", "command-node")
+		res.AddFeatures(xep.NSCommands, xep.NSDataForms)
+	default:
+		if q.Node != "" {
+			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
+			return
+		}
+		user, err := c.addr.UserOf(to)
+		if err != nil {
+			c.replyErr(ctx, iq, from, err)
+			return
+		}
+		owner := Owner(from)
+		name := string(user)
+		if ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user); err == nil && ct.Name != "" {
+			name = ct.Name
+		}
+		res.AddIdentity(name, "client", "phone")
+		res.AddFeatures(contactFeatures(c.gw.Capabilities(owner, c.cfg.Platform, ids.DirectChat(user)))...)
+	}
+	c.replyIQ(ctx, iq, res)
+}
+
+// contactFeatures are the disco features of a contact JID: what that chat
+// really supports.
+func contactFeatures(caps gateway.Capabilities, linked bool) []string {
+	f := []string{xep.NSDiscoInfo, xep.NSPing}
+	if !linked {
+		return f
+	}
+	if caps.Receipts {
+		f = append(f, xep.NSReceipts)
+	}
+	if caps.ReadMarkers {
+		f = append(f, xep.NSMarkers)
+	}
+	if caps.ChatStates {
+		f = append(f, xep.NSChatStates)
+	}
+	return f
+}
+
+func (c *Component) discoItems(ctx context.Context, iq *stanza.IQ, _, to jid.JID, q *stanza.DiscoItems) {
+	res := &stanza.DiscoItems{XMLName: xml.Name{Space: xep.NSDiscoItems, Local: "query"}, Node: q.Node}
+	switch {
+	case c.isGateway(to) && q.Node == xep.NSCommands:
+		for _, cmd := range commands {
+			res.AddItem(c.domain, cmd.node, cmd.name)
+		}
+	case q.Node == "":
+	default:
+		c.replyIQError(ctx, iq, errItemNotFound("no such node"))
+		return
+	}
+	c.replyIQ(ctx, iq, res)
+}

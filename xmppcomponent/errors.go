@@ -1,0 +1,57 @@
+package xmppcomponent
+
+import (
+	"errors"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// errorMapping maps each hub sentinel error to one stanza error. It is the
+// only place where hub errors become XMPP.
+var errorMapping = []struct {
+	err       error
+	typ, cond string
+}{
+	{gateway.ErrNotSupported, "cancel", "feature-not-implemented"},
+	{gateway.ErrNotRegistered, "auth", "registration-required"},
+	{gateway.ErrNotLinked, "auth", "registration-required"},
+	{gateway.ErrUnknownChat, "cancel", "item-not-found"},
+	{gateway.ErrTargetNotFound, "cancel", "item-not-found"},
+	{gateway.ErrForbidden, "auth", "forbidden"},
+	{gateway.ErrRateLimited, "wait", "resource-constraint"},
+	{gateway.ErrBadRequest, "modify", "bad-request"},
+	{gateway.ErrUnavailable, "wait", "recipient-unavailable"},
+}
+
+// stanzaError turns an error into a stanza error element. Hub sentinels keep
+// their message as the text; anything else is internal-server-error with a
+// generic text (the caller logs the details).
+func stanzaError(err error) (se xep.StanzaError, internal bool) {
+	for _, m := range errorMapping {
+		if errors.Is(err, m.err) {
+			return xep.StanzaError{Type: m.typ, Condition: m.cond, Text: userText(err)}, false
+		}
+	}
+	return xep.StanzaError{Type: "wait", Condition: "internal-server-error", Text: "the gateway failed to handle this; the operator has the details in the log"}, true
+}
+
+// userText is the error's message, made for people.
+func userText(err error) string {
+	s := err.Error()
+	if len(s) > 0 && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// Stanza errors the component raises by itself.
+var (
+	errServiceUnavailable = xep.StanzaError{Type: "cancel", Condition: "service-unavailable"}
+	errBadRequest         = func(text string) xep.StanzaError {
+		return xep.StanzaError{Type: "modify", Condition: "bad-request", Text: text}
+	}
+	errItemNotFound = func(text string) xep.StanzaError {
+		return xep.StanzaError{Type: "cancel", Condition: "item-not-found", Text: text}
+	}
+)

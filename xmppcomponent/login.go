@@ -1,0 +1,110 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// loginFollowLimit bounds how long the gateway follows a login in the
+// background after showing a code, and how many steps it relays.
+const (
+	loginFollowLimit = 10 * time.Minute
+	loginFollowSteps = 32
+)
+
+// stepText renders a login step for a chat message.
+func stepText(info gateway.Info, step gateway.LoginStep) string {
+	var b strings.Builder
+	if step.Instructions != "" {
+		b.WriteString(step.Instructions)
+		b.WriteString("\n")
+	}
+	switch step.Kind {
+	case gateway.StepInput:
+		for _, f := range step.Fields {
+			fmt.Fprintf(&b, "Reply with your %s", strings.ToLower(f.Label))
+			if f.Description != "" {
+				fmt.Fprintf(&b, " (%s)", f.Description)
+			}
+			b.WriteString(". Send \"cancel\" to stop.\n")
+			break // fields are asked one at a time
+		}
+	case gateway.StepCode:
+		fmt.Fprintf(&b, "Code: %s\n", step.Data)
+	case gateway.StepQR:
+		fmt.Fprintf(&b, "QR code data: %s\n", step.Data)
+	case gateway.StepDone:
+		fmt.Fprintf(&b, "Your %s account %s is now linked. Your contacts will ask to be added to your roster.\n", info.Name, step.Account)
+	}
+	if !step.Expires.IsZero() && step.Kind != gateway.StepDone {
+		fmt.Fprintf(&b, "Valid until %s.\n", step.Expires.UTC().Format("15:04:05 MST"))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// notify sends a chat message from the gateway JID to owner.
+func (c *Component) notify(ctx context.Context, owner ids.Owner, body string) {
+	c.send(ctx, &stanza.Message{
+		XMLName: xml.Name{Local: "message"},
+		Attrs:   stanza.Attrs{Type: stanza.MessageTypeChat, From: c.domain, To: string(owner), Id: newID()},
+		Body:    body,
+	})
+}
+
+// follow waits, in the background, for the steps after a QR code or pairing
+// code was shown, and tells owner about each (new codes, success, failure).
+func (c *Component) follow(owner ids.Owner, run *gateway.LoginRun) {
+	ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
+	defer cancel()
+	for range loginFollowSteps {
+		step, err := run.Wait(ctx)
+		if err != nil {
+			c.logErr("login failed", owner, err)
+			c.notify(ctx, owner, "Linking failed: "+userText(err)+"\nSend \"link\" to try again.")
+			run.Cancel()
+			return
+		}
+		c.notify(ctx, owner, stepText(c.info, step))
+		switch step.Kind {
+		case gateway.StepDone:
+			return
+		case gateway.StepInput:
+			c.mu.Lock()
+			c.chat[owner] = &chatLogin{run: run, step: step, values: map[string]string{}}
+			c.mu.Unlock()
+			return
+		}
+	}
+	run.Cancel()
+	c.notify(ctx, owner, "Linking took too many steps and was stopped. Send \"link\" to try again.")
+}
+
+// forget drops the component's in-memory state about owner.
+func (c *Component) forget(owner ids.Owner) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.chat, owner)
+	for k := range c.presence {
+		if k.owner == owner {
+			delete(c.presence, k)
+		}
+	}
+	for k := range c.asked {
+		if k.owner == owner {
+			delete(c.asked, k)
+		}
+	}
+	for id, s := range c.adhoc {
+		if s.owner == owner {
+			delete(c.adhoc, id)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+	"strings"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// onMessage handles a message from an XMPP user: to the gateway JID it is a
+// chat command; to a contact JID it is text, a receipt, a marker or a chat
+// state for the platform.
+func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
+	if m.Type == stanza.MessageTypeError {
+		c.log.Debug("message bounced", "from", m.From, "to", m.To, "id", m.Id)
+		return
+	}
+	from, to, err := c.parseAddrs(m.Attrs)
+	if err != nil {
+		c.replyMessageError(ctx, m, errBadRequest(err.Error()))
+		return
+	}
+	owner := Owner(from)
+	if c.isGateway(to) {
+		if strings.TrimSpace(m.Body) != "" {
+			c.onChatCommand(ctx, owner, m.Body)
+		}
+		return
+	}
+	user, err := c.addr.UserOf(to)
+	if err != nil {
+		c.replyMessageError(ctx, m, mapErr(err))
+		return
+	}
+	chat := ids.DirectChat(user)
+	c.onMarkers(ctx, owner, chat, m)
+	if m.Body == "" {
+		return
+	}
+	msg := &event.Message{Meta: event.Meta{Chat: chat}, Body: m.Body}
+	if _, err := c.gw.SendMessage(ctx, owner, c.cfg.Platform, msg, m.Id); err != nil {
+		c.logErr("send to platform", owner, err)
+		c.replyMessageError(ctx, m, mapErr(err))
+	}
+}
+
+// onMarkers forwards receipts, displayed markers and chat states. They need
+// no error reply: a platform that cannot take them simply does not get them.
+func (c *Component) onMarkers(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) {
+	var delivered, displayed []string
+	var state event.ChatStateKind
+	for _, ext := range m.Extensions {
+		switch e := ext.(type) {
+		case *stanza.ReceiptReceived:
+			delivered = append(delivered, e.ID)
+		case *stanza.MarkReceived:
+			delivered = append(delivered, e.ID)
+		case *stanza.MarkDisplayed:
+			displayed = append(displayed, e.ID)
+		case *stanza.StateActive:
+			state = event.Active
+		case *stanza.StateComposing:
+			state = event.Composing
+		case *stanza.StatePaused:
+			state = event.Paused
+		case *stanza.StateInactive:
+			state = event.Inactive
+		case *stanza.StateGone:
+			state = event.Gone
+		}
+	}
+	if len(delivered) > 0 {
+		if err := c.gw.SendReceipt(ctx, owner, c.cfg.Platform, chat, event.Delivered, delivered); err != nil {
+			c.logErr("receipt", owner, err)
+		}
+	}
+	if len(displayed) > 0 {
+		if err := c.gw.SendReceipt(ctx, owner, c.cfg.Platform, chat, event.Displayed, displayed); err != nil {
+			c.logErr("displayed marker", owner, err)
+		}
+	}
+	// A message with a body carries "active" implicitly; only forward
+	// standalone or non-active states.
+	if state != "" && (m.Body == "" || state != event.Active) {
+		if err := c.gw.SendChatState(ctx, owner, c.cfg.Platform, chat, state); err != nil {
+			c.logErr("chat state", owner, err)
+		}
+	}
+}
+
+// replyMessageError bounces a message back to its sender.
+func (c *Component) replyMessageError(ctx context.Context, m stanza.Message, se xep.StanzaError) {
+	c.send(ctx, &stanza.Message{
+		XMLName:    xml.Name{Local: "message"},
+		Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: m.Id, From: m.To, To: m.From},
+		Extensions: []stanza.MsgExtension{se},
+	})
+}
+
+// mapErr is stanzaError without the internal flag.
+func mapErr(err error) xep.StanzaError {
+	se, _ := stanzaError(err)
+	return se
+}
+

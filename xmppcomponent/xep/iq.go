@@ -1,0 +1,84 @@
+package xep
+
+import (
+	"encoding/xml"
+)
+
+// Register is the XEP-0077 in-band registration query.
+type Register struct {
+	noResultSet
+	XMLName      xml.Name  `xml:"jabber:iq:register query"`
+	Instructions string    `xml:"instructions,omitempty"`
+	Registered   *struct{} `xml:"registered,omitempty"`
+	Remove       *struct{} `xml:"remove,omitempty"`
+	Username     *string   `xml:"username,omitempty"`
+	Form         *Form     `xml:"jabber:x:data x,omitempty"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*Register) Namespace() string { return NSRegister }
+
+// Gateway is the XEP-0100 jabber:iq:gateway query: a prompt for a
+// platform address, and the JID it maps to.
+type Gateway struct {
+	noResultSet
+	XMLName xml.Name `xml:"jabber:iq:gateway query"`
+	Desc    string   `xml:"desc,omitempty"`
+	Prompt  *string  `xml:"prompt,omitempty"`
+	JID     string   `xml:"jid,omitempty"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*Gateway) Namespace() string { return NSGateway }
+
+// Ping is the XEP-0199 ping.
+type Ping struct {
+	noResultSet
+	XMLName xml.Name `xml:"urn:xmpp:ping ping"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*Ping) Namespace() string { return NSPing }
+
+// Command is an XEP-0050 ad-hoc command.
+type Command struct {
+	noResultSet
+	XMLName   xml.Name `xml:"http://jabber.org/protocol/commands command"`
+	Node      string   `xml:"node,attr"`
+	SessionID string   `xml:"sessionid,attr,omitempty"`
+	Action    string   `xml:"action,attr,omitempty"`
+	Status    string   `xml:"status,attr,omitempty"`
+	Actions   *Actions `xml:"actions,omitempty"`
+	Notes     []Note   `xml:"note,omitempty"`
+	Form      *Form    `xml:"jabber:x:data x,omitempty"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*Command) Namespace() string { return NSCommands }
+
+// Actions lists the actions a command's next stage allows.
+type Actions struct {
+	Execute  string    `xml:"execute,attr,omitempty"`
+	Prev     *struct{} `xml:"prev,omitempty"`
+	Next     *struct{} `xml:"next,omitempty"`
+	Complete *struct{} `xml:"complete,omitempty"`
+}
+
+// Note is a human-readable note of a command stage.
+type Note struct {
+	Type string `xml:"type,attr,omitempty"`
+	Text string `xml:",chardata"`
+}
+
+// Command statuses and actions.
+const (
+	StatusExecuting = "executing"
+	StatusCompleted = "completed"
+	StatusCanceled  = "canceled"
+
+	ActionExecute  = "execute"
+	ActionNext     = "next"
+	ActionComplete = "complete"
+	ActionCancel   = "cancel"
+	ActionPrev     = "prev"
+)
