@@ -107,4 +107,3 @@ func mapErr(err error) xep.StanzaError {
 	se, _ := stanzaError(err)
 	return se
 }
-

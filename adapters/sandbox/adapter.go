@@ -165,6 +165,11 @@ func (a *Adapter) NewLogin(_ context.Context, owner ids.Owner, flow string) (gat
 // state in memory, so after a restart the account signs up again with the
 // same token; a token whose device was unlinked is refused with
 // gateway.ErrNotLinked.
+//
+// Each call returns a new Session. The session this adapter returned
+// before for the account, if any, is superseded: it stops (without
+// reporting a state) and from then on does nothing, so that the hub may
+// disconnect it after connecting its replacement.
 func (a *Adapter) LoadSession(ctx context.Context, acct ids.AccountID) (gateway.Session, error) {
 	host, _, err := a.env()
 	if err != nil {
@@ -173,12 +178,6 @@ func (a *Adapter) LoadSession(ctx context.Context, acct ids.AccountID) (gateway.
 	if phone, err := NormalizePhone(string(acct)); err != nil || phone != string(acct) {
 		return nil, fmt.Errorf("sandbox: account %q is not a phone number in E.164 form: %w", acct, gateway.ErrBadRequest)
 	}
-	a.mu.Lock()
-	if s := a.sessions[acct]; s != nil {
-		a.mu.Unlock()
-		return s, nil
-	}
-	a.mu.Unlock()
 	token, err := host.KV(acct).Get(ctx, kvDeviceToken)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -192,13 +191,18 @@ func (a *Adapter) LoadSession(ctx context.Context, acct ids.AccountID) (gateway.
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if s := a.sessions[acct]; s != nil {
-		return s, nil
-	}
 	s := newSession(a, host, d)
+	a.mu.Lock()
+	old := a.sessions[acct]
 	a.sessions[acct] = s
+	a.mu.Unlock()
+	if old != nil {
+		old.supersede()
+		if old.dev != d {
+			// The account was linked again: the old device is gone.
+			a.p.removeDevice(old.dev)
+		}
+	}
 	return s, nil
 }
 
@@ -235,18 +239,4 @@ func (a *Adapter) forgetLogin(l *login) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.logins, l)
-}
-
-// relinked is called when a login completed for acct: a session loaded
-// before on this adapter is stopped and its device unlinked; the next
-// LoadSession returns a session on the new device.
-func (a *Adapter) relinked(acct ids.AccountID) {
-	a.mu.Lock()
-	s := a.sessions[acct]
-	delete(a.sessions, acct)
-	a.mu.Unlock()
-	if s != nil {
-		s.halt(phaseLoggedOut)
-		a.p.removeDevice(s.dev)
-	}
 }

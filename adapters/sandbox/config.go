@@ -19,6 +19,10 @@ const (
 	// ConfigEchoDelay (duration string, default "0s"): how long the Echo Bot
 	// "types" before it answers.
 	ConfigEchoDelay = "echo_delay"
+
+	// configEnabled is read by the hub (platforms.<id>.enabled) and passed
+	// along with the section; the adapter ignores it.
+	configEnabled = "enabled"
 )
 
 // Defaults of the configuration.
@@ -59,6 +63,8 @@ func parseConfig(raw map[string]any) (cfg config, unknown []string, err error) {
 			if err == nil && cfg.echoDelay < 0 {
 				err = fmt.Errorf("sandbox: config key %q: must not be negative, got %s", key, cfg.echoDelay)
 			}
+		case configEnabled:
+			// The hub's switch for the whole section; not the adapter's.
 		default:
 			unknown = append(unknown, key)
 		}

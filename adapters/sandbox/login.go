@@ -214,7 +214,6 @@ func (l *login) finish(ctx context.Context, pr *pairing) (gateway.LoginStep, err
 		l.failLocked()
 		return gateway.LoginStep{}, fmt.Errorf("sandbox: storing the device token of %s: %w", acct, err)
 	}
-	l.a.relinked(acct)
 	l.phase = loginDone
 	l.a.forgetLogin(l)
 	l.a.logger().Info("sandbox: account linked", "owner", l.owner, "account", acct)

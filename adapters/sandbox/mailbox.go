@@ -116,7 +116,30 @@ func (p *Platform) attach(d *device) error {
 	}
 	d.queue = append(prelude, d.queue...)
 	d.signal()
+	p.updateOnlineLocked(a)
 	return nil
+}
+
+// updateOnlineLocked makes a signed-up user available while one of its
+// devices is connected, and tells its contacts. Scripted humans keep the
+// presence the Platform API gives them.
+func (p *Platform) updateOnlineLocked(a *account) {
+	u := p.users[ids.UserID(a.id)]
+	if u == nil || u.kind != KindAccount {
+		return
+	}
+	online := false
+	for _, d := range a.devices {
+		online = online || d.online
+	}
+	if u.available == online {
+		return
+	}
+	if !online {
+		u.lastSeen = p.now()
+	}
+	u.available = online
+	p.broadcastPresenceLocked(u.id)
 }
 
 // detach marks the device offline and drops what only matters live.
@@ -132,4 +155,7 @@ func (p *Platform) detach(d *device) {
 	}
 	clear(d.queue[len(kept):])
 	d.queue = kept
+	if a := p.accounts[d.account]; a != nil {
+		p.updateOnlineLocked(a)
+	}
 }

@@ -29,9 +29,10 @@ import asyncio
 import json
 import logging
 import sys
-import time
 
-import slixmpp
+logging.getLogger("slixmpp.stringprep").setLevel(logging.ERROR)  # "slower stringprep" notice
+
+import slixmpp  # noqa: E402
 from slixmpp.exceptions import IqError, IqTimeout
 
 DEFAULT_MESSAGES = ["Hello from an independent XMPP client", "Second message: ok?"]
@@ -47,10 +48,11 @@ class DemoClient(slixmpp.ClientXMPP):
         self.args = args
         self.gateway = slixmpp.JID(args.gateway)
         self.contact = slixmpp.JID(args.contact)
-        self.deadline = None  # set when the session starts (loop time)
+        self.deadline = None  # loop time at which the whole run must end (set by main)
         self.result = None  # (ok, summary dict, missing list)
         self.summary = {"sent": 0, "echoed": 0, "receipts": 0, "composing": 0}
         self.done = self.loop.create_future()
+        self.session_started = False
 
         # Received events, in order: dicts with kind, from (bare JID string), ...
         self.events = []
@@ -70,6 +72,9 @@ class DemoClient(slixmpp.ClientXMPP):
 
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("message", self.on_message)
+        self.add_event_handler("message_error", self.on_message_error)
+        self.add_event_handler("receipt_received", self.on_receipt)
+        self.add_event_handler("chatstate", self.on_chatstate)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.add_event_handler("failed_auth", lambda _: self.finish_early("authentication failed"))
         self.add_event_handler("no_auth", lambda _: self.finish_early("no usable SASL mechanism"))
@@ -88,28 +93,35 @@ class DemoClient(slixmpp.ClientXMPP):
 
     # ---- incoming ---------------------------------------------------------
 
-    def on_message(self, msg):
-        frm = msg["from"].bare
+    def on_message(self, msg):  # messages with a body
         if msg["type"] == "error":
-            err = msg["error"]
-            text = "%s%s" % (err["condition"], (": " + err["text"]) if err["text"] else "")
-            self.say("<< from %s: [error %s, for message id %s]" % (frm, text, msg["id"] or "-"))
-            self.record(kind="error", frm=frm, text=text)
+            return  # a bounce: reported by on_message_error
+        frm = msg["from"].bare
+        self.say("<< from %s: %s" % (frm, msg["body"]))
+        self.record(kind="body", frm=frm, body=msg["body"])
+
+    def on_message_error(self, msg):
+        frm = msg["from"].bare
+        err = msg["error"]
+        text = err["condition"] + ((": " + err["text"]) if err["text"] else "")
+        self.say("<< from %s: [error %s, for message id %s]" % (frm, text, msg["id"] or "-"))
+        self.record(kind="error", frm=frm, text=text)
+
+    def on_receipt(self, msg):  # XEP-0184 <received id=.../>
+        frm = msg["from"].bare
+        self.say("<< from %s: [receipt for id %s]" % (frm, msg["receipt"]))
+        self.record(kind="receipt", frm=frm, id=msg["receipt"])
+
+    def on_chatstate(self, msg):  # XEP-0085
+        if msg["type"] == "error":
             return
-        if msg["receipt"]:
-            self.say("<< from %s: [receipt for id %s]" % (frm, msg["receipt"]))
-            self.record(kind="receipt", frm=frm, id=msg["receipt"])
-        state = msg["chat_state"]
-        if state:
-            self.say("<< from %s: [%s]" % (frm, state))
-            self.record(kind="chatstate", frm=frm, state=state)
-        if msg["body"]:
-            self.say("<< from %s: %s" % (frm, msg["body"]))
-            self.record(kind="body", frm=frm, body=msg["body"])
+        frm = msg["from"].bare
+        self.say("<< from %s: [%s]" % (frm, msg["chat_state"]))
+        self.record(kind="chatstate", frm=frm, state=msg["chat_state"])
 
     def on_subscribe(self, pres):
         frm = pres["from"]
-        nick = pres["nick"]["nick"] if pres.get_plugin("nick", check=True) is not None else ""
+        nick = pres["nick"]["nick"]
         self.say("<< from %s: [subscription request%s]" % (frm.bare, (', nick "%s"' % nick) if nick else ""))
         if frm.domain == self.gateway.domain:
             self.send_presence(pto=frm.bare, ptype="subscribed")
@@ -127,7 +139,7 @@ class DemoClient(slixmpp.ClientXMPP):
 
     def finish_early(self, why):
         if self.result is None:
-            self.result = (False, {}, [why])
+            self.result = (False, self.summary, [why])
         if not self.done.done():
             self.done.set_result(None)
 
@@ -175,6 +187,7 @@ class DemoClient(slixmpp.ClientXMPP):
     # ---- the scenario -----------------------------------------------------
 
     async def on_session_start(self, _):
+        self.session_started = True
         try:
             self.result = await self.scenario()
         except Failure as exc:
@@ -187,16 +200,17 @@ class DemoClient(slixmpp.ClientXMPP):
 
     async def gateway_identities(self, require):
         """disco#info on the gateway, retried while the server says it is not there."""
+        limit = self.loop.time() + min(self.args.step_timeout, max(self.remaining(), 0))
         while True:
             try:
                 iq = await self["xep_0030"].get_info(jid=self.gateway, cached=False,
-                                                     timeout=max(1, min(10, self.remaining())))
+                                                     timeout=max(1, min(10, limit - self.loop.time())))
                 return [ident[0] for ident in iq["disco_info"]["identities"]]
             except IqError as exc:
                 cond = exc.iq["error"]["condition"]
                 if cond in ("service-unavailable", "remote-server-not-found",
                             "remote-server-timeout", "recipient-unavailable") \
-                        and self.remaining() > 2:
+                        and limit - self.loop.time() > 1:
                     await asyncio.sleep(1)
                     continue
                 if require:
@@ -313,8 +327,9 @@ def main(argv=None):
         loop.run_until_complete(asyncio.wait_for(asyncio.shield(xmpp.done), a.timeout))
     except asyncio.TimeoutError:
         if xmpp.result is None:
-            xmpp.result = (False, xmpp.summary,
-                           ["overall timeout of %gs (connected to %s?)" % (a.timeout, a.server)])
+            why = ("overall timeout of %gs" % a.timeout) if xmpp.session_started else \
+                  ("no XMPP session with %s within %gs" % (a.server, a.timeout))
+            xmpp.result = (False, xmpp.summary, [why])
     ok, summary, missing = xmpp.result
     try:
         loop.run_until_complete(asyncio.wait_for(xmpp.disconnect(wait=1), 3))

@@ -1,0 +1,137 @@
+package redisstore
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+)
+
+// prefixes gives every store of a test binary its own key space.
+var prefixes atomic.Int64
+
+func freshPrefix() string { return fmt.Sprintf("test%d:", prefixes.Add(1)) }
+
+func TestConformance(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return New(redis.NewClient(&redis.Options{Addr: addr}), Options{KeyPrefix: freshPrefix()})
+	})
+}
+
+// TestConformanceCluster runs the suite on a one-node Redis Cluster through
+// a ClusterClient: the node rejects any command or transaction whose keys
+// span slots (CROSSSLOT), so this proves the hash tags are right.
+func TestConformanceCluster(t *testing.T) {
+	addr := startCluster(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(t.Context(), Config{Addrs: []string{addr}, KeyPrefix: freshPrefix()})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+// startCluster runs a redis-server in cluster mode that serves every slot.
+func startCluster(t *testing.T) string {
+	t.Helper()
+	addr := storetest.StartRedis(t, "--cluster-enabled", "yes")
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	ctx := t.Context()
+	if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err != nil {
+			t.Fatalf("CLUSTER INFO: %v", err)
+		}
+		if strings.Contains(info, "cluster_state:ok") {
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster not ok after 10s:\n%s", info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestOpenURL(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	s, err := Open(t.Context(), Config{URL: "redis://" + addr + "/3", KeyPrefix: "x:"})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.SetKV(t.Context(), "p", "a", "k", []byte("v")); err != nil {
+		t.Fatalf("SetKV: %v", err)
+	}
+	// The data went to DB 3 under the prefix.
+	c := redis.NewClient(&redis.Options{Addr: addr, DB: 3})
+	defer c.Close()
+	if v, err := c.HGet(t.Context(), "x:kv:{p:a}", "k").Result(); err != nil || v != "v" {
+		t.Fatalf("HGET in DB 3 = %q, %v; want v", v, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"nothing", Config{}, "neither URL nor Addrs"},
+		{"URL and Addrs", Config{URL: "redis://127.0.0.1:1", Addrs: []string{"127.0.0.1:1"}}, "sets URL and Addrs"},
+		{"bad URL", Config{URL: "http://127.0.0.1:1"}, "parsing the redis URL"},
+		{"cluster DB", Config{Addrs: []string{"127.0.0.1:1"}, DB: 2}, "only has DB 0"},
+		{"unreachable", Config{URL: "redis://:secret@127.0.0.1:1/0"}, "127.0.0.1:1 (db 0) does not answer PING"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tc.cfg)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open succeeded, want an error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open error %q does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("Open error %q shows the password", err)
+			}
+		})
+	}
+}
+
+func TestDefaultMessageIDTTL(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	s := New(client, Options{})
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	if err := s.PutMessageID(ctx, "o", "c", "x", "p", 0); err != nil {
+		t.Fatalf("PutMessageID: %v", err)
+	}
+	for _, key := range []string{"drawbridge:mid:{o}:c:x:x", "drawbridge:mid:{o}:c:p:p"} {
+		ttl, err := client.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatalf("PTTL %s: %v", key, err)
+		}
+		if ttl <= store.DefaultMessageIDTTL-time.Minute || ttl > store.DefaultMessageIDTTL {
+			t.Errorf("PTTL %s = %v, want about %v", key, ttl, store.DefaultMessageIDTTL)
+		}
+	}
+	ttl, err := client.PTTL(ctx, "drawbridge:mids:{o}").Result()
+	if err != nil || ttl < store.DefaultMessageIDTTL || ttl > store.DefaultMessageIDTTL+indexSlack {
+		t.Errorf("PTTL of the index = %v, %v; want just over %v", ttl, err, store.DefaultMessageIDTTL)
+	}
+}
