@@ -55,6 +55,9 @@ type Session interface {
 	// Capabilities are the limits of one chat.
 	Capabilities(chat ids.ChatID) Capabilities
 	// SendMessage sends a message and returns the platform's id for it.
+	// Events about the message (receipts) may be emitted from other
+	// goroutines before it returns; the hub holds them until the id is
+	// recorded. It must not wait for its own events to be handled.
 	SendMessage(ctx context.Context, msg *event.Message) (ids.MessageID, error)
 }
 

@@ -50,6 +50,7 @@ type Gateway struct {
 	byID     map[accountKey]ids.Owner
 	logins   map[sessionKey]*LoginRun
 	runCtx   context.Context
+	sending  inflight
 	cancel   context.CancelFunc
 }
 

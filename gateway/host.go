@@ -30,7 +30,8 @@ func (h *host) Emit(ctx context.Context, ev event.Event) error {
 	switch e := ev.(type) {
 	case *event.Receipt:
 		// Receipts name platform ids; the XMPP side needs the ids its
-		// client chose.
+		// client chose, recorded by a send that may still be returning.
+		h.g.sending.wait(ctx, owner, m.Chat)
 		for i, target := range e.Targets {
 			x, err := h.g.store.XMPPMessageID(ctx, owner, m.Chat, target)
 			if err == nil {

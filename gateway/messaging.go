@@ -29,6 +29,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
+	g.sending.begin(owner, msg.Chat)
+	defer g.sending.end(owner, msg.Chat)
 	id, err := l.session.SendMessage(ctx, msg)
 	if err != nil {
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)

@@ -110,17 +110,30 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	return a, nil
 }
 
-// run starts the hub and serves XMPP until ctx is done, then shuts down.
+// run starts the hub and serves XMPP until ctx is done, then shuts down:
+// sessions first (their last words still reach XMPP), then the link.
 func (a *app) run(ctx context.Context) error {
 	if err := a.gw.Start(ctx); err != nil {
 		a.store.Close()
 		return err
 	}
 	a.log.Info("drawbridge running", "component", a.cfg.Component.JID, "server", a.cfg.Component.Server, "store", a.cfg.Store.Backend)
-	err := a.component.Run(ctx)
+	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConn()
+	connDone := make(chan error, 1)
+	go func() { connDone <- a.component.Run(connCtx) }()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-connDone:
+		connDone <- runErr
+	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err = errors.Join(ignoreCanceled(err), a.gw.Stop(stopCtx), a.store.Close())
+	gwErr := a.gw.Stop(stopCtx)
+	stopConn()
+	runErr = <-connDone
+	err := errors.Join(ignoreCanceled(runErr), gwErr, a.store.Close())
 	a.log.Info("drawbridge stopped")
 	return err
 }

@@ -9,8 +9,8 @@
 #   DEMO_DIR=DIR       state dir (Prosody config, data, logs, sqlite); default: a new temp dir
 #   DEMO_ONESHOT=1     run the scripted client once, stop everything, exit with its status
 #   DEMO_TIMEOUT=SECS  bound for the scripted client (default 60)
-#   DRAWBRIDGE_BIN=... gateway binary (default bin/drawbridge, built if missing)
-#   DRAWBRIDGE_PROSODY_SNIPPET=FILE  Component block (default deploy/prosody/drawbridge.cfg.lua)
+#   DEMO_BIN=... gateway binary (default bin/drawbridge, built if missing)
+#   DEMO_PROSODY_SNIPPET=FILE  Component block (default deploy/prosody/drawbridge.cfg.lua)
 set -euo pipefail
 
 PY=/usr/bin/python3 # Debian's python3-slixmpp lives here, not in a venv on PATH
@@ -21,8 +21,8 @@ DEMO_PASS=demo
 ECHO_BOT="+15550000001@${GW_DOMAIN}"
 ALICE="+15550001111@${GW_DOMAIN}"
 PHONE="+15557654321"
-BIN=${DRAWBRIDGE_BIN:-bin/drawbridge}
-SNIPPET=${DRAWBRIDGE_PROSODY_SNIPPET:-deploy/prosody/drawbridge.cfg.lua}
+BIN=${DEMO_BIN:-bin/drawbridge}
+SNIPPET=${DEMO_PROSODY_SNIPPET:-deploy/prosody/drawbridge.cfg.lua}
 CLIENT=testdata/clients/drawbridge_client.py
 ONESHOT=${DEMO_ONESHOT:-0}
 CLIENT_TIMEOUT=${DEMO_TIMEOUT:-60}
@@ -57,7 +57,13 @@ fi
 [[ -f $SNIPPET ]] || die "Prosody component snippet $SNIPPET not found"
 
 # --- 3. state dir, ports, secret -----------------------------------------------
-DIR=${DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/drawbridge-demo.XXXXXX")}
+MADE_DIR=0 # 1: the demo made the state dir itself (removed after a good one-shot run)
+if [[ -n ${DEMO_DIR:-} ]]; then
+	DIR=$DEMO_DIR
+else
+	DIR=$(mktemp -d "${TMPDIR:-/tmp}/drawbridge-demo.XXXXXX")
+	MADE_DIR=1
+fi
 mkdir -p "$DIR/prosody-data" "$DIR/certs" # no certificates: plaintext on loopback
 DIR=$(cd "$DIR" && pwd)
 CFG=$DIR/prosody.cfg.lua
@@ -120,7 +126,11 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	[[ -n $GW_PID$PROSODY_PID ]] && say "stopped; state and logs kept in $DIR"
+	if [[ $rc -eq 0 && $ONESHOT == 1 && $MADE_DIR == 1 ]]; then
+		rm -rf -- "$DIR"
+	elif [[ -n $GW_PID$PROSODY_PID ]]; then
+		say "stopped; state and logs kept in $DIR"
+	fi
 	exit "$rc"
 }
 STOP=0

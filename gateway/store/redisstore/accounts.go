@@ -75,7 +75,9 @@ func (s *Store) putAccount(ctx context.Context, a store.Account) error {
 	if err := s.compareAndSet(ctx, key, a.Platform, oldData, found, encodeAccount(r)); err != nil {
 		return err
 	}
-	_ = released
+	if err := s.release(ctx, released); err != nil {
+		return err
+	}
 	// Again, in case a concurrent DeleteAccount of another platform removed
 	// the owner between the first SADD and the write.
 	if err := s.client.SAdd(ctx, s.keys.owners(), string(a.Owner)).Err(); err != nil {

@@ -99,3 +99,44 @@ func TestOwnerRetryReclaims(t *testing.T) {
 		t.Fatalf("AccountByID = %q, %v", a.Owner, err)
 	}
 }
+
+// TestReleaseKeepsRefreshedClaim replays the race that the release token
+// exists for: PutAccount reads the token of the owner's claim on the old id,
+// a concurrent PutAccount of the same owner claims that id again, and only
+// then does the first one release it. The claim must survive.
+func TestReleaseKeepsRefreshedClaim(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	s := New(redis.NewClient(&redis.Options{Addr: addr}), Options{})
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	const alice ids.Owner = "alice@example.org"
+	if err := s.PutAccount(ctx, store.Account{Owner: alice, Platform: "sandbox", ID: "A"}); err != nil {
+		t.Fatalf("PutAccount: %v", err)
+	}
+
+	stale, err := s.claimToken(ctx, "sandbox", "A", alice)
+	if err != nil || stale.token == "" {
+		t.Fatalf("claimToken = %+v, %v; want alice's token", stale, err)
+	}
+	if err := s.claim(ctx, "sandbox", "A", alice); err != nil {
+		t.Fatalf("re-claim: %v", err)
+	}
+	if err := s.release(ctx, stale); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if holder, err := s.client.HGet(ctx, s.keys.accountID("sandbox", "A"), "owner").Result(); err != nil || holder != string(alice) {
+		t.Fatalf("after a stale release the claim holder is %q, %v; want alice", holder, err)
+	}
+
+	// With the current token, release does delete.
+	current, err := s.claimToken(ctx, "sandbox", "A", alice)
+	if err != nil {
+		t.Fatalf("claimToken: %v", err)
+	}
+	if err := s.release(ctx, current); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if n, err := s.client.Exists(ctx, s.keys.accountID("sandbox", "A")).Result(); err != nil || n != 0 {
+		t.Fatalf("after release the claim still exists (%d, %v)", n, err)
+	}
+}

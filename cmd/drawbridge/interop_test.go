@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+)
+
+// TestSlixmppInterop has an independent client (slixmpp, Python) link an
+// account and chat with the echo bot, so the gateway is not only tested
+// against our own client code.
+func TestSlixmppInterop(t *testing.T) {
+	e := startE2E(t, config.BackendSQLite)
+	const python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import slixmpp").Run(); err != nil {
+		t.Fatalf("python3-slixmpp is required (apt-get install python3-slixmpp): %v", err)
+	}
+	e.prosody.Register(t, "carol", "pw-carol")
+	script, err := filepath.Abs("../../testdata/clients/drawbridge_client.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, script,
+		"--mode", "interop",
+		"--jid", "carol@"+e2eDomain, "--password", "pw-carol",
+		"--server", e.prosody.C2SAddr,
+		"--gateway", e2eComponent,
+		"--phone", "+15553334444",
+		"--contact", echoJID,
+		"--message", "hello from slixmpp", "--message", "second message",
+		"--timeout", "60")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("slixmpp client failed: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var result struct {
+		OK       bool `json:"ok"`
+		Sent     int  `json:"sent"`
+		Echoed   int  `json:"echoed"`
+		Receipts int  `json:"receipts"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &result); err != nil {
+		t.Fatalf("last line is not the result JSON: %v\n%s", err, out)
+	}
+	if !result.OK || result.Sent != 2 || result.Echoed != 2 || result.Receipts != 2 {
+		t.Fatalf("slixmpp result %+v, want ok with 2 sent, echoed and receipted\n%s", result, out)
+	}
+	if got := e.app.sandbox.Platform().Received("+15550000001"); len(got) != 2 || got[0].Body != "hello from slixmpp" {
+		t.Errorf("echo bot received %+v", got)
+	}
+}

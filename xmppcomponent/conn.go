@@ -1,0 +1,285 @@
+package xmppcomponent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// ErrClosed is returned by Send, SendIQ and WaitConnected once Run has
+// returned (or after a second call to Run).
+var ErrClosed = errors.New("xmppcomponent: connection closed")
+
+// Defaults applied by NewConn to zero fields of ConnConfig.
+const (
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultMinBackoff   = 100 * time.Millisecond
+	DefaultMaxBackoff   = 30 * time.Second
+	DefaultQueueSize    = 10000
+	DefaultWorkers      = 32
+	DefaultPingInterval = 15 * time.Second
+)
+
+// ConnConfig configures a Conn.
+type ConnConfig struct {
+	// Addr is the server's component listener, host:port.
+	Addr string
+	// Domain is the component's JID (e.g. gw.example.test); it is the 'to'
+	// of the stream header and the 'from' of the pings the Conn sends.
+	Domain string
+	// Secret is the shared component secret.
+	Secret string
+	// Logger receives connection events; nil means slog.Default().
+	Logger *slog.Logger
+	// WriteTimeout bounds every write to the socket; a write that does not
+	// finish in time kills the connection. Default 10s. The handshake as a
+	// whole is bounded by twice this value.
+	WriteTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the jittered exponential delay between
+	// connection attempts. Defaults 100ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// QueueSize is the maximum number of stanzas waiting to be written;
+	// Send blocks while the queue is full. The number of written but not yet
+	// acknowledged stanzas is bounded by the same value. Default 10000.
+	QueueSize int
+	// Workers is the number of serial dispatch lanes that run the Handler.
+	// Default 32.
+	Workers int
+	// PingInterval is the keepalive period: an XEP-0199 ping goes to PingTo
+	// at least this often, and a ping unanswered for twice this long kills
+	// the connection. Default 15s.
+	PingInterval time.Duration
+	// PingTo is the JID the keepalive and acknowledgement pings are sent to.
+	// Default: Domain without its first label (the parent server domain).
+	PingTo string
+	// OnState, if set, is called (from the supervisor goroutine) every time
+	// the link goes up (true) or down (false).
+	OnState func(connected bool)
+}
+
+// Handler receives every inbound stanza except the IQ results and errors that
+// answer the Conn's own SendIQ calls and pings. Stanzas of one conversation
+// (same bare from and bare to) are delivered one at a time and in order;
+// different conversations are handled in parallel. ctx is the one given to
+// Run. Packets are the values stanza.NextPacket produces: stanza.Message and
+// stanza.Presence by value, *stanza.IQ by pointer.
+type Handler func(ctx context.Context, p stanza.Packet)
+
+// ConnStats is a snapshot of a Conn's counters.
+type ConnStats struct {
+	// Connects counts successful handshakes.
+	Connects uint64
+	// Disconnects counts established connections that ended.
+	Disconnects uint64
+	// StanzasIn counts stanzas read from the server (acknowledgement ping
+	// replies excluded).
+	StanzasIn uint64
+	// StanzasOut counts stanzas written to the socket (pings excluded;
+	// stanzas re-sent after a reconnect count again).
+	StanzasOut uint64
+	// Queued is the number of stanzas waiting to be written.
+	Queued int
+	// InFlight is the number of stanzas written but not yet acknowledged by
+	// a ping reply.
+	InFlight int
+	// Dispatching is the number of inbound stanzas waiting for a Handler
+	// lane (not part of the original brief; useful to spot a slow Handler).
+	Dispatching int
+}
+
+// Conn is an XEP-0114 component connection with its own supervisor: it
+// connects, authenticates, reads and dispatches inbound stanzas, writes the
+// outbound queue, and reconnects with jittered exponential backoff.
+//
+// Delivery is at-least-once: stanzas that were written but not yet confirmed
+// by the reply to a later ping are re-sent after a reconnect, so in rare
+// cases (the connection dies after the server processed a stanza but before
+// the ping reply arrived) the server sees a stanza twice.
+type Conn struct {
+	cfg  ConnConfig
+	h    Handler
+	log  *slog.Logger
+	seed maphash.Seed
+
+	mu          sync.Mutex
+	q           outQueue
+	spaceWanted bool          // a Send waits for room in the queue
+	space       chan struct{} // closed (and replaced) when room frees up
+	wake        chan struct{} // cap 1: wakes the writer
+	started     bool          // Run was called
+	ended       bool          // Run returned
+	connected   bool
+	up          chan struct{} // closed while connected; replaced on disconnect
+	endCh       chan struct{} // closed when Run returns
+	sess        *session      // live session, nil when disconnected
+
+	iqs    iqTracker
+	idBase string
+	idSeq  atomic.Uint64
+
+	lanes *dispatcher
+
+	connects, disconnects atomic.Uint64
+	stanzasIn, stanzasOut atomic.Uint64
+}
+
+// NewConn returns a Conn for cfg that delivers inbound stanzas to h (nil h
+// drops them). Nothing happens until Run is called; Send may be called
+// before that and queues.
+func NewConn(cfg ConnConfig, h Handler) *Conn {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With(slog.String("component", cfg.Domain), slog.String("addr", cfg.Addr))
+	if h == nil {
+		h = func(context.Context, stanza.Packet) {}
+	}
+	return &Conn{
+		cfg:    cfg,
+		h:      h,
+		log:    log,
+		seed:   maphash.MakeSeed(),
+		space:  make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+		up:     make(chan struct{}),
+		endCh:  make(chan struct{}),
+		iqs:    iqTracker{pending: make(map[string]*pendingIQ)},
+		idBase: randomIDBase(),
+	}
+}
+
+func (cfg ConnConfig) withDefaults() ConnConfig {
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = cfg.MinBackoff
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = DefaultPingInterval
+	}
+	if cfg.PingTo == "" {
+		cfg.PingTo = parentDomain(cfg.Domain)
+	}
+	return cfg
+}
+
+// parentDomain strips the first label: gw.example.test → example.test. A
+// single-label domain is returned as is.
+func parentDomain(d string) string {
+	if i := strings.IndexByte(d, '.'); i >= 0 && i+1 < len(d) {
+		return d[i+1:]
+	}
+	return d
+}
+
+// Send serializes p and queues it for writing. It returns once the stanza is
+// queued (not written): queued stanzas survive reconnects. If the queue is
+// full, Send blocks until there is room or ctx is done (then it returns an
+// error wrapping ctx.Err()). After Run has returned it returns ErrClosed.
+// p is serialized before Send returns, so the caller may reuse it.
+func (c *Conn) Send(ctx context.Context, p stanza.Packet) error {
+	data, err := marshalPacket(p)
+	if err != nil {
+		return err
+	}
+	return c.enqueue(ctx, data)
+}
+
+// Connected reports whether the component is currently authenticated with
+// the server.
+func (c *Conn) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connected
+}
+
+// WaitConnected blocks until the component is connected, ctx is done (error
+// wrapping ctx.Err()) or Run has returned (ErrClosed).
+func (c *Conn) WaitConnected(ctx context.Context) error {
+	c.mu.Lock()
+	up, ended := c.up, c.ended
+	c.mu.Unlock()
+	if ended {
+		return ErrClosed
+	}
+	select {
+	case <-up:
+		return nil
+	case <-c.endCh:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("xmppcomponent: waiting for connection: %w", ctx.Err())
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Conn) Stats() ConnStats {
+	c.mu.Lock()
+	queued, inflight := c.q.queued(), c.q.inFlight()
+	c.mu.Unlock()
+	s := ConnStats{
+		Connects:    c.connects.Load(),
+		Disconnects: c.disconnects.Load(),
+		StanzasIn:   c.stanzasIn.Load(),
+		StanzasOut:  c.stanzasOut.Load(),
+		Queued:      queued,
+		InFlight:    inflight,
+	}
+	if d := c.lanesSnapshot(); d != nil {
+		s.Dispatching = d.backlogLen()
+	}
+	return s
+}
+
+func (c *Conn) lanesSnapshot() *dispatcher {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lanes
+}
+
+// setConnected flips the link state and reports it to OnState. It is only
+// called from the supervisor goroutine, so OnState calls are serialized.
+func (c *Conn) setConnected(s *session, up bool) {
+	c.mu.Lock()
+	if up {
+		c.connected = true
+		c.sess = s
+		close(c.up)
+	} else {
+		c.connected = false
+		c.sess = nil
+		c.up = make(chan struct{})
+	}
+	c.mu.Unlock()
+	if up {
+		c.connects.Add(1)
+	} else {
+		c.disconnects.Add(1)
+	}
+	if c.cfg.OnState != nil {
+		c.cfg.OnState(up)
+	}
+}

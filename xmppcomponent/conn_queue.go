@@ -1,0 +1,151 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// outItem is one serialized outbound stanza. seq is assigned when the writer
+// takes it from the queue, in write order.
+type outItem struct {
+	data []byte
+	seq  uint64
+}
+
+// outQueue holds the outbound stanzas of a Conn: pending (not yet written,
+// FIFO) and inflight (written, waiting for a ping reply that confirms the
+// server has processed them). It is guarded by Conn.mu.
+type outQueue struct {
+	pending      []outItem
+	pendingHead  int
+	inflight     []outItem
+	inflightHead int
+	nextSeq      uint64
+}
+
+func (q *outQueue) queued() int   { return len(q.pending) - q.pendingHead }
+func (q *outQueue) inFlight() int { return len(q.inflight) - q.inflightHead }
+
+func (q *outQueue) push(data []byte) {
+	q.pending = append(q.pending, outItem{data: data})
+}
+
+// take moves up to maxItems pending stanzas (at most about maxBytes, but at
+// least one) to the in-flight list, numbering them, and appends their data to
+// dst. It returns dst and the number of stanzas taken.
+func (q *outQueue) take(dst []byte, maxItems, maxBytes int) ([]byte, int) {
+	n := 0
+	for q.queued() > 0 && n < maxItems {
+		it := q.pending[q.pendingHead]
+		if n > 0 && len(dst)+len(it.data) > maxBytes {
+			break
+		}
+		q.pending[q.pendingHead] = outItem{}
+		q.pendingHead++
+		q.nextSeq++
+		it.seq = q.nextSeq
+		q.inflight = append(q.inflight, it)
+		dst = append(dst, it.data...)
+		n++
+	}
+	q.pending, q.pendingHead = compactOut(q.pending, q.pendingHead)
+	return dst, n
+}
+
+// lastSeq is the sequence number of the last stanza handed to the writer.
+func (q *outQueue) lastSeq() uint64 { return q.nextSeq }
+
+// ack drops the in-flight stanzas numbered up to seq.
+func (q *outQueue) ack(seq uint64) {
+	for q.inFlight() > 0 && q.inflight[q.inflightHead].seq <= seq {
+		q.inflight[q.inflightHead] = outItem{}
+		q.inflightHead++
+	}
+	q.inflight, q.inflightHead = compactOut(q.inflight, q.inflightHead)
+}
+
+// requeue puts the in-flight stanzas back at the front of the pending queue,
+// in their original order. Called when a connection ends.
+func (q *outQueue) requeue() {
+	if q.inFlight() == 0 {
+		return
+	}
+	back := make([]outItem, 0, q.inFlight()+q.queued())
+	back = append(back, q.inflight[q.inflightHead:]...)
+	back = append(back, q.pending[q.pendingHead:]...)
+	q.pending, q.pendingHead = back, 0
+	q.inflight, q.inflightHead = q.inflight[:0], 0
+}
+
+// compactOut reclaims the consumed head of a slice-backed FIFO once it is the
+// larger part of the backing array, keeping amortized O(1) operations.
+func compactOut(s []outItem, head int) ([]outItem, int) {
+	switch {
+	case head == len(s):
+		return s[:0], 0
+	case head > 64 && head > len(s)/2:
+		n := copy(s, s[head:])
+		clear(s[n:])
+		return s[:n], 0
+	}
+	return s, head
+}
+
+// marshalPacket serializes a stanza with encoding/xml.
+func marshalPacket(p stanza.Packet) ([]byte, error) {
+	if p == nil {
+		return nil, errors.New("xmppcomponent: nil packet")
+	}
+	data, err := xml.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("xmppcomponent: marshal %s: %w", p.Name(), err)
+	}
+	return data, nil
+}
+
+// enqueue appends data to the outbound queue, waiting for room while it is
+// full.
+func (c *Conn) enqueue(ctx context.Context, data []byte) error {
+	for {
+		c.mu.Lock()
+		if c.ended {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		if c.q.queued() < c.cfg.QueueSize {
+			c.q.push(data)
+			c.mu.Unlock()
+			c.wakeWriter()
+			return nil
+		}
+		c.spaceWanted = true
+		space := c.space
+		c.mu.Unlock()
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return fmt.Errorf("xmppcomponent: outbound queue full: %w", ctx.Err())
+		}
+	}
+}
+
+// signalSpaceLocked wakes the Send calls waiting for room. c.mu must be held.
+func (c *Conn) signalSpaceLocked() {
+	if c.spaceWanted {
+		c.spaceWanted = false
+		close(c.space)
+		c.space = make(chan struct{})
+	}
+}
+
+// wakeWriter nudges the writer goroutine without blocking.
+func (c *Conn) wakeWriter() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,125 @@
+package xmppcomponent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// session is one authenticated connection: a read loop and a writer
+// goroutine around a net.Conn. The first failure (read, write, ping timeout,
+// shutdown) ends both.
+type session struct {
+	c    *Conn
+	nc   net.Conn
+	sr   *streamReader
+	log  *slog.Logger
+	num  uint64
+	done chan struct{} // closed by fail
+	once sync.Once
+	err  error // set by fail before done is closed
+
+	readerDone chan struct{}
+
+	// Ping state, guarded by c.mu. At most one ping is outstanding.
+	pingOut  bool      // a ping waits for its reply
+	pingID   string    // its id
+	pingSeq  uint64    // the last stanza written before it
+	pingSent time.Time // when it was written
+	lastPing time.Time // when the last ping was written (or the session began)
+	pings    uint64    // pings sent in this session, for ids
+}
+
+func newSession(c *Conn, nc net.Conn, sr *streamReader, num uint64) *session {
+	return &session{
+		c:          c,
+		nc:         nc,
+		sr:         sr,
+		log:        c.log.With(slog.Uint64("session", num)),
+		num:        num,
+		done:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		lastPing:   time.Now(),
+	}
+}
+
+// fail ends the session with err (only the first call counts) and closes
+// the socket, which unblocks the reader and the writer.
+func (s *session) fail(err error) {
+	s.once.Do(func() {
+		s.err = err
+		close(s.done)
+		_ = s.nc.Close()
+	})
+}
+
+// readLoop reads stanzas until the connection fails. IQ replies to pending
+// SendIQ calls and pings are consumed here (never blocking); everything else
+// goes to the dispatcher.
+func (s *session) readLoop(disp *dispatcher) {
+	defer close(s.readerDone)
+	c := s.c
+	for {
+		p, err := s.sr.next()
+		if err != nil {
+			var skipped *errUndecodable
+			if errors.As(err, &skipped) {
+				c.stanzasIn.Add(1)
+				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
+				continue
+			}
+			s.fail(fmt.Errorf("xmppcomponent: read: %w", err))
+			return
+		}
+		switch v := p.(type) {
+		case stanza.StreamError:
+			s.fail(streamErrorOf(v))
+			return
+		case stanza.StreamClosePacket:
+			s.fail(errStreamClosed)
+			return
+		case stanza.Handshake:
+			continue // stray; nothing to do
+		case *stanza.IQ:
+			if v.Type == stanza.IQTypeResult || v.Type == stanza.IQTypeError {
+				if s.ackPing(v) {
+					continue
+				}
+				c.stanzasIn.Add(1)
+				if !c.iqs.deliver(v) {
+					disp.dispatch(v)
+				}
+				continue
+			}
+		}
+		c.stanzasIn.Add(1)
+		disp.dispatch(p)
+	}
+}
+
+// ackPing consumes the reply (result or error: either proves the server has
+// processed everything written before the ping) to the outstanding ping and
+// drops the in-flight stanzas it confirms.
+func (s *session) ackPing(iq *stanza.IQ) bool {
+	c := s.c
+	c.mu.Lock()
+	ok := s.pingOut && iq.Id == s.pingID && (iq.From == "" || strings.EqualFold(iq.From, c.cfg.PingTo))
+	if ok {
+		s.pingOut = false
+		c.q.ack(s.pingSeq)
+	}
+	c.mu.Unlock()
+	if ok {
+		if iq.Type == stanza.IQTypeError && iq.Error != nil {
+			s.log.Debug("ping answered with an error", slog.String("condition", iq.Error.Reason))
+		}
+		c.wakeWriter()
+	}
+	return ok
+}

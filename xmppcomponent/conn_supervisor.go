@@ -1,0 +1,131 @@
+package xmppcomponent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Run connects, serves and reconnects with jittered exponential backoff
+// until ctx is done. On shutdown it closes the stream, waits for the
+// dispatch workers (Handlers see ctx cancelled and should return promptly),
+// fails pending SendIQ calls and later Sends with ErrClosed, and returns nil.
+// Stanzas still queued at that point are dropped (and counted in a log
+// line). Run may be called only once; a second call returns an error
+// wrapping ErrClosed.
+func (c *Conn) Run(ctx context.Context) error {
+	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
+	c.mu.Lock()
+	if c.started {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: Run called twice", ErrClosed)
+	}
+	c.started = true
+	c.lanes = disp
+	c.mu.Unlock()
+
+	disp.start(ctx)
+	var num uint64
+	attempt := 0
+	for ctx.Err() == nil {
+		num++
+		established, err := c.runSession(ctx, disp, num)
+		if ctx.Err() != nil {
+			break
+		}
+		if established {
+			attempt = 0
+		}
+		delay := backoffDelay(c.cfg.MinBackoff, c.cfg.MaxBackoff, attempt)
+		attempt++
+		c.logSessionEnd(established, err, delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+
+	c.mu.Lock()
+	c.ended = true
+	queued, inflight := c.q.queued(), c.q.inFlight()
+	c.spaceWanted = true
+	c.signalSpaceLocked()
+	c.mu.Unlock()
+	close(c.endCh)
+	disp.wait()
+	if queued > 0 {
+		c.log.Warn("shutdown: dropping stanzas not yet written", slog.Int("count", queued))
+	}
+	if inflight > 0 {
+		c.log.Info("shutdown: stanzas written but not confirmed", slog.Int("count", inflight))
+	}
+	return nil
+}
+
+// runSession dials, authenticates and serves one connection until it fails
+// or ctx ends. established reports whether the handshake succeeded.
+func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (established bool, err error) {
+	nc, sr, err := c.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	s := newSession(c, nc, sr, num)
+	c.setConnected(s, true)
+	s.log.Info("component connected")
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.readLoop(disp)
+	}()
+	go func() {
+		defer wg.Done()
+		s.writeLoop(ctx)
+	}()
+	wg.Wait()
+
+	c.mu.Lock()
+	c.q.requeue()
+	c.mu.Unlock()
+	c.setConnected(s, false)
+	return true, s.err
+}
+
+// logSessionEnd logs why a connection ended or could not be set up. Stream
+// errors (wrong secret, conflict, unknown host) need an operator: Error level.
+func (c *Conn) logSessionEnd(established bool, err error, retry time.Duration) {
+	attrs := []any{slog.Any("error", err), slog.Duration("retry_in", retry)}
+	var se *StreamError
+	switch {
+	case errors.As(err, &se):
+		attrs = append(attrs, slog.String("condition", se.Condition))
+		if established {
+			c.log.Error("component connection closed by the server with a stream error", attrs...)
+		} else {
+			c.log.Error("component handshake refused by the server", attrs...)
+		}
+	case established:
+		c.log.Warn("component connection lost", attrs...)
+	default:
+		c.log.Warn("component connection failed", attrs...)
+	}
+}
+
+// backoffDelay is min·2^attempt capped at max, with equal jitter: a uniform
+// pick in [d/2, d].
+func backoffDelay(minD, maxD time.Duration, attempt int) time.Duration {
+	d := minD
+	for i := 0; i < attempt && d < maxD; i++ {
+		d *= 2
+	}
+	d = min(d, maxD)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}

@@ -1,0 +1,163 @@
+package xmppcomponent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+const (
+	// ackMinInterval is the gap between acknowledgement pings while a
+	// sustained burst keeps the queue non-empty. Once the queue drains, the
+	// ping goes out at once, so that the at-least-once window (and with it
+	// the chance of a duplicate after a reconnect) stays about one round
+	// trip long.
+	ackMinInterval = 100 * time.Millisecond
+	// writeBatchItems and writeBatchBytes bound one socket write.
+	writeBatchItems = 256
+	writeBatchBytes = 64 << 10
+	// closeGrace bounds how long shutdown waits for the server to close its
+	// side of the stream after our </stream:stream>.
+	closeGrace = time.Second
+)
+
+var errShutdown = errors.New("xmppcomponent: shutting down")
+
+// writeLoop is the only goroutine that writes to the socket while the
+// session is live. It writes queued stanzas in batches, moving them to the
+// in-flight list, and interleaves XEP-0199 pings to PingTo (at most one
+// outstanding): one after each burst of writes so that its reply confirms
+// the in-flight stanzas, and one every PingInterval as a keepalive. A ping not
+// answered within 2×PingInterval, a failed write, or a write that exceeds
+// WriteTimeout ends the session. When ctx ends it closes the stream.
+func (s *session) writeLoop(ctx context.Context) {
+	c := s.c
+	buf := make([]byte, 0, writeBatchBytes)
+	pingTimeout := 2 * c.cfg.PingInterval
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		default:
+		}
+		if ctx.Err() != nil {
+			s.closeStream()
+			return
+		}
+		now := time.Now()
+		c.mu.Lock()
+		if s.pingOut && now.Sub(s.pingSent) >= pingTimeout {
+			id := s.pingID
+			c.mu.Unlock()
+			s.fail(fmt.Errorf("xmppcomponent: no reply to ping %s from %s within %v", id, c.cfg.PingTo, pingTimeout))
+			return
+		}
+		var ping []byte
+		if !s.pingOut && s.pingDueLocked(now) {
+			ping = s.startPingLocked(now)
+		}
+		n := 0
+		if ping == nil && c.q.inFlight() < c.cfg.QueueSize {
+			buf, n = c.q.take(buf[:0], writeBatchItems, writeBatchBytes)
+			if n > 0 {
+				c.signalSpaceLocked()
+			}
+		}
+		wait := s.nextWakeLocked(now, pingTimeout)
+		c.mu.Unlock()
+
+		switch {
+		case ping != nil:
+			if err := s.write(ping); err != nil {
+				s.fail(fmt.Errorf("xmppcomponent: write ping: %w", err))
+				return
+			}
+			continue
+		case n > 0:
+			if err := s.write(buf); err != nil {
+				s.fail(fmt.Errorf("xmppcomponent: write: %w", err))
+				return
+			}
+			c.stanzasOut.Add(uint64(n))
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-c.wake:
+		case <-timer.C:
+		case <-s.done:
+			return
+		case <-ctx.Done():
+		}
+	}
+}
+
+// pingDueLocked reports whether a ping should be written now (none being
+// outstanding): an acknowledgement ping as soon as a burst of writes has
+// drained the queue (or every ackMinInterval during a sustained burst), and a
+// keepalive ping every PingInterval. c.mu must be held.
+func (s *session) pingDueLocked(now time.Time) bool {
+	q := &s.c.q
+	if q.inFlight() > 0 && (q.queued() == 0 || now.Sub(s.lastPing) >= ackMinInterval) {
+		return true
+	}
+	return now.Sub(s.lastPing) >= s.c.cfg.PingInterval
+}
+
+// startPingLocked records a new outstanding ping covering everything taken
+// from the queue so far and returns its serialization. c.mu must be held.
+func (s *session) startPingLocked(now time.Time) []byte {
+	c := s.c
+	s.pings++
+	s.pingID = c.idBase + "p" + strconv.FormatUint(s.num, 36) + "." + strconv.FormatUint(s.pings, 36)
+	s.pingSeq = c.q.lastSeq()
+	s.pingSent, s.lastPing = now, now
+	s.pingOut = true
+	return []byte("<iq type='get' id='" + s.pingID + "' from='" + escapeConnAttr(c.cfg.Domain) +
+		"' to='" + escapeConnAttr(c.cfg.PingTo) + "'><ping xmlns='urn:xmpp:ping'/></iq>")
+}
+
+// nextWakeLocked is how long the writer may sleep when it has nothing to
+// write. c.mu must be held.
+func (s *session) nextWakeLocked(now time.Time, pingTimeout time.Duration) time.Duration {
+	var at time.Time
+	switch {
+	case s.pingOut:
+		at = s.pingSent.Add(pingTimeout)
+	case s.c.q.inFlight() > 0:
+		at = s.lastPing.Add(ackMinInterval)
+	default:
+		at = s.lastPing.Add(s.c.cfg.PingInterval)
+	}
+	return max(at.Sub(now), time.Millisecond)
+}
+
+// write writes b within WriteTimeout.
+func (s *session) write(b []byte) error {
+	if err := s.nc.SetWriteDeadline(time.Now().Add(s.c.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	_, err := s.nc.Write(b)
+	return err
+}
+
+// closeStream sends </stream:stream>, gives the server a moment to close its
+// side (so that it reads everything we wrote before the socket goes away),
+// then ends the session.
+func (s *session) closeStream() {
+	_ = s.nc.SetWriteDeadline(time.Now().Add(min(s.c.cfg.WriteTimeout, closeGrace)))
+	if _, err := s.nc.Write([]byte("</stream:stream>")); err == nil {
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-s.readerDone:
+		case <-s.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	s.fail(errShutdown)
+}
