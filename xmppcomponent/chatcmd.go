@@ -67,7 +67,7 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	case "status":
 		c.notify(ctx, owner, c.statusText(ctx, owner))
 	default:
-		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n"+chatHelp, word, c.info.Name))
+		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n", word)+fmt.Sprintf(chatHelp, c.info.Name))
 	}
 }
 

@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
@@ -36,13 +37,21 @@ func stanzaError(err error) (se xep.StanzaError, internal bool) {
 	return xep.StanzaError{Type: "wait", Condition: "internal-server-error", Text: "the gateway failed to handle this; the operator has the details in the log"}, true
 }
 
-// userText is the error's message, made for people.
+// userText is the error's message, made for people: the hub sentinel's own
+// words, which end a wrapped message (": bad request"), are dropped when
+// something more specific precedes them.
 func userText(err error) string {
 	s := err.Error()
-	if len(s) > 0 && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
+	for _, m := range errorMapping {
+		suffix := ": " + m.err.Error()
+		if errors.Is(err, m.err) && strings.HasSuffix(s, suffix) && len(s) > len(suffix) {
+			return strings.TrimSuffix(s, suffix)
+		}
 	}
-	return s
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Stanza errors the component raises by itself.

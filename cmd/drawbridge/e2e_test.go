@@ -158,4 +158,3 @@ func expectError(t *testing.T, u *user, id, condition string) {
 		t.Errorf("message %s: error condition %q (%v), want %q: %s", id, got, err, condition, s.Raw)
 	}
 }
-

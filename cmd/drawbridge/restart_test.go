@@ -100,4 +100,3 @@ func linkByChat(t *testing.T, u *user) {
 	u.waitMessage(e2eComponent, "Code: ")
 	u.waitMessage(e2eComponent, "is now linked")
 }
-

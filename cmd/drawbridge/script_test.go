@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the stanza scripts")
+
+// recorder is a Sender that keeps what the component writes.
+type recorder struct {
+	mu  sync.Mutex
+	out [][]byte
+}
+
+func (r *recorder) Send(_ context.Context, p stanza.Packet) error {
+	b, err := xml.Marshal(p)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.out = append(r.out, b)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) take() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.out
+	r.out = nil
+	return out
+}
+
+var (
+	randomID = regexp.MustCompile(`db-[A-Z2-7]{16}`)
+	clock    = regexp.MustCompile(`\d\d:\d\d:\d\d UTC`)
+	code     = regexp.MustCompile(`Code: [A-Z0-9]{4}-[A-Z0-9]{4}`)
+)
+
+func normalize(b []byte) string {
+	s := randomID.ReplaceAllString(string(b), "ID")
+	s = clock.ReplaceAllString(s, "HH:MM:SS UTC")
+	return code.ReplaceAllString(s, "Code: XXXX-XXXX")
+}
+
+// TestStanzaScripts feeds the stanzas of testdata/scripts/*.xml (one per
+// line; # starts a comment) to the component, one at a time, and compares
+// what the component answers synchronously with the .golden file beside it.
+// Run with -update to rewrite the golden files after a deliberate change.
+func TestStanzaScripts(t *testing.T) {
+	scripts, err := filepath.Glob("../../testdata/scripts/*.xml")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, path := range scripts {
+		name := strings.TrimSuffix(filepath.Base(path), ".xml")
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Component.JID = "gw.example.test"
+			cfg.Component.Secret = "s"
+			cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
+			a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			a.component.SetSender(rec)
+			if err := a.gw.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
+
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var got bytes.Buffer
+			sc := bufio.NewScanner(f)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				line := strings.TrimSpace(sc.Text())
+				if line == "" || strings.HasPrefix(line, "#") {
+					got.WriteString(line + "\n")
+					continue
+				}
+				got.WriteString(">> " + line + "\n")
+				d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">` + line))
+				if _, err := d.Token(); err != nil {
+					t.Fatal(err)
+				}
+				p, err := stanza.NextPacket(d)
+				if err != nil {
+					got.WriteString("!! decode error: " + err.Error() + "\n")
+					continue
+				}
+				a.component.Handle(t.Context(), p)
+				for _, out := range rec.take() {
+					got.WriteString("<< " + normalize(out) + "\n")
+				}
+			}
+			golden := strings.TrimSuffix(path, ".xml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got.String()))
+			}
+		})
+	}
+}
+
+// diffLines shows the first lines that differ.
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("- " + wl + "\n+ " + gl + "\n")
+		}
+	}
+	return b.String()
+}
