@@ -42,7 +42,7 @@ func (f *frontend) Deliver(_ context.Context, owner ids.Owner, _ ids.PlatformID,
 }
 
 // wait returns the first n deliveries to owner matching match, in order.
-func (f *frontend) wait(t *testing.T, owner ids.Owner, n int, match func(event.Event) bool) []event.Event {
+func (f *frontend) wait(t testing.TB, owner ids.Owner, n int, match func(event.Event) bool) []event.Event {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -73,7 +73,7 @@ type hub struct {
 	store    store.Store
 }
 
-func newHub(t *testing.T, st store.Store, autoConfirm bool) *hub {
+func newHub(t testing.TB, st store.Store, autoConfirm bool) *hub {
 	t.Helper()
 	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
 	t.Cleanup(p.Close)
@@ -97,7 +97,7 @@ func newHub(t *testing.T, st store.Store, autoConfirm bool) *hub {
 	return &hub{gw: gw, fe: fe, platform: p, store: st}
 }
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
@@ -110,7 +110,7 @@ func openStore(t *testing.T) store.Store {
 const sb = ids.PlatformID("sandbox")
 
 // link runs the pairing-code flow for owner and phone to the end.
-func (h *hub) link(t *testing.T, owner ids.Owner, phone string) {
+func (h *hub) link(t testing.TB, owner ids.Owner, phone string) {
 	t.Helper()
 	ctx := t.Context()
 	run, step, err := h.gw.StartLogin(ctx, owner, sb, "")

@@ -41,12 +41,16 @@ var _ store.Store = (*Store)(nil)
 // foreign keys on, WAL journal, a 5 s busy timeout, and write transactions
 // that take the write lock when they begin (BEGIN IMMEDIATE), so concurrent
 // read-then-write transactions wait for each other instead of failing with
-// SQLITE_BUSY. Use it when opening a *sql.DB to share with OpenDB.
+// SQLITE_BUSY. Synchronous is NORMAL: in WAL mode a committed transaction
+// survives a crash of the process (the gateway being killed), and only a
+// power loss or kernel crash may lose the last commits — the usual trade for
+// not waiting on an fsync per message. Use it when opening a *sql.DB to
+// share with OpenDB.
 func DSN(path string) string {
 	// The part before '?' is an SQLite URI path: escape what it decodes.
 	path = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
 	return "file:" + path +
-		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // Open opens (creating if needed) the database file at path, brings its
