@@ -23,7 +23,6 @@ type LoginRun struct {
 
 	mu   sync.Mutex
 	last LoginStep
-	done bool
 }
 
 // StartLogin registers owner if needed and starts the named login flow (""

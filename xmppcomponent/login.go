@@ -29,13 +29,14 @@ func stepText(info gateway.Info, step gateway.LoginStep) string {
 	}
 	switch step.Kind {
 	case gateway.StepInput:
-		for _, f := range step.Fields {
+		// Fields are asked one at a time; this is the first.
+		if len(step.Fields) > 0 {
+			f := step.Fields[0]
 			fmt.Fprintf(&b, "Reply with your %s", strings.ToLower(f.Label))
 			if f.Description != "" {
 				fmt.Fprintf(&b, " (%s)", f.Description)
 			}
 			b.WriteString(". Send \"cancel\" to stop.\n")
-			break // fields are asked one at a time
 		}
 	case gateway.StepCode:
 		fmt.Fprintf(&b, "Code: %s\n", step.Data)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
@@ -22,7 +21,6 @@ import (
 // signalSender serializes what the component writes and signals each echo
 // reply, so the benchmark measures the whole path without sleeping.
 type signalSender struct {
-	mu      sync.Mutex
 	replies chan struct{}
 }
 

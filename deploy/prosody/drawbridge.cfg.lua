@@ -1,0 +1,47 @@
+-- Drawbridge: attach the gateway to Prosody (0.12 or later) as an XEP-0114
+-- external component.
+--
+-- Paste this block at the END of prosody.cfg.lua (after the global section
+-- and your VirtualHost entries), or save it next to prosody.cfg.lua and add
+-- this line at the end of it:
+--
+--     Include "drawbridge.cfg.lua"
+--
+-- Replace the domain and the secret below with your own; Drawbridge's
+-- configuration (component JID and secret) must use the same values. Then run
+-- `prosodyctl reload` (or restart Prosody).
+--
+-- The port Drawbridge connects to is configured in the GLOBAL section of
+-- prosody.cfg.lua (not here). Only Drawbridge should be able to reach it: keep
+-- it on loopback or a private network.
+--
+--     component_ports = { 5347 }
+--     component_interfaces = { "127.0.0.1" }
+--
+-- The domain must resolve for remote servers (DNS SRV/A records pointing at
+-- this Prosody) if users of other servers are to reach the gateway's contacts.
+--
+-- Optional, in your VirtualHost section (not here): let the gateway keep its
+-- contacts in the users' rosters and send carbons of what users write from
+-- their phones (XEP-0356; mod_privilege comes with Debian's prosody-modules
+-- package):
+--
+--     modules_enabled = { "privilege" }
+--     privileged_entities = {
+--         ["wa.example.org"] = { roster = "both"; message = "outgoing" };
+--     }
+
+Component "wa.example.org"
+	component_secret = "change-me"
+
+	-- When Drawbridge reconnects after a network failure, Prosody may still
+	-- hold the dead connection for a while; with the default ("kick_new") it
+	-- would refuse the new one with a "conflict" stream error until then.
+	-- Run one Drawbridge instance per component domain.
+	component_conflict_resolve = "kick_old"
+
+	-- Name shown in service discovery while Drawbridge is not connected.
+	-- name = "WhatsApp gateway"
+
+	-- Stanzas from the gateway must come from its own domain (the default).
+	-- validate_from_addresses = true
