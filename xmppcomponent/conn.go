@@ -119,7 +119,6 @@ type Conn struct {
 	connected   bool
 	up          chan struct{} // closed while connected; replaced on disconnect
 	endCh       chan struct{} // closed when Run returns
-	sess        *session      // live session, nil when disconnected
 
 	iqs    iqTracker
 	idBase string
@@ -262,15 +261,13 @@ func (c *Conn) lanesSnapshot() *dispatcher {
 
 // setConnected flips the link state and reports it to OnState. It is only
 // called from the supervisor goroutine, so OnState calls are serialized.
-func (c *Conn) setConnected(s *session, up bool) {
+func (c *Conn) setConnected(up bool) {
 	c.mu.Lock()
 	if up {
 		c.connected = true
-		c.sess = s
 		close(c.up)
 	} else {
 		c.connected = false
-		c.sess = nil
 		c.up = make(chan struct{})
 	}
 	c.mu.Unlock()

@@ -44,7 +44,7 @@ func (e *IQError) Error() string {
 
 // pendingIQ is one SendIQ waiting for its reply.
 type pendingIQ struct {
-	to string           // the reply must come from here
+	to string          // the reply must come from here
 	ch chan *stanza.IQ // buffered(1): delivery never blocks the read loop
 }
 

@@ -76,7 +76,7 @@ func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (es
 		return false, err
 	}
 	s := newSession(c, nc, sr, num)
-	c.setConnected(s, true)
+	c.setConnected(true)
 	s.log.Info("component connected")
 
 	var wg sync.WaitGroup
@@ -91,10 +91,14 @@ func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (es
 	}()
 	wg.Wait()
 
-	c.mu.Lock()
-	c.q.requeue()
-	c.mu.Unlock()
-	c.setConnected(s, false)
+	if ctx.Err() == nil {
+		// Written but unconfirmed stanzas go out again on the next
+		// connection. (At shutdown they stay apart, for the final log.)
+		c.mu.Lock()
+		c.q.requeue()
+		c.mu.Unlock()
+	}
+	c.setConnected(false)
 	return true, s.err
 }
 

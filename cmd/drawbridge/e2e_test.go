@@ -109,7 +109,7 @@ func TestEndToEnd(t *testing.T) {
 			if !strings.Contains(res.Raw, `type="result"`) {
 				t.Fatalf("unregister: %s", res.Raw)
 			}
-			u.waitRaw("gateway unsubscribed", `from="`+e2eComponent+`"`, `type="unsubscribed"`)
+			u.waitRaw("gateway unsubscribe", `from="`+e2eComponent+`"`, `type="unsubscribe"`)
 			u.raw(`<message type='chat' to='` + echoJID + `' id='late'><body>still there?</body></message>`)
 			expectError(t, u, "late", "registration-required")
 			if got := len(e.app.sandbox.Platform().Received(sandbox.EchoBot)); got != 1 {
