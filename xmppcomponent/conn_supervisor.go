@@ -110,16 +110,28 @@ func (c *Conn) logSessionEnd(established bool, err error, retry time.Duration) {
 	switch {
 	case errors.As(err, &se):
 		attrs = append(attrs, slog.String("condition", se.Condition))
-		if established {
-			c.log.Error("component connection closed by the server with a stream error", attrs...)
-		} else {
+		switch {
+		case !established:
 			c.log.Error("component handshake refused by the server", attrs...)
+		case transientStreamConditions[se.Condition]:
+			c.log.Warn("component connection closed by the server with a stream error", attrs...)
+		default:
+			c.log.Error("component connection closed by the server with a stream error", attrs...)
 		}
 	case established:
 		c.log.Warn("component connection lost", attrs...)
 	default:
 		c.log.Warn("component connection failed", attrs...)
 	}
+}
+
+// transientStreamConditions end an established connection for reasons that
+// need no operator (a server restart); others (conflict, not-authorized,
+// policy-violation, ...) are logged at Error level.
+var transientStreamConditions = map[string]bool{
+	"system-shutdown":    true,
+	"reset":              true,
+	"connection-timeout": true,
 }
 
 // backoffDelay is min·2^attempt capped at max, with equal jitter: a uniform

@@ -478,9 +478,14 @@ func TestConnStreamErrorAfterHandshake(t *testing.T) {
 	startConn(t, c)
 	waitConn(t, c)
 	srv.session(1).send("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by a new connection</text></stream:error></stream:stream>")
-	srv.session(2)
+	srv.session(2).send("<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>")
+	srv.session(3)
 	if !sink.has(slog.LevelError, "stream error", map[string]string{"condition": "conflict"}) {
 		t.Error("no Error log naming the condition")
+	}
+	if !sink.has(slog.LevelWarn, "stream error", map[string]string{"condition": "system-shutdown"}) ||
+		sink.has(slog.LevelError, "stream error", map[string]string{"condition": "system-shutdown"}) {
+		t.Error("a server shutdown should be logged at Warn level")
 	}
 }
 

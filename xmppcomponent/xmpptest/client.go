@@ -74,8 +74,9 @@ type Client struct {
 }
 
 // DialClient connects to addr (a c2s listener, host:port), authenticates
-// bareJID with SASL PLAIN over plaintext, binds a resource and starts a
-// session if the server offers one. It sends no presence: call SendPresence
+// bareJID with SASL PLAIN over plaintext, binds a resource (chosen by the
+// server), starts a session if the server offers one and requests the
+// roster. It sends no presence: call SendPresence
 // when the test wants to be available (and receive messages sent to the
 // bare JID or stored offline). ctx bounds the login only.
 func DialClient(ctx context.Context, addr, bareJID, password string) (*Client, error) {

@@ -146,7 +146,7 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 }
 
 // Start (re)starts Prosody with the same config, ports and data directory,
-// and waits until both ports accept connections. It fails the test if
+// and waits until its ports accept connections. It fails the test if
 // Prosody is already running or does not come up.
 func (p *Prosody) Start(t testing.TB) {
 	t.Helper()
@@ -166,6 +166,7 @@ func (p *Prosody) Start(t testing.TB) {
 	cmd := exec.Command("prosody", "--config", p.ConfigPath, "-F")
 	cmd.Dir = p.Dir
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("xmpptest: starting prosody: %v", err)
