@@ -43,7 +43,14 @@ func TestProsodyRestartLosesNothing(t *testing.T) {
 		u.waitMessage(aliceJID, fmt.Sprintf("p%02d", i))
 	}
 
-	// Prosody dies; the platform keeps talking.
+	// Prosody dies; the platform keeps talking. (Stanzas written but not
+	// yet confirmed by a ping round trip would be re-sent after the restart
+	// — at-least-once — so the kill comes once the gateway's queue is
+	// confirmed, to count exactly.)
+	waitFor(t, "the gateway's stanzas to be confirmed", func() bool {
+		s := e.app.component.Conn().Stats()
+		return s.InFlight == 0 && s.Queued == 0
+	})
 	e.prosody.Kill(t)
 	waitFor(t, "the gateway to notice the dead link", func() bool { return !e.app.component.Conn().Connected() })
 	send(5, 15)
