@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -73,6 +74,46 @@ type Capabilities struct {
 	ReadMarkers bool
 	// ChatStates: the platform carries typing notifications.
 	ChatStates bool
+
+	// Edits: messages can be corrected (needs Editor).
+	Edits bool
+	// EditWindow is how long after sending a message may be edited; 0
+	// means no limit.
+	EditWindow time.Duration
+	// Retractions: messages can be withdrawn for everyone (needs Retracter).
+	Retractions bool
+	// RetractWindow is how long after sending a message may be withdrawn;
+	// 0 means no limit.
+	RetractWindow time.Duration
+	// Reactions: messages can be reacted to (needs Reactor).
+	Reactions bool
+	// MaxReactionsPerUser is how many different reactions one user may put
+	// on one message; 0 means no limit.
+	MaxReactionsPerUser int
+	// AllowedReactions, if not empty, lists the only emojis accepted.
+	AllowedReactions []string
+	// Replies: a message can quote another one.
+	Replies bool
+	// MaxFileSize is the largest attachment in bytes; 0 means files are not
+	// supported at all.
+	MaxFileSize int64
+	// MediaTypes lists the accepted MIME types of attachments; a type may
+	// end with "/*" ("image/*"); empty means any type.
+	MediaTypes []string
+}
+
+// AllowsMediaType reports whether mimeType is in MediaTypes.
+func (c Capabilities) AllowsMediaType(mimeType string) bool {
+	if len(c.MediaTypes) == 0 {
+		return true
+	}
+	major, _, _ := strings.Cut(mimeType, "/")
+	for _, t := range c.MediaTypes {
+		if t == mimeType || t == major+"/*" {
+			return true
+		}
+	}
+	return false
 }
 
 // ReceiptSender is optional: a Session that can tell the platform that the
@@ -86,6 +127,42 @@ type ReceiptSender interface {
 // notifications. Without it, chat states from XMPP are ignored.
 type ChatStateSender interface {
 	SendChatState(ctx context.Context, s *event.ChatState) error
+}
+
+// Editor is optional: a Session whose platform can correct messages.
+// Without it (or when Capabilities.Edits is false) the hub refuses
+// corrections with ErrNotSupported.
+type Editor interface {
+	EditMessage(ctx context.Context, e *event.Edit) error
+}
+
+// Retracter is optional: a Session whose platform can withdraw messages for
+// everyone. Without it the hub refuses retractions with ErrNotSupported.
+type Retracter interface {
+	RetractMessage(ctx context.Context, r *event.Retract) error
+}
+
+// Reactor is optional: a Session whose platform has reactions. Without it
+// the hub refuses reactions with ErrNotSupported.
+type Reactor interface {
+	// SendReaction sets the owner's full set of reactions on r.Target.
+	SendReaction(ctx context.Context, r *event.Reaction) error
+}
+
+// Avatar is a contact's picture.
+type Avatar struct {
+	// Hash identifies this picture (changes when the picture changes).
+	Hash     string
+	MIMEType string
+	Data     []byte
+}
+
+// AvatarGetter is optional: a Session that can fetch contacts' pictures.
+// Without it contacts have no avatar.
+type AvatarGetter interface {
+	// GetAvatar returns ErrUnknownChat for an unknown user and a zero
+	// Avatar for a user without a picture.
+	GetAvatar(ctx context.Context, user ids.UserID) (Avatar, error)
 }
 
 // ContactLister is optional: a Session that can list the account's

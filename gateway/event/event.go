@@ -5,6 +5,8 @@
 package event
 
 import (
+	"context"
+	"io"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -46,16 +48,68 @@ type Message struct {
 	Attachments []Attachment
 	// ReplyTo is the message this one answers, if any.
 	ReplyTo ids.MessageID
+	// ReplyToSender is who wrote ReplyTo, if known.
+	ReplyToSender ids.UserID
+	// ReplyQuote is an excerpt of ReplyTo for clients that cannot show
+	// replies (a fallback), if known.
+	ReplyQuote string
 	// Mentions lists users mentioned in Body.
 	Mentions []ids.UserID
 }
 
 // Attachment is a file carried by a message.
 type Attachment struct {
-	URL      string
-	Name     string
+	// URL is where XMPP clients fetch the file: for files from XMPP, the
+	// address the client uploaded to; for files from a platform, set by the
+	// hub once it has stored the file.
+	URL string
+	// Name is the file name, if known.
+	Name string
+	// MIMEType is the declared content type ("image/jpeg").
 	MIMEType string
-	Size     int64
+	// Size is the length in bytes, if known (0: unknown).
+	Size int64
+	// Kind is how the platform presents the file.
+	Kind AttachmentKind
+	// Open returns the content. Adapters set it on files from the platform;
+	// the hub sets it on files from XMPP (a size-capped download). It may be
+	// called more than once.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// AttachmentKind is how a platform presents a file.
+type AttachmentKind string
+
+// Attachment kinds.
+const (
+	KindFile    AttachmentKind = "file"
+	KindImage   AttachmentKind = "image"
+	KindVideo   AttachmentKind = "video"
+	KindAudio   AttachmentKind = "audio"
+	KindVoice   AttachmentKind = "voice"
+	KindSticker AttachmentKind = "sticker"
+)
+
+// Edit replaces the body of an earlier message (Target) of the same sender.
+type Edit struct {
+	Meta
+	Target ids.MessageID
+	Body   string
+}
+
+// Retract withdraws an earlier message (Target) of the same sender for
+// everyone.
+type Retract struct {
+	Meta
+	Target ids.MessageID
+}
+
+// Reaction is the full set of a sender's reactions to a message, as
+// XEP-0444 has it: an empty Emojis removes them all.
+type Reaction struct {
+	Meta
+	Target ids.MessageID
+	Emojis []string
 }
 
 // ReceiptKind says how far a message got.

@@ -5,7 +5,7 @@ import "testing"
 func TestEveryTypeIsAnEvent(t *testing.T) {
 	evs := []Event{
 		&Message{}, &Receipt{}, &ChatState{}, &Presence{}, &ContactInfo{},
-		&ChatInfo{}, &MembershipChange{}, &AccountState{},
+		&ChatInfo{}, &MembershipChange{}, &AccountState{}, &Edit{}, &Retract{}, &Reaction{},
 	}
 	for _, ev := range evs {
 		ev.EventMeta().Chat = "c"
