@@ -34,6 +34,8 @@ type Options struct {
 	// RegistrationAllowed decides who may register; nil allows everyone.
 	RegistrationAllowed func(owner ids.Owner) bool
 	Logger              *slog.Logger
+	// Observer receives measurements; nil means none.
+	Observer Observer
 }
 
 // Gateway is the hub.
@@ -43,6 +45,7 @@ type Gateway struct {
 	order    []ids.PlatformID
 	allowed  func(ids.Owner) bool
 	log      *slog.Logger
+	obs      Observer
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -89,6 +92,10 @@ func New(opts Options) (*Gateway, error) {
 		sessions: make(map[sessionKey]*linked),
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
+	}
+	g.obs = opts.Observer
+	if g.obs == nil {
+		g.obs = noObserver{}
 	}
 	if g.allowed == nil {
 		g.allowed = func(ids.Owner) bool { return true }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -21,7 +22,8 @@ var _ Host = (*host)(nil)
 
 // Emit routes a platform event to the owner of its account. Events of one
 // account are delivered in the order Emit is called.
-func (h *host) Emit(ctx context.Context, ev event.Event) error {
+func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
+	defer func(t0 time.Time) { h.g.observe(h.platform, ToXMPP, eventKind(ev), t0, err) }(time.Now())
 	m := ev.EventMeta()
 	owner, err := h.g.ownerOf(ctx, h.platform, m.Account)
 	if err != nil {
@@ -61,6 +63,7 @@ func (h *host) SetState(ctx context.Context, account ids.AccountID, state event.
 		h.log.Warn("state of an unknown account", "account", account, "state", state, "err", err)
 		return
 	}
+	h.g.obs.StateChanged(h.platform, account, state)
 	if err := h.g.store.SetAccountState(ctx, owner, h.platform, state, detail); err != nil {
 		h.log.Error("cannot record account state", "owner", owner, "state", state, "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -13,7 +14,8 @@ import (
 // SendMessage sends owner's message to msg.Chat and remembers which platform
 // id answers the XMPP stanza id xmppID (for receipts coming back). The hub
 // refuses what the chat's capabilities exclude before calling the adapter.
-func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppID string) (ids.MessageID, error) {
+func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppID string) (id ids.MessageID, err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "message", t0, err) }(time.Now())
 	l, err := g.session(owner, platform)
 	if err != nil {
 		return "", err
@@ -31,7 +33,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	}
 	g.sending.begin(owner, msg.Chat)
 	defer g.sending.end(owner, msg.Chat)
-	id, err := l.session.SendMessage(ctx, msg)
+	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
@@ -47,7 +49,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 // SendReceipt tells the platform that owner received or read messages.
 // xmppIDs are stanza ids as the XMPP client saw them. Without ReceiptSender
 // support the receipt is dropped (a receipt never needs an error reply).
-func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, kind event.ReceiptKind, xmppIDs []string) error {
+func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, kind event.ReceiptKind, xmppIDs []string) (err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "receipt", t0, err) }(time.Now())
 	l, err := g.session(owner, platform)
 	if err != nil {
 		return err
@@ -70,7 +73,8 @@ func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids
 }
 
 // SendChatState forwards a typing notification.
-func (g *Gateway) SendChatState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, state event.ChatStateKind) error {
+func (g *Gateway) SendChatState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, state event.ChatStateKind) (err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "chatstate", t0, err) }(time.Now())
 	l, err := g.session(owner, platform)
 	if err != nil {
 		return err
