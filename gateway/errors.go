@@ -22,6 +22,10 @@ var (
 	// ErrBadRequest: the request is malformed (bad input to a login step,
 	// an invalid phone number, ...).
 	ErrBadRequest = errors.New("bad request")
+	// ErrNotAcceptable: the platform supports this, but not within these
+	// limits (an edit after the edit window, a second reaction where one is
+	// allowed, a file too large or of a refused type).
+	ErrNotAcceptable = errors.New("not acceptable to the platform")
 	// ErrUnavailable: the platform session is not connected right now.
 	ErrUnavailable = errors.New("platform unavailable")
 )

@@ -54,6 +54,7 @@ type Gateway struct {
 	logins   map[sessionKey]*LoginRun
 	runCtx   context.Context
 	sending  inflight
+	sent     sentTimes
 	cancel   context.CancelFunc
 }
 

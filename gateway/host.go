@@ -35,10 +35,18 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		// client chose, recorded by a send that may still be returning.
 		h.g.sending.wait(ctx, owner, m.Chat)
 		for i, target := range e.Targets {
-			x, err := h.g.store.XMPPMessageID(ctx, owner, m.Chat, target)
-			if err == nil {
-				e.Targets[i] = ids.MessageID(x)
-			}
+			e.Targets[i] = h.xmppID(ctx, owner, m.Chat, target)
+		}
+	case *event.Edit:
+		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+	case *event.Retract:
+		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+	case *event.Reaction:
+		h.g.sending.wait(ctx, owner, m.Chat)
+		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+	case *event.Message:
+		if e.ReplyTo != "" {
+			e.ReplyTo = h.xmppID(ctx, owner, m.Chat, e.ReplyTo)
 		}
 	case *event.ContactInfo:
 		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
@@ -54,6 +62,16 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		return fmt.Errorf("deliver %T to %s: %w", ev, owner, err)
 	}
 	return nil
+}
+
+// xmppID maps a platform message id to the stanza id the owner's client
+// used for it; ids the gateway did not record (messages from the platform)
+// are their own stanza ids.
+func (h *host) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) ids.MessageID {
+	if x, err := h.g.store.XMPPMessageID(ctx, owner, chat, id); err == nil {
+		return ids.MessageID(x)
+	}
+	return id
 }
 
 // SetState records the account's state and tells its owner.

@@ -12,20 +12,28 @@ import (
 )
 
 // SendMessage sends owner's message to msg.Chat and remembers which platform
-// id answers the XMPP stanza id xmppID (for receipts coming back). The hub
-// refuses what the chat's capabilities exclude before calling the adapter.
-func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppID string) (id ids.MessageID, err error) {
+// id answers the XMPP stanza ids (id, origin-id) for receipts, corrections
+// and reactions coming back. msg.ReplyTo, if set, is the stanza id of the
+// message answered, as the client knows it. The hub refuses what the chat's
+// capabilities exclude before calling the adapter.
+func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs ...string) (id ids.MessageID, err error) {
 	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "message", t0, err) }(time.Now())
 	l, err := g.session(owner, platform)
 	if err != nil {
 		return "", err
 	}
-	caps := l.session.Capabilities(msg.Chat)
-	if caps.MaxBodyLength > 0 && len(msg.Body) > caps.MaxBodyLength {
-		return "", fmt.Errorf("message of %d bytes exceeds the platform's limit of %d: %w", len(msg.Body), caps.MaxBodyLength, ErrNotSupported)
-	}
 	if strings.TrimSpace(msg.Body) == "" && len(msg.Attachments) == 0 {
 		return "", fmt.Errorf("empty message: %w", ErrBadRequest)
+	}
+	caps := l.session.Capabilities(msg.Chat)
+	if err := checkMessage(caps, msg); err != nil {
+		return "", err
+	}
+	if err := g.fetchAttachments(ctx, caps, msg); err != nil {
+		return "", err
+	}
+	if msg.ReplyTo != "" {
+		msg.ReplyTo = g.platformID(ctx, owner, msg.Chat, string(msg.ReplyTo))
 	}
 	msg.Account, msg.FromMe = l.account, true
 	if msg.Time.IsZero() {
@@ -37,12 +45,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err != nil {
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
-	if xmppID != "" {
-		if err := g.store.PutMessageID(ctx, owner, msg.Chat, xmppID, id, 0); err != nil {
-			// The message is sent; only receipt correlation is lost.
-			g.log.Warn("cannot record message id", "owner", owner, "chat", msg.Chat, "err", err)
-		}
-	}
+	g.sent.put(owner, msg.Chat, id, msg.Time)
+	g.remember(ctx, owner, msg.Chat, id, xmppIDs...)
 	return id, nil
 }
 

@@ -58,6 +58,7 @@ var errorKinds = []struct {
 	{ErrRateLimited, "rate_limited"},
 	{ErrBadRequest, "bad_request"},
 	{ErrUnavailable, "unavailable"},
+	{ErrNotAcceptable, "not_acceptable"},
 }
 
 // eventKind is the Relayed kind of an event.

@@ -28,7 +28,10 @@ type Config struct {
 	Platform ids.PlatformID
 	// Version is reported through XEP-0092.
 	Version string
-	Logger  *slog.Logger
+	// Uploader stores files from the platform for XMPP clients; nil means
+	// files are passed on only when the platform gives a public URL.
+	Uploader FileUploader
+	Logger   *slog.Logger
 }
 
 // Sender writes stanzas; *Conn is the production one.

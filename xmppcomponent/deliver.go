@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"strings"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -25,7 +26,25 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	from := c.addr.ChatJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
-		return c.out.Send(ctx, c.messageStanza(owner, e))
+		for _, msg := range c.messageStanzas(ctx, owner, e) {
+			if err := c.out.Send(ctx, msg); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *event.Edit:
+		msg := c.chatMessage(from, owner, e.Body)
+		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
+		return c.out.Send(ctx, msg)
+	case *event.Retract:
+		msg := c.chatMessage(from, owner, "/me retracted a message; your client does not support retractions.")
+		msg.Extensions = append(msg.Extensions, &xep.Retract{ID: string(e.Target)},
+			&xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{})
+		return c.out.Send(ctx, msg)
+	case *event.Reaction:
+		msg := c.chatMessage(from, owner, "")
+		msg.Extensions = append(msg.Extensions, &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
+		return c.out.Send(ctx, msg)
 	case *event.Receipt:
 		for _, target := range e.Targets {
 			msg := c.chatMessage(from, owner, "")
@@ -68,28 +87,84 @@ func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stan
 	}
 }
 
-// messageStanza builds the stanza of a platform message. Its id is the
-// platform's message id, so receipts from the user name it directly.
-func (c *Component) messageStanza(owner ids.Owner, e *event.Message) *stanza.Message {
-	body := e.Body
-	if e.FromMe {
-		body = "[sent from your phone] " + body
+// messageStanzas builds the stanzas of a platform message: the text (with
+// an XEP-0461 reply reference and its quote fallback), and one stanza per
+// file with the file's URL as body and XEP-0066 OOB data, so that every
+// client shows it. The first stanza's id is the platform's message id, so
+// receipts, corrections and reactions from the user name it directly.
+func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *event.Message) []*stanza.Message {
+	from := c.addr.ChatJID(e.Chat)
+	caps, _ := c.gw.Capabilities(owner, c.cfg.Platform, e.Chat)
+	var out []*stanza.Message
+	add := func(msg *stanza.Message) {
+		if len(out) == 0 && e.ID != "" {
+			msg.Id = string(e.ID)
+			msg.Extensions = append(msg.Extensions, &xep.OriginID{ID: string(e.ID)})
+		}
+		if !e.FromMe {
+			if caps.Receipts {
+				msg.Extensions = append(msg.Extensions, &stanza.ReceiptRequest{})
+			}
+			if caps.ReadMarkers {
+				msg.Extensions = append(msg.Extensions, &stanza.Markable{})
+			}
+		}
+		out = append(out, msg)
+	}
+	mark := func(body string) string {
+		if e.FromMe {
+			return "[sent from your phone] " + body
+		}
+		return body
+	}
+	if e.Body != "" || len(e.Attachments) == 0 {
+		msg := c.chatMessage(from, owner, "")
+		body := mark(e.Body)
+		if e.ReplyTo != "" {
+			body = c.addReply(msg, owner, e, body)
+		}
+		msg.Body = body
+		add(msg)
 	}
 	for _, a := range e.Attachments {
-		body += "\n" + a.URL
+		url, err := c.attachmentURL(ctx, owner, a)
+		if err != nil {
+			c.log.Error("cannot pass a file on", "owner", owner, "chat", e.Chat, "name", a.Name, "err", err)
+			add(c.chatMessage(from, owner, mark(fmt.Sprintf("[a file (%s, %s) could not be passed on: %s]", fileLabel(a), a.MIMEType, userText(err)))))
+			continue
+		}
+		msg := c.chatMessage(from, owner, url)
+		msg.Extensions = append(msg.Extensions, &stanza.OOB{URL: url, Desc: a.Name})
+		add(msg)
 	}
-	msg := c.chatMessage(c.addr.ChatJID(e.Chat), owner, body)
-	if e.ID != "" {
-		msg.Id = string(e.ID)
+	return out
+}
+
+// addReply adds the XEP-0461 reference and a quote fallback (XEP-0428) for
+// clients without reply support; it returns the body with the quote.
+func (c *Component) addReply(msg *stanza.Message, owner ids.Owner, e *event.Message, body string) string {
+	to := c.addr.ChatJID(e.Chat)
+	if e.ReplyToSender != "" && string(e.ReplyToSender) == string(e.Account) {
+		to = string(owner)
 	}
-	caps, _ := c.gw.Capabilities(owner, c.cfg.Platform, e.Chat)
-	if caps.Receipts && !e.FromMe {
-		msg.Extensions = append(msg.Extensions, &stanza.ReceiptRequest{})
+	msg.Extensions = append(msg.Extensions, &xep.Reply{To: to, ID: string(e.ReplyTo)})
+	if e.ReplyQuote == "" {
+		return body
 	}
-	if caps.ReadMarkers && !e.FromMe {
-		msg.Extensions = append(msg.Extensions, &stanza.Markable{})
+	var q strings.Builder
+	for _, line := range strings.Split(e.ReplyQuote, "\n") {
+		q.WriteString("> " + line + "\n")
 	}
-	return msg
+	start, end := 0, len([]rune(q.String()))
+	msg.Extensions = append(msg.Extensions, &xep.Fallback{For: xep.NSReply, Body: []xep.FallbackRange{{Start: &start, End: &end}}})
+	return q.String() + body
+}
+
+func fileLabel(a event.Attachment) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return string(a.Kind)
 }
 
 func chatStateExt(s event.ChatStateKind) stanza.MsgExtension {

@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"strconv"
 
 	"gosrc.io/xmpp/stanza"
 	"mellium.im/xmpp/jid"
@@ -19,8 +20,8 @@ var gatewayFeatures = []string{
 	xep.NSCommands, xep.NSPing, xep.NSVersion,
 }
 
-func discoInfoPayload(node string) *stanza.DiscoInfo {
-	return &stanza.DiscoInfo{XMLName: xml.Name{Space: xep.NSDiscoInfo, Local: "query"}, Node: node}
+func discoInfoPayload(node string) *xep.DiscoInfo {
+	return &xep.DiscoInfo{Node: node}
 }
 
 func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *stanza.DiscoInfo) {
@@ -55,28 +56,53 @@ func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.J
 			name = ct.Name
 		}
 		res.AddIdentity(name, "client", "phone")
-		res.AddFeatures(contactFeatures(c.gw.Capabilities(owner, c.cfg.Platform, ids.DirectChat(user)))...)
+		caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, ids.DirectChat(user))
+		res.AddFeatures(contactFeatures(caps, linked)...)
+		if linked && caps.Reactions && (caps.MaxReactionsPerUser > 0 || len(caps.AllowedReactions) > 0) {
+			res.Forms = append(res.Forms, reactionRestrictions(caps))
+		}
 	}
 	c.replyIQ(ctx, iq, res)
 }
 
 // contactFeatures are the disco features of a contact JID: what that chat
-// really supports.
+// really supports, from the platform's declared capabilities.
 func contactFeatures(caps gateway.Capabilities, linked bool) []string {
 	f := []string{xep.NSDiscoInfo, xep.NSPing}
 	if !linked {
 		return f
 	}
-	if caps.Receipts {
-		f = append(f, xep.NSReceipts)
-	}
-	if caps.ReadMarkers {
-		f = append(f, xep.NSMarkers)
-	}
-	if caps.ChatStates {
-		f = append(f, xep.NSChatStates)
+	f = append(f, xep.NSSID)
+	for _, c := range []struct {
+		on bool
+		ns string
+	}{
+		{caps.Receipts, xep.NSReceipts},
+		{caps.ReadMarkers, xep.NSMarkers},
+		{caps.ChatStates, xep.NSChatStates},
+		{caps.Edits, xep.NSCorrect},
+		{caps.Retractions, xep.NSRetract},
+		{caps.Reactions, xep.NSReactions},
+		{caps.Replies, xep.NSReply},
+		{caps.MaxFileSize > 0, xep.NSOOB},
+	} {
+		if c.on {
+			f = append(f, c.ns)
+		}
 	}
 	return f
+}
+
+// reactionRestrictions is the XEP-0444 restrictions form.
+func reactionRestrictions(caps gateway.Capabilities) xep.Form {
+	form := xep.Form{Type: "result", Fields: []xep.Field{{Var: "FORM_TYPE", Type: "hidden", Values: []string{xep.NSRestrict}}}}
+	if caps.MaxReactionsPerUser > 0 {
+		form.Fields = append(form.Fields, xep.Field{Var: "max_reactions_per_user", Values: []string{strconv.Itoa(caps.MaxReactionsPerUser)}})
+	}
+	if len(caps.AllowedReactions) > 0 {
+		form.Fields = append(form.Fields, xep.Field{Var: "allowlist", Type: "list-multi", Values: caps.AllowedReactions})
+	}
+	return form
 }
 
 func (c *Component) discoItems(ctx context.Context, iq *stanza.IQ, _, to jid.JID, q *stanza.DiscoItems) {

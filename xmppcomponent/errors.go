@@ -23,6 +23,7 @@ var errorMapping = []struct {
 	{gateway.ErrRateLimited, "wait", "resource-constraint"},
 	{gateway.ErrBadRequest, "modify", "bad-request"},
 	{gateway.ErrUnavailable, "wait", "recipient-unavailable"},
+	{gateway.ErrNotAcceptable, "modify", "not-acceptable"},
 }
 
 // stanzaError turns an error into a stanza error element. Hub sentinels keep

@@ -25,6 +25,7 @@ func TestStanzaErrorMapping(t *testing.T) {
 		{gateway.ErrRateLimited, "resource-constraint", "wait", false},
 		{gateway.ErrBadRequest, "bad-request", "modify", false},
 		{gateway.ErrUnavailable, "recipient-unavailable", "wait", false},
+		{fmt.Errorf("edit window of 15m0s has passed: %w", gateway.ErrNotAcceptable), "not-acceptable", "modify", false},
 		{errors.New("disk on fire"), "internal-server-error", "wait", true},
 	} {
 		se, internal := stanzaError(tc.err)

@@ -39,14 +39,44 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	}
 	chat := ids.DirectChat(user)
 	c.onMarkers(ctx, owner, chat, m)
-	if m.Body == "" {
-		return
-	}
-	msg := &event.Message{Meta: event.Meta{Chat: chat}, Body: m.Body}
-	if _, err := c.gw.SendMessage(ctx, owner, c.cfg.Platform, msg, m.Id); err != nil {
+	if err := c.relay(ctx, owner, chat, m); err != nil {
 		c.logErr("send to platform", owner, err)
 		c.replyMessageError(ctx, m, mapErr(err))
 	}
+}
+
+// relay hands a user's message to the hub: a retraction, a reaction set, a
+// correction, or a new message (with a reply reference and files).
+func (c *Component) relay(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) error {
+	in := parseInbound(m)
+	p := c.cfg.Platform
+	switch {
+	case in.retract != "":
+		return c.gw.RetractMessage(ctx, owner, p, chat, in.retract)
+	case in.reactions != nil:
+		return c.gw.React(ctx, owner, p, chat, in.reactions.ID, in.reactions.Reactions)
+	case in.replace != "":
+		return c.gw.EditMessage(ctx, owner, p, chat, in.replace, m.Body, m.Id)
+	}
+	body := m.Body
+	msg := &event.Message{Meta: event.Meta{Chat: chat}}
+	if in.reply != nil && in.reply.ID != "" {
+		msg.ReplyTo = ids.MessageID(in.reply.ID)
+		body = in.bodyWithout(body, xep.NSReply)
+	}
+	for _, u := range in.oob {
+		msg.Attachments = append(msg.Attachments, event.Attachment{URL: u})
+		// Clients repeat the URL as the body for those without OOB.
+		if strings.TrimSpace(body) == u {
+			body = ""
+		}
+	}
+	msg.Body = body
+	if body == "" && len(msg.Attachments) == 0 {
+		return nil // markers and chat states only
+	}
+	_, err := c.gw.SendMessage(ctx, owner, p, msg, m.Id, in.originID)
+	return err
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

@@ -2,6 +2,8 @@ package xep
 
 import (
 	"encoding/xml"
+
+	"gosrc.io/xmpp/stanza"
 )
 
 // Register is the XEP-0077 in-band registration query.
@@ -82,3 +84,29 @@ const (
 	ActionCancel   = "cancel"
 	ActionPrev     = "prev"
 )
+
+// DiscoInfo is a disco#info result with XEP-0128 extended information
+// (data forms), which gosrc's type cannot carry.
+type DiscoInfo struct {
+	noResultSet
+	XMLName    xml.Name          `xml:"http://jabber.org/protocol/disco#info query"`
+	Node       string            `xml:"node,attr,omitempty"`
+	Identities []stanza.Identity `xml:"identity"`
+	Features   []stanza.Feature  `xml:"feature"`
+	Forms      []Form            `xml:"jabber:x:data x"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*DiscoInfo) Namespace() string { return NSDiscoInfo }
+
+// AddIdentity appends an identity.
+func (d *DiscoInfo) AddIdentity(name, category, typ string) {
+	d.Identities = append(d.Identities, stanza.Identity{Name: name, Category: category, Type: typ})
+}
+
+// AddFeatures appends features.
+func (d *DiscoInfo) AddFeatures(vars ...string) {
+	for _, v := range vars {
+		d.Features = append(d.Features, stanza.Feature{Var: v})
+	}
+}

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// platformID maps a stanza id the owner's client used to the platform's
+// message id. Messages from the platform carry the platform id as their
+// stanza id, so an unknown id is taken as a platform id.
+func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) ids.MessageID {
+	if id, err := g.store.PlatformMessageID(ctx, owner, chat, xmppID); err == nil {
+		return id
+	}
+	return ids.MessageID(xmppID)
+}
+
+// remember records the stanza ids (id, origin-id, ...) that name a platform
+// message, for receipts, corrections and reactions that come back later.
+func (g *Gateway) remember(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, xmppIDs ...string) {
+	for _, x := range xmppIDs {
+		if x == "" {
+			continue
+		}
+		if err := g.store.PutMessageID(ctx, owner, chat, x, id, 0); err != nil {
+			g.log.Warn("cannot record message id", "owner", owner, "chat", chat, "err", err)
+		}
+	}
+}
+
+// checkWindow refuses an edit or retraction of a message older than window,
+// when the hub remembers when it was sent.
+func (g *Gateway) checkWindow(owner ids.Owner, chat ids.ChatID, target ids.MessageID, window time.Duration, what string) error {
+	if window <= 0 {
+		return nil
+	}
+	at, ok := g.sent.get(owner, chat, target)
+	if !ok {
+		return nil
+	}
+	if age := now().Sub(at); age > window {
+		return fmt.Errorf("the %s window of %s has passed (the message is %s old): %w", what, window, age.Round(time.Second), ErrNotAcceptable)
+	}
+	return nil
+}
+
+// EditMessage corrects one of owner's messages (XEP-0308). targetXMPPID
+// names the original as the client knows it; xmppID is the correction's own
+// stanza id, remembered so that later corrections may name it instead.
+func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID, body, xmppID string) (err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "edit", t0, err) }(time.Now())
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return err
+	}
+	caps := l.session.Capabilities(chat)
+	ed, ok := l.session.(Editor)
+	if !ok || !caps.Edits {
+		return fmt.Errorf("corrections: %w", ErrNotSupported)
+	}
+	if caps.MaxBodyLength > 0 && len(body) > caps.MaxBodyLength {
+		return fmt.Errorf("correction of %d bytes exceeds the platform's limit of %d: %w", len(body), caps.MaxBodyLength, ErrNotAcceptable)
+	}
+	target := g.platformID(ctx, owner, chat, targetXMPPID)
+	if err := g.checkWindow(owner, chat, target, caps.EditWindow, "edit"); err != nil {
+		return err
+	}
+	e := &event.Edit{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Target: target, Body: body}
+	if err := ed.EditMessage(ctx, e); err != nil {
+		return fmt.Errorf("edit %s: %w", target, err)
+	}
+	g.remember(ctx, owner, chat, target, xmppID)
+	return nil
+}
+
+// RetractMessage withdraws one of owner's messages for everyone (XEP-0424).
+func (g *Gateway) RetractMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string) (err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "retract", t0, err) }(time.Now())
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return err
+	}
+	caps := l.session.Capabilities(chat)
+	rt, ok := l.session.(Retracter)
+	if !ok || !caps.Retractions {
+		return fmt.Errorf("retractions: %w", ErrNotSupported)
+	}
+	target := g.platformID(ctx, owner, chat, targetXMPPID)
+	if err := g.checkWindow(owner, chat, target, caps.RetractWindow, "retraction"); err != nil {
+		return err
+	}
+	r := &event.Retract{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Target: target}
+	if err := rt.RetractMessage(ctx, r); err != nil {
+		return fmt.Errorf("retract %s: %w", target, err)
+	}
+	return nil
+}
+
+// React sets owner's full set of reactions on a message (XEP-0444).
+func (g *Gateway) React(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string, emojis []string) (err error) {
+	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "reaction", t0, err) }(time.Now())
+	l, err := g.session(owner, platform)
+	if err != nil {
+		return err
+	}
+	caps := l.session.Capabilities(chat)
+	rc, ok := l.session.(Reactor)
+	if !ok || !caps.Reactions {
+		return fmt.Errorf("reactions: %w", ErrNotSupported)
+	}
+	emojis = dedupe(emojis)
+	if caps.MaxReactionsPerUser > 0 && len(emojis) > caps.MaxReactionsPerUser {
+		return fmt.Errorf("the platform allows %d reaction(s) per person on a message, not %d: %w", caps.MaxReactionsPerUser, len(emojis), ErrNotAcceptable)
+	}
+	for _, e := range emojis {
+		if len(caps.AllowedReactions) > 0 && !slices.Contains(caps.AllowedReactions, e) {
+			return fmt.Errorf("the platform does not accept the reaction %q: %w", e, ErrNotAcceptable)
+		}
+	}
+	r := &event.Reaction{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()},
+		Target: g.platformID(ctx, owner, chat, targetXMPPID), Emojis: emojis}
+	if err := rc.SendReaction(ctx, r); err != nil {
+		return fmt.Errorf("react to %s: %w", r.Target, err)
+	}
+	return nil
+}
+
+func dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkMessage applies a chat's limits to an outbound message.
+func checkMessage(caps Capabilities, msg *event.Message) error {
+	if caps.MaxBodyLength > 0 && len(msg.Body) > caps.MaxBodyLength {
+		return fmt.Errorf("message of %d bytes exceeds the platform's limit of %d: %w", len(msg.Body), caps.MaxBodyLength, ErrNotSupported)
+	}
+	if msg.ReplyTo != "" && !caps.Replies {
+		return fmt.Errorf("replies: %w", ErrNotSupported)
+	}
+	for _, a := range msg.Attachments {
+		if caps.MaxFileSize == 0 {
+			return fmt.Errorf("files: %w", ErrNotSupported)
+		}
+		if a.Size > caps.MaxFileSize {
+			return fmt.Errorf("file of %d bytes exceeds the platform's limit of %d bytes: %w", a.Size, caps.MaxFileSize, ErrNotAcceptable)
+		}
+		if a.MIMEType != "" && !caps.AllowsMediaType(a.MIMEType) {
+			return fmt.Errorf("the platform does not accept files of type %s: %w", a.MIMEType, ErrNotAcceptable)
+		}
+	}
+	return nil
+}
+

@@ -1,0 +1,86 @@
+package xmppcomponent
+
+import (
+	"strings"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// inbound is what a user's message asks the platform to do, read from its
+// payloads.
+type inbound struct {
+	originID  string
+	replace   string // XEP-0308 target
+	retract   string // XEP-0424 target
+	reactions *xep.Reactions
+	reply     *xep.Reply
+	fallbacks []*xep.Fallback
+	oob       []string
+}
+
+func parseInbound(m stanza.Message) inbound {
+	var in inbound
+	for _, ext := range m.Extensions {
+		switch e := ext.(type) {
+		case *xep.OriginID:
+			in.originID = e.ID
+		case *xep.Replace:
+			in.replace = e.ID
+		case *xep.Retract:
+			in.retract = e.ID
+		case *xep.ApplyTo:
+			if e.Retract != nil {
+				in.retract = e.ID
+			}
+		case *xep.Reactions:
+			in.reactions = e
+		case *xep.Reply:
+			in.reply = e
+		case *xep.Fallback:
+			in.fallbacks = append(in.fallbacks, e)
+		case *stanza.OOB:
+			if e.URL != "" {
+				in.oob = append(in.oob, strings.TrimSpace(e.URL))
+			}
+		}
+	}
+	return in
+}
+
+// bodyWithout returns the body without the fallback parts meant for clients
+// that do not understand namespace ns (XEP-0428). Ranges count Unicode code
+// points; a fallback element without ranges covers the whole body.
+func (in inbound) bodyWithout(body, ns string) string {
+	runes := []rune(body)
+	drop := make([]bool, len(runes))
+	for _, f := range in.fallbacks {
+		if f.For != ns {
+			continue
+		}
+		if len(f.Body) == 0 {
+			return ""
+		}
+		for _, r := range f.Body {
+			start, end := 0, len(runes)
+			if r.Start != nil {
+				start = *r.Start
+			}
+			if r.End != nil {
+				end = *r.End
+			}
+			start, end = max(0, min(start, len(runes))), max(0, min(end, len(runes)))
+			for i := start; i < end; i++ {
+				drop[i] = true
+			}
+		}
+	}
+	var b strings.Builder
+	for i, r := range runes {
+		if !drop[i] {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
