@@ -55,6 +55,9 @@ type Component struct {
 	asked    map[contactKey]bool
 	chat     map[ids.Owner]*chatLogin
 	adhoc    map[string]*adhocSession
+	avatars  map[contactKey]avatarState
+
+	avatarSem chan struct{}
 }
 
 type contactKey struct {
@@ -88,6 +91,9 @@ func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
 		asked:    make(map[contactKey]bool),
 		chat:     make(map[ids.Owner]*chatLogin),
 		adhoc:    make(map[string]*adhocSession),
+		avatars:  make(map[contactKey]avatarState),
+
+		avatarSem: make(chan struct{}, maxAvatarFetches),
 	}
 	c.conn = NewConn(cfg.Conn, c.Handle)
 	c.out = c.conn

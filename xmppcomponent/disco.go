@@ -72,7 +72,7 @@ func contactFeatures(caps gateway.Capabilities, linked bool) []string {
 	if !linked {
 		return f
 	}
-	f = append(f, xep.NSSID)
+	f = append(f, xep.NSSID, xep.NSVCardTemp)
 	for _, c := range []struct {
 		on bool
 		ns string

@@ -46,6 +46,11 @@ func (c *Component) onIQ(ctx context.Context, iq *stanza.IQ) {
 			})
 			return
 		}
+	case *xep.VCard:
+		if iq.Type == stanza.IQTypeGet {
+			c.onVCard(ctx, iq, from, to)
+			return
+		}
 	case *xep.Register:
 		if c.isGateway(to) {
 			c.onRegister(ctx, iq, from, p)

@@ -98,6 +98,11 @@ func (c *Component) forget(owner ids.Owner) {
 			delete(c.presence, k)
 		}
 	}
+	for k := range c.avatars {
+		if k.owner == owner {
+			delete(c.avatars, k)
+		}
+	}
 	for k := range c.asked {
 		if k.owner == owner {
 			delete(c.asked, k)

@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -117,6 +118,12 @@ func (c *Component) sendContactPresence(ctx context.Context, owner ids.Owner, us
 	}
 	if ev != nil {
 		p.Status = ev.Status
+		if !ev.Available && !ev.LastSeen.IsZero() {
+			p.Extensions = append(p.Extensions, &xep.Idle{Since: ev.LastSeen.UTC().Format(time.RFC3339)})
+		}
+	}
+	if u := c.avatarUpdate(owner, user); u != nil {
+		p.Extensions = append(p.Extensions, u)
 	}
 	c.send(ctx, p)
 }

@@ -110,3 +110,46 @@ func (d *DiscoInfo) AddFeatures(vars ...string) {
 		d.Features = append(d.Features, stanza.Feature{Var: v})
 	}
 }
+
+// VCard is the part of a vcard-temp (XEP-0054) card the gateway fills.
+type VCard struct {
+	noResultSet
+	XMLName  xml.Name `xml:"vcard-temp vCard"`
+	FN       string   `xml:"FN,omitempty"`
+	Nickname string   `xml:"NICKNAME,omitempty"`
+	Tel      *VCardTel
+	Photo    *VCardPhoto `xml:"PHOTO,omitempty"`
+}
+
+// Namespace implements stanza.IQPayload.
+func (*VCard) Namespace() string { return NSVCardTemp }
+
+// VCardTel is a telephone number of a vCard.
+type VCardTel struct {
+	XMLName xml.Name  `xml:"TEL"`
+	Cell    *struct{} `xml:"CELL,omitempty"`
+	Number  string    `xml:"NUMBER"`
+}
+
+// VCardPhoto is a vCard's picture, inline.
+type VCardPhoto struct {
+	Type   string `xml:"TYPE"`
+	BinVal string `xml:"BINVAL"`
+}
+
+// VCardUpdate is the XEP-0153 avatar hash in presence; an empty Photo
+// element means "no avatar", a missing one "not known yet".
+type VCardUpdate struct {
+	XMLName xml.Name `xml:"vcard-temp:x:update x"`
+	Photo   *string  `xml:"photo"`
+}
+
+// Idle is the XEP-0319 last-active time in presence.
+type Idle struct {
+	XMLName xml.Name `xml:"urn:xmpp:idle:1 idle"`
+	Since   string   `xml:"since,attr"`
+}
+
+func init() {
+	stanza.TypeRegistry.MapExtension(stanza.PKTIQ, xml.Name{Space: NSVCardTemp, Local: "vCard"}, VCard{})
+}

@@ -1,0 +1,118 @@
+package xmppcomponent
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+
+	"gosrc.io/xmpp/stanza"
+	"mellium.im/xmpp/jid"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// avatarState is what the component knows of a contact's picture: the
+// platform's hash it was fetched for, and the SHA-1 of the image that
+// XEP-0153 puts in presence ("" when the contact has no picture).
+type avatarState struct {
+	platformHash string
+	sha1         string
+	known        bool
+}
+
+// maxAvatarFetches bounds concurrent avatar downloads.
+const maxAvatarFetches = 4
+
+// avatarChanged notes a contact's avatar hash from the platform and, when it
+// changed, fetches the picture in the background and announces its XEP-0153
+// hash with a fresh presence.
+func (c *Component) avatarChanged(owner ids.Owner, user ids.UserID, platformHash string) {
+	key := contactKey{owner, user}
+	c.mu.Lock()
+	st := c.avatars[key]
+	if st.known && st.platformHash == platformHash {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if platformHash == "" {
+		c.setAvatar(key, avatarState{known: true})
+		return
+	}
+	go func() {
+		c.avatarSem <- struct{}{}
+		defer func() { <-c.avatarSem }()
+		ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
+		defer cancel()
+		a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+		if err != nil {
+			if !errors.Is(err, gateway.ErrNotSupported) {
+				c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
+			}
+			return
+		}
+		st := avatarState{platformHash: platformHash, known: true}
+		if len(a.Data) > 0 {
+			sum := sha1.Sum(a.Data)
+			st.sha1 = hex.EncodeToString(sum[:])
+		}
+		c.setAvatar(key, st)
+		c.sendContactPresence(ctx, owner, user)
+	}()
+}
+
+func (c *Component) setAvatar(key contactKey, st avatarState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.avatars[key] = st
+}
+
+// avatarUpdate is the XEP-0153 element for a contact's presence, or nil
+// when the picture is not known yet.
+func (c *Component) avatarUpdate(owner ids.Owner, user ids.UserID) *xep.VCardUpdate {
+	c.mu.Lock()
+	st := c.avatars[contactKey{owner, user}]
+	c.mu.Unlock()
+	if !st.known {
+		return nil
+	}
+	h := st.sha1
+	return &xep.VCardUpdate{Photo: &h}
+}
+
+// onVCard answers a vcard-temp request for a contact: name, number and
+// picture.
+func (c *Component) onVCard(ctx context.Context, iq *stanza.IQ, from, to jid.JID) {
+	owner := Owner(from)
+	card := &xep.VCard{}
+	if c.isGateway(to) {
+		card.FN = c.cfg.Name + " (" + c.info.Name + ")"
+		c.replyIQ(ctx, iq, card)
+		return
+	}
+	user, err := c.addr.UserOf(to)
+	if err != nil {
+		c.replyErr(ctx, iq, from, err)
+		return
+	}
+	card.FN = string(user)
+	if ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user); err == nil && ct.Name != "" {
+		card.FN, card.Nickname = ct.Name, ct.Name
+	}
+	if p, err := gateway.NormalizePhone(string(user)); err == nil {
+		card.Tel = &xep.VCardTel{Cell: &struct{}{}, Number: p}
+	}
+	a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+	switch {
+	case err == nil && len(a.Data) > 0:
+		card.Photo = &xep.VCardPhoto{Type: a.MIMEType, BinVal: base64.StdEncoding.EncodeToString(a.Data)}
+	case err != nil && !errors.Is(err, gateway.ErrNotSupported) && !errors.Is(err, gateway.ErrNotLinked):
+		c.replyErr(ctx, iq, from, err)
+		return
+	}
+	c.replyIQ(ctx, iq, card)
+}
