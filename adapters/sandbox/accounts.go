@@ -151,20 +151,26 @@ func (p *Platform) learnLocked(a *account, u ids.UserID) bool {
 func (p *Platform) contactInfoLocked(acct ids.AccountID, id ids.UserID) *event.ContactInfo {
 	u := p.users[id]
 	return &event.ContactInfo{
-		Meta:  event.Meta{Account: acct, Chat: ids.DirectChat(id), Sender: id, Time: p.now()},
-		Name:  u.name,
-		Phone: string(id),
+		Meta:       event.Meta{Account: acct, Chat: ids.DirectChat(id), Sender: id, Time: p.now()},
+		Name:       u.name,
+		Phone:      string(id),
+		AvatarHash: u.avatarHash,
 	}
 }
 
+// presenceLocked is id's presence as acct sees it. LastSeen is set while
+// the user is unavailable, if the platform saw them go.
 func (p *Platform) presenceLocked(acct ids.AccountID, id ids.UserID) *event.Presence {
 	u := p.users[id]
-	return &event.Presence{
+	pr := &event.Presence{
 		Meta:      event.Meta{Account: acct, Chat: ids.DirectChat(id), Sender: id, Time: p.now()},
 		Available: u.available,
 		Status:    u.status,
-		LastSeen:  u.lastSeen,
 	}
+	if !u.available {
+		pr.LastSeen = u.lastSeen
+	}
+	return pr
 }
 
 // contactInfos describes the contacts of acct.

@@ -76,8 +76,11 @@ func (a *Adapter) Info() gateway.Info {
 }
 
 // Init implements gateway.Adapter: it reads the keys auto_confirm,
-// code_ttl and echo_delay (see the Config constants), warns about other
-// keys, and does no I/O. echo_delay applies to the whole Platform.
+// code_ttl, echo_delay, edit_window, retract_window and max_file_size (see
+// the Config constants), warns about other keys, and does no I/O.
+// echo_delay and the limits (edit_window, retract_window, max_file_size)
+// are rules of the platform: they apply to the whole Platform, as the last
+// Init set them.
 func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	if host == nil {
 		return errors.New("sandbox: Init without a host")
@@ -97,6 +100,7 @@ func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	a.host, a.log, a.cfg = host, log, cfg
 	a.mu.Unlock()
 	a.p.setEchoDelay(cfg.echoDelay)
+	a.p.setLimits(cfg.limits)
 	return nil
 }
 

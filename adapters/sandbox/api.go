@@ -81,13 +81,19 @@ func (p *Platform) Typing(from ids.UserID, to ids.AccountID, state event.ChatSta
 }
 
 // SetPresence changes a user's availability and status text and tells
-// every connected account that has the user as a contact.
+// every connected account that has the user as a contact. When the user
+// goes unavailable, the platform's clock gives their last-seen time
+// (event.Presence.LastSeen, sent while they stay unavailable). Bots are
+// always available: making one unavailable wraps gateway.ErrBadRequest.
 func (p *Platform) SetPresence(id ids.UserID, available bool, status string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	u := p.users[id]
 	if u == nil {
 		return fmt.Errorf("sandbox: no user %s on the platform: %w", id, gateway.ErrUnknownChat)
+	}
+	if u.kind == KindBot && !available {
+		return fmt.Errorf("sandbox: %s is a bot, and bots are always available: %w", id, gateway.ErrBadRequest)
 	}
 	if u.available && !available {
 		u.lastSeen = p.now()
@@ -100,17 +106,112 @@ func (p *Platform) SetPresence(id ids.UserID, available bool, status string) err
 // broadcastPresenceLocked tells every connected account that has user id
 // as a contact about id's presence. The caller holds p.mu.
 func (p *Platform) broadcastPresenceLocked(id ids.UserID) {
+	for _, a := range p.accountsWithContactLocked(id) {
+		p.deliverLocked(a, nil, false, nil, func() event.Event { return p.presenceLocked(a.id, id) })
+	}
+}
+
+// accountsWithContactLocked lists the accounts, by number, that have user
+// id as a contact. The caller holds p.mu.
+func (p *Platform) accountsWithContactLocked(id ids.UserID) []*account {
 	accts := make([]ids.AccountID, 0, len(p.accounts))
 	for acct := range p.accounts {
 		accts = append(accts, acct)
 	}
 	slices.Sort(accts)
+	var out []*account
 	for _, acct := range accts {
-		a := p.accounts[acct]
-		if slices.Contains(p.contactsLocked(a), id) {
-			p.deliverLocked(a, nil, false, nil, func() event.Event { return p.presenceLocked(a.id, id) })
+		if a := p.accounts[acct]; slices.Contains(p.contactsLocked(a), id) {
+			out = append(out, a)
 		}
 	}
+	return out
+}
+
+// SendFileAs makes platform user from send a file to the linked account
+// to, and returns the message's id. The file obeys the platform's rules
+// (max_file_size, MediaTypes; an empty mimeType is sniffed from data);
+// its kind follows from the type. The account gets an event.Message whose
+// only attachment opens to data.
+func (p *Platform) SendFileAs(ctx context.Context, from ids.UserID, to ids.AccountID, name, mimeType string, data []byte) (ids.MessageID, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if err := p.checkAccount(to); err != nil {
+		return "", err
+	}
+	f, err := p.newFile(name, mimeType, "", data)
+	if err != nil {
+		return "", err
+	}
+	return p.route(outgoing{from: from, to: ids.UserID(to), files: []File{f}})
+}
+
+// ReplyAs makes platform user from answer message replyTo (of its chat
+// with the linked account to) with body, and returns the reply's id. The
+// account gets an event.Message with ReplyTo, ReplyToSender and
+// ReplyQuote set. A replyTo that is not in the chat, or was retracted,
+// wraps gateway.ErrTargetNotFound.
+func (p *Platform) ReplyAs(ctx context.Context, from ids.UserID, to ids.AccountID, replyTo ids.MessageID, body string) (ids.MessageID, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if body == "" {
+		return "", fmt.Errorf("sandbox: empty reply from %s: %w", from, gateway.ErrBadRequest)
+	}
+	if replyTo == "" {
+		return "", fmt.Errorf("sandbox: a reply needs the message it answers: %w", gateway.ErrBadRequest)
+	}
+	if err := checkBody(body); err != nil {
+		return "", err
+	}
+	if err := p.checkAccount(to); err != nil {
+		return "", err
+	}
+	return p.route(outgoing{from: from, to: ids.UserID(to), body: body, replyTo: replyTo})
+}
+
+// EditAs makes platform user from edit its message target in its chat
+// with the linked account to, under the platform's rules (see
+// Session.EditMessage). The account gets an event.Edit.
+func (p *Platform) EditAs(ctx context.Context, from ids.UserID, to ids.AccountID, target ids.MessageID, body string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkEditBody(body); err != nil {
+		return err
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	return p.edit(change{from: from, peer: ids.UserID(to), target: target, body: body})
+}
+
+// RetractAs makes platform user from withdraw its message target in its
+// chat with the linked account to, under the platform's rules (see
+// Session.RetractMessage). The account gets an event.Retract.
+func (p *Platform) RetractAs(ctx context.Context, from ids.UserID, to ids.AccountID, target ids.MessageID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	return p.retract(change{from: from, peer: ids.UserID(to), target: target})
+}
+
+// ReactAs sets platform user from's reactions on message target of its
+// chat with the linked account to: emojis is the full set, none removes
+// them, and the platform allows one (see Session.SendReaction). The
+// account gets an event.Reaction.
+func (p *Platform) ReactAs(ctx context.Context, from ids.UserID, to ids.AccountID, target ids.MessageID, emojis ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	return p.react(change{from: from, peer: ids.UserID(to), target: target, emojis: emojis})
 }
 
 func (p *Platform) checkAccount(acct ids.AccountID) error {

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -19,18 +20,23 @@ const (
 // echoPrefix starts every answer of the Echo Bot.
 const echoPrefix = "echo: "
 
+// botKey names the serial queue of a bot's chat with an account.
+func botKey(bot ids.UserID, acct ids.AccountID) string {
+	return string(bot) + "|" + string(acct)
+}
+
 // botReceiveLocked is called (with p.mu held) when bot got message rec
 // from the account acct. What the bot will do is decided here, including
 // the id of its reply, so ids do not depend on scheduling; doing it runs
 // on the bot's own goroutine for this chat, in order.
 func (p *Platform) botReceiveLocked(bot *user, acct ids.AccountID, rec Message) {
-	key := string(bot.id) + "|" + string(acct)
+	key := botKey(bot.id, acct)
 	switch bot.bot {
 	case echoBot:
-		var reply ids.MessageID
-		if rec.Body != "" {
-			reply = p.mintIDLocked()
-		}
+		// Every message has a body or files, so every message gets an echo.
+		reply := p.mintIDLocked()
+		p.echoes[rec.ID] = reply
+		p.echoed[reply] = rec.ID
 		p.scheduleLocked(key, func() { p.runEcho(bot.id, acct, rec, reply) })
 	case quietBot:
 		p.scheduleLocked(key, func() {
@@ -40,24 +46,86 @@ func (p *Platform) botReceiveLocked(bot *user, acct ids.AccountID, rec Message) 
 	}
 }
 
+// echoBody is the Echo Bot's text for a message with body.
+func echoBody(body string) string {
+	if body == "" {
+		return ""
+	}
+	return echoPrefix + body
+}
+
 // runEcho is the Echo Bot's answer to rec: Delivered receipt, Composing,
-// (echo_delay), the reply, Displayed receipt. A message without text gets
-// the receipts only.
+// (echo_delay), the reply ("echo: <body>", with the same files), Displayed
+// receipt.
 func (p *Platform) runEcho(bot ids.UserID, acct ids.AccountID, rec Message, reply ids.MessageID) {
 	p.botReceipt(bot, acct, event.Delivered, rec.ID)
-	if reply != "" {
-		p.deliver(ids.UserID(acct), false, func(a ids.AccountID) event.Event {
-			return &event.ChatState{
-				Meta:  event.Meta{Account: a, Chat: ids.DirectChat(bot), Sender: bot, Time: p.now()},
-				State: event.Composing,
-			}
-		})
-		p.pause()
-		// The account may have vanished meanwhile; then there is no one to
-		// answer and the error is of no interest.
-		_, _ = p.route(outgoing{from: bot, to: ids.UserID(acct), body: echoPrefix + rec.Body, id: reply})
-	}
+	p.deliver(ids.UserID(acct), false, func(a ids.AccountID) event.Event {
+		return &event.ChatState{
+			Meta:  event.Meta{Account: a, Chat: ids.DirectChat(bot), Sender: bot, Time: p.now()},
+			State: event.Composing,
+		}
+	})
+	p.pause()
+	// The account may have vanished meanwhile; then there is no one to
+	// answer and the error is of no interest.
+	_, _ = p.route(outgoing{from: bot, to: ids.UserID(acct), body: echoBody(rec.Body), files: rec.Attachments, id: reply})
 	p.botReceipt(bot, acct, event.Displayed, rec.ID)
+}
+
+// isEchoChatLocked reports whether c is something an account did in its
+// chat with the Echo Bot, and returns the bot. The caller holds p.mu.
+func (p *Platform) isEchoChatLocked(c change) (*user, bool) {
+	bot := p.users[c.peer]
+	if bot == nil || bot.bot != echoBot || p.accounts[ids.AccountID(c.from)] == nil {
+		return nil, false
+	}
+	return bot, true
+}
+
+// botEditLocked: when an account edits a message it sent to the Echo Bot,
+// the bot edits its echo of it to "echo: <new body>". The caller holds
+// p.mu.
+func (p *Platform) botEditLocked(c change, m *Message) {
+	bot, ok := p.isEchoChatLocked(c)
+	reply, echoed := p.echoes[m.ID]
+	if !ok || !echoed {
+		return
+	}
+	acct, id, body := ids.AccountID(c.from), p.mintIDLocked(), echoBody(c.body)
+	p.scheduleLocked(botKey(bot.id, acct), func() {
+		// The echo may be gone (retracted); then there is nothing to edit.
+		_ = p.edit(change{from: bot.id, peer: ids.UserID(acct), target: reply, body: body, id: id})
+	})
+}
+
+// botRetractLocked: when an account retracts a message it sent to the
+// Echo Bot, the bot retracts its echo of it. The caller holds p.mu.
+func (p *Platform) botRetractLocked(c change, m *Message) {
+	bot, ok := p.isEchoChatLocked(c)
+	reply, echoed := p.echoes[m.ID]
+	if !ok || !echoed {
+		return
+	}
+	acct, id := ids.AccountID(c.from), p.mintIDLocked()
+	p.scheduleLocked(botKey(bot.id, acct), func() {
+		_ = p.retract(change{from: bot.id, peer: ids.UserID(acct), target: reply, id: id})
+	})
+}
+
+// botReactLocked: when an account sets its reactions on one of the Echo
+// Bot's echoes, the bot sets the same reactions (or none) on the message
+// the echo answered. The caller holds p.mu.
+func (p *Platform) botReactLocked(c change, m *Message, emojis []string) {
+	bot, ok := p.isEchoChatLocked(c)
+	orig, isEcho := p.echoed[m.ID]
+	if !ok || !isEcho {
+		return
+	}
+	acct, id, emojis := ids.AccountID(c.from), p.mintIDLocked(), slices.Clone(emojis)
+	p.scheduleLocked(botKey(bot.id, acct), func() {
+		// The original may have been retracted meanwhile.
+		_ = p.react(change{from: bot.id, peer: ids.UserID(acct), target: orig, emojis: emojis, id: id})
+	})
 }
 
 func (p *Platform) botReceipt(bot ids.UserID, acct ids.AccountID, kind event.ReceiptKind, target ids.MessageID) {

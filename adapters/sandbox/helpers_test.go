@@ -1,7 +1,10 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +153,71 @@ func indexOf(h *gatewaytest.Host, ev event.Event) int {
 		}
 	}
 	return -1
+}
+
+// clock is a platform clock that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: fixedTime} }
+
+// Now is the clock's time; give it as Options.Clock.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// file is an attachment from XMPP as the hub hands it over: Open returns
+// data.
+func file(name, mimeType string, data []byte) event.Attachment {
+	return event.Attachment{
+		Name: name, MIMEType: mimeType,
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+	}
+}
+
+// content reads an attachment through its Open function.
+func content(t *testing.T, a event.Attachment) []byte {
+	t.Helper()
+	if a.Open == nil {
+		t.Fatalf("attachment %q has no Open", a.Name)
+	}
+	rc, err := a.Open(ctx(t))
+	if err != nil {
+		t.Fatalf("Open(%q): %v", a.Name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("reading %q: %v", a.Name, err)
+	}
+	return data
+}
+
+// of matches events of type T in acct's chat with peer.
+func of[T event.Event](acct ids.AccountID, peer ids.UserID) func(event.Event) bool {
+	return gatewaytest.All(gatewaytest.Is[T], gatewaytest.InChat(acct, ids.DirectChat(peer)))
+}
+
+// waitOne waits for the n-th (1-based) event of type T in acct's chat with
+// peer.
+func waitOne[T event.Event](t *testing.T, h *gatewaytest.Host, n int, acct ids.AccountID, peer ids.UserID) T {
+	t.Helper()
+	return h.WaitEvents(t, n, of[T](acct, peer))[n-1].(T)
+}
+
+// chatMeta is the meta of an event an account's owner sends in the chat
+// with peer.
+func chatMeta(acct ids.AccountID, peer ids.UserID) event.Meta {
+	return event.Meta{Account: acct, Chat: ids.DirectChat(peer), Sender: ids.UserID(acct), FromMe: true}
 }

@@ -61,7 +61,9 @@ type User struct {
 
 // Options configure a Platform. The zero value is ready to use.
 type Options struct {
-	// Clock gives the time stamped on every event; nil means time.Now.
+	// Clock gives the time stamped on every event and recorded with every
+	// message, and measures the edit and retract windows; nil means
+	// time.Now.
 	Clock func() time.Time
 	// Seed is mixed into the pairing codes.
 	Seed uint64
@@ -76,6 +78,10 @@ type user struct {
 	available bool
 	status    string
 	lastSeen  time.Time
+	// avatar is the user's picture (PNG), avatarHash its SHA-1 in hex;
+	// both empty: no picture.
+	avatar     []byte
+	avatarHash string
 }
 
 // Platform is the simulated service: the user directory, message routing,
@@ -87,13 +93,19 @@ type Platform struct {
 	now  func() time.Time
 	seed uint64
 
-	mu        sync.Mutex
-	msgSeq    uint64
-	devSeq    uint64
-	users     map[ids.UserID]*user
-	seeded    []ids.UserID
-	accounts  map[ids.AccountID]*account
-	log       []Message
+	mu       sync.Mutex
+	msgSeq   uint64
+	devSeq   uint64
+	users    map[ids.UserID]*user
+	seeded   []ids.UserID
+	accounts map[ids.AccountID]*account
+	log      []*Message
+	byID     map[ids.MessageID]*Message
+	// echoes maps a message an account sent to the Echo Bot to the bot's
+	// answer, echoed the answer back to the message.
+	echoes    map[ids.MessageID]ids.MessageID
+	echoed    map[ids.MessageID]ids.MessageID
+	limits    limits
 	receipts  []Receipt
 	states    []ChatState
 	acked     map[ids.MessageID]bool
@@ -108,8 +120,10 @@ type Platform struct {
 }
 
 // NewPlatform returns a platform seeded with EchoBot, QuietBot, Alice and
-// Bob. Bots are available; the scripted humans start available with no
-// status.
+// Bob, each with a generated avatar. Bots are available; the scripted
+// humans start available with no status. The rich-messaging limits are the
+// defaults (DefaultEditWindow, DefaultRetractWindow, DefaultMaxFileSize)
+// until an Adapter's Init sets them from its configuration.
 func NewPlatform(opts Options) *Platform {
 	now := opts.Clock
 	if now == nil {
@@ -121,6 +135,10 @@ func NewPlatform(opts Options) *Platform {
 		users:    map[ids.UserID]*user{},
 		accounts: map[ids.AccountID]*account{},
 		acked:    map[ids.MessageID]bool{},
+		byID:     map[ids.MessageID]*Message{},
+		echoes:   map[ids.MessageID]ids.MessageID{},
+		echoed:   map[ids.MessageID]ids.MessageID{},
+		limits:   defaultLimits(),
 		pairings: map[string][]*pairing{},
 		attempts: map[string]int{},
 		serial:   map[string]*serialQueue{},
@@ -132,6 +150,7 @@ func NewPlatform(opts Options) *Platform {
 		{id: Alice, name: "Alice Sandbox", kind: KindHuman, available: true},
 		{id: Bob, name: "Bob Sandbox", kind: KindHuman, available: true},
 	} {
+		u.setAvatar(makeAvatar(u.id))
 		p.users[u.id] = u
 		p.seeded = append(p.seeded, u.id)
 	}
@@ -146,8 +165,8 @@ func (p *Platform) Close() {
 	p.wg.Wait()
 }
 
-// AddHuman adds a scripted human to the directory and to every account's
-// contact list (the contact lists of connected accounts are updated at
+// AddHuman adds a scripted human, with a generated avatar, to the
+// directory and to every account's contact list (the contact lists of connected accounts are updated at
 // their next connection). id must be E.164 and not taken.
 func (p *Platform) AddHuman(id ids.UserID, name string) error {
 	phone, err := NormalizePhone(string(id))
@@ -162,7 +181,9 @@ func (p *Platform) AddHuman(id ids.UserID, name string) error {
 	if p.users[id] != nil {
 		return fmt.Errorf("sandbox: user %s already exists: %w", id, gateway.ErrBadRequest)
 	}
-	p.users[id] = &user{id: id, name: name, kind: KindHuman, available: true}
+	u := &user{id: id, name: name, kind: KindHuman, available: true}
+	u.setAvatar(makeAvatar(id))
+	p.users[id] = u
 	p.seeded = append(p.seeded, id)
 	return nil
 }

@@ -11,12 +11,12 @@ import (
 
 // outgoing is a message handed to the platform.
 type outgoing struct {
-	from        ids.UserID
-	to          ids.UserID
-	body        string
-	attachments []event.Attachment
-	replyTo     ids.MessageID
-	mentions    []ids.UserID
+	from     ids.UserID
+	to       ids.UserID
+	body     string
+	files    []File
+	replyTo  ids.MessageID
+	mentions []ids.UserID
 	// fromDevice is the device that sent it, if any: it gets no copy.
 	fromDevice *device
 	// id, if set, was taken earlier (a bot's reply); else route takes one.
@@ -26,7 +26,9 @@ type outgoing struct {
 // route records a message and delivers it: a copy (FromMe) to the sender's
 // other devices, the message to every device of the recipient if it is an
 // account, and the message to the bot if the recipient is one. A message
-// to oneself is only recorded and copied to one's other devices.
+// to oneself is only recorded and copied to one's other devices. A reply
+// must answer a message of the same chat that was not retracted (else
+// gateway.ErrTargetNotFound).
 func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -36,20 +38,30 @@ func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 	if p.users[o.from] == nil {
 		return "", fmt.Errorf("sandbox: no user %s on the platform: %w", o.from, gateway.ErrUnknownChat)
 	}
-	id := o.id
-	if id == "" {
-		id = p.mintIDLocked()
+	rec := &Message{
+		From: o.from, To: o.to, Body: o.body, Time: p.now(),
+		Attachments: slices.Clone(o.files), Mentions: slices.Clone(o.mentions),
 	}
-	rec := Message{
-		ID: id, From: o.from, To: o.to, Body: o.body, Time: p.now(),
-		Attachments: slices.Clone(o.attachments), ReplyTo: o.replyTo, Mentions: slices.Clone(o.mentions),
+	if o.replyTo != "" {
+		orig, err := p.targetLocked(o.from, o.to, o.replyTo)
+		if err != nil {
+			return "", fmt.Errorf("sandbox: cannot reply: %w", err)
+		}
+		rec.ReplyTo, rec.ReplyToSender, rec.ReplyQuote = orig.ID, orig.From, quote(orig)
 	}
+	rec.ID = o.id
+	if rec.ID == "" {
+		rec.ID = p.mintIDLocked()
+	}
+	id := rec.ID
 	p.log = append(p.log, rec)
+	p.byID[id] = rec
+	snap := *rec
 
 	sender := p.accounts[ids.AccountID(o.from)]
 	if sender != nil {
 		p.deliverLocked(sender, o.fromDevice, true, nil, func() event.Event {
-			ev := rec.event(sender.id, o.to)
+			ev := snap.event(sender.id, o.to)
 			ev.FromMe = true
 			return ev
 		})
@@ -66,12 +78,32 @@ func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 		if sender != nil {
 			ack = func() { p.ackDelivered(id, sender.id, o.to) }
 		}
-		p.deliverLocked(rcpt, nil, true, ack, func() event.Event { return rec.event(rcpt.id, o.from) })
+		p.deliverLocked(rcpt, nil, true, ack, func() event.Event { return snap.event(rcpt.id, o.from) })
 	}
 	if bot := p.users[o.to]; bot.kind == KindBot && sender != nil {
-		p.botReceiveLocked(bot, sender.id, rec)
+		p.botReceiveLocked(bot, sender.id, snap)
 	}
 	return id, nil
+}
+
+// spreadLocked delivers an event about the chat of from and to (an edit,
+// a retraction, a reaction of from): a copy (FromMe) to from's devices
+// except skip, and the event to to's devices, each built by mk for the
+// account and the other party of the chat. The caller holds p.mu.
+func (p *Platform) spreadLocked(from, to ids.UserID, skip *device, mk func(acct ids.AccountID, peer ids.UserID) event.Event) {
+	if a := p.accounts[ids.AccountID(from)]; a != nil {
+		p.deliverLocked(a, skip, true, nil, func() event.Event {
+			ev := mk(a.id, to)
+			ev.EventMeta().FromMe = true
+			return ev
+		})
+	}
+	if to == from {
+		return
+	}
+	if b := p.accounts[ids.AccountID(to)]; b != nil {
+		p.deliverLocked(b, nil, true, nil, func() event.Event { return mk(b.id, from) })
+	}
 }
 
 // deliverLocked queues an event built by mk on every device of a except

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -47,8 +46,18 @@ func (s *Session) checkMeta(m *event.Meta) error {
 // wraps gateway.ErrBadRequest; a body over MaxBodyLength bytes
 // gateway.ErrNotSupported; a recipient that is not on the platform
 // gateway.ErrUnknownChat; a session that is not connected
-// gateway.ErrUnavailable. Attachments, ReplyTo and Mentions travel as they
-// are. Bots answer later, from their own goroutine.
+// gateway.ErrUnavailable.
+//
+// Each attachment is read through its Open function (at most
+// MaxFileSize+1 bytes; an attachment without Open wraps
+// gateway.ErrBadRequest) and stored with its name, MIME type (sniffed from
+// the content if none is declared) and kind (derived from the type if not
+// given). A file over the max_file_size limit, or of a type outside
+// MediaTypes, wraps gateway.ErrNotSupported. ReplyTo must name a message
+// of the same chat that was not retracted, else the error wraps
+// gateway.ErrTargetNotFound; the platform fills in the reply's sender and
+// quote itself. Mentions travel as they are. Bots answer later, from their
+// own goroutine.
 func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.MessageID, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -62,24 +71,115 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	if err := s.checkMeta(&msg.Meta); err != nil {
 		return "", err
 	}
-	switch {
-	case msg.Body == "" && len(msg.Attachments) == 0:
+	if msg.Body == "" && len(msg.Attachments) == 0 {
 		return "", fmt.Errorf("sandbox: empty message: %w", gateway.ErrBadRequest)
-	case !utf8.ValidString(msg.Body):
-		return "", fmt.Errorf("sandbox: message body is not valid UTF-8: %w", gateway.ErrBadRequest)
-	case len(msg.Body) > MaxBodyLength:
-		return "", fmt.Errorf("sandbox: message body is %d bytes, the platform allows at most %d: %w",
-			len(msg.Body), MaxBodyLength, gateway.ErrNotSupported)
+	}
+	if err := checkBody(msg.Body); err != nil {
+		return "", err
+	}
+	files, err := s.p.readAttachments(ctx, msg.Attachments)
+	if err != nil {
+		return "", err
 	}
 	id, err := s.p.route(outgoing{
 		from: ids.UserID(s.acct), to: ids.UserID(msg.Chat), body: msg.Body,
-		attachments: msg.Attachments, replyTo: msg.ReplyTo, mentions: msg.Mentions, fromDevice: s.dev,
+		files: files, replyTo: msg.ReplyTo, mentions: msg.Mentions, fromDevice: s.dev,
 	})
 	if err != nil {
 		return "", err
 	}
-	s.a.logger().Debug("sandbox: message sent", "account", s.acct, "chat", msg.Chat, "id", id)
+	s.a.logger().Debug("sandbox: message sent", "account", s.acct, "chat", msg.Chat, "id", id, "files", len(files))
 	return id, nil
+}
+
+// EditMessage implements gateway.Editor: it replaces the body of e.Target,
+// one of the account's own messages in e.Chat. The platform refuses, with
+// errors that wrap: gateway.ErrTargetNotFound for a message that is not in
+// the chat or was retracted; gateway.ErrForbidden for someone else's
+// message; gateway.ErrNotSupported once the edit window (edit_window) has
+// passed, counted on the platform's clock from when it took the message,
+// and for a body over MaxBodyLength; gateway.ErrBadRequest for an empty or
+// non-UTF-8 body. The contact and the account's other devices get an
+// event.Edit.
+func (s *Session) EditMessage(ctx context.Context, e *event.Edit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e == nil || e.Target == "" {
+		return fmt.Errorf("sandbox: an edit needs a target message: %w", gateway.ErrBadRequest)
+	}
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if err := s.checkMeta(&e.Meta); err != nil {
+		return err
+	}
+	if err := checkEditBody(e.Body); err != nil {
+		return err
+	}
+	return s.p.edit(change{from: ids.UserID(s.acct), peer: ids.UserID(e.Chat), target: e.Target, body: e.Body, fromDevice: s.dev})
+}
+
+// RetractMessage implements gateway.Retracter: it withdraws r.Target, one
+// of the account's own messages in r.Chat, for everyone. The refusals are
+// those of EditMessage, with the retract window (retract_window); a
+// message that is already retracted is not an error (nothing happens). The
+// contact and the account's other devices get an event.Retract.
+func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r == nil || r.Target == "" {
+		return fmt.Errorf("sandbox: a retraction needs a target message: %w", gateway.ErrBadRequest)
+	}
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if err := s.checkMeta(&r.Meta); err != nil {
+		return err
+	}
+	return s.p.retract(change{from: ids.UserID(s.acct), peer: ids.UserID(r.Chat), target: r.Target, fromDevice: s.dev})
+}
+
+// SendReaction implements gateway.Reactor with full-set semantics:
+// r.Emojis becomes the account's whole set of reactions on r.Target (any
+// message of r.Chat that was not retracted, else gateway.ErrTargetNotFound);
+// empty removes them. Repeated emojis count once. The platform allows
+// MaxReactionsPerUser (one) reaction per user on a message: a set of two
+// different emojis, such as adding a second one while one is set, wraps
+// gateway.ErrNotSupported; a set of one replaces the earlier reaction.
+// Setting the set one already has does nothing. The contact and the
+// account's other devices get an event.Reaction.
+func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r == nil || r.Target == "" {
+		return fmt.Errorf("sandbox: a reaction needs a target message: %w", gateway.ErrBadRequest)
+	}
+	if err := s.ready(); err != nil {
+		return err
+	}
+	if err := s.checkMeta(&r.Meta); err != nil {
+		return err
+	}
+	return s.p.react(change{from: ids.UserID(s.acct), peer: ids.UserID(r.Chat), target: r.Target, emojis: r.Emojis, fromDevice: s.dev})
+}
+
+// GetAvatar implements gateway.AvatarGetter: the PNG picture of any user
+// of the platform, with its hash (SHA-1 of the bytes, in hex, as in
+// ContactInfo.AvatarHash). A user without a picture gives a zero Avatar; a
+// user not on the platform wraps gateway.ErrUnknownChat. Like a real
+// platform it asks the server, so the session must be connected (else
+// gateway.ErrUnavailable).
+func (s *Session) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avatar, error) {
+	if err := ctx.Err(); err != nil {
+		return gateway.Avatar{}, err
+	}
+	if err := s.ready(); err != nil {
+		return gateway.Avatar{}, err
+	}
+	return s.p.avatar(user)
 }
 
 // SendReceipt implements gateway.ReceiptSender. The platform records it

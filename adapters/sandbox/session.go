@@ -18,6 +18,10 @@ var (
 	_ gateway.ChatStateSender = (*Session)(nil)
 	_ gateway.ContactLister   = (*Session)(nil)
 	_ gateway.UserResolver    = (*Session)(nil)
+	_ gateway.Editor          = (*Session)(nil)
+	_ gateway.Retracter       = (*Session)(nil)
+	_ gateway.Reactor         = (*Session)(nil)
+	_ gateway.AvatarGetter    = (*Session)(nil)
 )
 
 type sessionPhase int
@@ -33,7 +37,8 @@ const (
 
 // Session is one linked device of an account. It implements
 // gateway.Session and the optional ReceiptSender, ChatStateSender,
-// ContactLister and UserResolver.
+// ContactLister, UserResolver, Editor, Retracter, Reactor and
+// AvatarGetter.
 //
 // While connected, one goroutine emits the account's events through
 // Host.Emit in the order the platform produced them. It must not be
@@ -244,7 +249,12 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session; they are the same in every chat.
+// Capabilities implements gateway.Session; they are the same in every
+// chat: bodies up to MaxBodyLength bytes; receipts, read markers and chat
+// states; edits within edit_window and retractions within retract_window
+// (counted from when the platform took the message); MaxReactionsPerUser
+// (one) reaction per user on a message, any emoji; replies; files up to
+// max_file_size bytes of the types MediaTypes lists.
 func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
-	return gateway.Capabilities{MaxBodyLength: MaxBodyLength, Receipts: true, ReadMarkers: true, ChatStates: true}
+	return s.p.Capabilities()
 }

@@ -3,8 +3,10 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -219,8 +221,14 @@ func TestSendMessageErrors(t *testing.T) {
 		t.Errorf("Alice received %d messages, want only the longest one", len(got))
 	}
 	caps := s.Capabilities(to)
-	if caps != (gateway.Capabilities{MaxBodyLength: 4096, Receipts: true, ReadMarkers: true, ChatStates: true}) {
-		t.Errorf("Capabilities = %+v", caps)
+	want := gateway.Capabilities{
+		MaxBodyLength: 4096, Receipts: true, ReadMarkers: true, ChatStates: true,
+		Edits: true, EditWindow: 15 * time.Minute, Retractions: true, RetractWindow: 48 * time.Hour,
+		Reactions: true, MaxReactionsPerUser: 1, Replies: true, MaxFileSize: 1 << 20,
+		MediaTypes: []string{"image/*", "video/*", "audio/*", "application/pdf", "text/plain"},
+	}
+	if !reflect.DeepEqual(caps, want) {
+		t.Errorf("Capabilities = %+v\nwant %+v", caps, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package gatewaytest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +41,13 @@ type Conformance struct {
 // event.StateConnected; SendMessage returns a non-empty id, and refuses an
 // empty message (gateway.ErrBadRequest) and any message once disconnected
 // (gateway.ErrUnavailable); Capabilities promise nothing the session lacks
-// the optional interface for; every emitted event belongs to the account;
+// the optional interface for, and their limits are well-formed; where
+// Capabilities promise edits, reactions and retractions, the session
+// accepts, in this order, an edit of the message it just sent, a reaction
+// to it (the first of AllowedReactions, or "👍"), the removal of that
+// reaction and the message's retraction, and refuses each of them without
+// a target message; an AvatarGetter answers for Contact (a picture, none,
+// or gateway.ErrUnknownChat); every emitted event belongs to the account;
 // after Logout, LoadSession says gateway.ErrNotLinked.
 func RunAdapterConformance(t *testing.T, c Conformance) {
 	if c.NewAdapter == nil || c.Contact == "" {
@@ -154,6 +161,7 @@ func RunAdapterConformance(t *testing.T, c Conformance) {
 		if !errors.Is(err, gateway.ErrBadRequest) {
 			t.Errorf("SendMessage(empty) = %v, want ErrBadRequest", err)
 		}
+		checkRich(ctx, t, sess, acct, c.Contact, id)
 
 		sess.Disconnect()
 		_, err = sess.SendMessage(ctx, &event.Message{Meta: event.Meta{Account: acct, Chat: c.Contact}, Body: "x"})
@@ -190,6 +198,87 @@ func checkCapabilities(t *testing.T, sess gateway.Session, chat ids.ChatID) {
 	}
 	if caps.MaxBodyLength < 0 {
 		t.Errorf("MaxBodyLength %d < 0", caps.MaxBodyLength)
+	}
+	if _, ok := sess.(gateway.Editor); caps.Edits && !ok {
+		t.Errorf("Capabilities promise edits, but the session is no gateway.Editor")
+	}
+	if _, ok := sess.(gateway.Retracter); caps.Retractions && !ok {
+		t.Errorf("Capabilities promise retractions, but the session is no gateway.Retracter")
+	}
+	if _, ok := sess.(gateway.Reactor); caps.Reactions && !ok {
+		t.Errorf("Capabilities promise reactions, but the session is no gateway.Reactor")
+	}
+	if caps.EditWindow < 0 || caps.RetractWindow < 0 {
+		t.Errorf("negative window: edit %s, retract %s", caps.EditWindow, caps.RetractWindow)
+	}
+	if caps.MaxReactionsPerUser < 0 {
+		t.Errorf("MaxReactionsPerUser %d < 0", caps.MaxReactionsPerUser)
+	}
+	if caps.MaxFileSize < 0 {
+		t.Errorf("MaxFileSize %d < 0", caps.MaxFileSize)
+	}
+	for _, e := range caps.AllowedReactions {
+		if e == "" {
+			t.Errorf("AllowedReactions has an empty entry: %q", caps.AllowedReactions)
+		}
+	}
+	for _, mt := range caps.MediaTypes {
+		major, minor, ok := strings.Cut(mt, "/")
+		if !ok || major == "" || major == "*" || minor == "" || strings.ContainsAny(mt, " ;") {
+			t.Errorf("MediaTypes entry %q is not type/subtype or type/*", mt)
+		}
+	}
+}
+
+// checkRich exercises the optional edit, reaction, retraction and avatar
+// interfaces that Capabilities promise, on message id that the account
+// just sent in chat.
+func checkRich(ctx context.Context, t *testing.T, sess gateway.Session, acct ids.AccountID, chat ids.ChatID, id ids.MessageID) {
+	t.Helper()
+	caps := sess.Capabilities(chat)
+	meta := func() event.Meta {
+		return event.Meta{Account: acct, Chat: chat, Sender: ids.UserID(acct), FromMe: true, Time: time.Now()}
+	}
+	if ed, ok := sess.(gateway.Editor); ok && caps.Edits {
+		if err := ed.EditMessage(ctx, &event.Edit{Meta: meta(), Target: id, Body: "conformance, corrected"}); err != nil {
+			t.Errorf("EditMessage(%s) = %v", id, err)
+		}
+		if err := ed.EditMessage(ctx, &event.Edit{Meta: meta(), Body: "no target"}); err == nil {
+			t.Errorf("EditMessage without a target succeeded")
+		}
+	}
+	if rc, ok := sess.(gateway.Reactor); ok && caps.Reactions {
+		emoji := "👍"
+		if len(caps.AllowedReactions) > 0 {
+			emoji = caps.AllowedReactions[0]
+		}
+		if err := rc.SendReaction(ctx, &event.Reaction{Meta: meta(), Target: id, Emojis: []string{emoji}}); err != nil {
+			t.Errorf("SendReaction(%s, %s) = %v", id, emoji, err)
+		}
+		if err := rc.SendReaction(ctx, &event.Reaction{Meta: meta(), Target: id}); err != nil {
+			t.Errorf("SendReaction(%s, none) = %v", id, err)
+		}
+		if err := rc.SendReaction(ctx, &event.Reaction{Meta: meta(), Emojis: []string{emoji}}); err == nil {
+			t.Errorf("SendReaction without a target succeeded")
+		}
+	}
+	if rt, ok := sess.(gateway.Retracter); ok && caps.Retractions {
+		if err := rt.RetractMessage(ctx, &event.Retract{Meta: meta(), Target: id}); err != nil {
+			t.Errorf("RetractMessage(%s) = %v", id, err)
+		}
+		if err := rt.RetractMessage(ctx, &event.Retract{Meta: meta()}); err == nil {
+			t.Errorf("RetractMessage without a target succeeded")
+		}
+	}
+	if ag, ok := sess.(gateway.AvatarGetter); ok {
+		av, err := ag.GetAvatar(ctx, ids.UserID(chat))
+		switch {
+		case errors.Is(err, gateway.ErrUnknownChat):
+		case err != nil:
+			t.Errorf("GetAvatar(%s) = %v", chat, err)
+		case (av.Hash == "") != (len(av.Data) == 0):
+			t.Errorf("GetAvatar(%s): hash %q with %d bytes; want both or neither", chat, av.Hash, len(av.Data))
+		}
 	}
 }
 
