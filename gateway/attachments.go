@@ -2,13 +2,69 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/media"
 )
 
+// MediaOptions configure how the hub downloads files that XMPP users send.
+type MediaOptions struct {
+	// AllowPrivate lets downloads reach loopback and private addresses
+	// (tests, or an upload service on the operator's internal network).
+	// Off, the hub refuses them: users must not make the gateway probe the
+	// operator's network.
+	AllowPrivate bool
+	// Timeout bounds one download; 0 means media.DefaultTimeout.
+	Timeout time.Duration
+}
+
 // fetchAttachments makes every attachment of an outbound message readable:
-// files that arrive from XMPP as URLs are downloaded (size-capped) by the
-// hub's fetcher before the adapter sees them.
+// files that arrive from XMPP as URLs (XEP-0066, XEP-0363) are downloaded,
+// capped at the chat's file size limit and checked against its media types,
+// before the adapter sees them.
 func (g *Gateway) fetchAttachments(ctx context.Context, caps Capabilities, msg *event.Message) error {
-	return nil
+	for i := range msg.Attachments {
+		a := &msg.Attachments[i]
+		if a.Open != nil || a.URL == "" {
+			continue
+		}
+		f := &media.Fetcher{
+			MaxSize:      caps.MaxFileSize,
+			Timeout:      g.media.Timeout,
+			AllowPrivate: g.media.AllowPrivate,
+			AllowedTypes: caps.MediaTypes,
+		}
+		file, err := f.Fetch(ctx, a.URL)
+		switch {
+		case errors.Is(err, media.ErrTooLarge):
+			return fmt.Errorf("the file is larger than the platform's limit of %d bytes: %w", caps.MaxFileSize, ErrNotAcceptable)
+		case errors.Is(err, media.ErrUnsupportedType):
+			return fmt.Errorf("the platform does not accept this type of file (%v): %w", err, ErrNotAcceptable)
+		case errors.Is(err, media.ErrForbiddenAddress), errors.Is(err, media.ErrBadURL), errors.Is(err, media.ErrBadStatus):
+			return fmt.Errorf("cannot download the file: %v: %w", err, ErrBadRequest)
+		case err != nil:
+			return fmt.Errorf("cannot download the file: %w", err)
+		}
+		a.Name, a.MIMEType, a.Size, a.Open = file.Name, file.MIMEType, file.Size, file.Open
+		if a.Kind == "" {
+			a.Kind = kindOf(file.MIMEType)
+		}
+	}
+	return checkMessage(caps, msg)
+}
+
+// kindOf guesses how a platform should present a file of this type.
+func kindOf(mimeType string) event.AttachmentKind {
+	switch {
+	case len(mimeType) > 6 && mimeType[:6] == "image/":
+		return event.KindImage
+	case len(mimeType) > 6 && mimeType[:6] == "video/":
+		return event.KindVideo
+	case len(mimeType) > 6 && mimeType[:6] == "audio/":
+		return event.KindAudio
+	}
+	return event.KindFile
 }

@@ -36,6 +36,8 @@ type Options struct {
 	Logger              *slog.Logger
 	// Observer receives measurements; nil means none.
 	Observer Observer
+	// Media configures downloads of files users send.
+	Media MediaOptions
 }
 
 // Gateway is the hub.
@@ -46,6 +48,7 @@ type Gateway struct {
 	allowed  func(ids.Owner) bool
 	log      *slog.Logger
 	obs      Observer
+	media    MediaOptions
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -94,6 +97,7 @@ func New(opts Options) (*Gateway, error) {
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
 	}
+	g.media = opts.Media
 	g.obs = opts.Observer
 	if g.obs == nil {
 		g.obs = noObserver{}

@@ -26,6 +26,8 @@ var importRules = []struct {
 	}},
 	{pkg: module + "/adapters/", forbidden: []string{module + "/xmppcomponent", module + "/cmd", "gosrc.io/", "mellium.im/"}},
 	{pkg: module + "/xmppcomponent", forbidden: []string{module + "/adapters", module + "/cmd", "go.mau.fi/", "github.com/redis/", "modernc.org/"}},
+	{pkg: module + "/gateway/mgmt", forbidden: []string{module + "/adapters", module + "/xmppcomponent", module + "/cmd", "go.mau.fi/", "gosrc.io/", "github.com/redis/", "modernc.org/"}},
+	{pkg: module + "/gateway/metrics", forbidden: []string{module + "/adapters", module + "/xmppcomponent", module + "/cmd", module + "/gateway/mgmt", "google.golang.org/grpc", "gosrc.io/", "mellium.im/"}},
 }
 
 type listed struct {
@@ -77,7 +79,7 @@ func applies(p, path string) bool {
 	if p == module+"/gateway" {
 		// The hub proper and its stdlib-only helpers; test helpers and
 		// store backends are checked by their own rules.
-		return path == p || path == p+"/store" || path == p+"/config"
+		return path == p || path == p+"/store" || path == p+"/config" || path == p+"/media"
 	}
 	return path == p
 }

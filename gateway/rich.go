@@ -20,11 +20,15 @@ func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.Chat
 	return ids.MessageID(xmppID)
 }
 
-// remember records the stanza ids (id, origin-id, ...) that name a platform
-// message, for receipts, corrections and reactions that come back later.
+// remember records the stanza ids that name a platform message, for
+// receipts, corrections and reactions that come back later. Every id maps
+// to the platform id; the platform id maps back to xmppIDs[0], the id the
+// user's clients know the message by (written last: the store keeps the
+// last pair in that direction).
 func (g *Gateway) remember(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, xmppIDs ...string) {
-	for _, x := range xmppIDs {
-		if x == "" {
+	for i := len(xmppIDs) - 1; i >= 0; i-- {
+		x := xmppIDs[i]
+		if x == "" || (i > 0 && x == xmppIDs[0]) {
 			continue
 		}
 		if err := g.store.PutMessageID(ctx, owner, chat, x, id, 0); err != nil {
@@ -74,7 +78,7 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err := ed.EditMessage(ctx, e); err != nil {
 		return fmt.Errorf("edit %s: %w", target, err)
 	}
-	g.remember(ctx, owner, chat, target, xmppID)
+	g.remember(ctx, owner, chat, target, targetXMPPID, xmppID)
 	return nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -91,7 +93,7 @@ func TestConnAgainstProsody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if di, ok := reply.Payload.(*stanza.DiscoInfo); !ok || len(di.Features) == 0 {
+	if di, ok := reply.Payload.(*xep.DiscoInfo); !ok || len(di.Features) == 0 {
 		t.Errorf("disco#info reply %#v", reply.Payload)
 	}
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
 const (
@@ -269,7 +271,7 @@ func TestConnSendIQResult(t *testing.T) {
 	if reply.Type != stanza.IQTypeResult || reply.Id != req.Id {
 		t.Fatalf("reply %+v", reply.Attrs)
 	}
-	if di, ok := reply.Payload.(*stanza.DiscoInfo); !ok || len(di.Features) != 1 {
+	if di, ok := reply.Payload.(*xep.DiscoInfo); !ok || len(di.Features) != 1 {
 		t.Errorf("payload %#v", reply.Payload)
 	}
 

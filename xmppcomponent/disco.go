@@ -24,7 +24,7 @@ func discoInfoPayload(node string) *xep.DiscoInfo {
 	return &xep.DiscoInfo{Node: node}
 }
 
-func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *stanza.DiscoInfo) {
+func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *xep.DiscoInfo) {
 	res := discoInfoPayload(q.Node)
 	switch {
 	case c.isGateway(to) && q.Node == "":
@@ -34,6 +34,9 @@ func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.J
 		res.AddIdentity("Commands", "automation", "command-list")
 	case c.isGateway(to):
 		cmd, ok := findCommand(q.Node)
+		if !ok {
+			cmd, ok = c.findAdminCommand(from, q.Node) // adhoc_admin.go
+		}
 		if !ok {
 			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
 			return
@@ -105,11 +108,11 @@ func reactionRestrictions(caps gateway.Capabilities) xep.Form {
 	return form
 }
 
-func (c *Component) discoItems(ctx context.Context, iq *stanza.IQ, _, to jid.JID, q *stanza.DiscoItems) {
+func (c *Component) discoItems(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *stanza.DiscoItems) {
 	res := &stanza.DiscoItems{XMLName: xml.Name{Space: xep.NSDiscoItems, Local: "query"}, Node: q.Node}
 	switch {
 	case c.isGateway(to) && q.Node == xep.NSCommands:
-		for _, cmd := range commands {
+		for _, cmd := range c.visibleCommands(from) { // adhoc_admin.go
 			res.AddItem(c.domain, cmd.node, cmd.name)
 		}
 	case q.Node == "":

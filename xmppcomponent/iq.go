@@ -23,7 +23,7 @@ func (c *Component) onIQ(ctx context.Context, iq *stanza.IQ) {
 		return
 	}
 	switch p := iq.Payload.(type) {
-	case *stanza.DiscoInfo:
+	case *xep.DiscoInfo:
 		if iq.Type == stanza.IQTypeGet {
 			c.discoInfo(ctx, iq, from, to, p)
 			return

@@ -17,6 +17,12 @@ type Config struct {
 	Platforms map[string]map[string]any `yaml:"platforms"`
 	// Log configures the process logger.
 	Log LogConfig `yaml:"log"`
+	// API is the management API; Metrics the Prometheus and health
+	// endpoint (see api.go).
+	API     APIConfig     `yaml:"api"`
+	Metrics MetricsConfig `yaml:"metrics"`
+	// Files configures how files cross the gateway (see files.go).
+	Files FilesConfig `yaml:"files"`
 }
 
 // ComponentConfig is the component's identity and its connection to the
@@ -33,6 +39,9 @@ type ComponentConfig struct {
 	SecretFile string `yaml:"secret_file"`
 	// Name is the human-readable name shown in the disco identity.
 	Name string `yaml:"name"`
+	// Admins lists the bare JIDs that may run the gateway's XEP-0050
+	// administration commands (see [Config.IsAdmin]).
+	Admins []string `yaml:"admins"`
 }
 
 // RegistrationConfig decides which XMPP users may register.
@@ -109,6 +118,7 @@ func Default() Config {
 			JID:    "gw.localhost",
 			Server: "127.0.0.1:5347",
 			Name:   "Drawbridge",
+			Admins: []string{},
 		},
 		Registration: RegistrationConfig{
 			AllowedDomains: []string{},
@@ -127,7 +137,10 @@ func Default() Config {
 		Platforms: map[string]map[string]any{
 			"sandbox": {"enabled": true, "auto_confirm": true},
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		API:     APIConfig{Listen: DefaultAPIListen},
+		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
+		Files:   defaultFiles(),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -49,7 +50,7 @@ func buildEnvSettings() map[string]envSetting {
 			switch {
 			case f.Type.Kind() == reflect.Struct:
 				walk(f.Type, fieldIndex, fieldKey+".")
-			case f.Type.Kind() == reflect.String:
+			case f.Type.Kind() == reflect.String, f.Type.Kind() == reflect.Bool, f.Type.Kind() == reflect.Int64:
 				settings[envName] = envSetting{key: fieldKey, index: fieldIndex}
 			case f.Type == reflect.TypeFor[[]string]():
 				settings[envName] = envSetting{key: fieldKey, index: fieldIndex, list: true}
@@ -102,9 +103,22 @@ func applyEnv(cfg *Config, env []string) error {
 func applyEnvVar(cfg *Config, name, value string) error {
 	if s, ok := envSettings[name]; ok {
 		field := reflect.ValueOf(cfg).Elem().FieldByIndex(s.index)
-		if s.list {
+		switch {
+		case s.list:
 			field.Set(reflect.ValueOf(splitList(value)))
-		} else {
+		case field.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("%s (%s): want true or false", name, s.key)
+			}
+			field.SetBool(b)
+		case field.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s (%s): want a whole number", name, s.key)
+			}
+			field.SetInt(n)
+		default:
 			field.SetString(value)
 		}
 		return nil

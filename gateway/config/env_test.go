@@ -9,13 +9,29 @@ import (
 // changes them, which breaks deployments.
 func TestEnvNames(t *testing.T) {
 	want := []string{
+		"DRAWBRIDGE_API_CLIENT_CA",
+		"DRAWBRIDGE_API_LISTEN",
+		"DRAWBRIDGE_API_TLS_CERT",
+		"DRAWBRIDGE_API_TLS_KEY",
+		"DRAWBRIDGE_API_TOKEN",
+		"DRAWBRIDGE_API_TOKEN_FILE",
+		"DRAWBRIDGE_COMPONENT_ADMINS",
 		"DRAWBRIDGE_COMPONENT_JID",
 		"DRAWBRIDGE_COMPONENT_NAME",
 		"DRAWBRIDGE_COMPONENT_SECRET",
 		"DRAWBRIDGE_COMPONENT_SECRET_FILE",
 		"DRAWBRIDGE_COMPONENT_SERVER",
+		"DRAWBRIDGE_FILES_ALLOW_PRIVATE_FETCH",
+		"DRAWBRIDGE_FILES_DIR",
+		"DRAWBRIDGE_FILES_EXPIRY",
+		"DRAWBRIDGE_FILES_LISTEN",
+		"DRAWBRIDGE_FILES_MAX_FILE_SIZE",
+		"DRAWBRIDGE_FILES_PUBLIC_URL",
+		"DRAWBRIDGE_FILES_QUOTA",
+		"DRAWBRIDGE_FILES_SERVER_UPLOAD",
 		"DRAWBRIDGE_LOG_FORMAT",
 		"DRAWBRIDGE_LOG_LEVEL",
+		"DRAWBRIDGE_METRICS_LISTEN",
 		"DRAWBRIDGE_REGISTRATION_ALLOWED_DOMAINS",
 		"DRAWBRIDGE_REGISTRATION_ALLOWED_JIDS",
 		"DRAWBRIDGE_REGISTRATION_DENIED_JIDS",
@@ -40,14 +56,19 @@ func TestEnvSetsEveryField(t *testing.T) {
 	for _, name := range EnvNames() {
 		s := envSettings[name]
 		var c Config
-		if err := applyEnv(&c, []string{name + "=v1,v2"}); err != nil {
+		value, want := "v1,v2", any("v1,v2")
+		switch kind := reflect.TypeFor[Config]().FieldByIndex(s.index).Type.Kind(); {
+		case s.list:
+			want = []string{"v1", "v2"}
+		case kind == reflect.Bool:
+			value, want = "true", true
+		case kind == reflect.Int64:
+			value, want = "42", int64(42)
+		}
+		if err := applyEnv(&c, []string{name + "=" + value}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		field := reflect.ValueOf(c).FieldByIndex(s.index)
-		var want any = "v1,v2"
-		if s.list {
-			want = []string{"v1", "v2"}
-		}
 		if !reflect.DeepEqual(field.Interface(), want) {
 			t.Errorf("%s set %s to %#v, want %#v", name, s.key, field.Interface(), want)
 		}

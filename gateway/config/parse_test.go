@@ -77,7 +77,7 @@ log:
 `,
 			want: func() Config {
 				c := Default()
-				c.Component = ComponentConfig{JID: "wa.example.org", Server: "xmpp.example.org:5347", Secret: "file-secret", Name: "WhatsApp"}
+				c.Component = ComponentConfig{JID: "wa.example.org", Server: "xmpp.example.org:5347", Secret: "file-secret", Name: "WhatsApp", Admins: []string{}}
 				c.Registration = RegistrationConfig{
 					AllowedDomains: []string{"example.org", "example.net"},
 					AllowedJIDs:    []string{"friend@elsewhere.org"},

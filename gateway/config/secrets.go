@@ -18,6 +18,7 @@ func resolveSecretFiles(cfg *Config) error {
 	return errors.Join(
 		readSecretFile(&cfg.Component.Secret, cfg.Component.SecretFile, "component.secret", "component.secret_file"),
 		readSecretFile(&cfg.Store.Redis.Password, cfg.Store.Redis.PasswordFile, "store.redis.password", "store.redis.password_file"),
+		readSecretFile(&cfg.API.Token, cfg.API.TokenFile, "api.token", "api.token_file"),
 	)
 }
 
@@ -56,6 +57,8 @@ func (c Config) Redacted() Config {
 	r.Store.Redis.Addrs = slices.Clone(c.Store.Redis.Addrs)
 	r.Component.Secret = redact(c.Component.Secret)
 	r.Store.Redis.Password = redact(c.Store.Redis.Password)
+	r.API.Token = redact(c.API.Token)
+	r.Component.Admins = slices.Clone(c.Component.Admins)
 	r.Store.Redis.URL = redactURL(c.Store.Redis.URL)
 	if c.Platforms != nil {
 		r.Platforms = make(map[string]map[string]any, len(c.Platforms))

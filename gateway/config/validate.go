@@ -55,6 +55,8 @@ func (c Config) Validate() error {
 	c.validateStore(&p)
 	c.validatePlatforms(&p)
 	c.validateLog(&p)
+	c.validateAPI(&p)
+	c.validateFiles(&p)
 	return errors.Join(p...)
 }
 

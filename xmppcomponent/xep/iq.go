@@ -152,4 +152,7 @@ type Idle struct {
 
 func init() {
 	stanza.TypeRegistry.MapExtension(stanza.PKTIQ, xml.Name{Space: NSVCardTemp, Local: "vCard"}, VCard{})
+	// Our disco#info type keeps XEP-0128 forms (upload limits, reaction
+	// restrictions) that gosrc's drops.
+	stanza.TypeRegistry.MapExtension(stanza.PKTIQ, xml.Name{Space: NSDiscoInfo, Local: "query"}, DiscoInfo{})
 }

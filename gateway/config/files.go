@@ -1,0 +1,84 @@
+package config
+
+import (
+	"net/url"
+	"time"
+)
+
+// FilesConfig says where files from the platform go so that XMPP clients
+// can fetch them, and how files from XMPP users are downloaded.
+type FilesConfig struct {
+	// ServerUpload uses the XMPP server's XEP-0363 upload service when it
+	// offers one to the component (discovered at connect time); the
+	// built-in file host takes what it refuses.
+	ServerUpload bool `yaml:"server_upload"`
+	// Listen is the built-in file host's host:port; empty disables it.
+	Listen string `yaml:"listen"`
+	// PublicURL is the prefix clients fetch files from (the file host
+	// behind your reverse proxy, e.g. https://files.example.org/drawbridge/);
+	// empty means http://LISTEN/, fine only for clients on this machine.
+	PublicURL string `yaml:"public_url"`
+	// Dir stores the built-in file host's files.
+	Dir string `yaml:"dir"`
+	// Expiry is how long a file stays available, e.g. "168h".
+	Expiry string `yaml:"expiry"`
+	// Quota is the most bytes the file host keeps at once.
+	Quota int64 `yaml:"quota"`
+	// MaxFileSize is the largest file the file host accepts, in bytes.
+	MaxFileSize int64 `yaml:"max_file_size"`
+	// AllowPrivateFetch lets downloads of files users send reach loopback
+	// and private addresses (an upload service on your internal network).
+	// Off, such downloads are refused: users must not make the gateway
+	// probe your network.
+	AllowPrivateFetch bool `yaml:"allow_private_fetch"`
+}
+
+// Default file settings.
+const (
+	DefaultFilesListen = "127.0.0.1:8481"
+	DefaultFilesExpiry = "168h"
+	DefaultFilesQuota  = 1 << 30
+	DefaultFilesMax    = 100 << 20
+)
+
+func defaultFiles() FilesConfig {
+	return FilesConfig{
+		ServerUpload: true,
+		Listen:       DefaultFilesListen,
+		Dir:          "files",
+		Expiry:       DefaultFilesExpiry,
+		Quota:        DefaultFilesQuota,
+		MaxFileSize:  DefaultFilesMax,
+	}
+}
+
+// ExpiryDuration is Expiry parsed (validated by Validate).
+func (f FilesConfig) ExpiryDuration() time.Duration {
+	d, _ := time.ParseDuration(f.Expiry)
+	return d
+}
+
+func (c Config) validateFiles(p *problems) {
+	f := c.Files
+	if f.Listen != "" && !isListenAddr(f.Listen) {
+		p.add("files.listen", "%q is not host:port", f.Listen)
+	}
+	if f.PublicURL != "" {
+		u, err := url.Parse(f.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("files.public_url", "%q is not an http(s) URL", f.PublicURL)
+		}
+	}
+	if f.Listen != "" && f.Dir == "" {
+		p.add("files.dir", "required when files.listen is set")
+	}
+	if d, err := time.ParseDuration(f.Expiry); err != nil || d <= 0 {
+		p.add("files.expiry", "%q is not a positive duration (e.g. 168h)", f.Expiry)
+	}
+	if f.Quota <= 0 {
+		p.add("files.quota", "must be a positive number of bytes")
+	}
+	if f.MaxFileSize <= 0 || f.MaxFileSize > f.Quota {
+		p.add("files.max_file_size", "must be positive and at most files.quota")
+	}
+}

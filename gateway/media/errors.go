@@ -1,0 +1,48 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of Fetch. The hub maps ErrTooLarge and ErrUnsupportedType to its
+// "not supported" refusal and the others to a bad request.
+var (
+	// ErrTooLarge means the file is larger than Fetcher.MaxSize, as declared
+	// by Content-Length or found while reading.
+	ErrTooLarge = errors.New("media: file too large")
+	// ErrForbiddenAddress means the URL's host is, or resolves to, an
+	// address the Fetcher must not connect to (loopback, private,
+	// link-local, unspecified, multicast, reserved).
+	ErrForbiddenAddress = errors.New("media: address not allowed")
+	// ErrBadURL means the URL is malformed, not http(s), or led to too many
+	// redirects.
+	ErrBadURL = errors.New("media: bad URL")
+	// ErrUnsupportedType means the file's content type is not one of
+	// Fetcher.AllowedTypes.
+	ErrUnsupportedType = errors.New("media: content type not allowed")
+	// ErrBadStatus means the server answered with a status other than 200;
+	// the error is a *StatusError.
+	ErrBadStatus = errors.New("media: unexpected HTTP status")
+)
+
+// StatusError is returned when the server answers with a status other than
+// 200 OK. errors.Is(err, ErrBadStatus) is true for it.
+type StatusError struct {
+	// URL is the address that answered (after redirects, password
+	// redacted). Error leaves it out: its path may be a capability.
+	URL string
+	// Host is URL's host.
+	Host string
+	// StatusCode and Status are the response's.
+	StatusCode int
+	Status     string
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("media: %s answered %s", e.Host, e.Status)
+}
+
+// Is makes errors.Is(err, ErrBadStatus) true.
+func (e *StatusError) Is(target error) bool { return target == ErrBadStatus }

@@ -1,0 +1,304 @@
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of FileHostConfig.
+const (
+	DefaultFileHostListen  = "127.0.0.1:8081"
+	DefaultFileExpiry      = 7 * 24 * time.Hour
+	DefaultFileHostQuota   = 1 << 30   // 1 GiB
+	DefaultMaxFileSize     = 100 << 20 // 100 MiB
+	DefaultJanitorInterval = 10 * time.Minute
+	fileIDBytes            = 32
+	fileIDLen              = 52 // base32 of 32 bytes, unpadded
+	dataSuffix, metaSuffix = ".bin", ".json"
+	tempPrefix             = ".tmp-"
+)
+
+// fileIDEncoding is lower-case base32 without padding.
+var fileIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// FileHostConfig configures a FileHost.
+type FileHostConfig struct {
+	// Dir holds the files and their metadata; required. It is created
+	// (mode 0700) if missing.
+	Dir string
+	// PublicURL is the prefix clients see, e.g.
+	// https://files.example.org/drawbridge/ (http or https). A reverse
+	// proxy may forward requests with or without its path.
+	PublicURL string
+	// Listen is the address Serve listens on; default 127.0.0.1:8081.
+	Listen string
+	// Expiry is how long a file is served; default 7 days.
+	Expiry time.Duration
+	// Quota bounds the bytes of all stored files; default 1 GiB. When a
+	// new file would exceed it, expired files are removed first; if that
+	// is not enough the upload fails with ErrQuota (live files are never
+	// evicted early: their URLs have been sent).
+	Quota int64
+	// MaxFileSize bounds one file; default 100 MiB, and never more than
+	// Quota.
+	MaxFileSize int64
+	// JanitorInterval is how often expired files are removed; default
+	// 10 minutes (never more than Expiry).
+	JanitorInterval time.Duration
+	// Now is the clock; default time.Now. Tests inject their own.
+	Now func() time.Time
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// FileHost is Drawbridge's built-in HTTP file host: files get unguessable
+// URLs (PublicURL + 52 base32 characters of 256 random bits + "/" + the
+// sanitized name), are served for Expiry and then removed. Each file is a
+// data file and a small JSON sidecar in Dir, so files survive restarts.
+//
+// Upload implements Uploader; Handler serves the files (GET and HEAD), or
+// Serve runs an HTTP server for them on Listen. A janitor goroutine
+// removes expired files until Close.
+type FileHost struct {
+	cfg      FileHostConfig
+	base     string // PublicURL with a trailing slash
+	basePath string // its path, with a trailing slash
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	files    map[string]fileMeta
+	used     int64 // bytes of stored files
+	reserved int64 // bytes of uploads in progress
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close
+	wg        sync.WaitGroup
+}
+
+// NewFileHost validates cfg, creates Dir, loads the files stored there
+// (removing leftovers of interrupted uploads and expired files) and starts
+// the janitor.
+func NewFileHost(cfg FileHostConfig) (*FileHost, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("media: FileHostConfig.Dir is required")
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("media: FileHostConfig.PublicURL %q is not an absolute http(s) URL without query or user", cfg.PublicURL)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultFileHostListen
+	}
+	if cfg.Expiry <= 0 {
+		cfg.Expiry = DefaultFileExpiry
+	}
+	if cfg.Quota <= 0 {
+		cfg.Quota = DefaultFileHostQuota
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
+	}
+	cfg.MaxFileSize = min(cfg.MaxFileSize, cfg.Quota)
+	if cfg.JanitorInterval <= 0 {
+		cfg.JanitorInterval = DefaultJanitorInterval
+	}
+	cfg.JanitorInterval = min(cfg.JanitorInterval, cfg.Expiry)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("media: creating the file host directory: %w", err)
+	}
+	h := &FileHost{
+		cfg:   cfg,
+		log:   cfg.Logger.With(slog.String("filehost", cfg.Dir)),
+		files: map[string]fileMeta{},
+		done:  make(chan struct{}),
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
+	u.RawPath = ""
+	h.base, h.basePath = u.String(), u.Path
+	if err := h.load(); err != nil {
+		return nil, err
+	}
+	if _, err := h.RemoveExpired(); err != nil {
+		h.log.Warn("removing expired files", slog.Any("error", err))
+	}
+	h.wg.Add(1)
+	go h.janitor()
+	return h, nil
+}
+
+// Close stops the janitor and every Serve, and waits for the janitor to
+// end. Uploads in progress finish; the stored files stay on disk.
+func (h *FileHost) Close() error {
+	h.closeOnce.Do(func() { close(h.done) })
+	h.wg.Wait()
+	return nil
+}
+
+// MaxFileSize is the largest file Upload accepts.
+func (h *FileHost) MaxFileSize() int64 { return h.cfg.MaxFileSize }
+
+// Usage returns the bytes stored (uploads in progress included) and the
+// quota.
+func (h *FileHost) Usage() (used, quota int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.used + h.reserved, h.cfg.Quota
+}
+
+// Upload stores f and returns its public URL. It fails with
+// ErrFileTooLarge, ErrQuota or ErrSizeMismatch (errors wrap them), or with
+// ctx's error. The data is written to a temporary file and renamed into
+// place, and the metadata sidecar is written last, so an interrupted
+// upload leaves nothing that is served.
+func (h *FileHost) Upload(ctx context.Context, f Upload) (string, error) {
+	if f.Size < 0 || f.Body == nil {
+		return "", errors.New("media: an Upload needs a Body and a Size >= 0")
+	}
+	if f.Size > h.cfg.MaxFileSize {
+		return "", fmt.Errorf("%w: %d bytes, the file host accepts %d", ErrFileTooLarge, f.Size, h.cfg.MaxFileSize)
+	}
+	if err := h.reserve(f.Size); err != nil {
+		return "", err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			h.mu.Lock()
+			h.reserved -= f.Size
+			h.mu.Unlock()
+		}
+	}()
+	id, err := newFileID()
+	if err != nil {
+		return "", err
+	}
+	now := h.cfg.Now()
+	m := fileMeta{
+		Name:    safeName(f.Name, f.MIMEType),
+		Type:    mediaType(f.MIMEType),
+		Size:    f.Size,
+		Owner:   f.Owner,
+		Created: now.UTC(),
+		Expires: now.Add(h.cfg.Expiry).UTC(),
+	}
+	if err := h.writeData(ctx, id, f); err != nil {
+		return "", err
+	}
+	if err := h.writeMeta(id, m); err != nil {
+		_ = os.Remove(h.path(id, dataSuffix))
+		return "", err
+	}
+	h.mu.Lock()
+	h.reserved -= f.Size
+	h.used += f.Size
+	h.files[id] = m
+	h.mu.Unlock()
+	committed = true
+	h.log.DebugContext(ctx, "file stored", slog.String("id", id[:8]), slog.Int64("size", f.Size), slog.String("type", m.Type))
+	return h.base + id + "/" + url.PathEscape(m.Name), nil
+}
+
+// reserve books size bytes of the quota, removing expired files first if
+// they are in the way.
+func (h *FileHost) reserve(size int64) error {
+	for attempt := 0; ; attempt++ {
+		h.mu.Lock()
+		if h.used+h.reserved+size <= h.cfg.Quota {
+			h.reserved += size
+			h.mu.Unlock()
+			return nil
+		}
+		used := h.used + h.reserved
+		h.mu.Unlock()
+		if attempt > 0 {
+			return fmt.Errorf("%w: %d of %d bytes used, %d more needed", ErrQuota, used, h.cfg.Quota, size)
+		}
+		if _, err := h.RemoveExpired(); err != nil {
+			h.log.Warn("removing expired files", slog.Any("error", err))
+		}
+	}
+}
+
+// writeData copies exactly f.Size bytes of f.Body to the file's data path.
+func (h *FileHost) writeData(ctx context.Context, id string, f Upload) (err error) {
+	tmp, err := os.CreateTemp(h.cfg.Dir, tempPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("media: storing a file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	n, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, f.Body}, f.Size+1))
+	if err != nil {
+		return fmt.Errorf("media: storing a file: %w", err)
+	}
+	if n != f.Size {
+		return fmt.Errorf("%w: %d bytes declared, %s", ErrSizeMismatch, f.Size, sizeRead(n, f.Size))
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("media: storing a file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("media: storing a file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), h.path(id, dataSuffix)); err != nil {
+		return fmt.Errorf("media: storing a file: %w", err)
+	}
+	return nil
+}
+
+func sizeRead(n, size int64) string {
+	if n > size {
+		return "the body is longer"
+	}
+	return fmt.Sprintf("the body had %d", n)
+}
+
+// path is the file of id with the given suffix.
+func (h *FileHost) path(id, suffix string) string {
+	return filepath.Join(h.cfg.Dir, id+suffix)
+}
+
+// newFileID returns 256 random bits in lower-case base32.
+func newFileID() (string, error) {
+	var b [fileIDBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("media: random file id: %w", err)
+	}
+	return fileIDEncoding.EncodeToString(b[:]), nil
+}
+
+// validFileID reports whether s has the shape of an id (so it is safe as a
+// file name).
+func validFileID(s string) bool {
+	if len(s) != fileIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
