@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # End-to-end tests start Prosody and redis-server; give them room.
 TESTFLAGS ?= -race -timeout 20m
 
-.PHONY: all build test test-short demo lint bench clean
+.PHONY: all build test test-short demo lint bench clean proto proto-check
 
 all: build
 
@@ -32,6 +32,38 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
+
+# Regenerate the management API's Go code and OpenAPI document from
+# proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml). Needs Debian's
+# protoc (apt-get install protobuf-compiler libprotobuf-dev: the well-known
+# types live in /usr/include); the plugins are the Go tool dependencies
+# pinned in go.mod. The output is committed.
+PROTO_INCLUDE ?= /usr/include
+PROTO_TOOLS   := $(CURDIR)/bin/tools
+ADMIN_API     := proto/drawbridge/admin/v1
+proto:
+	GOBIN=$(PROTO_TOOLS) $(GO) install tool
+	protoc -I proto -I $(PROTO_INCLUDE) \
+		--plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go \
+		--plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
+		--plugin=protoc-gen-grpc-gateway=$(PROTO_TOOLS)/protoc-gen-grpc-gateway \
+		--plugin=protoc-gen-openapiv2=$(PROTO_TOOLS)/protoc-gen-openapiv2 \
+		--go_out=proto --go_opt=paths=source_relative \
+		--go-grpc_out=proto --go-grpc_opt=paths=source_relative \
+		--grpc-gateway_out=proto --grpc-gateway_opt=paths=source_relative \
+		--grpc-gateway_opt=grpc_api_configuration=$(ADMIN_API)/admin_http.yaml \
+		--openapiv2_out=proto \
+		--openapiv2_opt=grpc_api_configuration=$(ADMIN_API)/admin_http.yaml \
+		--openapiv2_opt=openapi_configuration=$(ADMIN_API)/admin_openapi.yaml \
+		--openapiv2_opt=json_names_for_fields=false \
+		--openapiv2_opt=preserve_rpc_order=true \
+		$(ADMIN_API)/admin.proto
+
+# CI: the committed generated code matches its sources.
+proto-check: proto
+	@git diff --exit-code -- proto || (echo "generated code is stale: run make proto and commit"; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- proto)" || \
+		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto; exit 1)
 
 clean:
 	rm -rf bin

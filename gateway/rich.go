@@ -165,4 +165,3 @@ func checkMessage(caps Capabilities, msg *event.Message) error {
 	}
 	return nil
 }
-

@@ -47,6 +47,9 @@ const (
 )
 
 func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, q *xep.Command) {
+	if c.adminCommand(ctx, iq, from, q) { // adhoc_admin.go
+		return
+	}
 	owner := Owner(from)
 	if _, ok := findCommand(q.Node); !ok {
 		c.replyIQError(ctx, iq, errItemNotFound("no command "+q.Node))

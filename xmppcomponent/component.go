@@ -31,7 +31,9 @@ type Config struct {
 	// Uploader stores files from the platform for XMPP clients; nil means
 	// files are passed on only when the platform gives a public URL.
 	Uploader FileUploader
-	Logger   *slog.Logger
+	// Admin, if set, adds the administration commands (adhoc_admin.go).
+	Admin  *AdminCommands
+	Logger *slog.Logger
 }
 
 // Sender writes stanzas; *Conn is the production one.
@@ -58,6 +60,8 @@ type Component struct {
 	avatars  map[contactKey]avatarState
 
 	avatarSem chan struct{}
+
+	priv privileges // XEP-0356 grants (privilege.go)
 }
 
 type contactKey struct {

@@ -27,7 +27,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	switch e := ev.(type) {
 	case *event.Message:
 		for _, msg := range c.messageStanzas(ctx, owner, e) {
-			if err := c.out.Send(ctx, msg); err != nil {
+			if err := c.deliverStanza(ctx, owner, e.FromMe, msg); err != nil {
 				return err
 			}
 		}
@@ -35,16 +35,16 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	case *event.Edit:
 		msg := c.chatMessage(from, owner, e.Body)
 		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
-		return c.out.Send(ctx, msg)
+		return c.deliverStanza(ctx, owner, e.FromMe, msg)
 	case *event.Retract:
 		msg := c.chatMessage(from, owner, "/me retracted a message; your client does not support retractions.")
 		msg.Extensions = append(msg.Extensions, &xep.Retract{ID: string(e.Target)},
 			&xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{})
-		return c.out.Send(ctx, msg)
+		return c.deliverStanza(ctx, owner, e.FromMe, msg)
 	case *event.Reaction:
 		msg := c.chatMessage(from, owner, "")
 		msg.Extensions = append(msg.Extensions, &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
-		return c.out.Send(ctx, msg)
+		return c.deliverStanza(ctx, owner, e.FromMe, msg)
 	case *event.Receipt:
 		for _, target := range e.Targets {
 			msg := c.chatMessage(from, owner, "")
@@ -114,7 +114,7 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *even
 	}
 	mark := func(body string) string {
 		if e.FromMe {
-			return "[sent from your phone] " + body
+			return fromPhoneMarker + body
 		}
 		return body
 	}

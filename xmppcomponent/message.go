@@ -16,6 +16,9 @@ import (
 // chat command; to a contact JID it is text, a receipt, a marker or a chat
 // state for the platform.
 func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
+	if c.onPrivilege(ctx, m) { // XEP-0356 advertisements, bounces and echoes
+		return
+	}
 	if m.Type == stanza.MessageTypeError {
 		c.log.Debug("message bounced", "from", m.From, "to", m.To, "id", m.Id)
 		return

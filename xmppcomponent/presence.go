@@ -129,7 +129,8 @@ func (c *Component) sendContactPresence(ctx context.Context, owner ids.Owner, us
 }
 
 // askSubscription asks owner to add the contact to their roster, once per
-// run of the gateway until they answer.
+// run of the gateway until they answer. When the server grants the roster
+// privilege (XEP-0356) the contact is put in the roster directly instead.
 func (c *Component) askSubscription(ctx context.Context, owner ids.Owner, user ids.UserID, name string) {
 	ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user)
 	if err != nil && !errors.Is(err, gateway.ErrUnknownChat) {
@@ -145,6 +146,9 @@ func (c *Component) askSubscription(ctx context.Context, owner ids.Owner, user i
 	c.asked[key] = true
 	c.mu.Unlock()
 	if asked {
+		return
+	}
+	if c.addToRoster(ctx, owner, user, name) { // XEP-0356 roster push when granted
 		return
 	}
 	p := &stanza.Presence{Attrs: stanza.Attrs{Type: stanza.PresenceTypeSubscribe, From: c.addr.UserJID(user), To: string(owner)}}

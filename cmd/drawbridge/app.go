@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -30,7 +33,15 @@ type app struct {
 	// sandbox is set when the sandbox platform is enabled (tests and the
 	// demo drive its far side).
 	sandbox *sandbox.Adapter
+	// mgmt is the API, metrics and admin side (mgmt.go).
+	mgmt *appMgmt
+	// files puts platform files where XMPP clients fetch them (files.go).
+	files *appFiles
 }
+
+// whatsappOptions are given to the WhatsApp adapter; tests set a fake
+// client here (whatsapp.WithClientFactory). Production leaves it empty.
+var whatsappOptions []whatsapp.Option
 
 // enabledPlatforms lists the enabled platform sections, sorted.
 func enabledPlatforms(cfg config.Config) []string {
@@ -66,26 +77,44 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		return nil, fmt.Errorf("platforms: exactly one platform must be enabled per component, found %d (%s)", len(platforms), strings.Join(platforms, ", "))
 	}
 	a := &app{cfg: cfg, log: log}
+	a.mgmt = newAppMgmt(a, cfg)
 	var adapter gateway.Adapter
 	switch platforms[0] {
 	case "sandbox":
 		a.sandbox = sandbox.New(sandbox.NewPlatform(sandbox.Options{}))
 		adapter = a.sandbox
+	case "whatsapp":
+		// The adapter names its device after the component and keeps its
+		// device store beside the gateway's sqlite file, unless told otherwise.
+		sqlitePath := ""
+		if cfg.Store.Backend == config.BackendSQLite {
+			sqlitePath = cfg.Store.SQLite.Path
+		}
+		cfg.Platforms = maps.Clone(cfg.Platforms)
+		cfg.Platforms["whatsapp"] = whatsapp.Defaults(cfg.Platforms["whatsapp"], cfg.Component.JID, sqlitePath)
+		adapter = whatsapp.New(whatsappOptions...)
 	default:
-		return nil, fmt.Errorf("platforms.%s: no such platform in this build (available: sandbox)", platforms[0])
+		return nil, fmt.Errorf("platforms.%s: no such platform in this build (available: sandbox, whatsapp)", platforms[0])
 	}
 	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	a.store = st
+	dataDir := ""
+	if cfg.Store.Backend == config.BackendSQLite {
+		dataDir = filepath.Dir(cfg.Store.SQLite.Path)
+	}
+	a.files = newAppFiles(cfg, dataDir, log)
 	pid := adapter.Info().ID
 	a.gw, err = gateway.New(gateway.Options{
 		Store:               st,
 		Adapters:            []gateway.Adapter{adapter},
 		AdapterConfig:       map[ids.PlatformID]map[string]any{pid: cfg.Platforms[platforms[0]]},
-		RegistrationAllowed: func(o ids.Owner) bool { return cfg.RegistrationAllowed(string(o)) },
+		RegistrationAllowed: a.mgmt.registrationAllowed,
 		Logger:              log,
+		Observer:            a.mgmt.metrics,
+		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
 	})
 	if err != nil {
 		st.Close()
@@ -101,8 +130,16 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Name:     cfg.Component.Name,
 		Platform: pid,
 		Version:  version(),
+		Admin:    a.mgmt.adminCommands(),
+		Uploader: a.files,
 		Logger:   log,
 	}, a.gw)
+	if err == nil {
+		a.files.conn = a.component.Conn()
+	}
+	if err == nil {
+		err = a.mgmt.attach()
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -113,13 +150,20 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 // run starts the hub and serves XMPP until ctx is done, then shuts down:
 // sessions first (their last words still reach XMPP), then the link.
 func (a *app) run(ctx context.Context) error {
-	if err := a.gw.Start(ctx); err != nil {
+	if err := a.mgmt.start(ctx); err != nil {
 		a.store.Close()
 		return err
+	}
+	if err := a.gw.Start(ctx); err != nil {
+		return errors.Join(err, a.mgmt.stopAPI(ctx), a.mgmt.stopOps(ctx), a.store.Close())
 	}
 	a.log.Info("drawbridge running", "component", a.cfg.Component.JID, "server", a.cfg.Component.Server, "store", a.cfg.Store.Backend)
 	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConn()
+	if err := a.files.start(connCtx); err != nil {
+		stopConn()
+		return errors.Join(err, a.mgmt.stopAPI(ctx), a.gw.Stop(ctx), a.mgmt.stopOps(ctx), a.store.Close())
+	}
 	connDone := make(chan error, 1)
 	go func() { connDone <- a.component.Run(connCtx) }()
 	var runErr error
@@ -130,10 +174,11 @@ func (a *app) run(ctx context.Context) error {
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	apiErr := a.mgmt.stopAPI(stopCtx)
 	gwErr := a.gw.Stop(stopCtx)
 	stopConn()
 	runErr = <-connDone
-	err := errors.Join(ignoreCanceled(runErr), gwErr, a.store.Close())
+	err := errors.Join(ignoreCanceled(runErr), apiErr, gwErr, a.mgmt.stopOps(stopCtx), a.files.close(), a.store.Close())
 	a.log.Info("drawbridge stopped")
 	return err
 }
@@ -145,12 +190,14 @@ func ignoreCanceled(err error) error {
 	return err
 }
 
-// serve builds and runs the gateway with cfg, logging to w.
-func serve(ctx context.Context, cfg config.Config, w io.Writer) error {
+// serve builds and runs the gateway with cfg, logging to w. reload
+// re-reads the configuration for ReloadConfig; nil: not possible.
+func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (config.Config, error)) error {
 	log := cfg.Logger(w)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	a.mgmt.setLoader(reload)
 	return a.run(ctx)
 }

@@ -45,7 +45,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, stderr)
+	return serve(ctx, cfg, stderr, func() (config.Config, error) { return config.Load(*path) })
 }
 
 // demoSecret is the component secret of "drawbridge demo" when none is set:
@@ -69,7 +69,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, `Drawbridge demo: component %s → XMPP server %s, %s store, platforms: %v
 Message %s "help" from an XMPP account on the server to start.
 `, cfg.Component.JID, cfg.Component.Server, cfg.Store.Backend, enabledPlatforms(cfg), cfg.Component.JID)
-	return serve(ctx, cfg, stderr)
+	return serve(ctx, cfg, stderr, func() (config.Config, error) { return config.Parse(nil, env) })
 }
 
 func cmdConfig(args []string, stdout, stderr io.Writer) error {

@@ -59,24 +59,43 @@ func (s *syncBuffer) String() string {
 
 func startE2E(t *testing.T, backend string) *e2e {
 	t.Helper()
+	return startE2EWith(t, backend, xmpptest.ProsodyOptions{})
+}
+
+// startE2EWith is startE2E with extra Prosody options (ExtraHost,
+// ExtraComponent, ...); its Domain and Components are set here.
+func startE2EWith(t *testing.T, backend string, opts xmpptest.ProsodyOptions) *e2e {
+	t.Helper()
+	return startE2EConfig(t, backend, opts, nil)
+}
+
+// startE2EConfig is startE2EWith with a last say on the gateway's
+// configuration (mutate may be nil).
+func startE2EConfig(t *testing.T, backend string, opts xmpptest.ProsodyOptions, mutate func(*config.Config)) *e2e {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: needs prosody and redis-server")
 	}
-	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
-		Domain:     e2eDomain,
-		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: e2eSecret}},
-	})
+	opts.Domain = e2eDomain
+	opts.Components = []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: e2eSecret}}
+	p := xmpptest.StartProsody(t, opts)
 	cfg := config.Default()
 	cfg.Component.JID = e2eComponent
 	cfg.Component.Server = p.ComponentAddr
 	cfg.Component.Secret = e2eSecret
 	cfg.Log.Level = "debug"
+	cfg.API.Listen, cfg.Metrics.Listen = "127.0.0.1:0", "127.0.0.1:0" // free ports
 	cfg.Store.Backend = backend
 	switch backend {
 	case config.BackendSQLite:
 		cfg.Store.SQLite.Path = t.TempDir() + "/drawbridge.db"
 	case config.BackendRedis:
 		cfg.Store.Redis.URL = "redis://" + storetest.StartRedis(t) + "/0"
+	}
+	// Files: a file host on a free port; the test's servers are on loopback.
+	cfg.Files.Listen, cfg.Files.Dir, cfg.Files.AllowPrivateFetch = "127.0.0.1:0", t.TempDir(), true
+	if mutate != nil {
+		mutate(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

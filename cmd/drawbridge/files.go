@@ -27,68 +27,84 @@ const discoverRetry = 10 * time.Minute
 // the server's XEP-0363 service when it grants the component slots, else
 // the built-in file host.
 type appFiles struct {
-	cfg    config.FilesConfig
-	domain string // the component's JID
-	server string // the XMPP server's domain
-	log    *slog.Logger
-	host   *media.FileHost
-	ln     net.Listener
-	conn   media.IQSender
+	cfg     config.FilesConfig
+	domain  string // the component's JID
+	server  string // the XMPP server's domain
+	log     *slog.Logger
+	conn    media.IQSender
+	dataDir string
+	done    chan struct{}
 
 	mu         sync.Mutex
+	host       *media.FileHost
+	ln         net.Listener
 	upload     *media.HTTPUpload
 	discovered time.Time
 }
 
 var _ xmppcomponent.FileUploader = (*appFiles)(nil)
 
-// newAppFiles opens the file host (listening at once, so that its public
-// URL is known when it is not configured).
-func newAppFiles(cfg config.Config, dataDir string, log *slog.Logger) (*appFiles, error) {
-	f := &appFiles{cfg: cfg.Files, domain: cfg.Component.JID, server: cfg.ParentDomain(), log: log}
-	if cfg.Files.Listen == "" {
-		return f, nil
+// newAppFiles prepares the file host; start opens it.
+func newAppFiles(cfg config.Config, dataDir string, log *slog.Logger) *appFiles {
+	f := &appFiles{cfg: cfg.Files, domain: cfg.Component.JID, server: cfg.ParentDomain(), log: log, dataDir: dataDir}
+	return f
+}
+
+// start opens the file host's listener (so that its public URL is known
+// when none is configured) and serves it until ctx ends.
+func (f *appFiles) start(ctx context.Context) error {
+	if f.cfg.Listen == "" {
+		return nil
 	}
-	ln, err := net.Listen("tcp", cfg.Files.Listen)
+	ln, err := net.Listen("tcp", f.cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("files.listen: %w", err)
+		return fmt.Errorf("files.listen: %w", err)
 	}
-	public := cfg.Files.PublicURL
+	public := f.cfg.PublicURL
 	if public == "" {
 		public = "http://" + ln.Addr().String() + "/"
 	}
-	dir := cfg.Files.Dir
-	if !filepath.IsAbs(dir) && dataDir != "" {
-		dir = filepath.Join(dataDir, dir)
+	dir := f.cfg.Dir
+	if !filepath.IsAbs(dir) && f.dataDir != "" {
+		dir = filepath.Join(f.dataDir, dir)
 	}
 	host, err := media.NewFileHost(media.FileHostConfig{
 		Dir: dir, PublicURL: public, Listen: ln.Addr().String(),
-		Expiry: cfg.Files.ExpiryDuration(), Quota: cfg.Files.Quota, MaxFileSize: cfg.Files.MaxFileSize,
-		Logger: log.With("part", "filehost"),
+		Expiry: f.cfg.ExpiryDuration(), Quota: f.cfg.Quota, MaxFileSize: f.cfg.MaxFileSize,
+		Logger: f.log.With("part", "filehost"),
 	})
 	if err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("files: %w", err)
+		return fmt.Errorf("files: %w", err)
 	}
+	f.mu.Lock()
 	f.host, f.ln = host, ln
-	return f, nil
+	f.mu.Unlock()
+	f.done = make(chan struct{})
+	go func() {
+		defer close(f.done)
+		if err := host.ServeListener(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+			f.log.Error("file host stopped", "err", err)
+		}
+	}()
+	return nil
 }
 
-// serve runs the file host until ctx ends.
-func (f *appFiles) serve(ctx context.Context) {
-	if f.host == nil {
-		return
-	}
-	if err := f.host.ServeListener(ctx, f.ln); err != nil && !errors.Is(err, context.Canceled) {
-		f.log.Error("file host stopped", "err", err)
-	}
+// fileHost returns the running file host, or nil.
+func (f *appFiles) fileHost() *media.FileHost {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.host
 }
 
+// close stops the file host; the context given to start must be done.
 func (f *appFiles) close() error {
-	if f.host == nil {
+	h := f.fileHost()
+	if h == nil {
 		return nil
 	}
-	return f.host.Close()
+	<-f.done
+	return h.Close()
 }
 
 // serverUpload returns the server's upload service, discovering it on
@@ -119,13 +135,13 @@ func (f *appFiles) serverUpload(ctx context.Context) *media.HTTPUpload {
 // Upload implements xmppcomponent.FileUploader.
 func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, a event.Attachment) (string, error) {
 	var up media.Uploader
-	switch su := f.serverUpload(ctx); {
-	case su != nil && f.host != nil:
-		up = media.Fallback{Primary: su, Secondary: f.host}
+	switch su, host := f.serverUpload(ctx), f.fileHost(); {
+	case su != nil && host != nil:
+		up = media.Fallback{Primary: su, Secondary: host}
 	case su != nil:
 		up = su
-	case f.host != nil:
-		up = f.host
+	case host != nil:
+		up = host
 	default:
 		return "", errors.New("no place for files: enable files.listen or files.server_upload")
 	}

@@ -5,6 +5,7 @@
 //	drawbridge demo                run on embedded defaults (sqlite, sandbox)
 //	drawbridge config example      print a commented example configuration
 //	drawbridge config check FILE   validate a configuration file
+//	drawbridge accounts ...        list, show, link, unlink accounts through the API
 //	drawbridge version             print the version
 package main
 
@@ -38,6 +39,8 @@ commands:
                         component gw.localhost on 127.0.0.1:5347 (see DRAWBRIDGE_* variables)
   config example        print a fully commented example configuration
   config check FILE     validate a configuration file
+  accounts SUBCOMMAND   list, show, link or unlink users' accounts through the
+                        management API (drawbridge accounts help)
   version               print the version
 `
 
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(args[1:], stdout, stderr)
+	case "accounts":
+		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

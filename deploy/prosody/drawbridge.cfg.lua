@@ -21,15 +21,21 @@
 -- The domain must resolve for remote servers (DNS SRV/A records pointing at
 -- this Prosody) if users of other servers are to reach the gateway's contacts.
 --
--- Optional, in your VirtualHost section (not here): let the gateway keep its
--- contacts in the users' rosters and send carbons of what users write from
--- their phones (XEP-0356; mod_privilege comes with Debian's prosody-modules
--- package):
+-- Optional: let the gateway put its contacts straight into the users'
+-- rosters (no subscription requests to approve) and send what users write
+-- from their phones as their own messages, so all their clients get carbons
+-- (XEP-0356; mod_privilege comes with Debian's prosody-modules package and
+-- needs no plugin_paths). Drawbridge detects the grant when it connects.
+-- Two places: in your VirtualHost section (not here)
 --
 --     modules_enabled = { "privilege" }
 --     privileged_entities = {
 --         ["wa.example.org"] = { roster = "both"; message = "outgoing" };
 --     }
+--
+-- and in the Component section below, uncomment modules_enabled: the module
+-- advertises the privileges when it sees the component connect, which it
+-- only does when it is loaded on the component's host as well.
 
 Component "wa.example.org"
 	component_secret = "change-me"
@@ -39,6 +45,9 @@ Component "wa.example.org"
 	-- would refuse the new one with a "conflict" stream error until then.
 	-- Run one Drawbridge instance per component domain.
 	component_conflict_resolve = "kick_old"
+
+	-- With XEP-0356 privileges (see above):
+	-- modules_enabled = { "privilege" }
 
 	-- Name shown in service discovery while Drawbridge is not connected.
 	-- name = "WhatsApp gateway"

@@ -34,6 +34,16 @@ type ProsodyOptions struct {
 	ExtraGlobal string
 	// ExtraHost is Lua appended to the VirtualHost section.
 	ExtraHost string
+	// ExtraSections is Lua appended at the very end of the config, after
+	// the components: whole new sections such as internal components
+	// (`Component "upload.example.test" "http_file_share"`).
+	ExtraSections string
+	// HTTP opens Prosody's HTTP listener (mod_http, plain HTTP only) on a
+	// free loopback port, published as Prosody.HTTPAddr, and waits for it.
+	HTTP bool
+	// ExtraComponent is Lua appended to each component's section, after
+	// the operator snippet (e.g. modules_enabled = { "privilege" }).
+	ExtraComponent string
 	// LogLevel is Prosody's minimum log level (debug, info, warn, error);
 	// default "info". Debug logging slows Prosody down noticeably.
 	LogLevel string
@@ -56,6 +66,9 @@ type Prosody struct {
 	// ComponentAddr is the XEP-0114 listener, host:port. Prosody opens it
 	// only when at least one component is configured.
 	ComponentAddr string
+	// HTTPAddr is the plain HTTP listener, host:port, when
+	// ProsodyOptions.HTTP is set; empty otherwise.
+	HTTPAddr string
 	// Dir holds the config, data, pid file and logs.
 	Dir string
 	// ConfigPath is the generated prosody.cfg.lua.
@@ -65,6 +78,7 @@ type Prosody struct {
 
 	outPath    string // the process's stdout and stderr
 	components int
+	http       bool
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -99,18 +113,26 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 		LogPath:    filepath.Join(dir, "prosody.log"),
 		outPath:    filepath.Join(dir, "prosody.out"),
 		components: len(opts.Components),
+		http:       opts.HTTP,
 	}
 	for _, d := range []string{"data", "certs"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.C2SAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 	p.ComponentAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	modules := []string{"roster", "saslauth", "disco", "ping", "presence", "offline", "carbons", "version", "uptime"}
+	httpPort := 0
+	if opts.HTTP {
+		httpPort = ports[2]
+		p.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort))
+		modules = append(modules, "http")
+	}
 	cfg, err := prosodyConfig{
 		Domain:          opts.Domain,
 		C2SPort:         ports[0],
@@ -120,10 +142,13 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 		LogFile:         p.LogPath,
 		LogLevel:        opts.LogLevel,
 		CertsDir:        filepath.Join(dir, "certs"),
-		ModulesEnabled:  []string{"roster", "saslauth", "disco", "ping", "presence", "offline", "carbons", "version", "uptime"},
+		HTTPPort:        httpPort,
+		ModulesEnabled:  modules,
 		ModulesDisabled: []string{"s2s", "tls"},
 		ExtraGlobal:     opts.ExtraGlobal,
 		ExtraHost:       opts.ExtraHost,
+		ExtraSections:   opts.ExtraSections,
+		ExtraComponent:  opts.ExtraComponent,
 		Components:      opts.Components,
 		Snippet:         snippet,
 	}.render()
@@ -182,6 +207,9 @@ func (p *Prosody) Start(t testing.TB) {
 	addrs := []string{p.C2SAddr}
 	if p.components > 0 {
 		addrs = append(addrs, p.ComponentAddr) // only open when a component is configured
+	}
+	if p.http {
+		addrs = append(addrs, p.HTTPAddr)
 	}
 	if err := waitPorts(exited, prosodyStartTimeout, addrs...); err != nil {
 		_ = cmd.Process.Kill()

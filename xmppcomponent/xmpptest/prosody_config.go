@@ -25,12 +25,15 @@ const (
 type prosodyConfig struct {
 	Domain                 string
 	C2SPort, CompPort      int
+	HTTPPort               int // 0: no HTTP listener settings
 	PidFile, DataDir       string
 	LogFile, LogLevel      string
 	CertsDir               string
 	ModulesEnabled         []string
 	ModulesDisabled        []string
 	ExtraGlobal, ExtraHost string
+	ExtraComponent         string // appended to every component section
+	ExtraSections          string // appended after the components
 	Components             []ComponentSpec
 	Snippet                string // the operator snippet, with placeholders
 }
@@ -62,6 +65,11 @@ func (c prosodyConfig) render() (string, error) {
 	p(`authentication = "internal_plain"`)
 	p(`storage = "internal"`)
 	p("allow_registration = false")
+	if c.HTTPPort != 0 {
+		p("http_ports = { %d }", c.HTTPPort)
+		p(`http_interfaces = { "127.0.0.1" }`)
+		p("https_ports = { }")
+	}
 	if c.ExtraGlobal != "" {
 		p("-- ExtraGlobal")
 		p("%s", c.ExtraGlobal)
@@ -80,6 +88,15 @@ func (c prosodyConfig) render() (string, error) {
 		p("")
 		p("-- %s for %s:", SnippetPath, comp.Domain)
 		p("%s", s)
+		if c.ExtraComponent != "" {
+			p("-- ExtraComponent")
+			p("%s", c.ExtraComponent)
+		}
+	}
+	if c.ExtraSections != "" {
+		p("")
+		p("-- ExtraSections")
+		p("%s", c.ExtraSections)
 	}
 	return b.String(), nil
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+)
+
+// TestAdminStanzaScripts runs testdata/scripts/admin/*.xml like
+// TestStanzaScripts, with root@example.test as the gateway's
+// administrator and a configuration source for reloads (which allows one
+// more JID and changes the log level).
+func TestAdminStanzaScripts(t *testing.T) {
+	scripts, err := filepath.Glob("../../testdata/scripts/admin/*.xml")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, path := range scripts {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".xml"), func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Component.JID = "gw.example.test"
+			cfg.Component.Secret = "s"
+			cfg.Component.Admins = []string{"root@example.test"}
+			cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
+			a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.mgmt.setLoader(func() (config.Config, error) {
+				next := cfg
+				next.Registration.AllowedJIDs = []string{"friend@elsewhere.test"}
+				next.Log.Level = "debug"
+				return next, nil
+			})
+			rec := &recorder{}
+			a.component.SetSender(rec)
+			if err := a.gw.Start(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
+			runScript(t, path, func(p stanza.Packet) [][]byte {
+				a.component.Handle(t.Context(), p)
+				return rec.take()
+			})
+			if !a.mgmt.live.Load().RegistrationAllowed("friend@elsewhere.test") {
+				t.Error("the reload did not apply registration.allowed_jids")
+			}
+		})
+	}
+}
+
+var timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+
+// runScript feeds a script's stanzas to handle and compares the
+// transcript with the .golden file beside it (-update rewrites it).
+func runScript(t *testing.T, path string, handle func(stanza.Packet) [][]byte) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got bytes.Buffer
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			got.WriteString(line + "\n")
+			continue
+		}
+		got.WriteString(">> " + line + "\n")
+		d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">` + line))
+		if _, err := d.Token(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := stanza.NextPacket(d)
+		if err != nil {
+			got.WriteString("!! decode error: " + err.Error() + "\n")
+			continue
+		}
+		for _, out := range handle(p) {
+			got.WriteString("<< " + timestampRE.ReplaceAllString(normalize(out), "TIMESTAMP") + "\n")
+		}
+	}
+	golden := strings.TrimSuffix(path, ".xml") + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got.String()))
+	}
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/metrics"
+	"github.com/drawbridge-im/drawbridge/gateway/mgmt"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+)
+
+// appMgmt is the operator's side of the app: the live configuration, the
+// hub's admin use cases, metrics, the XMPP admin commands, and the API and
+// metrics servers.
+type appMgmt struct {
+	a    *app
+	log  *slog.Logger
+	live atomic.Pointer[config.Config]
+
+	reloadMu sync.Mutex // one reload at a time
+	// load re-reads the configuration; nil: reloading is not possible.
+	load func() (config.Config, error)
+
+	metrics *metrics.Metrics
+	admin   *gateway.Admin
+	cmds    *xmppcomponent.AdminCommands
+	api     *mgmt.Server
+	ops     *mgmt.OpsServer
+}
+
+// runtimeSettings are the settings a reload applies; any other change
+// needs a restart.
+var runtimeSettings = map[string]bool{
+	"registration.allowed_domains": true,
+	"registration.allowed_jids":    true,
+	"registration.denied_jids":     true,
+	"component.admins":             true,
+}
+
+// newAppMgmt prepares what the hub needs at construction (the observer,
+// the live registration policy). The rest is set up by attach, once the
+// hub and the component exist.
+func newAppMgmt(a *app, cfg config.Config) *appMgmt {
+	m := &appMgmt{a: a, log: a.log}
+	m.live.Store(&cfg)
+	m.metrics = metrics.New(metrics.Options{
+		Link:     m.linkStatus,
+		Sessions: func() []gateway.SessionInfo { return a.gw.Sessions() },
+		Version:  version(),
+	})
+	return m
+}
+
+// setLoader sets what reload re-reads.
+func (m *appMgmt) setLoader(load func() (config.Config, error)) {
+	m.reloadMu.Lock()
+	m.load = load
+	m.reloadMu.Unlock()
+}
+
+// registrationAllowed applies the live registration policy.
+func (m *appMgmt) registrationAllowed(o ids.Owner) bool {
+	return m.live.Load().RegistrationAllowed(string(o))
+}
+
+// isAdmin applies the live component.admins.
+func (m *appMgmt) isAdmin(o ids.Owner) bool { return m.live.Load().IsAdmin(string(o)) }
+
+// linkStatus reads the XMPP connection's state.
+func (m *appMgmt) linkStatus() gateway.LinkStatus {
+	if m.a.component == nil {
+		return gateway.LinkStatus{}
+	}
+	conn := m.a.component.Conn()
+	s := conn.Stats()
+	return gateway.LinkStatus{
+		Connected: conn.Connected(), Connects: s.Connects, Disconnects: s.Disconnects,
+		StanzasIn: s.StanzasIn, StanzasOut: s.StanzasOut,
+		Queued: s.Queued, InFlight: s.InFlight, Dispatching: s.Dispatching,
+	}
+}
+
+// adminCommands builds the admin use cases on the hub and returns the
+// XMPP admin commands on them.
+func (m *appMgmt) adminCommands() *xmppcomponent.AdminCommands {
+	cfg := m.live.Load()
+	m.admin = gateway.NewAdmin(m.a.gw, gateway.AdminOptions{
+		Link:         m.linkStatus,
+		Reload:       m.reload,
+		Version:      version(),
+		Component:    cfg.Component.JID,
+		StoreBackend: cfg.Store.Backend,
+	})
+	m.cmds = &xmppcomponent.AdminCommands{Admin: m.admin, IsAdmin: m.isAdmin}
+	return m.cmds
+}
+
+// attach wraps the component so that the admin use cases see account
+// activity, and prepares the servers (no I/O).
+func (m *appMgmt) attach() error {
+	m.a.gw.SetFrontend(m.admin.TrackActivity(m.a.component))
+	cfg := m.live.Load()
+	if cfg.API.Listen != "" {
+		api, err := mgmt.New(mgmt.Options{
+			Admin:  m.admin,
+			Listen: cfg.API.Listen,
+			Auth: mgmt.Auth{
+				Token: cfg.API.Token, TLSCert: cfg.API.TLSCert, TLSKey: cfg.API.TLSKey, ClientCA: cfg.API.ClientCA,
+			},
+			Logger: m.log,
+		})
+		if err != nil {
+			return err
+		}
+		m.api = api
+	}
+	if cfg.Metrics.Listen != "" {
+		m.ops = mgmt.NewOps(mgmt.OpsOptions{
+			Listen: cfg.Metrics.Listen, Metrics: m.metrics.Handler(), Ready: m.admin.Ready, Logger: m.log,
+		})
+	}
+	return nil
+}
+
+// start opens the API and metrics listeners.
+func (m *appMgmt) start(ctx context.Context) error {
+	if m.ops != nil {
+		if err := m.ops.Start(); err != nil {
+			return err
+		}
+	}
+	if m.api != nil {
+		if err := m.api.Start(ctx); err != nil {
+			return errors.Join(err, m.stopOps(ctx))
+		}
+	}
+	return nil
+}
+
+// stopAPI ends API calls and streams (cancelling the login flows they
+// drive); stopOps closes the metrics endpoint.
+func (m *appMgmt) stopAPI(ctx context.Context) error {
+	if m.api == nil {
+		return nil
+	}
+	return m.api.Shutdown(ctx)
+}
+
+func (m *appMgmt) stopOps(ctx context.Context) error {
+	if m.ops == nil {
+		return nil
+	}
+	return m.ops.Shutdown(ctx)
+}
+
+// reload re-reads the configuration, applies the runtime settings and
+// names the other changes. An invalid configuration changes nothing.
+func (m *appMgmt) reload(context.Context) (gateway.ReloadReport, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	if m.load == nil {
+		return gateway.ReloadReport{}, fmt.Errorf("this gateway was started without a configuration source to re-read: %w", gateway.ErrNotSupported)
+	}
+	next, err := m.load()
+	if err != nil {
+		// Configuration errors name keys, never secrets.
+		return gateway.ReloadReport{}, fmt.Errorf("the configuration does not load, nothing changed: %v: %w", err, gateway.ErrBadRequest)
+	}
+	changed, err := changedSettings(*m.live.Load(), next)
+	if err != nil {
+		return gateway.ReloadReport{}, err
+	}
+	var r gateway.ReloadReport
+	cur := *m.live.Load()
+	for _, key := range changed {
+		if runtimeSettings[key] {
+			r.Applied = append(r.Applied, key)
+		} else {
+			r.NeedsRestart = append(r.NeedsRestart, key)
+		}
+	}
+	cur.Registration = next.Registration
+	cur.Component.Admins = next.Component.Admins
+	m.live.Store(&cur)
+	m.log.Info("configuration reloaded", "applied", r.Applied, "needs_restart", r.NeedsRestart)
+	return r, nil
+}
+
+// changedSettings lists the key paths whose values differ between a and
+// b, sorted. Values are compared, never reported.
+func changedSettings(a, b config.Config) ([]string, error) {
+	fa, err := flatten(a)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := flatten(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for k, va := range fa {
+		if vb, ok := fb[k]; !ok || !reflect.DeepEqual(va, vb) {
+			out = append(out, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// flatten maps every leaf setting's key path to its value, through the
+// configuration's YAML form. Lists are leaves.
+func flatten(c config.Config) (map[string]any, error) {
+	data, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	var tree map[string]any
+	if err := yaml.Unmarshal(data, &tree); err != nil {
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	out := make(map[string]any)
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, sub := range m {
+				key := k
+				if prefix != "" {
+					key = prefix + "." + k
+				}
+				walk(key, sub)
+			}
+			return
+		}
+		out[prefix] = v
+	}
+	walk("", tree)
+	return out, nil
+}
