@@ -3,6 +3,8 @@ package xmppcomponent
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
@@ -35,10 +37,12 @@ func findCommand(node string) (command, bool) {
 
 // adhocSession is a multi-stage command in progress.
 type adhocSession struct {
-	owner   ids.Owner
-	run     *gateway.LoginRun
-	step    gateway.LoginStep
-	created time.Time
+	owner ids.Owner
+	// choosing: the user is picking a login flow; run is not started.
+	choosing bool
+	run      *gateway.LoginRun
+	step     gateway.LoginStep
+	created  time.Time
 }
 
 const (
@@ -73,13 +77,53 @@ func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, 
 		}
 		c.replyIQ(ctx, iq, completed(q.Node, "", "info", "Your "+c.info.Name+" account is unlinked."))
 	case "link":
-		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, "")
-		if err != nil {
-			c.replyErr(ctx, iq, from, err)
+		if flows := c.loginFlows(); len(flows) > 1 {
+			c.replyIQ(ctx, iq, c.chooseFlow(owner, q.Node, newID(), flows))
 			return
 		}
-		c.replyIQ(ctx, iq, c.commandStep(owner, q.Node, newID(), run, step, ""))
+		c.startCommandLogin(ctx, iq, from, q.Node, newID(), "")
 	}
+}
+
+// startCommandLogin starts a login flow and shows its first step.
+func (c *Component) startCommandLogin(ctx context.Context, iq *stanza.IQ, from jid.JID, node, sid, flow string) {
+	owner := Owner(from)
+	run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, flow)
+	if err != nil {
+		c.mu.Lock()
+		delete(c.adhoc, sid)
+		c.mu.Unlock()
+		c.replyErr(ctx, iq, from, err)
+		return
+	}
+	c.replyIQ(ctx, iq, c.commandStep(owner, node, sid, run, step, ""))
+}
+
+// loginFlows are the platform's ways to link an account.
+func (c *Component) loginFlows() []gateway.LoginFlow {
+	a, ok := c.gw.Adapter(c.cfg.Platform)
+	if !ok {
+		return nil
+	}
+	return a.LoginFlows()
+}
+
+// chooseFlow is the first stage of "link" when the platform offers several
+// ways to link (a QR code, a pairing code...).
+func (c *Component) chooseFlow(owner ids.Owner, node, sid string, flows []gateway.LoginFlow) *xep.Command {
+	c.mu.Lock()
+	c.pruneAdhoc()
+	c.adhoc[sid] = &adhocSession{owner: owner, choosing: true, created: time.Now()}
+	c.mu.Unlock()
+	field := xep.Field{Var: "flow", Type: "list-single", Label: "How to link", Required: xep.Required, Values: []string{flows[0].ID}}
+	var desc []string
+	for _, f := range flows {
+		field.Options = append(field.Options, xep.Option{Label: f.Name, Value: f.ID})
+		desc = append(desc, f.Name+": "+f.Description)
+	}
+	form := &xep.Form{Type: "form", Title: "Link your " + c.info.Name + " account", Instructions: desc, Fields: []xep.Field{field}}
+	return &xep.Command{Node: node, SessionID: sid, Status: xep.StatusExecuting,
+		Actions: &xep.Actions{Execute: xep.ActionNext, Next: &struct{}{}}, Form: form}
 }
 
 func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, q *xep.Command) {
@@ -98,16 +142,27 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 		return
 	}
 	if q.Action == xep.ActionCancel {
-		s.run.Cancel()
+		if s.run != nil {
+			s.run.Cancel()
+		}
 		c.replyIQ(ctx, iq, &xep.Command{Node: q.Node, SessionID: q.SessionID, Status: xep.StatusCanceled})
-		return
-	}
-	if s.step.Kind != gateway.StepInput {
-		c.replyIQError(ctx, iq, errBadRequest("this stage takes no input"))
 		return
 	}
 	if q.Form == nil {
 		c.replyIQError(ctx, iq, errBadRequest("a data form is required"))
+		return
+	}
+	if s.choosing {
+		flow, _ := q.Form.Value("flow")
+		if !slices.ContainsFunc(c.loginFlows(), func(f gateway.LoginFlow) bool { return f.ID == flow }) {
+			c.replyIQError(ctx, iq, errBadRequest(fmt.Sprintf("no way to link called %q", flow)))
+			return
+		}
+		c.startCommandLogin(ctx, iq, from, q.Node, q.SessionID, flow)
+		return
+	}
+	if s.step.Kind != gateway.StepInput {
+		c.replyIQError(ctx, iq, errBadRequest("this stage takes no input"))
 		return
 	}
 	step, err := s.run.Submit(ctx, q.Form.Values())
@@ -153,6 +208,9 @@ func (c *Component) commandStep(owner ids.Owner, node, sid string, run *gateway.
 		}
 		return cmd
 	case gateway.StepQR, gateway.StepCode:
+		if step.Kind == gateway.StepQR {
+			go c.sendQR(owner, step.Data)
+		}
 		go c.follow(owner, run)
 		label := "Pairing code"
 		if step.Kind == gateway.StepQR {

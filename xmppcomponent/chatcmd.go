@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -38,9 +39,14 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	}
 	switch word {
 	case "help", "?":
-		c.notify(ctx, owner, fmt.Sprintf(chatHelp, c.info.Name))
+		c.notify(ctx, owner, c.helpText())
 	case "link":
-		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, "")
+		flow, err := c.chatFlow(body)
+		if err != nil {
+			c.notify(ctx, owner, userText(err))
+			return
+		}
+		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, flow)
 		if err != nil {
 			c.logErr("chat link", owner, err)
 			c.notify(ctx, owner, "Cannot link: "+userText(err))
@@ -67,8 +73,51 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	case "status":
 		c.notify(ctx, owner, c.statusText(ctx, owner))
 	default:
-		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n", word)+fmt.Sprintf(chatHelp, c.info.Name))
+		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n", word)+c.helpText())
 	}
+}
+
+// chatFlow picks the login flow of "link [FLOW]": by id or number; none
+// means the platform's first.
+func (c *Component) chatFlow(body string) (string, error) {
+	words := strings.Fields(body)
+	if len(words) < 2 {
+		return "", nil
+	}
+	flows := c.loginFlows()
+	for i, f := range flows {
+		if strings.EqualFold(words[1], f.ID) || words[1] == strconv.Itoa(i+1) {
+			return f.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no way to link called %q; %s", words[1], c.flowsText())
+}
+
+// helpText is the chat commands' help, with the ways to link when there
+// are several.
+func (c *Component) helpText() string {
+	h := fmt.Sprintf(chatHelp, c.info.Name)
+	if len(c.loginFlows()) > 1 {
+		h += "\nTo link, " + c.flowsText()
+	}
+	return h
+}
+
+// flowsText lists the login flows for the help text.
+func (c *Component) flowsText() string {
+	flows := c.loginFlows()
+	if len(flows) < 2 {
+		return "send \"link\""
+	}
+	var b strings.Builder
+	b.WriteString("choose one:")
+	for i, f := range flows {
+		fmt.Fprintf(&b, "\n  link %s   (or link %d) %s", f.ID, i+1, f.Name)
+		if f.Description != "" {
+			b.WriteString(": " + f.Description)
+		}
+	}
+	return b.String()
 }
 
 // chatStep shows a login step and arranges for what comes next.
@@ -83,6 +132,9 @@ func (c *Component) chatStep(ctx context.Context, owner ids.Owner, run *gateway.
 		c.mu.Lock()
 		delete(c.chat, owner)
 		c.mu.Unlock()
+		if step.Kind == gateway.StepQR {
+			go c.sendQR(owner, step.Data)
+		}
 		go c.follow(owner, run)
 	default:
 		c.mu.Lock()

@@ -75,6 +75,8 @@ func (c *Component) follow(owner ids.Owner, run *gateway.LoginRun) {
 		}
 		c.notify(ctx, owner, stepText(c.info, step))
 		switch step.Kind {
+		case gateway.StepQR:
+			c.sendQR(owner, step.Data)
 		case gateway.StepDone:
 			return
 		case gateway.StepInput:

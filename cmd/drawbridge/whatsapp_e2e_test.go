@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +51,26 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 
 			// Link: the command shows the first QR code; the next one and
 			// the success arrive as chat messages from the gateway.
-			res := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+			choice := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+			if !containsAll(choice.Raw, `var="flow"`, `<value>qr</value>`, `<value>pairing-code</value>`) {
+				t.Fatalf("link command should offer both ways to link: %s", choice.Raw)
+			}
+			res := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='`+attr(choice.Raw, "sessionid")+`'><x xmlns='jabber:x:data' type='submit'><field var='flow'><value>qr</value></field></x></command>`)
 			if !containsAll(res.Raw, `status="completed"`, "QR-CODE-1") {
 				t.Fatalf("link command: %s", res.Raw)
+			}
+			// The QR code also comes as an image the client can show.
+			qr := u.waitRaw("the QR code image", `from="`+e2eComponent+`"`, `<x xmlns="jabber:x:oob">`)
+			if m := oobURL.FindStringSubmatch(qr.Raw); m == nil {
+				t.Errorf("no image URL: %s", qr.Raw)
+			} else if res, err := http.Get(m[1]); err != nil {
+				t.Error(err)
+			} else {
+				img, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if !bytes.HasPrefix(img, []byte("\x89PNG")) {
+					t.Errorf("the QR code image is not a PNG (%d bytes)", len(img))
+				}
 			}
 			c, err := f.Client(ctx, 0)
 			if err != nil {

@@ -130,7 +130,7 @@ func redactAny(key string, v any) any {
 // secretKey reports whether a platform setting's key suggests a secret.
 func secretKey(key string) bool {
 	key = strings.ToLower(key)
-	for _, word := range []string{"secret", "password", "token", "key"} {
+	for _, word := range []string{"secret", "password", "token", "key", "dsn"} {
 		if strings.Contains(key, word) {
 			return true
 		}

@@ -14,11 +14,12 @@ func TestRedacted(t *testing.T) {
 	c.Store.Redis.URL = "redis://user:pw-in-url@cache:6379/0"
 	c.Store.Redis.Password = "redis-pw"
 	c.Platforms["whatsapp"] = map[string]any{
-		"enabled":   true,
-		"api_token": "tok-123",
-		"nested":    map[string]any{"client_secret": "cs-456", "name": "ok"},
-		"keys":      []any{"k1", "k2"},
-		"servers":   []any{map[string]any{"host": "h1", "password": "srv-pw"}, "plain"},
+		"enabled":      true,
+		"api_token":    "tok-123",
+		"postgres_dsn": "postgres://wa:pw@db/wa",
+		"nested":       map[string]any{"client_secret": "cs-456", "name": "ok"},
+		"keys":         []any{"k1", "k2"},
+		"servers":      []any{map[string]any{"host": "h1", "password": "srv-pw"}, "plain"},
 	}
 	orig := Config{}
 	// A deep copy through YAML, to check that Redacted leaves c alone.
@@ -39,7 +40,7 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("Redis URL = %q", r.Store.Redis.URL)
 	}
 	wa := r.Platforms["whatsapp"]
-	if wa["api_token"] != "REDACTED" || wa["keys"] != "REDACTED" || wa["enabled"] != true {
+	if wa["api_token"] != "REDACTED" || wa["postgres_dsn"] != "REDACTED" || wa["keys"] != "REDACTED" || wa["enabled"] != true {
 		t.Errorf("whatsapp section = %#v", wa)
 	}
 	if nested := wa["nested"].(map[string]any); nested["client_secret"] != "REDACTED" || nested["name"] != "ok" {

@@ -19,6 +19,13 @@ type Field struct {
 	Desc     string    `xml:"desc,omitempty"`
 	Required *struct{} `xml:"required,omitempty"`
 	Values   []string  `xml:"value"`
+	Options  []Option  `xml:"option,omitempty"`
+}
+
+// Option is a choice of a list field.
+type Option struct {
+	Label string `xml:"label,attr,omitempty"`
+	Value string `xml:"value"`
 }
 
 // Value returns the first value of the field named v, and whether the field
