@@ -10,7 +10,7 @@ TESTFLAGS ?= -race -timeout 20m
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/drawbridge
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/drawbridge
 
 # Everything, including the end-to-end tests against a real Prosody and a
 # real redis-server (install them with .ci/run or the packages it names).
@@ -29,6 +29,25 @@ lint:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+# Fuzzing: each target runs for FUZZTIME (CI keeps it short). A crash
+# leaves its input in the package's testdata/fuzz/<target>/ and fails;
+# commit that file: plain `go test` then replays it as a regression test.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./xmppcomponent:FuzzStreamReader \
+	./xmppcomponent:FuzzNextPacket \
+	./xmppcomponent:FuzzBodyWithout \
+	./xmppcomponent:FuzzAddressing \
+	./gateway/config:FuzzParse
+
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...

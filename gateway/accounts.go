@@ -28,6 +28,9 @@ func (g *Gateway) Register(ctx context.Context, owner ids.Owner, platform ids.Pl
 	if !isNotFound(err) {
 		return fmt.Errorf("register: %w", err)
 	}
+	if err := g.checkRegistrationRate(owner); err != nil {
+		return err
+	}
 	t := now()
 	a := store.Account{Owner: owner, Platform: platform, State: event.StateDisconnected, Registered: t, Updated: t}
 	if err := g.store.PutAccount(ctx, a); err != nil {

@@ -1,6 +1,9 @@
 package gateway
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors of the hub. The XMPP side maps each to one stanza error
 // condition (xmppcomponent/errors.go); anything else is an internal error.
@@ -19,6 +22,13 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrRateLimited: too many requests; try later.
 	ErrRateLimited = errors.New("rate limited")
+	// ErrTooFast: the requester went over its own rate limit (see
+	// limits.go); try later. It wraps ErrRateLimited, which on its own means
+	// everybody together (or the platform) went over a limit.
+	ErrTooFast = fmt.Errorf("too fast: %w", ErrRateLimited)
+	// ErrOverLimit: the request is larger than the gateway's policy allows
+	// (body length, attachments). It wraps ErrBadRequest.
+	ErrOverLimit = fmt.Errorf("over the gateway's limits: %w", ErrBadRequest)
 	// ErrBadRequest: the request is malformed (bad input to a login step,
 	// an invalid phone number, ...).
 	ErrBadRequest = errors.New("bad request")

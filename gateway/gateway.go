@@ -38,6 +38,8 @@ type Options struct {
 	Observer Observer
 	// Media configures downloads of files users send.
 	Media MediaOptions
+	// Limits bounds rates and sizes (see limits.go); zero is no limit.
+	Limits Limits
 }
 
 // Gateway is the hub.
@@ -49,6 +51,7 @@ type Gateway struct {
 	log      *slog.Logger
 	obs      Observer
 	media    MediaOptions
+	limits   *limits
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -98,6 +101,7 @@ func New(opts Options) (*Gateway, error) {
 		logins:   make(map[sessionKey]*LoginRun),
 	}
 	g.media = opts.Media
+	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
 	if g.obs == nil {
 		g.obs = noObserver{}

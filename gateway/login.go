@@ -32,6 +32,9 @@ func (g *Gateway) StartLogin(ctx context.Context, owner ids.Owner, platform ids.
 	if !ok {
 		return nil, LoginStep{}, fmt.Errorf("platform %q: %w", platform, ErrNotSupported)
 	}
+	if err := g.checkLoginRate(owner); err != nil {
+		return nil, LoginStep{}, err
+	}
 	if err := g.Register(ctx, owner, platform); err != nil {
 		return nil, LoginStep{}, err
 	}

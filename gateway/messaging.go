@@ -25,6 +25,9 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if strings.TrimSpace(msg.Body) == "" && len(msg.Attachments) == 0 {
 		return "", fmt.Errorf("empty message: %w", ErrBadRequest)
 	}
+	if err := g.checkMessage(owner, msg); err != nil {
+		return "", err
+	}
 	caps := l.session.Capabilities(msg.Chat)
 	if err := checkMessage(caps, msg); err != nil {
 		return "", err

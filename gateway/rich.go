@@ -62,6 +62,9 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err != nil {
 		return err
 	}
+	if err := g.checkMessage(owner, &event.Message{Body: body}); err != nil { // limits.go
+		return err
+	}
 	caps := l.session.Capabilities(chat)
 	ed, ok := l.session.(Editor)
 	if !ok || !caps.Edits {
@@ -110,6 +113,9 @@ func (g *Gateway) React(ctx context.Context, owner ids.Owner, platform ids.Platf
 	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "reaction", t0, err) }(time.Now())
 	l, err := g.session(owner, platform)
 	if err != nil {
+		return err
+	}
+	if err := g.checkMessageRate(owner); err != nil { // limits.go
 		return err
 	}
 	caps := l.session.Capabilities(chat)

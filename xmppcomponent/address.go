@@ -40,9 +40,11 @@ func (a Addressing) UserOf(j jid.JID) (ids.UserID, error) {
 // Owner returns the bare JID of a stanza's sender as the hub's Owner.
 func Owner(from jid.JID) ids.Owner { return ids.Owner(from.Bare().String()) }
 
-// escapes are the XEP-0106 escape sequences.
+// escapes are the XEP-0106 escape sequences, plus '#' (not in XEP-0106),
+// so that user localparts never contain '#', which starts room localparts
+// (muc_address.go).
 var escapes = map[byte]string{
-	' ': `\20`, '"': `\22`, '&': `\26`, '\'': `\27`, '/': `\2f`,
+	' ': `\20`, '"': `\22`, '#': `\23`, '&': `\26`, '\'': `\27`, '/': `\2f`,
 	':': `\3a`, '<': `\3c`, '>': `\3e`, '@': `\40`, '\\': `\5c`,
 }
 

@@ -54,6 +54,9 @@ func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, 
 	if c.adminCommand(ctx, iq, from, q) { // adhoc_admin.go
 		return
 	}
+	if c.groupCommand(ctx, iq, from, q) { // muc_adhoc.go
+		return
+	}
 	owner := Owner(from)
 	if _, ok := findCommand(q.Node); !ok {
 		c.replyIQError(ctx, iq, errItemNotFound("no command "+q.Node))

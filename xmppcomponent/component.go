@@ -31,6 +31,10 @@ type Config struct {
 	// Uploader stores files from the platform for XMPP clients; nil means
 	// files are passed on only when the platform gives a public URL.
 	Uploader FileUploader
+	// RoomHistory is how many messages each group's room keeps in memory
+	// for join history and its archive (XEP-0313), per owner; 0 means
+	// DefaultRoomHistory, a negative value keeps none.
+	RoomHistory int
 	// Admin, if set, adds the administration commands (adhoc_admin.go).
 	Admin  *AdminCommands
 	Logger *slog.Logger
@@ -62,6 +66,7 @@ type Component struct {
 	avatarSem chan struct{}
 
 	priv privileges // XEP-0356 grants (privilege.go)
+	muc  mucRooms   // rooms for platform groups (muc_state.go)
 }
 
 type contactKey struct {
@@ -127,6 +132,8 @@ func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
 		c.onPresence(ctx, *s)
 	case *stanza.IQ:
 		c.onIQ(ctx, s)
+	case Undecodable:
+		c.onUndecodable(ctx, s) // malformed.go
 	default:
 		c.log.Debug("ignoring non-stanza packet", "type", fmt.Sprintf("%T", p))
 	}

@@ -60,6 +60,10 @@ type ConnConfig struct {
 	// PingTo is the JID the keepalive and acknowledgement pings are sent to.
 	// Default: Domain without its first label (the parent server domain).
 	PingTo string
+	// MaxStanzaSize is the largest inbound stanza in bytes; a larger one
+	// is skipped without being buffered and reaches the Handler as an
+	// Undecodable. Default DefaultMaxStanzaSize.
+	MaxStanzaSize int64
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).
 	OnState func(connected bool)

@@ -24,6 +24,7 @@ type dispatcher struct {
 	seed    maphash.Seed
 	lanes   []*lane
 	backlog atomic.Int64
+	dropped atomic.Int64 // stanzas dropped because their lane was full
 	wg      sync.WaitGroup
 }
 
@@ -54,11 +55,25 @@ func (d *dispatcher) wait() { d.wg.Wait() }
 
 func (d *dispatcher) backlogLen() int { return int(d.backlog.Load()) }
 
-// dispatch queues p on its conversation's lane. It never blocks.
+// maxLaneBacklog bounds each lane's queue: beyond it, stanzas are dropped
+// (and logged) rather than held, so that a flood from remote users cannot
+// grow the gateway's memory without bound while its Handler is slow.
+const maxLaneBacklog = 4096
+
+// dispatch queues p on its conversation's lane. It never blocks; a stanza
+// for a full lane is dropped.
 func (d *dispatcher) dispatch(p stanza.Packet) {
 	l := d.lanes[d.laneOf(p)]
-	d.backlog.Add(1)
 	l.mu.Lock()
+	if len(l.items) >= maxLaneBacklog {
+		l.mu.Unlock()
+		if n := d.dropped.Add(1); n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th... drop
+			from, _, _ := connAddrs(p)
+			d.log.Warn("dispatch lane full: dropping inbound stanzas", slog.Int64("dropped", n), slog.String("from", from))
+		}
+		return
+	}
+	d.backlog.Add(1)
 	l.items = append(l.items, p)
 	l.mu.Unlock()
 	select {
@@ -145,6 +160,8 @@ func connAddrs(p stanza.Packet) (from, to string, ok bool) {
 		return v.From, v.To, true
 	case *stanza.IQ:
 		return v.From, v.To, true
+	case Undecodable:
+		return v.Attrs.From, v.Attrs.To, true
 	}
 	return "", "", false
 }

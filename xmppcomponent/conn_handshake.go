@@ -64,6 +64,7 @@ func (c *Conn) dial(ctx context.Context) (net.Conn, *streamReader, error) {
 		return nil, nil, fmt.Errorf("xmppcomponent: handshake with %s as %s: %w", c.cfg.Addr, c.cfg.Domain, err)
 	}
 	_ = nc.SetDeadline(time.Time{})
+	sr.setMaxStanzaSize(c.cfg.MaxStanzaSize)
 	return nc, sr, nil
 }
 

@@ -72,6 +72,9 @@ func (s *session) readLoop(disp *dispatcher) {
 			if errors.As(err, &skipped) {
 				c.stanzasIn.Add(1)
 				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
+				if u, ok := skipped.undecodable(s.sr.lim.max); ok {
+					disp.dispatch(u) // the Handler tells the sender (malformed.go)
+				}
 				continue
 			}
 			s.fail(fmt.Errorf("xmppcomponent: read: %w", err))

@@ -64,11 +64,13 @@ type streamReader struct {
 	wire *depthTracker
 	dec  *xml.Decoder
 	root xml.StartElement
+	lim  *stanzaLimiter // bounds each stanza's size (conn_limit.go)
 }
 
 func newStreamReader(r io.Reader) *streamReader {
-	wire := &depthTracker{d: xml.NewDecoder(r)}
-	return &streamReader{wire: wire, dec: xml.NewTokenDecoder(wire)}
+	lim := newStanzaLimiter(r, DefaultMaxStanzaSize)
+	wire := &depthTracker{d: xml.NewDecoder(lim)}
+	return &streamReader{wire: wire, dec: xml.NewTokenDecoder(wire), lim: lim}
 }
 
 // open reads the server's stream header and returns its id.
@@ -112,8 +114,9 @@ func (sr *streamReader) resync() error {
 // errUndecodable marks a stanza that was skipped because it could not be
 // decoded; the stream itself is intact.
 type errUndecodable struct {
-	name string
-	err  error
+	name  string
+	err   error
+	start xml.StartElement // the stanza's start tag, when it was read
 }
 
 func (e *errUndecodable) Error() string {
@@ -134,6 +137,9 @@ func (e *errUndecodable) Unwrap() error { return e.err }
 func (sr *streamReader) next() (stanza.Packet, error) {
 	for {
 		tok, err := sr.dec.Token()
+		if errors.Is(err, errStanzaTooLarge) {
+			return nil, sr.skipLarge(xml.StartElement{Name: xml.Name{Local: "stanza"}}, err)
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.ErrUnexpectedEOF
@@ -147,11 +153,17 @@ func (sr *streamReader) next() (stanza.Packet, error) {
 			}
 		case xml.StartElement:
 			p, err := sr.decode(t)
+			if errors.Is(err, errStanzaTooLarge) {
+				return nil, sr.skipLarge(t, err)
+			}
 			if err != nil {
 				if skipErr := sr.resync(); skipErr != nil {
+					if errors.Is(skipErr, errStanzaTooLarge) {
+						return nil, sr.skipLarge(t, skipErr)
+					}
 					return nil, fmt.Errorf("decoding <%s>: %w", t.Name.Local, err)
 				}
-				return nil, &errUndecodable{name: t.Name.Local, err: err}
+				return nil, &errUndecodable{name: t.Name.Local, err: err, start: t.Copy()}
 			}
 			if p != nil {
 				return p, nil

@@ -23,6 +23,9 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 		return fmt.Errorf("component %s fronts %s, not %s: %w", c.domain, c.cfg.Platform, platform, gateway.ErrNotSupported)
 	}
 	m := ev.EventMeta()
+	if c.gw.IsGroup(owner, platform, m.Chat) {
+		return c.deliverGroup(ctx, owner, ev) // muc_deliver.go
+	}
 	from := c.addr.ChatJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
@@ -75,6 +78,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 		return nil
 	case *event.AccountState:
 		c.accountState(ctx, owner, e)
+		c.inviteToGroups(ctx, owner, e) // muc_message.go
 		return nil
 	}
 	return fmt.Errorf("%T events are not handled by the XMPP side yet: %w", ev, gateway.ErrNotSupported)

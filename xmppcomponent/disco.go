@@ -30,12 +30,16 @@ func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.J
 	case c.isGateway(to) && q.Node == "":
 		res.AddIdentity(c.cfg.Name+" ("+c.info.Name+")", "gateway", c.info.GatewayType)
 		res.AddFeatures(gatewayFeatures...)
+		c.addConferenceIdentity(res, Owner(from)) // muc_disco.go
 	case c.isGateway(to) && q.Node == xep.NSCommands:
 		res.AddIdentity("Commands", "automation", "command-list")
 	case c.isGateway(to):
 		cmd, ok := findCommand(q.Node)
 		if !ok {
 			cmd, ok = c.findAdminCommand(from, q.Node) // adhoc_admin.go
+		}
+		if !ok {
+			cmd, ok = c.findGroupCommand(from, q.Node) // muc_adhoc.go
 		}
 		if !ok {
 			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
@@ -115,7 +119,11 @@ func (c *Component) discoItems(ctx context.Context, iq *stanza.IQ, from, to jid.
 		for _, cmd := range c.visibleCommands(from) { // adhoc_admin.go
 			res.AddItem(c.domain, cmd.node, cmd.name)
 		}
+		c.groupCommandItems(from, res) // muc_adhoc.go
 	case q.Node == "":
+		if c.isGateway(to) {
+			c.roomItems(ctx, from, res) // muc_disco.go
+		}
 	default:
 		c.replyIQError(ctx, iq, errItemNotFound("no such node"))
 		return

@@ -20,7 +20,13 @@ var errorMapping = []struct {
 	{gateway.ErrUnknownChat, "cancel", "item-not-found"},
 	{gateway.ErrTargetNotFound, "cancel", "item-not-found"},
 	{gateway.ErrForbidden, "auth", "forbidden"},
+	// RFC 6120 §8.3.3: one user over its own rate violates a local
+	// policy (policy-violation, as Prosody's own limits answer); the
+	// gateway as a whole over its rate lacks the resources
+	// (resource-constraint). Both say wait.
+	{gateway.ErrTooFast, "wait", "policy-violation"},
 	{gateway.ErrRateLimited, "wait", "resource-constraint"},
+	{gateway.ErrOverLimit, "modify", "policy-violation"},
 	{gateway.ErrBadRequest, "modify", "bad-request"},
 	{gateway.ErrUnavailable, "wait", "recipient-unavailable"},
 	{gateway.ErrNotAcceptable, "modify", "not-acceptable"},

@@ -23,6 +23,8 @@ func TestStanzaErrorMapping(t *testing.T) {
 		{gateway.ErrUnknownChat, "item-not-found", "cancel", false},
 		{gateway.ErrForbidden, "forbidden", "auth", false},
 		{gateway.ErrRateLimited, "resource-constraint", "wait", false},
+		{gateway.ErrTooFast, "policy-violation", "wait", false},
+		{gateway.ErrOverLimit, "policy-violation", "modify", false},
 		{gateway.ErrBadRequest, "bad-request", "modify", false},
 		{gateway.ErrUnavailable, "recipient-unavailable", "wait", false},
 		{fmt.Errorf("edit window of 15m0s has passed: %w", gateway.ErrNotAcceptable), "not-acceptable", "modify", false},

@@ -15,11 +15,19 @@ import (
 // ignored as RFC 6120 requires.
 func (c *Component) onIQ(ctx context.Context, iq *stanza.IQ) {
 	if iq.Type != stanza.IQTypeGet && iq.Type != stanza.IQTypeSet {
+		if iq.Type != stanza.IQTypeResult && iq.Type != stanza.IQTypeError && iq.From != "" {
+			// RFC 6120 §8.2.3: no other type exists; never answer silence.
+			c.replyIQError(ctx, iq, errBadRequest("an iq's type must be get, set, result or error"))
+		}
 		return
 	}
 	from, to, err := c.parseAddrs(iq.Attrs)
 	if err != nil {
 		c.replyIQError(ctx, iq, errBadRequest(err.Error()))
+		return
+	}
+	if c.isRoom(to) {
+		c.onRoomIQ(ctx, iq, from, to) // muc_iq.go
 		return
 	}
 	switch p := iq.Payload.(type) {

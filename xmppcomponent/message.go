@@ -29,6 +29,10 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 		return
 	}
 	owner := Owner(from)
+	if c.isRoom(to) {
+		c.onRoomMessage(ctx, m, from, to) // muc_message.go
+		return
+	}
 	if c.isGateway(to) {
 		if strings.TrimSpace(m.Body) != "" {
 			c.onChatCommand(ctx, owner, m.Body)
@@ -38,6 +42,9 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	user, err := c.addr.UserOf(to)
 	if err != nil {
 		c.replyMessageError(ctx, m, mapErr(err))
+		return
+	}
+	if c.onDirectInvite(ctx, owner, user, m) { // muc_message.go
 		return
 	}
 	chat := ids.DirectChat(user)
@@ -51,15 +58,22 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 // relay hands a user's message to the hub: a retraction, a reaction set, a
 // correction, or a new message (with a reply reference and files).
 func (c *Component) relay(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) error {
+	_, err := c.relayID(ctx, owner, chat, m)
+	return err
+}
+
+// relayID is relay that also returns the platform's id of a new message
+// (empty for the other kinds, and for markers and chat states only).
+func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) (ids.MessageID, error) {
 	in := parseInbound(m)
 	p := c.cfg.Platform
 	switch {
 	case in.retract != "":
-		return c.gw.RetractMessage(ctx, owner, p, chat, in.retract)
+		return "", c.gw.RetractMessage(ctx, owner, p, chat, in.retract)
 	case in.reactions != nil:
-		return c.gw.React(ctx, owner, p, chat, in.reactions.ID, in.reactions.Reactions)
+		return "", c.gw.React(ctx, owner, p, chat, in.reactions.ID, in.reactions.Reactions)
 	case in.replace != "":
-		return c.gw.EditMessage(ctx, owner, p, chat, in.replace, m.Body, m.Id)
+		return "", c.gw.EditMessage(ctx, owner, p, chat, in.replace, m.Body, m.Id)
 	}
 	body := m.Body
 	msg := &event.Message{Meta: event.Meta{Chat: chat}}
@@ -76,10 +90,9 @@ func (c *Component) relay(ctx context.Context, owner ids.Owner, chat ids.ChatID,
 	}
 	msg.Body = body
 	if body == "" && len(msg.Attachments) == 0 {
-		return nil // markers and chat states only
+		return "", nil // markers and chat states only
 	}
-	_, err := c.gw.SendMessage(ctx, owner, p, msg, m.Id, in.originID)
-	return err
+	return c.gw.SendMessage(ctx, owner, p, msg, m.Id, in.originID)
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

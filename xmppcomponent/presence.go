@@ -21,6 +21,10 @@ func (c *Component) onPresence(ctx context.Context, p stanza.Presence) {
 		c.log.Debug("presence with bad address", "err", err)
 		return
 	}
+	if c.isRoom(to) {
+		c.onRoomPresence(ctx, p, from, to) // muc_join.go
+		return
+	}
 	owner := Owner(from)
 	if c.isGateway(to) {
 		c.gatewayPresence(ctx, owner, p.Type)

@@ -50,6 +50,21 @@
 //   - A message, edit, retraction or reaction that names a message not in
 //     the chat wraps gateway.ErrTargetNotFound.
 //
+// # Groups
+//
+// The platform has groups (groups.go), served through gateway.GroupManager:
+// Lounge ("Sandbox Lounge", owned by Alice, with Bob and the Echo Bot) is
+// seeded; ids of groups start with "group-". Only admins change the topic
+// or the name, add, remove, promote and demote members (else
+// gateway.ErrForbidden); the owner cannot be removed or demoted; members
+// write, correct their own messages, react and leave. Member accounts get
+// every group message (their other devices a FromMe copy), a
+// MembershipChange for joins, departures, kicks and role changes, and a
+// ChatInfo (IsGroup) for new groups, topics and names. The Echo Bot, as a
+// member, answers "!echo <text>" with "<text>". Tests act through
+// CreateGroup, AddMember, Kick, Leave, Promote, Demote, SetTopic,
+// RenameGroup and SendGroupAs, and read Group and GroupMessages.
+//
 // Edits, retractions and reactions get ids of their own (Meta.ID) from the
 // same counter as messages. Between two linked accounts everything is
 // delivered both ways: the other account gets the event (FromMe false,

@@ -113,6 +113,7 @@ type Platform struct {
 	attempts  map[string]int
 	echoDelay time.Duration
 	serial    map[string]*serialQueue
+	groups    groupSet // groups.go
 
 	wg        sync.WaitGroup
 	done      chan struct{}
@@ -154,6 +155,7 @@ func NewPlatform(opts Options) *Platform {
 		p.users[u.id] = u
 		p.seeded = append(p.seeded, u.id)
 	}
+	p.seedGroupsLocked()
 	return p
 }
 

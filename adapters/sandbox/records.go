@@ -17,6 +17,8 @@ type Message struct {
 	ID   ids.MessageID
 	From ids.UserID
 	To   ids.UserID
+	// Group is the group the message was written in (To is then empty).
+	Group ids.ChatID
 	// Body is the text as it is now (after the edits in Edits).
 	Body        string
 	Attachments []File
@@ -114,8 +116,12 @@ func (m *Message) clone() Message {
 	return c
 }
 
-// between reports whether m belongs to the one-to-one chat of a and b.
+// between reports whether m belongs to the one-to-one chat of a and b, or
+// to the group b.
 func (m *Message) between(a, b ids.UserID) bool {
+	if m.Group != "" {
+		return ids.UserID(m.Group) == b
+	}
 	return (m.From == a && m.To == b) || (m.From == b && m.To == a)
 }
 

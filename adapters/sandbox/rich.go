@@ -103,6 +103,10 @@ func (p *Platform) targetLocked(a, b ids.UserID, id ids.MessageID) (*Message, er
 
 // usersLocked checks that both parties of a chat are on the platform.
 func (p *Platform) usersLocked(from, peer ids.UserID) error {
+	if IsGroupID(ids.ChatID(peer)) {
+		_, err := p.groupLocked(ids.ChatID(peer), from, false) // groups.go
+		return err
+	}
 	for _, id := range []ids.UserID{peer, from} {
 		if p.users[id] == nil {
 			return fmt.Errorf("sandbox: no user %s on the platform: %w", id, gateway.ErrUnknownChat)

@@ -91,6 +91,10 @@ func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 // except skip, and the event to to's devices, each built by mk for the
 // account and the other party of the chat. The caller holds p.mu.
 func (p *Platform) spreadLocked(from, to ids.UserID, skip *device, mk func(acct ids.AccountID, peer ids.UserID) event.Event) {
+	if IsGroupID(ids.ChatID(to)) {
+		p.groupSpreadLocked(from, ids.ChatID(to), skip, mk) // groups.go
+		return
+	}
 	if a := p.accounts[ids.AccountID(from)]; a != nil {
 		p.deliverLocked(a, skip, true, nil, func() event.Event {
 			ev := mk(a.id, to)

@@ -35,6 +35,9 @@ func (s *Session) checkMeta(m *event.Meta) error {
 	if m.Chat == "" {
 		return fmt.Errorf("sandbox: no chat given: %w", gateway.ErrBadRequest)
 	}
+	if IsGroupID(m.Chat) {
+		return nil // groups.go checks membership
+	}
 	if !phoneRE.MatchString(string(m.Chat)) {
 		return fmt.Errorf("sandbox: no contact %q (contacts are phone numbers in E.164 form): %w", m.Chat, gateway.ErrUnknownChat)
 	}
@@ -67,6 +70,9 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	}
 	if err := s.ready(); err != nil {
 		return "", err
+	}
+	if IsGroupID(msg.Chat) {
+		return s.sendGroup(ctx, msg) // groups_session.go
 	}
 	if err := s.checkMeta(&msg.Meta); err != nil {
 		return "", err

@@ -157,8 +157,8 @@ func (e *env) lastState(acct ids.AccountID) gatewaytest.StateChange {
 	return last
 }
 
-// waitStateDetail waits for a state change of acct to state whose detail
-// contains part, reported after the first skip changes.
+// waitState waits for a change of acct to state among the changes after
+// the first `after` ones, and returns it.
 func (e *env) waitState(acct ids.AccountID, state event.State, after int) gatewaytest.StateChange {
 	e.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

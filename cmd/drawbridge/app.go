@@ -100,6 +100,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if st, err = sealStore(st, cfg.Store); err != nil { // sealed.go
+		return nil, err
+	}
 	a.store = st
 	dataDir := ""
 	if cfg.Store.Backend == config.BackendSQLite {
@@ -115,6 +118,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Logger:              log,
 		Observer:            a.mgmt.metrics,
 		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
+		Limits:              hubLimits(cfg.Limits),
 	})
 	if err != nil {
 		st.Close()
@@ -126,6 +130,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Domain: cfg.Component.JID,
 			Secret: cfg.Component.Secret,
 			Logger: log,
+			// limits.max_stanza_size (config/limits.go)
+			MaxStanzaSize: cfg.Limits.MaxStanzaSize,
 		},
 		Name:     cfg.Component.Name,
 		Platform: pid,

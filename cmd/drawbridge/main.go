@@ -6,6 +6,7 @@
 //	drawbridge config example      print a commented example configuration
 //	drawbridge config check FILE   validate a configuration file
 //	drawbridge accounts ...        list, show, link, unlink accounts through the API
+//	drawbridge health [--url URL]  check a running gateway's health endpoint
 //	drawbridge version             print the version
 package main
 
@@ -41,6 +42,7 @@ commands:
   config check FILE     validate a configuration file
   accounts SUBCOMMAND   list, show, link or unlink users' accounts through the
                         management API (drawbridge accounts help)
+  health [--url URL]    check a running gateway's /healthz (or /readyz)
   version               print the version
 `
 
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdConfig(args[1:], stdout, stderr)
 	case "accounts":
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "health":
+		return cmdHealth(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

@@ -23,6 +23,8 @@ type Config struct {
 	Metrics MetricsConfig `yaml:"metrics"`
 	// Files configures how files cross the gateway (see files.go).
 	Files FilesConfig `yaml:"files"`
+	// Limits bounds rates and sizes (see limits.go).
+	Limits LimitsConfig `yaml:"limits"`
 }
 
 // ComponentConfig is the component's identity and its connection to the
@@ -71,6 +73,10 @@ type StoreConfig struct {
 	SQLite SQLiteConfig `yaml:"sqlite"`
 	// Redis configures the Redis backend.
 	Redis RedisConfig `yaml:"redis"`
+	// EncryptionKey, when set, seals the platforms' session state at rest
+	// (see encryption.go); EncryptionKeyFile reads it from a file.
+	EncryptionKey     string `yaml:"encryption_key"`
+	EncryptionKeyFile string `yaml:"encryption_key_file"`
 }
 
 // SQLiteConfig configures the SQLite backend.
@@ -141,6 +147,7 @@ func Default() Config {
 		API:     APIConfig{Listen: DefaultAPIListen},
 		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
 		Files:   defaultFiles(),
+		Limits:  defaultLimits(),
 	}
 }
 

@@ -19,6 +19,7 @@ func resolveSecretFiles(cfg *Config) error {
 		readSecretFile(&cfg.Component.Secret, cfg.Component.SecretFile, "component.secret", "component.secret_file"),
 		readSecretFile(&cfg.Store.Redis.Password, cfg.Store.Redis.PasswordFile, "store.redis.password", "store.redis.password_file"),
 		readSecretFile(&cfg.API.Token, cfg.API.TokenFile, "api.token", "api.token_file"),
+		readSecretFile(&cfg.Store.EncryptionKey, cfg.Store.EncryptionKeyFile, "store.encryption_key", "store.encryption_key_file"),
 	)
 }
 
@@ -58,6 +59,7 @@ func (c Config) Redacted() Config {
 	r.Component.Secret = redact(c.Component.Secret)
 	r.Store.Redis.Password = redact(c.Store.Redis.Password)
 	r.API.Token = redact(c.API.Token)
+	r.Store.EncryptionKey = redact(c.Store.EncryptionKey)
 	r.Component.Admins = slices.Clone(c.Component.Admins)
 	r.Store.Redis.URL = redactURL(c.Store.Redis.URL)
 	if c.Platforms != nil {

@@ -28,6 +28,9 @@ import (
 	adminv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1"
 )
 
+// maxRESTBody bounds a REST request's body; the API's requests are small.
+const maxRESTBody = 1 << 20
+
 // Options configure the API server.
 type Options struct {
 	// Admin is the hub's admin use cases. Required.
@@ -136,6 +139,7 @@ func (s *Server) Start(ctx context.Context) error {
 			gs.ServeHTTP(w, r)
 			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRESTBody)
 		mux.ServeHTTP(w, r)
 	}))
 

@@ -1,0 +1,36 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzParse runs the loader on arbitrary YAML and environment entries:
+// it must return a configuration that validates, or an error and the zero
+// Config, and never panic. Inputs naming *_file
+// settings are skipped so that the fuzzer does not read the machine's
+// files.
+func FuzzParse(f *testing.F) {
+	f.Add(Example(), "DRAWBRIDGE_COMPONENT_SECRET=s")
+	f.Add("component:\n  jid: wa.example.org\n  secret: x\nlimits:\n  messages:\n    per_jid: -1\n", "")
+	f.Add("platforms:\n  sandbox:\n    enabled: false\n  whatsapp: {}\n", "DRAWBRIDGE_PLATFORMS_WHATSAPP_ENABLED=true\nDRAWBRIDGE_COMPONENT_SECRET=s")
+	f.Add("store: [1, 2]\n", "DRAWBRIDGE_LIMITS_MAX_BODY_SIZE=x")
+	f.Add("a: &a [*a]\n", "DRAWBRIDGE_NOPE=1")
+	f.Add("files:\n  quota: 99999999999999999999999\n", "DRAWBRIDGE_STORE_REDIS_ADDRS=,,")
+	f.Fuzz(func(t *testing.T, yaml, env string) {
+		if len(yaml)+len(env) > 16<<10 || strings.Contains(strings.ToLower(yaml+env), "_file") {
+			t.Skip()
+		}
+		cfg, err := Parse([]byte(yaml), strings.Split(env, "\n"))
+		if err != nil {
+			if cfg.Component.JID != "" {
+				t.Fatalf("Parse failed (%v) but returned a configuration", err)
+			}
+			return
+		}
+		if verr := cfg.Validate(); verr != nil {
+			t.Fatalf("Parse returned a configuration that does not validate: %v", verr)
+		}
+		_ = cfg.Redacted()
+	})
+}

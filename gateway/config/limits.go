@@ -1,0 +1,87 @@
+package config
+
+// LimitsConfig bounds what one XMPP user, and everybody together, may make
+// the gateway do. A rate of 0 turns that limit off.
+type LimitsConfig struct {
+	// MaxStanzaSize is the largest stanza, in bytes, the component reads
+	// from the XMPP server; a larger one is skipped (and its sender told)
+	// without being held in memory.
+	MaxStanzaSize int64 `yaml:"max_stanza_size"`
+	// MaxBodySize is the longest message body, in bytes, sent on to a
+	// platform.
+	MaxBodySize int64 `yaml:"max_body_size"`
+	// MaxAttachments is the most files one message may carry.
+	MaxAttachments int64 `yaml:"max_attachments"`
+	// Messages limits the messages sent to platforms.
+	Messages RateConfig `yaml:"messages"`
+	// Registrations limits new registrations.
+	Registrations RateConfig `yaml:"registrations"`
+	// Logins limits login attempts (started login flows).
+	Logins RateConfig `yaml:"logins"`
+}
+
+// RateConfig is a pair of token buckets: one per bare JID and one shared
+// by everybody. Rates are per minute; a burst is how many may come at once.
+type RateConfig struct {
+	// PerJID is the sustained rate per bare JID, per minute; 0 is no limit.
+	PerJID int64 `yaml:"per_jid"`
+	// PerJIDBurst is the burst per bare JID.
+	PerJIDBurst int64 `yaml:"per_jid_burst"`
+	// Global is the sustained rate for all users together, per minute;
+	// 0 is no limit.
+	Global int64 `yaml:"global"`
+	// GlobalBurst is the burst for all users together.
+	GlobalBurst int64 `yaml:"global_burst"`
+}
+
+// Default limits.
+const (
+	// DefaultMaxStanzaSize is 1 MiB: above Prosody's own c2s (256 KiB)
+	// and s2s (512 KiB) defaults, so only what a server lets through
+	// unusually large is skipped.
+	DefaultMaxStanzaSize = 1 << 20
+	// DefaultMaxBodySize is 64 KiB, WhatsApp's own text limit.
+	DefaultMaxBodySize    = 64 << 10
+	DefaultMaxAttachments = 10
+)
+
+func defaultLimits() LimitsConfig {
+	return LimitsConfig{
+		MaxStanzaSize:  DefaultMaxStanzaSize,
+		MaxBodySize:    DefaultMaxBodySize,
+		MaxAttachments: DefaultMaxAttachments,
+		Messages:       RateConfig{PerJID: 600, PerJIDBurst: 100, Global: 6_000_000, GlobalBurst: 20_000},
+		Registrations:  RateConfig{PerJID: 6, PerJIDBurst: 3, Global: 600, GlobalBurst: 60},
+		Logins:         RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
+	}
+}
+
+func (c Config) validateLimits(p *problems) {
+	l := c.Limits
+	if l.MaxStanzaSize < 4096 {
+		p.add("limits.max_stanza_size", "must be at least 4096 bytes")
+	}
+	if l.MaxBodySize <= 0 {
+		p.add("limits.max_body_size", "must be a positive number of bytes")
+	}
+	if l.MaxAttachments < 1 {
+		p.add("limits.max_attachments", "must be at least 1")
+	}
+	for _, r := range []struct {
+		key string
+		r   RateConfig
+	}{{"limits.messages", l.Messages}, {"limits.registrations", l.Registrations}, {"limits.logins", l.Logins}} {
+		r.r.validate(p, r.key)
+	}
+}
+
+func (r RateConfig) validate(p *problems, key string) {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"per_jid", r.PerJID}, {"per_jid_burst", r.PerJIDBurst}, {"global", r.Global}, {"global_burst", r.GlobalBurst}} {
+		if f.v < 0 {
+			p.add(key+"."+f.name, "must not be negative (0 turns the limit off)")
+		}
+	}
+}

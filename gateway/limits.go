@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/ratelimit"
+)
+
+// Rate is a sustained rate per minute with a burst; the zero Rate is no
+// limit. See ratelimit.Rate.
+type Rate = ratelimit.Rate
+
+// RateLimit is a rate for each bare JID and one for everybody together.
+type RateLimit struct {
+	PerJID, Global Rate
+}
+
+// Limits bound what users may make the hub do. The zero value is no limit.
+type Limits struct {
+	// Messages limits SendMessage; Registrations new registrations;
+	// Logins StartLogin.
+	Messages, Registrations, Logins RateLimit
+	// MaxBodySize is the longest body in bytes (0: no limit).
+	MaxBodySize int
+	// MaxAttachments is the most attachments per message (0: no limit).
+	MaxAttachments int
+	// Now is the limiters' clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// limits holds the hub's limiters.
+type limits struct {
+	cfg                             Limits
+	messages, registrations, logins *ratelimit.Limiter
+}
+
+func newLimits(l Limits) *limits {
+	mk := func(r RateLimit) *ratelimit.Limiter {
+		if r.PerJID.Unlimited() && r.Global.Unlimited() {
+			return nil
+		}
+		return ratelimit.New(r.PerJID, r.Global, l.Now)
+	}
+	return &limits{cfg: l, messages: mk(l.Messages), registrations: mk(l.Registrations), logins: mk(l.Logins)}
+}
+
+// allow takes a token from lim for owner: ErrTooFast when owner is over its
+// own rate, ErrRateLimited when everybody together is.
+func allow(lim *ratelimit.Limiter, r RateLimit, owner ids.Owner, what string) error {
+	switch lim.Take(string(owner)) {
+	case ratelimit.KeyLimited:
+		return fmt.Errorf("too many %s from %s (at most %d a minute): %w", what, owner, r.PerJID.PerMinute, ErrTooFast)
+	case ratelimit.GlobalLimited:
+		return fmt.Errorf("the gateway is handling too many %s right now; try again shortly: %w", what, ErrRateLimited)
+	}
+	return nil
+}
+
+// checkMessage is SendMessage's and EditMessage's check: size first (a
+// refused message costs no token), then rate.
+func (g *Gateway) checkMessage(owner ids.Owner, msg *event.Message) error {
+	if err := g.checkMessageSize(msg.Body, len(msg.Attachments)); err != nil {
+		return err
+	}
+	return g.checkMessageRate(owner)
+}
+
+// checkMessageRate is the rate check of reactions, which count as
+// messages.
+func (g *Gateway) checkMessageRate(owner ids.Owner) error {
+	return allow(g.limits.messages, g.limits.cfg.Messages, owner, "messages")
+}
+
+// checkRegistrationRate is Register's rate check for new registrations.
+func (g *Gateway) checkRegistrationRate(owner ids.Owner) error {
+	return allow(g.limits.registrations, g.limits.cfg.Registrations, owner, "registrations")
+}
+
+// checkLoginRate is StartLogin's rate check.
+func (g *Gateway) checkLoginRate(owner ids.Owner) error {
+	return allow(g.limits.logins, g.limits.cfg.Logins, owner, "login attempts")
+}
+
+// checkMessageSize refuses a body or attachment list over the limits.
+func (g *Gateway) checkMessageSize(body string, attachments int) error {
+	c := g.limits.cfg
+	if c.MaxBodySize > 0 && len(body) > c.MaxBodySize {
+		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", len(body), c.MaxBodySize, ErrOverLimit)
+	}
+	if c.MaxAttachments > 0 && attachments > c.MaxAttachments {
+		return fmt.Errorf("%d attachments are over the limit of %d per message: %w", attachments, c.MaxAttachments, ErrOverLimit)
+	}
+	return nil
+}

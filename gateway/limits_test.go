@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+func TestLimits(t *testing.T) {
+	clock := time.Unix(1_000_000, 0)
+	g := &Gateway{limits: newLimits(Limits{
+		Messages:       RateLimit{PerJID: Rate{PerMinute: 60, Burst: 2}, Global: Rate{PerMinute: 60, Burst: 3}},
+		Registrations:  RateLimit{PerJID: Rate{PerMinute: 1, Burst: 1}},
+		Logins:         RateLimit{Global: Rate{PerMinute: 1, Burst: 1}},
+		MaxBodySize:    10,
+		MaxAttachments: 1,
+		Now:            func() time.Time { return clock },
+	})}
+	const alice, bob = ids.Owner("alice@example.org"), ids.Owner("bob@example.org")
+	msg := func(body string, files int) *event.Message {
+		return &event.Message{Body: body, Attachments: make([]event.Attachment, files)}
+	}
+	for i, tc := range []struct {
+		name string
+		do   func() error
+		want error // nil: allowed
+	}{
+		{"alice 1", func() error { return g.checkMessage(alice, msg("hi", 0)) }, nil},
+		{"alice 2", func() error { return g.checkMessage(alice, msg("hi", 1)) }, nil},
+		{"alice over her rate", func() error { return g.checkMessage(alice, msg("hi", 0)) }, ErrTooFast},
+		{"bob has his own bucket", func() error { return g.checkMessage(bob, msg("hi", 0)) }, nil},
+		{"everybody over the global rate", func() error { return g.checkMessage(bob, msg("hi", 0)) }, ErrRateLimited},
+		{"body too long, checked before the rate", func() error { return g.checkMessage(bob, msg(strings.Repeat("x", 11), 0)) }, ErrOverLimit},
+		{"too many attachments", func() error { return g.checkMessage(bob, msg("", 2)) }, ErrOverLimit},
+		{"first registration", func() error { return g.checkRegistrationRate(alice) }, nil},
+		{"second registration", func() error { return g.checkRegistrationRate(alice) }, ErrTooFast},
+		{"another JID registers", func() error { return g.checkRegistrationRate(bob) }, nil},
+		{"first login", func() error { return g.checkLoginRate(alice) }, nil},
+		{"global login limit", func() error { return g.checkLoginRate(bob) }, ErrRateLimited},
+	} {
+		err := tc.do()
+		switch {
+		case tc.want == nil && err != nil:
+			t.Errorf("%d %s: %v, want allowed", i, tc.name, err)
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%d %s: %v, want %v", i, tc.name, err, tc.want)
+		case errors.Is(tc.want, ErrRateLimited) && tc.want != ErrTooFast && errors.Is(err, ErrTooFast):
+			t.Errorf("%d %s: %v is the per-JID error; the global limit refused", i, tc.name, err)
+		}
+	}
+	clock = clock.Add(time.Minute)
+	if err := g.checkMessage(alice, msg("hi", 0)); err != nil {
+		t.Errorf("after a minute: %v", err)
+	}
+}
+
+// TestNoLimits: the zero Limits refuses nothing.
+func TestNoLimits(t *testing.T) {
+	g := &Gateway{limits: newLimits(Limits{})}
+	for range 1000 {
+		if err := g.checkMessage("a@b", &event.Message{Body: strings.Repeat("x", 1<<16), Attachments: make([]event.Attachment, 50)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package xmppcomponent
+
+import (
+	"bufio"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxStanzaSize is ConnConfig.MaxStanzaSize's default: 1 MiB.
+const DefaultMaxStanzaSize = 1 << 20
+
+// errStanzaTooLarge is returned by the stanza limiter when one top-level
+// element of the stream grows over the limit.
+var errStanzaTooLarge = errors.New("stanza too large")
+
+// syntheticRoot is fed to a fresh XML decoder after an oversized stanza was
+// discarded, so that it knows the stream's namespaces again.
+const syntheticRoot = `<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>`
+
+// lexState is where the stanza limiter's lexer is within the XML.
+type lexState uint8
+
+const (
+	lexText    lexState = iota // character data
+	lexLT                      // just read '<'
+	lexStart                   // in a start tag
+	lexQuote                   // in a quoted attribute value
+	lexEnd                     // in an end tag
+	lexBang                    // just read "<!"
+	lexComment                 // in <!-- -->
+	lexCDATA                   // in <![CDATA[ ]]>
+	lexDecl                    // in another <! > declaration
+	lexPI                      // in <? ?>
+)
+
+// stanzaLimiter sits between the socket and the XML decoder. It follows
+// the element structure of the stream byte by byte (a small lexer, no
+// buffering) and fails a read once the current top-level element —
+// including anything between the previous one and it — exceeds max bytes,
+// so that no single stanza makes the decoder buffer without bound. After
+// such a failure, discard drops the rest of the element, and the stream
+// can be read on with a fresh decoder.
+//
+// It implements io.ByteReader, so encoding/xml reads through it without a
+// read-ahead buffer of its own.
+type stanzaLimiter struct {
+	r      *bufio.Reader
+	max    int64
+	n      int64 // bytes since the last top-level element ended
+	depth  int
+	state  lexState
+	quote  byte
+	prev   byte   // previous byte within a tag or comment, for "/>", "-->", "]]>", "?>"
+	prev2  byte   // the byte before prev
+	prefix []byte // bytes served before r, not lexed (syntheticRoot)
+}
+
+func newStanzaLimiter(r io.Reader, max int64) *stanzaLimiter {
+	if max <= 0 {
+		max = DefaultMaxStanzaSize
+	}
+	return &stanzaLimiter{r: bufio.NewReader(r), max: max}
+}
+
+// ReadByte implements io.ByteReader.
+func (l *stanzaLimiter) ReadByte() (byte, error) {
+	if len(l.prefix) > 0 {
+		b := l.prefix[0]
+		l.prefix = l.prefix[1:]
+		return b, nil
+	}
+	if l.n >= l.max {
+		return 0, fmt.Errorf("%w (over %d bytes)", errStanzaTooLarge, l.max)
+	}
+	b, err := l.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	l.n++
+	if l.step(b) {
+		l.n = 0
+	}
+	return b, nil
+}
+
+// Read implements io.Reader through ReadByte (encoding/xml only uses
+// ReadByte).
+func (l *stanzaLimiter) Read(p []byte) (int, error) {
+	for i := range p {
+		b, err := l.ReadByte()
+		if err != nil {
+			if i > 0 {
+				return i, nil
+			}
+			return 0, err
+		}
+		p[i] = b
+	}
+	return len(p), nil
+}
+
+// discard reads on, without a limit, until the current top-level element
+// has ended (or the stream has), then serves syntheticRoot before the rest
+// of the stream. It reads at most what the peer sends; memory stays
+// constant.
+func (l *stanzaLimiter) discard() error {
+	for {
+		b, err := l.r.ReadByte()
+		if err != nil {
+			return err
+		}
+		if l.step(b) || l.depth < 1 {
+			break
+		}
+	}
+	l.n = 0
+	l.prefix = []byte(syntheticRoot)
+	return nil
+}
+
+// step advances the lexer by one byte and reports whether a top-level
+// element (a child of the stream root) or the stream header just ended.
+func (l *stanzaLimiter) step(b byte) (ended bool) {
+	prev, prev2 := l.prev, l.prev2
+	l.prev2, l.prev = prev, b
+	switch l.state {
+	case lexText:
+		if b == '<' {
+			l.state = lexLT
+		}
+	case lexLT:
+		switch b {
+		case '/':
+			l.state = lexEnd
+		case '!':
+			l.state = lexBang
+		case '?':
+			l.state = lexPI
+		default:
+			l.state = lexStart
+		}
+	case lexStart:
+		switch b {
+		case '"', '\'':
+			l.state, l.quote = lexQuote, b
+		case '>':
+			l.state = lexText
+			if prev == '/' {
+				return l.depth == 1 // an empty top-level element
+			}
+			l.depth++
+			return l.depth == 1 // the stream header
+		}
+	case lexQuote:
+		if b == l.quote {
+			l.state = lexStart
+			l.prev = 0 // a quote is not the '/' of "/>"
+		}
+	case lexEnd:
+		if b == '>' {
+			l.state = lexText
+			l.depth--
+			return l.depth == 1
+		}
+	case lexBang:
+		switch b {
+		case '-':
+			l.state = lexComment
+		case '[':
+			l.state = lexCDATA
+		default:
+			l.state = lexDecl
+		}
+		l.prev, l.prev2 = 0, 0
+	case lexComment:
+		if b == '>' && prev == '-' && prev2 == '-' {
+			l.state = lexText
+		}
+	case lexCDATA:
+		if b == '>' && prev == ']' && prev2 == ']' {
+			l.state = lexText
+		}
+	case lexDecl:
+		if b == '>' {
+			l.state = lexText
+		}
+	case lexPI:
+		if b == '>' && prev == '?' {
+			l.state = lexText
+		}
+	}
+	return false
+}
+
+// skipLarge drops the rest of an oversized stanza whose start tag (if it
+// was read) is start, and sets the reader up to go on after it. It returns
+// the *errUndecodable for the skipped stanza, or a fatal error.
+func (sr *streamReader) skipLarge(start xml.StartElement, cause error) error {
+	if err := sr.lim.discard(); err != nil {
+		return fmt.Errorf("skipping an oversized <%s>: %w", start.Name.Local, err)
+	}
+	sr.wire = &depthTracker{d: xml.NewDecoder(sr.lim)}
+	sr.dec = xml.NewTokenDecoder(sr.wire)
+	if _, err := sr.dec.Token(); err != nil { // the synthetic root
+		return fmt.Errorf("skipping an oversized <%s>: %w", start.Name.Local, err)
+	}
+	return &errUndecodable{name: start.Name.Local, err: cause, start: start.Copy()}
+}
+
+// setMaxStanzaSize sets the largest stanza the reader accepts, in bytes;
+// n <= 0 keeps the current limit.
+func (sr *streamReader) setMaxStanzaSize(n int64) {
+	if n > 0 {
+		sr.lim.max = n
+	}
+}

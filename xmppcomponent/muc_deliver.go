@@ -1,0 +1,248 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// deliverGroup turns an event of a platform group into stanzas of its room
+// for the owner's resources in it. Messages are kept in the room's history
+// even when no resource is in the room; then the owner is invited once.
+// Receipts and chat states of groups are not shown.
+func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.Event) error {
+	m := ev.EventMeta()
+	key := roomKey{owner, m.Chat}
+	roomJID := c.addr.RoomJID(m.Chat)
+	switch e := ev.(type) {
+	case *event.Message:
+		c.ensureRoom(ctx, owner, m.Chat)
+		stanzas := c.messageStanzas(ctx, owner, e)
+		var out []*stanza.Message
+		var name string
+		idle := false
+		c.muc.with(key, func(r *room) {
+			from := roomJID + "/" + r.nickOf(m.Sender, "")
+			for i, s := range stanzas {
+				sid := string(e.ID)
+				if i > 0 || sid == "" {
+					sid = newID()
+				}
+				out = append(out, c.roomMessage(r, roomJID, from, m.Sender, *s, sid)...)
+			}
+			name, idle = r.info.Name, len(r.joined) == 0
+			sendAll(ctx, c, out)
+		})
+		if idle {
+			c.sendDirectInvite(ctx, owner, m.Chat, name)
+		}
+		return nil
+	case *event.Edit:
+		return c.roomChange(ctx, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
+	case *event.Retract:
+		return c.roomChange(ctx, key, m, "/me retracted a message; your client does not support retractions.",
+			&xep.Retract{ID: string(e.Target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{})
+	case *event.Reaction:
+		return c.roomChange(ctx, key, m, "", &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
+	case *event.MembershipChange:
+		c.membershipChanged(ctx, owner, e)
+		return nil
+	case *event.ChatInfo:
+		c.groupInfoChanged(ctx, owner, e)
+		return nil
+	}
+	return nil
+}
+
+// roomMessage makes a platform message stanza a groupchat message of the
+// room from `from`, archives it and fans it out to the joined resources.
+// The caller holds c.muc.mu.
+func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID, s stanza.Message, sid string) []*stanza.Message {
+	s.Type, s.From, s.To = stanza.MessageTypeGroupchat, from, ""
+	exts := s.Extensions[:0:0]
+	for _, ext := range s.Extensions {
+		switch x := ext.(type) {
+		case *stanza.ReceiptRequest, *stanza.Markable:
+			continue // not in rooms
+		case *xep.Reply:
+			if u, ok := r.userOfJID(c, x.To); ok {
+				x = &xep.Reply{To: roomJID + "/" + r.nickOf(u, ""), ID: x.ID}
+			}
+			ext = x
+		}
+		exts = append(exts, ext)
+	}
+	s.Extensions = append(exts, &xep.StanzaID{ID: sid, By: roomJID}, &xep.OccupantID{ID: occupantID(r.info.Chat, sender)})
+	r.archive(archived{id: sid, at: time.Now(), msg: s}, c.roomHistory())
+	return fanOut(s, r.resources())
+}
+
+// userOfJID returns the member a contact JID (or the owner) stands for.
+func (r *room) userOfJID(c *Component, j string) (ids.UserID, bool) {
+	for _, mem := range r.info.Members {
+		if c.addr.UserJID(mem.User) == j {
+			return mem.User, true
+		}
+	}
+	return "", false
+}
+
+// roomChange delivers a correction, retraction or reaction in a room.
+func (c *Component) roomChange(ctx context.Context, key roomKey, m *event.Meta, body string, exts ...stanza.MsgExtension) error {
+	c.ensureRoom(ctx, key.owner, key.chat)
+	roomJID := c.addr.RoomJID(key.chat)
+	var out []*stanza.Message
+	c.muc.with(key, func(r *room) {
+		s := stanza.Message{XMLName: xml.Name{Local: "message"}, Attrs: stanza.Attrs{Id: newID()}, Body: body, Extensions: exts}
+		out = c.roomMessage(r, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m.Sender, s, s.Id)
+		sendAll(ctx, c, out)
+	})
+	return nil
+}
+
+// ensureRoom loads the group's members once, for nicks and roles.
+func (c *Component) ensureRoom(ctx context.Context, owner ids.Owner, chat ids.ChatID) {
+	loaded := false
+	c.muc.with(roomKey{owner, chat}, func(r *room) { loaded = r.loaded })
+	if loaded {
+		return
+	}
+	c.refreshRoom(ctx, owner, chat)
+}
+
+// refreshRoom reads the group again from the platform.
+func (c *Component) refreshRoom(ctx context.Context, owner ids.Owner, chat ids.ChatID) (gateway.GroupInfo, bool) {
+	gi, err := c.gw.GroupInfo(ctx, owner, c.cfg.Platform, chat)
+	if err != nil {
+		c.logErr("read group", owner, err)
+		return gi, false
+	}
+	c.muc.with(roomKey{owner, chat}, func(r *room) { r.setInfo(gi) })
+	return gi, true
+}
+
+// membershipChanged shows a join, departure, kick, promotion or demotion
+// as occupant presence; the owner's own departure ends their room
+// sessions, their own arrival brings an invitation.
+func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *event.MembershipChange) {
+	key := roomKey{owner, e.Chat}
+	roomJID := c.addr.RoomJID(e.Chat)
+	var self ids.UserID
+	var old gateway.GroupMember
+	var name string
+	c.muc.with(key, func(r *room) {
+		self = r.info.Self
+		if !r.loaded {
+			self = ids.UserID(e.Account)
+		}
+		old, _ = r.info.Member(e.User)
+		name = r.info.Name
+	})
+	gone := e.Action == event.Kicked || e.Action == event.Left
+	if e.User == self && gone {
+		var out []stanza.Packet
+		c.muc.with(key, func(r *room) {
+			for _, full := range r.resources() {
+				codes := []int{statusNotMember}
+				if e.Action == event.Kicked {
+					codes = []int{statusKicked}
+				}
+				out = append(out, c.selfGone(roomJID, r, full, codes...))
+			}
+			r.joined, r.loaded, r.invited = map[string]bool{}, false, false
+			sendAll(ctx, c, out)
+		})
+		return
+	}
+	gi, ok := c.refreshRoom(ctx, owner, e.Chat)
+	if e.User == self && e.Action == event.Joined {
+		if ok {
+			name = gi.Name
+		}
+		c.sendDirectInvite(ctx, owner, e.Chat, name)
+		return
+	}
+	if !ok {
+		return
+	}
+	var out []stanza.Packet
+	c.muc.with(key, func(r *room) {
+		for _, full := range r.resources() {
+			mem, member := gi.Member(e.User)
+			switch {
+			case gone:
+				if old.User == "" {
+					old = gateway.GroupMember{User: e.User, Role: gateway.RoleMember}
+				}
+				p := c.occupantPresence(roomJID, r, old, full, true)
+				x := mucUserOf(p)
+				x.Items[0].Affiliation = "none"
+				if e.Action == event.Kicked {
+					x.Status = append(x.Status, xep.MUCStatus{Code: statusKicked})
+				}
+				out = append(out, p)
+			case member && e.User == self:
+				p := c.occupantPresence(roomJID, r, mem, full, false)
+				x := mucUserOf(p)
+				x.Items[0].JID = full
+				x.Status = append(x.Status, xep.MUCStatus{Code: statusSelf})
+				out = append(out, p)
+			case member:
+				out = append(out, c.occupantPresence(roomJID, r, mem, full, false))
+			}
+		}
+		sendAll(ctx, c, out)
+	})
+}
+
+// groupInfoChanged shows a new topic as the room's subject and a new name
+// as a configuration change (status 104); a group the owner just got into
+// brings an invitation.
+func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *event.ChatInfo) {
+	key := roomKey{owner, e.Chat}
+	roomJID := c.addr.RoomJID(e.Chat)
+	var out []stanza.Packet
+	idle := false
+	c.muc.with(key, func(r *room) {
+		topicChanged := r.loaded && e.Topic != r.info.Topic
+		nameChanged := r.loaded && e.Name != "" && e.Name != r.info.Name
+		r.info.Topic = e.Topic
+		if e.Name != "" {
+			r.info.Name = e.Name
+		}
+		idle = len(r.joined) == 0
+		for _, full := range r.resources() {
+			if topicChanged {
+				s := subjectMessage(roomJID, full, e.Topic)
+				if e.Sender != "" {
+					s.From = roomJID + "/" + r.nickOf(e.Sender, "")
+				}
+				out = append(out, s)
+			}
+			if nameChanged {
+				out = append(out, &stanza.Message{
+					Attrs:      stanza.Attrs{Type: stanza.MessageTypeGroupchat, From: roomJID, To: full, Id: newID()},
+					Extensions: []stanza.MsgExtension{&xep.MUCUser{Status: []xep.MUCStatus{{Code: statusConfigChange}}}},
+				})
+			}
+		}
+		sendAll(ctx, c, out)
+	})
+	if idle {
+		c.sendDirectInvite(ctx, owner, e.Chat, e.Name)
+	}
+}
+
+// sendAll queues stanzas in order.
+func sendAll[P stanza.Packet](ctx context.Context, c *Component, out []P) {
+	for _, p := range out {
+		c.send(ctx, p)
+	}
+}

@@ -1,0 +1,202 @@
+package xmppcomponent
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+	"mellium.im/xmpp/jid"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// onRoomMessage handles a message to a room: a mediated invitation, a
+// subject change, or a groupchat message (text, correction, retraction,
+// reaction, reply, file) for the group, reflected to the owner's
+// resources in the room with the room's stanza-id.
+func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, to jid.JID) {
+	owner := Owner(from)
+	chat, _ := c.addr.RoomOf(to)
+	if to.Resourcepart() != "" {
+		c.replyMessageError(ctx, m, xep.StanzaError{Type: "cancel", Condition: "feature-not-implemented",
+			Text: "Private messages in rooms are not supported; write to the member's own address"})
+		return
+	}
+	for _, ext := range m.Extensions {
+		if x, ok := ext.(*xep.MUCUser); ok && len(x.Invite) > 0 {
+			c.mediatedInvite(ctx, owner, chat, m, x.Invite)
+			return
+		}
+	}
+	joined := false
+	c.muc.with(roomKey{owner, chat}, func(r *room) { joined = r.joined[from.String()] })
+	if !joined || m.Type != stanza.MessageTypeGroupchat {
+		c.replyMessageError(ctx, m, xep.StanzaError{Type: "modify", Condition: "not-acceptable",
+			Text: "Join the room before writing to it, and write groupchat messages"})
+		return
+	}
+	if m.Subject != "" && m.Body == "" {
+		if err := c.gw.SetGroupTopic(ctx, owner, c.cfg.Platform, chat, m.Subject); err != nil {
+			c.logErr("set room subject", owner, err)
+			c.replyMessageError(ctx, m, mapErr(err))
+		}
+		return // the platform's ChatInfo brings the new subject to everyone
+	}
+	in := parseInbound(m)
+	id, err := c.relayID(ctx, owner, chat, m)
+	if err != nil {
+		c.logErr("send to group", owner, err)
+		c.replyMessageError(ctx, m, mapErr(err))
+		return
+	}
+	if id == "" && in.retract == "" && in.reactions == nil && in.replace == "" {
+		return // markers and chat states only
+	}
+	sid := string(id)
+	if sid == "" {
+		sid = newID()
+	}
+	c.reflect(ctx, owner, chat, m, sid)
+}
+
+// reflect sends the owner's message back to each of their resources in
+// the room, as MUC requires, with the client's id and the room's
+// stanza-id, and keeps it in the room's history.
+func (c *Component) reflect(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, sid string) {
+	roomJID := c.addr.RoomJID(chat)
+	c.muc.with(roomKey{owner, chat}, func(r *room) {
+		base := stanza.Message{
+			XMLName: xml.Name{Local: "message"},
+			Attrs:   stanza.Attrs{Type: stanza.MessageTypeGroupchat, Id: m.Id, From: roomJID + "/" + r.nicks[r.info.Self]},
+			Body:    m.Body,
+		}
+		for _, ext := range m.Extensions {
+			switch ext.(type) {
+			case *xep.OriginID, *xep.Replace, *xep.Retract, *xep.ApplyTo, *xep.Reactions, *xep.Reply,
+				*xep.Fallback, *stanza.OOB, *xep.StoreHint:
+				base.Extensions = append(base.Extensions, ext)
+			}
+		}
+		base.Extensions = append(base.Extensions, &xep.StanzaID{ID: sid, By: roomJID},
+			&xep.OccupantID{ID: occupantID(chat, r.info.Self)})
+		r.archive(archived{id: sid, at: time.Now(), msg: base}, c.roomHistory())
+		sendAll(ctx, c, fanOut(base, r.resources()))
+	})
+}
+
+// fanOut copies msg to each of the full JIDs.
+func fanOut(msg stanza.Message, to []string) []*stanza.Message {
+	out := make([]*stanza.Message, 0, len(to))
+	for _, j := range to {
+		cp := msg
+		cp.To = j
+		cp.Extensions = append([]stanza.MsgExtension(nil), msg.Extensions...)
+		out = append(out, &cp)
+	}
+	return out
+}
+
+// mediatedInvite adds the invitees to the group (XEP-0045 §7.8.2): a
+// contact JID of the gateway names a platform user; another XMPP address
+// names the account its owner linked.
+func (c *Component) mediatedInvite(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, invites []xep.MUCInvite) {
+	for _, inv := range invites {
+		user, err := c.platformUserOf(ctx, inv.To)
+		if err == nil {
+			err = c.gw.InviteMember(ctx, owner, c.cfg.Platform, chat, user)
+		}
+		if err != nil {
+			c.logErr("invite to group", owner, err)
+			c.replyMessageError(ctx, m, mapErr(err))
+			return
+		}
+	}
+}
+
+// platformUserOf turns an invitee's JID into a platform user.
+func (c *Component) platformUserOf(ctx context.Context, addr string) (ids.UserID, error) {
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return "", fmt.Errorf("bad JID %q: %w", addr, gateway.ErrBadRequest)
+	}
+	if user, err := c.addr.UserOf(j); err == nil {
+		return user, nil
+	}
+	a, err := c.gw.Account(ctx, ids.Owner(j.Bare().String()), c.cfg.Platform)
+	if err != nil || a.ID == "" {
+		return "", fmt.Errorf("%s has no %s account linked through this gateway: %w", j.Bare(), c.info.Name, gateway.ErrUnknownChat)
+	}
+	return ids.UserID(a.ID), nil
+}
+
+// onDirectInvite handles an XEP-0249 invitation the owner sends to a
+// contact: the contact is added to the group of the room. It reports
+// whether m was one.
+func (c *Component) onDirectInvite(ctx context.Context, owner ids.Owner, user ids.UserID, m stanza.Message) bool {
+	for _, ext := range m.Extensions {
+		inv, ok := ext.(*xep.DirectInvite)
+		if !ok {
+			continue
+		}
+		j, err := jid.Parse(inv.JID)
+		chat, isRoom := c.addr.RoomOf(j)
+		if err != nil || !isRoom {
+			c.replyMessageError(ctx, m, errItemNotFound("only rooms of this gateway can be joined by its contacts"))
+			return true
+		}
+		if err := c.gw.InviteMember(ctx, owner, c.cfg.Platform, chat, user); err != nil {
+			c.logErr("direct invite", owner, err)
+			c.replyMessageError(ctx, m, mapErr(err))
+		}
+		return true
+	}
+	return false
+}
+
+// sendDirectInvite tells the owner about a room (XEP-0249), once per run.
+func (c *Component) sendDirectInvite(ctx context.Context, owner ids.Owner, chat ids.ChatID, name string) {
+	send := false
+	c.muc.with(roomKey{owner, chat}, func(r *room) {
+		send = !r.invited && len(r.joined) == 0
+		r.invited = true
+	})
+	if !send {
+		return
+	}
+	c.send(ctx, &stanza.Message{
+		XMLName:    xml.Name{Local: "message"},
+		Attrs:      stanza.Attrs{From: c.domain, To: string(owner), Id: newID()},
+		Body:       fmt.Sprintf("You are a member of the %s group %q: join %s", c.info.Name, name, c.addr.RoomJID(chat)),
+		Extensions: []stanza.MsgExtension{&xep.DirectInvite{JID: c.addr.RoomJID(chat), Reason: name}},
+	})
+}
+
+// groupListTimeout bounds the group listing that follows a connection.
+const groupListTimeout = 30 * time.Second
+
+// inviteToGroups invites the owner to the room of every group of their
+// account once it is connected (the rooms then appear in their client
+// without bookmarks), each once per run. The listing runs on its own
+// goroutine so that the adapter's event stream does not wait for it.
+func (c *Component) inviteToGroups(ctx context.Context, owner ids.Owner, e *event.AccountState) {
+	if e.State != event.StateConnected || !c.gw.HasGroups(owner, c.cfg.Platform) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupListTimeout)
+	go func() {
+		defer cancel()
+		groups, err := c.gw.Groups(ctx, owner, c.cfg.Platform)
+		if err != nil {
+			c.logErr("list groups", owner, err)
+			return
+		}
+		for _, g := range groups {
+			c.sendDirectInvite(ctx, owner, g.Chat, g.Name)
+		}
+	}()
+}
