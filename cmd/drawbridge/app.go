@@ -138,7 +138,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Version:  version(),
 		Admin:    a.mgmt.adminCommands(),
 		Uploader: a.files,
-		Logger:   log,
+		// 0 means none here; the component's own 0 means its default.
+		RoomHistory: roomHistory(cfg.Groups.History),
+		Logger:      log,
 	}, a.gw)
 	if err == nil {
 		a.files.conn = a.component.Conn()
@@ -206,4 +208,13 @@ func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (c
 	}
 	a.mgmt.setLoader(reload)
 	return a.run(ctx)
+}
+
+// roomHistory converts groups.history to the component's setting, where 0
+// means "the default" and a negative value "none".
+func roomHistory(n int64) int {
+	if n == 0 {
+		return -1
+	}
+	return int(n)
 }

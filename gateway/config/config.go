@@ -25,6 +25,8 @@ type Config struct {
 	Files FilesConfig `yaml:"files"`
 	// Limits bounds rates and sizes (see limits.go).
 	Limits LimitsConfig `yaml:"limits"`
+	// Groups configures group chats as rooms (see groups.go).
+	Groups GroupsConfig `yaml:"groups"`
 }
 
 // ComponentConfig is the component's identity and its connection to the
@@ -147,6 +149,7 @@ func Default() Config {
 		API:     APIConfig{Listen: DefaultAPIListen},
 		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
 		Files:   defaultFiles(),
+		Groups:  GroupsConfig{History: DefaultGroupsHistory},
 		Limits:  defaultLimits(),
 	}
 }

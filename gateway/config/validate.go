@@ -57,6 +57,7 @@ func (c Config) Validate() error {
 	c.validateLog(&p)
 	c.validateAPI(&p)
 	c.validateFiles(&p)
+	c.validateGroups(&p)
 	c.validateLimits(&p)
 	c.validateEncryption(&p)
 	return errors.Join(p...)
