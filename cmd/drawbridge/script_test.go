@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/xml"
 	"flag"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -86,49 +83,10 @@ func TestStanzaScripts(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
 
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			var got bytes.Buffer
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			for sc.Scan() {
-				line := strings.TrimSpace(sc.Text())
-				if line == "" || strings.HasPrefix(line, "#") {
-					got.WriteString(line + "\n")
-					continue
-				}
-				got.WriteString(">> " + line + "\n")
-				d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">` + line))
-				if _, err := d.Token(); err != nil {
-					t.Fatal(err)
-				}
-				p, err := stanza.NextPacket(d)
-				if err != nil {
-					got.WriteString("!! decode error: " + err.Error() + "\n")
-					continue
-				}
+			runScript(t, path, func(p stanza.Packet) [][]byte {
 				a.component.Handle(t.Context(), p)
-				for _, out := range rec.take() {
-					got.WriteString("<< " + normalize(out) + "\n")
-				}
-			}
-			golden := strings.TrimSuffix(path, ".xml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got.String()))
-			}
+				return rec.take()
+			})
 		})
 	}
 }
