@@ -51,6 +51,12 @@ const (
 )
 
 func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, q *xep.Command) {
+	switch q.Action {
+	case "", xep.ActionExecute, xep.ActionNext, xep.ActionComplete, xep.ActionCancel, xep.ActionPrev:
+	default:
+		c.replyIQError(ctx, iq, errBadRequest(fmt.Sprintf("unknown command action %q (XEP-0050 malformed-action)", q.Action)))
+		return
+	}
 	if c.adminCommand(ctx, iq, from, q) { // adhoc_admin.go
 		return
 	}

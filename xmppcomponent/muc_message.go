@@ -118,20 +118,20 @@ func (c *Component) mediatedInvite(ctx context.Context, owner ids.Owner, chat id
 	}
 }
 
-// platformUserOf turns an invitee's JID into a platform user.
-func (c *Component) platformUserOf(ctx context.Context, addr string) (ids.UserID, error) {
+// platformUserOf turns an invitee's JID into a platform user. Only contact
+// JIDs of this gateway qualify: resolving another XMPP user's JID to the
+// account they linked would reveal who linked which number, and would let
+// anyone put them in a group without their consent.
+func (c *Component) platformUserOf(_ context.Context, addr string) (ids.UserID, error) {
 	j, err := jid.Parse(addr)
 	if err != nil {
 		return "", fmt.Errorf("bad JID %q: %w", addr, gateway.ErrBadRequest)
 	}
-	if user, err := c.addr.UserOf(j); err == nil {
-		return user, nil
+	user, err := c.addr.UserOf(j)
+	if err != nil {
+		return "", fmt.Errorf("invite %s contacts by their address on %s (for example +15550001111@%s): %w", c.info.Name, c.domain, c.domain, gateway.ErrBadRequest)
 	}
-	a, err := c.gw.Account(ctx, ids.Owner(j.Bare().String()), c.cfg.Platform)
-	if err != nil || a.ID == "" {
-		return "", fmt.Errorf("%s has no %s account linked through this gateway: %w", j.Bare(), c.info.Name, gateway.ErrUnknownChat)
-	}
-	return ids.UserID(a.ID), nil
+	return user, nil
 }
 
 // onDirectInvite handles an XEP-0249 invitation the owner sends to a

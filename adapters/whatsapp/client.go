@@ -47,6 +47,13 @@ type Client interface {
 
 	IsOnWhatsApp(ctx context.Context, phones []string) ([]types.IsOnWhatsAppResponse, error)
 	GetProfilePictureInfo(ctx context.Context, jid types.JID, params *whatsmeow.GetProfilePictureParams) (*types.ProfilePictureInfo, error)
+
+	GetJoinedGroups(ctx context.Context) ([]*types.GroupInfo, error)
+	GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error)
+	SetGroupTopic(ctx context.Context, jid types.JID, previousID, newID, topic string) error
+	UpdateGroupParticipants(ctx context.Context, jid types.JID, participantChanges []types.JID, action whatsmeow.ParticipantChange) ([]types.GroupParticipant, error)
+	LeaveGroup(ctx context.Context, jid types.JID) error
+	CreateGroup(ctx context.Context, req whatsmeow.ReqCreateGroup) (*types.GroupInfo, error)
 }
 
 var _ Client = (*whatsmeow.Client)(nil)

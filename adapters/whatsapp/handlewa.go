@@ -110,6 +110,10 @@ func (s *Session) handle(evt any) bool {
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.CallNotice(ctx, s.env(), e.BasicCallMeta, e.Media) })
 	case *events.MediaRetry:
 		s.seePhone(ctx, e.Timestamp)
+	case *events.GroupInfo:
+		return s.onGroupInfo(ctx, e)
+	case *events.JoinedGroup:
+		return s.onJoinedGroup(ctx, e)
 	case *events.HistorySync:
 		s.log.Debug("whatsapp: history sync not bridged", "type", e.Data.GetSyncType().String())
 	}
@@ -139,7 +143,12 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.logSkip(e.Info.ID, err)
 		return true
 	}
-	if !e.Info.IsGroup && !e.Info.Chat.IsBroadcastList() {
+	switch {
+	case e.Info.Chat.Server == types.GroupServer:
+		if !e.Info.IsFromMe {
+			s.rememberMember(ev.EventMeta().Chat, ev.EventMeta().Sender, e.Info.Sender)
+		}
+	case !e.Info.IsGroup && !e.Info.Chat.IsBroadcastList():
 		s.rememberAddr(ev.EventMeta().Chat, e.Info.Chat)
 	}
 	if e.Info.IsFromMe {

@@ -47,7 +47,7 @@ func (s *Session) chatJID(m *event.Meta) (types.JID, error) {
 		return types.EmptyJID, fmt.Errorf("whatsapp: no chat given: %w", gateway.ErrBadRequest)
 	}
 	if waid.IsGroup(m.Chat) {
-		return types.EmptyJID, fmt.Errorf("whatsapp: group chats are not bridged yet: %w", gateway.ErrNotSupported)
+		return s.groupJID(m.Chat)
 	}
 	jid, err := waid.JID(string(m.Chat))
 	if err != nil {
@@ -62,6 +62,37 @@ func (s *Session) chatJID(m *event.Meta) (types.JID, error) {
 		return addr, nil
 	}
 	return jid, nil
+}
+
+// participantJID is the JID of a member of a group in the addressing
+// WhatsApp last used for them there (a LID or the phone number).
+func (s *Session) participantJID(chat ids.ChatID, user ids.UserID) (types.JID, error) {
+	s.mu.Lock()
+	addr, ok := s.memberAddr[memberKey{chat, user}]
+	s.mu.Unlock()
+	if ok {
+		return addr, nil
+	}
+	return waid.JID(string(user))
+}
+
+// rememberMember records the JID WhatsApp used for a member of a group.
+func (s *Session) rememberMember(chat ids.ChatID, user ids.UserID, jid types.JID) {
+	if user == "" || jid.Server != types.DefaultUserServer && jid.Server != types.HiddenUserServer {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.memberAddr == nil || len(s.memberAddr) >= chatAddrCap {
+		s.memberAddr = map[memberKey]types.JID{}
+	}
+	s.memberAddr[memberKey{chat, user}] = jid.ToNonAD()
+}
+
+// memberKey names a member of a group.
+type memberKey struct {
+	chat ids.ChatID
+	user ids.UserID
 }
 
 // ownFor is the owner's JID in the addressing of chat.
@@ -186,7 +217,7 @@ func hasCaption(m *waE2E.Message) bool {
 func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID) (*waE2E.ContextInfo, error) {
 	var mentions []types.JID
 	for _, u := range msg.Mentions {
-		if jid, err := waid.JID(string(u)); err == nil {
+		if jid, err := s.participantJID(msg.Chat, u); err == nil {
 			mentions = append(mentions, jid)
 		}
 	}
@@ -202,9 +233,12 @@ func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat typ
 	case ref.FromMe:
 		author = s.ownFor(chat)
 	case ref.Participant != "":
-		if jid, err := waid.JID(string(ref.Participant)); err == nil {
+		if jid, err := s.participantJID(msg.Chat, ref.Participant); err == nil {
 			author = jid
 		}
+	case chat.Server == types.GroupServer:
+		// A group message whose author is unknown: quote it without.
+		author = types.EmptyJID
 	}
 	return convert.ReplyContext(ref.ID, author, msg.ReplyQuote, mentions), nil
 }
@@ -350,9 +384,11 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 	case ref.FromMe:
 		sender = s.ownFor(chat)
 	case ref.Participant != "":
-		if sender, err = waid.JID(string(ref.Participant)); err != nil {
+		if sender, err = s.participantJID(r.Chat, ref.Participant); err != nil {
 			return fmt.Errorf("whatsapp: reaction target: %w", gateway.ErrTargetNotFound)
 		}
+	case chat.Server == types.GroupServer:
+		return fmt.Errorf("whatsapp: reaction target %q names no group member: %w", r.Target, gateway.ErrTargetNotFound)
 	}
 	emojis := slices.DeleteFunc(slices.Clone(r.Emojis), func(e string) bool { return strings.TrimSpace(e) == "" })
 	emoji := ""
@@ -385,24 +421,39 @@ func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if err != nil {
 		return err
 	}
-	var msgIDs []types.MessageID
+	// In a group, WhatsApp wants the read messages of each author apart.
+	var authors []ids.UserID
+	msgIDs := map[ids.UserID][]types.MessageID{}
 	for _, t := range r.Targets {
 		ref, err := waid.ParseMessageID(t)
 		if err != nil || ref.FromMe {
 			// The owner's own messages need no read marker.
 			continue
 		}
-		msgIDs = append(msgIDs, ref.ID)
-	}
-	if len(msgIDs) == 0 {
-		return nil
+		if chat.Server == types.GroupServer && ref.Participant == "" {
+			continue
+		}
+		if _, ok := msgIDs[ref.Participant]; !ok {
+			authors = append(authors, ref.Participant)
+		}
+		msgIDs[ref.Participant] = append(msgIDs[ref.Participant], ref.ID)
 	}
 	at := r.Time
 	if at.IsZero() {
 		at = s.a.now()
 	}
-	if err := s.c.client.MarkRead(ctx, msgIDs, at, chat, types.EmptyJID); err != nil {
-		return sendErr("marking messages read", err)
+	for _, author := range authors {
+		sender := types.EmptyJID
+		if chat.Server == types.GroupServer {
+			jid, err := s.participantJID(r.Chat, author)
+			if err != nil {
+				continue
+			}
+			sender = jid
+		}
+		if err := s.c.client.MarkRead(ctx, msgIDs[author], at, chat, sender); err != nil {
+			return sendErr("marking messages read", err)
+		}
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func TestInboundRouting(t *testing.T) {
 		}
 		got = append(got, strings.TrimPrefix(strings.Fields(gatewaytest.Describe(ev))[0], "*event."))
 	}
-	want := "Message Message Receipt ChatState Presence Message Message"
+	want := "Message Message Receipt ChatState Presence Message Message Message"
 	if strings.Join(got, " ") != want {
 		t.Errorf("emitted %v, want %s\n%s", got, want, e.h.Dump())
 	}

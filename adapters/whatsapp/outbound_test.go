@@ -167,7 +167,7 @@ func TestSendRefusals(t *testing.T) {
 		{"empty", &event.Message{Meta: meta, Body: "  "}, gateway.ErrBadRequest},
 		{"bad utf8", &event.Message{Meta: meta, Body: "\xff"}, gateway.ErrBadRequest},
 		{"too long", &event.Message{Meta: meta, Body: strings.Repeat("x", whatsapp.MaxBodyLength+1)}, gateway.ErrNotAcceptable},
-		{"group", &event.Message{Meta: event.Meta{Account: acct, Chat: "group-120363000000000001"}, Body: "hi"}, gateway.ErrNotSupported},
+		{"malformed group", &event.Message{Meta: event.Meta{Account: acct, Chat: "group-"}, Body: "hi"}, gateway.ErrUnknownChat},
 		{"not whatsapp", &event.Message{Meta: event.Meta{Account: acct, Chat: "alice"}, Body: "hi"}, gateway.ErrUnknownChat},
 		{"other account", &event.Message{Meta: event.Meta{Account: "+15559999999", Chat: aliceChat}, Body: "hi"}, gateway.ErrBadRequest},
 		{"bad reply", &event.Message{Meta: meta, Body: "hi", ReplyTo: "me:"}, gateway.ErrTargetNotFound},

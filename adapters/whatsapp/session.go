@@ -30,6 +30,7 @@ var (
 	_ gateway.ContactLister   = (*Session)(nil)
 	_ gateway.UserResolver    = (*Session)(nil)
 	_ gateway.AvatarGetter    = (*Session)(nil)
+	_ gateway.GroupManager    = (*Session)(nil)
 )
 
 // PhoneOfflineWarning is how long the phone may stay unseen before the
@@ -93,7 +94,10 @@ type Session struct {
 	presence  map[types.JID]bool // subscribed this connection
 	avatars   map[ids.UserID]string
 	chatAddr  map[ids.ChatID]types.JID // the JID WhatsApp last used for a chat
-	sent      sentTimes
+	groups    map[types.JID]groupState // name and topic of the groups seen
+	// memberAddr is the JID WhatsApp last used for a member of a group.
+	memberAddr map[memberKey]types.JID
+	sent       sentTimes
 }
 
 type reportedState struct {
@@ -365,8 +369,8 @@ func (s *Session) forget(ctx context.Context) error {
 // deviceJID is the JID of the session's device as stored in the KV.
 func (s *Session) deviceJID() string { return s.devJID }
 
-// Capabilities implements gateway.Session; every one-to-one chat has
-// WhatsApp's limits.
+// Capabilities implements gateway.Session; every chat, one-to-one or
+// group, has WhatsApp's limits.
 func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
 	return capabilities(s.cfg)
 }

@@ -103,8 +103,14 @@ func TestManagementEndToEnd(t *testing.T) {
 	u.raw(`<message type='chat' to='+19999999999@` + e2eComponent + `' id='nobody'><body>hello?</body></message>`)
 	expectError(t, u, "nobody", "item-not-found")
 
-	after := scrape(t, ops)
+	// The connection counts a stanza once its write returns, which may be
+	// after the client has read it: scrape until the last ones are counted.
+	var after map[string]float64
 	delta := func(series string) float64 { return after[series] - before[series] }
+	waitFor(t, "the last stanzas to be counted", func() bool {
+		after = scrape(t, ops)
+		return delta(`drawbridge_xmpp_stanzas_total{direction="out"}`) >= 9
+	})
 	for _, c := range []struct {
 		series string
 		want   float64

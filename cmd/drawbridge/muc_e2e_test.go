@@ -249,9 +249,17 @@ func TestGroupRooms(t *testing.T) {
 	if sessionID == "" || !strings.Contains(form.Raw, `var="members"`) {
 		t.Fatalf("create-group form: %s", form.Raw)
 	}
+	// Another user's XMPP address is not resolved to the number they
+	// linked: that would reveal it, and add them without their consent.
+	probe := alice.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='create-group' action='execute'/>`)
+	refused := alice.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='create-group' sessionid='`+attrOf(probe.Raw, "<command", "sessionid")+`' action='complete'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='name'><value>Nosy</value></field><field var='members'><value>bob@`+e2eDomain+`</value></field></x></command>`)
+	if !containsAll(refused.Raw, `type="error"`, "bad-request") {
+		t.Errorf("adding a user by XMPP address: %s", refused.Raw)
+	}
 	done := alice.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='create-group' sessionid='`+sessionID+`' action='complete'>`+
 		`<x xmlns='jabber:x:data' type='submit'><field var='name'><value>Side room</value></field>`+
-		`<field var='members'><value>`+mucPhoneB+`</value><value>bob@`+e2eDomain+`</value><value>`+string(sandbox.Bob)+`@`+e2eComponent+`</value></field></x></command>`)
+		`<field var='members'><value>`+mucPhoneB+`</value><value>`+string(sandbox.Bob)+`@`+e2eComponent+`</value></field></x></command>`)
 	if !containsAll(done.Raw, `status="completed"`, "Side room") {
 		t.Fatalf("create-group: %s", done.Raw)
 	}

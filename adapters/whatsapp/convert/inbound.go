@@ -49,14 +49,14 @@ func skip(format string, args ...any) *Skipped {
 }
 
 // DirectChat returns the one-to-one chat and the sender of a message
-// source, or a *Skipped for chats the gateway does not bridge yet (groups,
-// status updates, newsletters).
+// source, or a *Skipped for other chats (groups: see Chat; status updates,
+// newsletters).
 func DirectChat(ctx context.Context, env Env, src types.MessageSource) (chat ids.ChatID, sender ids.UserID, err error) {
 	switch {
 	case src.Chat == types.StatusBroadcastJID:
 		return "", "", skip("status update")
 	case src.Chat.Server == types.GroupServer || (src.IsGroup && !src.Chat.IsBroadcastList()):
-		return "", "", skip("group chats are not bridged yet")
+		return "", "", skip("group receipts and typing are not bridged")
 	case src.Chat.Server == types.NewsletterServer:
 		return "", "", skip("channels (newsletters) are not bridged")
 	}
@@ -82,11 +82,34 @@ func DirectChat(ctx context.Context, env Env, src types.MessageSource) (chat ids
 	return chat, sender, nil
 }
 
+// Chat returns the chat and the sender of a message source: a group
+// ("group-<id>", the sender being the participant who wrote) or a
+// one-to-one chat as DirectChat gives it.
+func Chat(ctx context.Context, env Env, src types.MessageSource) (chat ids.ChatID, sender ids.UserID, err error) {
+	if src.Chat.Server != types.GroupServer {
+		return DirectChat(ctx, env, src)
+	}
+	chat = GroupChat(ctx, env, src.Chat)
+	if src.IsFromMe {
+		sender = ids.UserID(env.Account)
+	} else {
+		sender = env.Users.UserID(ctx, src.Sender, src.SenderAlt)
+	}
+	if sender == "" {
+		return "", "", skip("group message without a sender")
+	}
+	return chat, sender, nil
+}
+
 // meta builds the Meta of a message event.
 func meta(ctx context.Context, env Env, info *types.MessageInfo) (event.Meta, error) {
-	chat, sender, err := DirectChat(ctx, env, info.MessageSource)
+	chat, sender, err := Chat(ctx, env, info.MessageSource)
 	if err != nil {
 		return event.Meta{}, err
+	}
+	ref := waid.MessageRef{ID: info.ID, FromMe: info.IsFromMe}
+	if info.IsGroup && !info.IsFromMe {
+		ref.Participant = sender
 	}
 	return event.Meta{
 		Account: env.Account,
@@ -94,13 +117,29 @@ func meta(ctx context.Context, env Env, info *types.MessageInfo) (event.Meta, er
 		Sender:  sender,
 		FromMe:  info.IsFromMe,
 		Time:    info.Timestamp,
-		ID:      MessageID(info),
+		ID:      ref.MessageID(),
 	}, nil
 }
 
-// MessageID is the MessageID of a received message.
+// MessageID is the MessageID of a received message of a one-to-one chat
+// (in a group, the id also names the participant who wrote it).
 func MessageID(info *types.MessageInfo) ids.MessageID {
 	return waid.MessageRef{ID: info.ID, FromMe: info.IsFromMe}.MessageID()
+}
+
+// keyRef is the message a key of a revocation, edit or reaction names. In
+// a group, a key without participant that its writer marked FromMe is the
+// writer's own message.
+func keyRef(ctx context.Context, env Env, key interface {
+	GetID() string
+	GetFromMe() bool
+	GetParticipant() string
+}, info *types.MessageInfo, sender ids.UserID) waid.MessageRef {
+	ref := env.Users.KeyRef(ctx, key, info.IsFromMe, info.IsGroup)
+	if info.IsGroup && !ref.FromMe && ref.Participant == "" && key.GetFromMe() && !info.IsFromMe {
+		ref.Participant = sender
+	}
+	return ref
 }
 
 // Message converts a message event (unwrapped: evt.Message set, see
@@ -127,13 +166,13 @@ func Message(ctx context.Context, env Env, evt *events.Message) (event.Event, er
 			if pm.GetKey() == nil {
 				return nil, skip("revocation without a key")
 			}
-			target := env.Users.KeyRef(ctx, pm.GetKey(), evt.Info.IsFromMe, group)
+			target := keyRef(ctx, env, pm.GetKey(), &evt.Info, m.Sender)
 			return &event.Retract{Meta: m, Target: target.MessageID()}, nil
 		case waE2E.ProtocolMessage_MESSAGE_EDIT:
 			if pm.GetKey() == nil || pm.GetEditedMessage() == nil {
 				return nil, skip("edit without a key or content")
 			}
-			target := env.Users.KeyRef(ctx, pm.GetKey(), evt.Info.IsFromMe, group)
+			target := keyRef(ctx, env, pm.GetKey(), &evt.Info, m.Sender)
 			return &event.Edit{Meta: m, Target: target.MessageID(), Body: Text(pm.GetEditedMessage())}, nil
 		}
 		return nil, skip("protocol message %s", pm.GetType())
@@ -142,7 +181,7 @@ func Message(ctx context.Context, env Env, evt *events.Message) (event.Event, er
 		if r.GetKey() == nil {
 			return nil, skip("reaction without a key")
 		}
-		target := env.Users.KeyRef(ctx, r.GetKey(), evt.Info.IsFromMe, group)
+		target := keyRef(ctx, env, r.GetKey(), &evt.Info, m.Sender)
 		emojis := []string{}
 		if t := r.GetText(); t != "" {
 			emojis = append(emojis, t)
@@ -170,7 +209,7 @@ func Message(ctx context.Context, env Env, evt *events.Message) (event.Event, er
 				if jid, err := types.ParseJID(ci.GetParticipant()); err == nil {
 					out.ReplyToSender = env.Users.UserID(ctx, jid, types.EmptyJID)
 				}
-			default:
+			case !group:
 				out.ReplyToSender = ids.UserID(m.Chat)
 			}
 			if q := ci.GetQuotedMessage(); q != nil {

@@ -77,6 +77,13 @@ func env() convert.Env {
 	}
 }
 
+// group is a WhatsApp group the owner, Alice, Bob and Carol are in.
+var group = types.NewJID("120363000000000001", types.GroupServer)
+
+func inGroup(sender types.JID, id string) wt.Msg {
+	return wt.Msg{Chat: group, Sender: sender, ID: id, Time: when}
+}
+
 func fromAlice(id string) wt.Msg { return wt.Msg{Chat: alice, ID: id, Time: when, PushName: "Alice"} }
 func fromPhone(id string) wt.Msg {
 	return wt.Msg{Chat: alice, Sender: ownerDev, FromMe: true, ID: id, Time: when}
@@ -158,7 +165,20 @@ func messageCases() map[string]*events.Message {
 		"key_distribution":             fromAlice("A29").Event(&waE2E.Message{SenderKeyDistributionMessage: &waE2E.SenderKeyDistributionMessage{GroupID: proto.String("x")}}),
 		"protocol_ephemeral":           fromAlice("A30").Event(&waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{Type: waE2E.ProtocolMessage_EPHEMERAL_SETTING.Enum(), EphemeralExpiration: proto.Uint32(86400)}}),
 		"protocol_revoke_default_type": fromAlice("A31").Event(&waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{Key: &waCommon.MessageKey{ID: proto.String("A1"), FromMe: proto.Bool(true), RemoteJID: proto.String(owner.String())}}}),
-		"group":                        wt.Msg{Chat: types.NewJID("120363000000000001", types.GroupServer), Sender: alice, ID: "G1", Time: when}.Event(text("group chat")),
+		"group":                        wt.Msg{Chat: group, Sender: alice, ID: "G1", Time: when}.Event(text("group chat")),
+		"group_lid_sender":             inGroup(aliceLID, "G2").Event(text("from a LID")),
+		"group_lid_unknown":            inGroup(bobLID, "G3").Event(text("who am I")),
+		"group_from_phone":             wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P20", Time: when}.Event(text("mine")),
+		"group_reply_to_member":        inGroup(alice, "G4").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("right"), ContextInfo: &waE2E.ContextInfo{StanzaID: proto.String("G3"), Participant: proto.String(bobLID.String()), QuotedMessage: text("who am I")}}}),
+		"group_reply_to_mine":          inGroup(alice, "G5").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("yes"), ContextInfo: &waE2E.ContextInfo{StanzaID: proto.String("P20"), Participant: proto.String(ownerLID.String()), QuotedMessage: text("mine")}}}),
+		"group_mention":                inGroup(alice, "G6").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("@900000003333 look"), ContextInfo: &waE2E.ContextInfo{MentionedJID: []string{carolLID.String()}}}}),
+		"group_edit_by_member":         inGroup(alice, "G7").Event(aliceBuilder.BuildEdit(group, "G1", text("group chat (edited)"))),
+		"group_revoke_by_member":       inGroup(alice, "G8").Event(aliceBuilder.BuildRevoke(group, types.EmptyJID, "G1")),
+		"group_revoke_by_admin":        inGroup(alice, "G9").Event(aliceBuilder.BuildRevoke(group, bobLID, "G3")),
+		"group_revoke_from_phone":      wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P21", Time: when}.Event(ownerBuilder.BuildRevoke(group, types.EmptyJID, "P20")),
+		"group_reaction_to_member":     inGroup(alice, "G10").Event(aliceBuilder.BuildReaction(group, carolLID, "C1", "👍")),
+		"group_reaction_to_mine":       inGroup(alice, "G11").Event(aliceBuilder.BuildReaction(group, owner, "P20", "❤️")),
+		"group_reaction_from_phone":    wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P22", Time: when}.Event(ownerBuilder.BuildReaction(group, alice, "G1", "😂")),
 		"status":                       wt.Msg{Chat: types.StatusBroadcastJID, Sender: alice, ID: "S1", Time: when}.Event(text("my status")),
 		"broadcast_list":               wt.Msg{Chat: types.NewJID("1234567890", types.BroadcastServer), Sender: alice, ID: "BC1", Time: when}.Event(text("to my list")),
 	}
@@ -222,6 +242,7 @@ func otherCases(t *testing.T) map[string][]byte {
 	receipt("receipt_read_on_phone", fromPhone("").Source(), types.ReceiptTypeRead, "A1")
 	receipt("receipt_sender", fromPhone("").Source(), types.ReceiptTypeSender, "3EB0MINE1")
 	receipt("receipt_retry", fromAlice("").Source(), types.ReceiptTypeRetry, "3EB0MINE1")
+	receipt("receipt_group", inGroup(alice, "").Source(), types.ReceiptTypeRead, "3EB0MINE1")
 
 	typing := func(name string, src types.MessageSource, state types.ChatPresence, m types.ChatPresenceMedia) {
 		cs, err := convert.ChatPresence(ctx, env(), &events.ChatPresence{MessageSource: src, State: state, Media: m})

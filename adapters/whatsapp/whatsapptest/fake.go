@@ -77,6 +77,8 @@ type Client struct {
 	Pictures map[types.JID]*types.ProfilePictureInfo
 	// Media is the plaintext of downloadable files by direct path.
 	Media map[string][]byte
+	// GroupErr, if set, is returned by every group call.
+	GroupErr error
 
 	handlers      []handler
 	nextHandler   uint32
@@ -96,6 +98,13 @@ type Client struct {
 	calls         []string
 	pairedPhones  []string
 	changed       chan struct{}
+
+	groups             map[types.JID]*types.GroupInfo
+	groupOrder         []types.JID
+	participantUpdates []ParticipantUpdate
+	topicChanges       []TopicChange
+	left               []types.JID
+	created            []whatsmeow.ReqCreateGroup
 }
 
 type handler struct {
@@ -624,4 +633,227 @@ func (c *Client) GetProfilePictureInfo(_ context.Context, jid types.JID, _ *what
 		return p, nil
 	}
 	return nil, whatsmeow.ErrProfilePictureNotSet
+}
+
+// ParticipantUpdate is one call of UpdateGroupParticipants.
+type ParticipantUpdate struct {
+	Group  types.JID
+	Users  []types.JID
+	Action whatsmeow.ParticipantChange
+}
+
+// TopicChange is one call of SetGroupTopic.
+type TopicChange struct {
+	Group types.JID
+	Topic string
+}
+
+// SetGroups scripts the groups the account belongs to (GetJoinedGroups,
+// GetGroupInfo answer from them; the group changes below update them).
+func (c *Client) SetGroups(groups ...*types.GroupInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groups = map[types.JID]*types.GroupInfo{}
+	c.groupOrder = nil
+	for _, g := range groups {
+		c.groups[g.JID] = cloneGroup(g)
+		c.groupOrder = append(c.groupOrder, g.JID)
+	}
+}
+
+func cloneGroup(g *types.GroupInfo) *types.GroupInfo {
+	cp := *g
+	cp.Participants = append([]types.GroupParticipant(nil), g.Participants...)
+	return &cp
+}
+
+// ParticipantUpdates returns the UpdateGroupParticipants calls so far.
+func (c *Client) ParticipantUpdates() []ParticipantUpdate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]ParticipantUpdate(nil), c.participantUpdates...)
+}
+
+// TopicChanges returns the SetGroupTopic calls so far.
+func (c *Client) TopicChanges() []TopicChange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]TopicChange(nil), c.topicChanges...)
+}
+
+// GroupsLeft returns the groups LeaveGroup was called for.
+func (c *Client) GroupsLeft() []types.JID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]types.JID(nil), c.left...)
+}
+
+// GroupsCreated returns the CreateGroup requests so far.
+func (c *Client) GroupsCreated() []whatsmeow.ReqCreateGroup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]whatsmeow.ReqCreateGroup(nil), c.created...)
+}
+
+// learnLIDs stores the LID ↔ phone-number pairs of a group's
+// participants in the device's LID map, as whatsmeow does whenever it
+// reads a group.
+func (c *Client) learnLIDs(ctx context.Context, g *types.GroupInfo) {
+	if c.Device == nil || c.Device.LIDs == nil {
+		return
+	}
+	for _, p := range g.Participants {
+		if !p.LID.IsEmpty() && !p.PhoneNumber.IsEmpty() {
+			_ = c.Device.LIDs.PutLIDMapping(ctx, p.LID.ToNonAD(), p.PhoneNumber.ToNonAD())
+		}
+	}
+}
+
+// group returns a scripted group (c.mu held), or WhatsApp's errors.
+func (c *Client) group(jid types.JID) (*types.GroupInfo, error) {
+	if c.GroupErr != nil {
+		return nil, c.GroupErr
+	}
+	if !c.connected {
+		return nil, whatsmeow.ErrNotConnected
+	}
+	g, ok := c.groups[jid]
+	if !ok {
+		return nil, fmt.Errorf("%w: %w", whatsmeow.ErrGroupNotFound, whatsmeow.ErrIQNotFound)
+	}
+	return g, nil
+}
+
+// GetJoinedGroups implements whatsapp.Client from SetGroups; like
+// whatsmeow, it records the participants' LID ↔ phone-number pairs.
+func (c *Client) GetJoinedGroups(ctx context.Context) ([]*types.GroupInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("GetJoinedGroups")
+	if c.GroupErr != nil {
+		return nil, c.GroupErr
+	}
+	if !c.connected {
+		return nil, whatsmeow.ErrNotConnected
+	}
+	out := make([]*types.GroupInfo, 0, len(c.groupOrder))
+	for _, jid := range c.groupOrder {
+		if g, ok := c.groups[jid]; ok {
+			c.learnLIDs(ctx, g)
+			out = append(out, cloneGroup(g))
+		}
+	}
+	return out, nil
+}
+
+// GetGroupInfo implements whatsapp.Client from SetGroups; like whatsmeow,
+// it records the participants' LID ↔ phone-number pairs.
+func (c *Client) GetGroupInfo(ctx context.Context, jid types.JID) (*types.GroupInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("GetGroupInfo")
+	g, err := c.group(jid)
+	if err != nil {
+		return nil, err
+	}
+	c.learnLIDs(ctx, g)
+	return cloneGroup(g), nil
+}
+
+// SetGroupTopic implements whatsapp.Client: it records the change and
+// updates the scripted group.
+func (c *Client) SetGroupTopic(_ context.Context, jid types.JID, _, _, topic string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("SetGroupTopic")
+	g, err := c.group(jid)
+	if err != nil {
+		return err
+	}
+	c.topicChanges = append(c.topicChanges, TopicChange{Group: jid, Topic: topic})
+	g.Topic, g.TopicDeleted = topic, topic == ""
+	return nil
+}
+
+// UpdateGroupParticipants implements whatsapp.Client: it records the
+// change and applies it to the scripted group.
+func (c *Client) UpdateGroupParticipants(_ context.Context, jid types.JID, users []types.JID, action whatsmeow.ParticipantChange) ([]types.GroupParticipant, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("UpdateGroupParticipants")
+	g, err := c.group(jid)
+	if err != nil {
+		return nil, err
+	}
+	c.participantUpdates = append(c.participantUpdates, ParticipantUpdate{Group: jid, Users: append([]types.JID(nil), users...), Action: action})
+	var out []types.GroupParticipant
+	for _, u := range users {
+		i := -1
+		for k, p := range g.Participants {
+			if p.JID == u || p.PhoneNumber == u || p.LID == u {
+				i = k
+			}
+		}
+		switch {
+		case action == whatsmeow.ParticipantChangeAdd && i < 0:
+			g.Participants = append(g.Participants, types.GroupParticipant{JID: u})
+			i = len(g.Participants) - 1
+		case i < 0:
+			out = append(out, types.GroupParticipant{JID: u, Error: 404})
+			continue
+		case action == whatsmeow.ParticipantChangeRemove:
+			p := g.Participants[i]
+			g.Participants = append(g.Participants[:i], g.Participants[i+1:]...)
+			out = append(out, p)
+			continue
+		case action == whatsmeow.ParticipantChangePromote:
+			g.Participants[i].IsAdmin = true
+		case action == whatsmeow.ParticipantChangeDemote:
+			g.Participants[i].IsAdmin = false
+		}
+		out = append(out, g.Participants[i])
+	}
+	return out, nil
+}
+
+// LeaveGroup implements whatsapp.Client.
+func (c *Client) LeaveGroup(_ context.Context, jid types.JID) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("LeaveGroup")
+	if _, err := c.group(jid); err != nil {
+		return err
+	}
+	c.left = append(c.left, jid)
+	delete(c.groups, jid)
+	return nil
+}
+
+// CreateGroup implements whatsapp.Client: the new group gets a
+// predictable JID, the owner as its super-admin and the participants.
+func (c *Client) CreateGroup(_ context.Context, req whatsmeow.ReqCreateGroup) (*types.GroupInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record("CreateGroup")
+	if c.GroupErr != nil {
+		return nil, c.GroupErr
+	}
+	if !c.connected {
+		return nil, whatsmeow.ErrNotConnected
+	}
+	c.created = append(c.created, req)
+	g := &types.GroupInfo{JID: types.NewJID(fmt.Sprintf("1203630000%08d", len(c.created)), types.GroupServer)}
+	g.Name = req.Name
+	if c.Device.ID != nil {
+		g.Participants = append(g.Participants, types.GroupParticipant{JID: c.Device.ID.ToNonAD(), IsAdmin: true, IsSuperAdmin: true})
+	}
+	for _, p := range req.Participants {
+		g.Participants = append(g.Participants, types.GroupParticipant{JID: p})
+	}
+	if c.groups == nil {
+		c.groups = map[types.JID]*types.GroupInfo{}
+	}
+	c.groups[g.JID] = g
+	c.groupOrder = append(c.groupOrder, g.JID)
+	return cloneGroup(g), nil
 }
