@@ -6,7 +6,8 @@
 // device store, sessions), login.go (QR and pairing-code linking as login
 // step machines), session.go (one linked account: connection, lifecycle,
 // capabilities), handlewa.go (whatsmeow events to neutral events),
-// handlexmpp.go (what the hub sends to WhatsApp), client.go (the narrow
+// handlexmpp.go (what the hub sends to WhatsApp), groups.go (the
+// gateway.GroupManager: groups as rooms), client.go (the narrow
 // Client seam, satisfied by *whatsmeow.Client), store.go (whatsmeow's SQL
 // device store on sqlite or PostgreSQL), config.go; package convert holds
 // the message conversions (golden-tested) and package waid the mapping of
@@ -14,7 +15,9 @@
 //
 // Identifiers: an account is its phone number in E.164 form; a contact is
 // its phone number too, whether WhatsApp names them by phone-number JID or
-// by LID (see package waid), or "lid-<n>" while the number is unknown.
+// by LID (see package waid), or "lid-<n>" while the number is unknown;
+// group members have the same ids. A group is "group-<id>" (its JID on
+// g.us), and a group message's id names its author ("<member>:<id>").
 // The adapter keeps, in the Host's key-value space of each account, the JID
 // of its device in the device store ("device_jid") and when the phone was
 // last seen ("phone_last_seen").

@@ -251,7 +251,7 @@ func (s *Session) CreateGroup(ctx context.Context, name string, members []ids.Us
 		return "", fmt.Errorf("whatsapp: creating group %s: no group in WhatsApp's answer", name)
 	}
 	s.rememberGroup(g)
-	return convert.GroupChat(s.eventContext(), s.env(), g.JID), nil
+	return convert.GroupChat(ctx, s.env(), g.JID), nil
 }
 
 // rememberGroup records a group's name and topic.
@@ -318,5 +318,9 @@ func (s *Session) onJoinedGroup(ctx context.Context, e *events.JoinedGroup) bool
 		return true
 	}
 	s.rememberGroup(&e.GroupInfo)
-	return s.emit(ctx, convert.JoinedGroup(ctx, s.env(), e))
+	ci := convert.JoinedGroup(ctx, s.env(), e)
+	if ci.Time.IsZero() {
+		ci.Time = s.a.now()
+	}
+	return s.emit(ctx, ci)
 }
