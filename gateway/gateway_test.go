@@ -328,3 +328,22 @@ func TestNormalizePhone(t *testing.T) {
 		}
 	}
 }
+
+// A login replaced by a newer one of the same owner (another client, or
+// the chat commands) answers with a clear bad request, not an internal
+// error.
+func TestReplacedLoginIsGone(t *testing.T) {
+	h := newHub(t, openStore(t), true)
+	ctx := t.Context()
+	first, step, err := h.gw.StartLogin(ctx, "alice@example.test", sb, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.gw.StartLogin(ctx, "alice@example.test", sb, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = first.Submit(ctx, map[string]string{step.Fields[0].ID: "+15557654321"})
+	if !errors.Is(err, gateway.ErrBadRequest) || !strings.Contains(err.Error(), "replaced") {
+		t.Fatalf("submit to a replaced login: %v", err)
+	}
+}

@@ -76,14 +76,31 @@ func (r *LoginRun) Last() LoginStep {
 	return r.last
 }
 
+// errLoginGone: the run was cancelled, finished, or replaced by a newer one
+// of the same owner (started from another client or command).
+var errLoginGone = fmt.Errorf("this login was cancelled or replaced by a newer one; start linking again: %w", ErrBadRequest)
+
+// current reports whether r is still its owner's login in progress.
+func (r *LoginRun) current() bool {
+	r.g.mu.Lock()
+	defer r.g.mu.Unlock()
+	return r.g.logins[sessionKey{r.platform, r.owner}] == r
+}
+
 // Submit answers a StepInput.
 func (r *LoginRun) Submit(ctx context.Context, input map[string]string) (LoginStep, error) {
+	if !r.current() {
+		return LoginStep{}, errLoginGone
+	}
 	step, err := r.login.Submit(ctx, input)
 	return step, r.after(ctx, step, err)
 }
 
 // Wait waits for the step after a StepQR or StepCode.
 func (r *LoginRun) Wait(ctx context.Context) (LoginStep, error) {
+	if !r.current() {
+		return LoginStep{}, errLoginGone
+	}
 	step, err := r.login.Wait(ctx)
 	return step, r.after(ctx, step, err)
 }
