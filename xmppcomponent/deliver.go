@@ -129,6 +129,14 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *even
 			body = c.addReply(msg, owner, e, body)
 		}
 		msg.Body = body
+		for _, ref := range mentionRefs(body, e.Mentions, func(u ids.UserID) string {
+			if string(u) == string(e.Account) {
+				return string(owner)
+			}
+			return c.addr.UserJID(u)
+		}) {
+			msg.Extensions = append(msg.Extensions, ref)
+		}
 		add(msg)
 	}
 	for _, a := range e.Attachments {

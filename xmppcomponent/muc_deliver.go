@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"strings"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
@@ -76,6 +77,13 @@ func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID
 				x = &xep.Reply{To: roomJID + "/" + r.nickOf(u, ""), ID: x.ID}
 			}
 			ext = x
+		case *xep.Reference:
+			// Mentions in a room point at the member's occupant JID.
+			if u, ok := r.userOfJID(c, strings.TrimPrefix(x.URI, "xmpp:")); ok {
+				ref := *x
+				ref.URI = "xmpp:" + roomJID + "/" + r.nickOf(u, "")
+				ext = &ref
+			}
 		}
 		exts = append(exts, ext)
 	}

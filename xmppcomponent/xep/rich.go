@@ -103,3 +103,17 @@ func init() {
 		stanza.TypeRegistry.MapExtension(stanza.PKTMessage, ext.name, ext.v)
 	}
 }
+
+// NSReference is XEP-0372 References.
+const NSReference = "urn:xmpp:reference:0"
+
+// Reference is an XEP-0372 reference, used for mentions: URI names who is
+// mentioned, Begin and End (Unicode code points, End exclusive) where in
+// the body, when known.
+type Reference struct {
+	XMLName xml.Name `xml:"urn:xmpp:reference:0 reference"`
+	Type    string   `xml:"type,attr"`
+	URI     string   `xml:"uri,attr"`
+	Begin   *int     `xml:"begin,attr,omitempty"`
+	End     *int     `xml:"end,attr,omitempty"`
+}
