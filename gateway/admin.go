@@ -365,8 +365,15 @@ func (a *Admin) Ready(ctx context.Context) error {
 
 // TrackActivity wraps the XMPP side so that Admin sees when each account
 // last had an event delivered to its owner (AccountInfo.LastActivity).
-// Attach the result with Gateway.SetFrontend.
-func (a *Admin) TrackActivity(f Frontend) Frontend { return &activityFrontend{a: a, f: f} }
+// Attach the result with Gateway.SetFrontend. The result is a
+// ConfirmingFrontend if f is one.
+func (a *Admin) TrackActivity(f Frontend) Frontend {
+	t := &activityFrontend{a: a, f: f}
+	if cf, ok := f.(ConfirmingFrontend); ok {
+		return &confirmingActivityFrontend{activityFrontend: t, cf: cf}
+	}
+	return t
+}
 
 type activityFrontend struct {
 	a *Admin
@@ -376,9 +383,27 @@ type activityFrontend struct {
 func (t *activityFrontend) Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
 	err := t.f.Deliver(ctx, owner, platform, ev)
 	if err == nil {
-		t.a.mu.Lock()
-		t.a.activity[sessionKey{platform, owner}] = now()
-		t.a.mu.Unlock()
+		t.seen(owner, platform)
+	}
+	return err
+}
+
+func (t *activityFrontend) seen(owner ids.Owner, platform ids.PlatformID) {
+	t.a.mu.Lock()
+	t.a.activity[sessionKey{platform, owner}] = now()
+	t.a.mu.Unlock()
+}
+
+// confirmingActivityFrontend is activityFrontend over a ConfirmingFrontend.
+type confirmingActivityFrontend struct {
+	*activityFrontend
+	cf ConfirmingFrontend
+}
+
+func (t *confirmingActivityFrontend) DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error {
+	err := t.cf.DeliverConfirmed(ctx, owner, platform, ev, done)
+	if err == nil {
+		t.seen(owner, platform)
 	}
 	return err
 }

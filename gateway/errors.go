@@ -38,4 +38,8 @@ var (
 	ErrNotAcceptable = errors.New("not acceptable to the platform")
 	// ErrUnavailable: the platform session is not connected right now.
 	ErrUnavailable = errors.New("platform unavailable")
+	// ErrNotDurable: Host.Emit could not journal the event (the store is
+	// unreachable); the adapter must not acknowledge it to the platform,
+	// and should offer it again later (journal.go).
+	ErrNotDurable = errors.New("event not journaled; try again later")
 )

@@ -62,6 +62,7 @@ type Gateway struct {
 	sending  inflight
 	sent     sentTimes
 	cancel   context.CancelFunc
+	journal  *journal // journal.go
 }
 
 type sessionKey struct {
@@ -100,6 +101,7 @@ func New(opts Options) (*Gateway, error) {
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
 	}
+	g.journal = newJournal(g)
 	g.media = opts.Media
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
@@ -152,6 +154,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return errors.New("gateway: Start before SetFrontend")
 	}
 	g.runCtx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	runCtx := g.runCtx
 	g.mu.Unlock()
 	for _, id := range g.order {
 		if err := g.adapters[id].Start(ctx); err != nil {
@@ -162,6 +165,10 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: list accounts: %w", err)
 	}
+	// Events journaled by a previous process go out before any session
+	// connects, so they stay ahead of new events of the same chats.
+	g.journal.start(runCtx)
+	g.journal.replay(runCtx)
 	for _, a := range accts {
 		if a.ID == "" {
 			continue
@@ -198,6 +205,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	for _, s := range sessions {
 		s.Disconnect()
 	}
+	g.journal.stop()
 	var errs []error
 	for _, id := range g.order {
 		if err := g.adapters[id].Stop(ctx); err != nil {

@@ -21,7 +21,9 @@ type host struct {
 var _ Host = (*host)(nil)
 
 // Emit routes a platform event to the owner of its account. Events of one
-// account are delivered in the order Emit is called.
+// account are delivered in the order Emit is called. With a
+// ConfirmingFrontend, messages, edits, retractions and reactions are
+// journaled first, and Emit fails with ErrNotDurable if they could not be.
 func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	defer func(t0 time.Time) { h.g.observe(h.platform, ToXMPP, eventKind(ev), t0, err) }(time.Now())
 	m := ev.EventMeta()
@@ -56,6 +58,14 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		c.Platform, c.User, c.Name, c.Updated = h.platform, m.Sender, e.Name, now()
 		if err := h.g.store.PutContact(ctx, owner, c); err != nil {
 			return fmt.Errorf("emit contact: %w", err)
+		}
+	}
+	if journaled(ev) {
+		if f, ok := h.g.confirmingFrontend(); ok {
+			// Journaled before delivery: once Emit returns nil the event
+			// survives a crash, and the adapter may acknowledge it to the
+			// platform (journal.go).
+			return h.g.journal.emit(ctx, f, owner, h.platform, ev)
 		}
 	}
 	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {

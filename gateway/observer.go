@@ -58,6 +58,7 @@ var errorKinds = []struct {
 	{ErrRateLimited, "rate_limited"},
 	{ErrBadRequest, "bad_request"},
 	{ErrUnavailable, "unavailable"},
+	{ErrNotDurable, "not_durable"},
 	{ErrNotAcceptable, "not_acceptable"},
 }
 

@@ -104,7 +104,18 @@ func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
 
 		avatarSem: make(chan struct{}, maxAvatarFetches),
 	}
-	c.conn = NewConn(cfg.Conn, c.Handle)
+	connCfg := cfg.Conn
+	onState := connCfg.OnState
+	connCfg.OnState = func(up bool) {
+		if onState != nil {
+			onState(up)
+		}
+		if up {
+			// Journaled events not in flight go out again (journal.go).
+			gw.FrontendConnected()
+		}
+	}
+	c.conn = NewConn(connCfg, c.Handle)
 	c.out = c.conn
 	gw.SetFrontend(c)
 	return c, nil
@@ -142,7 +153,7 @@ func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
 // send writes a stanza, logging failure (the connection's queue only fails
 // on shutdown).
 func (c *Component) send(ctx context.Context, p stanza.Packet) {
-	if err := c.out.Send(ctx, p); err != nil {
+	if err := c.sendOut(ctx, p); err != nil {
 		c.log.Error("cannot queue stanza", "stanza", p.Name(), "err", err)
 	}
 }

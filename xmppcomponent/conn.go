@@ -208,7 +208,23 @@ func (c *Conn) Send(ctx context.Context, p stanza.Packet) error {
 	if err != nil {
 		return err
 	}
-	return c.enqueue(ctx, data)
+	return c.enqueue(ctx, data, nil)
+}
+
+// SendConfirmed is Send with a confirmation: done is called once the server
+// has answered an acknowledgement ping written after the stanza, which
+// proves that the server has processed the stanza (routed it to its
+// recipient, or to offline storage). done runs on the Conn's read
+// goroutine and must not block; it is called at most once, and never if the
+// stanza is not confirmed before Run returns. A stanza re-sent after a
+// reconnect is confirmed by the reply on the new connection. done is not
+// called if SendConfirmed returns an error.
+func (c *Conn) SendConfirmed(ctx context.Context, p stanza.Packet, done func()) error {
+	data, err := marshalPacket(p)
+	if err != nil {
+		return err
+	}
+	return c.enqueue(ctx, data, done)
 }
 
 // Connected reports whether the component is currently authenticated with

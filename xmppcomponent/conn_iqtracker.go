@@ -123,7 +123,7 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 		return nil, err
 	}
 	defer c.iqs.forget(iq.Id, p)
-	if err := c.enqueue(ctx, data); err != nil {
+	if err := c.enqueue(ctx, data, nil); err != nil {
 		return nil, err
 	}
 	select {

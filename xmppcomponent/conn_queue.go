@@ -10,10 +10,12 @@ import (
 )
 
 // outItem is one serialized outbound stanza. seq is assigned when the writer
-// takes it from the queue, in write order.
+// takes it from the queue, in write order. done, if not nil, is called once
+// a ping reply confirms the stanza (SendConfirmed).
 type outItem struct {
 	data []byte
 	seq  uint64
+	done func()
 }
 
 // outQueue holds the outbound stanzas of a Conn: pending (not yet written,
@@ -30,8 +32,8 @@ type outQueue struct {
 func (q *outQueue) queued() int   { return len(q.pending) - q.pendingHead }
 func (q *outQueue) inFlight() int { return len(q.inflight) - q.inflightHead }
 
-func (q *outQueue) push(data []byte) {
-	q.pending = append(q.pending, outItem{data: data})
+func (q *outQueue) push(data []byte, done func()) {
+	q.pending = append(q.pending, outItem{data: data, done: done})
 }
 
 // take moves up to maxItems pending stanzas (at most about maxBytes, but at
@@ -59,13 +61,19 @@ func (q *outQueue) take(dst []byte, maxItems, maxBytes int) ([]byte, int) {
 // lastSeq is the sequence number of the last stanza handed to the writer.
 func (q *outQueue) lastSeq() uint64 { return q.nextSeq }
 
-// ack drops the in-flight stanzas numbered up to seq.
-func (q *outQueue) ack(seq uint64) {
+// ack drops the in-flight stanzas numbered up to seq and appends the done
+// callbacks of those that have one to confirmed, in write order, for the
+// caller to run once it has released Conn.mu.
+func (q *outQueue) ack(seq uint64, confirmed []func()) []func() {
 	for q.inFlight() > 0 && q.inflight[q.inflightHead].seq <= seq {
+		if done := q.inflight[q.inflightHead].done; done != nil {
+			confirmed = append(confirmed, done)
+		}
 		q.inflight[q.inflightHead] = outItem{}
 		q.inflightHead++
 	}
 	q.inflight, q.inflightHead = compactOut(q.inflight, q.inflightHead)
+	return confirmed
 }
 
 // requeue puts the in-flight stanzas back at the front of the pending queue,
@@ -107,9 +115,9 @@ func marshalPacket(p stanza.Packet) ([]byte, error) {
 	return data, nil
 }
 
-// enqueue appends data to the outbound queue, waiting for room while it is
-// full.
-func (c *Conn) enqueue(ctx context.Context, data []byte) error {
+// enqueue appends data (and its confirmation callback, if any) to the
+// outbound queue, waiting for room while it is full.
+func (c *Conn) enqueue(ctx context.Context, data []byte, done func()) error {
 	for {
 		c.mu.Lock()
 		if c.ended {
@@ -117,7 +125,7 @@ func (c *Conn) enqueue(ctx context.Context, data []byte) error {
 			return ErrClosed
 		}
 		if c.q.queued() < c.cfg.QueueSize {
-			c.q.push(data)
+			c.q.push(data, done)
 			c.mu.Unlock()
 			c.wakeWriter()
 			return nil

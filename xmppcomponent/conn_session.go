@@ -113,11 +113,15 @@ func (s *session) ackPing(iq *stanza.IQ) bool {
 	c := s.c
 	c.mu.Lock()
 	ok := s.pingOut && iq.Id == s.pingID && (iq.From == "" || strings.EqualFold(iq.From, c.cfg.PingTo))
+	var confirmed []func()
 	if ok {
 		s.pingOut = false
-		c.q.ack(s.pingSeq)
+		confirmed = c.q.ack(s.pingSeq, nil)
 	}
 	c.mu.Unlock()
+	for _, done := range confirmed {
+		done()
+	}
 	if ok {
 		if iq.Type == stanza.IQTypeError && iq.Error != nil {
 			s.log.Debug("ping answered with an error", slog.String("condition", iq.Error.Reason))

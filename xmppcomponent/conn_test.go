@@ -627,7 +627,7 @@ func TestConnShutdown(t *testing.T) {
 func TestOutQueue(t *testing.T) {
 	var q outQueue
 	for i := range 200 {
-		q.push([]byte(fmt.Sprint(i, ",")))
+		q.push([]byte(fmt.Sprint(i, ",")), nil)
 	}
 	buf, n := q.take(nil, 150, 1<<20)
 	if n != 150 || q.queued() != 50 || q.inFlight() != 150 {
@@ -636,7 +636,7 @@ func TestOutQueue(t *testing.T) {
 	if !strings.HasPrefix(string(buf), "0,1,2,") {
 		t.Errorf("batch %q", buf[:10])
 	}
-	q.ack(100)
+	q.ack(100, nil)
 	if q.inFlight() != 50 {
 		t.Fatalf("after ack: inflight=%d", q.inFlight())
 	}
@@ -653,8 +653,8 @@ func TestOutQueue(t *testing.T) {
 		t.Errorf("order after requeue: %q", buf)
 	}
 	// maxBytes splits batches but always takes one.
-	q.push(make([]byte, 10))
-	q.push(make([]byte, 10))
+	q.push(make([]byte, 10), nil)
+	q.push(make([]byte, 10), nil)
 	if _, n := q.take(nil, 10, 5); n != 1 {
 		t.Errorf("took %d with a tiny byte limit", n)
 	}

@@ -57,7 +57,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 				msg.Extensions = append(msg.Extensions, &stanza.ReceiptReceived{ID: string(target)})
 			}
 			msg.Extensions = append(msg.Extensions, &xep.NoStore{})
-			if err := c.out.Send(ctx, msg); err != nil {
+			if err := c.sendOut(ctx, msg); err != nil {
 				return err
 			}
 		}
@@ -65,7 +65,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	case *event.ChatState:
 		msg := c.chatMessage(from, owner, "")
 		msg.Extensions = append(msg.Extensions, chatStateExt(e.State), &xep.NoStore{})
-		return c.out.Send(ctx, msg)
+		return c.sendOut(ctx, msg)
 	case *event.Presence:
 		c.mu.Lock()
 		c.presence[contactKey{owner, m.Sender}] = e

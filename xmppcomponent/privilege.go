@@ -416,7 +416,7 @@ func (c *Component) sendAsOwner(ctx context.Context, owner ids.Owner, msg *stanz
 	}
 	k := echoKeyOf(string(owner), to.Bare().String(), inner.Id)
 	c.priv.expect(k, wrapper.Id, host, time.Now())
-	if err := c.out.Send(ctx, wrapper); err != nil {
+	if err := c.sendOut(ctx, wrapper); err != nil {
 		c.priv.forget(k, wrapper.Id)
 		return false, fmt.Errorf("message on behalf of %s through %s: %w", owner, host, err)
 	}
@@ -444,5 +444,5 @@ func (c *Component) deliverStanza(ctx context.Context, owner ids.Owner, fromMe b
 			return err
 		}
 	}
-	return c.out.Send(ctx, msg)
+	return c.sendOut(ctx, msg)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -137,6 +138,7 @@ func (s *Session) pump(ctx context.Context, cancel context.CancelFunc, stopped c
 	defer close(stopped)
 	defer s.p.detach(s.dev)
 	defer cancel()
+	backoff := minRedelivery
 	for {
 		q, err := s.p.next(ctx, s.dev)
 		if errors.Is(err, errRevoked) {
@@ -157,13 +159,45 @@ func (s *Session) pump(ctx context.Context, cancel context.CancelFunc, stopped c
 				s.p.requeue(s.dev, q)
 				return
 			}
+			if errors.Is(err, gateway.ErrNotDurable) {
+				// As a real platform does with what a device did not
+				// acknowledge: offer it again, later.
+				s.p.requeue(s.dev, q)
+				s.a.logger().Warn("sandbox: the hub could not take an event over; redelivering",
+					"account", s.acct, "event", fmt.Sprintf("%T", q.ev), "in", backoff, "err", err)
+				if !waitCtx(ctx, backoff) {
+					return
+				}
+				backoff = min(2*backoff, maxRedelivery)
+				continue
+			}
 			s.a.logger().Warn("sandbox: the hub refused an event; dropped",
 				"account", s.acct, "event", fmt.Sprintf("%T", q.ev), "id", q.ev.EventMeta().ID, "err", err)
 			continue
 		}
+		backoff = minRedelivery
 		if q.onEmitted != nil {
 			q.onEmitted()
 		}
+	}
+}
+
+// The delay before an event the hub could not journal is offered again
+// doubles from minRedelivery up to maxRedelivery.
+const (
+	minRedelivery = 50 * time.Millisecond
+	maxRedelivery = 2 * time.Second
+)
+
+// waitCtx waits for d; it reports false if ctx ended first.
+func waitCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -3,8 +3,10 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -309,6 +311,34 @@ func TestResolveUser(t *testing.T) {
 		if got != tc.want || !errors.Is(err, tc.wantErr) {
 			t.Errorf("ResolveUser(%q) = %q, %v; want %q, %v", tc.input, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+// TestEmitNotDurableIsRedelivered checks that an event the hub could not
+// journal is offered again, and that later events wait for it.
+func TestEmitNotDurableIsRedelivered(t *testing.T) {
+	h := gatewaytest.NewHost(t)
+	var refused atomic.Int32
+	h.EmitHook = func(_ context.Context, ev event.Event) error {
+		if m, ok := ev.(*event.Message); ok && m.Body == "first" && refused.Add(1) <= 3 {
+			return fmt.Errorf("store down: %w", gateway.ErrNotDurable)
+		}
+		return nil
+	}
+	e := newEnvOn(t, sandbox.NewPlatform(sandbox.Options{}), h, nil)
+	acct := e.link(t, phoneA)
+	e.connect(t, acct)
+	for _, body := range []string{"first", "second"} {
+		if _, err := e.p.SendAs(ctx(t), sandbox.Alice, acct, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := h.WaitEvents(t, 2, messagesTo(acct))
+	if a, b := got[0].(*event.Message).Body, got[1].(*event.Message).Body; a != "first" || b != "second" {
+		t.Errorf("messages %q, %q; want first, second", a, b)
+	}
+	if n := refused.Load(); n < 4 {
+		t.Errorf("the refused message was offered %d times, want 4", n)
 	}
 }
 

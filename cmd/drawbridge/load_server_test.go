@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -22,6 +23,9 @@ type loadServer struct {
 	domain   string
 	secret   string
 	onStanza func(s loadStanza)
+	// holdPings leaves the component's pings unanswered, so that nothing
+	// it writes is confirmed (the fault tests).
+	holdPings atomic.Bool
 
 	mu sync.Mutex
 	w  *bufio.Writer
@@ -141,6 +145,9 @@ func (s *loadServer) answerServerIQ(st loadStanza) {
 		return
 	}
 	if st.Ping != nil {
+		if s.holdPings.Load() {
+			return
+		}
 		_ = s.write(`<iq type='result' id='` + xmlAttr(st.ID) + `' from='` + xmlAttr(st.To) + `' to='` + xmlAttr(st.From) + `'/>`)
 		return
 	}

@@ -96,12 +96,49 @@ type KV interface {
 	DeleteKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) error
 }
 
+// QueueItem is one entry of an owner's queue.
+type QueueItem struct {
+	// Seq identifies the item within its owner's queue (another owner's
+	// item may have the same Seq); it is opaque: order items by Pending's
+	// order, not by Seq.
+	Seq string
+	// Data is what Enqueue was given.
+	Data []byte
+	// Enqueued is when the item was queued.
+	Enqueued time.Time
+}
+
+// Queues is a durable, ordered journal of work per owner: what the gateway
+// has accepted from one side and not yet handed to the other (events from a
+// platform not yet confirmed by the XMPP server). Enqueue returns only once
+// the item is durable as far as the backend goes (committed to sqlite, or
+// written to Redis under its persistence settings). Delivery built on it is
+// at-least-once: an item is removed only by Ack, after its delivery was
+// confirmed.
+type Queues interface {
+	// Enqueue appends item to owner's queue and returns its sequence.
+	Enqueue(ctx context.Context, owner ids.Owner, item []byte) (seq string, err error)
+	// Pending returns up to limit of owner's items, oldest first (limit <= 0
+	// means the backend's maximum, DefaultPendingLimit).
+	Pending(ctx context.Context, owner ids.Owner, limit int) ([]QueueItem, error)
+	// Ack removes the item seq from owner's queue. Acknowledging an item
+	// that is not (or no longer) queued is not an error.
+	Ack(ctx context.Context, owner ids.Owner, seq string) error
+	// PendingOwners lists the owners with at least one queued item, in no
+	// particular order.
+	PendingOwners(ctx context.Context) ([]ids.Owner, error)
+}
+
+// DefaultPendingLimit is the most items one Pending call returns.
+const DefaultPendingLimit = 1000
+
 // Store is everything a backend provides.
 type Store interface {
 	Accounts
 	Contacts
 	MessageIDs
 	KV
+	Queues
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	io.Closer

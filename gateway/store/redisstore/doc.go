@@ -23,6 +23,9 @@
 //	acctid:{P:A}           hash  reverse index: owner, token, claimed (ms)
 //	kv:{P:A}               hash  adapter key → value
 //	owners                 set   owners with at least one account record
+//	queue:{O}              stream O's queue (store.Queues); the entry id is
+//	                             the sequence, field "d" the item
+//	queues                 set   owners that have ever queued an item
 //
 // Everything of one owner shares the hash tag {O}, so it lives in one
 // Cluster slot and multi-key writes run in MULTI/EXEC (with WATCH for

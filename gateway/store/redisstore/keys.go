@@ -64,3 +64,9 @@ func (k keys) accountID(platform ids.PlatformID, id ids.AccountID) string {
 func (k keys) kv(platform ids.PlatformID, id ids.AccountID) string {
 	return k.prefix + "kv:" + accountTag(platform, id)
 }
+
+// queue is the stream of owner's queued items (store.Queues).
+func (k keys) queue(owner ids.Owner) string { return k.prefix + "queue:" + ownerTag(owner) }
+
+// queueOwners is the set of owners that have ever queued an item.
+func (k keys) queueOwners() string { return k.prefix + "queues" }

@@ -66,6 +66,17 @@ CREATE TABLE drawbridge_kv (
 	PRIMARY KEY (platform, account_id, key)
 ) WITHOUT ROWID;
 `,
+	// 2: the per-owner queues (store.Queues). AUTOINCREMENT keeps sequences
+	// increasing even after the newest rows were deleted.
+	`
+CREATE TABLE drawbridge_queue (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	owner    TEXT    NOT NULL,
+	data     BLOB    NOT NULL,
+	enqueued INTEGER NOT NULL
+);
+CREATE INDEX drawbridge_queue_by_owner ON drawbridge_queue (owner, seq);
+`,
 }
 
 // migrate brings db's schema to the latest version in one transaction, which

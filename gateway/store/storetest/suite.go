@@ -72,6 +72,10 @@ var suite = []struct {
 	{"KVRoundTrip", testKVRoundTrip},
 	{"KVScope", testKVScope},
 
+	{"QueueOrder", testQueueOrder},
+	{"QueueAckIdempotent", testQueueAckIdempotent},
+	{"QueueIsolation", testQueueIsolation},
+
 	{"OddCharactersRoundTrip", testOddCharactersRoundTrip},
 	{"NoKeyCollisions", testNoKeyCollisions},
 

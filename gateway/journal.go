@@ -1,0 +1,380 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// ConfirmingFrontend is an optional extension of Frontend: a frontend that
+// can tell when the XMPP server has taken an event over. With one attached,
+// the hub journals the events that matter (messages, edits, retractions,
+// reactions) in store.Queues before delivering them, and removes them once
+// confirmed; without one, events are delivered as before and lost if the
+// process dies with them queued.
+type ConfirmingFrontend interface {
+	Frontend
+	// DeliverConfirmed is Deliver, and later calls done once the XMPP
+	// server has confirmed every stanza sent for ev (immediately if none
+	// was sent). done must not block; it is never called if
+	// DeliverConfirmed returns an error, and not at all if the stanzas are
+	// not confirmed before the frontend stops.
+	DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error
+}
+
+const (
+	// journalStripes is the number of locks the owners are spread over: an
+	// owner's enqueue and the replay of its journal take the same one.
+	journalStripes = 64
+	// journalPassTimeout bounds one replay pass: a frontend whose queue
+	// stays full does not hold it (nor Start) longer.
+	journalPassTimeout = 10 * time.Second
+	// journalAckTimeout bounds one store.Ack.
+	journalAckTimeout = 5 * time.Second
+	// journalAckRetry is how long a failed store.Ack waits to be retried.
+	journalAckRetry = 500 * time.Millisecond
+)
+
+// journalKey names one journal item.
+type journalKey struct {
+	owner ids.Owner
+	seq   string
+}
+
+// journal is the hub's durable inbound queue (the Queues role of the
+// store): platform events are written to it before they are delivered and
+// removed once the XMPP server confirmed them. Delivery is at-least-once.
+// A process that dies with confirmed but not yet removed items, or with a
+// delivery confirmed by the server but not yet seen by the gateway,
+// delivers them again on its next start, with the same stanza id (for
+// messages, the platform's message id): clients that deduplicate by id
+// (XEP-0359 origin-id, which the gateway sets, or the stanza id in MAM)
+// drop the copy; others may show it twice.
+//
+// In-flight items (delivered by this process, not yet confirmed) are
+// tracked in memory so that a replay does not deliver them a second time
+// while the frontend still holds them. Their number is bounded by the
+// frontend's own queue bound.
+type journal struct {
+	g    *Gateway
+	seed maphash.Seed
+
+	stripes [journalStripes]sync.Mutex
+
+	mu        sync.Mutex
+	inflight  map[journalKey]struct{}
+	confirmed []journalKey  // to remove from the store
+	wake      chan struct{} // cap 1: wakes the ack worker
+	replaying bool          // a replay goroutine runs
+	closed    bool          // stop was called: no more goroutines
+	again     bool          // replay once more when it is done
+	more      bool          // the last pass left items behind (a full page)
+
+	wg sync.WaitGroup
+}
+
+func newJournal(g *Gateway) *journal {
+	return &journal{
+		g:        g,
+		seed:     maphash.MakeSeed(),
+		inflight: make(map[journalKey]struct{}),
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+func (j *journal) stripe(owner ids.Owner) *sync.Mutex {
+	return &j.stripes[maphash.String(j.seed, string(owner))%journalStripes]
+}
+
+func (j *journal) log() *slog.Logger { return j.g.log }
+
+// emit journals ev for owner, then delivers it through f. It returns an
+// error, without delivering, if ev could not be journaled: the adapter must
+// then not acknowledge it to the platform. Once journaled, a delivery that
+// fails because ctx ended leaves ev in the journal for the next replay (nil
+// is returned: ev is safe); any other delivery error removes it and is
+// returned.
+func (j *journal) emit(ctx context.Context, f ConfirmingFrontend, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+	data, err := encodeJournal(platform, ev)
+	if err != nil {
+		return err
+	}
+	lock := j.stripe(owner)
+	lock.Lock()
+	seq, err := j.g.store.Enqueue(ctx, owner, data)
+	if err == nil {
+		j.mark(journalKey{owner, seq})
+	}
+	lock.Unlock()
+	if err != nil {
+		return fmt.Errorf("journal %T: %w: %w", ev, ErrNotDurable, err)
+	}
+	return j.deliver(ctx, f, journalKey{owner, seq}, platform, ev)
+}
+
+// deliver hands one journaled (and marked in-flight) item to f.
+func (j *journal) deliver(ctx context.Context, f ConfirmingFrontend, k journalKey, platform ids.PlatformID, ev event.Event) error {
+	err := f.DeliverConfirmed(ctx, k.owner, platform, ev, func() { j.confirm(k) })
+	if err == nil {
+		return nil
+	}
+	j.unmark(k)
+	if ctx.Err() != nil {
+		j.log().Warn("delivery interrupted; the event stays journaled", "owner", k.owner, "seq", k.seq, "err", err)
+		j.mu.Lock()
+		j.more = true // replayed once the deliveries in flight are confirmed
+		j.mu.Unlock()
+		return nil
+	}
+	j.drop(k, err)
+	return fmt.Errorf("deliver %T to %s: %w", ev, k.owner, err)
+}
+
+// drop removes an item that cannot be delivered at all.
+func (j *journal) drop(k journalKey, why error) {
+	j.log().Error("dropping an undeliverable journaled event", "owner", k.owner, "seq", k.seq, "err", why)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(j.runCtx()), journalAckTimeout)
+	defer cancel()
+	if err := j.g.store.Ack(ctx, k.owner, k.seq); err != nil {
+		j.log().Error("cannot remove a journaled event", "owner", k.owner, "seq", k.seq, "err", err)
+	}
+}
+
+func (j *journal) runCtx() context.Context {
+	j.g.mu.Lock()
+	defer j.g.mu.Unlock()
+	if j.g.runCtx == nil {
+		return context.Background()
+	}
+	return j.g.runCtx
+}
+
+func (j *journal) mark(k journalKey) {
+	j.mu.Lock()
+	j.inflight[k] = struct{}{}
+	j.mu.Unlock()
+}
+
+func (j *journal) unmark(k journalKey) {
+	j.mu.Lock()
+	delete(j.inflight, k)
+	j.mu.Unlock()
+}
+
+// confirm is the done callback of a delivery: it must not block.
+func (j *journal) confirm(k journalKey) {
+	j.mu.Lock()
+	j.confirmed = append(j.confirmed, k)
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// start runs the worker that removes confirmed items from the store, until
+// ctx ends (then it removes what is left, briefly, and returns).
+func (j *journal) start(ctx context.Context) {
+	j.wg.Go(func() {
+		retry := time.NewTimer(time.Hour)
+		retry.Stop()
+		defer retry.Stop()
+		for {
+			select {
+			case <-j.wake:
+			case <-retry.C:
+			case <-ctx.Done():
+				flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalAckTimeout)
+				j.removeConfirmed(flush, false)
+				cancel()
+				return
+			}
+			if failed := j.removeConfirmed(ctx, true); failed {
+				retry.Reset(journalAckRetry)
+			}
+		}
+	})
+}
+
+// stop waits for the worker and a running replay, which end with the
+// context given to start and kick. No replay starts after it.
+func (j *journal) stop() {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	j.wg.Wait()
+}
+
+// removeConfirmed acknowledges the confirmed items in the store, then
+// forgets them. Items whose acknowledgement failed stay confirmed and in
+// flight (so no replay delivers them again) and are retried; it reports
+// whether there are such. If the last pass left items behind, nothing is in
+// flight any more and mayReplay is set, it starts another pass.
+func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed bool) {
+	j.mu.Lock()
+	batch := j.confirmed
+	j.confirmed = nil
+	j.mu.Unlock()
+	var retry []journalKey
+	for i, k := range batch {
+		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
+		err := j.g.store.Ack(actx, k.owner, k.seq)
+		cancel()
+		if err != nil {
+			// Retried; if the process ends first, the next one delivers
+			// the rest again: at-least-once.
+			j.log().Warn("cannot remove confirmed journaled events yet", "events", len(batch)-i, "err", err)
+			retry = batch[i:]
+			break
+		}
+		j.unmark(k)
+	}
+	if len(retry) > 0 {
+		j.mu.Lock()
+		j.confirmed = append(retry, j.confirmed...)
+		j.mu.Unlock()
+		return true
+	}
+	j.mu.Lock()
+	next := mayReplay && j.more && len(j.inflight) == 0 && ctx.Err() == nil
+	if next {
+		j.more = false
+	}
+	j.mu.Unlock()
+	if next {
+		j.kick(ctx)
+	}
+	return false
+}
+
+// kick starts a replay pass in the background, or asks the running one to
+// go once more.
+func (j *journal) kick(ctx context.Context) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	if j.replaying {
+		j.again = true
+		return
+	}
+	j.replaying = true
+	j.wg.Go(func() {
+		for {
+			j.replay(ctx)
+			j.mu.Lock()
+			if !j.again || ctx.Err() != nil {
+				j.replaying = false
+				j.mu.Unlock()
+				return
+			}
+			j.again = false
+			j.mu.Unlock()
+		}
+	})
+}
+
+// replay delivers, oldest first, the journaled items of every owner that
+// this process does not have in flight: at most store.DefaultPendingLimit
+// per owner per pass, within journalPassTimeout.
+func (j *journal) replay(ctx context.Context) {
+	f, ok := j.g.confirmingFrontend()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, journalPassTimeout)
+	defer cancel()
+	owners, err := j.g.store.PendingOwners(ctx)
+	if err != nil {
+		j.log().Error("cannot list journaled events", "err", err)
+		return
+	}
+	replayed := 0
+	for _, owner := range owners {
+		n, err := j.replayOwner(ctx, f, owner)
+		replayed += n
+		if err != nil {
+			j.log().Error("replay of journaled events stopped", "owner", owner, "err", err)
+			return
+		}
+	}
+	if replayed > 0 {
+		j.log().Info("replayed journaled events", "events", replayed, "owners", len(owners))
+	}
+}
+
+// replayOwner delivers owner's journaled items that are not in flight.
+func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner ids.Owner) (int, error) {
+	lock := j.stripe(owner)
+	lock.Lock()
+	items, err := j.g.store.Pending(ctx, owner, store.DefaultPendingLimit)
+	var todo []store.QueueItem
+	if err == nil {
+		j.mu.Lock()
+		for _, it := range items {
+			k := journalKey{owner, it.Seq}
+			if _, busy := j.inflight[k]; !busy {
+				j.inflight[k] = struct{}{}
+				todo = append(todo, it)
+			}
+		}
+		if len(items) == store.DefaultPendingLimit {
+			j.more = true
+		}
+		j.mu.Unlock()
+	}
+	lock.Unlock()
+	if err != nil {
+		return 0, fmt.Errorf("pending of %s: %w", owner, err)
+	}
+	for i, it := range todo {
+		k := journalKey{owner, it.Seq}
+		platform, ev, err := decodeJournal(it.Data)
+		if err != nil {
+			j.unmark(k)
+			j.drop(k, err)
+			continue
+		}
+		if err := j.deliver(ctx, f, k, platform, ev); err != nil && !errors.Is(err, ErrNotSupported) {
+			j.log().Warn("cannot replay a journaled event", "owner", owner, "seq", k.seq, "err", err)
+		}
+		if ctx.Err() != nil {
+			for _, rest := range todo[i+1:] {
+				j.unmark(journalKey{owner, rest.Seq})
+			}
+			return i + 1, fmt.Errorf("replay: %w", ctx.Err())
+		}
+	}
+	return len(todo), nil
+}
+
+// confirmingFrontend returns the frontend if it can confirm deliveries.
+func (g *Gateway) confirmingFrontend() (ConfirmingFrontend, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f, ok := g.frontend.(ConfirmingFrontend)
+	return f, ok
+}
+
+// FrontendConnected tells the hub that the frontend's link to the XMPP
+// server (re)connected: journaled events that this process does not have in
+// flight (left by a previous process, or whose delivery failed) are
+// replayed in the background. It does nothing before Start or after Stop.
+func (g *Gateway) FrontendConnected() {
+	g.mu.Lock()
+	ctx := g.runCtx
+	g.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	g.journal.kick(ctx)
+}

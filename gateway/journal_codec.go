@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// journalVersion is the version of the journal envelope; a reader refuses
+// envelopes of another version rather than guess.
+const journalVersion = 1
+
+// Type tags of the journaled events.
+const (
+	tagMessage  = "message"
+	tagEdit     = "edit"
+	tagRetract  = "retract"
+	tagReaction = "reaction"
+)
+
+// errNotJournaled is returned by encodeJournal for events that do not go
+// through the journal (see journaled).
+var errNotJournaled = errors.New("gateway: event kind is not journaled")
+
+// journalEnvelope is one journal item: the platform the event came from, a
+// type tag and the event itself. The owner is the queue's.
+type journalEnvelope struct {
+	Version  int             `json:"v"`
+	Platform ids.PlatformID  `json:"p"`
+	Type     string          `json:"t"`
+	Event    json.RawMessage `json:"e"`
+}
+
+// journalAttachment is an event.Attachment without its Open function: the
+// content of a file is not journaled, so a replayed message whose file was
+// not yet stored reaches the user as a notice that the file could not be
+// passed on (xmppcomponent does that when Open is nil).
+type journalAttachment struct {
+	URL      string               `json:"url,omitempty"`
+	Name     string               `json:"name,omitempty"`
+	MIMEType string               `json:"mime,omitempty"`
+	Size     int64                `json:"size,omitempty"`
+	Kind     event.AttachmentKind `json:"kind,omitempty"`
+}
+
+// journalMessage is how a Message is journaled: its Attachments field
+// shadows the embedded one (encoding/json prefers the shallower field).
+type journalMessage struct {
+	*event.Message
+	Attachments []journalAttachment `json:"Attachments,omitempty"`
+}
+
+// journaled reports whether ev goes through the journal: what the user
+// would miss (messages, edits, retractions, reactions), not what is stale a
+// moment later (typing, presence, receipts, states).
+func journaled(ev event.Event) bool {
+	switch ev.(type) {
+	case *event.Message, *event.Edit, *event.Retract, *event.Reaction:
+		return true
+	}
+	return false
+}
+
+// encodeJournal serializes ev, from platform, as a journal item.
+func encodeJournal(platform ids.PlatformID, ev event.Event) ([]byte, error) {
+	var (
+		tag  string
+		body any
+	)
+	switch e := ev.(type) {
+	case *event.Message:
+		jm := journalMessage{Message: e}
+		for _, a := range e.Attachments {
+			jm.Attachments = append(jm.Attachments, journalAttachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
+		}
+		tag, body = tagMessage, jm
+	case *event.Edit:
+		tag, body = tagEdit, e
+	case *event.Retract:
+		tag, body = tagRetract, e
+	case *event.Reaction:
+		tag, body = tagReaction, e
+	default:
+		return nil, fmt.Errorf("%T: %w", ev, errNotJournaled)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: journal %T: %w", ev, err)
+	}
+	data, err := json.Marshal(journalEnvelope{Version: journalVersion, Platform: platform, Type: tag, Event: raw})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: journal %T: %w", ev, err)
+	}
+	return data, nil
+}
+
+// decodeJournal reads a journal item back.
+func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
+	var env journalEnvelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return "", nil, fmt.Errorf("gateway: journal item: %w", err)
+	}
+	if env.Version != journalVersion {
+		return "", nil, fmt.Errorf("gateway: journal item of version %d, want %d", env.Version, journalVersion)
+	}
+	var (
+		ev     event.Event
+		target any
+		jm     *journalMessage
+	)
+	switch env.Type {
+	case tagMessage:
+		jm = &journalMessage{Message: &event.Message{}}
+		ev, target = jm.Message, jm
+	case tagEdit:
+		e := &event.Edit{}
+		ev, target = e, e
+	case tagRetract:
+		e := &event.Retract{}
+		ev, target = e, e
+	case tagReaction:
+		e := &event.Reaction{}
+		ev, target = e, e
+	default:
+		return "", nil, fmt.Errorf("gateway: journal item of unknown type %q", env.Type)
+	}
+	if err := json.Unmarshal(env.Event, target); err != nil {
+		return "", nil, fmt.Errorf("gateway: journal %s: %w", env.Type, err)
+	}
+	if jm != nil {
+		for _, a := range jm.Attachments {
+			jm.Message.Attachments = append(jm.Message.Attachments, event.Attachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
+		}
+	}
+	return env.Platform, ev, nil
+}

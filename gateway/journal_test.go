@@ -1,0 +1,205 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// confirmingFrontend is a frontend that confirms deliveries at once, or
+// holds the confirmations while hold is set.
+type confirmingFrontend struct {
+	*frontend
+	mu      sync.Mutex
+	hold    bool
+	pending []func()
+}
+
+var _ gateway.ConfirmingFrontend = (*confirmingFrontend)(nil)
+
+func (f *confirmingFrontend) DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error {
+	if err := f.Deliver(ctx, owner, platform, ev); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	hold := f.hold
+	if hold {
+		f.pending = append(f.pending, done)
+	}
+	f.mu.Unlock()
+	if !hold {
+		done()
+	}
+	return nil
+}
+
+// newJournalHub is newHub with a confirming frontend (and an observer, if
+// given).
+func newJournalHub(t testing.TB, st store.Store, hold bool, obs ...gateway.Observer) (*hub, *confirmingFrontend) {
+	t.Helper()
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	opts := gateway.Options{
+		Store:         st,
+		Adapters:      []gateway.Adapter{sandbox.New(p)},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+		RegistrationAllowed: func(o ids.Owner) bool {
+			return strings.HasSuffix(string(o), "@example.test")
+		},
+	}
+	if len(obs) > 0 {
+		opts.Observer = obs[0]
+	}
+	gw, err := gateway.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &confirmingFrontend{frontend: newFrontend(), hold: hold}
+	gw.SetFrontend(fe)
+	if err := gw.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	return &hub{gw: gw, fe: fe.frontend, platform: p, store: st}, fe
+}
+
+// waitPending waits until owner's journal holds n items.
+func waitPending(t *testing.T, st store.Store, owner ids.Owner, n int) []store.QueueItem {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		items, err := st.Pending(t.Context(), owner, 0)
+		if err != nil {
+			t.Fatalf("Pending: %v", err)
+		}
+		if len(items) == n {
+			return items
+		}
+		select {
+		case <-tick.C: // the store has nothing to wait on: poll it
+		case <-deadline:
+			t.Fatalf("journal of %s holds %d items, want %d", owner, len(items), n)
+		}
+	}
+}
+
+func isEchoMessage(ev event.Event) bool {
+	m, ok := ev.(*event.Message)
+	return ok && strings.HasPrefix(m.Body, "echo: ")
+}
+
+// TestJournalRemovesConfirmedEvents checks that journaled events leave the
+// store once the frontend confirms them.
+func TestJournalRemovesConfirmedEvents(t *testing.T) {
+	st := openStore(t)
+	h, _ := newJournalHub(t, st, false)
+	const owner = ids.Owner("alice@example.test")
+	h.link(t, owner, "+15557654321")
+	const n = 5
+	for i := range n {
+		if _, err := h.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: fmt.Sprint(i)}, fmt.Sprintf("x%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.fe.wait(t, owner, n, isEchoMessage)
+	waitPending(t, st, owner, 0)
+}
+
+// TestJournalReplaysAfterRestart checks that events delivered but never
+// confirmed (the process died) are delivered again, in order, by the next
+// process on the same store, and then removed.
+func TestJournalReplaysAfterRestart(t *testing.T) {
+	st := openStore(t)
+	const owner = ids.Owner("alice@example.test")
+	first, _ := newJournalHub(t, st, true)
+	first.link(t, owner, "+15557654321")
+	const n = 5
+	var want []string
+	for i := range n {
+		if _, err := first.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: fmt.Sprint(i)}, fmt.Sprintf("x%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("echo: %d", i))
+	}
+	first.fe.wait(t, owner, n, isEchoMessage)
+	items := waitPending(t, st, owner, n)
+	if err := first.gw.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	second, fe := newJournalHub(t, st, false)
+	got := second.fe.wait(t, owner, n, isEchoMessage)
+	for i, ev := range got {
+		m := ev.(*event.Message)
+		if m.Body != want[i] {
+			t.Errorf("replayed message %d = %q, want %q", i, m.Body, want[i])
+		}
+	}
+	waitPending(t, st, owner, 0)
+	fe.mu.Lock()
+	held := len(fe.pending)
+	fe.mu.Unlock()
+	if held != 0 || len(items) != n {
+		t.Errorf("held %d confirmations, journal had %d items", held, len(items))
+	}
+}
+
+// TestTrackActivityKeepsConfirmation checks that the management API's
+// activity tracker, which wraps the frontend in production, keeps the
+// journal on: it is a ConfirmingFrontend exactly when what it wraps is.
+func TestTrackActivityKeepsConfirmation(t *testing.T) {
+	h := newHub(t, openStore(t), true)
+	admin := gateway.NewAdmin(h.gw, gateway.AdminOptions{})
+	tests := []struct {
+		name string
+		f    gateway.Frontend
+		want bool
+	}{
+		{"plain", newFrontend(), false},
+		{"confirming", &confirmingFrontend{frontend: newFrontend()}, true},
+	}
+	for _, tc := range tests {
+		_, got := admin.TrackActivity(tc.f).(gateway.ConfirmingFrontend)
+		if got != tc.want {
+			t.Errorf("%s: TrackActivity is a ConfirmingFrontend: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	cf := admin.TrackActivity(&confirmingFrontend{frontend: newFrontend()}).(gateway.ConfirmingFrontend)
+	called := false
+	if err := cf.DeliverConfirmed(t.Context(), "alice@example.test", sb, &event.Message{}, func() { called = true }); err != nil || !called {
+		t.Errorf("DeliverConfirmed through the tracker: %v, confirmed %v", err, called)
+	}
+}
+
+// TestJournalReplaysMoreThanOnePage checks that a journal longer than one
+// replay pass (store.DefaultPendingLimit) is replayed to the end, in order.
+func TestJournalReplaysMoreThanOnePage(t *testing.T) {
+	st := openStore(t)
+	const owner = ids.Owner("alice@example.test")
+	n := store.DefaultPendingLimit + 50
+	for i := range n {
+		item := fmt.Sprintf(`{"v":1,"p":"sandbox","t":"message","e":{"Chat":"c","Body":"%d"}}`, i)
+		if _, err := st.Enqueue(t.Context(), owner, []byte(item)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := newJournalHub(t, st, false)
+	got := h.fe.wait(t, owner, n, func(ev event.Event) bool { _, ok := ev.(*event.Message); return ok })
+	for i, ev := range got {
+		if body := ev.(*event.Message).Body; body != fmt.Sprint(i) {
+			t.Fatalf("replayed message %d has body %q", i, body)
+		}
+	}
+	waitPending(t, st, owner, 0)
+}

@@ -1,0 +1,97 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// Enqueue implements store.Queues: one row of drawbridge_queue, whose
+// autoincrement id, in decimal, is the sequence.
+func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
+	if item == nil {
+		item = []byte{} // the column is NOT NULL
+	}
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO drawbridge_queue (owner, data, enqueued) VALUES (?, ?, ?)`,
+		string(owner), item, time.Now().UnixNano())
+	if err != nil {
+		return "", fmt.Errorf("sqlitestore: enqueue for %s: %w", owner, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return "", fmt.Errorf("sqlitestore: enqueue for %s: %w", owner, err)
+	}
+	return strconv.FormatInt(id, 10), nil
+}
+
+// Pending implements store.Queues.
+func (s *Store) Pending(ctx context.Context, owner ids.Owner, limit int) ([]store.QueueItem, error) {
+	if limit <= 0 || limit > store.DefaultPendingLimit {
+		limit = store.DefaultPendingLimit
+	}
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT seq, data, enqueued FROM drawbridge_queue WHERE owner = ? ORDER BY seq LIMIT ?`,
+		string(owner), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: pending of %s: %w", owner, err)
+	}
+	defer rows.Close()
+	var out []store.QueueItem
+	for rows.Next() {
+		var (
+			seq, enq int64
+			data     []byte
+		)
+		if err := rows.Scan(&seq, &data, &enq); err != nil {
+			return nil, fmt.Errorf("sqlitestore: pending of %s: %w", owner, err)
+		}
+		if data == nil {
+			data = []byte{}
+		}
+		out = append(out, store.QueueItem{Seq: strconv.FormatInt(seq, 10), Data: data, Enqueued: fromUnixNano(enq)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: pending of %s: %w", owner, err)
+	}
+	return out, nil
+}
+
+// Ack implements store.Queues. A sequence that is not a number names no
+// item, so acknowledging it does nothing.
+func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx,
+		`DELETE FROM drawbridge_queue WHERE owner = ? AND seq = ?`, string(owner), n); err != nil {
+		return fmt.Errorf("sqlitestore: ack %s of %s: %w", seq, owner, err)
+	}
+	return nil
+}
+
+// PendingOwners implements store.Queues.
+func (s *Store) PendingOwners(ctx context.Context) ([]ids.Owner, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT owner FROM drawbridge_queue`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: pending owners: %w", err)
+	}
+	defer rows.Close()
+	var out []ids.Owner
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, fmt.Errorf("sqlitestore: pending owners: %w", err)
+		}
+		out = append(out, ids.Owner(o))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: pending owners: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,124 @@
+package storetest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// wantPending fails the test unless owner's pending items are want, in order.
+func wantPending(t *testing.T, s store.Store, owner ids.Owner, want ...string) []store.QueueItem {
+	t.Helper()
+	got, err := s.Pending(ctx(t), owner, 0)
+	must(t, err, "Pending(%s)", owner)
+	var data []string
+	for _, it := range got {
+		data = append(data, string(it.Data))
+		if !recently(it.Enqueued) {
+			t.Errorf("Pending(%s): item %q enqueued at %v, want about now", owner, it.Data, it.Enqueued)
+		}
+	}
+	if !slices.Equal(data, want) {
+		t.Errorf("Pending(%s) = %q, want %q", owner, data, want)
+	}
+	return got
+}
+
+func testQueueOrder(t *testing.T, s store.Store) {
+	const owner = ids.Owner("alice@example.test")
+	wantPending(t, s, owner)
+	var want []string
+	seqs := map[string]bool{}
+	for i := range 50 {
+		item := fmt.Sprintf("item %02d", i)
+		seq, err := s.Enqueue(ctx(t), owner, []byte(item))
+		must(t, err, "Enqueue %d", i)
+		if seq == "" || seqs[seq] {
+			t.Fatalf("Enqueue %d: sequence %q empty or repeated", i, seq)
+		}
+		seqs[seq] = true
+		want = append(want, item)
+	}
+	got := wantPending(t, s, owner, want...)
+
+	limited, err := s.Pending(ctx(t), owner, 3)
+	must(t, err, "Pending with a limit")
+	if len(limited) != 3 || !bytes.Equal(limited[0].Data, got[0].Data) || !bytes.Equal(limited[2].Data, got[2].Data) {
+		t.Errorf("Pending(limit 3) = %v, want the first three items", limited)
+	}
+
+	// Acknowledging from the middle keeps the order of the rest.
+	must(t, s.Ack(ctx(t), owner, got[1].Seq), "Ack")
+	want = slices.Delete(want, 1, 2)
+	wantPending(t, s, owner, want...)
+
+	// Items queued after an Ack come after the older ones.
+	_, err = s.Enqueue(ctx(t), owner, []byte("late"))
+	must(t, err, "Enqueue late")
+	wantPending(t, s, owner, append(want, "late")...)
+}
+
+func testQueueAckIdempotent(t *testing.T, s store.Store) {
+	const owner = ids.Owner("alice@example.test")
+	seq, err := s.Enqueue(ctx(t), owner, []byte{0, 1, 0xff})
+	must(t, err, "Enqueue")
+	got, err := s.Pending(ctx(t), owner, 0)
+	must(t, err, "Pending")
+	if len(got) != 1 || !bytes.Equal(got[0].Data, []byte{0, 1, 0xff}) || got[0].Seq != seq {
+		t.Fatalf("Pending = %v, want the binary item with seq %q", got, seq)
+	}
+	acks := []struct {
+		name string
+		seq  string
+	}{
+		{"first", seq},
+		{"again", seq},
+		{"garbage", "not a sequence"},
+		{"empty", ""},
+	}
+	for _, a := range acks {
+		must(t, s.Ack(ctx(t), owner, a.seq), "Ack %s", a.name)
+	}
+	wantPending(t, s, owner)
+	owners, err := s.PendingOwners(ctx(t))
+	must(t, err, "PendingOwners")
+	if slices.Contains(owners, owner) {
+		t.Errorf("PendingOwners = %q after every item was acknowledged", owners)
+	}
+}
+
+func testQueueIsolation(t *testing.T, s store.Store) {
+	owners := []ids.Owner{"alice@example.test", "bob@example.test", "odd:{x}%@example.test"}
+	seqs := map[ids.Owner]string{}
+	for _, o := range owners {
+		seq, err := s.Enqueue(ctx(t), o, []byte("for "+string(o)))
+		must(t, err, "Enqueue for %s", o)
+		seqs[o] = seq
+	}
+	for _, o := range owners {
+		wantPending(t, s, o, "for "+string(o))
+	}
+	got, err := s.PendingOwners(ctx(t))
+	must(t, err, "PendingOwners")
+	slices.Sort(got)
+	want := slices.Clone(owners)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("PendingOwners = %q, want %q", got, want)
+	}
+
+	// Sequences are per owner (two owners' items may share one), so only
+	// the owner's own queue loses the item.
+	must(t, s.Ack(ctx(t), owners[0], seqs[owners[0]]), "Ack")
+	wantPending(t, s, owners[0])
+	wantPending(t, s, owners[1], "for "+string(owners[1]))
+	got, err = s.PendingOwners(ctx(t))
+	must(t, err, "PendingOwners")
+	if slices.Contains(got, owners[0]) || len(got) != 2 {
+		t.Errorf("PendingOwners = %q, want the two owners with items", got)
+	}
+}
