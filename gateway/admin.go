@@ -388,6 +388,13 @@ func (t *activityFrontend) Deliver(ctx context.Context, owner ids.Owner, platfor
 	return err
 }
 
+// SendFailed passes FailureNotifier calls on to the wrapped frontend.
+func (t *activityFrontend) SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error) {
+	if n, ok := t.f.(FailureNotifier); ok {
+		n.SendFailed(ctx, owner, platform, msg, xmppIDs, tag, err)
+	}
+}
+
 func (t *activityFrontend) seen(owner ids.Owner, platform ids.PlatformID) {
 	t.a.mu.Lock()
 	t.a.activity[sessionKey{platform, owner}] = now()

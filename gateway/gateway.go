@@ -40,6 +40,9 @@ type Options struct {
 	Media MediaOptions
 	// Limits bounds rates and sizes (see limits.go); zero is no limit.
 	Limits Limits
+	// SendRetry configures the queue of messages waiting for an
+	// unavailable platform (retry.go); zero is no queue.
+	SendRetry SendRetry
 }
 
 // Gateway is the hub.
@@ -62,7 +65,8 @@ type Gateway struct {
 	sending  inflight
 	sent     sentTimes
 	cancel   context.CancelFunc
-	journal  *journal // journal.go
+	journal  *journal    // journal.go
+	retry    *retryQueue // retry.go
 }
 
 type sessionKey struct {
@@ -102,6 +106,7 @@ func New(opts Options) (*Gateway, error) {
 		logins:   make(map[sessionKey]*LoginRun),
 	}
 	g.journal = newJournal(g)
+	g.retry = newRetryQueue(g, opts.SendRetry)
 	g.media = opts.Media
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
@@ -206,6 +211,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		s.Disconnect()
 	}
 	g.journal.stop()
+	g.retry.wait()
 	var errs []error
 	for _, id := range g.order {
 		if err := g.adapters[id].Stop(ctx); err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -42,10 +43,21 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
+	if g.retry.enabled() && g.retry.waiting(owner, msg.Chat) {
+		// Earlier messages of this chat wait for the platform: this one
+		// goes behind them, to keep the order.
+		if g.retry.add(ctx, owner, platform, msg, xmppIDs) {
+			return "", ErrQueued
+		}
+		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
+	}
 	g.sending.begin(owner, msg.Chat)
 	defer g.sending.end(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
+		if errors.Is(err, ErrUnavailable) && g.retry.enabled() && g.retry.add(ctx, owner, platform, msg, xmppIDs) {
+			return "", ErrQueued
+		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
 	g.sent.put(owner, msg.Chat, id, msg.Time)

@@ -3,10 +3,12 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"strings"
 
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
@@ -49,7 +51,13 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	}
 	chat := ids.DirectChat(user)
 	c.onMarkers(ctx, owner, chat, m)
-	if err := c.relay(ctx, owner, chat, m); err != nil {
+	if err := c.relay(withQueuedReply(ctx, m), owner, chat, m); err != nil {
+		if errors.Is(err, gateway.ErrQueued) {
+			// Accepted: the hub retries, and calls SendFailed if it
+			// gives up (queued.go).
+			c.log.Debug("message queued for the platform", "owner", owner, "id", m.Id)
+			return
+		}
 		c.logErr("send to platform", owner, err)
 		c.replyMessageError(ctx, m, mapErr(err))
 	}

@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,13 +49,14 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 		return // the platform's ChatInfo brings the new subject to everyone
 	}
 	in := parseInbound(m)
-	id, err := c.relayID(ctx, owner, chat, m)
-	if err != nil {
+	id, err := c.relayID(withQueuedReply(ctx, m), owner, chat, m)
+	queued := errors.Is(err, gateway.ErrQueued) // accepted; SendFailed answers if it is given up (queued.go)
+	if err != nil && !queued {
 		c.logErr("send to group", owner, err)
 		c.replyMessageError(ctx, m, mapErr(err))
 		return
 	}
-	if id == "" && in.retract == "" && in.reactions == nil && in.replace == "" {
+	if !queued && id == "" && in.retract == "" && in.reactions == nil && in.replace == "" {
 		return // markers and chat states only
 	}
 	sid := string(id)

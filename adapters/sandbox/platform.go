@@ -115,6 +115,9 @@ type Platform struct {
 	serial    map[string]*serialQueue
 	groups    groupSet // groups.go
 
+	outageMu sync.Mutex
+	outage   map[ids.AccountID]bool // outage.go
+
 	wg        sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once

@@ -71,6 +71,9 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	if err := s.ready(); err != nil {
 		return "", err
 	}
+	if err := s.p.outageErr(s.acct); err != nil {
+		return "", err
+	}
 	if IsGroupID(msg.Chat) {
 		return s.sendGroup(ctx, msg) // groups_session.go
 	}

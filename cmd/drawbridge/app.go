@@ -119,6 +119,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Observer:            a.mgmt.metrics,
 		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
 		Limits:              hubLimits(cfg.Limits),
+		SendRetry:           gateway.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
 		st.Close()

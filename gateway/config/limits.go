@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // LimitsConfig bounds what one XMPP user, and everybody together, may make
 // the gateway do. A rate of 0 turns that limit off.
 type LimitsConfig struct {
@@ -18,6 +20,17 @@ type LimitsConfig struct {
 	Registrations RateConfig `yaml:"registrations"`
 	// Logins limits login attempts (started login flows).
 	Logins RateConfig `yaml:"logins"`
+	// SendRetryDeadline is how long a message to a platform that is
+	// unavailable right now is kept and retried before its sender is told
+	// it was not sent, e.g. "2m"; "0" turns the retry queue off (the
+	// sender is told at once).
+	SendRetryDeadline string `yaml:"send_retry_deadline"`
+}
+
+// SendRetryDuration is SendRetryDeadline parsed (validated by Validate).
+func (l LimitsConfig) SendRetryDuration() time.Duration {
+	d, _ := time.ParseDuration(l.SendRetryDeadline)
+	return d
 }
 
 // RateConfig is a pair of token buckets: one per bare JID and one shared
@@ -43,6 +56,9 @@ const (
 	// DefaultMaxBodySize is 64 KiB, WhatsApp's own text limit.
 	DefaultMaxBodySize    = 64 << 10
 	DefaultMaxAttachments = 10
+	// DefaultSendRetryDeadline is how long a message waits for an
+	// unavailable platform.
+	DefaultSendRetryDeadline = "2m"
 )
 
 func defaultLimits() LimitsConfig {
@@ -53,6 +69,8 @@ func defaultLimits() LimitsConfig {
 		Messages:       RateConfig{PerJID: 600, PerJIDBurst: 100, Global: 6_000_000, GlobalBurst: 20_000},
 		Registrations:  RateConfig{PerJID: 6, PerJIDBurst: 3, Global: 600, GlobalBurst: 60},
 		Logins:         RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
+
+		SendRetryDeadline: DefaultSendRetryDeadline,
 	}
 }
 
@@ -66,6 +84,9 @@ func (c Config) validateLimits(p *problems) {
 	}
 	if l.MaxAttachments < 1 {
 		p.add("limits.max_attachments", "must be at least 1")
+	}
+	if d, err := time.ParseDuration(l.SendRetryDeadline); err != nil || d < 0 {
+		p.add("limits.send_retry_deadline", "%q is not a duration (e.g. 2m; 0 turns retrying off)", l.SendRetryDeadline)
 	}
 	for _, r := range []struct {
 		key string

@@ -1,0 +1,258 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// ErrQueued: SendMessage could not reach the platform right now (the
+// adapter said ErrUnavailable) and the message waits in the retry queue.
+// It is not a failure: the frontend treats it as accepted. If the message
+// still cannot be sent by the deadline, the hub tells the frontend through
+// FailureNotifier.
+var ErrQueued = errors.New("queued: the platform is unavailable; the message will be retried")
+
+// FailureNotifier is implemented by a Frontend that wants to hear about
+// queued messages the hub gave up on (retry.go). msg is the message as
+// queued, xmppIDs the stanza ids SendMessage was given, tag what the
+// context given to SendMessage carried (WithSendTag), so the frontend can
+// answer the original request; err wraps ErrUnavailable when the deadline
+// passed, or is the platform's refusal of a later attempt.
+type FailureNotifier interface {
+	SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error)
+}
+
+type sendTagKey struct{}
+
+// WithSendTag returns ctx carrying tag: if SendMessage queues the message,
+// FailureNotifier.SendFailed gets tag back.
+func WithSendTag(ctx context.Context, tag any) context.Context {
+	return context.WithValue(ctx, sendTagKey{}, tag)
+}
+
+// SendRetry configures the outbound retry queue. A zero Deadline turns
+// queuing off: a platform that is unavailable is an immediate error.
+type SendRetry struct {
+	// Deadline is how long a message may wait before the user is told it
+	// was not sent.
+	Deadline time.Duration
+	// MinBackoff and MaxBackoff bound the pause between attempts
+	// (doubling, jittered); zero means 250ms and 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// MaxPerOwner and MaxTotal bound the queued messages; over a bound
+	// the send fails at once as without queuing. Zero means 100 and 10000.
+	MaxPerOwner, MaxTotal int
+}
+
+type retryItem struct {
+	platform ids.PlatformID
+	msg      *event.Message
+	xmppIDs  []string
+	tag      any
+	deadline time.Time
+}
+
+type retryKey struct {
+	owner ids.Owner
+	chat  ids.ChatID
+}
+
+// retryQueue holds, per (owner, chat), the messages waiting for the
+// platform, in order: a later message of the same chat waits behind them.
+// One goroutine per non-empty chat queue sends them. On Stop the queue's
+// context ends and what is still waiting is dropped with a log line (the
+// user got no error for it; the process is going away).
+type retryQueue struct {
+	g   *Gateway
+	cfg SendRetry
+
+	mu      sync.Mutex
+	chats   map[retryKey][]*retryItem
+	byOwner map[ids.Owner]int
+	total   int
+	wg      sync.WaitGroup
+}
+
+func newRetryQueue(g *Gateway, cfg SendRetry) *retryQueue {
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 250 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = cfg.MinBackoff
+	}
+	if cfg.MaxPerOwner <= 0 {
+		cfg.MaxPerOwner = 100
+	}
+	if cfg.MaxTotal <= 0 {
+		cfg.MaxTotal = 10000
+	}
+	return &retryQueue{g: g, cfg: cfg, chats: make(map[retryKey][]*retryItem), byOwner: make(map[ids.Owner]int)}
+}
+
+func (q *retryQueue) enabled() bool { return q.cfg.Deadline > 0 }
+
+// waiting reports whether messages of (owner, chat) are queued, so a new
+// one must queue behind them.
+func (q *retryQueue) waiting(owner ids.Owner, chat ids.ChatID) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.chats[retryKey{owner, chat}]) > 0
+}
+
+// add queues a message; false if over a bound or the hub is not running.
+func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string) bool {
+	q.g.mu.Lock()
+	runCtx := q.g.runCtx
+	q.g.mu.Unlock()
+	if runCtx == nil || runCtx.Err() != nil {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.total >= q.cfg.MaxTotal || q.byOwner[owner] >= q.cfg.MaxPerOwner {
+		return false
+	}
+	k := retryKey{owner, msg.Chat}
+	it := &retryItem{platform: platform, msg: msg, xmppIDs: append([]string(nil), xmppIDs...), tag: ctx.Value(sendTagKey{}), deadline: now().Add(q.cfg.Deadline)}
+	q.chats[k] = append(q.chats[k], it)
+	q.byOwner[owner]++
+	q.total++
+	if len(q.chats[k]) == 1 {
+		q.wg.Add(1)
+		go q.run(runCtx, k)
+	}
+	return true
+}
+
+// head returns the first item of k's queue.
+func (q *retryQueue) head(k retryKey) *retryItem {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if l := q.chats[k]; len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+// pop removes the head of k's queue and reports whether more wait.
+func (q *retryQueue) pop(k retryKey) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.chats[k]
+	l[0] = nil
+	l = l[1:]
+	q.total--
+	if q.byOwner[k.owner]--; q.byOwner[k.owner] <= 0 {
+		delete(q.byOwner, k.owner)
+	}
+	if len(l) == 0 {
+		delete(q.chats, k)
+		return false
+	}
+	q.chats[k] = l
+	return true
+}
+
+// run sends k's queue in order until it is empty or the hub stops.
+func (q *retryQueue) run(ctx context.Context, k retryKey) {
+	defer q.wg.Done()
+	backoff := q.cfg.MinBackoff
+	for {
+		it := q.head(k)
+		if it == nil {
+			return
+		}
+		wait := min(backoff, it.deadline.Sub(now()))
+		if wait > 0 {
+			wait = wait/2 + rand.N(wait/2+1) // jitter
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				q.drop(k)
+				return
+			case <-t.C:
+			}
+		}
+		err := q.g.sendQueued(ctx, k.owner, it)
+		switch {
+		case err == nil:
+			backoff = q.cfg.MinBackoff
+		case errors.Is(err, ErrUnavailable) && now().Before(it.deadline):
+			backoff = min(2*backoff, q.cfg.MaxBackoff)
+			continue
+		default:
+			if ctx.Err() != nil {
+				q.drop(k)
+				return
+			}
+			if errors.Is(err, ErrUnavailable) {
+				err = fmt.Errorf("not sent within %s: %w", q.cfg.Deadline, err)
+			}
+			q.g.sendFailed(ctx, k.owner, it, err)
+			backoff = q.cfg.MinBackoff
+		}
+		if !q.pop(k) {
+			return
+		}
+	}
+}
+
+// drop forgets what waits in k's queue when the hub stops.
+func (q *retryQueue) drop(k retryKey) {
+	q.mu.Lock()
+	l := q.chats[k]
+	delete(q.chats, k)
+	q.total -= len(l)
+	if q.byOwner[k.owner] -= len(l); q.byOwner[k.owner] <= 0 {
+		delete(q.byOwner, k.owner)
+	}
+	q.mu.Unlock()
+	for _, it := range l {
+		q.g.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.platform, "chat", k.chat, "id", it.xmppIDs)
+	}
+}
+
+// wait returns once every queue goroutine has ended (after Stop).
+func (q *retryQueue) wait() { q.wg.Wait() }
+
+// sendQueued makes one attempt at a queued message.
+func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem) (err error) {
+	defer func(t0 time.Time) { g.observe(it.platform, ToPlatform, "message", t0, err) }(time.Now())
+	l, err := g.session(owner, it.platform)
+	if err != nil {
+		return err
+	}
+	it.msg.Account = l.account
+	g.sending.begin(owner, it.msg.Chat)
+	defer g.sending.end(owner, it.msg.Chat)
+	id, err := l.session.SendMessage(ctx, it.msg)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", it.msg.Chat, err)
+	}
+	g.sent.put(owner, it.msg.Chat, id, it.msg.Time)
+	g.remember(ctx, owner, it.msg.Chat, id, it.xmppIDs...)
+	return nil
+}
+
+// sendFailed tells the frontend, if it listens, that a queued message was
+// given up on.
+func (g *Gateway) sendFailed(ctx context.Context, owner ids.Owner, it *retryItem, err error) {
+	g.log.Warn("queued message not sent", "owner", owner, "platform", it.platform, "chat", it.msg.Chat, "id", it.xmppIDs, "err", err)
+	g.mu.Lock()
+	f := g.frontend
+	g.mu.Unlock()
+	if n, ok := f.(FailureNotifier); ok {
+		n.SendFailed(ctx, owner, it.platform, it.msg, it.xmppIDs, it.tag, err)
+	}
+}
