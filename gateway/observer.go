@@ -100,6 +100,9 @@ func (noObserver) StateChanged(ids.PlatformID, ids.AccountID, event.State)  {}
 
 // observe records the outcome of relaying one item that started at t0.
 func (g *Gateway) observe(platform ids.PlatformID, dir Direction, kind string, t0 time.Time, err error) {
+	if errors.Is(err, ErrQueued) {
+		return // the retry queue observes how it ends
+	}
 	if err != nil {
 		g.obs.Failed(platform, dir, kind, ErrorKind(err))
 		return
