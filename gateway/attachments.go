@@ -50,21 +50,8 @@ func (g *Gateway) fetchAttachments(ctx context.Context, caps Capabilities, msg *
 		}
 		a.Name, a.MIMEType, a.Size, a.Open = file.Name, file.MIMEType, file.Size, file.Open
 		if a.Kind == "" {
-			a.Kind = kindOf(file.MIMEType)
+			a.Kind = event.KindOf(file.MIMEType)
 		}
 	}
 	return checkMessage(caps, msg)
-}
-
-// kindOf guesses how a platform should present a file of this type.
-func kindOf(mimeType string) event.AttachmentKind {
-	switch {
-	case len(mimeType) > 6 && mimeType[:6] == "image/":
-		return event.KindImage
-	case len(mimeType) > 6 && mimeType[:6] == "video/":
-		return event.KindVideo
-	case len(mimeType) > 6 && mimeType[:6] == "audio/":
-		return event.KindAudio
-	}
-	return event.KindFile
 }

@@ -364,19 +364,6 @@ func mediaType(declared string) string {
 	return strings.ToLower(strings.TrimSpace(t))
 }
 
-// kindOf is how the platform presents a file of type t.
-func kindOf(t string) event.AttachmentKind {
-	switch major, _, _ := strings.Cut(t, "/"); major {
-	case "image":
-		return event.KindImage
-	case "video":
-		return event.KindVideo
-	case "audio":
-		return event.KindAudio
-	}
-	return event.KindFile
-}
-
 // checkType refuses a MIME type the platform does not take.
 func checkType(name, t string, caps gateway.Capabilities) error {
 	if !strings.Contains(t, "/") || !caps.AllowsMediaType(t) {
@@ -420,7 +407,7 @@ func (p *Platform) newFile(name, declared string, kind event.AttachmentKind, dat
 		return File{}, err
 	}
 	if kind == "" {
-		kind = kindOf(t)
+		kind = event.KindOf(t)
 	}
 	return File{Name: name, MIMEType: t, Kind: kind, Data: slices.Clone(data)}, nil
 }

@@ -17,15 +17,8 @@ import (
 // against our own client code.
 func TestSlixmppInterop(t *testing.T) {
 	e := startE2E(t, config.BackendSQLite)
-	const python = "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import slixmpp").Run(); err != nil {
-		t.Fatalf("python3-slixmpp is required (apt-get install python3-slixmpp): %v", err)
-	}
+	python, script := slixmppScript(t, "drawbridge_client.py")
 	e.prosody.Register(t, "carol", "pw-carol")
-	script, err := filepath.Abs("../../testdata/clients/drawbridge_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, script,
@@ -57,4 +50,19 @@ func TestSlixmppInterop(t *testing.T) {
 	if got := e.app.sandbox.Platform().Received("+15550000001"); len(got) != 2 || got[0].Body != "hello from slixmpp" {
 		t.Errorf("echo bot received %+v", got)
 	}
+}
+
+// slixmppScript returns the Python with slixmpp (Debian's, not one on PATH)
+// and the absolute path of a client script in testdata/clients.
+func slixmppScript(t *testing.T, name string) (python, script string) {
+	t.Helper()
+	python = "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import slixmpp").Run(); err != nil {
+		t.Fatalf("python3-slixmpp is required (apt-get install python3-slixmpp): %v", err)
+	}
+	script, err := filepath.Abs(filepath.Join("../../testdata/clients", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return python, script
 }

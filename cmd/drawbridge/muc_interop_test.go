@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +19,8 @@ import (
 // message with a platform member.
 func TestSlixmppMUC(t *testing.T) {
 	e := startE2E(t, config.BackendSQLite)
-	const python = "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import slixmpp").Run(); err != nil {
-		t.Fatalf("python3-slixmpp is required (apt-get install python3-slixmpp): %v", err)
-	}
+	python, script := slixmppScript(t, "muc_client.py")
 	e.prosody.Register(t, "dave", "pw-dave")
-	script, err := filepath.Abs("../../testdata/clients/muc_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const phone = "+15553335555"
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -60,7 +52,7 @@ func TestSlixmppMUC(t *testing.T) {
 	if _, err := p.SendGroupAs(ctx, sandbox.Bob, sandbox.Lounge, "hi slixmpp, from Bob"); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var result struct {
 		OK        bool     `json:"ok"`

@@ -7,6 +7,7 @@ package event
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -89,6 +90,20 @@ const (
 	KindVoice   AttachmentKind = "voice"
 	KindSticker AttachmentKind = "sticker"
 )
+
+// KindOf is how a file of MIME type mimeType is usually presented: an
+// image, video or audio by its major type, a plain file otherwise.
+func KindOf(mimeType string) AttachmentKind {
+	switch major, _, _ := strings.Cut(mimeType, "/"); major {
+	case "image":
+		return KindImage
+	case "video":
+		return KindVideo
+	case "audio":
+		return KindAudio
+	}
+	return KindFile
+}
 
 // Edit replaces the body of an earlier message (Target) of the same sender.
 type Edit struct {

@@ -22,3 +22,14 @@ func TestReceiptKindString(t *testing.T) {
 		}
 	}
 }
+
+func TestKindOf(t *testing.T) {
+	for mt, want := range map[string]AttachmentKind{
+		"image/png": KindImage, "video/mp4": KindVideo, "audio/ogg": KindAudio,
+		"application/pdf": KindFile, "text/plain": KindFile, "": KindFile,
+	} {
+		if got := KindOf(mt); got != want {
+			t.Errorf("KindOf(%q) = %s, want %s", mt, got, want)
+		}
+	}
+}
