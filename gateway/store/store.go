@@ -82,10 +82,30 @@ type Contacts interface {
 type MessageIDs interface {
 	// PutMessageID records the pair; ttl <= 0 means the backend's default (7 days).
 	PutMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string, platformID ids.MessageID, ttl time.Duration) error
+	// PutMessageIDs records several pairs in one round trip (one sqlite
+	// transaction, one Redis pipeline), as if PutMessageID were called for each
+	// in order. An empty slice is a no-op.
+	PutMessageIDs(ctx context.Context, pairs []MessageIDPair) error
 	// PlatformMessageID returns ErrNotFound if unknown or expired.
 	PlatformMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, error)
 	// XMPPMessageID returns ErrNotFound if unknown or expired.
 	XMPPMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, platformID ids.MessageID) (string, error)
+}
+
+// MessageIDPair is one mapping for MessageIDs.PutMessageIDs: the arguments
+// of one PutMessageID call.
+type MessageIDPair struct {
+	// Owner is the XMPP bare JID the mapping belongs to.
+	Owner ids.Owner
+	// Chat is the chat the message was sent in.
+	Chat ids.ChatID
+	// XMPPID is the XMPP side's id of the message.
+	XMPPID string
+	// PlatformID is the platform's id of the same message.
+	PlatformID ids.MessageID
+	// TTL is how long the mapping lives; <= 0 means the backend's default
+	// (DefaultMessageIDTTL).
+	TTL time.Duration
 }
 
 // KV is a private key-value space per (platform, account), for adapters.
@@ -108,6 +128,15 @@ type QueueItem struct {
 	Enqueued time.Time
 }
 
+// QueueRef names one queued item for Queues.AckAll.
+type QueueRef struct {
+	// Owner is the owner whose queue holds the item.
+	Owner ids.Owner
+	// Seq is the item's sequence, as Enqueue returned it (or Pending's
+	// QueueItem.Seq).
+	Seq string
+}
+
 // Queues is a durable, ordered journal of work per owner: what the gateway
 // has accepted from one side and not yet handed to the other (events from a
 // platform not yet confirmed by the XMPP server). Enqueue returns only once
@@ -124,6 +153,9 @@ type Queues interface {
 	// Ack removes the item seq from owner's queue. Acknowledging an item
 	// that is not (or no longer) queued is not an error.
 	Ack(ctx context.Context, owner ids.Owner, seq string) error
+	// AckAll removes several items, possibly of different owners, in one round
+	// trip; like Ack, items no longer queued are not an error.
+	AckAll(ctx context.Context, items []QueueRef) error
 	// PendingOwners lists the owners with at least one queued item, in no
 	// particular order.
 	PendingOwners(ctx context.Context) ([]ids.Owner, error)

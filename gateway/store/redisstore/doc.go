@@ -79,8 +79,10 @@
 // WATCH holds a pooled connection, and nesting other commands in it can
 // exhaust the pool under load.
 //
-// Message id mappings are two plain keys with PX expiry written in one
-// MULTI/EXEC with their index entries; expired index entries are pruned
-// (with a minute's slack for clock skew) on each write and the index itself
-// expires with its last entry. Each direction keeps the last pair written.
+// Message id mappings are two plain keys with PX expiry written, with their
+// index entries, by one script call per owner (atomic, like a MULTI/EXEC on
+// the owner's slot); a batch (PutMessageIDs) is one such call per owner, all
+// in one pipeline. Expired index entries are pruned (with a minute's slack
+// for clock skew) on each write and the index itself expires with its last
+// entry. Each direction keeps the last pair written.
 package redisstore

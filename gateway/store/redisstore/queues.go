@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,15 +22,39 @@ const queueField = "d"
 // that an item is never queued for an owner PendingOwners does not look at.
 // The set and the stream live in different slots, so they are two commands;
 // the set only ever grows (by one member per owner that ever queued), and
-// PendingOwners skips the owners whose stream is empty.
+// PendingOwners skips the owners whose stream is empty. On one server
+// (standalone, or Sentinel's master) the two go in one pipeline: one
+// connection executes them in order, and what makes SADD fail (OOM,
+// READONLY, a dropped connection) stops the XADD after it too; were SADD to
+// fail alone, Enqueue reports the error and the owner's next Enqueue lists
+// them. A Cluster client sends the commands of different slots to their
+// nodes concurrently, so there SADD is awaited before XADD is sent.
 func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
+	args := &redis.XAddArgs{Stream: s.keys.queue(owner), Values: []any{queueField, item}}
+	if c, ok := s.client.(*redis.Client); ok {
+		var (
+			sadd *redis.IntCmd
+			xadd *redis.StringCmd
+		)
+		// Errors are read from each command below, not from Pipelined.
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			sadd = p.SAdd(ctx, s.keys.queueOwners(), string(owner))
+			xadd = p.XAdd(ctx, args)
+			return nil
+		})
+		if err := sadd.Err(); err != nil {
+			return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
+		}
+		seq, err := xadd.Result()
+		if err != nil {
+			return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
+		}
+		return seq, nil
+	}
 	if err := s.client.SAdd(ctx, s.keys.queueOwners(), string(owner)).Err(); err != nil {
 		return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
 	}
-	seq, err := s.client.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.keys.queue(owner),
-		Values: []any{queueField, item},
-	}).Result()
+	seq, err := s.client.XAdd(ctx, args).Result()
 	if err != nil {
 		return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
 	}
@@ -72,6 +97,54 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 	}
 	if err := s.client.XDel(ctx, s.keys.queue(owner), seq).Err(); err != nil {
 		return fmt.Errorf("redisstore: ack %s of %s: %w", seq, owner, err)
+	}
+	return nil
+}
+
+// AckAll implements store.Queues: one XDEL per owner (per delBatch items),
+// all in one pipeline. Sequences that are not stream entry ids are skipped,
+// as Ack does.
+func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
+	byOwner := make(map[ids.Owner][]string)
+	var owners []ids.Owner
+	for _, it := range items {
+		if !validStreamID(it.Seq) {
+			continue
+		}
+		if _, ok := byOwner[it.Owner]; !ok {
+			owners = append(owners, it.Owner)
+		}
+		byOwner[it.Owner] = append(byOwner[it.Owner], it.Seq)
+	}
+	switch len(owners) {
+	case 0:
+		return nil
+	case 1:
+		if seqs := byOwner[owners[0]]; len(seqs) <= delBatch {
+			if err := s.client.XDel(ctx, s.keys.queue(owners[0]), seqs...).Err(); err != nil {
+				return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), owners[0], err)
+			}
+			return nil
+		}
+	}
+	type xdel struct {
+		owner ids.Owner
+		cmd   *redis.IntCmd
+	}
+	var cmds []xdel
+	// Errors are read from each command below, not from Pipelined.
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, o := range owners {
+			for seqs := range slices.Chunk(byOwner[o], delBatch) {
+				cmds = append(cmds, xdel{o, p.XDel(ctx, s.keys.queue(o), seqs...)})
+			}
+		}
+		return nil
+	})
+	for _, c := range cmds {
+		if err := c.cmd.Err(); err != nil {
+			return fmt.Errorf("redisstore: ack %d items: XDEL of %s: %w", len(items), c.owner, err)
+		}
 	}
 	return nil
 }

@@ -135,3 +135,38 @@ func TestDefaultMessageIDTTL(t *testing.T) {
 		t.Errorf("PTTL of the index = %v, %v; want just over %v", ttl, err, store.DefaultMessageIDTTL)
 	}
 }
+
+// TestPutMessageIDsAfterScriptFlush checks that message id writes recover
+// when the server has lost its script cache (a restart, SCRIPT FLUSH): the
+// single call and a pipelined batch of several owners.
+func TestPutMessageIDsAfterScriptFlush(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	s := New(client, Options{})
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	pairs := []store.MessageIDPair{
+		{Owner: "a", Chat: "c", XMPPID: "x1", PlatformID: "p1"},
+		{Owner: "b", Chat: "c", XMPPID: "x2", PlatformID: "p2"},
+		{Owner: "a", Chat: "c", XMPPID: "x3", PlatformID: "p3"},
+	}
+	for i := range 2 {
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatalf("SCRIPT FLUSH: %v", err)
+		}
+		if err := s.PutMessageID(ctx, "o", "c", fmt.Sprint("x", i), "p", 0); err != nil {
+			t.Fatalf("PutMessageID after SCRIPT FLUSH: %v", err)
+		}
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatalf("SCRIPT FLUSH: %v", err)
+		}
+		if err := s.PutMessageIDs(ctx, pairs); err != nil {
+			t.Fatalf("PutMessageIDs after SCRIPT FLUSH: %v", err)
+		}
+		for _, p := range pairs {
+			if got, err := s.XMPPMessageID(ctx, p.Owner, p.Chat, p.PlatformID); err != nil || got != p.XMPPID {
+				t.Errorf("XMPPMessageID(%s, %s) = %q, %v; want %q", p.Owner, p.PlatformID, got, err, p.XMPPID)
+			}
+		}
+	}
+}

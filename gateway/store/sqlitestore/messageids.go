@@ -16,24 +16,54 @@ import (
 // transaction, which also prunes expired rows if the last prune is older
 // than pruneInterval.
 func (s *Store) PutMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string, platformID ids.MessageID, ttl time.Duration) error {
-	if ttl <= 0 {
-		ttl = store.DefaultMessageIDTTL
+	pair := [1]store.MessageIDPair{{Owner: owner, Chat: chat, XMPPID: xmppID, PlatformID: platformID, TTL: ttl}}
+	if err := s.putMessageIDs(ctx, pair[:]); err != nil {
+		return fmt.Errorf("sqlitestore: put message id %s ↔ %s of %s in %s: %w", xmppID, platformID, owner, chat, err)
 	}
+	return nil
+}
+
+// PutMessageIDs implements store.MessageIDs: every pair, both directions,
+// in one transaction with the prepared statements, which also prunes
+// expired rows if the last prune is older than pruneInterval.
+func (s *Store) PutMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
+	if len(pairs) == 0 {
+		return nil
+	}
+	if err := s.putMessageIDs(ctx, pairs); err != nil {
+		return fmt.Errorf("sqlitestore: put %d message ids: %w", len(pairs), err)
+	}
+	return nil
+}
+
+// putMessageIDs is PutMessageIDs without the error's context; in a batch of
+// more than one, an error names the pair that failed.
+func (s *Store) putMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
 	now := time.Now()
-	expires := expiry(now, ttl)
 	prune := now.UnixNano()-s.lastPrune.Load() >= int64(pruneInterval)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO drawbridge_message_ids_by_xmpp (owner, chat, xmpp_id, platform_id, expires_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (owner, chat, xmpp_id) DO UPDATE SET platform_id = excluded.platform_id, expires_at = excluded.expires_at`,
-			string(owner), string(chat), xmppID, string(platformID), expires); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO drawbridge_message_ids_by_platform (owner, chat, platform_id, xmpp_id, expires_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (owner, chat, platform_id) DO UPDATE SET xmpp_id = excluded.xmpp_id, expires_at = excluded.expires_at`,
-			string(owner), string(chat), string(platformID), xmppID, expires); err != nil {
-			return err
+		byXMPP := tx.StmtContext(ctx, s.putByXMPP)
+		byPlatform := tx.StmtContext(ctx, s.putByPlatform)
+		stmtCtx := shortContext(ctx)
+		for _, p := range pairs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ttl := p.TTL
+			if ttl <= 0 {
+				ttl = store.DefaultMessageIDTTL
+			}
+			expires := expiry(now, ttl)
+			_, err := byXMPP.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), p.XMPPID, string(p.PlatformID), expires)
+			if err == nil {
+				_, err = byPlatform.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), string(p.PlatformID), p.XMPPID, expires)
+			}
+			if err != nil && len(pairs) > 1 {
+				return fmt.Errorf("%s ↔ %s of %s in %s: %w", p.XMPPID, p.PlatformID, p.Owner, p.Chat, err)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		if !prune {
 			return nil
@@ -46,7 +76,7 @@ ON CONFLICT (owner, chat, platform_id) DO UPDATE SET xmpp_id = excluded.xmpp_id,
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlitestore: put message id %s ↔ %s of %s in %s: %w", xmppID, platformID, owner, chat, err)
+		return err
 	}
 	if prune {
 		s.lastPrune.Store(now.UnixNano())
@@ -65,9 +95,11 @@ func expiry(now time.Time, ttl time.Duration) int64 {
 
 // PlatformMessageID implements store.MessageIDs.
 func (s *Store) PlatformMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sqlitestore: platform id of message %s of %s in %s: %w", xmppID, owner, chat, err)
+	}
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT platform_id FROM drawbridge_message_ids_by_xmpp
-		WHERE owner = ? AND chat = ? AND xmpp_id = ? AND expires_at > ?`,
+	err := s.platformMessageID.QueryRowContext(shortContext(ctx),
 		string(owner), string(chat), xmppID, time.Now().UnixNano()).Scan(&v)
 	if err != nil {
 		return "", fmt.Errorf("sqlitestore: platform id of message %s of %s in %s: %w", xmppID, owner, chat, notFound(err))
@@ -77,9 +109,11 @@ func (s *Store) PlatformMessageID(ctx context.Context, owner ids.Owner, chat ids
 
 // XMPPMessageID implements store.MessageIDs.
 func (s *Store) XMPPMessageID(ctx context.Context, owner ids.Owner, chat ids.ChatID, platformID ids.MessageID) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sqlitestore: XMPP id of message %s of %s in %s: %w", platformID, owner, chat, err)
+	}
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT xmpp_id FROM drawbridge_message_ids_by_platform
-		WHERE owner = ? AND chat = ? AND platform_id = ? AND expires_at > ?`,
+	err := s.xmppMessageID.QueryRowContext(shortContext(ctx),
 		string(owner), string(chat), string(platformID), time.Now().UnixNano()).Scan(&v)
 	if err != nil {
 		return "", fmt.Errorf("sqlitestore: XMPP id of message %s of %s in %s: %w", platformID, owner, chat, notFound(err))

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,9 +17,7 @@ func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (stri
 	if item == nil {
 		item = []byte{} // the column is NOT NULL
 	}
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO drawbridge_queue (owner, data, enqueued) VALUES (?, ?, ?)`,
-		string(owner), item, time.Now().UnixNano())
+	res, err := s.enqueue.ExecContext(ctx, string(owner), item, time.Now().UnixNano())
 	if err != nil {
 		return "", fmt.Errorf("sqlitestore: enqueue for %s: %w", owner, err)
 	}
@@ -34,9 +33,7 @@ func (s *Store) Pending(ctx context.Context, owner ids.Owner, limit int) ([]stor
 	if limit <= 0 || limit > store.DefaultPendingLimit {
 		limit = store.DefaultPendingLimit
 	}
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT seq, data, enqueued FROM drawbridge_queue WHERE owner = ? ORDER BY seq LIMIT ?`,
-		string(owner), limit)
+	rows, err := s.pending.QueryContext(ctx, string(owner), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: pending of %s: %w", owner, err)
 	}
@@ -68,9 +65,50 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 	if err != nil {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx,
-		`DELETE FROM drawbridge_queue WHERE owner = ? AND seq = ?`, string(owner), n); err != nil {
+	if _, err := s.ack.ExecContext(ctx, string(owner), n); err != nil {
 		return fmt.Errorf("sqlitestore: ack %s of %s: %w", seq, owner, err)
+	}
+	return nil
+}
+
+// AckAll implements store.Queues: one transaction for the batch (a single
+// item is one statement, as Ack). Sequences that are not numbers are
+// skipped, as Ack does.
+func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
+	type ref struct {
+		owner string
+		seq   int64
+	}
+	refs := make([]ref, 0, len(items))
+	for _, it := range items {
+		if n, err := strconv.ParseInt(it.Seq, 10, 64); err == nil {
+			refs = append(refs, ref{string(it.Owner), n})
+		}
+	}
+	switch len(refs) {
+	case 0:
+		return nil
+	case 1:
+		if _, err := s.ack.ExecContext(ctx, refs[0].owner, refs[0].seq); err != nil {
+			return fmt.Errorf("sqlitestore: ack %d of %s: %w", refs[0].seq, refs[0].owner, err)
+		}
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		ack := tx.StmtContext(ctx, s.ack)
+		stmtCtx := shortContext(ctx)
+		for _, r := range refs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := ack.ExecContext(stmtCtx, r.owner, r.seq); err != nil {
+				return fmt.Errorf("%d of %s: %w", r.seq, r.owner, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: ack %d items: %w", len(refs), err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -24,7 +25,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
-// pruneInterval is how often, at most, PutMessageID deletes expired rows.
+// pruneInterval is how often, at most, PutMessageID(s) delete expired rows.
 const pruneInterval = time.Minute
 
 // Store is a store.Store on SQLite. It is safe for concurrent use.
@@ -33,6 +34,62 @@ type Store struct {
 	ownsDB bool
 	// lastPrune is when expired message ids were last deleted (Unix ns).
 	lastPrune atomic.Int64
+	// stmts are the hot paths' statements, prepared once by OpenDB.
+	stmts
+}
+
+// stmts are the statements of the hot paths (message id mappings and the
+// queues), prepared once so that SQLite does not parse them on every call.
+// database/sql prepares each one again on every connection it is used on,
+// once; inside a transaction, use tx.StmtContext.
+type stmts struct {
+	putByXMPP, putByPlatform         *sql.Stmt
+	platformMessageID, xmppMessageID *sql.Stmt
+	enqueue, ack, pending            *sql.Stmt
+}
+
+// prepare prepares the statements of s.stmts on db. On error, it closes
+// those it prepared.
+func (s *Store) prepare(ctx context.Context, db *sql.DB) error {
+	for _, q := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.putByXMPP, `
+INSERT INTO drawbridge_message_ids_by_xmpp (owner, chat, xmpp_id, platform_id, expires_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (owner, chat, xmpp_id) DO UPDATE SET platform_id = excluded.platform_id, expires_at = excluded.expires_at`},
+		{&s.putByPlatform, `
+INSERT INTO drawbridge_message_ids_by_platform (owner, chat, platform_id, xmpp_id, expires_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (owner, chat, platform_id) DO UPDATE SET xmpp_id = excluded.xmpp_id, expires_at = excluded.expires_at`},
+		{&s.platformMessageID, `SELECT platform_id FROM drawbridge_message_ids_by_xmpp
+		WHERE owner = ? AND chat = ? AND xmpp_id = ? AND expires_at > ?`},
+		{&s.xmppMessageID, `SELECT xmpp_id FROM drawbridge_message_ids_by_platform
+		WHERE owner = ? AND chat = ? AND platform_id = ? AND expires_at > ?`},
+		{&s.enqueue, `INSERT INTO drawbridge_queue (owner, data, enqueued) VALUES (?, ?, ?)`},
+		{&s.ack, `DELETE FROM drawbridge_queue WHERE owner = ? AND seq = ?`},
+		{&s.pending, `SELECT seq, data, enqueued FROM drawbridge_queue WHERE owner = ? ORDER BY seq LIMIT ?`},
+	} {
+		stmt, err := db.PrepareContext(ctx, q.sql)
+		if err != nil {
+			return errors.Join(fmt.Errorf("preparing %s: %w", strings.TrimSpace(q.sql), err), s.closeStmts())
+		}
+		*q.stmt = stmt
+	}
+	return nil
+}
+
+// closeStmts closes the prepared statements (those that are set).
+func (s *Store) closeStmts() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{
+		s.putByXMPP, s.putByPlatform, s.platformMessageID, s.xmppMessageID,
+		s.enqueue, s.ack, s.pending,
+	} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,6 +110,9 @@ func DSN(path string) string {
 		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
+// maxConns bounds the pool of connections to the database file.
+const maxConns = 8
+
 // Open opens (creating if needed) the database file at path, brings its
 // schema up to date and returns a Store that owns the database.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -60,6 +120,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	// Connections are kept rather than closed when more than two were busy
+	// at once: opening one runs the pragmas and prepares the statements
+	// again, which cost more under load than the statements themselves.
+	// SQLite takes one writer at a time anyway; readers share the WAL.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	s, err := OpenDB(ctx, db)
 	if err != nil {
 		db.Close()
@@ -69,14 +135,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// OpenDB brings the schema of db up to date and returns a Store on it. The
-// caller keeps ownership of db: Close does not close it. db should be opened
+// OpenDB brings the schema of db up to date, prepares the statements of the
+// hot paths and returns a Store on it. The caller keeps ownership of db:
+// Close closes only the Store's statements, not db. db should be opened
 // with DSN (or at least with a busy timeout and _txlock=immediate).
 func OpenDB(ctx context.Context, db *sql.DB) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.prepare(ctx, db); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	return s, nil
 }
 
 // Ping implements store.Store.
@@ -87,13 +158,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database if the Store opened it (Open), and does nothing
-// if it was given one (OpenDB).
+// Close closes the Store's prepared statements, and the database if the
+// Store opened it (Open) — not if it was given one (OpenDB).
 func (s *Store) Close() error {
-	if !s.ownsDB {
-		return nil
+	err := s.closeStmts()
+	if s.ownsDB {
+		err = errors.Join(err, s.db.Close())
 	}
-	if err := s.db.Close(); err != nil {
+	if err != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err)
 	}
 	return nil
@@ -113,6 +185,19 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// shortContext is ctx without its cancellation, for the statements of the
+// hot paths that cannot wait long: those inside a write transaction (it
+// holds the write lock from its start, BEGIN IMMEDIATE, so they wait for no
+// lock) and point lookups (in WAL mode, readers do not wait for writers).
+// The driver watches a cancelable context with a goroutine per statement,
+// which costs more than such a statement itself; callers check ctx.Err()
+// before each statement instead, so a cancellation is noticed one short
+// statement late at most. (A reader may still, rarely, wait out the busy
+// timeout, 5 s, for the WAL index, e.g. while another process recovers it.)
+func shortContext(ctx context.Context) context.Context {
+	return context.WithoutCancel(ctx)
 }
 
 // unixNano stores t; the zero time is stored as 0.

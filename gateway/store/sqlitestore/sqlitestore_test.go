@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,5 +165,50 @@ func TestExpirySaturates(t *testing.T) {
 	now := time.Now()
 	if got := expiry(now, time.Duration(1<<62)); got <= now.UnixNano() {
 		t.Errorf("expiry with a huge ttl = %d, before now", got)
+	}
+}
+
+// TestCanceledContext checks that the hot paths, whose statements run
+// without the context's cancellation (shortContext), still fail at once on
+// a canceled context and write nothing.
+func TestCanceledContext(t *testing.T) {
+	s, _ := openTemp(t)
+	t.Cleanup(func() { s.Close() })
+	seq, err := s.Enqueue(t.Context(), "o", []byte("item"))
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	pairs := []store.MessageIDPair{{Owner: "o", Chat: "c", XMPPID: "x1", PlatformID: "p1"}, {Owner: "o", Chat: "c", XMPPID: "x2", PlatformID: "p2"}}
+	for name, err := range map[string]error{
+		"PutMessageIDs": s.PutMessageIDs(ctx, pairs),
+		"PutMessageID":  s.PutMessageID(ctx, "o", "c", "x3", "p3", 0),
+		"AckAll":        s.AckAll(ctx, []store.QueueRef{{Owner: "o", Seq: seq}, {Owner: "o", Seq: "12345"}}),
+	} {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: %v, want context.Canceled", name, err)
+		}
+	}
+	if _, err := s.XMPPMessageID(ctx, "o", "c", "p1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("XMPPMessageID with a canceled context: %v, want context.Canceled", err)
+	}
+	if _, err := s.PlatformMessageID(ctx, "o", "c", "x1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("PlatformMessageID with a canceled context: %v, want context.Canceled", err)
+	}
+	for _, x := range []string{"x1", "x2", "x3"} {
+		if _, err := s.PlatformMessageID(t.Context(), "o", "c", x); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("PlatformMessageID(%s) after a canceled put: %v, want ErrNotFound", x, err)
+		}
+	}
+	if items, err := s.Pending(t.Context(), "o", 0); err != nil || len(items) != 1 {
+		t.Errorf("Pending after a canceled AckAll = %v, %v; want the item", items, err)
+	}
+	// Close is idempotent, prepared statements included.
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }

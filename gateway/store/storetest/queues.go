@@ -122,3 +122,96 @@ func testQueueIsolation(t *testing.T, s store.Store) {
 		t.Errorf("PendingOwners = %q, want the two owners with items", got)
 	}
 }
+
+// enqueueItems queues items for owner and returns their sequences.
+func enqueueItems(t *testing.T, s store.Store, owner ids.Owner, items ...string) []string {
+	t.Helper()
+	seqs := make([]string, len(items))
+	for i, item := range items {
+		seq, err := s.Enqueue(ctx(t), owner, []byte(item))
+		must(t, err, "Enqueue %q for %s", item, owner)
+		seqs[i] = seq
+	}
+	return seqs
+}
+
+// wantPendingOwners fails the test unless PendingOwners is want, in any
+// order.
+func wantPendingOwners(t *testing.T, s store.Store, want ...ids.Owner) {
+	t.Helper()
+	got, err := s.PendingOwners(ctx(t))
+	must(t, err, "PendingOwners")
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("PendingOwners = %q, want %q", got, want)
+	}
+}
+
+func testQueueAckAll(t *testing.T, s store.Store) {
+	must(t, s.AckAll(ctx(t), nil), "AckAll(nil)")
+	a := enqueueItems(t, s, alice, "a0", "a1", "a2", "a3")
+	b := enqueueItems(t, s, bob, "b0", "b1")
+	o := enqueueItems(t, s, oddOwner, "o0")
+	wantPendingOwners(t, s, alice, bob, oddOwner)
+
+	must(t, s.AckAll(ctx(t), []store.QueueRef{
+		{Owner: alice, Seq: a[0]},
+		{Owner: bob, Seq: b[0]},
+		{Owner: alice, Seq: a[2]},
+		{Owner: oddOwner, Seq: o[0]},
+		{Owner: alice, Seq: a[0]}, // twice in one batch
+		// Not queued, or not a sequence at all: ignored.
+		{Owner: bob, Seq: "garbage"},
+		{Owner: alice, Seq: ""},
+		{Owner: "nobody@example.test", Seq: a[1]},
+		// Another owner's sequences name nothing in this owner's queue.
+		{Owner: carol, Seq: b[1]},
+		{Owner: carol, Seq: a[3]},
+	}), "AckAll")
+	wantPending(t, s, alice, "a1", "a3")
+	wantPending(t, s, bob, "b1")
+	wantPending(t, s, oddOwner)
+	wantPendingOwners(t, s, alice, bob)
+
+	// Already acknowledged items again, with the rest.
+	must(t, s.AckAll(ctx(t), []store.QueueRef{{Owner: alice, Seq: a[0]}, {Owner: alice, Seq: a[3]}, {Owner: bob, Seq: b[1]}, {Owner: alice, Seq: a[1]}, {Owner: oddOwner, Seq: o[0]}}), "AckAll of the rest")
+	wantPending(t, s, alice)
+	wantPending(t, s, bob)
+	wantPendingOwners(t, s)
+
+	// One item: as Ack.
+	c := enqueueItems(t, s, carol, "c0", "c1")
+	must(t, s.AckAll(ctx(t), []store.QueueRef{{Owner: carol, Seq: c[1]}}), "AckAll of one item")
+	wantPending(t, s, carol, "c0")
+	wantPendingOwners(t, s, carol)
+}
+
+// testQueueAckAllLarge acknowledges a batch larger than backends are likely
+// to split it into, of two owners, leaving every third item.
+func testQueueAckAllLarge(t *testing.T, s store.Store) {
+	const n = 600
+	var items []string
+	for i := range n {
+		items = append(items, fmt.Sprint("item ", i))
+	}
+	seqs := map[ids.Owner][]string{
+		alice: enqueueItems(t, s, alice, items...),
+		bob:   enqueueItems(t, s, bob, items[:n/2]...),
+	}
+	var refs []store.QueueRef
+	want := map[ids.Owner][]string{}
+	for _, o := range []ids.Owner{alice, bob} {
+		for i, seq := range seqs[o] {
+			if i%3 == 2 {
+				want[o] = append(want[o], items[i])
+				continue
+			}
+			refs = append(refs, store.QueueRef{Owner: o, Seq: seq})
+		}
+	}
+	must(t, s.AckAll(ctx(t), refs), "AckAll(%d items)", len(refs))
+	wantPending(t, s, alice, want[alice]...)
+	wantPending(t, s, bob, want[bob]...)
+}

@@ -68,6 +68,11 @@ var suite = []struct {
 	{"MessageIDNotFound", testMessageIDNotFound},
 	{"MessageIDOverwrite", testMessageIDOverwrite},
 	{"MessageIDExpiry", testMessageIDExpiry},
+	{"PutMessageIDsBatch", testPutMessageIDsBatch},
+	{"PutMessageIDsOverwrite", testPutMessageIDsOverwrite},
+	{"PutMessageIDsExpiry", testPutMessageIDsExpiry},
+	{"PutMessageIDsEmpty", testPutMessageIDsEmpty},
+	{"PutMessageIDsLarge", testPutMessageIDsLarge},
 
 	{"KVRoundTrip", testKVRoundTrip},
 	{"KVScope", testKVScope},
@@ -75,6 +80,8 @@ var suite = []struct {
 	{"QueueOrder", testQueueOrder},
 	{"QueueAckIdempotent", testQueueAckIdempotent},
 	{"QueueIsolation", testQueueIsolation},
+	{"QueueAckAll", testQueueAckAll},
+	{"QueueAckAllLarge", testQueueAckAllLarge},
 
 	{"OddCharactersRoundTrip", testOddCharactersRoundTrip},
 	{"NoKeyCollisions", testNoKeyCollisions},
