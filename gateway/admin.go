@@ -389,7 +389,7 @@ func (t *activityFrontend) Deliver(ctx context.Context, owner ids.Owner, platfor
 }
 
 // SendFailed passes FailureNotifier calls on to the wrapped frontend.
-func (t *activityFrontend) SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error) {
+func (t *activityFrontend) SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error) {
 	if n, ok := t.f.(FailureNotifier); ok {
 		n.SendFailed(ctx, owner, platform, msg, xmppIDs, tag, err)
 	}

@@ -67,6 +67,7 @@ type Gateway struct {
 	cancel   context.CancelFunc
 	journal  *journal    // journal.go
 	retry    *retryQueue // retry.go
+	idmap    *idMap      // idmap.go
 }
 
 type sessionKey struct {
@@ -107,6 +108,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.journal = newJournal(g)
 	g.retry = newRetryQueue(g, opts.SendRetry)
+	g.idmap = newIDMap(g)
 	g.media = opts.Media
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
@@ -170,6 +172,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: list accounts: %w", err)
 	}
+	g.idmap.start(runCtx)
 	// Events journaled by a previous process go out before any session
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.start(runCtx)
@@ -189,6 +192,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 			}
 		}
 	}
+	// Messages a previous process queued for unavailable platforms
+	// (outbox.go), now that their sessions are loaded.
+	g.retry.restore(runCtx)
 	return nil
 }
 
@@ -212,6 +218,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	g.journal.stop()
 	g.retry.wait()
+	g.idmap.stop()
 	var errs []error
 	for _, id := range g.order {
 		if err := g.adapters[id].Stop(ctx); err != nil {

@@ -50,6 +50,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		if e.ReplyTo != "" {
 			e.ReplyTo = h.xmppID(ctx, owner, m.Chat, e.ReplyTo)
 		}
+		h.g.idmap.noteInbound(owner, m.Chat, m.ID)
 	case *event.ContactInfo:
 		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
 		if err != nil && !isNotFound(err) {
@@ -78,7 +79,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 // used for it; ids the gateway did not record (messages from the platform)
 // are their own stanza ids.
 func (h *host) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) ids.MessageID {
-	if x, err := h.g.store.XMPPMessageID(ctx, owner, chat, id); err == nil {
+	if x, ok := h.g.idmap.xmppID(ctx, owner, chat, id); ok {
 		return ids.MessageID(x)
 	}
 	return id

@@ -41,6 +41,8 @@ const (
 	journalAckTimeout = 5 * time.Second
 	// journalAckRetry is how long a failed store.Ack waits to be retried.
 	journalAckRetry = 500 * time.Millisecond
+	// journalAckBatch is the most confirmed items one store.AckAll removes.
+	journalAckBatch = 512
 )
 
 // journalKey names one journal item.
@@ -224,18 +226,28 @@ func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 	j.confirmed = nil
 	j.mu.Unlock()
 	var retry []journalKey
-	for i, k := range batch {
+	for len(batch) > 0 {
+		n := min(len(batch), journalAckBatch)
+		refs := make([]store.QueueRef, n)
+		for i, k := range batch[:n] {
+			refs[i] = store.QueueRef{Owner: k.owner, Seq: k.seq}
+		}
 		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
-		err := j.g.store.Ack(actx, k.owner, k.seq)
+		err := j.g.store.AckAll(actx, refs)
 		cancel()
 		if err != nil {
 			// Retried; if the process ends first, the next one delivers
 			// the rest again: at-least-once.
-			j.log().Warn("cannot remove confirmed journaled events yet", "events", len(batch)-i, "err", err)
-			retry = batch[i:]
+			j.log().Warn("cannot remove confirmed journaled events yet", "events", len(batch), "err", err)
+			retry = batch
 			break
 		}
-		j.unmark(k)
+		j.mu.Lock()
+		for _, k := range batch[:n] {
+			delete(j.inflight, k)
+		}
+		j.mu.Unlock()
+		batch = batch[n:]
 	}
 	if len(retry) > 0 {
 		j.mu.Lock()
@@ -300,6 +312,9 @@ func (j *journal) replay(ctx context.Context) {
 	}
 	replayed := 0
 	for _, owner := range owners {
+		if _, ok := isOutbox(owner); ok {
+			continue // the retry queue's (outbox.go)
+		}
 		n, err := j.replayOwner(ctx, f, owner)
 		replayed += n
 		if err != nil {

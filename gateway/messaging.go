@@ -29,6 +29,16 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err := g.checkMessage(owner, msg); err != nil {
 		return "", err
 	}
+	// A copy of a message already sent (a client re-sending after its
+	// stream broke) is not sent again: the user sees it once.
+	sum := g.idmap.sum(msg.Body, attachmentURLs(msg))
+	if id, dup := g.idmap.duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
+		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
+		return id, nil
+	}
+	if g.retry.holds(owner, msg.Chat, sum, xmppIDs) {
+		return "", ErrQueued
+	}
 	caps := l.session.Capabilities(msg.Chat)
 	if err := checkMessage(caps, msg); err != nil {
 		return "", err
@@ -46,7 +56,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if g.retry.enabled() && g.retry.waiting(owner, msg.Chat) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
-		if g.retry.add(ctx, owner, platform, msg, xmppIDs) {
+		if g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
@@ -55,14 +65,23 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	defer g.sending.end(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) && g.retry.enabled() && g.retry.add(ctx, owner, platform, msg, xmppIDs) {
+		if errors.Is(err, ErrUnavailable) && g.retry.enabled() && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
 	g.sent.put(owner, msg.Chat, id, msg.Time)
-	g.remember(ctx, owner, msg.Chat, id, xmppIDs...)
+	g.idmap.put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
 	return id, nil
+}
+
+// attachmentURLs lists the URLs of msg's attachments.
+func attachmentURLs(msg *event.Message) []string {
+	var urls []string
+	for _, a := range msg.Attachments {
+		urls = append(urls, a.URL)
+	}
+	return urls
 }
 
 // SendReceipt tells the platform that owner received or read messages.
@@ -81,12 +100,8 @@ func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids
 	}
 	r := &event.Receipt{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Kind: kind}
 	for _, x := range xmppIDs {
-		id, err := g.store.PlatformMessageID(ctx, owner, chat, x)
-		if err != nil {
-			// Inbound messages carry the platform id as their stanza id.
-			id = ids.MessageID(x)
-		}
-		r.Targets = append(r.Targets, id)
+		// Inbound messages carry the platform id as their stanza id.
+		r.Targets = append(r.Targets, g.platformID(ctx, owner, chat, x))
 	}
 	return rs.SendReceipt(ctx, r)
 }

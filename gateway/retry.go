@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,14 +27,15 @@ var ErrQueued = errors.New("queued: the platform is unavailable; the message wil
 // answer the original request; err wraps ErrUnavailable when the deadline
 // passed, or is the platform's refusal of a later attempt.
 type FailureNotifier interface {
-	SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error)
+	SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error)
 }
 
 type sendTagKey struct{}
 
 // WithSendTag returns ctx carrying tag: if SendMessage queues the message,
-// FailureNotifier.SendFailed gets tag back.
-func WithSendTag(ctx context.Context, tag any) context.Context {
+// FailureNotifier.SendFailed gets tag back, even from a later process (the
+// tag is stored with the queued message, outbox.go).
+func WithSendTag(ctx context.Context, tag string) context.Context {
 	return context.WithValue(ctx, sendTagKey{}, tag)
 }
 
@@ -54,9 +56,12 @@ type SendRetry struct {
 type retryItem struct {
 	platform ids.PlatformID
 	msg      *event.Message
+	sum      uint64 // the message's content hash (idmap.go)
 	xmppIDs  []string
-	tag      any
+	tag      string
 	deadline time.Time
+	seq      string // in the owner's outbox (outbox.go); "" if not stored
+	restored bool   // by a later process: may have been sent already
 }
 
 type retryKey struct {
@@ -66,9 +71,9 @@ type retryKey struct {
 
 // retryQueue holds, per (owner, chat), the messages waiting for the
 // platform, in order: a later message of the same chat waits behind them.
-// One goroutine per non-empty chat queue sends them. On Stop the queue's
-// context ends and what is still waiting is dropped with a log line (the
-// user got no error for it; the process is going away).
+// One goroutine per non-empty chat queue sends them. Each message is also
+// in the store (outbox.go) until it is sent or given up on, so on Stop, or
+// a crash, what is still waiting is restored by the next start.
 type retryQueue struct {
 	g   *Gateway
 	cfg SendRetry
@@ -110,7 +115,32 @@ func (q *retryQueue) waiting(owner ids.Owner, chat ids.ChatID) bool {
 }
 
 // add queues a message; false if over a bound or the hub is not running.
-func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string) bool {
+func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, sum uint64, xmppIDs []string) bool {
+	tag, _ := ctx.Value(sendTagKey{}).(string)
+	it := &retryItem{platform: platform, msg: msg, sum: sum, xmppIDs: append([]string(nil), xmppIDs...), tag: tag, deadline: now().Add(q.cfg.Deadline)}
+	if !q.room(owner) {
+		return false
+	}
+	q.persist(ctx, owner, it)
+	if !q.enqueue(owner, it, false) {
+		q.forget(owner, it)
+		return false
+	}
+	return true
+}
+
+// room reports whether the bounds leave room for one more of owner's.
+func (q *retryQueue) room(owner ids.Owner) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.total < q.cfg.MaxTotal && q.byOwner[owner] < q.cfg.MaxPerOwner
+}
+
+// enqueue puts it at the end of its chat's queue and starts the chat's
+// sender if it was idle; false if over a bound or the hub is not running.
+// Restored items may exceed the per-owner bound (they were within it when
+// queued), not the total.
+func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem, restored bool) bool {
 	q.g.mu.Lock()
 	runCtx := q.g.runCtx
 	q.g.mu.Unlock()
@@ -119,11 +149,10 @@ func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.Plat
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.total >= q.cfg.MaxTotal || q.byOwner[owner] >= q.cfg.MaxPerOwner {
+	if q.total >= q.cfg.MaxTotal || (!restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
 		return false
 	}
-	k := retryKey{owner, msg.Chat}
-	it := &retryItem{platform: platform, msg: msg, xmppIDs: append([]string(nil), xmppIDs...), tag: ctx.Value(sendTagKey{}), deadline: now().Add(q.cfg.Deadline)}
+	k := retryKey{owner, it.msg.Chat}
 	q.chats[k] = append(q.chats[k], it)
 	q.byOwner[owner]++
 	q.total++
@@ -132,6 +161,24 @@ func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.Plat
 		go q.run(runCtx, k)
 	}
 	return true
+}
+
+// holds reports whether a message with the same content and one of the
+// same stanza ids already waits in (owner, chat)'s queue: a copy of it.
+func (q *retryQueue) holds(owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, it := range q.chats[retryKey{owner, chat}] {
+		if it.sum != sum {
+			continue
+		}
+		for _, x := range xmppIDs {
+			if x != "" && slices.Contains(it.xmppIDs, x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // head returns the first item of k's queue.
@@ -187,6 +234,7 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 		err := q.g.sendQueued(ctx, k.owner, it)
 		switch {
 		case err == nil:
+			q.forget(k.owner, it)
 			backoff = q.cfg.MinBackoff
 		case errors.Is(err, ErrUnavailable) && now().Before(it.deadline):
 			backoff = min(2*backoff, q.cfg.MaxBackoff)
@@ -199,8 +247,17 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 			if errors.Is(err, ErrUnavailable) {
 				err = fmt.Errorf("not sent within %s: %w", q.cfg.Deadline, err)
 			}
+			// Out of the queue before the user hears of it, so that what
+			// they send next goes straight out; out of the store after,
+			// so that a crash in between tells them at the next start.
+			more := q.pop(k)
 			q.g.sendFailed(ctx, k.owner, it, err)
+			q.forget(k.owner, it)
+			if !more {
+				return
+			}
 			backoff = q.cfg.MinBackoff
+			continue
 		}
 		if !q.pop(k) {
 			return
@@ -208,7 +265,8 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 	}
 }
 
-// drop forgets what waits in k's queue when the hub stops.
+// drop forgets what waits in k's queue when the hub stops: what the store
+// holds is restored by the next start.
 func (q *retryQueue) drop(k retryKey) {
 	q.mu.Lock()
 	l := q.chats[k]
@@ -219,6 +277,10 @@ func (q *retryQueue) drop(k retryKey) {
 	}
 	q.mu.Unlock()
 	for _, it := range l {
+		if it.seq != "" {
+			q.g.log.Info("queued message kept for the next start", "owner", k.owner, "platform", it.platform, "chat", k.chat, "id", it.xmppIDs)
+			continue
+		}
 		q.g.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.platform, "chat", k.chat, "id", it.xmppIDs)
 	}
 }
@@ -233,6 +295,18 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem
 	if err != nil {
 		return err
 	}
+	if it.restored {
+		// A previous process may have sent it and died before removing
+		// it from the outbox: the id it recorded first tells.
+		if _, sent := g.idmap.sentBefore(ctx, owner, it.msg.Chat, it.xmppIDs); sent {
+			g.log.Info("restored message was sent before the restart", "owner", owner, "chat", it.msg.Chat, "id", it.xmppIDs)
+			return nil
+		}
+		caps := l.session.Capabilities(it.msg.Chat)
+		if err := g.fetchAttachments(ctx, caps, it.msg); err != nil {
+			return err // files are not stored with the message: fetched again
+		}
+	}
 	it.msg.Account = l.account
 	g.sending.begin(owner, it.msg.Chat)
 	defer g.sending.end(owner, it.msg.Chat)
@@ -241,7 +315,9 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem
 		return fmt.Errorf("send to %s: %w", it.msg.Chat, err)
 	}
 	g.sent.put(owner, it.msg.Chat, id, it.msg.Time)
-	g.remember(ctx, owner, it.msg.Chat, id, it.xmppIDs...)
+	// Recorded before the outbox forgets the message, so that a crash in
+	// between does not send it twice.
+	g.idmap.putNow(ctx, owner, it.msg.Chat, id, it.sum, it.xmppIDs...)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
 // failure is one FailureNotifier call.
@@ -18,7 +20,7 @@ type failure struct {
 	owner   ids.Owner
 	body    string
 	xmppIDs []string
-	tag     any
+	tag     string
 	err     error
 }
 
@@ -29,7 +31,7 @@ type notifyingFrontend struct {
 	failed chan failure
 }
 
-func (f *notifyingFrontend) SendFailed(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error) {
+func (f *notifyingFrontend) SendFailed(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error) {
 	f.failed <- failure{owner, msg.Body, xmppIDs, tag, err}
 }
 
@@ -43,8 +45,17 @@ func newRetryHub(t *testing.T, retry gateway.SendRetry) (*hub, *notifyingFronten
 	t.Helper()
 	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
 	t.Cleanup(p.Close)
+	h, fe := startRetryHub(t, openStore(t), p, retry)
+	h.link(t, retryOwner, string(retryAcct))
+	return h, fe
+}
+
+// startRetryHub starts a hub on st and p, as a process would: a second one
+// on the same store and platform is the same gateway restarted.
+func startRetryHub(t *testing.T, st store.Store, p *sandbox.Platform, retry gateway.SendRetry) (*hub, *notifyingFrontend) {
+	t.Helper()
 	gw, err := gateway.New(gateway.Options{
-		Store:         openStore(t),
+		Store:         st,
 		Adapters:      []gateway.Adapter{sandbox.New(p)},
 		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
 		SendRetry:     retry,
@@ -58,9 +69,7 @@ func newRetryHub(t *testing.T, retry gateway.SendRetry) (*hub, *notifyingFronten
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
-	h := &hub{gw: gw, fe: fe.frontend, platform: p}
-	h.link(t, retryOwner, string(retryAcct))
-	return h, fe
+	return &hub{gw: gw, fe: fe.frontend, platform: p, store: st}, fe
 }
 
 func (h *hub) send(t *testing.T, ctx context.Context, body, xmppID string) error {
@@ -134,7 +143,7 @@ func TestQueuedSendGivesUpAfterTheDeadline(t *testing.T) {
 	if err := h.send(t, t.Context(), "behind it", "x2"); !errors.Is(err, gateway.ErrQueued) {
 		t.Fatalf("second send: %v, want ErrQueued", err)
 	}
-	for _, want := range []failure{{retryOwner, "lost in the outage", []string{"x1"}, "tag-1", nil}, {retryOwner, "behind it", []string{"x2"}, nil, nil}} {
+	for _, want := range []failure{{retryOwner, "lost in the outage", []string{"x1"}, "tag-1", nil}, {retryOwner, "behind it", []string{"x2"}, "", nil}} {
 		select {
 		case f := <-fe.failed:
 			if f.owner != want.owner || f.body != want.body || strings.Join(f.xmppIDs, ",") != strings.Join(want.xmppIDs, ",") || f.tag != want.tag {
@@ -162,11 +171,11 @@ func TestQueueIsBounded(t *testing.T) {
 	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute, MaxPerOwner: 2})
 	h.platform.SetOutage(retryAcct, true)
 	for i := range 2 {
-		if err := h.send(t, t.Context(), "m", "x"); !errors.Is(err, gateway.ErrQueued) {
+		if err := h.send(t, t.Context(), "m", fmt.Sprint("x", i)); !errors.Is(err, gateway.ErrQueued) {
 			t.Fatalf("send %d: %v, want ErrQueued", i, err)
 		}
 	}
-	err := h.send(t, t.Context(), "over", "x")
+	err := h.send(t, t.Context(), "over", "x2")
 	if errors.Is(err, gateway.ErrQueued) || !errors.Is(err, gateway.ErrUnavailable) {
 		t.Fatalf("send over the bound: %v, want ErrUnavailable", err)
 	}
@@ -181,11 +190,14 @@ func TestNoQueueWithoutADeadline(t *testing.T) {
 	}
 }
 
-func TestStopDropsQueuedSends(t *testing.T) {
+func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 	h, fe := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
 	h.platform.SetOutage(retryAcct, true)
-	if err := h.send(t, t.Context(), "m", "x"); !errors.Is(err, gateway.ErrQueued) {
-		t.Fatalf("send: %v, want ErrQueued", err)
+	ctx := gateway.WithSendTag(t.Context(), "tag-1")
+	for i, body := range []string{"first", "second", "third"} {
+		if err := h.send(t, ctx, body, fmt.Sprint("x", i)); !errors.Is(err, gateway.ErrQueued) {
+			t.Fatalf("send %q: %v, want ErrQueued", body, err)
+		}
 	}
 	if err := h.gw.Stop(t.Context()); err != nil {
 		t.Fatal(err)
@@ -195,4 +207,67 @@ func TestStopDropsQueuedSends(t *testing.T) {
 		t.Fatalf("failure on stop: %+v", f)
 	default:
 	}
+	if got := h.platform.Received(sandbox.EchoBot); len(got) != 0 {
+		t.Fatalf("echo bot received %+v during the outage", got)
+	}
+
+	// The same gateway starts again; the platform is back.
+	h.platform.SetOutage(retryAcct, false)
+	h2, fe2 := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+	waitReceived(t, h.platform, "first", "second", "third")
+	// Sent once each, and the outbox is empty.
+	waitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h.store)) == 0 })
+	if err := h2.gw.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h3, _ := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond})
+	if err := h3.gw.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waitReceived(t, h.platform, "first", "second", "third")
+	select {
+	case f := <-fe2.failed:
+		t.Fatalf("unexpected failure %+v", f)
+	default:
+	}
+}
+
+func TestRestoredSendPastItsDeadlineIsReported(t *testing.T) {
+	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Minute})
+	h.platform.SetOutage(retryAcct, true)
+	ctx := gateway.WithSendTag(t.Context(), `{"id":"x1"}`)
+	if err := h.send(t, ctx, "too late", "x1"); !errors.Is(err, gateway.ErrQueued) {
+		t.Fatalf("send: %v, want ErrQueued", err)
+	}
+	if err := h.gw.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Restarted after the deadline, the platform still down: the user hears
+	// about the message, with the tag the first process was given.
+	h2, fe2 := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Millisecond})
+	select {
+	case f := <-fe2.failed:
+		if f.body != "too late" || f.tag != `{"id":"x1"}` || strings.Join(f.xmppIDs, ",") != "x1" || !errors.Is(f.err, gateway.ErrUnavailable) {
+			t.Errorf("failure = %+v", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no failure for the restored message")
+	}
+	waitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h2.store)) == 0 })
+}
+
+// outboxQueues lists the store's queues that hold queued outbound messages.
+func outboxQueues(t *testing.T, st store.Store) []ids.Owner {
+	t.Helper()
+	owners, err := st.PendingOwners(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ids.Owner
+	for _, o := range owners {
+		if strings.HasPrefix(string(o), "outbox:") {
+			out = append(out, o)
+		}
+	}
+	return out
 }

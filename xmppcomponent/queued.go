@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -14,21 +15,28 @@ import (
 )
 
 // queuedReply is what the component needs to answer a message the hub
-// queued (gateway.WithSendTag) and later gave up on.
+// queued (gateway.WithSendTag) and later gave up on, perhaps after a
+// restart: the hub stores it as a string.
 type queuedReply struct {
-	id, from, to string
+	ID   string `json:"id,omitempty"`
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // withQueuedReply tags ctx so that a queued send of m can be answered.
 func withQueuedReply(ctx context.Context, m stanza.Message) context.Context {
-	return gateway.WithSendTag(ctx, queuedReply{id: m.Id, from: m.From, to: m.To})
+	tag, err := json.Marshal(queuedReply{ID: m.Id, From: m.From, To: m.To})
+	if err != nil {
+		return ctx // strings always marshal; without a tag only the notice is sent
+	}
+	return gateway.WithSendTag(ctx, string(tag))
 }
 
 // SendFailed implements gateway.FailureNotifier: a message the hub queued
 // for an unavailable platform was not sent by the deadline. The sender
 // gets an error stanza for the message's id (from the address they wrote
 // to) and a chat message from the gateway naming it.
-func (c *Component) SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag any, err error) {
+func (c *Component) SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error) {
 	if platform != c.cfg.Platform {
 		return
 	}
@@ -38,10 +46,11 @@ func (c *Component) SendFailed(ctx context.Context, owner ids.Owner, platform id
 	}
 	se := mapErr(err)
 	se.Text = fmt.Sprintf("Not sent to %s: %q. %s", c.info.Name, quote, se.Text)
-	if r, ok := tag.(queuedReply); ok {
+	var r queuedReply
+	if json.Unmarshal([]byte(tag), &r) == nil && r.From != "" && r.To != "" {
 		c.send(ctx, &stanza.Message{
 			XMLName:    xml.Name{Local: "message"},
-			Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: r.id, From: r.to, To: r.from},
+			Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: r.ID, From: r.To, To: r.From},
 			Extensions: []stanza.MsgExtension{se},
 		})
 	}

@@ -1,0 +1,380 @@
+package gateway
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+const (
+	// idCacheSize bounds the id pairs kept in memory (each direction of a
+	// pair is one entry). Receipts, markers and corrections mostly name
+	// recent messages, so they are answered from memory.
+	idCacheSize = 65_536
+	// idFlushBatch is the most pairs one store write takes.
+	idFlushBatch = 512
+	// idPendingMax bounds the pairs waiting for the store (while it is
+	// unreachable): beyond it the oldest are dropped with a warning, and
+	// receipts for those messages will name the platform's id.
+	idPendingMax = 100_000
+	// dedupeWindow is how long a message's ids keep a copy of it from being
+	// sent again (a client re-sending after its stream broke, a server
+	// re-routing after a restart). Within it, an id the memory does not
+	// know is looked up in the store: the memory may not reach back that
+	// far (just after a start, or when the cache turned over faster).
+	dedupeWindow = 5 * time.Minute
+)
+
+// idKey names one id in one direction: (owner, chat, id).
+type idKey struct {
+	owner ids.Owner
+	chat  ids.ChatID
+	id    string
+}
+
+type idValue struct {
+	other string // the id in the other direction
+	sum   uint64 // what the message said, for duplicate checks; 0 = unknown
+	seq   uint64 // which ring slot owns the entry
+}
+
+type idSlot struct {
+	toPlatform bool // the key is in byXMPP (else byPlatform)
+	key        idKey
+	seq        uint64
+	at         time.Time
+}
+
+// idMap is the hub's view of the XMPP ↔ platform message id mappings: a
+// bounded cache of recent pairs in front of the store's MessageIDs, and a
+// write-behind buffer that records new pairs in batches (one transaction
+// or pipeline for many messages instead of one per message). The cache
+// holds every pair still waiting for the store, so lookups never miss a
+// pair just made. A pair still buffered when the process dies is lost:
+// receipts and corrections naming that message then carry the platform's
+// id, which the adapters accept for messages they do not know.
+type idMap struct {
+	st   store.MessageIDs
+	g    *Gateway
+	seed maphash.Seed
+
+	mu         sync.Mutex
+	byXMPP     map[idKey]idValue
+	byPlatform map[idKey]idValue
+	ring       []idSlot
+	next       uint64    // slots written so far
+	evictedAt  time.Time // when the newest evicted entry was made
+	started    time.Time
+	pending    []store.MessageIDPair
+	dropped    int
+	running    bool
+	wake       chan struct{}
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+func newIDMap(g *Gateway) *idMap {
+	return &idMap{
+		st:         g.store,
+		g:          g,
+		seed:       maphash.MakeSeed(),
+		byXMPP:     make(map[idKey]idValue),
+		byPlatform: make(map[idKey]idValue),
+		ring:       make([]idSlot, idCacheSize),
+		started:    now(),
+		wake:       make(chan struct{}, 1),
+	}
+}
+
+// sum hashes what identifies a message's content for duplicate checks.
+func (m *idMap) sum(body string, urls []string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	h.WriteString(body)
+	for _, u := range urls {
+		h.WriteByte(0)
+		h.WriteString(u)
+	}
+	return h.Sum64() | 1 // never 0, which means unknown
+}
+
+// cache adds one entry; m.mu is held.
+func (m *idMap) cache(toPlatform bool, k idKey, v idValue, at time.Time) {
+	slot := &m.ring[m.next%uint64(len(m.ring))]
+	if m.next >= uint64(len(m.ring)) {
+		old := m.byXMPP
+		if !slot.toPlatform {
+			old = m.byPlatform
+		}
+		if cur, ok := old[slot.key]; ok && cur.seq == slot.seq {
+			delete(old, slot.key)
+		}
+		if slot.at.After(m.evictedAt) {
+			m.evictedAt = slot.at
+		}
+	}
+	m.next++
+	v.seq = m.next
+	*slot = idSlot{toPlatform: toPlatform, key: k, seq: v.seq, at: at}
+	if toPlatform {
+		m.byXMPP[k] = v
+	} else {
+		m.byPlatform[k] = v
+	}
+}
+
+// put records that the stanza ids xmppIDs name platform message id: every
+// id maps to it, and it maps back to xmppIDs[0], the id the owner's
+// clients know the message by. sum (0 if unknown) is what the message
+// said, for duplicate checks. The store gets the pairs in the background.
+func (m *idMap) put(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
+	m.record(ctx, owner, chat, id, sum, false, xmppIDs)
+}
+
+// putNow is put, writing to the store before it returns.
+func (m *idMap) putNow(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
+	m.record(ctx, owner, chat, id, sum, true, xmppIDs)
+}
+
+func (m *idMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, through bool, xmppIDs []string) {
+	t := now()
+	var pairs []store.MessageIDPair
+	m.mu.Lock()
+	// The reverse direction is written last in the store, so the pair
+	// naming xmppIDs[0] wins there too.
+	for i := len(xmppIDs) - 1; i >= 0; i-- {
+		x := xmppIDs[i]
+		if x == "" || (i > 0 && x == xmppIDs[0]) {
+			continue
+		}
+		m.cache(true, idKey{owner, chat, x}, idValue{other: string(id), sum: sum}, t)
+		pairs = append(pairs, store.MessageIDPair{Owner: owner, Chat: chat, XMPPID: x, PlatformID: id})
+	}
+	if len(pairs) == 0 {
+		m.mu.Unlock()
+		return
+	}
+	m.cache(false, idKey{owner, chat, string(id)}, idValue{other: pairs[len(pairs)-1].XMPPID}, t)
+	behind := m.running && !through
+	if behind {
+		m.pending = append(m.pending, pairs...)
+		if over := len(m.pending) - idPendingMax; over > 0 {
+			m.pending = append(m.pending[:0], m.pending[over:]...)
+			m.dropped += over
+		}
+	}
+	m.mu.Unlock()
+	if !behind {
+		// Asked for, or not started (tools, tests): write through.
+		if err := m.st.PutMessageIDs(ctx, pairs); err != nil {
+			m.g.log.Warn("cannot record message id", "owner", owner, "chat", chat, "err", err)
+		}
+		return
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sentBefore reports whether any of xmppIDs is known to name a message
+// sent, in memory or in the store, and its platform id. It is for a
+// message the hub itself kept (outbox.go): the same ids mean the same
+// message, so content is not compared.
+func (m *idMap) sentBefore(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppIDs []string) (ids.MessageID, bool) {
+	for _, x := range xmppIDs {
+		if x == "" {
+			continue
+		}
+		if id, ok := m.platformID(ctx, owner, chat, x); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// noteInbound records that a message from the platform is known to the
+// owner's clients by its platform id, so that their receipts and
+// reactions naming it need no store lookup. Nothing is written.
+func (m *idMap) noteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) {
+	if id == "" {
+		return
+	}
+	t := now()
+	k := idKey{owner, chat, string(id)}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byXMPP[k]; !ok {
+		m.cache(true, k, idValue{other: string(id)}, t)
+	}
+	if _, ok := m.byPlatform[k]; !ok {
+		m.cache(false, k, idValue{other: string(id)}, t)
+	}
+}
+
+// platformID returns the platform id that stanza id xmppID names.
+func (m *idMap) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, bool) {
+	m.mu.Lock()
+	v, ok := m.byXMPP[idKey{owner, chat, xmppID}]
+	m.mu.Unlock()
+	if ok {
+		return ids.MessageID(v.other), true
+	}
+	id, err := m.st.PlatformMessageID(ctx, owner, chat, xmppID)
+	return id, err == nil
+}
+
+// xmppID returns the stanza id the owner's clients know platform message
+// id by.
+func (m *idMap) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) (string, bool) {
+	m.mu.Lock()
+	v, ok := m.byPlatform[idKey{owner, chat, string(id)}]
+	m.mu.Unlock()
+	if ok {
+		return v.other, true
+	}
+	x, err := m.st.XMPPMessageID(ctx, owner, chat, id)
+	return x, err == nil
+}
+
+// duplicate reports whether a message with these stanza ids was already
+// sent, and its platform id. In memory a match needs the same content
+// (sum) too, since some clients reuse stanza ids; in the store, which does
+// not keep content, only the XEP-0359 origin-id (xmppIDs[1], unique by
+// definition) counts, and only within dedupeWindow of what memory lost.
+func (m *idMap) duplicate(ctx context.Context, owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) (ids.MessageID, bool) {
+	t := now()
+	m.mu.Lock()
+	for _, x := range xmppIDs {
+		if x == "" {
+			continue
+		}
+		if v, ok := m.byXMPP[idKey{owner, chat, x}]; ok && v.sum != 0 && v.sum == sum {
+			m.mu.Unlock()
+			return ids.MessageID(v.other), true
+		}
+	}
+	origin := ""
+	if len(xmppIDs) > 1 {
+		origin = xmppIDs[1]
+	}
+	if origin == "" {
+		m.mu.Unlock()
+		return "", false
+	}
+	_, known := m.byXMPP[idKey{owner, chat, origin}]
+	reach := t.Sub(m.started) < dedupeWindow || t.Sub(m.evictedAt) < dedupeWindow
+	m.mu.Unlock()
+	if known || !reach {
+		// Known with other content, or memory covers the whole window.
+		return "", false
+	}
+	id, err := m.st.PlatformMessageID(ctx, owner, chat, origin)
+	return id, err == nil
+}
+
+// start runs the background writer until stop.
+func (m *idMap) start(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.running {
+		return
+	}
+	ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	m.running = true
+	m.wg.Go(func() { m.run(ctx) })
+}
+
+// stop ends the writer once it has flushed what it holds (for a bounded
+// time); later pairs are written through.
+func (m *idMap) stop() {
+	m.mu.Lock()
+	cancel := m.cancel
+	m.cancel = nil
+	m.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	m.wg.Wait()
+	m.mu.Lock()
+	m.running = false
+	m.mu.Unlock()
+	m.flushOnStop() // what came in during the last flush
+}
+
+// take removes up to n pending pairs.
+func (m *idMap) take(n int) []store.MessageIDPair {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dropped > 0 {
+		m.g.log.Warn("message id pairs dropped: the store was unreachable too long", "pairs", m.dropped)
+		m.dropped = 0
+	}
+	n = min(n, len(m.pending))
+	if n == 0 {
+		return nil
+	}
+	batch := append([]store.MessageIDPair(nil), m.pending[:n]...)
+	m.pending = append(m.pending[:0], m.pending[n:]...)
+	return batch
+}
+
+// putBack returns a batch the store refused to the front of the queue.
+func (m *idMap) putBack(batch []store.MessageIDPair) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = append(batch, m.pending...)
+	if over := len(m.pending) - idPendingMax; over > 0 {
+		m.pending = m.pending[over:]
+		m.dropped += over
+	}
+}
+
+func (m *idMap) run(ctx context.Context) {
+	const minWait, maxWait = 100 * time.Millisecond, 5 * time.Second
+	wait := minWait
+	for {
+		select {
+		case <-ctx.Done():
+			m.flushOnStop()
+			return
+		case <-m.wake:
+		}
+		for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
+			if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+				m.putBack(batch)
+				if ctx.Err() != nil {
+					break
+				}
+				m.g.log.Warn("cannot record message ids; retrying", "pairs", len(batch), "in", wait, "err", err)
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+				case <-t.C:
+				}
+				wait = min(2*wait, maxWait)
+				continue
+			}
+			wait = minWait
+		}
+	}
+}
+
+// flushOnStop writes what is pending, for a bounded time, once the hub
+// stops.
+func (m *idMap) flushOnStop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
+		if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+			m.g.log.Warn("message ids not recorded at stop", "pairs", len(batch), "err", err)
+			return
+		}
+	}
+}
