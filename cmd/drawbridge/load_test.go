@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +29,7 @@ var (
 	loadWindow   = flag.Int("load.window", 500, "messages in flight at most in the throughput phase")
 	loadRate     = flag.Int("load.rate", 1000, "offered messages/s of the latency phase")
 	loadSeconds  = flag.Int("load.seconds", 5, "length of the latency phase in seconds")
+	loadProfile  = flag.String("load.cpuprofile", "", "write the gateway's CPU profile of the throughput phase to this file (BACKEND is replaced by the store)")
 )
 
 const (
@@ -112,6 +117,12 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	total := *loadMessages + *loadRate**loadSeconds + *loadUsers
 	l := &loadRun{tb: tb, setup: make(chan loadStanza, 1024), sent: make([]atomic.Int64, total), recv: make([]atomic.Int64, total)}
 	l.srv = startLoadServer(tb, loadDomain, loadSecret, l.onStanza)
+	var ops string // the gateway's metrics endpoint, when profiling
+	if *loadProfile != "" {
+		ops = freeLoopbackAddr(tb)
+		tb.Setenv("DRAWBRIDGE_METRICS_LISTEN", ops)
+		tb.Setenv("DRAWBRIDGE_METRICS_PROFILING", "true")
+	}
 	pid := startGatewayProcess(tb, bin, loadConfig(tb, backend, l.srv.addr()))
 	select {
 	case <-l.srv.ready:
@@ -132,6 +143,10 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	l.waitFor(int64(next))
 
 	// Throughput: as fast as the gateway relays, at most window in flight.
+	if ops != "" {
+		profile := profileCPU(tb, ops, strings.ReplaceAll(*loadProfile, "BACKEND", backend))
+		defer profile()
+	}
 	cpu0 := cpuTicks(tb, pid)
 	start := time.Now()
 	first := next
@@ -342,4 +357,45 @@ func rssMiB(tb testing.TB, pid int) float64 {
 	}
 	tb.Fatal("no VmRSS")
 	return 0
+}
+
+// freeLoopbackAddr returns a loopback host:port free at the time of the
+// call.
+func freeLoopbackAddr(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// profileCPU starts fetching a CPU profile from the gateway's
+// /debug/pprof/profile (metrics.profiling); the returned function waits
+// for it (the profile runs for load.seconds*2, or until the process ends)
+// and writes it to path.
+func profileCPU(tb testing.TB, ops, path string) func() {
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", ops, 2**loadSeconds))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer res.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, res.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			tb.Errorf("CPU profile: %v", err)
+			return
+		}
+		tb.Logf("gateway CPU profile written to %s", path)
+	}
 }

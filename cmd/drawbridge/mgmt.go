@@ -127,7 +127,8 @@ func (m *appMgmt) attach() error {
 	}
 	if cfg.Metrics.Listen != "" {
 		m.ops = mgmt.NewOps(mgmt.OpsOptions{
-			Listen: cfg.Metrics.Listen, Metrics: m.metrics.Handler(), Ready: m.admin.Ready, Logger: m.log,
+			Listen: cfg.Metrics.Listen, Metrics: m.metrics.Handler(), Ready: m.admin.Ready,
+			Profiling: cfg.Metrics.Profiling, Logger: m.log,
 		})
 	}
 	return nil

@@ -33,6 +33,11 @@ type MetricsConfig struct {
 	// Listen is host:port of /metrics (Prometheus), /healthz and /readyz;
 	// empty disables it. It carries no secrets and needs no credentials.
 	Listen string `yaml:"listen"`
+	// Profiling serves Go's runtime profiles (/debug/pprof/) on the same
+	// listener, for measuring a running gateway. Profiles show code paths
+	// and allocation sites, not data, but they cost CPU while taken: it is
+	// refused unless Listen is a loopback address.
+	Profiling bool `yaml:"profiling"`
 }
 
 // Default listen addresses.
@@ -73,6 +78,8 @@ func (c Config) validateAPI(p *problems) {
 	}
 	if m := c.Metrics.Listen; m != "" && !isListenAddr(m) {
 		p.add("metrics.listen", "%q is not host:port", m)
+	} else if c.Metrics.Profiling && (m == "" || !LoopbackAddr(m)) {
+		p.add("metrics.profiling", "needs metrics.listen on a loopback address (it is %q)", m)
 	}
 	for i, j := range c.Component.Admins {
 		if !isBareJID(j) {

@@ -66,6 +66,16 @@ func TestAPIValidation(t *testing.T) {
 		{name: "cert without key", env: []string{"DRAWBRIDGE_API_TLS_CERT=c.pem"}, wantErr: "api.tls_key: api.tls_cert and api.tls_key go together"},
 		{name: "bad listen", env: []string{"DRAWBRIDGE_API_LISTEN=8480"}, wantErr: `api.listen: "8480" is not host:port`},
 		{name: "bad metrics listen", env: []string{"DRAWBRIDGE_METRICS_LISTEN=localhost"}, wantErr: `metrics.listen: "localhost" is not host:port`},
+		{name: "profiling on loopback", env: []string{"DRAWBRIDGE_METRICS_PROFILING=true"},
+			check: func(t *testing.T, c Config) {
+				if !c.Metrics.Profiling {
+					t.Error("metrics.profiling not set")
+				}
+			}},
+		{name: "profiling off loopback", env: []string{"DRAWBRIDGE_METRICS_LISTEN=0.0.0.0:9480", "DRAWBRIDGE_METRICS_PROFILING=true"},
+			wantErr: `metrics.profiling: needs metrics.listen on a loopback address (it is "0.0.0.0:9480")`},
+		{name: "profiling without the endpoint", env: []string{"DRAWBRIDGE_METRICS_LISTEN=", "DRAWBRIDGE_METRICS_PROFILING=true"},
+			wantErr: `metrics.profiling: needs metrics.listen on a loopback address (it is "")`},
 		{name: "free port for tests", env: []string{"DRAWBRIDGE_API_LISTEN=127.0.0.1:0", "DRAWBRIDGE_METRICS_LISTEN=127.0.0.1:0"}},
 		{name: "admins", env: []string{"DRAWBRIDGE_COMPONENT_ADMINS=Root@Example.org, ops@example.org"},
 			check: func(t *testing.T, c Config) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 )
@@ -21,14 +22,24 @@ type OpsOptions struct {
 	// Metrics serves /metrics; nil: 404.
 	Metrics http.Handler
 	// Ready decides /readyz: nil error means ready.
-	Ready  func(ctx context.Context) error
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// Profiling also serves /debug/pprof/ (net/http/pprof).
+	Profiling bool
+	Logger    *slog.Logger
 }
 
 // OpsHandler serves /metrics, /healthz (200 while the process serves
 // HTTP) and /readyz (200 when Ready says so, 503 with the reason if not).
-func OpsHandler(metrics http.Handler, ready func(ctx context.Context) error) http.Handler {
+// With profiling it also serves Go's runtime profiles under /debug/pprof/.
+func OpsHandler(metrics http.Handler, ready func(ctx context.Context) error, profiling bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
 	}
@@ -77,7 +88,7 @@ func (o *OpsServer) Start() error {
 		return fmt.Errorf("metrics.listen: %w", err)
 	}
 	hs := &http.Server{
-		Handler:           OpsHandler(o.opts.Metrics, o.opts.Ready),
+		Handler:           OpsHandler(o.opts.Metrics, o.opts.Ready, o.opts.Profiling),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.opts.Logger.Handler(), slog.LevelDebug),
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,5 +62,18 @@ func TestOpsServer(t *testing.T) {
 	dup := mgmt.NewOps(mgmt.OpsOptions{Listen: o.Addr().String(), Logger: slog.New(slog.DiscardHandler)})
 	if err := dup.Start(); err == nil || !strings.Contains(err.Error(), "metrics.listen") {
 		t.Errorf("second server on the same port: %v", err)
+	}
+}
+
+func TestOpsProfilingOnlyWhenAsked(t *testing.T) {
+	for _, profiling := range []bool{false, true} {
+		h := mgmt.OpsHandler(nil, nil, profiling)
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if want := map[bool]int{false: http.StatusNotFound, true: http.StatusOK}[profiling]; rec.Code != want {
+				t.Errorf("profiling=%v: GET %s: %d, want %d", profiling, path, rec.Code, want)
+			}
+		}
 	}
 }
