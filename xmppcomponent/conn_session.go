@@ -51,10 +51,21 @@ func newSession(c *Conn, nc net.Conn, sr *streamReader, num uint64) *session {
 
 // fail ends the session with err (only the first call counts) and closes
 // the socket, which unblocks the reader and the writer.
+//
+// Unless the session ends with a clean shutdown (errShutdown, after
+// </stream:stream>), the socket is reset (SO_LINGER 0) rather than closed:
+// the stanzas still in its send buffer are re-sent on the next connection,
+// so they must not reach the server later as well. A server that stopped
+// reading (a write timed out) would otherwise get the whole send buffer,
+// which the kernel grows to megabytes, once it reads again, and route
+// every stanza in it twice.
 func (s *session) fail(err error) {
 	s.once.Do(func() {
 		s.err = err
 		close(s.done)
+		if tc, ok := s.nc.(*net.TCPConn); ok && err != errShutdown {
+			_ = tc.SetLinger(0)
+		}
 		_ = s.nc.Close()
 	})
 }

@@ -113,8 +113,9 @@
 //
 // # Determinism
 //
-// Message ids are "SB" followed by a per-Platform counter ("SB1", "SB2",
-// ...); edits, retractions and reactions take theirs from the same counter.
+// Message ids are "SB" (or Options.IDPrefix) followed by a per-Platform
+// counter ("SB1", "SB2", ...); edits, retractions and reactions take
+// theirs from the same counter.
 // A bot's ids (its reply, and its edit, retraction or reaction mirroring
 // the account's) are taken when the bot receives what it answers, so the
 // sequence of ids does not depend on goroutine scheduling. Event times come

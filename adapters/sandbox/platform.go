@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,6 +69,13 @@ type Options struct {
 	Clock func() time.Time
 	// Seed is mixed into the pairing codes.
 	Seed uint64
+	// IDPrefix starts every message id; empty means "SB". The counter
+	// behind it starts at 1 with each Platform, so a process that makes a
+	// new Platform each time it starts on a store it used before (the
+	// gateway binary) needs a new prefix each time: repeated ids would name
+	// two messages in the hub's id map and in the XMPP clients, which drop
+	// a message whose XEP-0359 origin-id they saw before.
+	IDPrefix string
 }
 
 // user is a directory entry.
@@ -90,8 +99,9 @@ type user struct {
 // simulate several gateways in front of one platform). It is safe for
 // concurrent use.
 type Platform struct {
-	now  func() time.Time
-	seed uint64
+	now      func() time.Time
+	seed     uint64
+	idPrefix string
 
 	mu       sync.Mutex
 	msgSeq   uint64
@@ -136,6 +146,7 @@ func NewPlatform(opts Options) *Platform {
 	p := &Platform{
 		now:      now,
 		seed:     opts.Seed,
+		idPrefix: cmp.Or(opts.IDPrefix, "SB"),
 		users:    map[ids.UserID]*user{},
 		accounts: map[ids.AccountID]*account{},
 		acked:    map[ids.MessageID]bool{},
@@ -242,5 +253,5 @@ func (p *Platform) setEchoDelay(d time.Duration) {
 
 func (p *Platform) mintIDLocked() ids.MessageID {
 	p.msgSeq++
-	return ids.MessageID(fmt.Sprintf("SB%d", p.msgSeq))
+	return ids.MessageID(p.idPrefix + strconv.FormatUint(p.msgSeq, 10))
 }

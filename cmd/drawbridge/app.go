@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,7 +82,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	var adapter gateway.Adapter
 	switch platforms[0] {
 	case "sandbox":
-		a.sandbox = sandbox.New(sandbox.NewPlatform(sandbox.Options{}))
+		// The simulated platform starts afresh with each process, on a
+		// store that remembers the last one's message ids (the journal,
+		// the id map): ids of its own keep them apart.
+		a.sandbox = sandbox.New(sandbox.NewPlatform(sandbox.Options{
+			IDPrefix: "SB" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
+		}))
 		adapter = a.sandbox
 	case "whatsapp":
 		// The adapter names its device after the component and keeps its
