@@ -80,12 +80,15 @@ type journal struct {
 	again     bool          // replay once more when it is done
 	more      bool          // the last pass left items behind (a full page)
 
+	appender *appender // journal_append.go
+
 	wg sync.WaitGroup
 }
 
 func newJournal(g *Gateway) *journal {
 	return &journal{
 		g:        g,
+		appender: newAppender(g.store),
 		seed:     maphash.MakeSeed(),
 		inflight: make(map[journalKey]struct{}),
 		wake:     make(chan struct{}, 1),
@@ -111,7 +114,7 @@ func (j *journal) emit(ctx context.Context, f ConfirmingFrontend, owner ids.Owne
 	}
 	lock := j.stripe(owner)
 	lock.Lock()
-	seq, err := j.g.store.Enqueue(ctx, owner, data)
+	seq, err := j.appender.append(ctx, owner, data)
 	if err == nil {
 		j.mark(journalKey{owner, seq})
 	}
@@ -185,6 +188,7 @@ func (j *journal) confirm(k journalKey) {
 // start runs the worker that removes confirmed items from the store, until
 // ctx ends (then it removes what is left, briefly, and returns).
 func (j *journal) start(ctx context.Context) {
+	j.appender.start(ctx)
 	j.wg.Go(func() {
 		retry := time.NewTimer(time.Hour)
 		retry.Stop()
@@ -213,6 +217,7 @@ func (j *journal) stop() {
 	j.closed = true
 	j.mu.Unlock()
 	j.wg.Wait()
+	j.appender.wait()
 }
 
 // removeConfirmed acknowledges the confirmed items in the store, then

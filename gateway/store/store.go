@@ -128,6 +128,14 @@ type QueueItem struct {
 	Enqueued time.Time
 }
 
+// QueueAppend is one item for Queues.EnqueueAll.
+type QueueAppend struct {
+	// Owner is the owner whose queue the item goes to.
+	Owner ids.Owner
+	// Data is the item.
+	Data []byte
+}
+
 // QueueRef names one queued item for Queues.AckAll.
 type QueueRef struct {
 	// Owner is the owner whose queue holds the item.
@@ -147,6 +155,13 @@ type QueueRef struct {
 type Queues interface {
 	// Enqueue appends item to owner's queue and returns its sequence.
 	Enqueue(ctx context.Context, owner ids.Owner, item []byte) (seq string, err error)
+	// EnqueueAll appends several items, possibly to different owners'
+	// queues, in one round trip (one sqlite transaction, one Redis
+	// pipeline), as if Enqueue were called for each in order, and returns
+	// their sequences in the same order. On error none of the sequences is
+	// returned; with Redis some items may have been appended (delivery is
+	// at-least-once anyway).
+	EnqueueAll(ctx context.Context, items []QueueAppend) (seqs []string, err error)
 	// Pending returns up to limit of owner's items, oldest first (limit <= 0
 	// means the backend's maximum, DefaultPendingLimit).
 	Pending(ctx context.Context, owner ids.Owner, limit int) ([]QueueItem, error)

@@ -61,6 +61,64 @@ func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (stri
 	return seq, nil
 }
 
+// EnqueueAll implements store.Queues: the owners are added to the set of
+// owners with one SADD, then every item is appended with XADD, in one
+// pipeline on a standalone or Sentinel client (one connection runs them in
+// order). A Cluster client waits for the SADD before the XADDs, which may
+// go to other nodes; its pipeline keeps the order of each stream's items.
+func (s *Store) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	var owners []any
+	seen := make(map[ids.Owner]bool)
+	for _, it := range items {
+		if !seen[it.Owner] {
+			seen[it.Owner] = true
+			owners = append(owners, string(it.Owner))
+		}
+	}
+	xadds := make([]*redis.StringCmd, len(items))
+	appendAll := func(p redis.Pipeliner) {
+		for i, it := range items {
+			data := it.Data
+			if data == nil {
+				data = []byte{}
+			}
+			xadds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: s.keys.queue(it.Owner), Values: []any{queueField, data}})
+		}
+	}
+	var sadd *redis.IntCmd
+	if c, ok := s.client.(*redis.Client); ok {
+		// Errors are read from each command below, not from Pipelined.
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			sadd = p.SAdd(ctx, s.keys.queueOwners(), owners...)
+			appendAll(p)
+			return nil
+		})
+	} else {
+		sadd = s.client.SAdd(ctx, s.keys.queueOwners(), owners...)
+		if sadd.Err() == nil {
+			_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+				appendAll(p)
+				return nil
+			})
+		}
+	}
+	if err := sadd.Err(); err != nil {
+		return nil, fmt.Errorf("redisstore: enqueue %d items: %w", len(items), err)
+	}
+	seqs := make([]string, len(items))
+	for i, cmd := range xadds {
+		seq, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: enqueue for %s: %w", items[i].Owner, err)
+		}
+		seqs[i] = seq
+	}
+	return seqs, nil
+}
+
 // Pending implements store.Queues with XRANGE. Enqueued is the time in the
 // entry id (the Redis server's clock, millisecond precision).
 func (s *Store) Pending(ctx context.Context, owner ids.Owner, limit int) ([]store.QueueItem, error) {

@@ -28,6 +28,42 @@ func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (stri
 	return strconv.FormatInt(id, 10), nil
 }
 
+// EnqueueAll implements store.Queues: one transaction.
+func (s *Store) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	seqs := make([]string, 0, len(items))
+	now := time.Now().UnixNano()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		enqueue := tx.StmtContext(ctx, s.enqueue)
+		stmtCtx := shortContext(ctx)
+		for _, it := range items {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			data := it.Data
+			if data == nil {
+				data = []byte{} // the column is NOT NULL
+			}
+			res, err := enqueue.ExecContext(stmtCtx, string(it.Owner), data, now)
+			if err != nil {
+				return fmt.Errorf("for %s: %w", it.Owner, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("for %s: %w", it.Owner, err)
+			}
+			seqs = append(seqs, strconv.FormatInt(id, 10))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: enqueue %d items: %w", len(items), err)
+	}
+	return seqs, nil
+}
+
 // Pending implements store.Queues.
 func (s *Store) Pending(ctx context.Context, owner ids.Owner, limit int) ([]store.QueueItem, error) {
 	if limit <= 0 || limit > store.DefaultPendingLimit {

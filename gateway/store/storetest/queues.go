@@ -215,3 +215,42 @@ func testQueueAckAllLarge(t *testing.T, s store.Store) {
 	wantPending(t, s, alice, want[alice]...)
 	wantPending(t, s, bob, want[bob]...)
 }
+
+// testQueueEnqueueAll appends one batch across owners, interleaved with
+// single appends: each owner's items keep the order they were given in,
+// the sequences come back in the batch's order and work with Ack.
+func testQueueEnqueueAll(t *testing.T, s store.Store) {
+	seqs, err := s.EnqueueAll(ctx(t), nil)
+	must(t, err, "EnqueueAll(nil)")
+	if len(seqs) != 0 {
+		t.Fatalf("EnqueueAll(nil) = %q, want none", seqs)
+	}
+	enqueueItems(t, s, alice, "a0")
+	batch := []store.QueueAppend{
+		{Owner: alice, Data: []byte("a1")},
+		{Owner: bob, Data: []byte("b0")},
+		{Owner: oddOwner, Data: []byte("o0")},
+		{Owner: alice, Data: []byte("a2")},
+		{Owner: bob, Data: nil},
+		{Owner: alice, Data: []byte("a3")},
+	}
+	seqs, err = s.EnqueueAll(ctx(t), batch)
+	must(t, err, "EnqueueAll")
+	if len(seqs) != len(batch) {
+		t.Fatalf("EnqueueAll returned %d sequences for %d items", len(seqs), len(batch))
+	}
+	enqueueItems(t, s, alice, "a4")
+	wantPending(t, s, alice, "a0", "a1", "a2", "a3", "a4")
+	wantPending(t, s, bob, "b0", "")
+	wantPending(t, s, oddOwner, "o0")
+	wantPendingOwners(t, s, alice, bob, oddOwner)
+
+	// The sequences name the items they were returned for.
+	for _, i := range []int{0, 3, 4, 2} {
+		must(t, s.Ack(ctx(t), batch[i].Owner, seqs[i]), fmt.Sprint("Ack of batch item ", i))
+	}
+	wantPending(t, s, alice, "a0", "a3", "a4")
+	wantPending(t, s, bob, "b0")
+	wantPending(t, s, oddOwner)
+	wantPendingOwners(t, s, alice, bob)
+}

@@ -81,6 +81,7 @@ var suite = []struct {
 	{"QueueAckIdempotent", testQueueAckIdempotent},
 	{"QueueIsolation", testQueueIsolation},
 	{"QueueAckAll", testQueueAckAll},
+	{"QueueEnqueueAll", testQueueEnqueueAll},
 	{"QueueAckAllLarge", testQueueAckAllLarge},
 
 	{"OddCharactersRoundTrip", testOddCharactersRoundTrip},
