@@ -41,6 +41,19 @@ func (f *frontend) Deliver(_ context.Context, owner ids.Owner, _ ids.PlatformID,
 	return nil
 }
 
+// count is how many deliveries to owner match so far.
+func (f *frontend) count(owner ids.Owner, match func(event.Event) bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, d := range f.got {
+		if d.owner == owner && match(d.ev) {
+			n++
+		}
+	}
+	return n
+}
+
 // wait returns the first n deliveries to owner matching match, in order.
 func (f *frontend) wait(t testing.TB, owner ids.Owner, n int, match func(event.Event) bool) []event.Event {
 	t.Helper()

@@ -47,10 +47,20 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		h.g.sending.wait(ctx, owner, m.Chat)
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Message:
+		if m.ID != "" && h.g.idmap.seenInbound(owner, m.Chat, m.ID) {
+			// Offered again (the platform did not get the acknowledgement):
+			// the user has it already.
+			h.log.Info("platform message delivered before; not again", "owner", owner, "chat", m.Chat, "id", m.ID)
+			return nil
+		}
 		if e.ReplyTo != "" {
 			e.ReplyTo = h.xmppID(ctx, owner, m.Chat, e.ReplyTo)
 		}
-		h.g.idmap.noteInbound(owner, m.Chat, m.ID)
+		defer func() {
+			if err == nil {
+				h.g.idmap.noteInbound(owner, m.Chat, m.ID)
+			}
+		}()
 	case *event.ContactInfo:
 		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
 		if err != nil && !isNotFound(err) {

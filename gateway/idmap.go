@@ -197,9 +197,14 @@ func (m *idMap) sentBefore(ctx context.Context, owner ids.Owner, chat ids.ChatID
 	return "", false
 }
 
-// noteInbound records that a message from the platform is known to the
-// owner's clients by its platform id, so that their receipts and
-// reactions naming it need no store lookup. Nothing is written.
+// inboundMark is the sum of an entry noteInbound made (sum() values are
+// odd).
+const inboundMark = 2
+
+// noteInbound records that a message from the platform was delivered and
+// is known to the owner's clients by its platform id: their receipts and
+// reactions naming it need no store lookup, and the platform offering it
+// again is recognised (seenInbound). Nothing is written.
 func (m *idMap) noteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) {
 	if id == "" {
 		return
@@ -209,11 +214,20 @@ func (m *idMap) noteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.byXMPP[k]; !ok {
-		m.cache(true, k, idValue{other: string(id)}, t)
+		m.cache(true, k, idValue{other: string(id), sum: inboundMark}, t)
 	}
 	if _, ok := m.byPlatform[k]; !ok {
 		m.cache(false, k, idValue{other: string(id)}, t)
 	}
+}
+
+// seenInbound reports whether the platform message id was delivered to
+// owner by this process recently (noteInbound).
+func (m *idMap) seenInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.byXMPP[idKey{owner, chat, string(id)}]
+	return ok && v.sum == inboundMark
 }
 
 // platformID returns the platform id that stanza id xmppID names.

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -119,5 +120,36 @@ func TestMessageIDsReachTheStoreByStop(t *testing.T) {
 		if err != nil || back != x {
 			t.Fatalf("store maps %s back to %q (%v), want %q", pid, back, err, x)
 		}
+	}
+}
+
+func TestPlatformCopyOfADeliveredMessageIsDropped(t *testing.T) {
+	h, _ := newRetryHub(t, gateway.SendRetry{})
+	ctx := t.Context()
+	isMsg := func(body string) func(event.Event) bool {
+		return func(ev event.Event) bool {
+			m, ok := ev.(*event.Message)
+			return ok && m.Body == body
+		}
+	}
+	id, err := h.platform.SendAs(ctx, sandbox.Alice, retryAcct, "only once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fe.wait(t, retryOwner, 1, isMsg("only once"))
+	// The platform offers it again, as after a lost acknowledgement, then
+	// sends a new message: once that one is delivered, so would the copy be.
+	if err := h.platform.Redeliver(retryAcct, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.platform.SendAs(ctx, sandbox.Alice, retryAcct, "next"); err != nil {
+		t.Fatal(err)
+	}
+	h.fe.wait(t, retryOwner, 1, isMsg("next"))
+	if got := h.fe.count(retryOwner, isMsg("only once")); got != 1 {
+		t.Errorf("the message was delivered %d times", got)
+	}
+	if err := h.platform.Redeliver(retryAcct, "no-such-id"); !errors.Is(err, gateway.ErrTargetNotFound) {
+		t.Errorf("Redeliver of an unknown id: %v", err)
 	}
 }
