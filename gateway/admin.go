@@ -169,7 +169,8 @@ func (a *Admin) Unlink(ctx context.Context, owner ids.Owner, platform ids.Platfo
 
 // SendTestMessage sends body from owner's linked account to the contact
 // named by to (a phone number or a platform user id). It returns the
-// contact and the platform's id of the message.
+// contact and the platform's id of the message. It is never queued: if
+// the platform is unavailable, the error says so at once.
 func (a *Admin) SendTestMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, to, body string) (ids.UserID, ids.MessageID, error) {
 	platform, err := a.Platform(platform)
 	if err != nil {
@@ -186,7 +187,7 @@ func (a *Admin) SendTestMessage(ctx context.Context, owner ids.Owner, platform i
 		return "", "", err
 	}
 	msg := &event.Message{Meta: event.Meta{Chat: ids.DirectChat(user)}, Body: body}
-	id, err := a.g.SendMessage(ctx, owner, platform, msg, "")
+	id, err := a.g.SendMessage(withoutQueue(ctx), owner, platform, msg, "")
 	return user, id, err
 }
 

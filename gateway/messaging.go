@@ -53,7 +53,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
-	if g.retry.enabled() && g.retry.waiting(owner, msg.Chat) {
+	if g.retry.mayQueue(ctx) && g.retry.waiting(owner, msg.Chat) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
 		if g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
@@ -65,7 +65,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	defer g.sending.end(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) && g.retry.enabled() && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if errors.Is(err, ErrUnavailable) && g.retry.mayQueue(ctx) && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)

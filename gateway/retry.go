@@ -39,6 +39,20 @@ func WithSendTag(ctx context.Context, tag string) context.Context {
 	return context.WithValue(ctx, sendTagKey{}, tag)
 }
 
+type noQueueKey struct{}
+
+// withoutQueue returns ctx telling SendMessage not to queue: a platform
+// that is unavailable is an immediate ErrUnavailable (a test message from
+// an operator wants to know now).
+func withoutQueue(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noQueueKey{}, true)
+}
+
+// mayQueue reports whether a send with ctx may wait in the queue.
+func (q *retryQueue) mayQueue(ctx context.Context) bool {
+	return q.enabled() && ctx.Value(noQueueKey{}) == nil
+}
+
 // SendRetry configures the outbound retry queue. A zero Deadline turns
 // queuing off: a platform that is unavailable is an immediate error.
 type SendRetry struct {

@@ -271,3 +271,21 @@ func outboxQueues(t *testing.T, st store.Store) []ids.Owner {
 	}
 	return out
 }
+
+func TestAdminTestMessageIsNotQueued(t *testing.T) {
+	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
+	admin := gateway.NewAdmin(h.gw, gateway.AdminOptions{})
+	h.platform.SetOutage(retryAcct, true)
+	_, _, err := admin.SendTestMessage(t.Context(), retryOwner, sb, string(sandbox.EchoBot), "test")
+	if errors.Is(err, gateway.ErrQueued) || !errors.Is(err, gateway.ErrUnavailable) {
+		t.Fatalf("test message during an outage: %v, want ErrUnavailable at once", err)
+	}
+	if got := outboxQueues(t, h.store); len(got) != 0 {
+		t.Errorf("the test message was queued: %v", got)
+	}
+	h.platform.SetOutage(retryAcct, false)
+	if _, _, err := admin.SendTestMessage(t.Context(), retryOwner, sb, string(sandbox.EchoBot), "test"); err != nil {
+		t.Fatalf("test message after the outage: %v", err)
+	}
+	waitReceived(t, h.platform, "test")
+}
