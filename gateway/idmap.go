@@ -14,7 +14,7 @@ const (
 	// idCacheSize bounds the id pairs kept in memory (each direction of a
 	// pair is one entry). Receipts, markers and corrections mostly name
 	// recent messages, so they are answered from memory.
-	idCacheSize = 65_536
+	idCacheSize = 32_768
 	// idFlushBatch is the most pairs one store write takes.
 	idFlushBatch = 512
 	// idPendingMax bounds the pairs waiting for the store (while it is

@@ -113,17 +113,23 @@ func (p *Platform) broadcastPresenceLocked(id ids.UserID) {
 
 // accountsWithContactLocked lists the accounts, by number, that have user
 // id as a contact. The caller holds p.mu.
+//
+// It is called each time an account comes online or goes offline, so it
+// looks each account up instead of building its contact list
+// (contactsLocked: the seeded users but a itself, then a.learned, which
+// holds what a.known says) and sorts only the accounts it returns.
 func (p *Platform) accountsWithContactLocked(id ids.UserID) []*account {
-	accts := make([]ids.AccountID, 0, len(p.accounts))
-	for acct := range p.accounts {
-		accts = append(accts, acct)
+	seeded := slices.Contains(p.seeded, id)
+	var accts []ids.AccountID
+	for acct, a := range p.accounts {
+		if ids.UserID(acct) != id && (seeded || a.known[id]) {
+			accts = append(accts, acct)
+		}
 	}
 	slices.Sort(accts)
-	var out []*account
+	out := make([]*account, 0, len(accts))
 	for _, acct := range accts {
-		if a := p.accounts[acct]; slices.Contains(p.contactsLocked(a), id) {
-			out = append(out, a)
-		}
+		out = append(out, p.accounts[acct])
 	}
 	return out
 }

@@ -52,7 +52,15 @@ type Metrics struct {
 	stateChanges *prometheus.CounterVec
 
 	mu     sync.Mutex
-	states map[accountKey]event.State
+	states map[accountKey]stateEntry
+	seq    uint64 // numbers the StateChanged calls
+}
+
+// stateEntry is an account's last reported state and the number of the
+// StateChanged call that reported it.
+type stateEntry struct {
+	state event.State
+	seq   uint64
 }
 
 type accountKey struct {
@@ -88,7 +96,7 @@ func New(opts Options) *Metrics {
 			Namespace: Namespace, Name: "account_state_changes_total",
 			Help: "Connection state changes reported by platform sessions, by platform and new state.",
 		}, []string{"platform", "state"}),
-		states: make(map[accountKey]event.State),
+		states: make(map[accountKey]stateEntry),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "build_info", Help: "Always 1; the version label says which build runs.",
@@ -129,7 +137,8 @@ func (m *Metrics) Failed(platform ids.PlatformID, dir gateway.Direction, kind, e
 func (m *Metrics) StateChanged(platform ids.PlatformID, account ids.AccountID, state event.State) {
 	m.stateChanges.WithLabelValues(string(platform), string(state)).Inc()
 	m.mu.Lock()
-	m.states[accountKey{platform, account}] = state
+	m.seq++
+	m.states[accountKey{platform, account}] = stateEntry{state: state, seq: m.seq}
 	m.mu.Unlock()
 }
 
@@ -192,21 +201,29 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 		state    event.State
 	}
 	counts := make(map[key]int)
+	// States reported after this point may belong to sessions that the
+	// snapshot below misses (attached meanwhile): they are kept.
+	c.m.mu.Lock()
+	before := c.m.seq
+	c.m.mu.Unlock()
 	live := c.sessions()
-	keep := make(map[accountKey]event.State, len(live))
+	isLive := make(map[accountKey]bool, len(live))
 	c.m.mu.Lock()
 	for _, s := range live {
 		k := accountKey{s.Platform, s.Account}
-		state, ok := c.m.states[k]
-		if ok {
-			keep[k] = state
-		} else {
-			state = "unknown"
+		isLive[k] = true
+		state := event.State("unknown")
+		if e, ok := c.m.states[k]; ok {
+			state = e.state
 		}
 		counts[key{s.Platform, state}]++
 	}
 	// Forget the accounts that no longer have a session here.
-	c.m.states = keep
+	for k, e := range c.m.states {
+		if !isLive[k] && e.seq <= before {
+			delete(c.m.states, k)
+		}
+	}
 	c.m.mu.Unlock()
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(n), string(k.platform), string(k.state))

@@ -109,3 +109,31 @@ func TestWithoutCollectors(t *testing.T) {
 		t.Errorf("%d link or session series without their sources", n)
 	}
 }
+
+// TestSessionAttachedDuringScrape: a session attached (and reporting its
+// state) while a scrape runs is missing from that scrape's session list;
+// its state must not be forgotten, or it stays "unknown" for good.
+func TestSessionAttachedDuringScrape(t *testing.T) {
+	var m *metrics.Metrics
+	sessions := []gateway.SessionInfo{}
+	m = metrics.New(metrics.Options{Sessions: func() []gateway.SessionInfo {
+		snapshot := sessions
+		if len(sessions) == 0 { // the first scrape: attach +1 right after the snapshot
+			sessions = []gateway.SessionInfo{{Owner: "a@x.test", Platform: "sandbox", Account: "+1"}}
+			m.StateChanged("sandbox", "+1", event.StateConnecting)
+			m.StateChanged("sandbox", "+1", event.StateConnected)
+		}
+		return snapshot
+	}})
+	if n := testutil.CollectAndCount(m.Registry(), "drawbridge_sessions"); n != 0 {
+		t.Fatalf("first scrape: %d series, want 0", n)
+	}
+	want := `
+# HELP drawbridge_sessions Live platform sessions of this process, by platform and last reported state.
+# TYPE drawbridge_sessions gauge
+drawbridge_sessions{platform="sandbox",state="connected"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "drawbridge_sessions"); err != nil {
+		t.Error(err)
+	}
+}
