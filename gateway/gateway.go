@@ -68,6 +68,8 @@ type Gateway struct {
 	journal  *journal    // journal.go
 	retry    *retryQueue // retry.go
 	idmap    *idMap      // idmap.go
+	// restoring connects the sessions Start loaded.
+	restoring sync.WaitGroup
 }
 
 type sessionKey struct {
@@ -177,6 +179,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.start(runCtx)
 	g.journal.replay(runCtx)
+	var loaded []Session
 	for _, a := range accts {
 		if a.ID == "" {
 			continue
@@ -185,13 +188,29 @@ func (g *Gateway) Start(ctx context.Context) error {
 			g.log.Warn("account of an unconfigured platform left alone", "owner", a.Owner, "platform", a.Platform)
 			continue
 		}
-		if err := g.attach(ctx, a.Owner, a.Platform, a.ID); err != nil {
+		s, _, err := g.load(ctx, a.Owner, a.Platform, a.ID)
+		if err != nil {
 			g.log.Error("cannot load session", "owner", a.Owner, "platform", a.Platform, "err", err)
 			if serr := g.store.SetAccountState(ctx, a.Owner, a.Platform, event.StateLoggedOut, err.Error()); serr != nil {
 				g.log.Error("cannot record account state", "owner", a.Owner, "err", serr)
 			}
+			continue
 		}
+		loaded = append(loaded, s)
 	}
+	// Sessions connect in the background: connecting tells each owner
+	// through the frontend (state, contacts, presence), whose queue drains
+	// only once the caller has started the XMPP link after Start returned.
+	// Connecting them here would fill that queue after a few hundred
+	// accounts and never return.
+	g.restoring.Go(func() {
+		for _, s := range loaded {
+			if runCtx.Err() != nil {
+				return
+			}
+			s.Connect(runCtx)
+		}
+	})
 	// Messages a previous process queued for unavailable platforms
 	// (outbox.go), now that their sessions are loaded.
 	g.retry.restore(runCtx)
@@ -213,6 +232,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		g.cancel()
 	}
 	g.mu.Unlock()
+	g.restoring.Wait()
 	for _, s := range sessions {
 		s.Disconnect()
 	}
@@ -230,10 +250,22 @@ func (g *Gateway) Stop(ctx context.Context) error {
 
 // attach loads and connects a linked account's session.
 func (g *Gateway) attach(ctx context.Context, owner ids.Owner, platform ids.PlatformID, account ids.AccountID) error {
+	s, runCtx, err := g.load(ctx, owner, platform, account)
+	if err != nil {
+		return err
+	}
+	s.Connect(runCtx)
+	return nil
+}
+
+// load loads a linked account's session and makes it the owner's (an
+// older one is disconnected), without connecting it. It returns the
+// context to connect it with.
+func (g *Gateway) load(ctx context.Context, owner ids.Owner, platform ids.PlatformID, account ids.AccountID) (Session, context.Context, error) {
 	a := g.adapters[platform]
 	s, err := a.LoadSession(ctx, account)
 	if err != nil {
-		return fmt.Errorf("load session %s: %w", account, err)
+		return nil, nil, fmt.Errorf("load session %s: %w", account, err)
 	}
 	g.mu.Lock()
 	key := sessionKey{platform, owner}
@@ -248,8 +280,7 @@ func (g *Gateway) attach(ctx context.Context, owner ids.Owner, platform ids.Plat
 	if runCtx == nil {
 		runCtx = context.WithoutCancel(ctx)
 	}
-	s.Connect(runCtx)
-	return nil
+	return s, runCtx, nil
 }
 
 // detach forgets a session without logging it out.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -119,7 +118,7 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	l.srv = startLoadServer(tb, loadDomain, loadSecret, l.onStanza)
 	var ops string // the gateway's metrics endpoint, when profiling
 	if *loadProfile != "" {
-		ops = freeLoopbackAddr(tb)
+		ops = freeAddr(tb)
 		tb.Setenv("DRAWBRIDGE_METRICS_LISTEN", ops)
 		tb.Setenv("DRAWBRIDGE_METRICS_PROFILING", "true")
 	}
@@ -357,17 +356,6 @@ func rssMiB(tb testing.TB, pid int) float64 {
 	}
 	tb.Fatal("no VmRSS")
 	return 0
-}
-
-// freeLoopbackAddr returns a loopback host:port free at the time of the
-// call.
-func freeLoopbackAddr(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // profileCPU starts fetching a CPU profile from the gateway's
