@@ -39,6 +39,7 @@ FUZZ_TARGETS := \
 	./xmppcomponent:FuzzNextPacket \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \
+	./xmppcomponent:FuzzMarshalFast \
 	./gateway/config:FuzzParse
 
 .PHONY: fuzz

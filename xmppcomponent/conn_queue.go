@@ -103,10 +103,15 @@ func compactOut(s []outItem, head int) ([]outItem, int) {
 	return s, head
 }
 
-// marshalPacket serializes a stanza with encoding/xml.
+// marshalPacket serializes a stanza as encoding/xml does: common messages
+// through marshalFast (marshal_fast.go), which writes the same bytes
+// faster, everything else with xml.Marshal.
 func marshalPacket(p stanza.Packet) ([]byte, error) {
 	if p == nil {
 		return nil, errors.New("xmppcomponent: nil packet")
+	}
+	if data, ok := marshalFast(p); ok {
+		return data, nil
 	}
 	data, err := xml.Marshal(p)
 	if err != nil {

@@ -1,0 +1,294 @@
+package xmppcomponent
+
+import (
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// fastExt describes how encoding/xml writes one message extension handled
+// by marshalFast: open (from "<" to the xmlns declaration), up to two
+// attributes, then "></name>". The zero fastExt writes nothing: that is
+// how encoding/xml treats a nil extension.
+type fastExt struct {
+	open  string // e.g. `<received xmlns="urn:xmpp:receipts"`
+	close string // e.g. `></received>`
+	attrs [2]fastAttr
+}
+
+// fastAttr is an attribute of a fastExt; an empty name means no attribute.
+type fastAttr struct {
+	name, value string
+	omitEmpty   bool
+}
+
+// size is the unescaped size of the element.
+func (x *fastExt) size() int {
+	n := len(x.open) + len(x.close)
+	for _, a := range x.attrs {
+		if a.name != "" && (a.value != "" || !a.omitEmpty) {
+			n += len(a.name) + len(a.value) + 4
+		}
+	}
+	return n
+}
+
+// appendTo appends the element to b.
+func (x *fastExt) appendTo(b []byte) []byte {
+	if x.open == "" {
+		return b
+	}
+	b = append(b, x.open...)
+	for _, a := range x.attrs {
+		if a.name != "" {
+			b = appendAttr(b, a.name, a.value, a.omitEmpty)
+		}
+	}
+	return append(b, x.close...)
+}
+
+// Element heads and tails of the handled extensions, as encoding/xml
+// writes them from their struct tags.
+const (
+	openReceiptRequest   = `<request xmlns="` + stanza.NSMsgReceipts + `"`
+	closeReceiptRequest  = `></request>`
+	openReceiptReceived  = `<received xmlns="` + stanza.NSMsgReceipts + `"`
+	openMarkable         = `<markable xmlns="` + stanza.NSMsgChatMarkers + `"`
+	closeMarkable        = `></markable>`
+	openMarkReceived     = `<received xmlns="` + stanza.NSMsgChatMarkers + `"`
+	closeReceived        = `></received>`
+	openMarkDisplayed    = `<displayed xmlns="` + stanza.NSMsgChatMarkers + `"`
+	closeMarkDisplayed   = `></displayed>`
+	openMarkAcknowledged = `<acknowledged xmlns="` + stanza.NSMsgChatMarkers + `"`
+	closeMarkAck         = `></acknowledged>`
+	openStateActive      = `<active xmlns="` + stanza.NSMsgChatStateNotifications + `"`
+	closeStateActive     = `></active>`
+	openStateComposing   = `<composing xmlns="` + stanza.NSMsgChatStateNotifications + `"`
+	closeStateComposing  = `></composing>`
+	openStatePaused      = `<paused xmlns="` + stanza.NSMsgChatStateNotifications + `"`
+	closeStatePaused     = `></paused>`
+	openStateInactive    = `<inactive xmlns="` + stanza.NSMsgChatStateNotifications + `"`
+	closeStateInactive   = `></inactive>`
+	openStateGone        = `<gone xmlns="` + stanza.NSMsgChatStateNotifications + `"`
+	closeStateGone       = `></gone>`
+	openOriginID         = `<origin-id xmlns="` + xep.NSSID + `"`
+	closeOriginID        = `></origin-id>`
+	openStanzaID         = `<stanza-id xmlns="` + xep.NSSID + `"`
+	closeStanzaID        = `></stanza-id>`
+	openOccupantID       = `<occupant-id xmlns="urn:xmpp:occupant-id:0"`
+	closeOccupantID      = `></occupant-id>`
+	openNoStore          = `<no-store xmlns="urn:xmpp:hints"`
+	closeNoStore         = `></no-store>`
+	openStore            = `<store xmlns="urn:xmpp:hints"`
+	closeStore           = `></store>`
+	openReplace          = `<replace xmlns="` + xep.NSCorrect + `"`
+	closeReplace         = `></replace>`
+	openRetract          = `<retract xmlns="` + xep.NSRetract + `"`
+	closeRetract         = `></retract>`
+	openReply            = `<reply xmlns="` + xep.NSReply + `"`
+	closeReply           = `></reply>`
+	openDelay            = `<delay xmlns="` + xep.NSDelay + `"`
+	closeDelay           = `></delay>`
+)
+
+// describeExt returns how encoding/xml writes e, or false if marshalFast
+// does not handle it. A nil extension, or a nil pointer to a handled type,
+// writes nothing. The stanza types embed a MsgExtension interface field
+// that encoding/xml would write as a child element when set; such values
+// are left to xml.Marshal.
+func describeExt(e stanza.MsgExtension) (fastExt, bool) {
+	switch v := e.(type) {
+	case nil:
+		return fastExt{}, true
+
+	case *stanza.ReceiptRequest:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openReceiptRequest, closeReceiptRequest)
+	case stanza.ReceiptRequest:
+		return emptyExt(v.MsgExtension, openReceiptRequest, closeReceiptRequest)
+	case *stanza.ReceiptReceived:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(v.MsgExtension, openReceiptReceived, closeReceived, v.ID)
+	case stanza.ReceiptReceived:
+		return idExt(v.MsgExtension, openReceiptReceived, closeReceived, v.ID)
+
+	case *stanza.Markable:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openMarkable, closeMarkable)
+	case stanza.Markable:
+		return emptyExt(v.MsgExtension, openMarkable, closeMarkable)
+	case *stanza.MarkReceived:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(v.MsgExtension, openMarkReceived, closeReceived, v.ID)
+	case stanza.MarkReceived:
+		return idExt(v.MsgExtension, openMarkReceived, closeReceived, v.ID)
+	case *stanza.MarkDisplayed:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(v.MsgExtension, openMarkDisplayed, closeMarkDisplayed, v.ID)
+	case stanza.MarkDisplayed:
+		return idExt(v.MsgExtension, openMarkDisplayed, closeMarkDisplayed, v.ID)
+	case *stanza.MarkAcknowledged:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(v.MsgExtension, openMarkAcknowledged, closeMarkAck, v.ID)
+	case stanza.MarkAcknowledged:
+		return idExt(v.MsgExtension, openMarkAcknowledged, closeMarkAck, v.ID)
+	}
+	return describeMoreExt(e)
+}
+
+// describeMoreExt is describeExt for chat states and the extensions of
+// package xep.
+func describeMoreExt(e stanza.MsgExtension) (fastExt, bool) {
+	switch v := e.(type) {
+	case *stanza.StateActive:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openStateActive, closeStateActive)
+	case stanza.StateActive:
+		return emptyExt(v.MsgExtension, openStateActive, closeStateActive)
+	case *stanza.StateComposing:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openStateComposing, closeStateComposing)
+	case stanza.StateComposing:
+		return emptyExt(v.MsgExtension, openStateComposing, closeStateComposing)
+	case *stanza.StatePaused:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openStatePaused, closeStatePaused)
+	case stanza.StatePaused:
+		return emptyExt(v.MsgExtension, openStatePaused, closeStatePaused)
+	case *stanza.StateInactive:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openStateInactive, closeStateInactive)
+	case stanza.StateInactive:
+		return emptyExt(v.MsgExtension, openStateInactive, closeStateInactive)
+	case *stanza.StateGone:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(v.MsgExtension, openStateGone, closeStateGone)
+	case stanza.StateGone:
+		return emptyExt(v.MsgExtension, openStateGone, closeStateGone)
+
+	case *xep.OriginID:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(nil, openOriginID, closeOriginID, v.ID)
+	case xep.OriginID:
+		return idExt(nil, openOriginID, closeOriginID, v.ID)
+	case *xep.StanzaID:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return stanzaIDExt(*v)
+	case xep.StanzaID:
+		return stanzaIDExt(v)
+	case *xep.OccupantID:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(nil, openOccupantID, closeOccupantID, v.ID)
+	case xep.OccupantID:
+		return idExt(nil, openOccupantID, closeOccupantID, v.ID)
+	case *xep.NoStore:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(nil, openNoStore, closeNoStore)
+	case xep.NoStore:
+		return emptyExt(nil, openNoStore, closeNoStore)
+	case *xep.StoreHint:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return emptyExt(nil, openStore, closeStore)
+	case xep.StoreHint:
+		return emptyExt(nil, openStore, closeStore)
+	case *xep.Replace:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(nil, openReplace, closeReplace, v.ID)
+	case xep.Replace:
+		return idExt(nil, openReplace, closeReplace, v.ID)
+	case *xep.Retract:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return idExt(nil, openRetract, closeRetract, v.ID)
+	case xep.Retract:
+		return idExt(nil, openRetract, closeRetract, v.ID)
+	case *xep.Reply:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return replyExt(*v)
+	case xep.Reply:
+		return replyExt(v)
+	case *xep.Delay:
+		if v == nil {
+			return fastExt{}, true
+		}
+		return delayExt(*v)
+	case xep.Delay:
+		return delayExt(v)
+	}
+	return fastExt{}, false
+}
+
+// emptyExt is an element without attributes; inner is the embedded
+// MsgExtension of the stanza types, which must be nil.
+func emptyExt(inner stanza.MsgExtension, open, close string) (fastExt, bool) {
+	if inner != nil {
+		return fastExt{}, false
+	}
+	return fastExt{open: open, close: close}, true
+}
+
+// idExt is an element with one id attribute, written even when empty.
+func idExt(inner stanza.MsgExtension, open, close, id string) (fastExt, bool) {
+	if inner != nil {
+		return fastExt{}, false
+	}
+	return fastExt{open: open, close: close, attrs: [2]fastAttr{{name: "id", value: id}}}, true
+}
+
+// stanzaIDExt is an XEP-0359 stanza-id: id and by, both always written.
+func stanzaIDExt(v xep.StanzaID) (fastExt, bool) {
+	return fastExt{open: openStanzaID, close: closeStanzaID, attrs: [2]fastAttr{
+		{name: "id", value: v.ID}, {name: "by", value: v.By},
+	}}, true
+}
+
+// replyExt is an XEP-0461 reply: to (when set), then id.
+func replyExt(v xep.Reply) (fastExt, bool) {
+	return fastExt{open: openReply, close: closeReply, attrs: [2]fastAttr{
+		{name: "to", value: v.To, omitEmpty: true}, {name: "id", value: v.ID},
+	}}, true
+}
+
+// delayExt is an XEP-0203 delay: from (when set), then stamp.
+func delayExt(v xep.Delay) (fastExt, bool) {
+	return fastExt{open: openDelay, close: closeDelay, attrs: [2]fastAttr{
+		{name: "from", value: v.From, omitEmpty: true}, {name: "stamp", value: v.Stamp},
+	}}, true
+}
