@@ -82,6 +82,12 @@ type journal struct {
 
 	appender *appender // journal_append.go
 
+	// ackMu makes removing acknowledged items (store, then in-flight set)
+	// atomic for replays, which read the store and then the in-flight set:
+	// without it a replay could read an item just before its removal and
+	// find it no longer in flight just after, and deliver it again.
+	ackMu sync.RWMutex
+
 	wg sync.WaitGroup
 }
 
@@ -238,9 +244,11 @@ func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 			refs[i] = store.QueueRef{Owner: k.owner, Seq: k.seq}
 		}
 		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
+		j.ackMu.Lock()
 		err := j.g.store.AckAll(actx, refs)
 		cancel()
 		if err != nil {
+			j.ackMu.Unlock()
 			// Retried; if the process ends first, the next one delivers
 			// the rest again: at-least-once.
 			j.log().Warn("cannot remove confirmed journaled events yet", "events", len(batch), "err", err)
@@ -252,6 +260,7 @@ func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 			delete(j.inflight, k)
 		}
 		j.mu.Unlock()
+		j.ackMu.Unlock()
 		batch = batch[n:]
 	}
 	if len(retry) > 0 {
@@ -336,6 +345,7 @@ func (j *journal) replay(ctx context.Context) {
 func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner ids.Owner) (int, error) {
 	lock := j.stripe(owner)
 	lock.Lock()
+	j.ackMu.RLock()
 	items, err := j.g.store.Pending(ctx, owner, store.DefaultPendingLimit)
 	var todo []store.QueueItem
 	if err == nil {
@@ -352,6 +362,7 @@ func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner i
 		}
 		j.mu.Unlock()
 	}
+	j.ackMu.RUnlock()
 	lock.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("pending of %s: %w", owner, err)
