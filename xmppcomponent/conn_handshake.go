@@ -52,7 +52,10 @@ func (c *Conn) dial(ctx context.Context) (net.Conn, *streamReader, error) {
 	// Abort blocking reads and writes if ctx ends or the time is up.
 	_ = nc.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	sr, err := handshake(nc, c.cfg.Domain, c.cfg.Secret)
+	// The stream reader acknowledges what it reads at once (see
+	// quickAckReads): with the server's Nagle algorithm on, a delayed ACK
+	// would hold its next stanza back for up to 40 ms.
+	sr, err := handshake(quickAckReads(nc), c.cfg.Domain, c.cfg.Secret)
 	if !stop() || err != nil {
 		_ = nc.Close()
 		if err == nil {

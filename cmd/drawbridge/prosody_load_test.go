@@ -37,7 +37,7 @@ var (
 	plRate     = flag.Int("prosody.rate", 500, "offered messages/s of the Prosody load test's latency phases")
 	plSeconds  = flag.Int("prosody.seconds", 5, "length of each latency phase of the Prosody load test, in seconds")
 	plStore    = flag.String("prosody.store", "sqlite", "the gateway's store backend in the Prosody load test (sqlite or redis)")
-	plNoDelay  = flag.Bool("prosody.nodelay", false, "Prosody's network_settings tcp_nodelay and opportunistic_writes (default: Prosody's defaults, both off)")
+	plNoDelay  = flag.Bool("prosody.nodelay", false, "turn Prosody's Nagle algorithm off (network_settings = { nagle = false }; default: Prosody's default, on)")
 )
 
 const (
@@ -149,7 +149,7 @@ type plEnv struct {
 func startProsodyLoad(b *testing.B, bin string) *plEnv {
 	extra := ""
 	if *plNoDelay {
-		extra = "network_settings = { tcp_nodelay = true; opportunistic_writes = true }"
+		extra = "network_settings = { nagle = false }"
 	}
 	p := xmpptest.StartProsody(b, xmpptest.ProsodyOptions{
 		Domain:      plDomain,

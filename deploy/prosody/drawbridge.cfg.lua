@@ -18,6 +18,18 @@
 --     component_ports = { 5347 }
 --     component_interfaces = { "127.0.0.1" }
 --
+-- Optional, also in the GLOBAL section: turn Prosody's Nagle algorithm off.
+-- Prosody keeps it on by default, so a small stanza it writes right after
+-- another one waits for the peer's ACK. Drawbridge (on Linux) ACKs what it
+-- reads at once, so this does not delay messages to the gateway; towards
+-- the users it can still hold a stanza of the gateway back until the user's
+-- client ACKs the previous one (a round trip or more on slow links).
+--
+--     network_settings = { nagle = false }
+--
+-- (That is the option of Prosody's default epoll backend in 0.12;
+-- "tcp_nodelay" is not a Prosody option and is silently ignored.)
+--
 -- The domain must resolve for remote servers (DNS SRV/A records pointing at
 -- this Prosody) if users of other servers are to reach the gateway's contacts.
 --

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package xmppcomponent
+
+import "net"
+
+// quickAckReads returns nc: TCP_QUICKACK is Linux-only (see
+// quickack_linux.go).
+func quickAckReads(nc net.Conn) net.Conn { return nc }
