@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -179,7 +180,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.start(runCtx)
 	g.journal.replay(runCtx)
-	var loaded []Session
+	var loaded []restored
 	for _, a := range accts {
 		if a.ID == "" {
 			continue
@@ -196,25 +197,70 @@ func (g *Gateway) Start(ctx context.Context) error {
 			}
 			continue
 		}
-		loaded = append(loaded, s)
+		loaded = append(loaded, restored{a.Owner, s})
 	}
 	// Sessions connect in the background: connecting tells each owner
 	// through the frontend (state, contacts, presence), whose queue drains
 	// only once the caller has started the XMPP link after Start returned.
 	// Connecting them here would fill that queue after a few hundred
 	// accounts and never return.
-	g.restoring.Go(func() {
-		for _, s := range loaded {
-			if runCtx.Err() != nil {
-				return
-			}
-			s.Connect(runCtx)
-		}
-	})
+	g.restoring.Go(func() { connectAll(runCtx, loaded, restoreWorkers) })
 	// Messages a previous process queued for unavailable platforms
 	// (outbox.go), now that their sessions are loaded.
 	g.retry.restore(runCtx)
 	return nil
+}
+
+// restoreWorkers is how many sessions Start connects at once. Connecting
+// mostly waits, for the store (the account's state, its device data) and
+// for the platform: with Redis, 10 000 sandbox accounts connected in about
+// 9 s instead of 14 one by one (BenchmarkIdleAccounts); with SQLite, which
+// is busy with the CPU, it makes no difference.
+const restoreWorkers = 8
+
+// restored is a session Start loaded, to be connected.
+type restored struct {
+	owner   ids.Owner
+	session Session
+}
+
+// connectAll connects the sessions, up to workers at once, until ctx is
+// done. The sessions of one owner (one per platform) connect one after the
+// other, in the order given; owners are taken in the order of their first
+// session.
+func connectAll(ctx context.Context, sessions []restored, workers int) {
+	var owners [][]Session
+	index := make(map[ids.Owner]int, len(sessions))
+	for _, r := range sessions {
+		i, ok := index[r.owner]
+		if !ok {
+			i = len(owners)
+			index[r.owner] = i
+			owners = append(owners, nil)
+		}
+		owners[i] = append(owners[i], r.session)
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(workers, len(owners)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(owners) {
+					return
+				}
+				for _, s := range owners[i] {
+					if ctx.Err() != nil {
+						return
+					}
+					s.Connect(ctx)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Stop disconnects every session and stops the adapters.

@@ -62,14 +62,22 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 			}
 		}()
 	case *event.ContactInfo:
+		// Platforms announce every contact each time a session connects;
+		// what the store has already is not written again (the contact's
+		// Updated is when it last changed).
 		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
 		if err != nil && !isNotFound(err) {
 			return fmt.Errorf("emit contact: %w", err)
 		}
-		c.Platform, c.User, c.Name, c.Updated = h.platform, m.Sender, e.Name, now()
-		if err := h.g.store.PutContact(ctx, owner, c); err != nil {
-			return fmt.Errorf("emit contact: %w", err)
+		if err != nil || c.Name != e.Name {
+			c.Platform, c.User, c.Name, c.Updated = h.platform, m.Sender, e.Name, now()
+			if err := h.g.store.PutContact(ctx, owner, c); err != nil {
+				return fmt.Errorf("emit contact: %w", err)
+			}
 		}
+		// The frontend looks the contact up as it delivers the event
+		// (is it in the owner's roster?): it is what the store holds.
+		ctx = context.WithValue(ctx, emittedContactKey{}, &emittedContact{owner: owner, c: c})
 	}
 	if journaled(ev) {
 		if f, ok := h.g.confirmingFrontend(); ok {
@@ -83,6 +91,27 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		return fmt.Errorf("deliver %T to %s: %w", ev, owner, err)
 	}
 	return nil
+}
+
+// emittedContactKey is the context key under which host.Emit hands the
+// contact of an *event.ContactInfo, as the store holds it, to the
+// frontend's Deliver, whose lookup of that contact (Gateway.Contact) then
+// needs no second read of the store.
+type emittedContactKey struct{}
+
+type emittedContact struct {
+	owner ids.Owner
+	c     store.Contact
+}
+
+// emittedContactFrom returns the contact host.Emit put in ctx, if it is
+// owner's user on platform.
+func emittedContactFrom(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, bool) {
+	e, ok := ctx.Value(emittedContactKey{}).(*emittedContact)
+	if !ok || e.owner != owner || e.c.Platform != platform || e.c.User != user {
+		return store.Contact{}, false
+	}
+	return e.c, true
 }
 
 // xmppID maps a platform message id to the stanza id the owner's client

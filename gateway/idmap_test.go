@@ -82,9 +82,10 @@ func TestDuplicateAfterARestartIsSentOnce(t *testing.T) {
 	// store still names the message. A bare stanza id (no origin-id) is
 	// not trusted across a restart: some clients reuse them.
 	h2, _ := startRetryHub(t, h.store, h.platform, gateway.SendRetry{})
-	waitFor(t, "the session to connect", func() bool {
-		_, ok := h2.gw.Capabilities(retryOwner, sb, echoChat)
-		return ok
+	// Loaded is not connected: sessions connect after Start returned.
+	h2.fe.wait(t, retryOwner, 1, func(ev event.Event) bool {
+		s, ok := ev.(*event.AccountState)
+		return ok && s.State == event.StateConnected
 	})
 	pid, err := h2.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "before the restart"}, "s9", "o1")
 	if err != nil {

@@ -14,10 +14,12 @@ type account struct {
 	id      ids.AccountID
 	devices []*device
 	// learned are contacts beyond the seeded users, in the order they
-	// first exchanged a message with the account.
+	// first exchanged a message with the account; known holds the same
+	// (nil until the first). Platform.contactOf is the reverse.
 	learned []ids.UserID
 	known   map[ids.UserID]bool
-	// revoked device tokens: unlinked devices that may not come back.
+	// revoked device tokens: unlinked devices that may not come back
+	// (nil until the first).
 	revoked map[string]bool
 }
 
@@ -102,7 +104,7 @@ func (p *Platform) accountLocked(acct ids.AccountID) *account {
 	if p.users[id] == nil {
 		p.users[id] = &user{id: id, name: string(acct), kind: KindAccount}
 	}
-	a := &account{id: acct, known: map[ids.UserID]bool{}, revoked: map[string]bool{}}
+	a := &account{id: acct}
 	p.accounts[acct] = a
 	return a
 }
@@ -120,6 +122,9 @@ func (p *Platform) removeDevice(d *device) {
 }
 
 func (p *Platform) revokeLocked(a *account, d *device) {
+	if a.revoked == nil {
+		a.revoked = map[string]bool{}
+	}
 	a.revoked[d.token] = true
 	d.revoked = true
 	d.queue = nil
@@ -138,13 +143,18 @@ func (p *Platform) contactsLocked(a *account) []ids.UserID {
 	return append(out, a.learned...)
 }
 
-// learnLocked adds u to a's contacts; it reports whether u is new.
+// learnLocked adds u to a's contacts (and a to p.contactOf[u]); it
+// reports whether u is new.
 func (p *Platform) learnLocked(a *account, u ids.UserID) bool {
 	if u == ids.UserID(a.id) || a.known[u] || slices.Contains(p.seeded, u) {
 		return false
 	}
+	if a.known == nil {
+		a.known = map[ids.UserID]bool{}
+	}
 	a.known[u] = true
 	a.learned = append(a.learned, u)
+	p.contactOf[u] = append(p.contactOf[u], a)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -114,23 +115,24 @@ func (p *Platform) broadcastPresenceLocked(id ids.UserID) {
 // accountsWithContactLocked lists the accounts, by number, that have user
 // id as a contact. The caller holds p.mu.
 //
-// It is called each time an account comes online or goes offline, so it
-// looks each account up instead of building its contact list
-// (contactsLocked: the seeded users but a itself, then a.learned, which
-// holds what a.known says) and sorts only the accounts it returns.
+// It is called each time an account comes online or goes offline, which
+// with many accounts happens many times at start-up: a user that is not
+// seeded is the contact of the accounts that learned it (contactOf, kept
+// by learnLocked), so only those are looked at. A seeded user is everyone's
+// contact but its own account's.
 func (p *Platform) accountsWithContactLocked(id ids.UserID) []*account {
-	seeded := slices.Contains(p.seeded, id)
-	var accts []ids.AccountID
-	for acct, a := range p.accounts {
-		if ids.UserID(acct) != id && (seeded || a.known[id]) {
-			accts = append(accts, acct)
+	var out []*account
+	if slices.Contains(p.seeded, id) {
+		out = make([]*account, 0, len(p.accounts))
+		for acct, a := range p.accounts {
+			if ids.UserID(acct) != id {
+				out = append(out, a)
+			}
 		}
+	} else {
+		out = slices.Clone(p.contactOf[id])
 	}
-	slices.Sort(accts)
-	out := make([]*account, 0, len(accts))
-	for _, acct := range accts {
-		out = append(out, p.accounts[acct])
-	}
+	slices.SortFunc(out, func(a, b *account) int { return strings.Compare(string(a.id), string(b.id)) })
 	return out
 }
 

@@ -121,6 +121,6 @@
 // sequence of ids does not depend on goroutine scheduling. Event times come
 // from Options.Clock. Pairing codes are derived from Options.Seed, the phone
 // number and a per-number attempt counter. Every account's events are
-// emitted by one goroutine per connected session, in the order the platform
-// produced them.
+// emitted by one goroutine per connected session, which runs while there
+// is something to emit, in the order the platform produced them.
 package sandbox

@@ -31,13 +31,34 @@ type device struct {
 	queue   []queued
 	online  bool
 	revoked bool
-	// wake has room for one signal: "the queue or the device changed".
-	wake chan struct{}
+	// emitter is the connected session's, while it emits (nil otherwise).
+	emitter *emitter
 }
 
 func newDevice(account ids.AccountID, token string) *device {
-	return &device{token: token, account: account, wake: make(chan struct{}, 1)}
+	return &device{token: token, account: account}
 }
+
+// emitter emits a device's events for one connection of a session. Like
+// the bots' queues (scheduleLocked), it runs a goroutine only while there
+// is something to emit, or the device was revoked: a connected session
+// with nothing to do holds no goroutine. Its fields are guarded by
+// Platform.mu.
+type emitter struct {
+	// run emits until next reports errIdle (next then marks it not
+	// running) or the connection ends (run then says so with exited, or
+	// with stopEmitting if it ends the connection itself).
+	run     func()
+	running bool
+	// stopping: the connection is ending; run does not start again.
+	stopping bool
+	// idle is closed once stopping and run is not running.
+	idle chan struct{}
+}
+
+// errIdle is what next returns when the device's queue is empty: the
+// emitter's goroutine ends, and the next event starts it again.
+var errIdle = errors.New("sandbox: nothing to emit")
 
 // pushLocked appends q to the device's queue. The caller holds Platform.mu.
 func (d *device) pushLocked(q queued) {
@@ -48,36 +69,91 @@ func (d *device) pushLocked(q queued) {
 	d.signal()
 }
 
+// signal starts the emitter's goroutine if it is not running: the queue or
+// the device changed. The caller holds Platform.mu.
 func (d *device) signal() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
+	e := d.emitter
+	if e == nil || e.running || e.stopping || (len(d.queue) == 0 && !d.revoked) {
+		return
+	}
+	e.running = true
+	go e.run()
+}
+
+// startEmitting installs e on the device and starts it if there is
+// something to emit.
+func (p *Platform) startEmitting(d *device, e *emitter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.stopping {
+		return // the connection ended meanwhile
+	}
+	d.emitter = e
+	d.signal()
+}
+
+// stopEmitting stops e: it does not start again, and the returned channel
+// is closed once its goroutine, if running, has ended (exiting: the caller
+// is that goroutine, which ends). It reports false if e was stopped before.
+func (p *Platform) stopEmitting(d *device, e *emitter, exiting bool) (<-chan struct{}, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if exiting {
+		e.running = false
+	}
+	if e.stopping {
+		if exiting {
+			close(e.idle)
+		}
+		return e.idle, false
+	}
+	e.stopping = true
+	if d.emitter == e {
+		d.emitter = nil
+	}
+	if !e.running {
+		close(e.idle)
+	}
+	return e.idle, true
+}
+
+// exited records that e's goroutine ended.
+func (p *Platform) exited(e *emitter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e.running = false
+	if e.stopping {
+		close(e.idle)
 	}
 }
 
-// next blocks until the device has an event to emit, the device is
-// revoked (errRevoked) or ctx is done.
-func (p *Platform) next(ctx context.Context, d *device) (queued, error) {
-	for {
-		p.mu.Lock()
-		if d.revoked {
-			p.mu.Unlock()
-			return queued{}, errRevoked
-		}
-		if len(d.queue) > 0 {
-			q := d.queue[0]
-			d.queue[0] = queued{}
-			d.queue = d.queue[1:]
-			p.mu.Unlock()
-			return q, nil
-		}
-		p.mu.Unlock()
-		select {
-		case <-d.wake:
-		case <-ctx.Done():
-			return queued{}, ctx.Err()
-		}
+// next returns the device's next event; errRevoked once the device was
+// unlinked, ctx's error once it is done, and errIdle if the queue is
+// empty, in which case e is no longer running (the next event starts it
+// again). The caller is e's goroutine.
+func (p *Platform) next(ctx context.Context, d *device, e *emitter) (queued, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d.revoked {
+		return queued{}, errRevoked
 	}
+	if err := ctx.Err(); err != nil {
+		return queued{}, err
+	}
+	if len(d.queue) == 0 {
+		e.running = false
+		if e.stopping {
+			close(e.idle)
+		}
+		return queued{}, errIdle
+	}
+	q := d.queue[0]
+	d.queue[0] = queued{}
+	d.queue = d.queue[1:]
+	if len(d.queue) == 0 {
+		d.queue = nil // the backing array goes with the last event
+	}
+	return q, nil
 }
 
 // requeue puts q back at the head of the device's queue (the hub did not

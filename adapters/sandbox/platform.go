@@ -109,8 +109,11 @@ type Platform struct {
 	users    map[ids.UserID]*user
 	seeded   []ids.UserID
 	accounts map[ids.AccountID]*account
-	log      []*Message
-	byID     map[ids.MessageID]*Message
+	// contactOf lists, for each user that is not seeded, the accounts that
+	// learned it as a contact (account.learned), in the order they did.
+	contactOf map[ids.UserID][]*account
+	log       []*Message
+	byID      map[ids.MessageID]*Message
 	// echoes maps a message an account sent to the Echo Bot to the bot's
 	// answer, echoed the answer back to the message.
 	echoes    map[ids.MessageID]ids.MessageID
@@ -144,20 +147,21 @@ func NewPlatform(opts Options) *Platform {
 		now = time.Now
 	}
 	p := &Platform{
-		now:      now,
-		seed:     opts.Seed,
-		idPrefix: cmp.Or(opts.IDPrefix, "SB"),
-		users:    map[ids.UserID]*user{},
-		accounts: map[ids.AccountID]*account{},
-		acked:    map[ids.MessageID]bool{},
-		byID:     map[ids.MessageID]*Message{},
-		echoes:   map[ids.MessageID]ids.MessageID{},
-		echoed:   map[ids.MessageID]ids.MessageID{},
-		limits:   defaultLimits(),
-		pairings: map[string][]*pairing{},
-		attempts: map[string]int{},
-		serial:   map[string]*serialQueue{},
-		done:     make(chan struct{}),
+		now:       now,
+		seed:      opts.Seed,
+		idPrefix:  cmp.Or(opts.IDPrefix, "SB"),
+		users:     map[ids.UserID]*user{},
+		accounts:  map[ids.AccountID]*account{},
+		contactOf: map[ids.UserID][]*account{},
+		acked:     map[ids.MessageID]bool{},
+		byID:      map[ids.MessageID]*Message{},
+		echoes:    map[ids.MessageID]ids.MessageID{},
+		echoed:    map[ids.MessageID]ids.MessageID{},
+		limits:    defaultLimits(),
+		pairings:  map[string][]*pairing{},
+		attempts:  map[string]int{},
+		serial:    map[string]*serialQueue{},
+		done:      make(chan struct{}),
 	}
 	for _, u := range []*user{
 		{id: EchoBot, name: "Echo Bot", kind: KindBot, bot: echoBot, available: true, status: "I repeat what you write"},

@@ -41,9 +41,11 @@ const (
 // ContactLister, UserResolver, Editor, Retracter, Reactor and
 // AvatarGetter.
 //
-// While connected, one goroutine emits the account's events through
-// Host.Emit in the order the platform produced them. It must not be
-// stopped from inside Host.Emit (Disconnect and Logout wait for it).
+// While connected, the account's events are emitted through Host.Emit in
+// the order the platform produced them, by one goroutine that runs while
+// there are events to emit (an idle connected session holds none). It
+// must not be stopped from inside Host.Emit (Disconnect and Logout wait
+// for it).
 type Session struct {
 	a    *Adapter
 	host gateway.Host
@@ -54,6 +56,9 @@ type Session struct {
 	mu     sync.Mutex
 	phase  sessionPhase
 	cancel context.CancelFunc
+	// em emits the events of the current connection (nil before the
+	// first).
+	em *emitter
 	// stopped is closed when the last connection attempt has fully ended.
 	stopped chan struct{}
 }
@@ -66,8 +71,8 @@ func newSession(a *Adapter, host gateway.Host, d *device) *Session {
 func (s *Session) Account() ids.AccountID { return s.acct }
 
 // Connect implements gateway.Session. It reports event.StateConnecting,
-// then event.StateConnected, and returns; then the session's goroutine
-// emits a ContactInfo for each contact, a Presence for each contact, and
+// then event.StateConnected, and returns; then the session emits a
+// ContactInfo for each contact, a Presence for each contact, and
 // everything the platform kept while the device was offline, in order.
 // The connection lasts until Disconnect, Logout or Adapter.Stop, not
 // until ctx is done (ctx's values are kept). A device that the phone
@@ -113,11 +118,13 @@ func (s *Session) Connect(ctx context.Context) {
 		close(stopped)
 		return
 	}
-	s.phase, s.cancel = phaseConnected, cancel
+	em := &emitter{idle: make(chan struct{})}
+	em.run = func() { s.emit(runCtx, cancel, em, stopped) }
+	s.phase, s.cancel, s.em = phaseConnected, cancel, em
 	s.mu.Unlock()
 	s.host.SetState(ctx, s.acct, event.StateConnected, "")
 	s.a.logger().Debug("sandbox: session connected", "account", s.acct)
-	go s.pump(runCtx, cancel, stopped)
+	s.p.startEmitting(s.dev, em)
 }
 
 // transition moves the session from phase from to phase to if the
@@ -132,31 +139,31 @@ func (s *Session) transition(stopped chan struct{}, from, to sessionPhase) bool 
 	return true
 }
 
-// pump emits the device's events until ctx is done or the device is
-// unlinked.
-func (s *Session) pump(ctx context.Context, cancel context.CancelFunc, stopped chan struct{}) {
-	defer close(stopped)
-	defer s.p.detach(s.dev)
-	defer cancel()
+// emit is the goroutine of em: it emits the device's events until the
+// queue is empty (the next event starts it again), ctx is done or the
+// device is unlinked, which ends the connection.
+func (s *Session) emit(ctx context.Context, cancel context.CancelFunc, em *emitter, stopped chan struct{}) {
 	backoff := minRedelivery
 	for {
-		q, err := s.p.next(ctx, s.dev)
+		q, err := s.p.next(ctx, s.dev, em)
+		if errors.Is(err, errIdle) {
+			return
+		}
 		if errors.Is(err, errRevoked) {
 			if s.transition(stopped, phaseConnected, phaseLoggedOut) {
 				s.loggedOutRemotely(ctx)
 			}
+			s.end(cancel, em, stopped, true)
 			return
 		}
 		if err != nil {
-			return
-		}
-		if ctx.Err() != nil {
-			s.p.requeue(s.dev, q)
+			s.p.exited(em)
 			return
 		}
 		if err := s.host.Emit(ctx, q.ev); err != nil {
 			if ctx.Err() != nil {
 				s.p.requeue(s.dev, q)
+				s.p.exited(em)
 				return
 			}
 			if errors.Is(err, gateway.ErrNotDurable) {
@@ -166,6 +173,7 @@ func (s *Session) pump(ctx context.Context, cancel context.CancelFunc, stopped c
 				s.a.logger().Warn("sandbox: the hub could not take an event over; redelivering",
 					"account", s.acct, "event", fmt.Sprintf("%T", q.ev), "in", backoff, "err", err)
 				if !waitCtx(ctx, backoff) {
+					s.p.exited(em)
 					return
 				}
 				backoff = min(2*backoff, maxRedelivery)
@@ -180,6 +188,20 @@ func (s *Session) pump(ctx context.Context, cancel context.CancelFunc, stopped c
 			q.onEmitted()
 		}
 	}
+}
+
+// end ends the connection whose emitter is em, once: em stops, and when
+// its goroutine is over (exiting: the caller is that goroutine), the
+// device goes offline and stopped is closed.
+func (s *Session) end(cancel context.CancelFunc, em *emitter, stopped chan struct{}, exiting bool) {
+	cancel()
+	idle, first := s.p.stopEmitting(s.dev, em, exiting)
+	if !first {
+		return
+	}
+	<-idle
+	s.p.detach(s.dev)
+	close(stopped)
 }
 
 // The delay before an event the hub could not journal is offered again
@@ -236,11 +258,14 @@ func (s *Session) halt(next sessionPhase) bool {
 	if s.phase != phaseLoggedOut && s.phase != phaseSuperseded {
 		s.phase = next
 	}
-	cancel, stopped := s.cancel, s.stopped
+	cancel, em, stopped := s.cancel, s.em, s.stopped
 	s.cancel = nil
 	s.mu.Unlock()
 	if cancel != nil {
-		cancel()
+		// Connected: the connection ends here, or in its emitter's
+		// goroutine if that is ending it already (the device was
+		// unlinked).
+		s.end(cancel, em, stopped, false)
 	}
 	if stopped != nil {
 		<-stopped

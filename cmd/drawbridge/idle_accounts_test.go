@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +31,15 @@ import (
 // ./cmd/drawbridge -args -idle.accounts 1000).
 var idleAccounts = flag.Int("idle.accounts", 10000, "linked sandbox accounts in the store at start-up (BenchmarkIdleAccounts)")
 
+// idleProfile, if set, is a folder where BenchmarkIdleAccounts writes, for
+// each backend, a CPU profile of the start-up with accounts (from the
+// moment the metrics endpoint answers, for idle.cpu) and a heap profile
+// once it settled (metrics.profiling: go tool pprof -sample_index=inuse_space).
+var (
+	idleProfile = flag.String("idle.profile", "", "folder for CPU and heap profiles of the gateway (BenchmarkIdleAccounts)")
+	idleCPU     = flag.Duration("idle.cpu", 15*time.Second, "length of the start-up CPU profile (idle.profile)")
+)
+
 const (
 	idleWait   = 120 * time.Second
 	idleQuiet  = time.Second            // no relayed item for this long: start-up traffic is over
@@ -52,6 +62,7 @@ type idleResult struct {
 	accounts    int
 	handshake   time.Duration // process start to the XEP-0114 handshake
 	connected   time.Duration // process start to every session reported connected
+	cpu         time.Duration // CPU time (user+system) the gateway used until then
 	settled     time.Duration // process start to the last relayed item of the start-up traffic
 	rssMiB      float64
 	heapAlloc   float64 // go_memstats_heap_alloc_bytes, MiB
@@ -93,20 +104,25 @@ func BenchmarkIdleAccounts(b *testing.B) {
 				if backend == config.BackendRedis {
 					redis = storetest.StartRedis(b)
 				}
-				empty = runIdle(b, bin, idleStore(b, backend, redis, 1), 0)
+				empty = runIdle(b, bin, idleStore(b, backend, redis, 1), 0, "")
 				st := idleStore(b, backend, redis, 2)
 				populate(b, st, tmpl, *idleAccounts)
-				full = runIdle(b, bin, st, *idleAccounts)
+				prof := ""
+				if *idleProfile != "" {
+					prof = filepath.Join(*idleProfile, backend)
+				}
+				full = runIdle(b, bin, st, *idleAccounts, prof)
 			}
 			n := float64(full.accounts)
 			perAcct := func(a, b float64) float64 { return (a - b) * (1 << 20) / n }
 			b.ReportMetric(full.connected.Seconds(), "s-all-connected")
+			b.ReportMetric(full.cpu.Seconds(), "cpu-s-connected")
 			b.ReportMetric(full.settled.Seconds(), "s-settled")
 			b.ReportMetric(perAcct(full.rssMiB, empty.rssMiB), "rss-B/account")
 			b.ReportMetric(perAcct(full.heapLive, empty.heapLive), "live-heap-B/account")
 			b.ReportMetric(full.rssMiB, "rss-MiB")
-			b.Logf("%s, %d accounts: XEP-0114 handshake after %v, all sessions connected after %v, start-up traffic over after %v (%d stanzas to the server); RSS %.1f MiB (empty store: %.1f MiB, handshake after %v), Go heap alloc %.1f MiB (empty %.1f), live heap at last GC ≈ %.1f MiB (empty %.1f), %.0f goroutines (empty %.0f)",
-				backend, full.accounts, full.handshake.Round(time.Millisecond), full.connected.Round(time.Millisecond), full.settled.Round(time.Millisecond), full.stanzasRead,
+			b.Logf("%s, %d accounts: XEP-0114 handshake after %v, all sessions connected after %v (%v of CPU), start-up traffic over after %v (%d stanzas to the server); RSS %.1f MiB (empty store: %.1f MiB, handshake after %v), Go heap alloc %.1f MiB (empty %.1f), live heap at last GC ≈ %.1f MiB (empty %.1f), %.0f goroutines (empty %.0f)",
+				backend, full.accounts, full.handshake.Round(time.Millisecond), full.connected.Round(time.Millisecond), full.cpu, full.settled.Round(time.Millisecond), full.stanzasRead,
 				full.rssMiB, empty.rssMiB, empty.handshake.Round(time.Millisecond), full.heapAlloc, empty.heapAlloc, full.heapLive, empty.heapLive, full.goroutines, empty.goroutines)
 			b.Logf("%s per idle account: %.0f B resident, %.0f B live heap, %.0f B heap alloc, %.0f B goroutine stacks, %.2f goroutines",
 				backend, perAcct(full.rssMiB, empty.rssMiB), perAcct(full.heapLive, empty.heapLive), perAcct(full.heapAlloc, empty.heapAlloc),
@@ -130,7 +146,7 @@ func idleStore(tb testing.TB, backend, redis string, db int) config.StoreConfig 
 
 // idleConfig writes the gateway's configuration: the load test's, with
 // the given store and the metrics endpoint on metrics.
-func idleConfig(tb testing.TB, st config.StoreConfig, server, metrics string) string {
+func idleConfig(tb testing.TB, st config.StoreConfig, server, metrics string, profiling bool) string {
 	storeYAML := "store:\n  backend: sqlite\n  sqlite:\n    path: " + st.SQLite.Path + "\n"
 	if st.Backend == config.BackendRedis {
 		storeYAML = "store:\n  backend: redis\n  redis:\n    url: " + st.Redis.URL + "\n"
@@ -145,6 +161,7 @@ api:
   listen: ""
 metrics:
   listen: ` + metrics + `
+  profiling: ` + strconv.FormatBool(profiling) + `
 files:
   listen: ""
   server_upload: false
@@ -229,7 +246,7 @@ func linkTemplate(tb testing.TB, bin string) idleTemplate {
 		}
 		l.onStanza(s)
 	})
-	p := startIdleProcess(tb, bin, idleConfig(tb, st, l.srv.addr(), `""`))
+	p := startIdleProcess(tb, bin, idleConfig(tb, st, l.srv.addr(), `""`, false))
 	select {
 	case <-l.srv.ready:
 	case err := <-l.srv.done:
@@ -340,12 +357,38 @@ func putIdleAccount(ctx context.Context, s store.Store, t idleTemplate, i int) e
 }
 
 // runIdle starts the binary on st (holding n accounts) and measures it.
-func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int) idleResult {
+// With a non-empty prof, it writes prof-cpu.pprof (the start-up) and
+// prof-heap.pprof (once settled).
+func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof string) idleResult {
 	var stanzas atomic.Int64
 	srv := startLoadServer(tb, loadDomain, loadSecret, func(loadStanza) { stanzas.Add(1) })
 	metrics := freeAddr(tb)
-	p := startIdleProcess(tb, bin, idleConfig(tb, st, srv.addr(), metrics))
+	p := startIdleProcess(tb, bin, idleConfig(tb, st, srv.addr(), metrics, prof != ""))
 	defer p.stop()
+	if prof != "" {
+		if err := os.MkdirAll(filepath.Dir(prof), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		cpuDone := make(chan error, 1)
+		go func() {
+			for time.Since(p.started) < idleWait {
+				if _, err := scrapeMetrics("http://" + metrics + "/metrics"); err == nil {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			cpuDone <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metrics, int(idleCPU.Seconds())), prof+"-cpu.pprof")
+		}()
+		defer func() {
+			if err := <-cpuDone; err != nil {
+				tb.Errorf("CPU profile: %v", err)
+			}
+			if err := fetchProfile("http://"+metrics+"/debug/pprof/heap?gc=1", prof+"-heap.pprof"); err != nil {
+				tb.Errorf("heap profile: %v", err)
+			}
+			tb.Logf("profiles written to %s-{cpu,heap}.pprof", prof)
+		}()
+	}
 	res := idleResult{accounts: n}
 	var handshake atomic.Int64
 	go func() {
@@ -367,6 +410,7 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int) idleResult
 			last = m
 			if m[connectedKey] >= float64(n) && handshake.Load() > 0 {
 				res.connected = time.Since(p.started)
+				res.cpu = time.Duration(cpuTicks(tb, p.pid)) * time.Second / clockTicks
 				break
 			}
 			if m[connectedKey] != progress {
@@ -419,6 +463,23 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int) idleResult
 	res.goroutines = last["go_goroutines"]
 	res.stanzasRead = stanzas.Load()
 	return res
+}
+
+// fetchProfile writes what url answers to path.
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // scrapeMetrics reads a Prometheus text exposition into series → value.
@@ -474,7 +535,7 @@ func TestStartsWithManyAccounts(t *testing.T) {
 	bin := buildGateway(t)
 	st := idleStore(t, config.BackendSQLite, "", 0)
 	populate(t, st, linkTemplate(t, bin), n)
-	r := runIdle(t, bin, st, n)
+	r := runIdle(t, bin, st, n, "")
 	t.Logf("%d accounts: every session connected after %v, start-up traffic over after %v (%d stanzas)",
 		n, r.connected.Round(time.Millisecond), r.settled.Round(time.Millisecond), r.stanzasRead)
 }

@@ -57,9 +57,11 @@ func isUniqueViolation(err error) bool {
 
 // AccountByOwner implements store.Accounts.
 func (s *Store) AccountByOwner(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (store.Account, error) {
-	a, err := scanAccount(s.db.QueryRowContext(ctx,
-		`SELECT `+accountColumns+` FROM drawbridge_accounts WHERE owner = ? AND platform = ?`,
-		string(owner), string(platform)))
+	err := ctx.Err()
+	var a store.Account
+	if err == nil {
+		a, err = scanAccount(s.accountByOwner.QueryRowContext(shortContext(ctx), string(owner), string(platform)))
+	}
 	if err != nil {
 		return store.Account{}, fmt.Errorf("sqlitestore: account of %s on %s: %w", owner, platform, err)
 	}
@@ -68,10 +70,11 @@ func (s *Store) AccountByOwner(ctx context.Context, owner ids.Owner, platform id
 
 // AccountByID implements store.Accounts.
 func (s *Store) AccountByID(ctx context.Context, platform ids.PlatformID, id ids.AccountID) (store.Account, error) {
-	a, err := scanAccount(s.db.QueryRowContext(ctx,
-		`SELECT `+accountColumns+` FROM drawbridge_accounts
-		WHERE platform = ? AND account_id = ? AND account_id <> ''`,
-		string(platform), string(id)))
+	err := ctx.Err()
+	var a store.Account
+	if err == nil {
+		a, err = scanAccount(s.accountByID.QueryRowContext(shortContext(ctx), string(platform), string(id)))
+	}
 	if err != nil {
 		return store.Account{}, fmt.Errorf("sqlitestore: account %s on %s: %w", id, platform, err)
 	}
@@ -103,8 +106,7 @@ func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
 
 // SetAccountState implements store.Accounts.
 func (s *Store) SetAccountState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, state event.State, detail string) error {
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE drawbridge_accounts SET state = ?, state_detail = ?, updated = ? WHERE owner = ? AND platform = ?`,
+	res, err := s.setAccountState.ExecContext(ctx,
 		string(state), detail, time.Now().UnixNano(), string(owner), string(platform))
 	if err == nil {
 		var n int64

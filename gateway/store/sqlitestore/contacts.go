@@ -16,11 +16,7 @@ func (s *Store) PutContact(ctx context.Context, owner ids.Owner, c store.Contact
 	if c.Updated.IsZero() {
 		c.Updated = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, `
-INSERT INTO drawbridge_contacts (owner, platform, user_id, name, subscribed, updated) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (owner, platform, user_id) DO UPDATE SET
-	name = excluded.name, subscribed = excluded.subscribed, updated = excluded.updated`,
-		string(owner), string(c.Platform), string(c.User), c.Name, c.Subscribed, unixNano(c.Updated))
+	_, err := s.putContact.ExecContext(ctx, string(owner), string(c.Platform), string(c.User), c.Name, c.Subscribed, unixNano(c.Updated))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: put contact %s of %s on %s: %w", c.User, owner, c.Platform, err)
 	}
@@ -29,10 +25,12 @@ ON CONFLICT (owner, platform, user_id) DO UPDATE SET
 
 // GetContact implements store.Contacts.
 func (s *Store) GetContact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
-	c, err := scanContact(platform, s.db.QueryRowContext(ctx,
-		`SELECT user_id, name, subscribed, updated FROM drawbridge_contacts
-		WHERE owner = ? AND platform = ? AND user_id = ?`,
-		string(owner), string(platform), string(user)))
+	err := ctx.Err()
+	var c store.Contact
+	if err == nil {
+		c, err = scanContact(platform, s.getContact.QueryRowContext(shortContext(ctx),
+			string(owner), string(platform), string(user)))
+	}
 	if err != nil {
 		return store.Contact{}, fmt.Errorf("sqlitestore: contact %s of %s on %s: %w", user, owner, platform, err)
 	}

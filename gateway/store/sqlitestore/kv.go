@@ -10,9 +10,10 @@ import (
 // GetKV implements store.KV.
 func (s *Store) GetKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) ([]byte, error) {
 	var v []byte
-	err := s.db.QueryRowContext(ctx,
-		`SELECT value FROM drawbridge_kv WHERE platform = ? AND account_id = ? AND key = ?`,
-		string(platform), string(account), key).Scan(&v)
+	err := ctx.Err()
+	if err == nil {
+		err = s.getKV.QueryRowContext(shortContext(ctx), string(platform), string(account), key).Scan(&v)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: get %q of %s on %s: %w", key, account, platform, notFound(err))
 	}

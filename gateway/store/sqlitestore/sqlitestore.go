@@ -38,14 +38,20 @@ type Store struct {
 	stmts
 }
 
-// stmts are the statements of the hot paths (message id mappings and the
-// queues), prepared once so that SQLite does not parse them on every call.
+// stmts are the statements of the hot paths (message id mappings, the
+// queues, and what a session does as it connects: the account's state, its
+// device data, its contacts), prepared once so that SQLite does not parse
+// them on every call.
 // database/sql prepares each one again on every connection it is used on,
 // once; inside a transaction, use tx.StmtContext.
 type stmts struct {
 	putByXMPP, putByPlatform         *sql.Stmt
 	platformMessageID, xmppMessageID *sql.Stmt
 	enqueue, ack, pending            *sql.Stmt
+	accountByOwner, accountByID      *sql.Stmt
+	setAccountState                  *sql.Stmt
+	getContact, putContact           *sql.Stmt
+	getKV                            *sql.Stmt
 }
 
 // prepare prepares the statements of s.stmts on db. On error, it closes
@@ -68,6 +74,17 @@ ON CONFLICT (owner, chat, platform_id) DO UPDATE SET xmpp_id = excluded.xmpp_id,
 		{&s.enqueue, `INSERT INTO drawbridge_queue (owner, data, enqueued) VALUES (?, ?, ?)`},
 		{&s.ack, `DELETE FROM drawbridge_queue WHERE owner = ? AND seq = ?`},
 		{&s.pending, `SELECT seq, data, enqueued FROM drawbridge_queue WHERE owner = ? ORDER BY seq LIMIT ?`},
+		{&s.accountByOwner, `SELECT ` + accountColumns + ` FROM drawbridge_accounts WHERE owner = ? AND platform = ?`},
+		{&s.accountByID, `SELECT ` + accountColumns + ` FROM drawbridge_accounts
+		WHERE platform = ? AND account_id = ? AND account_id <> ''`},
+		{&s.setAccountState, `UPDATE drawbridge_accounts SET state = ?, state_detail = ?, updated = ? WHERE owner = ? AND platform = ?`},
+		{&s.getContact, `SELECT user_id, name, subscribed, updated FROM drawbridge_contacts
+		WHERE owner = ? AND platform = ? AND user_id = ?`},
+		{&s.putContact, `
+INSERT INTO drawbridge_contacts (owner, platform, user_id, name, subscribed, updated) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (owner, platform, user_id) DO UPDATE SET
+	name = excluded.name, subscribed = excluded.subscribed, updated = excluded.updated`},
+		{&s.getKV, `SELECT value FROM drawbridge_kv WHERE platform = ? AND account_id = ? AND key = ?`},
 	} {
 		stmt, err := db.PrepareContext(ctx, q.sql)
 		if err != nil {
@@ -84,6 +101,8 @@ func (s *Store) closeStmts() error {
 	for _, stmt := range []*sql.Stmt{
 		s.putByXMPP, s.putByPlatform, s.platformMessageID, s.xmppMessageID,
 		s.enqueue, s.ack, s.pending,
+		s.accountByOwner, s.accountByID, s.setAccountState,
+		s.getContact, s.putContact, s.getKV,
 	} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())

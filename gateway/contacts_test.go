@@ -1,0 +1,180 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+)
+
+// countingStore counts the contact reads and writes.
+type countingStore struct {
+	store.Store
+	puts, gets atomic.Int64
+}
+
+func (s *countingStore) GetContact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
+	s.gets.Add(1)
+	return s.Store.GetContact(ctx, owner, platform, user)
+}
+
+func (s *countingStore) PutContact(ctx context.Context, owner ids.Owner, c store.Contact) error {
+	s.puts.Add(1)
+	return s.Store.PutContact(ctx, owner, c)
+}
+
+// TestContactsWrittenWhenChanged checks that the contacts a session
+// announces as it connects are stored when they are new or changed, and
+// only then: a restart announces them all again, unchanged.
+func TestContactsWrittenWhenChanged(t *testing.T) {
+	st := &countingStore{Store: openStore(t)}
+	const owner = ids.Owner("alice@example.test")
+	ctx := t.Context()
+	isContact := func(ev event.Event) bool { _, ok := ev.(*event.ContactInfo); return ok }
+
+	first := newHub(t, st, true)
+	first.link(t, owner, "+15557654321")
+	first.fe.wait(t, owner, 4, isContact)
+	if n := st.puts.Load(); n != 4 {
+		t.Errorf("first connection wrote %d contacts, want the 4 new ones", n)
+	}
+	before, err := st.ListContacts(ctx, owner, sb)
+	if err != nil || len(before) != 4 {
+		t.Fatalf("contacts after linking: %+v, %v", before, err)
+	}
+	if err := first.gw.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Meanwhile Alice's roster entry changed on the XMPP side, and the
+	// gateway's copy of Bob's name is out of date.
+	if err := first.gw.SetSubscribed(ctx, owner, sb, sandbox.Alice, true); err != nil {
+		t.Fatal(err)
+	}
+	stale := before[3]
+	if stale.User != sandbox.Bob {
+		t.Fatalf("fourth contact is %s, want Bob", stale.User)
+	}
+	stale.Name = "Robert"
+	if err := st.Store.PutContact(ctx, owner, stale); err != nil {
+		t.Fatal(err)
+	}
+	st.puts.Store(0)
+
+	second := newHub(t, st, true)
+	second.fe.wait(t, owner, 4, isContact)
+	if n := st.puts.Load(); n != 1 {
+		t.Errorf("restart wrote %d contacts, want 1 (Bob's name)", n)
+	}
+	after, err := st.ListContacts(ctx, owner, sb)
+	if err != nil || len(after) != 4 {
+		t.Fatalf("contacts after restart: %+v, %v", after, err)
+	}
+	for i, c := range after {
+		switch c.User {
+		case sandbox.Bob:
+			if c.Name != "Bob Sandbox" || !c.Updated.After(before[i].Updated) {
+				t.Errorf("Bob after restart: %+v, want the platform's name, updated", c)
+			}
+		case sandbox.Alice:
+			if !c.Subscribed || c.Name != before[i].Name {
+				t.Errorf("Alice after restart: %+v, want subscribed, same name", c)
+			}
+		default:
+			if c != before[i] {
+				t.Errorf("contact %s after restart: %+v, want it untouched: %+v", c.User, c, before[i])
+			}
+		}
+	}
+}
+
+// lookupFrontend looks up, as the XMPP side does, the contact of each
+// ContactInfo it is given, and one other contact.
+type lookupFrontend struct {
+	*frontend
+	gw    *gateway.Gateway
+	mu    sync.Mutex
+	found map[ids.UserID]store.Contact
+	other []error
+}
+
+func (f *lookupFrontend) Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+	if ci, ok := ev.(*event.ContactInfo); ok {
+		c, err := f.gw.Contact(ctx, owner, platform, ci.Sender)
+		_, otherErr := f.gw.Contact(ctx, owner, platform, "+15559999999")
+		f.mu.Lock()
+		if err == nil {
+			f.found[ci.Sender] = c
+		}
+		f.other = append(f.other, otherErr)
+		f.mu.Unlock()
+	}
+	return f.frontend.Deliver(ctx, owner, platform, ev)
+}
+
+// TestContactLookupWhileDelivering checks that the frontend's lookup of
+// the contact a ContactInfo is about, while it delivers it, gives what the
+// store holds without reading it again; other lookups read the store.
+func TestContactLookupWhileDelivering(t *testing.T) {
+	st := &countingStore{Store: openStore(t)}
+	const owner = ids.Owner("alice@example.test")
+	ctx := t.Context()
+	// Alice is in the owner's roster already, under an old name.
+	if err := st.Store.PutContact(ctx, owner, store.Contact{Platform: sb, User: sandbox.Alice, Name: "Alice", Subscribed: true}); err != nil {
+		t.Fatal(err)
+	}
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	gw, err := gateway.New(gateway.Options{
+		Store:         st,
+		Adapters:      []gateway.Adapter{sandbox.New(p)},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &lookupFrontend{frontend: newFrontend(), gw: gw, found: map[ids.UserID]store.Contact{}}
+	gw.SetFrontend(fe)
+	if err := gw.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	h := &hub{gw: gw, fe: fe.frontend, platform: p, store: st}
+	h.link(t, owner, "+15557654321")
+	fe.wait(t, owner, 4, func(ev event.Event) bool { _, ok := ev.(*event.ContactInfo); return ok })
+
+	stored, err := st.Store.ListContacts(ctx, owner, sb)
+	if err != nil || len(stored) != 4 {
+		t.Fatalf("stored contacts: %+v, %v", stored, err)
+	}
+	fe.mu.Lock()
+	defer fe.mu.Unlock()
+	for _, c := range stored {
+		got, ok := fe.found[c.User]
+		if ok && got.Updated.Equal(c.Updated) {
+			got.Updated = c.Updated
+		}
+		if !ok || got != c {
+			t.Errorf("lookup of %s while delivering = %+v (found %v), want %+v as stored", c.User, got, ok, c)
+		}
+	}
+	if c := fe.found[sandbox.Alice]; !c.Subscribed || c.Name != "Alice Sandbox" {
+		t.Errorf("Alice while delivering: %+v, want subscribed, renamed", c)
+	}
+	for _, err := range fe.other {
+		if !errors.Is(err, gateway.ErrUnknownChat) {
+			t.Errorf("lookup of an unknown contact while delivering: %v, want ErrUnknownChat", err)
+		}
+	}
+	// One read per ContactInfo (host.Emit's) and one per other lookup.
+	if n, want := st.gets.Load(), int64(4+len(fe.other)); n != want {
+		t.Errorf("%d contact reads, want %d", n, want)
+	}
+}
