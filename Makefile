@@ -50,8 +50,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
+# One package at a time (-p 1): packages benchmarked side by side would
+# share the cores and skew each other's figures.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
 
 # Regenerate the management API's Go code and OpenAPI document from
 # proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml). Needs Debian's
