@@ -102,7 +102,16 @@ func (a *appender) drain(ctx context.Context) {
 			items[i] = r.item
 		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalAckTimeout)
-		seqs, err := a.st.EnqueueAll(wctx, items)
+		var seqs []string
+		var err error
+		if n == 1 {
+			// Alone: a single append (no transaction around it).
+			var seq string
+			seq, err = a.st.Enqueue(wctx, items[0].Owner, items[0].Data)
+			seqs = []string{seq}
+		} else {
+			seqs, err = a.st.EnqueueAll(wctx, items)
+		}
 		cancel()
 		for i, r := range batch {
 			if err != nil {
