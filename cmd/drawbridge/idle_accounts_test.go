@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -181,49 +180,6 @@ platforms:
 	return path
 }
 
-// idleProcess is one run of the binary.
-type idleProcess struct {
-	pid     int
-	started time.Time
-	stop    func()
-}
-
-// startIdleProcess runs the binary; stop (also called at cleanup) ends
-// it with SIGTERM and waits.
-func startIdleProcess(tb testing.TB, bin, cfg string) *idleProcess {
-	logf, err := os.Create(filepath.Join(tb.TempDir(), "gateway.log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(bin, "run", "--config", cfg)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-			if tb.Failed() {
-				out, _ := os.ReadFile(logf.Name())
-				tb.Logf("gateway log:\n%s", tailLines(string(out), 40))
-			}
-			logf.Close()
-		})
-	}
-	tb.Cleanup(stop)
-	return &idleProcess{pid: cmd.Process.Pid, started: started, stop: stop}
-}
-
 // freeAddr returns a loopback address that was free a moment ago.
 func freeAddr(tb testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -246,7 +202,7 @@ func linkTemplate(tb testing.TB, bin string) idleTemplate {
 		}
 		l.onStanza(s)
 	})
-	p := startIdleProcess(tb, bin, idleConfig(tb, st, l.srv.addr(), `""`, false))
+	p := runGateway(tb, bin, idleConfig(tb, st, l.srv.addr(), `""`, false))
 	select {
 	case <-l.srv.ready:
 	case err := <-l.srv.done:
@@ -363,7 +319,7 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof strin
 	var stanzas atomic.Int64
 	srv := startLoadServer(tb, loadDomain, loadSecret, func(loadStanza) { stanzas.Add(1) })
 	metrics := freeAddr(tb)
-	p := startIdleProcess(tb, bin, idleConfig(tb, st, srv.addr(), metrics, prof != ""))
+	p := runGateway(tb, bin, idleConfig(tb, st, srv.addr(), metrics, prof != ""))
 	defer p.stop()
 	if prof != "" {
 		if err := os.MkdirAll(filepath.Dir(prof), 0o755); err != nil {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -294,32 +295,51 @@ platforms:
 
 // startGatewayProcess runs the binary and stops it when the test ends.
 func startGatewayProcess(tb testing.TB, bin, config string) int {
-	log, err := os.Create(filepath.Join(tb.TempDir(), "gateway.log"))
+	return runGateway(tb, bin, config).pid
+}
+
+// gatewayProcess is one run of the binary.
+type gatewayProcess struct {
+	pid     int
+	started time.Time
+	stop    func()
+}
+
+// runGateway runs the binary on config; stop (also called at cleanup) ends
+// it with SIGTERM, or SIGKILL after 30 s, and waits. Its log is shown if
+// the test failed.
+func runGateway(tb testing.TB, bin, config string) *gatewayProcess {
+	logf, err := os.Create(filepath.Join(tb.TempDir(), "gateway.log"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "--config", config)
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Stdout, cmd.Stderr = logf, logf
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if tb.Failed() {
-			out, _ := os.ReadFile(log.Name())
-			tb.Logf("gateway log:\n%s", tailLines(string(out), 40))
-		}
-		log.Close()
-	})
-	return cmd.Process.Pid
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+			if tb.Failed() {
+				out, _ := os.ReadFile(logf.Name())
+				tb.Logf("gateway log:\n%s", tailLines(string(out), 40))
+			}
+			logf.Close()
+		})
+	}
+	tb.Cleanup(stop)
+	return &gatewayProcess{pid: cmd.Process.Pid, started: started, stop: stop}
 }
 
 // cpuTicks returns the process's user+system CPU time in clock ticks.
