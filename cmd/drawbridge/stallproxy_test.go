@@ -40,6 +40,7 @@ type stallProxy struct {
 
 	accepted  atomic.Int64 // gateway connections accepted
 	forwarded atomic.Int64 // bytes written to the server (gateway→server)
+	fwd       sync.RWMutex // held (read) from a chunk's gate to its count
 	wg        sync.WaitGroup
 }
 
@@ -83,6 +84,31 @@ func (p *stallProxy) stall() {
 	for _, pp := range p.pipes {
 		p.older = append(p.older, pp.ended)
 		_ = pp.gw.SetReadDeadline(time.Unix(1, 0))
+	}
+	// A chunk that passed the gate before the stall is written and
+	// counted before stall returns: nothing is forwarded after it.
+	p.mu.Unlock()
+	p.fwd.Lock()
+	p.fwd.Unlock()
+	p.mu.Lock()
+}
+
+// passChunk waits at the gate until a read chunk may be written; it
+// returns true holding p.fwd's read lock (the caller writes, counts and
+// releases it), false once pp or the proxy is done.
+func (p *stallProxy) passChunk(pp *proxyPipe, done <-chan struct{}) bool {
+	for {
+		if !p.gate(pp, done) {
+			return false
+		}
+		p.fwd.RLock()
+		p.mu.Lock()
+		stalled := p.stalled
+		p.mu.Unlock()
+		if !stalled {
+			return true
+		}
+		p.fwd.RUnlock() // stalled again since the gate: wait there
 	}
 }
 
@@ -214,15 +240,19 @@ func (p *stallProxy) pipe(pp *proxyPipe) {
 			if n > 0 {
 				// A chunk read as the stall began is held until it ends,
 				// as the server's own buffer would.
-				if !p.gate(pp, done) {
+				if !p.passChunk(pp, done) {
 					end()
 					return
 				}
-				if _, werr := up.Write(buf[:n]); werr != nil {
+				_, werr := up.Write(buf[:n])
+				if werr == nil {
+					p.forwarded.Add(int64(n))
+				}
+				p.fwd.RUnlock()
+				if werr != nil {
 					end()
 					return
 				}
-				p.forwarded.Add(int64(n))
 			}
 			switch {
 			case err == nil:
