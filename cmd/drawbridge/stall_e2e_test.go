@@ -84,9 +84,8 @@ func testStalledLink(t *testing.T, drop bool) {
 
 	// The stall. XMPP → platform keeps flowing: the user's messages reach
 	// the echo bot, whose echoes queue behind the stall.
-	proxy.stall()
+	forwardedAtStall := proxy.stall()
 	stalledAt := time.Now()
-	forwardedAtStall := proxy.forwarded.Load()
 	for i := range nXMPP {
 		sendXMPP(fmt.Sprintf("m%02d", i))
 	}

@@ -71,12 +71,13 @@ func startStallProxy(t *testing.T, upstream string) *stallProxy {
 func (p *stallProxy) addr() string { return p.ln.Addr().String() }
 
 // stall stops reading from the gateway: a read under way is interrupted,
-// and bytes written from now on stay in the socket buffers.
-func (p *stallProxy) stall() {
+// and bytes written from now on stay in the socket buffers. It returns the
+// bytes forwarded to the server up to the stall.
+func (p *stallProxy) stall() (forwarded int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stalled {
-		return
+		return p.forwarded.Load()
 	}
 	p.stalled = true
 	p.resume = make(chan struct{})
@@ -86,11 +87,13 @@ func (p *stallProxy) stall() {
 		_ = pp.gw.SetReadDeadline(time.Unix(1, 0))
 	}
 	// A chunk that passed the gate before the stall is written and
-	// counted before stall returns: nothing is forwarded after it.
+	// counted before the count is taken: nothing is forwarded after it.
 	p.mu.Unlock()
 	p.fwd.Lock()
+	forwarded = p.forwarded.Load()
 	p.fwd.Unlock()
 	p.mu.Lock()
+	return forwarded
 }
 
 // passChunk waits at the gate until a read chunk may be written; it
