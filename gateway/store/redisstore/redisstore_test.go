@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 )
@@ -168,5 +171,67 @@ func TestPutMessageIDsAfterScriptFlush(t *testing.T) {
 				t.Errorf("XMPPMessageID(%s, %s) = %q, %v; want %q", p.Owner, p.PlatformID, got, err, p.XMPPID)
 			}
 		}
+	}
+}
+
+// TestSetAccountStateRecord checks the record the server-side script
+// writes: Go reads it back field for field, the revision counts the
+// write, an empty detail is left out as Go's encoding leaves it out, and
+// text that JSON escapes survives.
+func TestSetAccountStateRecord(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	s := New(client, Options{})
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	const owner, platform = ids.Owner("o@example.test"), ids.PlatformID("sandbox")
+	registered := time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
+	if err := s.PutAccount(ctx, store.Account{Owner: owner, Platform: platform, ID: "+15550001111", State: event.StateConnecting, Registered: registered}); err != nil {
+		t.Fatal(err)
+	}
+	raw := func() accountRecord {
+		t.Helper()
+		data, err := client.HGet(ctx, s.keys.accounts(owner), string(platform)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, r, err := decodeAccount(owner, platform, data)
+		if err != nil {
+			t.Fatalf("%v in %s", err, data)
+		}
+		return r
+	}
+	before := raw()
+	detail := "stream replaced: \"<phone>\" & ünïcode\n/→"
+	t0 := time.Now().UTC()
+	if err := s.SetAccountState(ctx, owner, platform, event.StateDisconnected, detail); err != nil {
+		t.Fatal(err)
+	}
+	after := raw()
+	if after.ID != before.ID || !after.Registered.Equal(registered) || after.State != event.StateDisconnected || after.Detail != detail || after.Rev != before.Rev+1 {
+		t.Errorf("record after SetAccountState = %+v (before %+v)", after, before)
+	}
+	if after.Updated.Before(t0.Add(-time.Second)) || after.Updated.After(time.Now().Add(time.Second)) {
+		t.Errorf("updated = %v, want about %v", after.Updated, t0)
+	}
+	if err := s.SetAccountState(ctx, owner, platform, event.StateConnected, ""); err != nil {
+		t.Fatal(err)
+	}
+	data, err := client.HGet(ctx, s.keys.accounts(owner), string(platform)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(data, `"detail"`) {
+		t.Errorf("an empty detail is stored: %s", data)
+	}
+	if r := raw(); r.State != event.StateConnected || r.Detail != "" || r.Rev != before.Rev+2 {
+		t.Errorf("record = %+v", r)
+	}
+	// The record still takes part in compare-and-set writes.
+	if err := s.PutAccount(ctx, store.Account{Owner: owner, Platform: platform, ID: "+15550001111", State: event.StateLoggedOut, Registered: registered}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAccountState(ctx, "nobody@example.test", platform, event.StateConnected, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("state of a missing record: %v, want ErrNotFound", err)
 	}
 }
