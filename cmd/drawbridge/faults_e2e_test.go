@@ -195,25 +195,11 @@ func (l *chatLog) distinct(from string) int {
 // format(1), ... format(n-1): every message once, in order.
 func checkOnceInOrder(t *testing.T, what string, got []string, format string, n int) {
 	t.Helper()
-	count := map[string]int{}
-	for _, b := range got {
-		count[b]++
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf(format, i)
 	}
-	for i := range n {
-		if c := count[fmt.Sprintf(format, i)]; c != 1 {
-			t.Errorf("%s: %s arrived %d times, want 1", what, fmt.Sprintf(format, i), c)
-		}
-	}
-	if len(got) != n {
-		t.Errorf("%s: %d messages, want %d: %v", what, len(got), n, got)
-		return
-	}
-	for i, b := range got {
-		if want := fmt.Sprintf(format, i); b != want {
-			t.Errorf("%s: message %d is %q, want %q (order: %v)", what, i, b, want, got)
-			return
-		}
-	}
+	checkExactlyOnce(t, what, got, want)
 }
 
 // TestGatewaySIGKILLThroughProsody SIGKILLs the real gateway binary, attached

@@ -143,9 +143,11 @@ func idleStore(tb testing.TB, backend, redis string, db int) config.StoreConfig 
 	return st
 }
 
-// idleConfig writes the gateway's configuration: the load test's, with
-// the given store and the metrics endpoint on metrics.
-func idleConfig(tb testing.TB, st config.StoreConfig, server, metrics string, profiling bool) string {
+// gatewayConfig writes the configuration of the binary in the load,
+// idle-account and fault tests: the Go XEP-0114 server (or Prosody) at
+// server, the given store, rate limits off, the API and file host off,
+// the metrics endpoint on metrics (`""`: off), with or without profiling.
+func gatewayConfig(tb testing.TB, st config.StoreConfig, server, metrics string, profiling bool) string {
 	storeYAML := "store:\n  backend: sqlite\n  sqlite:\n    path: " + st.SQLite.Path + "\n"
 	if st.Backend == config.BackendRedis {
 		storeYAML = "store:\n  backend: redis\n  redis:\n    url: " + st.Redis.URL + "\n"
@@ -202,7 +204,7 @@ func linkTemplate(tb testing.TB, bin string) idleTemplate {
 		}
 		l.onStanza(s)
 	})
-	p := runGateway(tb, bin, idleConfig(tb, st, l.srv.addr(), `""`, false))
+	p := runGateway(tb, bin, gatewayConfig(tb, st, l.srv.addr(), `""`, false))
 	select {
 	case <-l.srv.ready:
 	case err := <-l.srv.done:
@@ -319,7 +321,7 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof strin
 	var stanzas atomic.Int64
 	srv := startLoadServer(tb, loadDomain, loadSecret, func(loadStanza) { stanzas.Add(1) })
 	metrics := freeAddr(tb)
-	p := runGateway(tb, bin, idleConfig(tb, st, srv.addr(), metrics, prof != ""))
+	p := runGateway(tb, bin, gatewayConfig(tb, st, srv.addr(), metrics, prof != ""))
 	defer p.stop()
 	if prof != "" {
 		if err := os.MkdirAll(filepath.Dir(prof), 0o755); err != nil {

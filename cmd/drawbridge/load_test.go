@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 )
 
@@ -259,38 +260,11 @@ func (l *loadRun) waitFor(n int64) {
 
 // loadConfig writes the gateway's configuration for a run.
 func loadConfig(tb testing.TB, backend, server string) string {
-	dir := tb.TempDir()
-	store := "store:\n  backend: sqlite\n  sqlite:\n    path: " + filepath.Join(dir, "db") + "\n"
-	if backend == "redis" {
-		store = "store:\n  backend: redis\n  redis:\n    url: redis://" + storetest.StartRedis(tb) + "/0\n"
+	redis := ""
+	if backend == config.BackendRedis {
+		redis = storetest.StartRedis(tb)
 	}
-	cfg := `component:
-  jid: ` + loadDomain + `
-  server: ` + server + `
-  secret: ` + loadSecret + `
-` + store + `log:
-  level: warn
-api:
-  listen: ""
-metrics:
-  listen: ""
-files:
-  listen: ""
-  server_upload: false
-limits:
-  messages:
-    per_jid: 0
-    global: 0
-platforms:
-  sandbox:
-    enabled: true
-    auto_confirm: true
-`
-	path := filepath.Join(dir, "drawbridge.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
+	return gatewayConfig(tb, idleStore(tb, backend, redis, 0), server, `""`, false)
 }
 
 // startGatewayProcess runs the binary and stops it when the test ends.
