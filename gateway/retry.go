@@ -136,7 +136,7 @@ func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.Plat
 		return false
 	}
 	q.persist(ctx, owner, it)
-	if !q.enqueue(owner, it, false) {
+	if !q.enqueue(owner, it) {
 		q.forget(owner, it)
 		return false
 	}
@@ -154,7 +154,7 @@ func (q *retryQueue) room(owner ids.Owner) bool {
 // sender if it was idle; false if over a bound or the hub is not running.
 // Restored items may exceed the per-owner bound (they were within it when
 // queued), not the total.
-func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem, restored bool) bool {
+func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 	q.g.mu.Lock()
 	runCtx := q.g.runCtx
 	q.g.mu.Unlock()
@@ -163,7 +163,7 @@ func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem, restored bool) bool
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.total >= q.cfg.MaxTotal || (!restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
+	if q.total >= q.cfg.MaxTotal || (!it.restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
 		return false
 	}
 	k := retryKey{owner, it.msg.Chat}
