@@ -35,11 +35,11 @@ lint:
 # commit that file: plain `go test` then replays it as a regression test.
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
-	./xmppcomponent:FuzzStreamReader \
+	./xmppcomponent/stream:FuzzStreamReader \
 	./xmppcomponent:FuzzNextPacket \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \
-	./xmppcomponent:FuzzMarshalFast \
+	./xmppcomponent/stream:FuzzMarshalFast \
 	./gateway/config:FuzzParse
 
 .PHONY: fuzz

@@ -84,3 +84,10 @@ outer:
 	}
 	return b.String()
 }
+
+// bareString strips the resource of an unparsed JID: everything from the
+// first '/'.
+func bareString(j string) string {
+	b, _, _ := strings.Cut(j, "/")
+	return b
+}

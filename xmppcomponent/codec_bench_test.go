@@ -2,36 +2,12 @@ package xmppcomponent
 
 import (
 	"encoding/xml"
-	"strings"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 )
-
-const benchInbound = `<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">` +
-	`<message type='chat' id='m1' from='alice@example.test/phone' to='+15550000001@gw.example.test'>` +
-	`<body>hello drawbridge, this is a benchmark message</body><request xmlns='urn:xmpp:receipts'/>` +
-	`<active xmlns='http://jabber.org/protocol/chatstates'/></message>`
-
-// BenchmarkDecodeMessage parses one inbound chat message stanza.
-func BenchmarkDecodeMessage(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		d := xml.NewDecoder(strings.NewReader(benchInbound))
-		if _, err := d.Token(); err != nil {
-			b.Fatal(err)
-		}
-		p, err := stanza.NextPacket(d)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if m, ok := p.(stanza.Message); !ok || m.Body == "" {
-			b.Fatalf("decoded %T", p)
-		}
-	}
-}
 
 // BenchmarkEncodeMessage serializes one outbound platform message.
 func BenchmarkEncodeMessage(b *testing.B) {

@@ -1,6 +1,7 @@
-// Package xmppcomponent is the XMPP side of Drawbridge: the XEP-0114
-// connection, stanza parsing and building, disco, registration, ad-hoc
-// commands, and the translation between stanzas and gateway events.
+// Package xmppcomponent is the XMPP side of Drawbridge: the translation
+// between stanzas and gateway events — messages, presence, disco,
+// registration, ad-hoc commands, group rooms (MUC) and privileges. The
+// XEP-0114 transport it runs on is package stream.
 package xmppcomponent
 
 import (
@@ -16,12 +17,13 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // Config configures a Component.
 type Config struct {
 	// Conn is the XEP-0114 connection; Conn.Domain is the component's JID.
-	Conn ConnConfig
+	Conn stream.Config
 	// Name is the gateway's name in disco (default "Drawbridge").
 	Name string
 	// Platform is the adapter this component fronts.
@@ -40,7 +42,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Sender writes stanzas; *Conn is the production one.
+// Sender writes stanzas; *stream.Conn is the production one.
 type Sender interface {
 	Send(ctx context.Context, p stanza.Packet) error
 }
@@ -53,8 +55,10 @@ type Component struct {
 	addr   Addressing
 	domain string
 	log    *slog.Logger
-	conn   *Conn
+	conn   *stream.Conn
 	out    Sender
+	// connects identifies the link's current connection (Conn.Connects).
+	connects func() uint64
 
 	mu       sync.Mutex
 	presence map[contactKey]*event.Presence
@@ -115,14 +119,15 @@ func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
 			gw.FrontendConnected()
 		}
 	}
-	c.conn = NewConn(connCfg, c.Handle)
+	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
+	c.connects = c.conn.Connects
 	gw.SetFrontend(c)
 	return c, nil
 }
 
 // Conn is the component's XEP-0114 connection.
-func (c *Component) Conn() *Conn { return c.conn }
+func (c *Component) Conn() *stream.Conn { return c.conn }
 
 // SetSender replaces the stanza writer (tests).
 func (c *Component) SetSender(s Sender) { c.out = s }
@@ -143,7 +148,7 @@ func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
 		c.onPresence(ctx, *s)
 	case *stanza.IQ:
 		c.onIQ(ctx, s)
-	case Undecodable:
+	case stream.Undecodable:
 		c.onUndecodable(ctx, s) // malformed.go
 	default:
 		c.log.Debug("ignoring non-stanza packet", "type", fmt.Sprintf("%T", p))

@@ -2,7 +2,6 @@ package xmppcomponent
 
 import (
 	"encoding/xml"
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -12,97 +11,18 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 // fuzzMaxInput bounds the fuzzers' inputs: the properties hold for any
 // size, and small inputs keep each execution fast.
 const fuzzMaxInput = 64 << 10
 
-// fuzzStanzaLimit is the stanza size limit while fuzzing: small, so that
-// oversized stanzas are common.
-const fuzzStanzaLimit = 512
-
-const fuzzStreamHeader = `<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' from='gw.example.test' id='s1'>`
-
-// fuzzStanzaSeeds are stanzas of every kind the component handles, with
-// every payload we parse, to start the fuzzers from.
-var fuzzStanzaSeeds = []string{
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' id='m1' type='chat'><body>hello</body><request xmlns='urn:xmpp:receipts'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' id='m2' type='chat'><body>&gt; quoted
-fixed</body><replace id='m1' xmlns='urn:xmpp:message-correct:0'/><reply to='+15550001111@gw.example.test' id='x1' xmlns='urn:xmpp:reply:0'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='9'/></fallback></message>`,
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' id='m3' type='chat'><retract id='m1' xmlns='urn:xmpp:message-retract:1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><body>retracted</body></message>`,
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' id='m4' type='chat'><reactions id='m1' xmlns='urn:xmpp:reactions:0'><reaction>👍</reaction></reactions><store xmlns='urn:xmpp:hints'/></message>`,
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' id='m5' type='chat'><body>https://files.example.test/a.png</body><x xmlns='jabber:x:oob'><url>https://files.example.test/a.png</url></x></message>`,
-	`<message from='alice@example.test/phone' to='+15550001111@gw.example.test' type='chat'><received xmlns='urn:xmpp:receipts' id='w1'/><displayed xmlns='urn:xmpp:chat-markers:0' id='w2'/></message>`,
-	`<presence from='alice@example.test/phone' to='+15550001111@gw.example.test' type='subscribe'><nick xmlns='http://jabber.org/protocol/nick'>Alice</nick></presence>`,
-	`<presence from='alice@example.test/phone' to='gw.example.test'><show>away</show><x xmlns='vcard-temp:x:update'><photo/></x></presence>`,
-	`<iq from='alice@example.test/phone' to='gw.example.test' id='i1' type='set'><query xmlns='jabber:iq:register'><username>x</username><x xmlns='jabber:x:data' type='submit'><field var='phone'><value>+1555</value></field></x></query></iq>`,
-	`<iq from='alice@example.test/phone' to='gw.example.test' id='i2' type='set'><command xmlns='http://jabber.org/protocol/commands' node='login' sessionid='s1' action='next'><x xmlns='jabber:x:data' type='submit'><field var='phone'><value>+15557654321</value></field></x></command></iq>`,
-	`<iq from='alice@example.test/phone' to='gw.example.test' id='i3' type='get'><query xmlns='jabber:iq:gateway'/></iq>`,
-	`<iq from='alice@example.test/phone' to='gw.example.test' id='i4' type='set'><query xmlns='jabber:iq:gateway'><prompt>+1 555 000 1111</prompt></query></iq>`,
-	`<iq from='alice@example.test/phone' to='+15550001111@gw.example.test' id='i5' type='get'><vCard xmlns='vcard-temp'/></iq>`,
-	`<iq from='example.test' to='gw.example.test' id='i6' type='result'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='server' type='im'/><feature var='urn:xmpp:http:upload:0'/></query></iq>`,
-	`<iq from='example.test' to='gw.example.test' id='i7' type='get'><ping xmlns='urn:xmpp:ping'/></iq>`,
-	`<message from='example.test' to='gw.example.test' id='p1'><privilege xmlns='urn:xmpp:privilege:2'><perm access='message' type='outgoing'/><perm access='iq' type='both'><namespace ns='jabber:iq:roster' type='both'/></perm></privilege></message>`,
-	`<handshake/>`,
-	`<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>x</text></stream:error>`,
-	`<message from='a@b'><body>unclosed`,
-	`<iq type='get' id='x'><unknown xmlns='urn:example:unknown'><deep><deeper/></deep></unknown></iq></stream:stream>`,
-}
-
-// FuzzStreamReader feeds arbitrary bytes after a valid stream header to
-// the connection's reader: every call must end in a packet, a skipped
-// stanza or a fatal error, never a panic or a hang, and the reader must
-// never return more packets than there are elements.
-func FuzzStreamReader(f *testing.F) {
-	for _, s := range fuzzStanzaSeeds {
-		f.Add([]byte(s))
-	}
-	f.Add([]byte(strings.Join(fuzzStanzaSeeds, "")))
-	f.Add([]byte(`<message id='big'><body>` + strings.Repeat("x", 600) + `</body></message><message id='c'/>`))
-	f.Add([]byte(`<message id='big'><![CDATA[</message>]]><!-- > --><x a='/>'/>` + strings.Repeat("<a>", 200) + `</message>`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > fuzzMaxInput {
-			t.Skip()
-		}
-		sr := newStreamReader(strings.NewReader(fuzzStreamHeader + string(data)))
-		sr.setMaxStanzaSize(fuzzStanzaLimit) // exercise the skipping of oversized stanzas too
-		if _, err := sr.open(); err != nil {
-			t.Fatalf("valid header refused: %v", err)
-		}
-		// Each call consumes at least one start tag, so there can be no
-		// more successful calls than '<' in the input.
-		limit := strings.Count(string(data), "<") + 1
-		for i := 0; ; i++ {
-			if i > limit {
-				t.Fatalf("more than %d packets from %d bytes", limit, len(data))
-			}
-			p, err := sr.next()
-			var skipped *errUndecodable
-			switch {
-			case errors.As(err, &skipped):
-				continue
-			case err != nil:
-				return
-			}
-			if _, ok := p.(stanza.StreamClosePacket); ok {
-				return
-			}
-			if m, ok := p.(stanza.Message); ok {
-				in := parseInbound(m)
-				for _, ns := range []string{xep.NSReply, "urn:xmpp:message-retract:1", ""} {
-					in.bodyWithout(m.Body, ns)
-				}
-			}
-		}
-	})
-}
-
 // FuzzNextPacket decodes arbitrary payloads inside a message, a presence
 // and an IQ with gosrc's stanza.NextPacket, which runs every XEP payload
 // type we registered, and then our own inbound parsing.
 func FuzzNextPacket(f *testing.F) {
-	for _, s := range fuzzStanzaSeeds {
+	for _, s := range xmpptest.FuzzStanzaSeeds {
 		start := strings.Index(s, ">") + 1
 		end := strings.LastIndex(s, "</")
 		if start > 0 && end > start {

@@ -43,6 +43,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -196,10 +197,10 @@ func (p *privileges) takeWrapper(id string) (string, bool) {
 // valid on the connection that advertised them. The count goes up before
 // the first stanza of a connection is read.
 func (c *Component) connNumber() uint64 {
-	if c.conn == nil {
+	if c.connects == nil {
 		return 0
 	}
-	return c.conn.connects.Load()
+	return c.connects()
 }
 
 // onPrivilege handles the XEP-0356 traffic among the messages the
@@ -232,7 +233,7 @@ func (c *Component) onPrivilege(_ context.Context, m stanza.Message) bool {
 	if m.Id == "" || strings.Contains(m.From, "/") || !strings.Contains(m.From, "@") {
 		return false
 	}
-	if c.priv.takeEcho(echoKeyOf(m.From, connBare(m.To), m.Id)) {
+	if c.priv.takeEcho(echoKeyOf(m.From, bareString(m.To), m.Id)) {
 		c.log.Debug("dropping the server's copy of a message sent on the user's behalf", "owner", m.From, "to", m.To, "id", m.Id)
 		return true
 	}
@@ -347,7 +348,7 @@ func (c *Component) pushRoster(ctx context.Context, owner ids.Owner, items []Ros
 		_, err := c.sendIQ(ictx, iq)
 		cancel()
 		if err != nil {
-			var iqErr *IQError
+			var iqErr *stream.IQError
 			if errors.As(err, &iqErr) && (iqErr.Condition == "forbidden" || iqErr.Condition == "not-authorized") {
 				if host, herr := ownerHost(owner); herr == nil {
 					c.priv.revoke(host, xep.AccessRoster)

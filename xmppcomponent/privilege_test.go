@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -21,6 +23,8 @@ type privSender struct {
 	sent  []stanza.Packet
 	iqs   []*stanza.IQ
 	reply func(*stanza.IQ) (*stanza.IQ, error)
+	// connects stands for the link's connection count (Conn.Connects).
+	connects atomic.Uint64
 }
 
 func (s *privSender) Send(_ context.Context, p stanza.Packet) error {
@@ -49,9 +53,9 @@ func privComponent() (*Component, *privSender) {
 		addr:   Addressing{Domain: "gw.example.test"},
 		info:   gateway.Info{Name: "Sandbox"},
 		log:    slog.New(slog.DiscardHandler),
-		conn:   &Conn{},
 		out:    s,
 	}
+	c.connects = s.connects.Load
 	return c, s
 }
 
@@ -130,13 +134,13 @@ func TestOnPrivilegeIgnoresNonServers(t *testing.T) {
 }
 
 func TestGrantsEndWithTheConnection(t *testing.T) {
-	c, _ := privComponent()
-	c.conn.connects.Add(1) // first connection
+	c, s := privComponent()
+	s.connects.Add(1) // first connection
 	c.onPrivilege(t.Context(), parseMessage(t, advertisement("example.test", "gw.example.test", xep.NSPrivilege2, bothPerms)))
 	if !c.rosterPrivileged("alice@example.test") {
 		t.Fatal("not recorded")
 	}
-	c.conn.connects.Add(1) // reconnected: the server advertises again, or not
+	s.connects.Add(1) // reconnected: the server advertises again, or not
 	if c.rosterPrivileged("alice@example.test") {
 		t.Error("grant of the previous connection still used")
 	}
@@ -266,10 +270,10 @@ func TestPushRoster(t *testing.T) {
 	// The server says no: the error names the contact, and the privilege
 	// is withdrawn so the next contacts are asked for instead.
 	s.reply = func(iq *stanza.IQ) (*stanza.IQ, error) {
-		return nil, &IQError{IQ: iq, Condition: "forbidden", Type: "auth"}
+		return nil, &stream.IQError{IQ: iq, Condition: "forbidden", Type: "auth"}
 	}
 	err := c.pushRoster(ctx, "alice@example.test", items[:1])
-	var iqErr *IQError
+	var iqErr *stream.IQError
 	if !errors.As(err, &iqErr) || !strings.Contains(err.Error(), "+15550000001@gw.example.test") {
 		t.Errorf("error %v", err)
 	}

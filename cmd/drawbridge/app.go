@@ -22,6 +22,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
 	"github.com/drawbridge-im/drawbridge/gateway/store/sqlitestore"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // app is one wired gateway: store, hub, adapters and XMPP component.
@@ -132,7 +133,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		return nil, err
 	}
 	a.component, err = xmppcomponent.New(xmppcomponent.Config{
-		Conn: xmppcomponent.ConnConfig{
+		Conn: stream.Config{
 			Addr:   cfg.Component.Server,
 			Domain: cfg.Component.JID,
 			Secret: cfg.Component.Secret,

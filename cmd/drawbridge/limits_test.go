@@ -10,7 +10,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
-	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // link links owner's sandbox account through the hub.
@@ -93,16 +93,16 @@ func TestSkippedStanzasAnswered(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		u    xmppcomponent.Undecodable
+		u    stream.Undecodable
 		want string // "" means no answer
 	}{
-		{"oversized message", xmppcomponent.Undecodable{Kind: "message", Attrs: attrs("m1", "chat"), TooLarge: true, Limit: 4096},
+		{"oversized message", stream.Undecodable{Kind: "message", Attrs: attrs("m1", "chat"), TooLarge: true, Limit: 4096},
 			`<message type="error" id="m1" from="+15550001111@gw.example.test" to="alice@example.test/phone"><error type="modify"><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></policy-violation><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">this message is larger than the gateway accepts (4096 bytes)</text></error></message>`},
-		{"undecodable iq", xmppcomponent.Undecodable{Kind: "iq", Attrs: attrs("i1", "set")},
+		{"undecodable iq", stream.Undecodable{Kind: "iq", Attrs: attrs("i1", "set")},
 			`<iq type="error" id="i1" from="+15550001111@gw.example.test" to="alice@example.test/phone"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></bad-request><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">the gateway could not parse this iq</text></error></iq>`},
-		{"undecodable presence", xmppcomponent.Undecodable{Kind: "presence", Attrs: attrs("p1", "")}, `<presence type="error" id="p1"`},
-		{"an error is never answered", xmppcomponent.Undecodable{Kind: "message", Attrs: attrs("m2", "error"), TooLarge: true}, ""},
-		{"an IQ result is never answered", xmppcomponent.Undecodable{Kind: "iq", Attrs: attrs("i2", "result")}, ""},
+		{"undecodable presence", stream.Undecodable{Kind: "presence", Attrs: attrs("p1", "")}, `<presence type="error" id="p1"`},
+		{"an error is never answered", stream.Undecodable{Kind: "message", Attrs: attrs("m2", "error"), TooLarge: true}, ""},
+		{"an IQ result is never answered", stream.Undecodable{Kind: "iq", Attrs: attrs("i2", "result")}, ""},
 	} {
 		h.a.component.Handle(t.Context(), tc.u)
 		got := ""

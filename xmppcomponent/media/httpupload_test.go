@@ -47,7 +47,7 @@ func (f *fakeSender) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, err
 		}
 	}
 	if reply.Type == stanza.IQTypeError {
-		return reply, errors.New("iq error") // like *xmppcomponent.IQError
+		return reply, errors.New("iq error") // like *stream.IQError
 	}
 	return reply, nil
 }

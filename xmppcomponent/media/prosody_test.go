@@ -16,8 +16,8 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	gmedia "github.com/drawbridge-im/drawbridge/gateway/media"
-	"github.com/drawbridge-im/drawbridge/xmppcomponent"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/media"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
@@ -66,7 +66,7 @@ func TestHTTPUploadAgainstProsody(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	conn := xmppcomponent.NewConn(xmppcomponent.ConnConfig{
+	conn := stream.New(stream.Config{
 		Addr: p.ComponentAddr, Domain: gwDomain, Secret: gwSecret,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}, nil)

@@ -19,7 +19,7 @@ const (
 
 // IQSender sends an IQ get or set and returns the reply. For a type=error
 // reply it returns the reply together with an error, as
-// *xmppcomponent.Conn's SendIQ does (a nil reply with an error is accepted
+// *stream.Conn's SendIQ does (a nil reply with an error is accepted
 // too).
 type IQSender interface {
 	SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error)

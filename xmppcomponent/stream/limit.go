@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"bufio"
@@ -8,7 +8,7 @@ import (
 	"io"
 )
 
-// DefaultMaxStanzaSize is ConnConfig.MaxStanzaSize's default: 1 MiB.
+// DefaultMaxStanzaSize is Config.MaxStanzaSize's default: 1 MiB.
 const DefaultMaxStanzaSize = 1 << 20
 
 // errStanzaTooLarge is returned by the stanza limiter when one top-level

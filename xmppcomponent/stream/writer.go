@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -23,7 +23,7 @@ const (
 	closeGrace = time.Second
 )
 
-var errShutdown = errors.New("xmppcomponent: shutting down")
+var errShutdown = errors.New("stream: shutting down")
 
 // writeLoop is the only goroutine that writes to the socket while the
 // session is live. It writes queued stanzas in batches, moving them to the
@@ -53,7 +53,7 @@ func (s *session) writeLoop(ctx context.Context) {
 		if s.pingOut && now.Sub(s.pingSent) >= pingTimeout {
 			id := s.pingID
 			c.mu.Unlock()
-			s.fail(fmt.Errorf("xmppcomponent: no reply to ping %s from %s within %v", id, c.cfg.PingTo, pingTimeout))
+			s.fail(fmt.Errorf("stream: no reply to ping %s from %s within %v", id, c.cfg.PingTo, pingTimeout))
 			return
 		}
 		var ping []byte
@@ -73,13 +73,13 @@ func (s *session) writeLoop(ctx context.Context) {
 		switch {
 		case ping != nil:
 			if err := s.write(ping); err != nil {
-				s.fail(fmt.Errorf("xmppcomponent: write ping: %w", err))
+				s.fail(fmt.Errorf("stream: write ping: %w", err))
 				return
 			}
 			continue
 		case n > 0:
 			if err := s.write(buf); err != nil {
-				s.fail(fmt.Errorf("xmppcomponent: write: %w", err))
+				s.fail(fmt.Errorf("stream: write: %w", err))
 				return
 			}
 			c.stanzasOut.Add(uint64(n))

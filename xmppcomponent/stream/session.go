@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"errors"
@@ -88,7 +88,7 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				continue
 			}
-			s.fail(fmt.Errorf("xmppcomponent: read: %w", err))
+			s.fail(fmt.Errorf("stream: read: %w", err))
 			return
 		}
 		switch v := p.(type) {

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"encoding/xml"
@@ -21,14 +21,14 @@ type StreamError struct {
 // Error implements error.
 func (e *StreamError) Error() string {
 	if e.Text != "" {
-		return "xmppcomponent: stream error: " + e.Condition + ": " + e.Text
+		return "stream: stream error: " + e.Condition + ": " + e.Text
 	}
-	return "xmppcomponent: stream error: " + e.Condition
+	return "stream: stream error: " + e.Condition
 }
 
 // errStreamClosed is returned by the read loop when the server closes the
 // stream with </stream:stream>.
-var errStreamClosed = errors.New("xmppcomponent: server closed the stream")
+var errStreamClosed = errors.New("stream: server closed the stream")
 
 // depthTracker passes the tokens of the wire decoder through, counting the
 // element depth, so that a stanza that fails to decode can be skipped without
@@ -64,7 +64,7 @@ type streamReader struct {
 	wire *depthTracker
 	dec  *xml.Decoder
 	root xml.StartElement
-	lim  *stanzaLimiter // bounds each stanza's size (conn_limit.go)
+	lim  *stanzaLimiter // bounds each stanza's size (limit.go)
 }
 
 func newStreamReader(r io.Reader) *streamReader {

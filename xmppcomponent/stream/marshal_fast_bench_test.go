@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"encoding/xml"

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func TestConnSendConfirmed(t *testing.T) {
 			srv := newConnTestServer(t, testDomain, testSecret)
 			srv.set(func(s *connTestServer) { s.holdPings = tc.drop })
 			log, _ := newConnLogger(t)
-			c := NewConn(testConnConfig(srv, log), nil)
+			c := New(testConnConfig(srv, log), nil)
 			startConn(t, c)
 			waitConn(t, c)
 			ss1 := srv.session(1)
@@ -96,7 +96,7 @@ func TestConnSendConfirmed(t *testing.T) {
 func TestConnSendConfirmedError(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, testSecret)
 	log, _ := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	stop := startConn(t, c)
 	waitConn(t, c)
 	if err := stop(); err != nil {

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type IQError struct {
 // Error implements error.
 func (e *IQError) Error() string {
 	var b strings.Builder
-	b.WriteString("xmppcomponent: iq error from ")
+	b.WriteString("stream: iq error from ")
 	b.WriteString(e.IQ.From)
 	b.WriteString(": ")
 	if e.Condition != "" {
@@ -58,7 +58,7 @@ func (t *iqTracker) register(id, to string) (*pendingIQ, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if _, dup := t.pending[id]; dup {
-		return nil, fmt.Errorf("xmppcomponent: an iq with id %q is already pending", id)
+		return nil, fmt.Errorf("stream: an iq with id %q is already pending", id)
 	}
 	p := &pendingIQ{to: to, ch: make(chan *stanza.IQ, 1)}
 	t.pending[id] = p
@@ -106,10 +106,10 @@ func (t *iqTracker) len() int {
 // ErrClosed. The request survives reconnects like any queued stanza.
 func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 	if iq == nil {
-		return nil, fmt.Errorf("xmppcomponent: SendIQ: nil iq")
+		return nil, fmt.Errorf("stream: SendIQ: nil iq")
 	}
 	if iq.Type != stanza.IQTypeGet && iq.Type != stanza.IQTypeSet {
-		return nil, fmt.Errorf("xmppcomponent: SendIQ needs a get or set iq, not %q", iq.Type)
+		return nil, fmt.Errorf("stream: SendIQ needs a get or set iq, not %q", iq.Type)
 	}
 	if iq.Id == "" {
 		iq.Id = c.newID()
@@ -137,7 +137,7 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 		}
 		return reply, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("xmppcomponent: waiting for reply to iq %q: %w", iq.Id, ctx.Err())
+		return nil, fmt.Errorf("stream: waiting for reply to iq %q: %w", iq.Id, ctx.Err())
 	case <-c.endCh:
 		return nil, ErrClosed
 	}

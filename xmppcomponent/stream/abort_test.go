@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func TestConnResetsAbandonedConnection(t *testing.T) {
 	cfg := testConnConfig(srv, log)
 	cfg.WriteTimeout = 200 * time.Millisecond
 	cfg.PingInterval = time.Minute
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -22,8 +22,8 @@ const (
 	testSecret = "s3cret"
 )
 
-func testConnConfig(srv *connTestServer, log *slog.Logger) ConnConfig {
-	return ConnConfig{
+func testConnConfig(srv *connTestServer, log *slog.Logger) Config {
+	return Config{
 		Addr:         srv.addr(),
 		Domain:       testDomain,
 		Secret:       testSecret,
@@ -46,7 +46,7 @@ func TestConnHandshakeOK(t *testing.T) {
 		states = append(states, up)
 		mu.Unlock()
 	}
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	if got := c.cfg.PingTo; got != "example.test" {
 		t.Errorf("default PingTo = %q", got)
 	}
@@ -72,7 +72,7 @@ func TestConnHandshakeOK(t *testing.T) {
 func TestConnHandshakeRejected(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, "the-real-secret")
 	log, sink := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
 	connWaitUntil(t, "several attempts", func() bool { return srv.numAttempts() >= 3 })
 	connWaitUntil(t, "an Error log naming the condition", func() bool {
@@ -98,7 +98,7 @@ func TestConnHandshakeStreamErrors(t *testing.T) {
 			if tc.want == "not-authorized" {
 				cfg.Secret = "wrong"
 			}
-			c := NewConn(cfg, nil)
+			c := New(cfg, nil)
 			nc, _, err := c.dial(context.Background())
 			if err == nil {
 				nc.Close()
@@ -151,7 +151,7 @@ func TestConnDispatchOrderPerConversation(t *testing.T) {
 		handled <- struct{}{}
 	}
 	log, _ := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), h)
+	c := New(testConnConfig(srv, log), h)
 	probe := newDispatcher(nil, nil, c.seed, c.cfg.Workers)
 	var users []string
 	for i := 0; len(users) < convs; i++ {
@@ -214,7 +214,7 @@ func TestConnSendIQResult(t *testing.T) {
 		}
 	}
 	log, _ := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), h)
+	c := New(testConnConfig(srv, log), h)
 	startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)
@@ -297,7 +297,7 @@ func TestConnSendIQResult(t *testing.T) {
 func TestConnSendIQTimeout(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, testSecret)
 	log, _ := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
 	waitConn(t, c)
 	iq, _ := stanza.NewIQ(stanza.Attrs{Type: stanza.IQTypeGet, From: testDomain, To: "silent@example.test"})
@@ -327,7 +327,7 @@ func TestConnReconnectDeliversQueueInOrder(t *testing.T) {
 		states = append(states, up)
 		mu.Unlock()
 	}
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	startConn(t, c)
 	waitConn(t, c)
 	ss1 := srv.session(1)
@@ -372,7 +372,7 @@ func TestConnInFlightResentAfterDrop(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, testSecret)
 	srv.set(func(s *connTestServer) { s.holdPings = true })
 	log, _ := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
 	waitConn(t, c)
 	ss1 := srv.session(1)
@@ -412,7 +412,7 @@ func TestConnWriteDeadlineOnStalledServer(t *testing.T) {
 	cfg := testConnConfig(srv, log)
 	cfg.WriteTimeout = 200 * time.Millisecond
 	cfg.PingInterval = time.Minute
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	startConn(t, c)
 	waitConn(t, c)
 	srv.session(1)
@@ -445,7 +445,7 @@ func TestConnKeepaliveTimeout(t *testing.T) {
 	log, sink := newConnLogger(t)
 	cfg := testConnConfig(srv, log)
 	cfg.PingInterval = 50 * time.Millisecond
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	startConn(t, c)
 	waitConn(t, c)
 	ss1 := srv.session(1)
@@ -459,7 +459,7 @@ func TestConnKeepaliveTimeout(t *testing.T) {
 func TestConnServerClosesStream(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, testSecret)
 	log, sink := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
 	waitConn(t, c)
 	srv.session(1).send("</stream:stream>")
@@ -476,7 +476,7 @@ func TestConnServerClosesStream(t *testing.T) {
 func TestConnStreamErrorAfterHandshake(t *testing.T) {
 	srv := newConnTestServer(t, testDomain, testSecret)
 	log, sink := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), nil)
+	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
 	waitConn(t, c)
 	srv.session(1).send("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by a new connection</text></stream:error></stream:stream>")
@@ -507,7 +507,7 @@ func TestConnUndecodableStanzaIsSkipped(t *testing.T) {
 		}
 	}
 	log, sink := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), h)
+	c := New(testConnConfig(srv, log), h)
 	startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)
@@ -541,7 +541,7 @@ func TestConnHandlerPanicIsRecovered(t *testing.T) {
 		got <- m.Body
 	}
 	log, sink := newConnLogger(t)
-	c := NewConn(testConnConfig(srv, log), h)
+	c := New(testConnConfig(srv, log), h)
 	startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)
@@ -560,7 +560,7 @@ func TestConnHandlerPanicIsRecovered(t *testing.T) {
 }
 
 func TestConnSendBlocksWhenQueueFull(t *testing.T) {
-	c := NewConn(ConnConfig{Addr: "127.0.0.1:1", Domain: testDomain, QueueSize: 2}, nil)
+	c := New(Config{Addr: "127.0.0.1:1", Domain: testDomain, QueueSize: 2}, nil)
 	ctx := context.Background()
 	for i := range 2 {
 		if err := c.Send(ctx, testMessage(testDomain, "a@example.test", fmt.Sprint(i))); err != nil {
@@ -586,7 +586,7 @@ func TestConnShutdown(t *testing.T) {
 		close(handlerRunning)
 		<-ctx.Done()
 	}
-	c := NewConn(testConnConfig(srv, log), h)
+	c := New(testConnConfig(srv, log), h)
 	stop := startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)
@@ -685,7 +685,7 @@ func BenchmarkConnSend(b *testing.B) {
 	srv := newConnTestServer(b, testDomain, testSecret)
 	srv.set(func(s *connTestServer) { s.countOnly = true })
 	cfg := testConnConfig(srv, slog.New(slog.DiscardHandler))
-	c := NewConn(cfg, nil)
+	c := New(cfg, nil)
 	startConn(b, c)
 	waitConn(b, c)
 	ss := srv.session(1)

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func TestConnAgainstProsody(t *testing.T) {
 		}
 	}
 	log, sink := newConnLogger(t)
-	c := NewConn(ConnConfig{
+	c := New(Config{
 		Addr: p.ComponentAddr, Domain: testDomain, Secret: testSecret, Logger: log,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 	}, h)
@@ -125,7 +125,7 @@ func TestConnAgainstProsody(t *testing.T) {
 
 	// A wrong secret is refused with not-authorized, logged at Error level.
 	badLog, badSink := newConnLogger(t)
-	bad := NewConn(ConnConfig{
+	bad := New(Config{
 		Addr: p.ComponentAddr, Domain: testDomain, Secret: "wrong", Logger: badLog,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 	}, nil)

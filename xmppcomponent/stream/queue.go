@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -108,14 +108,14 @@ func compactOut(s []outItem, head int) ([]outItem, int) {
 // faster, everything else with xml.Marshal.
 func marshalPacket(p stanza.Packet) ([]byte, error) {
 	if p == nil {
-		return nil, errors.New("xmppcomponent: nil packet")
+		return nil, errors.New("stream: nil packet")
 	}
 	if data, ok := marshalFast(p); ok {
 		return data, nil
 	}
 	data, err := xml.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("xmppcomponent: marshal %s: %w", p.Name(), err)
+		return nil, fmt.Errorf("stream: marshal %s: %w", p.Name(), err)
 	}
 	return data, nil
 }
@@ -141,7 +141,7 @@ func (c *Conn) enqueue(ctx context.Context, data []byte, done func()) error {
 		select {
 		case <-space:
 		case <-ctx.Done():
-			return fmt.Errorf("xmppcomponent: outbound queue full: %w", ctx.Err())
+			return fmt.Errorf("stream: outbound queue full: %w", ctx.Err())
 		}
 	}
 }

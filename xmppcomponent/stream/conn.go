@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 
 // ErrClosed is returned by Send, SendIQ and WaitConnected once Run has
 // returned (or after a second call to Run).
-var ErrClosed = errors.New("xmppcomponent: connection closed")
+var ErrClosed = errors.New("stream: connection closed")
 
-// Defaults applied by NewConn to zero fields of ConnConfig.
+// Defaults applied by New to zero fields of Config.
 const (
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMinBackoff   = 100 * time.Millisecond
@@ -28,8 +28,8 @@ const (
 	DefaultPingInterval = 15 * time.Second
 )
 
-// ConnConfig configures a Conn.
-type ConnConfig struct {
+// Config configures a Conn.
+type Config struct {
 	// Addr is the server's component listener, host:port.
 	Addr string
 	// Domain is the component's JID (e.g. gw.example.test); it is the 'to'
@@ -77,8 +77,8 @@ type ConnConfig struct {
 // stanza.Presence by value, *stanza.IQ by pointer.
 type Handler func(ctx context.Context, p stanza.Packet)
 
-// ConnStats is a snapshot of a Conn's counters.
-type ConnStats struct {
+// Stats is a snapshot of a Conn's counters.
+type Stats struct {
 	// Connects counts successful handshakes.
 	Connects uint64
 	// Disconnects counts established connections that ended.
@@ -108,7 +108,7 @@ type ConnStats struct {
 // cases (the connection dies after the server processed a stanza but before
 // the ping reply arrived) the server sees a stanza twice.
 type Conn struct {
-	cfg  ConnConfig
+	cfg  Config
 	h    Handler
 	log  *slog.Logger
 	seed maphash.Seed
@@ -134,10 +134,10 @@ type Conn struct {
 	stanzasIn, stanzasOut atomic.Uint64
 }
 
-// NewConn returns a Conn for cfg that delivers inbound stanzas to h (nil h
+// New returns a Conn for cfg that delivers inbound stanzas to h (nil h
 // drops them). Nothing happens until Run is called; Send may be called
 // before that and queues.
-func NewConn(cfg ConnConfig, h Handler) *Conn {
+func New(cfg Config, h Handler) *Conn {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
 	if log == nil {
@@ -161,7 +161,7 @@ func NewConn(cfg ConnConfig, h Handler) *Conn {
 	}
 }
 
-func (cfg ConnConfig) withDefaults() ConnConfig {
+func (cfg Config) withDefaults() Config {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
@@ -250,16 +250,22 @@ func (c *Conn) WaitConnected(ctx context.Context) error {
 	case <-c.endCh:
 		return ErrClosed
 	case <-ctx.Done():
-		return fmt.Errorf("xmppcomponent: waiting for connection: %w", ctx.Err())
+		return fmt.Errorf("stream: waiting for connection: %w", ctx.Err())
 	}
 }
 
+// Connects is the number of successful handshakes so far: it identifies
+// the current connection (it goes up before the first stanza of a new
+// connection is read), so state the server grants per connection can be
+// tied to it.
+func (c *Conn) Connects() uint64 { return c.connects.Load() }
+
 // Stats returns a snapshot of the counters.
-func (c *Conn) Stats() ConnStats {
+func (c *Conn) Stats() Stats {
 	c.mu.Lock()
 	queued, inflight := c.q.queued(), c.q.inFlight()
 	c.mu.Unlock()
-	s := ConnStats{
+	s := Stats{
 		Connects:    c.connects.Load(),
 		Disconnects: c.disconnects.Load(),
 		StanzasIn:   c.stanzasIn.Load(),

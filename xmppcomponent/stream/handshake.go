@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func (c *Conn) dial(ctx context.Context) (net.Conn, *streamReader, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", c.cfg.Addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("xmppcomponent: dial %s: %w", c.cfg.Addr, err)
+		return nil, nil, fmt.Errorf("stream: dial %s: %w", c.cfg.Addr, err)
 	}
 	// Abort blocking reads and writes if ctx ends or the time is up.
 	_ = nc.SetDeadline(time.Now().Add(timeout))
@@ -64,7 +64,7 @@ func (c *Conn) dial(ctx context.Context) (net.Conn, *streamReader, error) {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
-		return nil, nil, fmt.Errorf("xmppcomponent: handshake with %s as %s: %w", c.cfg.Addr, c.cfg.Domain, err)
+		return nil, nil, fmt.Errorf("stream: handshake with %s as %s: %w", c.cfg.Addr, c.cfg.Domain, err)
 	}
 	_ = nc.SetDeadline(time.Time{})
 	sr.setMaxStanzaSize(c.cfg.MaxStanzaSize)

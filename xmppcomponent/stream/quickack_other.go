@@ -1,6 +1,6 @@
 //go:build !linux
 
-package xmppcomponent
+package stream
 
 import "net"
 

@@ -1,4 +1,4 @@
-package xmppcomponent
+package stream
 
 import (
 	"context"
@@ -169,7 +169,7 @@ func TestConnOversizedStanza(t *testing.T) {
 	log, _ := newConnLogger(t)
 	cfg := testConnConfig(srv, log)
 	cfg.MaxStanzaSize = 4096
-	c := NewConn(cfg, h)
+	c := New(cfg, h)
 	startConn(t, c)
 	waitConn(t, c)
 	ss := srv.session(1)
