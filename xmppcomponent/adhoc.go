@@ -40,7 +40,7 @@ type adhocSession struct {
 	owner ids.Owner
 	// choosing: the user is picking a login flow; run is not started.
 	choosing bool
-	run      *gateway.LoginRun
+	run      LoginRun
 	step     gateway.LoginStep
 	created  time.Time
 }
@@ -110,11 +110,7 @@ func (c *Component) startCommandLogin(ctx context.Context, iq *stanza.IQ, from j
 
 // loginFlows are the platform's ways to link an account.
 func (c *Component) loginFlows() []gateway.LoginFlow {
-	a, ok := c.gw.Adapter(c.cfg.Platform)
-	if !ok {
-		return nil
-	}
-	return a.LoginFlows()
+	return c.gw.LoginFlows(c.cfg.Platform)
 }
 
 // chooseFlow is the first stage of "link" when the platform offers several
@@ -192,7 +188,7 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 
 // commandStep renders a login step as a command stage and records or ends
 // the session.
-func (c *Component) commandStep(owner ids.Owner, node, sid string, run *gateway.LoginRun, step gateway.LoginStep, problem string) *xep.Command {
+func (c *Component) commandStep(owner ids.Owner, node, sid string, run LoginRun, step gateway.LoginStep, problem string) *xep.Command {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if step.Kind != gateway.StepInput {

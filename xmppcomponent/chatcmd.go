@@ -14,7 +14,7 @@ import (
 // chatLogin is a login flow driven by chat messages to the gateway JID, for
 // clients without ad-hoc command support.
 type chatLogin struct {
-	run    *gateway.LoginRun
+	run    LoginRun
 	step   gateway.LoginStep
 	values map[string]string
 }
@@ -121,7 +121,7 @@ func (c *Component) flowsText() string {
 }
 
 // chatStep shows a login step and arranges for what comes next.
-func (c *Component) chatStep(ctx context.Context, owner ids.Owner, run *gateway.LoginRun, step gateway.LoginStep) {
+func (c *Component) chatStep(ctx context.Context, owner ids.Owner, run LoginRun, step gateway.LoginStep) {
 	c.notify(ctx, owner, stepText(c.info, step))
 	switch step.Kind {
 	case gateway.StepInput:

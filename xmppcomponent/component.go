@@ -50,7 +50,7 @@ type Sender interface {
 // Component translates between XMPP stanzas and the hub.
 type Component struct {
 	cfg    Config
-	gw     *gateway.Gateway
+	gw     Hub
 	info   gateway.Info
 	addr   Addressing
 	domain string
@@ -78,12 +78,13 @@ type contactKey struct {
 	user  ids.UserID
 }
 
-// New builds the component and attaches it to gw as its frontend.
-func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
+// New builds the component and attaches it to gw as its frontend
+// (HubOf(g) for the production hub).
+func New(cfg Config, gw Hub) (*Component, error) {
 	if cfg.Conn.Domain == "" {
 		return nil, errors.New("xmppcomponent: Conn.Domain is required")
 	}
-	a, ok := gw.Adapter(cfg.Platform)
+	info, ok := gw.PlatformInfo(cfg.Platform)
 	if !ok {
 		return nil, fmt.Errorf("xmppcomponent: platform %q is not configured", cfg.Platform)
 	}
@@ -96,7 +97,7 @@ func New(cfg Config, gw *gateway.Gateway) (*Component, error) {
 	c := &Component{
 		cfg:      cfg,
 		gw:       gw,
-		info:     a.Info(),
+		info:     info,
 		addr:     Addressing{Domain: cfg.Conn.Domain},
 		domain:   cfg.Conn.Domain,
 		log:      cfg.Logger.With("component", cfg.Conn.Domain),

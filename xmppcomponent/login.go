@@ -62,7 +62,7 @@ func (c *Component) notify(ctx context.Context, owner ids.Owner, body string) {
 
 // follow waits, in the background, for the steps after a QR code or pairing
 // code was shown, and tells owner about each (new codes, success, failure).
-func (c *Component) follow(owner ids.Owner, run *gateway.LoginRun) {
+func (c *Component) follow(owner ids.Owner, run LoginRun) {
 	ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
 	defer cancel()
 	for range loginFollowSteps {

@@ -149,7 +149,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		// 0 means none here; the component's own 0 means its default.
 		RoomHistory: roomHistory(cfg.Groups.History),
 		Logger:      log,
-	}, a.gw)
+	}, xmppcomponent.HubOf(a.gw))
 	if err == nil {
 		a.files.conn = a.component.Conn()
 	}
