@@ -279,10 +279,18 @@ func (s *script) directive(ctx context.Context, d string) error {
 			fmt.Fprintf(&s.out, "-- deliver: %v\n", err)
 		}
 	default:
-		return fmt.Errorf("unknown directive %q", verb)
+		f, ok := scriptDirectives[verb]
+		if !ok {
+			return fmt.Errorf("unknown directive %q", verb)
+		}
+		return f(ctx, s, args, rest)
 	}
 	return nil
 }
+
+// scriptDirectives are directives that test files of one area add (in an
+// init function), beside the common ones above. args are rest's fields.
+var scriptDirectives = map[string]func(ctx context.Context, s *script, args []string, rest string) error{}
 
 // TestTranslationScripts feeds testdata/scripts/*.xml to a Component on a
 // fake hub, a line at a time: stanzas (one per line) go to Handle,
