@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,8 +101,11 @@ func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids
 	}
 	r := &event.Receipt{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Kind: kind}
 	for _, x := range xmppIDs {
-		// Inbound messages carry the platform id as their stanza id.
-		r.Targets = append(r.Targets, g.platformID(ctx, owner, chat, x))
+		// Inbound messages carry the platform id as their stanza id; the
+		// parts of one message are one target.
+		if id := g.platformID(ctx, owner, chat, x); !slices.Contains(r.Targets, id) {
+			r.Targets = append(r.Targets, id)
+		}
 	}
 	return rs.SendReceipt(ctx, r)
 }

@@ -17,7 +17,10 @@ func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.Chat
 	if id, ok := g.idmap.platformID(ctx, owner, chat, xmppID); ok {
 		return id
 	}
-	return ids.MessageID(xmppID)
+	// A platform message the frontend showed as several stanzas: each
+	// part's id names the message (ids.PartID).
+	id, _ := ids.SplitPart(ids.MessageID(xmppID))
+	return id
 }
 
 // remember records the stanza ids that name a platform message, for

@@ -69,8 +69,9 @@ type Component struct {
 
 	avatarSem chan struct{}
 
-	priv privileges // XEP-0356 grants (privilege.go)
-	muc  mucRooms   // rooms for platform groups (muc_state.go)
+	priv  privileges // XEP-0356 grants (privilege.go)
+	parts partMemory // stanzas of recent multi-part messages (parts.go)
+	muc   mucRooms   // rooms for platform groups (muc_state.go)
 }
 
 type contactKey struct {

@@ -29,7 +29,9 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	from := c.addr.ChatJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
-		for _, msg := range c.messageStanzas(ctx, owner, e) {
+		stanzas := c.messageStanzas(ctx, owner, e)
+		c.parts.note(owner, e.Chat, e.ID, len(stanzas))
+		for _, msg := range stanzas {
 			if err := c.deliverStanza(ctx, owner, e.FromMe, msg); err != nil {
 				return err
 			}
@@ -40,10 +42,21 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
 		return c.deliverStanza(ctx, owner, e.FromMe, msg)
 	case *event.Retract:
-		msg := c.chatMessage(from, owner, "/me retracted a message; your client does not support retractions.")
-		msg.Extensions = append(msg.Extensions, &xep.Retract{ID: string(e.Target)},
-			&xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{})
-		return c.deliverStanza(ctx, owner, e.FromMe, msg)
+		// Every stanza the message was shown as goes; clients without
+		// retractions see one notice.
+		for i, target := range c.parts.of(owner, m.Chat, e.Target) {
+			msg := c.chatMessage(from, owner, "")
+			msg.Extensions = append(msg.Extensions, &xep.Retract{ID: string(target)})
+			if i == 0 {
+				msg.Body = retractedNotice
+				msg.Extensions = append(msg.Extensions, &xep.Fallback{For: xep.NSRetract})
+			}
+			msg.Extensions = append(msg.Extensions, &xep.StoreHint{})
+			if err := c.deliverStanza(ctx, owner, e.FromMe, msg); err != nil {
+				return err
+			}
+		}
+		return nil
 	case *event.Reaction:
 		msg := c.chatMessage(from, owner, "")
 		msg.Extensions = append(msg.Extensions, &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
@@ -84,6 +97,10 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	return fmt.Errorf("%T events are not handled by the XMPP side yet: %w", ev, gateway.ErrNotSupported)
 }
 
+// retractedNotice is the body of a retraction, for clients without
+// XEP-0424.
+const retractedNotice = "/me retracted a message; your client does not support retractions."
+
 func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stanza.Message {
 	return &stanza.Message{
 		XMLName: xml.Name{Local: "message"},
@@ -95,16 +112,19 @@ func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stan
 // messageStanzas builds the stanzas of a platform message: the text (with
 // an XEP-0461 reply reference and its quote fallback), and one stanza per
 // file with the file's URL as body and XEP-0066 OOB data, so that every
-// client shows it. The first stanza's id is the platform's message id, so
-// receipts, corrections and reactions from the user name it directly.
+// client shows it. The first stanza's id is the platform's message id and
+// the others' are its part ids (ids.PartID), so receipts, corrections,
+// replies and reactions from the user name the message whichever stanza
+// they answer; the hub maps a part id back to the message.
 func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *event.Message) []*stanza.Message {
 	from := c.addr.ChatJID(e.Chat)
 	caps, _ := c.gw.Capabilities(owner, c.cfg.Platform, e.Chat)
 	var out []*stanza.Message
 	add := func(msg *stanza.Message) {
-		if len(out) == 0 && e.ID != "" {
-			msg.Id = string(e.ID)
-			msg.Extensions = append(msg.Extensions, &xep.OriginID{ID: string(e.ID)})
+		if e.ID != "" {
+			id := string(ids.PartID(e.ID, len(out)))
+			msg.Id = id
+			msg.Extensions = append(msg.Extensions, &xep.OriginID{ID: id})
 		}
 		if !e.FromMe {
 			if caps.Receipts {

@@ -26,16 +26,15 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 	case *event.Message:
 		c.ensureRoom(ctx, owner, m.Chat)
 		stanzas := c.messageStanzas(ctx, owner, e)
+		c.parts.note(owner, e.Chat, e.ID, len(stanzas))
 		var out []*stanza.Message
 		var name string
 		idle := false
 		c.muc.with(key, func(r *room) {
 			from := roomJID + "/" + r.nickOf(m.Sender, "")
-			for i, s := range stanzas {
-				sid := string(e.ID)
-				if i > 0 || sid == "" {
-					sid = newID()
-				}
+			for _, s := range stanzas {
+				sid := s.Id // the message's (part) id, or a random one
+
 				out = append(out, c.roomMessage(r, roomJID, from, m.Sender, *s, sid)...)
 			}
 			name, idle = r.info.Name, len(r.joined) == 0
@@ -48,8 +47,16 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 	case *event.Edit:
 		return c.roomChange(ctx, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
 	case *event.Retract:
-		return c.roomChange(ctx, key, m, "/me retracted a message; your client does not support retractions.",
-			&xep.Retract{ID: string(e.Target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{})
+		for i, target := range c.parts.of(owner, m.Chat, e.Target) {
+			body, exts := retractedNotice, []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{}}
+			if i > 0 { // one notice for clients without retractions
+				body, exts = "", []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.StoreHint{}}
+			}
+			if err := c.roomChange(ctx, key, m, body, exts...); err != nil {
+				return err
+			}
+		}
+		return nil
 	case *event.Reaction:
 		return c.roomChange(ctx, key, m, "", &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
 	case *event.MembershipChange:
