@@ -23,6 +23,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the stanza scripts in testdata/scripts")
@@ -149,21 +150,13 @@ func normalizeScript(s string) string {
 	return scriptStamp.ReplaceAllString(s, "STAMP")
 }
 
-// scriptStreamHeader puts a script's stanza in the component namespace, as
-// the stream does.
-const scriptStreamHeader = `<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>`
-
 // step runs one line of a script and writes the transcript.
 func (s *script) step(ctx context.Context, line string) {
 	t := s.t
 	switch {
 	case strings.HasPrefix(line, "<"):
 		fmt.Fprintf(&s.out, ">> %s\n", line)
-		d := xml.NewDecoder(strings.NewReader(scriptStreamHeader + line))
-		if _, err := d.Token(); err != nil {
-			t.Fatal(err)
-		}
-		p, err := stanza.NextPacket(d)
+		p, err := xmpptest.ParseStanza(line)
 		if err != nil {
 			t.Fatalf("script stanza %s: %v", line, err)
 		}
@@ -328,43 +321,7 @@ func TestTranslationScripts(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := normalizeScript(s.out.String())
-			golden := strings.TrimSuffix(path, ".xml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("transcript differs from %s (run with -update after a deliberate change):\n%s", golden, diffLines(string(want), got))
-			}
+			xmpptest.CheckGolden(t, strings.TrimSuffix(path, ".xml")+".golden", got, *update)
 		})
 	}
-}
-
-// diffLines shows the first lines where want and got differ.
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-			if shown++; shown == 5 {
-				break
-			}
-		}
-	}
-	return b.String()
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 // TestAdminStanzaScripts runs testdata/scripts/admin/*.xml like
@@ -82,11 +82,7 @@ func runScript(t *testing.T, path string, handle func(stanza.Packet) [][]byte) {
 			continue
 		}
 		got.WriteString(">> " + line + "\n")
-		d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">` + line))
-		if _, err := d.Token(); err != nil {
-			t.Fatal(err)
-		}
-		p, err := stanza.NextPacket(d)
+		p, err := xmpptest.ParseStanza(line)
 		if err != nil {
 			got.WriteString("!! decode error: " + err.Error() + "\n")
 			continue
@@ -95,18 +91,5 @@ func runScript(t *testing.T, path string, handle func(stanza.Packet) [][]byte) {
 			got.WriteString("<< " + timestampRE.ReplaceAllString(normalize(out), "TIMESTAMP") + "\n")
 		}
 	}
-	golden := strings.TrimSuffix(path, ".xml") + ".golden"
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got.String()))
-	}
+	xmpptest.CheckGolden(t, strings.TrimSuffix(path, ".xml")+".golden", got.String(), *update)
 }
