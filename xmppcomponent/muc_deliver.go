@@ -36,7 +36,7 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 				if i > 0 || sid == "" {
 					sid = newID()
 				}
-				out = append(out, c.roomMessage(r, roomJID, from, m.Sender, *s, sid)...)
+				out = append(out, c.roomMessage(r, roomJID, from, m, *s, sid)...)
 			}
 			name, idle = r.info.Name, len(r.joined) == 0
 			sendAll(ctx, c, out)
@@ -62,10 +62,11 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 	return nil
 }
 
-// roomMessage makes a platform message stanza a groupchat message of the
-// room from `from`, archives it and fans it out to the joined resources.
+// roomMessage makes a platform message stanza of event m a groupchat
+// message of the room from `from`, archives it (stamped with the time the
+// platform gives, XEP-0203) and fans it out to the joined resources.
 // The caller holds c.muc.mu.
-func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID, s stanza.Message, sid string) []*stanza.Message {
+func (c *Component) roomMessage(r *room, roomJID, from string, m *event.Meta, s stanza.Message, sid string) []*stanza.Message {
 	s.Type, s.From, s.To = stanza.MessageTypeGroupchat, from, ""
 	exts := s.Extensions[:0:0]
 	for _, ext := range s.Extensions {
@@ -87,8 +88,12 @@ func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID
 		}
 		exts = append(exts, ext)
 	}
-	s.Extensions = append(exts, &xep.StanzaID{ID: sid, By: roomJID}, &xep.OccupantID{ID: occupantID(r.info.Chat, sender)})
-	r.archive(archived{id: sid, at: time.Now(), msg: s}, c.roomHistory())
+	s.Extensions = append(exts, &xep.StanzaID{ID: sid, By: roomJID}, &xep.OccupantID{ID: occupantID(r.info.Chat, m.Sender)})
+	at := m.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r.archive(archived{id: sid, at: at, msg: s}, c.roomHistory())
 	return fanOut(s, r.resources())
 }
 
@@ -109,7 +114,7 @@ func (c *Component) roomChange(ctx context.Context, key roomKey, m *event.Meta, 
 	var out []*stanza.Message
 	c.muc.with(key, func(r *room) {
 		s := stanza.Message{XMLName: xml.Name{Local: "message"}, Attrs: stanza.Attrs{Id: newID()}, Body: body, Extensions: exts}
-		out = c.roomMessage(r, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m.Sender, s, s.Id)
+		out = c.roomMessage(r, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m, s, s.Id)
 		sendAll(ctx, c, out)
 	})
 	return nil
