@@ -176,9 +176,15 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *even
 // addReply adds the XEP-0461 reference and a quote fallback (XEP-0428) for
 // clients without reply support; it returns the body with the quote.
 func (c *Component) addReply(msg *stanza.Message, owner ids.Owner, e *event.Message, body string) string {
+	// The author: the owner, another member of a group, or else the chat's
+	// other party.
 	to := c.addr.ChatJID(e.Chat)
-	if e.ReplyToSender != "" && string(e.ReplyToSender) == string(e.Account) {
+	switch {
+	case e.ReplyToSender == "":
+	case string(e.ReplyToSender) == string(e.Account):
 		to = string(owner)
+	default:
+		to = c.addr.UserJID(e.ReplyToSender)
 	}
 	msg.Extensions = append(msg.Extensions, &xep.Reply{To: to, ID: string(e.ReplyTo)})
 	if e.ReplyQuote == "" {

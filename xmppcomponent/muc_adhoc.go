@@ -60,6 +60,10 @@ func (c *Component) groupCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 		})
 	default:
 		name, _ := q.Form.Value("name")
+		if name = strings.TrimSpace(name); name == "" {
+			c.replyIQError(ctx, iq, errBadRequest("a group needs a name"))
+			return true
+		}
 		var members []ids.UserID
 		for _, f := range q.Form.Fields {
 			if f.Var != "members" {
@@ -85,7 +89,7 @@ func (c *Component) groupCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 			return true
 		}
 		c.replyIQ(ctx, iq, completed(q.Node, q.SessionID, "info",
-			fmt.Sprintf("Created the group %q; its room is %s", strings.TrimSpace(name), c.addr.RoomJID(chat))))
+			fmt.Sprintf("Created the group %q; its room is %s", name, c.addr.RoomJID(chat))))
 	}
 	return true
 }

@@ -34,8 +34,7 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 			from := roomJID + "/" + r.nickOf(m.Sender, "")
 			for _, s := range stanzas {
 				sid := s.Id // the message's (part) id, or a random one
-
-				out = append(out, c.roomMessage(r, roomJID, from, m.Sender, *s, sid)...)
+				out = append(out, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
 			}
 			name, idle = r.info.Name, len(r.joined) == 0
 			sendAll(ctx, c, out)
@@ -69,10 +68,11 @@ func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.
 	return nil
 }
 
-// roomMessage makes a platform message stanza a groupchat message of the
-// room from `from`, archives it and fans it out to the joined resources.
+// roomMessage makes a platform message stanza of event m a groupchat
+// message of the room from `from`, archives it (stamped with the time the
+// platform gives, XEP-0203) and fans it out to the joined resources.
 // The caller holds c.muc.mu.
-func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID, s stanza.Message, sid string) []*stanza.Message {
+func (c *Component) roomMessage(r *room, owner ids.Owner, roomJID, from string, m *event.Meta, s stanza.Message, sid string) []*stanza.Message {
 	s.Type, s.From, s.To = stanza.MessageTypeGroupchat, from, ""
 	exts := s.Extensions[:0:0]
 	for _, ext := range s.Extensions {
@@ -80,13 +80,18 @@ func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID
 		case *stanza.ReceiptRequest, *stanza.Markable:
 			continue // not in rooms
 		case *xep.Reply:
-			if u, ok := r.userOfJID(c, x.To); ok {
-				x = &xep.Reply{To: roomJID + "/" + r.nickOf(u, ""), ID: x.ID}
+			// The author's occupant JID; none when the platform did not
+			// say who wrote the message (the chat's JID stands there).
+			to := x.To
+			if u, ok := r.userOfJID(c, owner, x.To); ok {
+				to = roomJID + "/" + r.nickOf(u, "")
+			} else if to == c.addr.ChatJID(r.info.Chat) {
+				to = ""
 			}
-			ext = x
+			ext = &xep.Reply{To: to, ID: x.ID}
 		case *xep.Reference:
 			// Mentions in a room point at the member's occupant JID.
-			if u, ok := r.userOfJID(c, strings.TrimPrefix(x.URI, "xmpp:")); ok {
+			if u, ok := r.userOfJID(c, owner, strings.TrimPrefix(x.URI, "xmpp:")); ok {
 				ref := *x
 				ref.URI = "xmpp:" + roomJID + "/" + r.nickOf(u, "")
 				ext = &ref
@@ -94,13 +99,21 @@ func (c *Component) roomMessage(r *room, roomJID, from string, sender ids.UserID
 		}
 		exts = append(exts, ext)
 	}
-	s.Extensions = append(exts, &xep.StanzaID{ID: sid, By: roomJID}, &xep.OccupantID{ID: occupantID(r.info.Chat, sender)})
-	r.archive(archived{id: sid, at: time.Now(), msg: s}, c.roomHistory())
+	s.Extensions = append(exts, &xep.StanzaID{ID: sid, By: roomJID}, &xep.OccupantID{ID: occupantID(r.info.Chat, m.Sender)})
+	at := m.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r.archive(archived{id: sid, at: at, msg: s}, c.roomHistory())
 	return fanOut(s, r.resources())
 }
 
-// userOfJID returns the member a contact JID (or the owner) stands for.
-func (r *room) userOfJID(c *Component, j string) (ids.UserID, bool) {
+// userOfJID returns the member a contact JID (or the owner's JID) stands
+// for.
+func (r *room) userOfJID(c *Component, owner ids.Owner, j string) (ids.UserID, bool) {
+	if j == string(owner) && r.info.Self != "" {
+		return r.info.Self, true
+	}
 	for _, mem := range r.info.Members {
 		if c.addr.UserJID(mem.User) == j {
 			return mem.User, true
@@ -116,7 +129,7 @@ func (c *Component) roomChange(ctx context.Context, key roomKey, m *event.Meta, 
 	var out []*stanza.Message
 	c.muc.with(key, func(r *room) {
 		s := stanza.Message{XMLName: xml.Name{Local: "message"}, Attrs: stanza.Attrs{Id: newID()}, Body: body, Extensions: exts}
-		out = c.roomMessage(r, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m.Sender, s, s.Id)
+		out = c.roomMessage(r, key.owner, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m, s, s.Id)
 		sendAll(ctx, c, out)
 	})
 	return nil
@@ -152,14 +165,23 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 	var self ids.UserID
 	var old gateway.GroupMember
 	var name string
+	loaded := false
 	c.muc.with(key, func(r *room) {
-		self = r.info.Self
-		if !r.loaded {
-			self = ids.UserID(e.Account)
-		}
+		self, loaded = r.info.Self, r.loaded
 		old, _ = r.info.Member(e.User)
 		name = r.info.Name
 	})
+	// A room not loaded (never used, or the owner left the group) does not
+	// know the account's own user in the group: the platform says, or the
+	// account id stands for it.
+	var gi gateway.GroupInfo
+	ok := false
+	if !loaded {
+		self = ids.UserID(e.Account)
+		if gi, ok = c.refreshRoom(ctx, owner, e.Chat); ok && gi.Self != "" {
+			self = gi.Self
+		}
+	}
 	gone := e.Action == event.Kicked || e.Action == event.Left
 	if e.User == self && gone {
 		var out []stanza.Packet
@@ -176,7 +198,9 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 		})
 		return
 	}
-	gi, ok := c.refreshRoom(ctx, owner, e.Chat)
+	if loaded {
+		gi, ok = c.refreshRoom(ctx, owner, e.Chat)
+	}
 	if e.User == self && e.Action == event.Joined {
 		if ok {
 			name = gi.Name

@@ -29,12 +29,20 @@ func (c *Component) onRoomIQ(ctx context.Context, iq *stanza.IQ, from, to jid.JI
 	occupant := to.Resourcepart() != ""
 	switch p := iq.Payload.(type) {
 	case *xep.DiscoInfo:
-		if iq.Type == stanza.IQTypeGet && !occupant && p.Node == "" {
+		if iq.Type == stanza.IQTypeGet && !occupant {
+			if p.Node != "" {
+				c.replyIQError(ctx, iq, errItemNotFound("no such node")) // XEP-0030 §3.1
+				return
+			}
 			c.roomDiscoInfo(ctx, iq, from, owner, chat)
 			return
 		}
 	case *stanza.DiscoItems:
 		if iq.Type == stanza.IQTypeGet && !occupant {
+			if p.Node != "" && p.Node != xep.NSCommands {
+				c.replyIQError(ctx, iq, errItemNotFound("no such node")) // XEP-0030 §4.1
+				return
+			}
 			res := &stanza.DiscoItems{XMLName: xml.Name{Space: xep.NSDiscoItems, Local: "query"}, Node: p.Node}
 			if p.Node == xep.NSCommands {
 				res.AddItem(to.Bare().String(), leaveCmd.node, leaveCmd.name)

@@ -38,7 +38,10 @@ func (c *Component) onRoomPresence(ctx context.Context, p stanza.Presence, from,
 
 // joinRoom lets one of the owner's resources into the room if the owner's
 // account is a member of the group: every other member as an occupant, the
-// self-presence, the history asked for, then the subject.
+// self-presence, the history asked for, then the subject. A joined
+// resource's presence update gets its self-presence back; a presence with
+// the MUC <x/> from a joined resource is a rejoin (the client lost its
+// session, XEP-0410) and gets the whole join again.
 func (c *Component) joinRoom(ctx context.Context, p stanza.Presence, from, to jid.JID, chat ids.ChatID) {
 	owner := Owner(from)
 	full := from.String()
@@ -62,7 +65,7 @@ func (c *Component) joinRoom(ctx context.Context, p stanza.Presence, from, to ji
 	roomJID := c.addr.RoomJID(chat)
 	c.muc.with(key, func(r *room) {
 		r.setInfo(gi)
-		already := r.joined[full]
+		already := r.joined[full] && !hist.join
 		r.joined[full] = true
 		self, _ := gi.Member(gi.Self)
 		selfNick := r.nickOf(gi.Self, self.Name)
@@ -84,6 +87,7 @@ func (c *Component) joinRoom(ctx context.Context, p stanza.Presence, from, to ji
 		sp.Id = p.Id
 		out = append(out, sp)
 		if already {
+			sendAll(ctx, c, out)
 			return
 		}
 		for _, a := range hist.pick(r.history) {
@@ -106,10 +110,15 @@ func (c *Component) leaveRoom(ctx context.Context, owner ids.Owner, chat ids.Cha
 }
 
 // selfGone is the unavailable self-presence that closes a resource's
-// session in the room.
+// session in the room. Leaving the room keeps the account's affiliation;
+// codes (kicked, no longer a member) say it lost it.
 func (c *Component) selfGone(roomJID string, r *room, full string, codes ...int) *stanza.Presence {
 	nick := r.nicks[r.info.Self]
-	x := &xep.MUCUser{Items: []xep.MUCItem{{Affiliation: "member", Role: "none", JID: full}}}
+	aff := "none"
+	if self, member := r.info.Member(r.info.Self); member && len(codes) == 0 {
+		aff = affiliation(self.Role)
+	}
+	x := &xep.MUCUser{Items: []xep.MUCItem{{Affiliation: aff, Role: "none", JID: full}}}
 	for _, code := range append([]int{statusSelf}, codes...) {
 		x.Status = append(x.Status, xep.MUCStatus{Code: code})
 	}
@@ -161,6 +170,9 @@ func delayed(a archived, roomJID, to string) *stanza.Message {
 type history struct {
 	maxStanzas int // -1: no limit
 	since      time.Time
+	// join: the presence carries the MUC <x/>, so it joins (or rejoins)
+	// rather than updates the occupant's presence.
+	join bool
 }
 
 func historyRequest(p stanza.Presence) history {
@@ -175,6 +187,7 @@ func historyRequest(p stanza.Presence) history {
 		default:
 			continue
 		}
+		h.join = true
 		if n, ok := mp.History.MaxStanzas.Get(); ok {
 			h.maxStanzas = n
 		}

@@ -73,6 +73,7 @@ func TestArchivePaging(t *testing.T) {
 		{"last page", &xep.RSMSet{Max: &two, Before: &empty}, "m3 m4 ", 3, false, true},
 		{"before m1", &xep.RSMSet{Max: &two, Before: &m1}, "m0 ", 0, true, true},
 		{"unknown id", &xep.RSMSet{After: &nope}, "", 0, false, false},
+		{"before an unknown id", &xep.RSMSet{Before: &nope}, "", 0, false, false},
 	} {
 		page, first, complete, ok := pageOf(all, tc.set)
 		if idsOf(page) != tc.want || first != tc.first || complete != tc.complete || ok != tc.ok {

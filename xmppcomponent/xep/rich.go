@@ -99,6 +99,7 @@ func init() {
 		{xml.Name{Space: NSReply, Local: "reply"}, Reply{}},
 		{xml.Name{Space: NSFallback, Local: "fallback"}, Fallback{}},
 		{xml.Name{Space: NSSID, Local: "origin-id"}, OriginID{}},
+		{xml.Name{Space: NSHints, Local: "store"}, StoreHint{}},
 	} {
 		stanza.TypeRegistry.MapExtension(stanza.PKTMessage, ext.name, ext.v)
 	}
