@@ -132,7 +132,7 @@ func (h *fakeHub) Account(_ context.Context, owner ids.Owner, _ ids.PlatformID) 
 	}
 	a, ok := h.accounts[owner]
 	if !ok {
-		return store.Account{}, store.ErrNotFound
+		return store.Account{}, gateway.ErrNotRegistered // as the hub says it
 	}
 	return a, nil
 }
