@@ -17,11 +17,16 @@ import (
 
 // avatarState is what the component knows of a contact's picture: the
 // platform's hash it was fetched for, and the SHA-1 of the image that
-// XEP-0153 puts in presence ("" when the contact has no picture).
+// XEP-0153 puts in presence ("" when the contact has no picture); and the
+// platform's latest hash, whose fetch may be under way.
 type avatarState struct {
 	platformHash string
 	sha1         string
 	known        bool
+	// want is the latest hash from the platform; a fetch that ends after
+	// a newer one arrived is stale and dropped.
+	want     string
+	fetching bool
 }
 
 // maxAvatarFetches bounds concurrent avatar downloads.
@@ -29,46 +34,60 @@ const maxAvatarFetches = 4
 
 // avatarChanged notes a contact's avatar hash from the platform and, when it
 // changed, fetches the picture in the background and announces its XEP-0153
-// hash with a fresh presence.
-func (c *Component) avatarChanged(owner ids.Owner, user ids.UserID, platformHash string) {
+// hash with a fresh presence. A removed picture is announced at once (an
+// empty photo), so that clients drop the one they show. A hash whose fetch
+// is under way is not fetched again; a fetch that failed is tried again at
+// the next change notice.
+func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids.UserID, platformHash string) {
 	key := contactKey{owner, user}
 	c.mu.Lock()
 	st := c.avatars[key]
-	if st.known && st.platformHash == platformHash {
+	if st.want == platformHash && (st.fetching || st.known && st.platformHash == platformHash) {
 		c.mu.Unlock()
 		return
 	}
-	c.mu.Unlock()
 	if platformHash == "" {
-		c.setAvatar(key, avatarState{known: true})
+		hadPicture := st.known && st.sha1 != ""
+		c.avatars[key] = avatarState{known: true}
+		c.mu.Unlock()
+		if hadPicture {
+			c.sendContactPresence(ctx, owner, user)
+		}
 		return
 	}
+	st.want, st.fetching = platformHash, true
+	c.avatars[key] = st
+	c.mu.Unlock()
 	go func() {
 		c.avatarSem <- struct{}{}
 		defer func() { <-c.avatarSem }()
 		ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
 		defer cancel()
 		a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+		c.mu.Lock()
+		st := c.avatars[key]
+		if st.want != platformHash {
+			c.mu.Unlock() // a newer hash arrived meanwhile
+			return
+		}
+		st.fetching = false
+		if err == nil {
+			st.platformHash, st.known, st.sha1 = platformHash, true, ""
+			if len(a.Data) > 0 {
+				sum := sha1.Sum(a.Data)
+				st.sha1 = hex.EncodeToString(sum[:])
+			}
+		}
+		c.avatars[key] = st
+		c.mu.Unlock()
 		if err != nil {
 			if !errors.Is(err, gateway.ErrNotSupported) {
 				c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
 			}
 			return
 		}
-		st := avatarState{platformHash: platformHash, known: true}
-		if len(a.Data) > 0 {
-			sum := sha1.Sum(a.Data)
-			st.sha1 = hex.EncodeToString(sum[:])
-		}
-		c.setAvatar(key, st)
 		c.sendContactPresence(ctx, owner, user)
 	}()
-}
-
-func (c *Component) setAvatar(key contactKey, st avatarState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.avatars[key] = st
 }
 
 // avatarUpdate is the XEP-0153 element for a contact's presence, or nil

@@ -87,7 +87,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 		return nil
 	case *event.ContactInfo:
 		c.askSubscription(ctx, owner, m.Sender, e.Name)
-		c.avatarChanged(owner, m.Sender, e.AvatarHash)
+		c.avatarChanged(ctx, owner, m.Sender, e.AvatarHash)
 		return nil
 	case *event.AccountState:
 		c.accountState(ctx, owner, e)

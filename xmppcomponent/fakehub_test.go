@@ -132,7 +132,7 @@ func (h *fakeHub) Account(_ context.Context, owner ids.Owner, _ ids.PlatformID) 
 	}
 	a, ok := h.accounts[owner]
 	if !ok {
-		return store.Account{}, store.ErrNotFound
+		return store.Account{}, gateway.ErrNotRegistered // as the hub says it
 	}
 	return a, nil
 }
@@ -244,7 +244,7 @@ func (h *fakeHub) Contact(_ context.Context, owner ids.Owner, _ ids.PlatformID, 
 	defer h.mu.Unlock()
 	c, ok := h.contacts[owner][user]
 	if !ok {
-		return store.Contact{}, store.ErrNotFound
+		return store.Contact{}, fmt.Errorf("contact %s: %w", user, gateway.ErrUnknownChat) // as the hub says it
 	}
 	return c, nil
 }
