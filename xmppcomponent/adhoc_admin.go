@@ -22,14 +22,26 @@ import (
 // IsAdmin accepts see them in the command list and may run them; anyone
 // else who runs one gets a forbidden error.
 type AdminCommands struct {
-	// Admin is the hub's admin use cases. Required.
-	Admin *gateway.Admin
+	// Admin is the hub's admin use cases (*gateway.Admin). Required.
+	Admin AdminUseCases
 	// IsAdmin decides who is an administrator; nil: nobody.
 	IsAdmin func(owner ids.Owner) bool
 
 	mu       sync.Mutex
 	sessions map[string]adminSession
 }
+
+// AdminUseCases is what the admin commands call of the hub's admin use
+// cases. It is declared here, on the consumer side, so that the commands
+// are tested with a fake; *gateway.Admin is the production one.
+type AdminUseCases interface {
+	Accounts(ctx context.Context, platform ids.PlatformID, linkedOnly bool) ([]gateway.AccountInfo, error)
+	Account(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (gateway.AccountInfo, error)
+	Unlink(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (gateway.AccountInfo, error)
+	Reload(ctx context.Context) (gateway.ReloadReport, error)
+}
+
+var _ AdminUseCases = (*gateway.Admin)(nil)
 
 // adminSession is a two-stage admin command waiting for its form.
 type adminSession struct {
