@@ -125,7 +125,7 @@ func (c *Component) adminCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 		return true
 	}
 	if q.SessionID != "" && !ac.take(q.SessionID, owner, q.Node) {
-		c.replyIQError(ctx, iq, errBadRequest("unknown or expired session"))
+		c.replyIQError(ctx, iq, errCommand("bad-sessionid", "unknown or expired session"))
 		return true
 	}
 	sid := q.SessionID
