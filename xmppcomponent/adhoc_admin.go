@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -196,7 +197,7 @@ func (c *Component) adminListUsers(ctx context.Context, sid string) *xep.Command
 func (c *Component) adminUserInfo(ctx context.Context, iq *stanza.IQ, from jid.JID, sid string, user ids.Owner) {
 	a, err := c.cfg.Admin.Admin.Account(ctx, user, c.cfg.Platform)
 	if err != nil {
-		c.replyErr(ctx, iq, from, err)
+		c.adminReplyErr(ctx, iq, from, user, err)
 		return
 	}
 	field := func(v, label, value string) xep.Field {
@@ -234,11 +235,26 @@ func (c *Component) adminUserInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 func (c *Component) adminUnlink(ctx context.Context, iq *stanza.IQ, from jid.JID, sid string, user ids.Owner) {
 	a, err := c.cfg.Admin.Admin.Unlink(ctx, user, c.cfg.Platform)
 	if err != nil {
-		c.replyErr(ctx, iq, from, err)
+		c.adminReplyErr(ctx, iq, from, user, err)
 		return
 	}
 	c.log.Info("account unlinked by an administrator", "admin", Owner(from), "owner", user, "platform", a.Platform)
 	c.replyIQ(ctx, iq, completed(NodeAdminUnlink, sid, "info", fmt.Sprintf("The %s account of %s is unlinked; the user stays registered.", c.info.Name, user)))
+}
+
+// adminReplyErr answers an administrator's command about user with err.
+// That user not being registered or linked is not the administrator's own
+// registration problem (registration-required, RFC 6120 §8.3.3.15): the
+// item asked about does not exist.
+func (c *Component) adminReplyErr(ctx context.Context, iq *stanza.IQ, from jid.JID, user ids.Owner, err error) {
+	switch {
+	case errors.Is(err, gateway.ErrNotRegistered):
+		c.replyIQError(ctx, iq, errItemNotFound(fmt.Sprintf("%s is not registered with this gateway", user)))
+	case errors.Is(err, gateway.ErrNotLinked):
+		c.replyIQError(ctx, iq, errItemNotFound(fmt.Sprintf("%s has no linked %s account", user, c.info.Name)))
+	default:
+		c.replyErr(ctx, iq, from, err)
+	}
 }
 
 // adminJIDForm asks which user a command is about.

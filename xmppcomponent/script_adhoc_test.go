@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -106,9 +107,14 @@ func init() {
 		if err != nil {
 			return err
 		}
+		var r gateway.ReloadReport
+		if err := json.Unmarshal([]byte(rest), &r); err != nil {
+			return err
+		}
 		a.mu.Lock()
-		defer a.mu.Unlock()
-		return json.Unmarshal([]byte(rest), &a.reload)
+		a.reload = r
+		a.mu.Unlock()
+		return nil
 	}
 	scriptDirectives["admin-activity"] = func(_ context.Context, s *script, args []string, _ string) error {
 		if len(args) < 2 {
@@ -514,6 +520,9 @@ func (a *scriptAdmin) Unlink(_ context.Context, owner ids.Owner, p ids.PlatformI
 
 func (a *scriptAdmin) Reload(context.Context) (gateway.ReloadReport, error) {
 	if err := a.h.record("Admin.Reload"); err != nil {
+		if errors.Is(err, gateway.ErrNotSupported) { // as Admin.Reload without a reloader
+			err = fmt.Errorf("this gateway cannot reload its configuration: %w", err)
+		}
 		return gateway.ReloadReport{}, err
 	}
 	a.mu.Lock()
