@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,8 +69,13 @@ func (c *Component) follow(owner ids.Owner, run LoginRun) {
 	for range loginFollowSteps {
 		step, err := run.Wait(ctx)
 		if err != nil {
-			c.logErr("login failed", owner, err)
-			c.notify(ctx, owner, "Linking failed: "+userText(err)+"\nSend \"link\" to try again.")
+			text := failureText(err)
+			if errors.Is(err, context.DeadlineExceeded) {
+				text = "it was not completed in time" // loginFollowLimit
+			} else {
+				c.logErr("login failed", owner, err)
+			}
+			c.notify(ctx, owner, "Linking failed: "+text+"\nSend \"link\" to try again.")
 			run.Cancel()
 			return
 		}

@@ -23,9 +23,9 @@ import (
 //	!login-start OWNER KIND {LoginStep}     OWNER's next StartLogin runs a scripted
 //	                                        flow whose first step is this one
 //	!login-submit OWNER KIND {LoginStep}    queue the answer to the flow's next Submit
-//	!login-submit OWNER error CONDITION     ... or its error (scriptErrors)
+//	!login-submit OWNER error COND [TEXT]   ... or its error (scriptErrors, or deadline)
 //	!login-wait OWNER KIND {LoginStep}      answer the background Wait (login.go follow)
-//	!login-wait OWNER error CONDITION       and wait until the component has dealt with it
+//	!login-wait OWNER error COND [TEXT]     and wait until the component has dealt with it
 //	!adhoc-session NAME                     name the command session the last stanza opened
 //	!admin-on ADMIN...                      turn the admin commands on, for these admins
 //	!admin-reload {ReloadReport}            what a configuration reload reports
@@ -193,10 +193,16 @@ func parseLoginAnswer(args []string, rest string) (loginAnswer, error) {
 			return loginAnswer{}, fmt.Errorf("error needs a condition")
 		}
 		e, ok := scriptErrors[args[2]]
+		if args[2] == "deadline" {
+			e, ok = context.DeadlineExceeded, true
+		}
 		if !ok || e == nil {
 			return loginAnswer{}, fmt.Errorf("unknown error %q", args[2])
 		}
-		return loginAnswer{err: fmt.Errorf("scripted: %w", e)}, nil
+		if len(args) > 3 {
+			e = fmt.Errorf("%s: %w", strings.Join(args[3:], " "), e)
+		}
+		return loginAnswer{err: e}, nil
 	}
 	kind, ok := loginStepKinds[args[1]]
 	if !ok {
