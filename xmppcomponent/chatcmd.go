@@ -58,6 +58,9 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 		delete(c.chat, owner)
 		c.mu.Unlock()
 		if run, ok := c.gw.Login(owner, c.cfg.Platform); ok {
+			c.mu.Lock()
+			c.stopped[owner] = run // its follower ends quietly: the user knows
+			c.mu.Unlock()
 			run.Cancel()
 			c.notify(ctx, owner, "Linking cancelled.")
 			return

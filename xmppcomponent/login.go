@@ -69,6 +69,15 @@ func (c *Component) follow(owner ids.Owner, run LoginRun) {
 	for range loginFollowSteps {
 		step, err := run.Wait(ctx)
 		if err != nil {
+			c.mu.Lock()
+			cancelled := c.stopped[owner] == run
+			if cancelled {
+				delete(c.stopped, owner)
+			}
+			c.mu.Unlock()
+			if cancelled { // by the user, who was told so
+				return
+			}
 			text := failureText(err)
 			if errors.Is(err, context.DeadlineExceeded) {
 				text = "it was not completed in time" // loginFollowLimit
@@ -101,6 +110,7 @@ func (c *Component) forget(owner ids.Owner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.chat, owner)
+	delete(c.stopped, owner)
 	for k := range c.presence {
 		if k.owner == owner {
 			delete(c.presence, k)

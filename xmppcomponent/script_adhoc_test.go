@@ -274,7 +274,7 @@ func (h *scriptLoginHub) StartLogin(ctx context.Context, owner ids.Owner, p ids.
 		h.accounts[owner] = store.Account{Owner: owner, Platform: p}
 	}
 	h.fakeHub.mu.Unlock()
-	l := &scriptLogin{h: h, owner: owner, last: first, waits: make(chan loginAnswer), stop: make(chan struct{})}
+	l := &scriptLogin{h: h, owner: owner, last: first, waits: make(chan waitOffer), stop: make(chan struct{})}
 	h.lmu.Lock()
 	if old := h.runs[owner]; old != nil {
 		old.mu.Lock()
@@ -301,11 +301,18 @@ func (h *scriptLoginHub) Login(owner ids.Owner, p ids.PlatformID) (LoginRun, boo
 	return l, true
 }
 
+// waitOffer is an answer for the goroutine in Wait, which acknowledges it
+// with the number of its Wait call.
+type waitOffer struct {
+	answer loginAnswer
+	ack    chan int
+}
+
 // scriptLogin is a login flow whose answers the script gives.
 type scriptLogin struct {
 	h     *scriptLoginHub
 	owner ids.Owner
-	waits chan loginAnswer
+	waits chan waitOffer
 	// stop ends a Wait still blocked when the script is over.
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -314,6 +321,7 @@ type scriptLogin struct {
 	last      gateway.LoginStep
 	submits   []loginAnswer
 	entered   int // Waits begun
+	cancels   int // Cancels called
 	cancelled bool
 	done      bool
 }
@@ -350,11 +358,13 @@ func (l *scriptLogin) Submit(_ context.Context, input map[string]string) (gatewa
 func (l *scriptLogin) Wait(ctx context.Context) (gateway.LoginStep, error) {
 	l.mu.Lock()
 	l.entered++
+	n := l.entered
 	l.mu.Unlock()
 	select {
-	case a := <-l.waits:
-		l.answered(a)
-		return a.step, a.err
+	case o := <-l.waits:
+		o.ack <- n
+		l.answered(o.answer)
+		return o.answer.step, o.answer.err
 	case <-l.stop:
 		return gateway.LoginStep{}, fmt.Errorf("the script is over: %w", gateway.ErrBadRequest)
 	case <-ctx.Done():
@@ -387,31 +397,43 @@ func (l *scriptLogin) Cancel() {
 	_ = l.h.record("Cancel", l.owner)
 	l.mu.Lock()
 	l.cancelled = true
+	l.cancels++
 	l.mu.Unlock()
 }
 
 // answerWait hands a to the goroutine waiting on the flow (follow) and
 // waits until it has dealt with it: it waits again, cancelled the flow
-// after a failure, left the next input to the chat (StepInput), or told
-// the user that linking is done.
+// after a failure (or forgot quietly a flow the user cancelled), left the
+// next input to the chat (StepInput), or told the user that linking is
+// done.
 func (l *scriptLogin) answerWait(s *script, owner ids.Owner, a loginAnswer) error {
 	l.mu.Lock()
-	entered := l.entered
+	cancels := l.cancels
 	l.mu.Unlock()
+	stoppedByUser := func() bool {
+		s.c.mu.Lock()
+		defer s.c.mu.Unlock()
+		return s.c.stopped[owner] == LoginRun(l)
+	}
+	quiet := stoppedByUser()
+	ack := make(chan int, 1)
 	select {
-	case l.waits <- a:
+	case l.waits <- waitOffer{answer: a, ack: ack}:
 	case <-time.After(scriptSettleTimeout):
 		return fmt.Errorf("nothing waits on %s's login flow", owner)
 	}
+	entered := <-ack // the Wait that took a; another one means the follower waits again
 	settled := func() bool {
 		l.mu.Lock()
-		again, cancelled := l.entered > entered, l.cancelled
+		again, cancelled := l.entered > entered, l.cancels > cancels
 		l.mu.Unlock()
 		switch {
-		case again || (a.err != nil && cancelled):
+		case again:
 			return true
+		case a.err != nil && quiet:
+			return !stoppedByUser()
 		case a.err != nil:
-			return false
+			return cancelled
 		case a.step.Kind == gateway.StepInput:
 			s.c.mu.Lock()
 			defer s.c.mu.Unlock()
