@@ -146,12 +146,18 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 	if ok && s.owner != owner {
 		ok = false
 	}
-	if ok && q.Action == xep.ActionCancel {
+	expired := ok && time.Since(s.created) > adhocSessionTTL
+	if expired || (ok && q.Action == xep.ActionCancel) {
 		delete(c.adhoc, q.SessionID)
 	}
 	c.mu.Unlock()
 	if !ok {
 		c.replyIQError(ctx, iq, errCommand("bad-sessionid", "unknown or expired session"))
+		return
+	}
+	if expired { // not pruned yet (pruneAdhoc runs when a session starts)
+		c.replyIQError(ctx, iq, xep.StanzaError{Type: "cancel", Condition: "not-allowed",
+			Text: "this session has expired; run the command again", App: xml.Name{Space: xep.NSCommands, Local: "session-expired"}})
 		return
 	}
 	if q.Action == xep.ActionCancel {

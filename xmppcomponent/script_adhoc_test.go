@@ -27,6 +27,7 @@ import (
 //	!login-wait OWNER KIND {LoginStep}      answer the background Wait (login.go follow)
 //	!login-wait OWNER error COND [TEXT]     and wait until the component has dealt with it
 //	!adhoc-session NAME                     name the command session the last stanza opened
+//	!adhoc-expire NAME                      make that session older than its time to live
 //	!admin-on ADMIN...                      turn the admin commands on, for these admins
 //	!admin-reload {ReloadReport}            what a configuration reload reports
 //	!admin-activity OWNER RFC3339           an account's last activity
@@ -90,6 +91,12 @@ func init() {
 			return fmt.Errorf("adhoc-session needs a NAME")
 		}
 		return nameAdhocSession(s, args[0])
+	}
+	scriptDirectives["adhoc-expire"] = func(_ context.Context, s *script, args []string, _ string) error {
+		if len(args) < 1 {
+			return fmt.Errorf("adhoc-expire needs a NAME")
+		}
+		return expireAdhocSession(s, args[0])
 	}
 	scriptDirectives["admin-on"] = func(_ context.Context, s *script, args []string, _ string) error {
 		admins := make([]ids.Owner, len(args))
@@ -170,6 +177,28 @@ func nameAdhocSession(s *script, name string) error {
 		return fmt.Errorf("%d user and %d admin sessions are unnamed; want one", len(user), len(admin))
 	}
 	return nil
+}
+
+// expireAdhocSession makes a named command session older than its time to
+// live.
+func expireAdhocSession(s *script, name string) error {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sess, ok := c.adhoc[name]; ok {
+		sess.created = time.Now().Add(-adhocSessionTTL - time.Minute)
+		return nil
+	}
+	if ac := c.cfg.Admin; ac != nil {
+		ac.mu.Lock()
+		defer ac.mu.Unlock()
+		if sess, ok := ac.sessions[name]; ok {
+			sess.created = time.Now().Add(-adminSessionTTL - time.Minute)
+			ac.sessions[name] = sess
+			return nil
+		}
+	}
+	return fmt.Errorf("no command session %q", name)
 }
 
 // loginAnswer is what a scripted flow answers to Submit or Wait.
