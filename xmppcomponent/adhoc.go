@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,7 +55,12 @@ func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, 
 	switch q.Action {
 	case "", xep.ActionExecute, xep.ActionNext, xep.ActionComplete, xep.ActionCancel, xep.ActionPrev:
 	default:
-		c.replyIQError(ctx, iq, errBadRequest(fmt.Sprintf("unknown command action %q (XEP-0050 malformed-action)", q.Action)))
+		c.replyIQError(ctx, iq, errCommand("malformed-action", fmt.Sprintf("unknown command action %q", q.Action)))
+		return
+	}
+	if q.Action == xep.ActionPrev {
+		// No command of the gateway offers a previous stage.
+		c.replyIQError(ctx, iq, errCommand("bad-action", "this command has no previous stage"))
 		return
 	}
 	if c.adminCommand(ctx, iq, from, q) { // adhoc_admin.go
@@ -124,7 +130,9 @@ func (c *Component) chooseFlow(owner ids.Owner, node, sid string, flows []gatewa
 	var desc []string
 	for _, f := range flows {
 		field.Options = append(field.Options, xep.Option{Label: f.Name, Value: f.ID})
-		desc = append(desc, f.Name+": "+f.Description)
+		if f.Description != "" {
+			desc = append(desc, f.Name+": "+f.Description)
+		}
 	}
 	form := &xep.Form{Type: "form", Title: "Link your " + c.info.Name + " account", Instructions: desc, Fields: []xep.Field{field}}
 	return &xep.Command{Node: node, SessionID: sid, Status: xep.StatusExecuting,
@@ -138,12 +146,18 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 	if ok && s.owner != owner {
 		ok = false
 	}
-	if ok && q.Action == xep.ActionCancel {
+	expired := ok && time.Since(s.created) > adhocSessionTTL
+	if expired || (ok && q.Action == xep.ActionCancel) {
 		delete(c.adhoc, q.SessionID)
 	}
 	c.mu.Unlock()
 	if !ok {
-		c.replyIQError(ctx, iq, xep.StanzaError{Type: "modify", Condition: "bad-request", Text: "unknown or expired session"})
+		c.replyIQError(ctx, iq, errCommand("bad-sessionid", "unknown or expired session"))
+		return
+	}
+	if expired { // not pruned yet (pruneAdhoc runs when a session starts)
+		c.replyIQError(ctx, iq, xep.StanzaError{Type: "cancel", Condition: "not-allowed",
+			Text: "this session has expired; run the command again", App: xml.Name{Space: xep.NSCommands, Local: "session-expired"}})
 		return
 	}
 	if q.Action == xep.ActionCancel {
@@ -154,7 +168,7 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 		return
 	}
 	if q.Form == nil {
-		c.replyIQError(ctx, iq, errBadRequest("a data form is required"))
+		c.replyIQError(ctx, iq, errCommand("bad-payload", "a data form is required"))
 		return
 	}
 	if s.choosing {
@@ -237,6 +251,12 @@ func (c *Component) pruneAdhoc() {
 			delete(c.adhoc, id)
 		}
 	}
+}
+
+// errCommand is a bad-request with an XEP-0050 application-specific
+// condition (malformed-action, bad-action, bad-sessionid, bad-payload).
+func errCommand(app, text string) xep.StanzaError {
+	return xep.StanzaError{Type: "modify", Condition: "bad-request", Text: text, App: xml.Name{Space: xep.NSCommands, Local: app}}
 }
 
 func completed(node, sid, noteType, text string) *xep.Command {

@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,14 +23,26 @@ import (
 // IsAdmin accepts see them in the command list and may run them; anyone
 // else who runs one gets a forbidden error.
 type AdminCommands struct {
-	// Admin is the hub's admin use cases. Required.
-	Admin *gateway.Admin
+	// Admin is the hub's admin use cases (*gateway.Admin). Required.
+	Admin AdminUseCases
 	// IsAdmin decides who is an administrator; nil: nobody.
 	IsAdmin func(owner ids.Owner) bool
 
 	mu       sync.Mutex
 	sessions map[string]adminSession
 }
+
+// AdminUseCases is what the admin commands call of the hub's admin use
+// cases. It is declared here, on the consumer side, so that the commands
+// are tested with a fake; *gateway.Admin is the production one.
+type AdminUseCases interface {
+	Accounts(ctx context.Context, platform ids.PlatformID, linkedOnly bool) ([]gateway.AccountInfo, error)
+	Account(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (gateway.AccountInfo, error)
+	Unlink(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (gateway.AccountInfo, error)
+	Reload(ctx context.Context) (gateway.ReloadReport, error)
+}
+
+var _ AdminUseCases = (*gateway.Admin)(nil)
 
 // adminSession is a two-stage admin command waiting for its form.
 type adminSession struct {
@@ -113,7 +126,7 @@ func (c *Component) adminCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 		return true
 	}
 	if q.SessionID != "" && !ac.take(q.SessionID, owner, q.Node) {
-		c.replyIQError(ctx, iq, errBadRequest("unknown or expired session"))
+		c.replyIQError(ctx, iq, errCommand("bad-sessionid", "unknown or expired session"))
 		return true
 	}
 	sid := q.SessionID
@@ -184,7 +197,7 @@ func (c *Component) adminListUsers(ctx context.Context, sid string) *xep.Command
 func (c *Component) adminUserInfo(ctx context.Context, iq *stanza.IQ, from jid.JID, sid string, user ids.Owner) {
 	a, err := c.cfg.Admin.Admin.Account(ctx, user, c.cfg.Platform)
 	if err != nil {
-		c.replyErr(ctx, iq, from, err)
+		c.adminReplyErr(ctx, iq, from, user, err)
 		return
 	}
 	field := func(v, label, value string) xep.Field {
@@ -222,11 +235,26 @@ func (c *Component) adminUserInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 func (c *Component) adminUnlink(ctx context.Context, iq *stanza.IQ, from jid.JID, sid string, user ids.Owner) {
 	a, err := c.cfg.Admin.Admin.Unlink(ctx, user, c.cfg.Platform)
 	if err != nil {
-		c.replyErr(ctx, iq, from, err)
+		c.adminReplyErr(ctx, iq, from, user, err)
 		return
 	}
 	c.log.Info("account unlinked by an administrator", "admin", Owner(from), "owner", user, "platform", a.Platform)
 	c.replyIQ(ctx, iq, completed(NodeAdminUnlink, sid, "info", fmt.Sprintf("The %s account of %s is unlinked; the user stays registered.", c.info.Name, user)))
+}
+
+// adminReplyErr answers an administrator's command about user with err.
+// That user not being registered or linked is not the administrator's own
+// registration problem (registration-required, RFC 6120 §8.3.3.15): the
+// item asked about does not exist.
+func (c *Component) adminReplyErr(ctx context.Context, iq *stanza.IQ, from jid.JID, user ids.Owner, err error) {
+	switch {
+	case errors.Is(err, gateway.ErrNotRegistered):
+		c.replyIQError(ctx, iq, errItemNotFound(fmt.Sprintf("%s is not registered with this gateway", user)))
+	case errors.Is(err, gateway.ErrNotLinked):
+		c.replyIQError(ctx, iq, errItemNotFound(fmt.Sprintf("%s has no linked %s account", user, c.info.Name)))
+	default:
+		c.replyErr(ctx, iq, from, err)
+	}
 }
 
 // adminJIDForm asks which user a command is about.

@@ -33,7 +33,7 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	c.mu.Lock()
 	pending := c.chat[owner]
 	c.mu.Unlock()
-	if pending != nil && word != "cancel" && word != "help" {
+	if pending != nil && word != "cancel" && word != "help" && word != "?" {
 		c.chatInput(ctx, owner, pending, body)
 		return
 	}
@@ -49,7 +49,7 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, flow)
 		if err != nil {
 			c.logErr("chat link", owner, err)
-			c.notify(ctx, owner, "Cannot link: "+userText(err))
+			c.notify(ctx, owner, "Cannot link: "+failureText(err))
 			return
 		}
 		c.chatStep(ctx, owner, run, step)
@@ -58,6 +58,9 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 		delete(c.chat, owner)
 		c.mu.Unlock()
 		if run, ok := c.gw.Login(owner, c.cfg.Platform); ok {
+			c.mu.Lock()
+			c.stopped[owner] = run // its follower ends quietly: the user knows
+			c.mu.Unlock()
 			run.Cancel()
 			c.notify(ctx, owner, "Linking cancelled.")
 			return
@@ -66,7 +69,7 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	case "unlink":
 		if err := c.gw.Unlink(ctx, owner, c.cfg.Platform); err != nil {
 			c.logErr("chat unlink", owner, err)
-			c.notify(ctx, owner, "Cannot unlink: "+userText(err))
+			c.notify(ctx, owner, "Cannot unlink: "+failureText(err))
 			return
 		}
 		c.notify(ctx, owner, "Your "+c.info.Name+" account is unlinked. Send \"link\" to link one again.")
@@ -172,10 +175,19 @@ func (c *Component) chatInput(ctx context.Context, owner ids.Owner, p *chatLogin
 		delete(c.chat, owner)
 		c.mu.Unlock()
 		c.logErr("chat login", owner, err)
-		c.notify(ctx, owner, "Linking failed: "+userText(err))
+		c.notify(ctx, owner, "Linking failed: "+failureText(err))
 		return
 	}
 	c.chatStep(ctx, owner, p.run, step)
+}
+
+// failureText is what a chat message tells a person of err: the hub's
+// words for its sentinel errors, and for anything else a generic sentence
+// (the caller logs the details, which are the operator's: store or
+// network errors are no business of the user's), as stanza errors do.
+func failureText(err error) string {
+	se, _ := stanzaError(err)
+	return se.Text
 }
 
 // statusText describes owner's registration for people.
@@ -186,7 +198,7 @@ func (c *Component) statusText(ctx context.Context, owner ids.Owner) string {
 	}
 	if err != nil {
 		c.logErr("status", owner, err)
-		return "Cannot read your status: " + userText(err)
+		return "Cannot read your status: " + failureText(err)
 	}
 	if a.ID == "" {
 		return "You are registered, but no " + c.info.Name + " account is linked. Send \"link\"."

@@ -64,6 +64,7 @@ type Component struct {
 	presence map[contactKey]*event.Presence
 	asked    map[contactKey]bool
 	chat     map[ids.Owner]*chatLogin
+	stopped  map[ids.Owner]LoginRun // logins their user cancelled (login.go)
 	adhoc    map[string]*adhocSession
 	avatars  map[contactKey]avatarState
 
@@ -105,6 +106,7 @@ func New(cfg Config, gw Hub) (*Component, error) {
 		presence: make(map[contactKey]*event.Presence),
 		asked:    make(map[contactKey]bool),
 		chat:     make(map[ids.Owner]*chatLogin),
+		stopped:  make(map[ids.Owner]LoginRun),
 		adhoc:    make(map[string]*adhocSession),
 		avatars:  make(map[contactKey]avatarState),
 

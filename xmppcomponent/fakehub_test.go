@@ -166,7 +166,7 @@ func (h *fakeHub) Unregister(_ context.Context, owner ids.Owner, _ ids.PlatformI
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.accounts[owner]; !ok {
-		return gateway.ErrNotLinked
+		return gateway.ErrNotRegistered // as the hub's Unregister
 	}
 	delete(h.accounts, owner)
 	return nil
@@ -529,7 +529,7 @@ func (l *fakeLogin) Submit(_ context.Context, input map[string]string) (gateway.
 	l.h.accounts[l.owner] = a
 	l.done = true
 	l.h.mu.Unlock()
-	l.last = gateway.LoginStep{Kind: gateway.StepDone, Instructions: "Linked."}
+	l.last = gateway.LoginStep{Kind: gateway.StepDone, Instructions: "Linked.", Account: a.ID}
 	return l.last, nil
 }
 

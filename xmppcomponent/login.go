@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,8 +69,22 @@ func (c *Component) follow(owner ids.Owner, run LoginRun) {
 	for range loginFollowSteps {
 		step, err := run.Wait(ctx)
 		if err != nil {
-			c.logErr("login failed", owner, err)
-			c.notify(ctx, owner, "Linking failed: "+userText(err)+"\nSend \"link\" to try again.")
+			c.mu.Lock()
+			cancelled := c.stopped[owner] == run
+			if cancelled {
+				delete(c.stopped, owner)
+			}
+			c.mu.Unlock()
+			if cancelled { // by the user, who was told so
+				return
+			}
+			text := failureText(err)
+			if errors.Is(err, context.DeadlineExceeded) {
+				text = "it was not completed in time" // loginFollowLimit
+			} else {
+				c.logErr("login failed", owner, err)
+			}
+			c.notify(ctx, owner, "Linking failed: "+text+"\nSend \"link\" to try again.")
 			run.Cancel()
 			return
 		}
@@ -95,6 +110,7 @@ func (c *Component) forget(owner ids.Owner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.chat, owner)
+	delete(c.stopped, owner)
 	for k := range c.presence {
 		if k.owner == owner {
 			delete(c.presence, k)

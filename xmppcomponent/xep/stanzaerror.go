@@ -17,12 +17,16 @@ type StanzaError struct {
 	Condition string
 	// Text is a human-readable explanation (optional).
 	Text string
+	// App is an application-specific condition (RFC 6120 §8.3.4), an
+	// empty element after the text, e.g. XEP-0050's bad-sessionid;
+	// zero: none.
+	App xml.Name
 }
 
 // Namespace implements stanza.IQPayload.
 func (*StanzaError) Namespace() string { return "" }
 
-// MarshalXML writes <error type='..'><condition xmlns='..stanzas'/><text/></error>.
+// MarshalXML writes <error type='..'><condition xmlns='..stanzas'/><text/><app-condition/></error>.
 func (e StanzaError) MarshalXML(enc *xml.Encoder, _ xml.StartElement) error {
 	start := xml.StartElement{Name: xml.Name{Local: "error"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: e.Type}}}
 	if err := enc.EncodeToken(start); err != nil {
@@ -38,6 +42,15 @@ func (e StanzaError) MarshalXML(enc *xml.Encoder, _ xml.StartElement) error {
 	if e.Text != "" {
 		text := xml.StartElement{Name: xml.Name{Space: NSStanzas, Local: "text"}}
 		if err := enc.EncodeElement(e.Text, text); err != nil {
+			return err
+		}
+	}
+	if e.App.Local != "" {
+		app := xml.StartElement{Name: e.App}
+		if err := enc.EncodeToken(app); err != nil {
+			return err
+		}
+		if err := enc.EncodeToken(app.End()); err != nil {
 			return err
 		}
 	}
