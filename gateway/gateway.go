@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -63,8 +64,8 @@ type Gateway struct {
 	byID     map[accountKey]ids.Owner
 	logins   map[sessionKey]*LoginRun
 	runCtx   context.Context
-	sending  inflight
-	sent     sentTimes
+	sending  delivery.InFlight
+	sent     delivery.SentTimes
 	cancel   context.CancelFunc
 	journal  *journal    // journal.go
 	retry    *retryQueue // retry.go

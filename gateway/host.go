@@ -35,7 +35,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	case *event.Receipt:
 		// Receipts name platform ids; the XMPP side needs the ids its
 		// client chose, recorded by a send that may still be returning.
-		h.g.sending.wait(ctx, owner, m.Chat)
+		h.g.sending.Wait(ctx, owner, m.Chat)
 		for i, target := range e.Targets {
 			e.Targets[i] = h.xmppID(ctx, owner, m.Chat, target)
 		}
@@ -44,7 +44,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	case *event.Retract:
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Reaction:
-		h.g.sending.wait(ctx, owner, m.Chat)
+		h.g.sending.Wait(ctx, owner, m.Chat)
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Message:
 		if m.ID != "" && h.g.idmap.seenInbound(owner, m.Chat, m.ID) {

@@ -61,8 +61,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
 	}
-	g.sending.begin(owner, msg.Chat)
-	defer g.sending.end(owner, msg.Chat)
+	g.sending.Begin(owner, msg.Chat)
+	defer g.sending.End(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) && g.retry.mayQueue(ctx) && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
@@ -70,7 +70,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
-	g.sent.put(owner, msg.Chat, id, msg.Time)
+	g.sent.Put(owner, msg.Chat, id, msg.Time)
 	g.idmap.put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
 	return id, nil
 }

@@ -322,13 +322,13 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem
 		}
 	}
 	it.msg.Account = l.account
-	g.sending.begin(owner, it.msg.Chat)
-	defer g.sending.end(owner, it.msg.Chat)
+	g.sending.Begin(owner, it.msg.Chat)
+	defer g.sending.End(owner, it.msg.Chat)
 	id, err := l.session.SendMessage(ctx, it.msg)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", it.msg.Chat, err)
 	}
-	g.sent.put(owner, it.msg.Chat, id, it.msg.Time)
+	g.sent.Put(owner, it.msg.Chat, id, it.msg.Time)
 	// Recorded before the outbox forgets the message, so that a crash in
 	// between does not send it twice.
 	g.idmap.putNow(ctx, owner, it.msg.Chat, id, it.sum, it.xmppIDs...)

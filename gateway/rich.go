@@ -35,7 +35,7 @@ func (g *Gateway) checkWindow(owner ids.Owner, chat ids.ChatID, target ids.Messa
 	if window <= 0 {
 		return nil
 	}
-	at, ok := g.sent.get(owner, chat, target)
+	at, ok := g.sent.Get(owner, chat, target)
 	if !ok {
 		return nil
 	}
