@@ -69,7 +69,7 @@ type Gateway struct {
 	cancel   context.CancelFunc
 	journal  *journal    // journal.go
 	retry    *retryQueue // retry.go
-	idmap    *idMap      // idmap.go
+	idmap    *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
 }
@@ -112,7 +112,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.journal = newJournal(g)
 	g.retry = newRetryQueue(g, opts.SendRetry)
-	g.idmap = newIDMap(g)
+	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
 	g.media = opts.Media
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
@@ -176,7 +176,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: list accounts: %w", err)
 	}
-	g.idmap.start(runCtx)
+	g.idmap.Start(runCtx)
 	// Events journaled by a previous process go out before any session
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.start(runCtx)
@@ -285,7 +285,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	g.journal.stop()
 	g.retry.wait()
-	g.idmap.stop()
+	g.idmap.Stop()
 	var errs []error
 	for _, id := range g.order {
 		if err := g.adapters[id].Stop(ctx); err != nil {

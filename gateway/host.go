@@ -47,7 +47,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		h.g.sending.Wait(ctx, owner, m.Chat)
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Message:
-		if m.ID != "" && h.g.idmap.seenInbound(owner, m.Chat, m.ID) {
+		if m.ID != "" && h.g.idmap.SeenInbound(owner, m.Chat, m.ID) {
 			// Offered again (the platform did not get the acknowledgement):
 			// the user has it already.
 			h.log.Info("platform message delivered before; not again", "owner", owner, "chat", m.Chat, "id", m.ID)
@@ -58,7 +58,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		}
 		defer func() {
 			if err == nil {
-				h.g.idmap.noteInbound(owner, m.Chat, m.ID)
+				h.g.idmap.NoteInbound(owner, m.Chat, m.ID)
 			}
 		}()
 	case *event.ContactInfo:
@@ -118,7 +118,7 @@ func emittedContactFrom(ctx context.Context, owner ids.Owner, platform ids.Platf
 // used for it; ids the gateway did not record (messages from the platform)
 // are their own stanza ids.
 func (h *host) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) ids.MessageID {
-	if x, ok := h.g.idmap.xmppID(ctx, owner, chat, id); ok {
+	if x, ok := h.g.idmap.XMPPID(ctx, owner, chat, id); ok {
 		return ids.MessageID(x)
 	}
 	return id

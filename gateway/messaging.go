@@ -31,8 +31,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	}
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
-	sum := g.idmap.sum(msg.Body, attachmentURLs(msg))
-	if id, dup := g.idmap.duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
+	sum := g.idmap.Sum(msg)
+	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
 	}
@@ -71,17 +71,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
 	g.sent.Put(owner, msg.Chat, id, msg.Time)
-	g.idmap.put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
+	g.idmap.Put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
 	return id, nil
-}
-
-// attachmentURLs lists the URLs of msg's attachments.
-func attachmentURLs(msg *event.Message) []string {
-	var urls []string
-	for _, a := range msg.Attachments {
-		urls = append(urls, a.URL)
-	}
-	return urls
 }
 
 // SendReceipt tells the platform that owner received or read messages.

@@ -134,7 +134,7 @@ func (q *retryQueue) restore(ctx context.Context) {
 				continue
 			}
 			it.seq = si.Seq
-			it.sum = q.g.idmap.sum(it.msg.Body, attachmentURLs(it.msg))
+			it.sum = q.g.idmap.Sum(it.msg)
 			if !q.enqueue(owner, it) {
 				q.g.log.Error("restored message over the queue's bounds; left for the next start", "owner", owner, "seq", si.Seq)
 				continue

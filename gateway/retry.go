@@ -312,7 +312,7 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem
 	if it.restored {
 		// A previous process may have sent it and died before removing
 		// it from the outbox: the id it recorded first tells.
-		if _, sent := g.idmap.sentBefore(ctx, owner, it.msg.Chat, it.xmppIDs); sent {
+		if _, sent := g.idmap.SentBefore(ctx, owner, it.msg.Chat, it.xmppIDs); sent {
 			g.log.Info("restored message was sent before the restart", "owner", owner, "chat", it.msg.Chat, "id", it.xmppIDs)
 			return nil
 		}
@@ -331,7 +331,7 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *retryItem
 	g.sent.Put(owner, it.msg.Chat, id, it.msg.Time)
 	// Recorded before the outbox forgets the message, so that a crash in
 	// between does not send it twice.
-	g.idmap.putNow(ctx, owner, it.msg.Chat, id, it.sum, it.xmppIDs...)
+	g.idmap.PutNow(ctx, owner, it.msg.Chat, id, it.sum, it.xmppIDs...)
 	return nil
 }
 
