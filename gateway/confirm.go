@@ -11,8 +11,8 @@ import (
 // can tell when the XMPP server has taken an event over. With one attached,
 // the hub journals the events that matter (messages, edits, retractions,
 // reactions) in store.Queues before delivering them, and removes them once
-// confirmed; without one, events are delivered as before and lost if the
-// process dies with them queued.
+// confirmed (delivery.Journal); without one, events are delivered as
+// before and lost if the process dies with them queued.
 type ConfirmingFrontend interface {
 	Frontend
 	// DeliverConfirmed is Deliver, and later calls done once the XMPP
@@ -42,5 +42,5 @@ func (g *Gateway) FrontendConnected() {
 	if ctx == nil || ctx.Err() != nil {
 		return
 	}
-	g.journal.kick(ctx)
+	g.journal.Kick(ctx)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -79,12 +80,12 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		// (is it in the owner's roster?): it is what the store holds.
 		ctx = context.WithValue(ctx, emittedContactKey{}, &emittedContact{owner: owner, c: c})
 	}
-	if journaled(ev) {
+	if delivery.Journaled(ev) {
 		if f, ok := h.g.confirmingFrontend(); ok {
 			// Journaled before delivery: once Emit returns nil the event
 			// survives a crash, and the adapter may acknowledge it to the
-			// platform (journal.go).
-			return h.g.journal.emit(ctx, f, owner, h.platform, ev)
+			// platform (delivery.Journal).
+			return h.g.journal.Emit(ctx, f, owner, h.platform, ev)
 		}
 	}
 	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {

@@ -36,7 +36,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
 	}
-	if g.retry.holds(owner, msg.Chat, sum, xmppIDs) {
+	if g.retry.Holds(owner, msg.Chat, sum, xmppIDs) {
 		return "", ErrQueued
 	}
 	caps := l.session.Capabilities(msg.Chat)
@@ -53,10 +53,10 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
-	if g.retry.mayQueue(ctx) && g.retry.waiting(owner, msg.Chat) {
+	if g.retry.MayQueue(ctx) && g.retry.Waiting(owner, msg.Chat) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
-		if g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
@@ -65,7 +65,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	defer g.sending.End(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) && g.retry.mayQueue(ctx) && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if errors.Is(err, ErrUnavailable) && g.retry.MayQueue(ctx) && g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)

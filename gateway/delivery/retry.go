@@ -1,9 +1,9 @@
-package gateway
+package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -11,30 +11,8 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
-
-type sendTagKey struct{}
-
-// WithSendTag returns ctx carrying tag: if SendMessage queues the message,
-// FailureNotifier.SendFailed gets tag back, even from a later process (the
-// tag is stored with the queued message, outbox.go).
-func WithSendTag(ctx context.Context, tag string) context.Context {
-	return context.WithValue(ctx, sendTagKey{}, tag)
-}
-
-type noQueueKey struct{}
-
-// withoutQueue returns ctx telling SendMessage not to queue: a platform
-// that is unavailable is an immediate ErrUnavailable (a test message from
-// an operator wants to know now).
-func withoutQueue(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noQueueKey{}, true)
-}
-
-// mayQueue reports whether a send with ctx may wait in the queue.
-func (q *retryQueue) mayQueue(ctx context.Context) bool {
-	return q.enabled() && ctx.Value(noQueueKey{}) == nil
-}
 
 // SendRetry configures the outbound retry queue. A zero Deadline turns
 // queuing off: a platform that is unavailable is an immediate error.
@@ -51,14 +29,9 @@ type SendRetry struct {
 }
 
 type retryItem struct {
-	platform ids.PlatformID
-	msg      *event.Message
-	sum      uint64 // the message's content hash (idmap.go)
-	xmppIDs  []string
-	tag      string
+	Queued
 	deadline time.Time
 	seq      string // in the owner's outbox (outbox.go); "" if not stored
-	restored bool   // by a later process: may have been sent already
 }
 
 type retryKey struct {
@@ -66,23 +39,32 @@ type retryKey struct {
 	chat  ids.ChatID
 }
 
-// retryQueue holds, per (owner, chat), the messages waiting for the
+// RetryQueue holds, per (owner, chat), the messages waiting for the
 // platform, in order: a later message of the same chat waits behind them.
 // One goroutine per non-empty chat queue sends them. Each message is also
 // in the store (outbox.go) until it is sent or given up on, so on Stop, or
 // a crash, what is still waiting is restored by the next start.
-type retryQueue struct {
-	g   *Gateway
-	cfg SendRetry
+type RetryQueue struct {
+	cfg         SendRetry
+	st          store.Queues
+	ids         *IDMap
+	send        func(context.Context, ids.Owner, *Queued) error
+	failed      func(context.Context, ids.Owner, *Queued, error)
+	unavailable func(error) bool
+	log         *slog.Logger
+	now         func() time.Time
 
 	mu      sync.Mutex
 	chats   map[retryKey][]*retryItem
 	byOwner map[ids.Owner]int
 	total   int
+	runCtx  context.Context // given to Start; nil before
 	wg      sync.WaitGroup
 }
 
-func newRetryQueue(g *Gateway, cfg SendRetry) *retryQueue {
+// NewRetryQueue returns an empty queue; it takes messages once started.
+func NewRetryQueue(c RetryConfig) *RetryQueue {
+	cfg := c.Policy
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 250 * time.Millisecond
 	}
@@ -98,23 +80,48 @@ func newRetryQueue(g *Gateway, cfg SendRetry) *retryQueue {
 	if cfg.MaxTotal <= 0 {
 		cfg.MaxTotal = 10000
 	}
-	return &retryQueue{g: g, cfg: cfg, chats: make(map[retryKey][]*retryItem), byOwner: make(map[ids.Owner]int)}
+	q := &RetryQueue{
+		cfg: cfg, st: c.Store, ids: c.IDs, send: c.Send, failed: c.Failed, unavailable: c.Unavailable, log: c.Log, now: c.Now,
+		chats: make(map[retryKey][]*retryItem), byOwner: make(map[ids.Owner]int),
+	}
+	if q.failed == nil {
+		q.failed = func(context.Context, ids.Owner, *Queued, error) {}
+	}
+	if q.log == nil {
+		q.log = slog.Default()
+	}
+	if q.now == nil {
+		q.now = time.Now
+	}
+	return q
 }
 
-func (q *retryQueue) enabled() bool { return q.cfg.Deadline > 0 }
+// Start makes the queue take messages; their senders run until ctx ends,
+// and from then on nothing more is taken.
+func (q *RetryQueue) Start(ctx context.Context) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.runCtx = ctx
+}
 
-// waiting reports whether messages of (owner, chat) are queued, so a new
+func (q *RetryQueue) enabled() bool { return q.cfg.Deadline > 0 }
+
+// Waiting reports whether messages of (owner, chat) are queued, so a new
 // one must queue behind them.
-func (q *retryQueue) waiting(owner ids.Owner, chat ids.ChatID) bool {
+func (q *RetryQueue) Waiting(owner ids.Owner, chat ids.ChatID) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.chats[retryKey{owner, chat}]) > 0
 }
 
-// add queues a message; false if over a bound or the hub is not running.
-func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, sum uint64, xmppIDs []string) bool {
+// Add queues a message whose content hash is sum; false if over a bound
+// or the queue is not running.
+func (q *RetryQueue) Add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, sum uint64, xmppIDs []string) bool {
 	tag, _ := ctx.Value(sendTagKey{}).(string)
-	it := &retryItem{platform: platform, msg: msg, sum: sum, xmppIDs: append([]string(nil), xmppIDs...), tag: tag, deadline: now().Add(q.cfg.Deadline)}
+	it := &retryItem{
+		Queued:   Queued{Platform: platform, Message: msg, Sum: sum, XMPPIDs: append([]string(nil), xmppIDs...), Tag: tag},
+		deadline: q.now().Add(q.cfg.Deadline),
+	}
 	if !q.room(owner) {
 		return false
 	}
@@ -127,29 +134,27 @@ func (q *retryQueue) add(ctx context.Context, owner ids.Owner, platform ids.Plat
 }
 
 // room reports whether the bounds leave room for one more of owner's.
-func (q *retryQueue) room(owner ids.Owner) bool {
+func (q *RetryQueue) room(owner ids.Owner) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.total < q.cfg.MaxTotal && q.byOwner[owner] < q.cfg.MaxPerOwner
 }
 
 // enqueue puts it at the end of its chat's queue and starts the chat's
-// sender if it was idle; false if over a bound or the hub is not running.
-// Restored items may exceed the per-owner bound (they were within it when
-// queued), not the total.
-func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
-	q.g.mu.Lock()
-	runCtx := q.g.runCtx
-	q.g.mu.Unlock()
+// sender if it was idle; false if over a bound or the queue is not
+// running. Restored items may exceed the per-owner bound (they were within
+// it when queued), not the total.
+func (q *RetryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	runCtx := q.runCtx
 	if runCtx == nil || runCtx.Err() != nil {
 		return false
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.total >= q.cfg.MaxTotal || (!it.restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
+	if q.total >= q.cfg.MaxTotal || (!it.Restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
 		return false
 	}
-	k := retryKey{owner, it.msg.Chat}
+	k := retryKey{owner, it.Message.Chat}
 	q.chats[k] = append(q.chats[k], it)
 	q.byOwner[owner]++
 	q.total++
@@ -160,17 +165,17 @@ func (q *retryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 	return true
 }
 
-// holds reports whether a message with the same content and one of the
+// Holds reports whether a message with the same content and one of the
 // same stanza ids already waits in (owner, chat)'s queue: a copy of it.
-func (q *retryQueue) holds(owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) bool {
+func (q *RetryQueue) Holds(owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, it := range q.chats[retryKey{owner, chat}] {
-		if it.sum != sum {
+		if it.Sum != sum {
 			continue
 		}
 		for _, x := range xmppIDs {
-			if x != "" && slices.Contains(it.xmppIDs, x) {
+			if x != "" && slices.Contains(it.XMPPIDs, x) {
 				return true
 			}
 		}
@@ -179,7 +184,7 @@ func (q *retryQueue) holds(owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs
 }
 
 // head returns the first item of k's queue.
-func (q *retryQueue) head(k retryKey) *retryItem {
+func (q *RetryQueue) head(k retryKey) *retryItem {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if l := q.chats[k]; len(l) > 0 {
@@ -189,7 +194,7 @@ func (q *retryQueue) head(k retryKey) *retryItem {
 }
 
 // pop removes the head of k's queue and reports whether more wait.
-func (q *retryQueue) pop(k retryKey) bool {
+func (q *RetryQueue) pop(k retryKey) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	l := q.chats[k]
@@ -207,8 +212,8 @@ func (q *retryQueue) pop(k retryKey) bool {
 	return true
 }
 
-// run sends k's queue in order until it is empty or the hub stops.
-func (q *retryQueue) run(ctx context.Context, k retryKey) {
+// run sends k's queue in order until it is empty or the queue stops.
+func (q *RetryQueue) run(ctx context.Context, k retryKey) {
 	defer q.wg.Done()
 	backoff := q.cfg.MinBackoff
 	for {
@@ -216,7 +221,7 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 		if it == nil {
 			return
 		}
-		wait := min(backoff, it.deadline.Sub(now()))
+		wait := min(backoff, it.deadline.Sub(q.now()))
 		if wait > 0 {
 			wait = wait/2 + rand.N(wait/2+1) // jitter
 			t := time.NewTimer(wait)
@@ -228,12 +233,12 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 			case <-t.C:
 			}
 		}
-		err := q.g.sendQueued(ctx, k.owner, it)
+		err := q.send(ctx, k.owner, &it.Queued)
 		switch {
 		case err == nil:
 			q.forget(k.owner, it)
 			backoff = q.cfg.MinBackoff
-		case errors.Is(err, ErrUnavailable) && now().Before(it.deadline):
+		case q.unavailable(err) && q.now().Before(it.deadline):
 			backoff = min(2*backoff, q.cfg.MaxBackoff)
 			continue
 		default:
@@ -241,14 +246,15 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 				q.drop(k)
 				return
 			}
-			if errors.Is(err, ErrUnavailable) {
+			if q.unavailable(err) {
 				err = fmt.Errorf("not sent within %s: %w", q.cfg.Deadline, err)
 			}
 			// Out of the queue before the user hears of it, so that what
 			// they send next goes straight out; out of the store after,
 			// so that a crash in between tells them at the next start.
 			more := q.pop(k)
-			q.g.sendFailed(ctx, k.owner, it, err)
+			q.log.Warn("queued message not sent", "owner", k.owner, "platform", it.Platform, "chat", it.Message.Chat, "id", it.XMPPIDs, "err", err)
+			q.failed(ctx, k.owner, &it.Queued, err)
 			q.forget(k.owner, it)
 			if !more {
 				return
@@ -262,9 +268,9 @@ func (q *retryQueue) run(ctx context.Context, k retryKey) {
 	}
 }
 
-// drop forgets what waits in k's queue when the hub stops: what the store
-// holds is restored by the next start.
-func (q *retryQueue) drop(k retryKey) {
+// drop forgets what waits in k's queue when the queue stops: what the
+// store holds is restored by the next start.
+func (q *RetryQueue) drop(k retryKey) {
 	q.mu.Lock()
 	l := q.chats[k]
 	delete(q.chats, k)
@@ -275,12 +281,13 @@ func (q *retryQueue) drop(k retryKey) {
 	q.mu.Unlock()
 	for _, it := range l {
 		if it.seq != "" {
-			q.g.log.Info("queued message kept for the next start", "owner", k.owner, "platform", it.platform, "chat", k.chat, "id", it.xmppIDs)
+			q.log.Info("queued message kept for the next start", "owner", k.owner, "platform", it.Platform, "chat", k.chat, "id", it.XMPPIDs)
 			continue
 		}
-		q.g.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.platform, "chat", k.chat, "id", it.xmppIDs)
+		q.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.Platform, "chat", k.chat, "id", it.XMPPIDs)
 	}
 }
 
-// wait returns once every queue goroutine has ended (after Stop).
-func (q *retryQueue) wait() { q.wg.Wait() }
+// Wait returns once every queue goroutine has ended (after the context
+// given to Start ended).
+func (q *RetryQueue) Wait() { q.wg.Wait() }
