@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -187,7 +188,7 @@ func (a *Admin) SendTestMessage(ctx context.Context, owner ids.Owner, platform i
 		return "", "", err
 	}
 	msg := &event.Message{Meta: event.Meta{Chat: ids.DirectChat(user)}, Body: body}
-	id, err := a.g.SendMessage(withoutQueue(ctx), owner, platform, msg, "")
+	id, err := a.g.SendMessage(delivery.WithoutQueue(ctx), owner, platform, msg, "")
 	return user, id, err
 }
 

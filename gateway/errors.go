@@ -3,6 +3,8 @@ package gateway
 import (
 	"errors"
 	"fmt"
+
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 )
 
 // Sentinel errors of the hub. The XMPP side maps each to one stanza error
@@ -40,6 +42,6 @@ var (
 	ErrUnavailable = errors.New("platform unavailable")
 	// ErrNotDurable: Host.Emit could not journal the event (the store is
 	// unreachable); the adapter must not acknowledge it to the platform,
-	// and should offer it again later (journal.go).
-	ErrNotDurable = errors.New("event not journaled; try again later")
+	// and should offer it again later (delivery.Journal).
+	ErrNotDurable = delivery.ErrNotDurable
 )

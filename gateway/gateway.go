@@ -2,6 +2,11 @@
 // (a Frontend) and platform adapters, ID mapping, login flows, and the use
 // cases shared by XMPP commands and the management API.
 //
+// Its durable path — the journal of platform events, the retry queue of
+// messages for unavailable platforms, the message id map — is package
+// gateway/delivery, which the hub builds, drives and depends on (never the
+// other way round).
+//
 // It imports no XMPP library, no database driver and no platform library.
 package gateway
 
@@ -14,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -42,8 +48,8 @@ type Options struct {
 	// Limits bounds rates and sizes (see limits.go); zero is no limit.
 	Limits Limits
 	// SendRetry configures the queue of messages waiting for an
-	// unavailable platform (retry.go); zero is no queue.
-	SendRetry SendRetry
+	// unavailable platform (delivery.RetryQueue); zero is no queue.
+	SendRetry delivery.SendRetry
 }
 
 // Gateway is the hub.
@@ -63,12 +69,12 @@ type Gateway struct {
 	byID     map[accountKey]ids.Owner
 	logins   map[sessionKey]*LoginRun
 	runCtx   context.Context
-	sending  inflight
-	sent     sentTimes
+	sending  delivery.InFlight
+	sent     delivery.SentTimes
 	cancel   context.CancelFunc
-	journal  *journal    // journal.go
-	retry    *retryQueue // retry.go
-	idmap    *idMap      // idmap.go
+	journal  *delivery.Journal
+	retry    *delivery.RetryQueue
+	idmap    *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
 }
@@ -109,9 +115,26 @@ func New(opts Options) (*Gateway, error) {
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
 	}
-	g.journal = newJournal(g)
-	g.retry = newRetryQueue(g, opts.SendRetry)
-	g.idmap = newIDMap(g)
+	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
+	g.journal = delivery.NewJournal(delivery.JournalConfig{
+		Store: opts.Store,
+		Frontend: func() (delivery.Confirmer, bool) {
+			f, ok := g.confirmingFrontend()
+			return f, ok
+		},
+		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
+		Log:         log,
+	})
+	g.retry = delivery.NewRetryQueue(delivery.RetryConfig{
+		Policy:      opts.SendRetry,
+		Store:       opts.Store,
+		IDs:         g.idmap,
+		Send:        g.sendQueued,
+		Failed:      g.sendFailed,
+		Unavailable: func(err error) bool { return errors.Is(err, ErrUnavailable) },
+		Log:         log,
+		Now:         now,
+	})
 	g.media = opts.Media
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
@@ -166,6 +189,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	g.runCtx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	runCtx := g.runCtx
 	g.mu.Unlock()
+	g.retry.Start(runCtx)
 	for _, id := range g.order {
 		if err := g.adapters[id].Start(ctx); err != nil {
 			return fmt.Errorf("gateway: start %s: %w", id, err)
@@ -175,11 +199,11 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gateway: list accounts: %w", err)
 	}
-	g.idmap.start(runCtx)
+	g.idmap.Start(runCtx)
 	// Events journaled by a previous process go out before any session
 	// connects, so they stay ahead of new events of the same chats.
-	g.journal.start(runCtx)
-	g.journal.replay(runCtx)
+	g.journal.Start(runCtx)
+	g.journal.Replay(runCtx)
 	var loaded []restored
 	for _, a := range accts {
 		if a.ID == "" {
@@ -206,8 +230,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 	// accounts and never return.
 	g.restoring.Go(func() { connectAll(runCtx, loaded, restoreWorkers) })
 	// Messages a previous process queued for unavailable platforms
-	// (outbox.go), now that their sessions are loaded.
-	g.retry.restore(runCtx)
+	// (delivery.RetryQueue's outbox), now that their sessions are loaded.
+	g.retry.Restore(runCtx)
 	return nil
 }
 
@@ -282,9 +306,9 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	for _, s := range sessions {
 		s.Disconnect()
 	}
-	g.journal.stop()
-	g.retry.wait()
-	g.idmap.stop()
+	g.journal.Stop()
+	g.retry.Wait()
+	g.idmap.Stop()
 	var errs []error
 	for _, id := range g.order {
 		if err := g.adapters[id].Stop(ctx); err != nil {

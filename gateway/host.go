@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -35,7 +36,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	case *event.Receipt:
 		// Receipts name platform ids; the XMPP side needs the ids its
 		// client chose, recorded by a send that may still be returning.
-		h.g.sending.wait(ctx, owner, m.Chat)
+		h.g.sending.Wait(ctx, owner, m.Chat)
 		for i, target := range e.Targets {
 			e.Targets[i] = h.xmppID(ctx, owner, m.Chat, target)
 		}
@@ -44,10 +45,10 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	case *event.Retract:
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Reaction:
-		h.g.sending.wait(ctx, owner, m.Chat)
+		h.g.sending.Wait(ctx, owner, m.Chat)
 		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
 	case *event.Message:
-		if m.ID != "" && h.g.idmap.seenInbound(owner, m.Chat, m.ID) {
+		if m.ID != "" && h.g.idmap.SeenInbound(owner, m.Chat, m.ID) {
 			// Offered again (the platform did not get the acknowledgement):
 			// the user has it already.
 			h.log.Info("platform message delivered before; not again", "owner", owner, "chat", m.Chat, "id", m.ID)
@@ -58,7 +59,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		}
 		defer func() {
 			if err == nil {
-				h.g.idmap.noteInbound(owner, m.Chat, m.ID)
+				h.g.idmap.NoteInbound(owner, m.Chat, m.ID)
 			}
 		}()
 	case *event.ContactInfo:
@@ -79,12 +80,12 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		// (is it in the owner's roster?): it is what the store holds.
 		ctx = context.WithValue(ctx, emittedContactKey{}, &emittedContact{owner: owner, c: c})
 	}
-	if journaled(ev) {
+	if delivery.Journaled(ev) {
 		if f, ok := h.g.confirmingFrontend(); ok {
 			// Journaled before delivery: once Emit returns nil the event
 			// survives a crash, and the adapter may acknowledge it to the
-			// platform (journal.go).
-			return h.g.journal.emit(ctx, f, owner, h.platform, ev)
+			// platform (delivery.Journal).
+			return h.g.journal.Emit(ctx, f, owner, h.platform, ev)
 		}
 	}
 	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {
@@ -118,7 +119,7 @@ func emittedContactFrom(ctx context.Context, owner ids.Owner, platform ids.Platf
 // used for it; ids the gateway did not record (messages from the platform)
 // are their own stanza ids.
 func (h *host) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) ids.MessageID {
-	if x, ok := h.g.idmap.xmppID(ctx, owner, chat, id); ok {
+	if x, ok := h.g.idmap.XMPPID(ctx, owner, chat, id); ok {
 		return ids.MessageID(x)
 	}
 	return id

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -32,7 +33,7 @@ func receivedBodies(p *sandbox.Platform) []string {
 }
 
 func TestDuplicateMessagesAreSentOnce(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{})
+	h, _ := newRetryHub(t, delivery.SendRetry{})
 	first := h.sendIDs(t, "hello", "s1", "o1")
 	waitReceived(t, h.platform, "hello")
 
@@ -71,7 +72,7 @@ func TestDuplicateMessagesAreSentOnce(t *testing.T) {
 }
 
 func TestDuplicateAfterARestartIsSentOnce(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{})
+	h, _ := newRetryHub(t, delivery.SendRetry{})
 	first := h.sendIDs(t, "before the restart", "s1", "o1")
 	waitReceived(t, h.platform, "before the restart")
 	if err := h.gw.Stop(context.Background()); err != nil {
@@ -81,7 +82,7 @@ func TestDuplicateAfterARestartIsSentOnce(t *testing.T) {
 	// A new process knows nothing in memory; the origin-id recorded in the
 	// store still names the message. A bare stanza id (no origin-id) is
 	// not trusted across a restart: some clients reuse them.
-	h2, _ := startRetryHub(t, h.store, h.platform, gateway.SendRetry{})
+	h2, _ := startRetryHub(t, h.store, h.platform, delivery.SendRetry{})
 	// Loaded is not connected: sessions connect after Start returned.
 	h2.fe.wait(t, retryOwner, 1, func(ev event.Event) bool {
 		s, ok := ev.(*event.AccountState)
@@ -101,7 +102,7 @@ func TestDuplicateAfterARestartIsSentOnce(t *testing.T) {
 }
 
 func TestMessageIDsReachTheStoreByStop(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{})
+	h, _ := newRetryHub(t, delivery.SendRetry{})
 	var pids []ids.MessageID
 	for i := range 50 {
 		pids = append(pids, h.sendIDs(t, "m", "s"+string(rune('A'+i)), ""))
@@ -125,7 +126,7 @@ func TestMessageIDsReachTheStoreByStop(t *testing.T) {
 }
 
 func TestPlatformCopyOfADeliveredMessageIsDropped(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{})
+	h, _ := newRetryHub(t, delivery.SendRetry{})
 	ctx := t.Context()
 	isMsg := func(body string) func(event.Event) bool {
 		return func(ev event.Event) bool {

@@ -15,10 +15,13 @@ const module = "github.com/drawbridge-im/drawbridge"
 var importRules = []struct {
 	pkg       string
 	forbidden []string
-	stdlibish bool // only the standard library and the module's ids/event
+	stdlibish bool     // only the standard library and the module's ids/event
+	allowed   []string // with stdlibish: module packages allowed besides ids/event
 }{
 	{pkg: module + "/gateway/ids", stdlibish: true},
 	{pkg: module + "/gateway/event", stdlibish: true},
+	// The durable path: never the hub, only the leaves it is built on.
+	{pkg: module + "/gateway/delivery", stdlibish: true, allowed: []string{module + "/gateway/store"}},
 	{pkg: module + "/gateway", forbidden: []string{
 		module + "/adapters", module + "/xmppcomponent", module + "/cmd",
 		module + "/gateway/store/redisstore", module + "/gateway/store/sqlitestore", module + "/gateway/mgmt",
@@ -54,8 +57,8 @@ func TestImportRules(t *testing.T) {
 			}
 			checked++
 			for _, d := range p.Deps {
-				if r.stdlibish && !isStd(d) && !strings.HasPrefix(d, module+"/gateway/ids") {
-					t.Errorf("%s depends on %s; it may use only the standard library and gateway/ids", p.ImportPath, d)
+				if r.stdlibish && !isStd(d) && !allowedDep(d, r.allowed) {
+					t.Errorf("%s depends on %s; it may use only the standard library, gateway/ids, gateway/event and %v", p.ImportPath, d, r.allowed)
 				}
 				for _, f := range r.forbidden {
 					if strings.HasPrefix(d, f) && !applies(r.pkg, d) {
@@ -82,6 +85,20 @@ func applies(p, path string) bool {
 		return path == p || path == p+"/store" || path == p+"/config" || path == p+"/media"
 	}
 	return path == p
+}
+
+// allowedDep says whether a stdlib-only package may depend on the module
+// package path: gateway/ids, gateway/event, or one the rule allows.
+func allowedDep(path string, allowed []string) bool {
+	if path == module+"/gateway/ids" || path == module+"/gateway/event" {
+		return true
+	}
+	for _, a := range allowed {
+		if path == a {
+			return true
+		}
+	}
+	return false
 }
 
 func isStd(path string) bool {

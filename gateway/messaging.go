@@ -32,12 +32,12 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	}
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
-	sum := g.idmap.sum(msg.Body, attachmentURLs(msg))
-	if id, dup := g.idmap.duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
+	sum := g.idmap.Sum(msg)
+	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
 	}
-	if g.retry.holds(owner, msg.Chat, sum, xmppIDs) {
+	if g.retry.Holds(owner, msg.Chat, sum, xmppIDs) {
 		return "", ErrQueued
 	}
 	caps := l.session.Capabilities(msg.Chat)
@@ -54,35 +54,26 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
-	if g.retry.mayQueue(ctx) && g.retry.waiting(owner, msg.Chat) {
+	if g.retry.MayQueue(ctx) && g.retry.Waiting(owner, msg.Chat) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
-		if g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
 	}
-	g.sending.begin(owner, msg.Chat)
-	defer g.sending.end(owner, msg.Chat)
+	g.sending.Begin(owner, msg.Chat)
+	defer g.sending.End(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) && g.retry.mayQueue(ctx) && g.retry.add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if errors.Is(err, ErrUnavailable) && g.retry.MayQueue(ctx) && g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
-	g.sent.put(owner, msg.Chat, id, msg.Time)
-	g.idmap.put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
+	g.sent.Put(owner, msg.Chat, id, msg.Time)
+	g.idmap.Put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
 	return id, nil
-}
-
-// attachmentURLs lists the URLs of msg's attachments.
-func attachmentURLs(msg *event.Message) []string {
-	var urls []string
-	for _, a := range msg.Attachments {
-		urls = append(urls, a.URL)
-	}
-	return urls
 }
 
 // SendReceipt tells the platform that owner received or read messages.

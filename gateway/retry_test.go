@@ -10,6 +10,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -41,7 +42,7 @@ const (
 	echoChat   = ids.ChatID(sandbox.EchoBot)
 )
 
-func newRetryHub(t *testing.T, retry gateway.SendRetry) (*hub, *notifyingFrontend) {
+func newRetryHub(t *testing.T, retry delivery.SendRetry) (*hub, *notifyingFrontend) {
 	t.Helper()
 	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
 	t.Cleanup(p.Close)
@@ -52,7 +53,7 @@ func newRetryHub(t *testing.T, retry gateway.SendRetry) (*hub, *notifyingFronten
 
 // startRetryHub starts a hub on st and p, as a process would: a second one
 // on the same store and platform is the same gateway restarted.
-func startRetryHub(t *testing.T, st store.Store, p *sandbox.Platform, retry gateway.SendRetry) (*hub, *notifyingFrontend) {
+func startRetryHub(t *testing.T, st store.Store, p *sandbox.Platform, retry delivery.SendRetry) (*hub, *notifyingFrontend) {
 	t.Helper()
 	gw, err := gateway.New(gateway.Options{
 		Store:         st,
@@ -100,7 +101,7 @@ func waitReceived(t *testing.T, p *sandbox.Platform, want ...string) {
 }
 
 func TestQueuedSendsGoOutAfterAnOutageInOrder(t *testing.T) {
-	h, fe := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	h, fe := newRetryHub(t, delivery.SendRetry{Deadline: time.Minute, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	ctx := t.Context()
 	h.platform.SetOutage(retryAcct, true)
 	for i, body := range []string{"one", "two"} {
@@ -134,7 +135,7 @@ func TestQueuedSendsGoOutAfterAnOutageInOrder(t *testing.T) {
 }
 
 func TestQueuedSendGivesUpAfterTheDeadline(t *testing.T) {
-	h, fe := newRetryHub(t, gateway.SendRetry{Deadline: 100 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	h, fe := newRetryHub(t, delivery.SendRetry{Deadline: 100 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	h.platform.SetOutage(retryAcct, true)
 	ctx := gateway.WithSendTag(t.Context(), "tag-1")
 	if err := h.send(t, ctx, "lost in the outage", "x1"); !errors.Is(err, gateway.ErrQueued) {
@@ -168,7 +169,7 @@ func TestQueuedSendGivesUpAfterTheDeadline(t *testing.T) {
 }
 
 func TestQueueIsBounded(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute, MaxPerOwner: 2})
+	h, _ := newRetryHub(t, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute, MaxPerOwner: 2})
 	h.platform.SetOutage(retryAcct, true)
 	for i := range 2 {
 		if err := h.send(t, t.Context(), "m", fmt.Sprint("x", i)); !errors.Is(err, gateway.ErrQueued) {
@@ -182,7 +183,7 @@ func TestQueueIsBounded(t *testing.T) {
 }
 
 func TestNoQueueWithoutADeadline(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{})
+	h, _ := newRetryHub(t, delivery.SendRetry{})
 	h.platform.SetOutage(retryAcct, true)
 	err := h.send(t, t.Context(), "m", "x")
 	if errors.Is(err, gateway.ErrQueued) || !errors.Is(err, gateway.ErrUnavailable) {
@@ -191,7 +192,7 @@ func TestNoQueueWithoutADeadline(t *testing.T) {
 }
 
 func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
-	h, fe := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
+	h, fe := newRetryHub(t, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
 	h.platform.SetOutage(retryAcct, true)
 	ctx := gateway.WithSendTag(t.Context(), "tag-1")
 	for i, body := range []string{"first", "second", "third"} {
@@ -213,14 +214,14 @@ func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 
 	// The same gateway starts again; the platform is back.
 	h.platform.SetOutage(retryAcct, false)
-	h2, fe2 := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+	h2, fe2 := startRetryHub(t, h.store, h.platform, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
 	waitReceived(t, h.platform, "first", "second", "third")
 	// Sent once each, and the outbox is empty.
 	waitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h.store)) == 0 })
 	if err := h2.gw.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h3, _ := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond})
+	h3, _ := startRetryHub(t, h.store, h.platform, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond})
 	if err := h3.gw.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 }
 
 func TestRestoredSendPastItsDeadlineIsReported(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Minute})
+	h, _ := newRetryHub(t, delivery.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Minute})
 	h.platform.SetOutage(retryAcct, true)
 	ctx := gateway.WithSendTag(t.Context(), `{"id":"x1"}`)
 	if err := h.send(t, ctx, "too late", "x1"); !errors.Is(err, gateway.ErrQueued) {
@@ -244,7 +245,7 @@ func TestRestoredSendPastItsDeadlineIsReported(t *testing.T) {
 	}
 	// Restarted after the deadline, the platform still down: the user hears
 	// about the message, with the tag the first process was given.
-	h2, fe2 := startRetryHub(t, h.store, h.platform, gateway.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Millisecond})
+	h2, fe2 := startRetryHub(t, h.store, h.platform, delivery.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Millisecond})
 	select {
 	case f := <-fe2.failed:
 		if f.body != "too late" || f.tag != `{"id":"x1"}` || strings.Join(f.xmppIDs, ",") != "x1" || !errors.Is(f.err, gateway.ErrUnavailable) {
@@ -273,7 +274,7 @@ func outboxQueues(t *testing.T, st store.Store) []ids.Owner {
 }
 
 func TestAdminTestMessageIsNotQueued(t *testing.T) {
-	h, _ := newRetryHub(t, gateway.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
+	h, _ := newRetryHub(t, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
 	admin := gateway.NewAdmin(h.gw, gateway.AdminOptions{})
 	h.platform.SetOutage(retryAcct, true)
 	_, _, err := admin.SendTestMessage(t.Context(), retryOwner, sb, string(sandbox.EchoBot), "test")

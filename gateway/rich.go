@@ -14,7 +14,7 @@ import (
 // message id. Messages from the platform carry the platform id as their
 // stanza id, so an unknown id is taken as a platform id.
 func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) ids.MessageID {
-	if id, ok := g.idmap.platformID(ctx, owner, chat, xmppID); ok {
+	if id, ok := g.idmap.PlatformID(ctx, owner, chat, xmppID); ok {
 		return id
 	}
 	// A platform message the frontend showed as several stanzas: each
@@ -29,7 +29,7 @@ func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.Chat
 // user's clients know the message by (written last: the store keeps the
 // last pair in that direction).
 func (g *Gateway) remember(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, xmppIDs ...string) {
-	g.idmap.put(ctx, owner, chat, id, 0, xmppIDs...)
+	g.idmap.Put(ctx, owner, chat, id, 0, xmppIDs...)
 }
 
 // checkWindow refuses an edit or retraction of a message older than window,
@@ -38,7 +38,7 @@ func (g *Gateway) checkWindow(owner ids.Owner, chat ids.ChatID, target ids.Messa
 	if window <= 0 {
 		return nil
 	}
-	at, ok := g.sent.get(owner, chat, target)
+	at, ok := g.sent.Get(owner, chat, target)
 	if !ok {
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
@@ -126,7 +127,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Observer:            a.mgmt.metrics,
 		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
 		Limits:              hubLimits(cfg.Limits),
-		SendRetry:           gateway.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
+		SendRetry:           delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
 		st.Close()

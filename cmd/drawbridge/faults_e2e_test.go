@@ -222,7 +222,7 @@ func checkOnceInOrder(t *testing.T, what string, got []string, format string, n 
 // client decides only once the gateway's journal is empty, i.e. everything
 // answered before the kill has been delivered again.
 //
-// The gateway's delivery is at-least-once (gateway/journal.go): echoes it
+// The gateway's delivery is at-least-once (gateway/delivery/journal.go): echoes it
 // wrote just before the kill, which Prosody routed but whose confirmation
 // (a ping round trip) the gateway never read, are delivered again after the
 // restart, with the same stanza id and XEP-0359 origin-id. The client, like

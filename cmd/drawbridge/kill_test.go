@@ -66,7 +66,7 @@ func buildGateway(t *testing.T) string {
 // acknowledgement pings, as a server that crashed before routing them
 // would. Then the gateway restarts on the same sqlite file against a
 // healthy server, and every message reaches the user exactly once, in
-// order: the hub journaled each before delivering it (gateway/journal.go)
+// order: the hub journaled each before delivering it (gateway/delivery/journal.go)
 // and replays what was never confirmed. It runs on both store backends.
 func TestGatewaySIGKILLLosesNothing(t *testing.T) {
 	if testing.Short() {

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 // sends of its chat to finish recording their ids.
 const inflightWait = 5 * time.Second
 
-// inflight counts sends in progress per chat, so that a receipt the
+// InFlight counts sends in progress per chat, so that a receipt the
 // platform emits while SendMessage has not yet recorded the XMPP ↔ platform
 // id pair waits for that record instead of naming an id the XMPP client
 // never saw. Platforms report receipts on their own goroutines, often before
-// the send call has returned.
-type inflight struct {
+// the send call has returned. The zero value is ready to use.
+type InFlight struct {
 	mu    sync.Mutex
 	sends map[inflightKey]*inflightChat
 }
@@ -32,7 +32,8 @@ type inflightChat struct {
 	idle chan struct{} // closed when n drops to 0
 }
 
-func (f *inflight) begin(owner ids.Owner, chat ids.ChatID) {
+// Begin notes that a send to chat started.
+func (f *InFlight) Begin(owner ids.Owner, chat ids.ChatID) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sends == nil {
@@ -47,7 +48,8 @@ func (f *inflight) begin(owner ids.Owner, chat ids.ChatID) {
 	c.n++
 }
 
-func (f *inflight) end(owner ids.Owner, chat ids.ChatID) {
+// End notes that a send to chat ended (its ids are recorded).
+func (f *InFlight) End(owner ids.Owner, chat ids.ChatID) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := inflightKey{owner, chat}
@@ -62,9 +64,9 @@ func (f *inflight) end(owner ids.Owner, chat ids.ChatID) {
 	}
 }
 
-// wait returns when no send is in progress in the chat, after inflightWait,
+// Wait returns when no send is in progress in the chat, after inflightWait,
 // or when ctx ends, whichever is first.
-func (f *inflight) wait(ctx context.Context, owner ids.Owner, chat ids.ChatID) {
+func (f *InFlight) Wait(ctx context.Context, owner ids.Owner, chat ids.ChatID) {
 	f.mu.Lock()
 	c := f.sends[inflightKey{owner, chat}]
 	f.mu.Unlock()

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"context"
@@ -47,13 +47,13 @@ type outboxItem struct {
 }
 
 func encodeOutbox(it *retryItem) ([]byte, error) {
-	msg, err := encodeJournal(it.platform, it.msg)
+	msg, err := encodeJournal(it.Platform, it.Message)
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(outboxItem{Version: outboxVersion, Message: msg, XMPPIDs: it.xmppIDs, Tag: it.tag, Deadline: it.deadline})
+	data, err := json.Marshal(outboxItem{Version: outboxVersion, Message: msg, XMPPIDs: it.XMPPIDs, Tag: it.Tag, Deadline: it.deadline})
 	if err != nil {
-		return nil, fmt.Errorf("gateway: outbox item: %w", err)
+		return nil, fmt.Errorf("delivery: outbox item: %w", err)
 	}
 	return data, nil
 }
@@ -61,10 +61,10 @@ func encodeOutbox(it *retryItem) ([]byte, error) {
 func decodeOutbox(data []byte) (*retryItem, error) {
 	var o outboxItem
 	if err := json.Unmarshal(data, &o); err != nil {
-		return nil, fmt.Errorf("gateway: outbox item: %w", err)
+		return nil, fmt.Errorf("delivery: outbox item: %w", err)
 	}
 	if o.Version != outboxVersion {
-		return nil, fmt.Errorf("gateway: outbox item of version %d, want %d", o.Version, outboxVersion)
+		return nil, fmt.Errorf("delivery: outbox item of version %d, want %d", o.Version, outboxVersion)
 	}
 	platform, ev, err := decodeJournal(o.Message)
 	if err != nil {
@@ -72,45 +72,45 @@ func decodeOutbox(data []byte) (*retryItem, error) {
 	}
 	msg, ok := ev.(*event.Message)
 	if !ok {
-		return nil, fmt.Errorf("gateway: outbox item holds a %T, not a message", ev)
+		return nil, fmt.Errorf("delivery: outbox item holds a %T, not a message", ev)
 	}
-	return &retryItem{platform: platform, msg: msg, xmppIDs: o.XMPPIDs, tag: o.Tag, deadline: o.Deadline, restored: true}, nil
+	return &retryItem{Queued: Queued{Platform: platform, Message: msg, XMPPIDs: o.XMPPIDs, Tag: o.Tag, Restored: true}, deadline: o.Deadline}, nil
 }
 
 // persist writes it to owner's outbox. Without it the message is still
 // queued in memory (the store being down is one reason the platform may be
 // unreachable); only a crash before it is sent would lose it.
-func (q *retryQueue) persist(ctx context.Context, owner ids.Owner, it *retryItem) {
+func (q *RetryQueue) persist(ctx context.Context, owner ids.Owner, it *retryItem) {
 	data, err := encodeOutbox(it)
 	if err == nil {
-		it.seq, err = q.g.store.Enqueue(ctx, outboxOf(owner), data)
+		it.seq, err = q.st.Enqueue(ctx, outboxOf(owner), data)
 	}
 	if err != nil {
-		q.g.log.Warn("queued message kept in memory only", "owner", owner, "chat", it.msg.Chat, "id", it.xmppIDs, "err", err)
+		q.log.Warn("queued message kept in memory only", "owner", owner, "chat", it.Message.Chat, "id", it.XMPPIDs, "err", err)
 	}
 }
 
 // forget removes a finished item from owner's outbox.
-func (q *retryQueue) forget(owner ids.Owner, it *retryItem) {
+func (q *RetryQueue) forget(owner ids.Owner, it *retryItem) {
 	if it.seq == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), journalAckTimeout)
 	defer cancel()
-	if err := q.g.store.Ack(ctx, outboxOf(owner), it.seq); err != nil {
+	if err := q.st.Ack(ctx, outboxOf(owner), it.seq); err != nil {
 		// It will be restored at the next start: the platform sees it
-		// again unless the hub recorded its id first (sendQueued).
-		q.g.log.Warn("cannot remove a sent message from the outbox", "owner", owner, "seq", it.seq, "err", err)
+		// again unless Send recorded its id first (IDMap.PutNow).
+		q.log.Warn("cannot remove a sent message from the outbox", "owner", owner, "seq", it.seq, "err", err)
 	}
 }
 
-// restore queues again, in order, what a previous process left in the
-// outboxes. It runs at Start, before the XMPP side connects, so restored
-// messages stay ahead of new ones of the same chats.
-func (q *retryQueue) restore(ctx context.Context) {
-	queues, err := q.g.store.PendingOwners(ctx)
+// Restore queues again, in order, what a previous process left in the
+// outboxes. The hub calls it as it starts, before the XMPP side connects,
+// so restored messages stay ahead of new ones of the same chats.
+func (q *RetryQueue) Restore(ctx context.Context) {
+	queues, err := q.st.PendingOwners(ctx)
 	if err != nil {
-		q.g.log.Error("cannot list queued messages to restore", "err", err)
+		q.log.Error("cannot list queued messages to restore", "err", err)
 		return
 	}
 	restored := 0
@@ -119,30 +119,30 @@ func (q *retryQueue) restore(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		items, err := q.g.store.Pending(ctx, queue, store.DefaultPendingLimit)
+		items, err := q.st.Pending(ctx, queue, store.DefaultPendingLimit)
 		if err != nil {
-			q.g.log.Error("cannot read queued messages to restore", "owner", owner, "err", err)
+			q.log.Error("cannot read queued messages to restore", "owner", owner, "err", err)
 			continue
 		}
 		for _, si := range items {
 			it, err := decodeOutbox(si.Data)
 			if err != nil {
-				q.g.log.Error("unreadable queued message dropped", "owner", owner, "seq", si.Seq, "err", err)
-				if aerr := q.g.store.Ack(ctx, queue, si.Seq); aerr != nil {
-					q.g.log.Warn("cannot remove an unreadable queued message", "owner", owner, "err", aerr)
+				q.log.Error("unreadable queued message dropped", "owner", owner, "seq", si.Seq, "err", err)
+				if aerr := q.st.Ack(ctx, queue, si.Seq); aerr != nil {
+					q.log.Warn("cannot remove an unreadable queued message", "owner", owner, "err", aerr)
 				}
 				continue
 			}
 			it.seq = si.Seq
-			it.sum = q.g.idmap.sum(it.msg.Body, attachmentURLs(it.msg))
+			it.Sum = q.ids.Sum(it.Message)
 			if !q.enqueue(owner, it) {
-				q.g.log.Error("restored message over the queue's bounds; left for the next start", "owner", owner, "seq", si.Seq)
+				q.log.Error("restored message over the queue's bounds; left for the next start", "owner", owner, "seq", si.Seq)
 				continue
 			}
 			restored++
 		}
 	}
 	if restored > 0 {
-		q.g.log.Info("restored queued messages", "messages", restored)
+		q.log.Info("restored queued messages", "messages", restored)
 	}
 }

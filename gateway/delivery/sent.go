@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"container/list"
@@ -12,10 +12,11 @@ import (
 // of, for checking edit and retraction windows before asking the platform.
 const sentCacheSize = 50_000
 
-// sentTimes remembers when the owner sent recent messages (an LRU). What
+// SentTimes remembers when the owner sent recent messages (an LRU). What
 // it has forgotten (older messages, a restart) the hub leaves for the
-// platform to judge: every adapter enforces its own windows too.
-type sentTimes struct {
+// platform to judge: every adapter enforces its own windows too. The zero
+// value is ready to use.
+type SentTimes struct {
 	mu    sync.Mutex
 	items map[sentKey]*list.Element
 	order *list.List
@@ -32,7 +33,8 @@ type sentEntry struct {
 	at  time.Time
 }
 
-func (s *sentTimes) put(owner ids.Owner, chat ids.ChatID, id ids.MessageID, at time.Time) {
+// Put records that owner's message id was sent to chat at at.
+func (s *SentTimes) Put(owner ids.Owner, chat ids.ChatID, id ids.MessageID, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.items == nil {
@@ -53,8 +55,8 @@ func (s *sentTimes) put(owner ids.Owner, chat ids.ChatID, id ids.MessageID, at t
 	}
 }
 
-// get returns when the message was sent, if the hub remembers it.
-func (s *sentTimes) get(owner ids.Owner, chat ids.ChatID, id ids.MessageID) (time.Time, bool) {
+// Get returns when the message was sent, if the hub remembers it.
+func (s *SentTimes) Get(owner ids.Owner, chat ids.ChatID, id ids.MessageID) (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.items[sentKey{owner, chat, id}]

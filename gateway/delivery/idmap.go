@@ -1,11 +1,13 @@
-package gateway
+package delivery
 
 import (
 	"context"
 	"hash/maphash"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
@@ -49,7 +51,7 @@ type idSlot struct {
 	at         time.Time
 }
 
-// idMap is the hub's view of the XMPP ↔ platform message id mappings: a
+// IDMap is the hub's view of the XMPP ↔ platform message id mappings: a
 // bounded cache of recent pairs in front of the store's MessageIDs, and a
 // write-behind buffer that records new pairs in batches (one transaction
 // or pipeline for many messages instead of one per message). The cache
@@ -57,9 +59,10 @@ type idSlot struct {
 // pair just made. A pair still buffered when the process dies is lost:
 // receipts and corrections naming that message then carry the platform's
 // id, which the adapters accept for messages they do not know.
-type idMap struct {
+type IDMap struct {
 	st   store.MessageIDs
-	g    *Gateway
+	log  *slog.Logger
+	now  func() time.Time
 	seed maphash.Seed
 
 	mu         sync.Mutex
@@ -77,33 +80,54 @@ type idMap struct {
 	wg         sync.WaitGroup
 }
 
-func newIDMap(g *Gateway) *idMap {
-	return &idMap{
-		st:         g.store,
-		g:          g,
+// IDMapConfig is what an IDMap depends on.
+type IDMapConfig struct {
+	// Store keeps the pairs (required).
+	Store store.MessageIDs
+	// Log gets the store's failures; nil means slog.Default().
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewIDMap returns an empty map that writes through to cfg.Store until
+// Start.
+func NewIDMap(cfg IDMapConfig) *IDMap {
+	m := &IDMap{
+		st:         cfg.Store,
+		log:        cfg.Log,
+		now:        cfg.Now,
 		seed:       maphash.MakeSeed(),
 		byXMPP:     make(map[idKey]idValue),
 		byPlatform: make(map[idKey]idValue),
 		ring:       make([]idSlot, idCacheSize),
-		started:    now(),
 		wake:       make(chan struct{}, 1),
 	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.started = m.now()
+	return m
 }
 
-// sum hashes what identifies a message's content for duplicate checks.
-func (m *idMap) sum(body string, urls []string) uint64 {
+// Sum hashes what identifies a message's content (its body and the URLs
+// of its files) for duplicate checks. It is never 0, which means unknown.
+func (m *IDMap) Sum(msg *event.Message) uint64 {
 	var h maphash.Hash
 	h.SetSeed(m.seed)
-	h.WriteString(body)
-	for _, u := range urls {
+	h.WriteString(msg.Body)
+	for _, a := range msg.Attachments {
 		h.WriteByte(0)
-		h.WriteString(u)
+		h.WriteString(a.URL)
 	}
 	return h.Sum64() | 1 // never 0, which means unknown
 }
 
 // cache adds one entry; m.mu is held.
-func (m *idMap) cache(toPlatform bool, k idKey, v idValue, at time.Time) {
+func (m *IDMap) cache(toPlatform bool, k idKey, v idValue, at time.Time) {
 	slot := &m.ring[m.next%uint64(len(m.ring))]
 	if m.next >= uint64(len(m.ring)) {
 		old := m.byXMPP
@@ -127,21 +151,21 @@ func (m *idMap) cache(toPlatform bool, k idKey, v idValue, at time.Time) {
 	}
 }
 
-// put records that the stanza ids xmppIDs name platform message id: every
+// Put records that the stanza ids xmppIDs name platform message id: every
 // id maps to it, and it maps back to xmppIDs[0], the id the owner's
 // clients know the message by. sum (0 if unknown) is what the message
 // said, for duplicate checks. The store gets the pairs in the background.
-func (m *idMap) put(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
+func (m *IDMap) Put(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
 	m.record(ctx, owner, chat, id, sum, false, xmppIDs)
 }
 
-// putNow is put, writing to the store before it returns.
-func (m *idMap) putNow(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
+// PutNow is Put, writing to the store before it returns.
+func (m *IDMap) PutNow(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, xmppIDs ...string) {
 	m.record(ctx, owner, chat, id, sum, true, xmppIDs)
 }
 
-func (m *idMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, through bool, xmppIDs []string) {
-	t := now()
+func (m *IDMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID, sum uint64, through bool, xmppIDs []string) {
+	t := m.now()
 	var pairs []store.MessageIDPair
 	m.mu.Lock()
 	// The reverse direction is written last in the store, so the pair
@@ -171,7 +195,7 @@ func (m *idMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id
 	if !behind {
 		// Asked for, or not started (tools, tests): write through.
 		if err := m.st.PutMessageIDs(ctx, pairs); err != nil {
-			m.g.log.Warn("cannot record message id", "owner", owner, "chat", chat, "err", err)
+			m.log.Warn("cannot record message id", "owner", owner, "chat", chat, "err", err)
 		}
 		return
 	}
@@ -181,35 +205,35 @@ func (m *idMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id
 	}
 }
 
-// sentBefore reports whether any of xmppIDs is known to name a message
+// SentBefore reports whether any of xmppIDs is known to name a message
 // sent, in memory or in the store, and its platform id. It is for a
-// message the hub itself kept (outbox.go): the same ids mean the same
+// message the retry queue kept (outbox.go): the same ids mean the same
 // message, so content is not compared.
-func (m *idMap) sentBefore(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppIDs []string) (ids.MessageID, bool) {
+func (m *IDMap) SentBefore(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppIDs []string) (ids.MessageID, bool) {
 	for _, x := range xmppIDs {
 		if x == "" {
 			continue
 		}
-		if id, ok := m.platformID(ctx, owner, chat, x); ok {
+		if id, ok := m.PlatformID(ctx, owner, chat, x); ok {
 			return id, true
 		}
 	}
 	return "", false
 }
 
-// inboundMark is the sum of an entry noteInbound made (sum() values are
+// inboundMark is the sum of an entry NoteInbound made (Sum values are
 // odd).
 const inboundMark = 2
 
-// noteInbound records that a message from the platform was delivered and
+// NoteInbound records that a message from the platform was delivered and
 // is known to the owner's clients by its platform id: their receipts and
 // reactions naming it need no store lookup, and the platform offering it
-// again is recognised (seenInbound). Nothing is written.
-func (m *idMap) noteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) {
+// again is recognised (SeenInbound). Nothing is written.
+func (m *IDMap) NoteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) {
 	if id == "" {
 		return
 	}
-	t := now()
+	t := m.now()
 	k := idKey{owner, chat, string(id)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -221,17 +245,17 @@ func (m *idMap) noteInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) 
 	}
 }
 
-// seenInbound reports whether the platform message id was delivered to
-// owner by this process recently (noteInbound).
-func (m *idMap) seenInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) bool {
+// SeenInbound reports whether the platform message id was delivered to
+// owner by this process recently (NoteInbound).
+func (m *IDMap) SeenInbound(owner ids.Owner, chat ids.ChatID, id ids.MessageID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.byXMPP[idKey{owner, chat, string(id)}]
 	return ok && v.sum == inboundMark
 }
 
-// platformID returns the platform id that stanza id xmppID names.
-func (m *idMap) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, bool) {
+// PlatformID returns the platform id that stanza id xmppID names.
+func (m *IDMap) PlatformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, bool) {
 	m.mu.Lock()
 	v, ok := m.byXMPP[idKey{owner, chat, xmppID}]
 	m.mu.Unlock()
@@ -242,9 +266,9 @@ func (m *idMap) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID
 	return id, err == nil
 }
 
-// xmppID returns the stanza id the owner's clients know platform message
+// XMPPID returns the stanza id the owner's clients know platform message
 // id by.
-func (m *idMap) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) (string, bool) {
+func (m *IDMap) XMPPID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) (string, bool) {
 	m.mu.Lock()
 	v, ok := m.byPlatform[idKey{owner, chat, string(id)}]
 	m.mu.Unlock()
@@ -255,13 +279,13 @@ func (m *idMap) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id
 	return x, err == nil
 }
 
-// duplicate reports whether a message with these stanza ids was already
+// Duplicate reports whether a message with these stanza ids was already
 // sent, and its platform id. In memory a match needs the same content
-// (sum) too, since some clients reuse stanza ids; in the store, which does
+// (Sum) too, since some clients reuse stanza ids; in the store, which does
 // not keep content, only the XEP-0359 origin-id (xmppIDs[1], unique by
 // definition) counts, and only within dedupeWindow of what memory lost.
-func (m *idMap) duplicate(ctx context.Context, owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) (ids.MessageID, bool) {
-	t := now()
+func (m *IDMap) Duplicate(ctx context.Context, owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) (ids.MessageID, bool) {
+	t := m.now()
 	m.mu.Lock()
 	for _, x := range xmppIDs {
 		if x == "" {
@@ -291,8 +315,8 @@ func (m *idMap) duplicate(ctx context.Context, owner ids.Owner, chat ids.ChatID,
 	return id, err == nil
 }
 
-// start runs the background writer until stop.
-func (m *idMap) start(ctx context.Context) {
+// Start runs the background writer until Stop.
+func (m *IDMap) Start(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.running {
@@ -303,9 +327,9 @@ func (m *idMap) start(ctx context.Context) {
 	m.wg.Go(func() { m.run(ctx) })
 }
 
-// stop ends the writer once it has flushed what it holds (for a bounded
+// Stop ends the writer once it has flushed what it holds (for a bounded
 // time); later pairs are written through.
-func (m *idMap) stop() {
+func (m *IDMap) Stop() {
 	m.mu.Lock()
 	cancel := m.cancel
 	m.cancel = nil
@@ -322,11 +346,11 @@ func (m *idMap) stop() {
 }
 
 // take removes up to n pending pairs.
-func (m *idMap) take(n int) []store.MessageIDPair {
+func (m *IDMap) take(n int) []store.MessageIDPair {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.dropped > 0 {
-		m.g.log.Warn("message id pairs dropped: the store was unreachable too long", "pairs", m.dropped)
+		m.log.Warn("message id pairs dropped: the store was unreachable too long", "pairs", m.dropped)
 		m.dropped = 0
 	}
 	n = min(n, len(m.pending))
@@ -339,7 +363,7 @@ func (m *idMap) take(n int) []store.MessageIDPair {
 }
 
 // putBack returns a batch the store refused to the front of the queue.
-func (m *idMap) putBack(batch []store.MessageIDPair) {
+func (m *IDMap) putBack(batch []store.MessageIDPair) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending = append(batch, m.pending...)
@@ -349,7 +373,7 @@ func (m *idMap) putBack(batch []store.MessageIDPair) {
 	}
 }
 
-func (m *idMap) run(ctx context.Context) {
+func (m *IDMap) run(ctx context.Context) {
 	const minWait, maxWait = 100 * time.Millisecond, 5 * time.Second
 	wait := minWait
 	for {
@@ -365,7 +389,7 @@ func (m *idMap) run(ctx context.Context) {
 				if ctx.Err() != nil {
 					break
 				}
-				m.g.log.Warn("cannot record message ids; retrying", "pairs", len(batch), "in", wait, "err", err)
+				m.log.Warn("cannot record message ids; retrying", "pairs", len(batch), "in", wait, "err", err)
 				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
@@ -382,12 +406,12 @@ func (m *idMap) run(ctx context.Context) {
 
 // flushOnStop writes what is pending, for a bounded time, once the hub
 // stops.
-func (m *idMap) flushOnStop() {
+func (m *IDMap) flushOnStop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
 		if err := m.st.PutMessageIDs(ctx, batch); err != nil {
-			m.g.log.Warn("message ids not recorded at stop", "pairs", len(batch), "err", err)
+			m.log.Warn("message ids not recorded at stop", "pairs", len(batch), "err", err)
 			return
 		}
 	}

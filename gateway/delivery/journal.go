@@ -1,8 +1,7 @@
-package gateway
+package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -14,20 +13,33 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
-// ConfirmingFrontend is an optional extension of Frontend: a frontend that
-// can tell when the XMPP server has taken an event over. With one attached,
-// the hub journals the events that matter (messages, edits, retractions,
-// reactions) in store.Queues before delivering them, and removes them once
-// confirmed; without one, events are delivered as before and lost if the
-// process dies with them queued.
-type ConfirmingFrontend interface {
-	Frontend
-	// DeliverConfirmed is Deliver, and later calls done once the XMPP
+// Confirmer is the XMPP side as the journal sees it: a frontend that can
+// tell when the XMPP server has taken an event over (the hub's
+// ConfirmingFrontend).
+type Confirmer interface {
+	// DeliverConfirmed hands ev, from platform, to owner; it returns once
+	// the event is queued for sending, and later calls done once the XMPP
 	// server has confirmed every stanza sent for ev (immediately if none
 	// was sent). done must not block; it is never called if
 	// DeliverConfirmed returns an error, and not at all if the stanzas are
 	// not confirmed before the frontend stops.
 	DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error
+}
+
+// JournalConfig is what a Journal depends on.
+type JournalConfig struct {
+	// Store holds the journal (required). The retry queue's outboxes
+	// share it; the journal skips them.
+	Store store.Queues
+	// Frontend returns the XMPP side if it can confirm deliveries;
+	// replays deliver nothing without one. nil means there is none.
+	Frontend func() (Confirmer, bool)
+	// Unsupported reports whether a delivery error means that the
+	// frontend cannot deliver the event at all: a replay drops such an
+	// event without a warning of its own. nil means none does.
+	Unsupported func(error) bool
+	// Log gets what goes wrong; nil means slog.Default().
+	Log *slog.Logger
 }
 
 const (
@@ -51,7 +63,7 @@ type journalKey struct {
 	seq   string
 }
 
-// journal is the hub's durable inbound queue (the Queues role of the
+// Journal is the hub's durable inbound queue (the Queues role of the
 // store): platform events are written to it before they are delivered and
 // removed once the XMPP server confirmed them. Delivery is at-least-once.
 // A process that dies with confirmed but not yet removed items, or with a
@@ -65,20 +77,24 @@ type journalKey struct {
 // tracked in memory so that a replay does not deliver them a second time
 // while the frontend still holds them. Their number is bounded by the
 // frontend's own queue bound.
-type journal struct {
-	g    *Gateway
-	seed maphash.Seed
+type Journal struct {
+	st          store.Queues
+	frontend    func() (Confirmer, bool)
+	unsupported func(error) bool
+	log         *slog.Logger
+	seed        maphash.Seed
 
 	stripes [journalStripes]sync.Mutex
 
 	mu        sync.Mutex
 	inflight  map[journalKey]struct{}
-	confirmed []journalKey  // to remove from the store
-	wake      chan struct{} // cap 1: wakes the ack worker
-	replaying bool          // a replay goroutine runs
-	closed    bool          // stop was called: no more goroutines
-	again     bool          // replay once more when it is done
-	more      bool          // the last pass left items behind (a full page)
+	confirmed []journalKey    // to remove from the store
+	wake      chan struct{}   // cap 1: wakes the ack worker
+	replaying bool            // a replay goroutine runs
+	closed    bool            // Stop was called: no more goroutines
+	again     bool            // replay once more when it is done
+	more      bool            // the last pass left items behind (a full page)
+	base      context.Context // given to Start; nil before
 
 	appender *appender // journal_append.go
 
@@ -91,29 +107,41 @@ type journal struct {
 	wg sync.WaitGroup
 }
 
-func newJournal(g *Gateway) *journal {
-	return &journal{
-		g:        g,
-		appender: newAppender(g.store),
-		seed:     maphash.MakeSeed(),
-		inflight: make(map[journalKey]struct{}),
-		wake:     make(chan struct{}, 1),
+// NewJournal returns a journal over cfg.Store; nothing runs until Start.
+func NewJournal(cfg JournalConfig) *Journal {
+	j := &Journal{
+		st:          cfg.Store,
+		frontend:    cfg.Frontend,
+		unsupported: cfg.Unsupported,
+		log:         cfg.Log,
+		appender:    newAppender(cfg.Store),
+		seed:        maphash.MakeSeed(),
+		inflight:    make(map[journalKey]struct{}),
+		wake:        make(chan struct{}, 1),
 	}
+	if j.frontend == nil {
+		j.frontend = func() (Confirmer, bool) { return nil, false }
+	}
+	if j.unsupported == nil {
+		j.unsupported = func(error) bool { return false }
+	}
+	if j.log == nil {
+		j.log = slog.Default()
+	}
+	return j
 }
 
-func (j *journal) stripe(owner ids.Owner) *sync.Mutex {
+func (j *Journal) stripe(owner ids.Owner) *sync.Mutex {
 	return &j.stripes[maphash.String(j.seed, string(owner))%journalStripes]
 }
 
-func (j *journal) log() *slog.Logger { return j.g.log }
-
-// emit journals ev for owner, then delivers it through f. It returns an
+// Emit journals ev for owner, then delivers it through f. It returns an
 // error, without delivering, if ev could not be journaled: the adapter must
 // then not acknowledge it to the platform. Once journaled, a delivery that
 // fails because ctx ended leaves ev in the journal for the next replay (nil
 // is returned: ev is safe); any other delivery error removes it and is
 // returned.
-func (j *journal) emit(ctx context.Context, f ConfirmingFrontend, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+func (j *Journal) Emit(ctx context.Context, f Confirmer, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
 	data, err := encodeJournal(platform, ev)
 	if err != nil {
 		return err
@@ -132,14 +160,14 @@ func (j *journal) emit(ctx context.Context, f ConfirmingFrontend, owner ids.Owne
 }
 
 // deliver hands one journaled (and marked in-flight) item to f.
-func (j *journal) deliver(ctx context.Context, f ConfirmingFrontend, k journalKey, platform ids.PlatformID, ev event.Event) error {
+func (j *Journal) deliver(ctx context.Context, f Confirmer, k journalKey, platform ids.PlatformID, ev event.Event) error {
 	err := f.DeliverConfirmed(ctx, k.owner, platform, ev, func() { j.confirm(k) })
 	if err == nil {
 		return nil
 	}
 	j.unmark(k)
 	if ctx.Err() != nil {
-		j.log().Warn("delivery interrupted; the event stays journaled", "owner", k.owner, "seq", k.seq, "err", err)
+		j.log.Warn("delivery interrupted; the event stays journaled", "owner", k.owner, "seq", k.seq, "err", err)
 		j.mu.Lock()
 		j.more = true // replayed once the deliveries in flight are confirmed
 		j.mu.Unlock()
@@ -150,38 +178,39 @@ func (j *journal) deliver(ctx context.Context, f ConfirmingFrontend, k journalKe
 }
 
 // drop removes an item that cannot be delivered at all.
-func (j *journal) drop(k journalKey, why error) {
-	j.log().Error("dropping an undeliverable journaled event", "owner", k.owner, "seq", k.seq, "err", why)
+func (j *Journal) drop(k journalKey, why error) {
+	j.log.Error("dropping an undeliverable journaled event", "owner", k.owner, "seq", k.seq, "err", why)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(j.runCtx()), journalAckTimeout)
 	defer cancel()
-	if err := j.g.store.Ack(ctx, k.owner, k.seq); err != nil {
-		j.log().Error("cannot remove a journaled event", "owner", k.owner, "seq", k.seq, "err", err)
+	if err := j.st.Ack(ctx, k.owner, k.seq); err != nil {
+		j.log.Error("cannot remove a journaled event", "owner", k.owner, "seq", k.seq, "err", err)
 	}
 }
 
-func (j *journal) runCtx() context.Context {
-	j.g.mu.Lock()
-	defer j.g.mu.Unlock()
-	if j.g.runCtx == nil {
+// runCtx is the context given to Start, or Background before.
+func (j *Journal) runCtx() context.Context {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.base == nil {
 		return context.Background()
 	}
-	return j.g.runCtx
+	return j.base
 }
 
-func (j *journal) mark(k journalKey) {
+func (j *Journal) mark(k journalKey) {
 	j.mu.Lock()
 	j.inflight[k] = struct{}{}
 	j.mu.Unlock()
 }
 
-func (j *journal) unmark(k journalKey) {
+func (j *Journal) unmark(k journalKey) {
 	j.mu.Lock()
 	delete(j.inflight, k)
 	j.mu.Unlock()
 }
 
 // confirm is the done callback of a delivery: it must not block.
-func (j *journal) confirm(k journalKey) {
+func (j *Journal) confirm(k journalKey) {
 	j.mu.Lock()
 	j.confirmed = append(j.confirmed, k)
 	j.mu.Unlock()
@@ -191,9 +220,12 @@ func (j *journal) confirm(k journalKey) {
 	}
 }
 
-// start runs the worker that removes confirmed items from the store, until
+// Start runs the worker that removes confirmed items from the store, until
 // ctx ends (then it removes what is left, briefly, and returns).
-func (j *journal) start(ctx context.Context) {
+func (j *Journal) Start(ctx context.Context) {
+	j.mu.Lock()
+	j.base = ctx
+	j.mu.Unlock()
 	j.appender.start(ctx)
 	j.wg.Go(func() {
 		retry := time.NewTimer(time.Hour)
@@ -216,9 +248,9 @@ func (j *journal) start(ctx context.Context) {
 	})
 }
 
-// stop waits for the worker and a running replay, which end with the
-// context given to start and kick. No replay starts after it.
-func (j *journal) stop() {
+// Stop waits for the worker and a running replay, which end with the
+// context given to Start and Kick. No replay starts after it.
+func (j *Journal) Stop() {
 	j.mu.Lock()
 	j.closed = true
 	j.mu.Unlock()
@@ -231,7 +263,7 @@ func (j *journal) stop() {
 // flight (so no replay delivers them again) and are retried; it reports
 // whether there are such. If the last pass left items behind, nothing is in
 // flight any more and mayReplay is set, it starts another pass.
-func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed bool) {
+func (j *Journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed bool) {
 	j.mu.Lock()
 	batch := j.confirmed
 	j.confirmed = nil
@@ -245,13 +277,13 @@ func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 		}
 		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
 		j.ackMu.Lock()
-		err := j.g.store.AckAll(actx, refs)
+		err := j.st.AckAll(actx, refs)
 		cancel()
 		if err != nil {
 			j.ackMu.Unlock()
 			// Retried; if the process ends first, the next one delivers
 			// the rest again: at-least-once.
-			j.log().Warn("cannot remove confirmed journaled events yet", "events", len(batch), "err", err)
+			j.log.Warn("cannot remove confirmed journaled events yet", "events", len(batch), "err", err)
 			retry = batch
 			break
 		}
@@ -276,14 +308,14 @@ func (j *journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 	}
 	j.mu.Unlock()
 	if next {
-		j.kick(ctx)
+		j.Kick(ctx)
 	}
 	return false
 }
 
-// kick starts a replay pass in the background, or asks the running one to
+// Kick starts a replay pass in the background, or asks the running one to
 // go once more.
-func (j *journal) kick(ctx context.Context) {
+func (j *Journal) Kick(ctx context.Context) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -296,7 +328,7 @@ func (j *journal) kick(ctx context.Context) {
 	j.replaying = true
 	j.wg.Go(func() {
 		for {
-			j.replay(ctx)
+			j.Replay(ctx)
 			j.mu.Lock()
 			if !j.again || ctx.Err() != nil {
 				j.replaying = false
@@ -309,19 +341,19 @@ func (j *journal) kick(ctx context.Context) {
 	})
 }
 
-// replay delivers, oldest first, the journaled items of every owner that
+// Replay delivers, oldest first, the journaled items of every owner that
 // this process does not have in flight: at most store.DefaultPendingLimit
 // per owner per pass, within journalPassTimeout.
-func (j *journal) replay(ctx context.Context) {
-	f, ok := j.g.confirmingFrontend()
+func (j *Journal) Replay(ctx context.Context) {
+	f, ok := j.frontend()
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, journalPassTimeout)
 	defer cancel()
-	owners, err := j.g.store.PendingOwners(ctx)
+	owners, err := j.st.PendingOwners(ctx)
 	if err != nil {
-		j.log().Error("cannot list journaled events", "err", err)
+		j.log.Error("cannot list journaled events", "err", err)
 		return
 	}
 	replayed := 0
@@ -332,21 +364,21 @@ func (j *journal) replay(ctx context.Context) {
 		n, err := j.replayOwner(ctx, f, owner)
 		replayed += n
 		if err != nil {
-			j.log().Error("replay of journaled events stopped", "owner", owner, "err", err)
+			j.log.Error("replay of journaled events stopped", "owner", owner, "err", err)
 			return
 		}
 	}
 	if replayed > 0 {
-		j.log().Info("replayed journaled events", "events", replayed, "owners", len(owners))
+		j.log.Info("replayed journaled events", "events", replayed, "owners", len(owners))
 	}
 }
 
 // replayOwner delivers owner's journaled items that are not in flight.
-func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner ids.Owner) (int, error) {
+func (j *Journal) replayOwner(ctx context.Context, f Confirmer, owner ids.Owner) (int, error) {
 	lock := j.stripe(owner)
 	lock.Lock()
 	j.ackMu.RLock()
-	items, err := j.g.store.Pending(ctx, owner, store.DefaultPendingLimit)
+	items, err := j.st.Pending(ctx, owner, store.DefaultPendingLimit)
 	var todo []store.QueueItem
 	if err == nil {
 		j.mu.Lock()
@@ -375,8 +407,8 @@ func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner i
 			j.drop(k, err)
 			continue
 		}
-		if err := j.deliver(ctx, f, k, platform, ev); err != nil && !errors.Is(err, ErrNotSupported) {
-			j.log().Warn("cannot replay a journaled event", "owner", owner, "seq", k.seq, "err", err)
+		if err := j.deliver(ctx, f, k, platform, ev); err != nil && !j.unsupported(err) {
+			j.log.Warn("cannot replay a journaled event", "owner", owner, "seq", k.seq, "err", err)
 		}
 		if ctx.Err() != nil {
 			for _, rest := range todo[i+1:] {
@@ -386,26 +418,4 @@ func (j *journal) replayOwner(ctx context.Context, f ConfirmingFrontend, owner i
 		}
 	}
 	return len(todo), nil
-}
-
-// confirmingFrontend returns the frontend if it can confirm deliveries.
-func (g *Gateway) confirmingFrontend() (ConfirmingFrontend, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f, ok := g.frontend.(ConfirmingFrontend)
-	return f, ok
-}
-
-// FrontendConnected tells the hub that the frontend's link to the XMPP
-// server (re)connected: journaled events that this process does not have in
-// flight (left by a previous process, or whose delivery failed) are
-// replayed in the background. It does nothing before Start or after Stop.
-func (g *Gateway) FrontendConnected() {
-	g.mu.Lock()
-	ctx := g.runCtx
-	g.mu.Unlock()
-	if ctx == nil || ctx.Err() != nil {
-		return
-	}
-	g.journal.kick(ctx)
 }

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"encoding/json"
@@ -22,8 +22,8 @@ const (
 )
 
 // errNotJournaled is returned by encodeJournal for events that do not go
-// through the journal (see journaled).
-var errNotJournaled = errors.New("gateway: event kind is not journaled")
+// through the journal (see Journaled).
+var errNotJournaled = errors.New("delivery: event kind is not journaled")
 
 // journalEnvelope is one journal item: the platform the event came from, a
 // type tag and the event itself. The owner is the queue's.
@@ -53,10 +53,10 @@ type journalMessage struct {
 	Attachments []journalAttachment `json:"Attachments,omitempty"`
 }
 
-// journaled reports whether ev goes through the journal: what the user
+// Journaled reports whether ev goes through the journal: what the user
 // would miss (messages, edits, retractions, reactions), not what is stale a
 // moment later (typing, presence, receipts, states).
-func journaled(ev event.Event) bool {
+func Journaled(ev event.Event) bool {
 	switch ev.(type) {
 	case *event.Message, *event.Edit, *event.Retract, *event.Reaction:
 		return true
@@ -88,11 +88,11 @@ func encodeJournal(platform ids.PlatformID, ev event.Event) ([]byte, error) {
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: journal %T: %w", ev, err)
+		return nil, fmt.Errorf("delivery: journal %T: %w", ev, err)
 	}
 	data, err := json.Marshal(journalEnvelope{Version: journalVersion, Platform: platform, Type: tag, Event: raw})
 	if err != nil {
-		return nil, fmt.Errorf("gateway: journal %T: %w", ev, err)
+		return nil, fmt.Errorf("delivery: journal %T: %w", ev, err)
 	}
 	return data, nil
 }
@@ -101,10 +101,10 @@ func encodeJournal(platform ids.PlatformID, ev event.Event) ([]byte, error) {
 func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
 	var env journalEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
-		return "", nil, fmt.Errorf("gateway: journal item: %w", err)
+		return "", nil, fmt.Errorf("delivery: journal item: %w", err)
 	}
 	if env.Version != journalVersion {
-		return "", nil, fmt.Errorf("gateway: journal item of version %d, want %d", env.Version, journalVersion)
+		return "", nil, fmt.Errorf("delivery: journal item of version %d, want %d", env.Version, journalVersion)
 	}
 	var (
 		ev     event.Event
@@ -125,10 +125,10 @@ func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
 		e := &event.Reaction{}
 		ev, target = e, e
 	default:
-		return "", nil, fmt.Errorf("gateway: journal item of unknown type %q", env.Type)
+		return "", nil, fmt.Errorf("delivery: journal item of unknown type %q", env.Type)
 	}
 	if err := json.Unmarshal(env.Event, target); err != nil {
-		return "", nil, fmt.Errorf("gateway: journal %s: %w", env.Type, err)
+		return "", nil, fmt.Errorf("delivery: journal %s: %w", env.Type, err)
 	}
 	if jm != nil {
 		for _, a := range jm.Attachments {

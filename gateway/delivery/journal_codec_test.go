@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"context"
@@ -34,8 +34,8 @@ func TestJournalCodecRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if !journaled(tc.ev) {
-				t.Fatalf("journaled(%T) = false", tc.ev)
+			if !Journaled(tc.ev) {
+				t.Fatalf("Journaled(%T) = false", tc.ev)
 			}
 			data, err := encodeJournal("sandbox", tc.ev)
 			if err != nil {
@@ -72,7 +72,7 @@ func TestJournalCodecDropsOpen(t *testing.T) {
 }
 
 func TestJournalCodecRefuses(t *testing.T) {
-	if journaled(&event.ChatState{}) || journaled(&event.Presence{}) || journaled(&event.Receipt{}) {
+	if Journaled(&event.ChatState{}) || Journaled(&event.Presence{}) || Journaled(&event.Receipt{}) {
 		t.Error("typing, presence or receipts would be journaled")
 	}
 	if _, err := encodeJournal("sandbox", &event.ChatState{}); !errors.Is(err, errNotJournaled) {

@@ -1,0 +1,102 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// fakeConfirmer is a Confirmer that holds the done callbacks until told to
+// confirm.
+type fakeConfirmer struct {
+	mu        sync.Mutex
+	delivered []string
+	done      []func()
+}
+
+func (f *fakeConfirmer) DeliverConfirmed(_ context.Context, _ ids.Owner, _ ids.PlatformID, ev event.Event, done func()) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delivered = append(f.delivered, ev.(*event.Message).Body)
+	f.done = append(f.done, done)
+	return nil
+}
+
+func (f *fakeConfirmer) confirmAll() {
+	f.mu.Lock()
+	done := f.done
+	f.done = nil
+	f.mu.Unlock()
+	for _, d := range done {
+		d()
+	}
+}
+
+func (f *fakeConfirmer) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.delivered...)
+}
+
+func pendingLen(t *testing.T, q *countingQueues) int {
+	t.Helper()
+	items, err := q.Pending(t.Context(), testOwner, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(items)
+}
+
+// TestJournalAlone checks the journal against a fake frontend: an emitted
+// event is delivered and stays journaled until confirmed; one never
+// confirmed is replayed by the next journal on the same store; and an
+// event the store cannot take is refused with ErrNotDurable.
+func TestJournalAlone(t *testing.T) {
+	q := &countingQueues{Store: openStore(t)}
+	f := &fakeConfirmer{}
+	newJ := func() *Journal {
+		return NewJournal(JournalConfig{Store: q, Frontend: func() (Confirmer, bool) { return f, true }})
+	}
+	msg := func(body string) *event.Message {
+		return &event.Message{Meta: event.Meta{Chat: testChat, ID: ids.MessageID(body)}, Body: body}
+	}
+	j := newJ()
+	ctx, cancel := context.WithCancel(t.Context())
+	j.Start(ctx)
+	if err := j.Emit(ctx, f, testOwner, "sandbox", msg("confirmed")); err != nil {
+		t.Fatal(err)
+	}
+	if n := pendingLen(t, q); n != 1 {
+		t.Fatalf("%d journaled before confirmation, want 1", n)
+	}
+	f.confirmAll()
+	waitUntil(t, "the confirmed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
+
+	if err := j.Emit(ctx, f, testOwner, "sandbox", msg("unconfirmed")); err != nil {
+		t.Fatal(err)
+	}
+	q.fail.Store(true)
+	if err := j.Emit(ctx, f, testOwner, "sandbox", msg("refused")); !errors.Is(err, ErrNotDurable) {
+		t.Errorf("Emit with the store down: %v, want ErrNotDurable", err)
+	}
+	q.fail.Store(false)
+	cancel()
+	j.Stop()
+
+	// The next process replays what was not confirmed, and only that.
+	j = newJ()
+	ctx, cancel = context.WithCancel(t.Context())
+	defer func() { cancel(); j.Stop() }()
+	j.Start(ctx)
+	j.Replay(ctx)
+	got := f.bodies()
+	if len(got) != 3 || got[0] != "confirmed" || got[1] != "unconfirmed" || got[2] != "unconfirmed" {
+		t.Errorf("delivered %q, want confirmed, unconfirmed, and unconfirmed again", got)
+	}
+	f.confirmAll()
+	waitUntil(t, "the replayed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
+}

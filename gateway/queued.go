@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// The hub's side of the retry queue (delivery.RetryQueue): one attempt at
+// a queued message, and the frontend told when the queue gives up.
+
+// ErrQueued: SendMessage could not reach the platform right now (the
+// adapter said ErrUnavailable) and the message waits in the retry queue.
+// It is not a failure: the frontend treats it as accepted. If the message
+// still cannot be sent by the deadline, the hub tells the frontend through
+// FailureNotifier.
+var ErrQueued = delivery.ErrQueued
+
+// FailureNotifier is implemented by a Frontend that wants to hear about
+// queued messages the hub gave up on (delivery.RetryQueue). msg is the
+// message as queued, xmppIDs the stanza ids SendMessage was given, tag what
+// the context given to SendMessage carried (WithSendTag), so the frontend
+// can answer the original request; err wraps ErrUnavailable when the
+// deadline passed, or is the platform's refusal of a later attempt.
+type FailureNotifier interface {
+	SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error)
+}
+
+// WithSendTag returns ctx carrying tag: if SendMessage queues the message,
+// FailureNotifier.SendFailed gets tag back, even from a later process (the
+// tag is stored with the queued message).
+func WithSendTag(ctx context.Context, tag string) context.Context {
+	return delivery.WithSendTag(ctx, tag)
+}
+
+// sendQueued makes one attempt at a queued message.
+func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *delivery.Queued) (err error) {
+	defer func(t0 time.Time) { g.observe(it.Platform, ToPlatform, "message", t0, err) }(time.Now())
+	l, err := g.session(owner, it.Platform)
+	if err != nil {
+		return err
+	}
+	msg := it.Message
+	if it.Restored {
+		// A previous process may have sent it and died before removing
+		// it from the outbox: the id it recorded first tells.
+		if _, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, it.XMPPIDs); sent {
+			g.log.Info("restored message was sent before the restart", "owner", owner, "chat", msg.Chat, "id", it.XMPPIDs)
+			return nil
+		}
+		caps := l.session.Capabilities(msg.Chat)
+		if err := g.fetchAttachments(ctx, caps, msg); err != nil {
+			return err // files are not stored with the message: fetched again
+		}
+	}
+	msg.Account = l.account
+	g.sending.Begin(owner, msg.Chat)
+	defer g.sending.End(owner, msg.Chat)
+	id, err := l.session.SendMessage(ctx, msg)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", msg.Chat, err)
+	}
+	g.sent.Put(owner, msg.Chat, id, msg.Time)
+	// Recorded before the outbox forgets the message, so that a crash in
+	// between does not send it twice.
+	g.idmap.PutNow(ctx, owner, msg.Chat, id, it.Sum, it.XMPPIDs...)
+	return nil
+}
+
+// sendFailed tells the frontend, if it listens, that a queued message was
+// given up on.
+func (g *Gateway) sendFailed(ctx context.Context, owner ids.Owner, it *delivery.Queued, err error) {
+	g.mu.Lock()
+	f := g.frontend
+	g.mu.Unlock()
+	if n, ok := f.(FailureNotifier); ok {
+		n.SendFailed(ctx, owner, it.Platform, it.Message, it.XMPPIDs, it.Tag, err)
+	}
+}
