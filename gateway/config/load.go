@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Load reads the YAML file at path and returns the configuration built
@@ -59,7 +59,7 @@ func Parse(data []byte, env []string) (Config, error) {
 
 // decodeYAML lays the YAML document in data over cfg. Unknown keys and
 // values of the wrong kind are reported with their key path and line;
-// syntax errors keep the line number yaml.v3 gives them.
+// syntax errors keep the line number the YAML parser gives them.
 func decodeYAML(data []byte, cfg *Config) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -101,7 +101,7 @@ func emptyDocument(doc *yaml.Node) bool {
 
 // checkNode checks the shape of a YAML node against the Go type t of the
 // setting at key path key: unknown keys and values of the wrong kind are
-// reported with their key path and line, before yaml.v3 decodes the
+// reported with their key path and line, before the YAML decoder decodes the
 // document. A null value is always accepted (it leaves the default, or
 // empties a list). The values inside platform sections are free-form.
 func checkNode(node *yaml.Node, t reflect.Type, key string) error {
