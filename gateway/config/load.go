@@ -114,6 +114,13 @@ func checkNode(node *yaml.Node, t reflect.Type, key string) error {
 	wrong := func(want string) error {
 		return &KeyError{Key: key, Err: fmt.Errorf("must be %s (line %d)", want, node.Line)}
 	}
+	if u, ok := reflect.New(t).Interface().(yaml.Unmarshaler); ok {
+		// ByteSize, Duration: check the value as the decoder will read it.
+		if err := u.UnmarshalYAML(node); err != nil {
+			return &KeyError{Key: key, Err: fmt.Errorf("%w (line %d)", err, node.Line)}
+		}
+		return nil
+	}
 	var errs []error
 	switch t.Kind() {
 	case reflect.Struct:
