@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	gwconfig "github.com/drawbridge-im/drawbridge/gateway/config"
@@ -68,6 +66,22 @@ type section struct {
 	MaxFileSize   gwconfig.ByteSize `yaml:"max_file_size"`
 }
 
+// ValidateSection implements gwconfig.SectionValidator.
+func (s *section) ValidateSection(problem func(key, format string, args ...any)) {
+	if s.CodeTTL <= 0 {
+		problem(ConfigCodeTTL, "must be positive, got %s", s.CodeTTL)
+	}
+	if s.EchoDelay < 0 {
+		problem(ConfigEchoDelay, "must not be negative, got %s", s.EchoDelay)
+	}
+	if s.EditWindow < 0 {
+		problem(ConfigEditWindow, "must not be negative (0s means no limit), got %s", s.EditWindow)
+	}
+	if s.RetractWindow < 0 {
+		problem(ConfigRetractWindow, "must not be negative (0s means no limit), got %s", s.RetractWindow)
+	}
+}
+
 // parseConfig reads the adapter's configuration section. Unknown keys and
 // bad values are errors, every one naming its key ("sandbox.code_ttl: ...").
 func parseConfig(raw map[string]any) (config, error) {
@@ -77,21 +91,7 @@ func parseConfig(raw map[string]any) (config, error) {
 		EditWindow: d.limits.editWindow, RetractWindow: d.limits.retractWindow,
 		MaxFileSize: gwconfig.ByteSize(d.limits.maxFileSize),
 	}
-	name := string(PlatformID)
-	if err := gwconfig.DecodeSection(name, raw, &s); err != nil {
-		return config{}, err
-	}
-	var errs []error
-	check := func(ok bool, key, format string, args ...any) {
-		if !ok {
-			errs = append(errs, &gwconfig.KeyError{Key: name + "." + key, Err: fmt.Errorf(format, args...)})
-		}
-	}
-	check(s.CodeTTL > 0, ConfigCodeTTL, "must be positive, got %s", s.CodeTTL)
-	check(s.EchoDelay >= 0, ConfigEchoDelay, "must not be negative, got %s", s.EchoDelay)
-	check(s.EditWindow >= 0, ConfigEditWindow, "must not be negative (0s means no limit), got %s", s.EditWindow)
-	check(s.RetractWindow >= 0, ConfigRetractWindow, "must not be negative (0s means no limit), got %s", s.RetractWindow)
-	if err := errors.Join(errs...); err != nil {
+	if err := gwconfig.DecodeSection(string(PlatformID), raw, &s); err != nil {
 		return config{}, err
 	}
 	return config{

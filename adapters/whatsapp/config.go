@@ -1,8 +1,6 @@
 package whatsapp
 
 import (
-	"errors"
-	"fmt"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -86,25 +84,23 @@ type section struct {
 	MaxFileSize  gwconfig.ByteSize `yaml:"max_file_size"`
 }
 
+// ValidateSection implements gwconfig.SectionValidator.
+func (s *section) ValidateSection(problem func(key, format string, args ...any)) {
+	if strings.TrimSpace(s.Database) == "" {
+		problem(ConfigDatabase, "must not be empty")
+	}
+	if s.MaxFileSize <= 0 || s.MaxFileSize > convert.MaxDocumentSize {
+		problem(ConfigMaxFileSize, "must be between 1 byte and %s (WhatsApp's limit), got %s",
+			gwconfig.ByteSize(convert.MaxDocumentSize), s.MaxFileSize)
+	}
+}
+
 // parseConfig reads the adapter's section. Unknown keys and bad values are
 // errors, every one naming its key ("whatsapp.max_file_size: ...").
 func parseConfig(raw map[string]any) (config, error) {
 	d := defaultConfig()
 	s := section{Database: d.database, MarkOnline: d.markOnline, MaxFileSize: gwconfig.ByteSize(d.maxFileSize)}
-	name := string(PlatformID)
-	if err := gwconfig.DecodeSection(name, raw, &s); err != nil {
-		return config{}, err
-	}
-	var errs []error
-	check := func(ok bool, key, format string, args ...any) {
-		if !ok {
-			errs = append(errs, &gwconfig.KeyError{Key: name + "." + key, Err: fmt.Errorf(format, args...)})
-		}
-	}
-	check(strings.TrimSpace(s.Database) != "", ConfigDatabase, "must not be empty")
-	check(s.MaxFileSize > 0 && s.MaxFileSize <= convert.MaxDocumentSize, ConfigMaxFileSize,
-		"must be between 1 byte and %s (WhatsApp's limit), got %s", gwconfig.ByteSize(convert.MaxDocumentSize), s.MaxFileSize)
-	if err := errors.Join(errs...); err != nil {
+	if err := gwconfig.DecodeSection(string(PlatformID), raw, &s); err != nil {
 		return config{}, err
 	}
 	if s.DeviceName == "" {

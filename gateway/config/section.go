@@ -23,10 +23,13 @@ const EnabledKey = "enabled"
 // [ByteSize], [Duration] and time.Duration (in Duration's grammar). A nil
 // value leaves the field as it is; the key [EnabledKey] is skipped.
 //
+// When every value has the right type and out implements
+// [SectionValidator], its rules run next.
+//
 // Every problem is a *[KeyError] whose key is name and the section's key,
-// e.g. "whatsapp.foo: unknown key"; all are returned, joined, in key order.
-// Messages quote a wrong value unless the key looks like a secret (see
-// [Config.Redacted]).
+// e.g. "whatsapp.foo: unknown key"; all are returned, joined, in key order
+// (the validator's in the order it found them). Messages quote a wrong
+// value unless the key looks like a secret (see [Config.Redacted]).
 func DecodeSection(name string, section map[string]any, out any) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
@@ -49,7 +52,21 @@ func DecodeSection(name string, section map[string]any, out any) error {
 			errs = append(errs, &KeyError{Key: joinKey(name, key), Err: err})
 		}
 	}
+	if v, ok := out.(SectionValidator); ok && len(errs) == 0 {
+		v.ValidateSection(func(key, format string, args ...any) {
+			errs = append(errs, &KeyError{Key: joinKey(name, key), Err: fmt.Errorf(format, args...)})
+		})
+	}
 	return errors.Join(errs...)
+}
+
+// SectionValidator is a section struct with rules beyond its fields'
+// types (a duration that must be positive, a size with a ceiling).
+// ValidateSection reports each broken rule with problem, naming the
+// section's key; the message is what is wrong, e.g.
+// problem("code_ttl", "must be positive, got %s", s.CodeTTL).
+type SectionValidator interface {
+	ValidateSection(problem func(key, format string, args ...any))
 }
 
 // Types DecodeSection treats apart from their kind.

@@ -106,3 +106,41 @@ func TestDecodeSectionWantsAStructPointer(t *testing.T) {
 		t.Errorf("a field of an unsupported type: %v", err)
 	}
 }
+
+// validatedSection has a rule beyond its types.
+type validatedSection struct {
+	Min ByteSize `yaml:"min"`
+	Max ByteSize `yaml:"max"`
+}
+
+func (s *validatedSection) ValidateSection(problem func(key, format string, args ...any)) {
+	if s.Max < s.Min {
+		problem("max", "must be at least min (%s), got %s", s.Min, s.Max)
+	}
+}
+
+func TestDecodeSectionValidates(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		section map[string]any
+		want    string // the whole error; "" means none
+	}{
+		{"rules hold", map[string]any{"min": "1KiB", "max": "1MiB"}, ""},
+		{"a rule broken", map[string]any{"min": "1MiB", "max": "1KiB"}, "p.max: must be at least min (1MiB), got 1KiB"},
+		// A value of the wrong type makes the rules meaningless: they do not run.
+		{"type errors first", map[string]any{"min": "1MiB", "max": "x", "other": 1},
+			"p.max: " + errSizeSyntax.Error() + `, got "x"` + "\np.other: unknown key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s validatedSection
+			err := DecodeSection("p", tc.section, &s)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("error %q\nwant  %q", got, tc.want)
+			}
+		})
+	}
+}
