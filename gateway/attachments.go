@@ -53,5 +53,5 @@ func (g *Gateway) fetchAttachments(ctx context.Context, caps Capabilities, msg *
 			a.Kind = event.KindOf(file.MIMEType)
 		}
 	}
-	return checkMessage(caps, msg)
+	return checkAttachments(caps, msg.Attachments)
 }

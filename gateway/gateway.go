@@ -366,7 +366,9 @@ func (g *Gateway) detach(owner ids.Owner, platform ids.PlatformID) (*linked, boo
 	return l, ok
 }
 
-// session returns owner's connected session on platform.
+// session returns owner's session on platform as loaded by load, whether
+// or not it is connected right now (a session that is not refuses work
+// itself, e.g. with ErrUnavailable), or ErrNotLinked when none is loaded.
 func (g *Gateway) session(owner ids.Owner, platform ids.PlatformID) (*linked, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -59,10 +59,18 @@ func allow(lim *ratelimit.Limiter, r RateLimit, owner ids.Owner, what string) er
 	return nil
 }
 
-// checkMessage is SendMessage's and EditMessage's check: size first (a
-// refused message costs no token), then rate.
-func (g *Gateway) checkMessage(owner ids.Owner, msg *event.Message) error {
+// checkMessage is the one check of an outbound message (SendMessage,
+// EditMessage) before the adapter sees it, in this order: the hub's limits
+// (body size, number of attachments: ErrOverLimit), then what the chat's
+// platform takes (caps, see checkCapabilities), then owner's message rate,
+// last so that a refused message costs no token. Attachments are checked
+// against caps once more after their download (fetchAttachments), when
+// their real size and type are known.
+func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message) error {
 	if err := g.checkMessageSize(msg.Body, len(msg.Attachments)); err != nil {
+		return err
+	}
+	if err := checkCapabilities(caps, msg); err != nil {
 		return err
 	}
 	return g.checkMessageRate(owner)

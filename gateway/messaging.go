@@ -27,9 +27,6 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if strings.TrimSpace(msg.Body) == "" && len(msg.Attachments) == 0 {
 		return "", fmt.Errorf("empty message: %w", ErrBadRequest)
 	}
-	if err := g.checkMessage(owner, msg); err != nil {
-		return "", err
-	}
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
 	sum := g.idmap.Sum(msg)
@@ -41,7 +38,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		return "", ErrQueued
 	}
 	caps := l.session.Capabilities(msg.Chat)
-	if err := checkMessage(caps, msg); err != nil {
+	if err := g.checkMessage(owner, caps, msg); err != nil { // limits.go
 		return "", err
 	}
 	if err := g.fetchAttachments(ctx, caps, msg); err != nil {

@@ -57,16 +57,13 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err != nil {
 		return err
 	}
-	if err := g.checkMessage(owner, &event.Message{Body: body}); err != nil { // limits.go
-		return err
-	}
 	caps := l.session.Capabilities(chat)
 	ed, ok := l.session.(Editor)
 	if !ok || !caps.Edits {
 		return fmt.Errorf("corrections: %w", ErrNotSupported)
 	}
-	if caps.MaxBodyLength > 0 && len(body) > caps.MaxBodyLength {
-		return fmt.Errorf("correction of %d bytes exceeds the platform's limit of %d: %w", len(body), caps.MaxBodyLength, ErrNotAcceptable)
+	if err := g.checkMessage(owner, caps, &event.Message{Body: body}); err != nil { // limits.go
+		return err
 	}
 	target := g.platformID(ctx, owner, chat, targetXMPPID)
 	if err := g.checkWindow(owner, chat, target, caps.EditWindow, "edit"); err != nil {
@@ -145,15 +142,22 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// checkMessage applies a chat's limits to an outbound message.
-func checkMessage(caps Capabilities, msg *event.Message) error {
+// checkCapabilities applies a chat's capabilities to an outbound message
+// (part of checkMessage).
+func checkCapabilities(caps Capabilities, msg *event.Message) error {
 	if caps.MaxBodyLength > 0 && len(msg.Body) > caps.MaxBodyLength {
 		return fmt.Errorf("message of %d bytes exceeds the platform's limit of %d: %w", len(msg.Body), caps.MaxBodyLength, ErrNotSupported)
 	}
 	if msg.ReplyTo != "" && !caps.Replies {
 		return fmt.Errorf("replies: %w", ErrNotSupported)
 	}
-	for _, a := range msg.Attachments {
+	return checkAttachments(caps, msg.Attachments)
+}
+
+// checkAttachments applies a chat's capabilities to the files of an
+// outbound message: whether it takes files, their size and type.
+func checkAttachments(caps Capabilities, attachments []event.Attachment) error {
+	for _, a := range attachments {
 		if caps.MaxFileSize == 0 {
 			return fmt.Errorf("files: %w", ErrNotSupported)
 		}

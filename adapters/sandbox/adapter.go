@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -77,7 +76,7 @@ func (a *Adapter) Info() gateway.Info {
 
 // Init implements gateway.Adapter: it reads the keys auto_confirm,
 // code_ttl, echo_delay, edit_window, retract_window and max_file_size (see
-// the Config constants), warns about other keys, and does no I/O.
+// the Config constants), refuses other keys, and does no I/O.
 // echo_delay and the limits (edit_window, retract_window, max_file_size)
 // are rules of the platform: they apply to the whole Platform, as the last
 // Init set them.
@@ -85,16 +84,13 @@ func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	if host == nil {
 		return errors.New("sandbox: Init without a host")
 	}
-	cfg, unknown, err := parseConfig(raw)
+	cfg, err := parseConfig(raw)
 	if err != nil {
 		return err
 	}
 	log := host.Logger()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(unknown) > 0 {
-		log.Warn("sandbox: ignoring unknown configuration keys", "keys", strings.Join(unknown, ", "))
 	}
 	a.mu.Lock()
 	a.host, a.log, a.cfg = host, log, cfg

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -121,21 +120,19 @@ func (a *Adapter) Info() gateway.Info {
 }
 
 // Init implements gateway.Adapter: it reads the configuration (see the
-// Config constants) and names the device; it does no I/O.
+// Config constants; other keys are errors) and names the device; it does
+// no I/O.
 func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	if host == nil {
 		return errors.New("whatsapp: Init without a host")
 	}
-	cfg, unknown, err := parseConfig(raw)
+	cfg, err := parseConfig(raw)
 	if err != nil {
 		return err
 	}
 	log := host.Logger()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(unknown) > 0 {
-		log.Warn("whatsapp: ignoring unknown configuration keys", "keys", strings.Join(unknown, ", "))
 	}
 	setDeviceName(cfg.deviceName)
 	a.mu.Lock()

@@ -1,15 +1,12 @@
 package whatsapp
 
 import (
-	"fmt"
 	"maps"
-	"math"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp/convert"
+	gwconfig "github.com/drawbridge-im/drawbridge/gateway/config"
 )
 
 // Configuration keys of the adapter's section (platforms.whatsapp).
@@ -33,12 +30,10 @@ const (
 	// contacts' presence only to online clients; while one is online the
 	// phone gets no push notifications.
 	ConfigMarkOnline = "mark_online"
-	// ConfigMaxFileSize (bytes, or a size such as "100MB", default 2 GB,
-	// WhatsApp's limit for documents): the largest file sent to WhatsApp.
+	// ConfigMaxFileSize (a size, default 2GB, WhatsApp's limit for
+	// documents): the largest file sent to WhatsApp, in bytes or with a
+	// unit such as "100MB" or "16MiB" (gateway/config.ByteSize).
 	ConfigMaxFileSize = "max_file_size"
-
-	// configEnabled is the hub's switch for the section; not ours.
-	configEnabled = "enabled"
 )
 
 // DefaultDatabase is the default sqlite file of the device store.
@@ -78,109 +73,44 @@ func defaultConfig() config {
 	return config{database: DefaultDatabase, markOnline: true, maxFileSize: convert.MaxDocumentSize}
 }
 
-// parseConfig reads the adapter's section. Errors name the key; unknown
-// keys are returned for a warning.
-func parseConfig(raw map[string]any) (cfg config, unknown []string, err error) {
-	cfg = defaultConfig()
-	for _, key := range slices.Sorted(maps.Keys(raw)) {
-		v := raw[key]
-		switch key {
-		case ConfigDatabase:
-			cfg.database, err = parseString(key, v)
-			if err == nil && strings.TrimSpace(cfg.database) == "" {
-				err = fmt.Errorf("whatsapp: config key %q: must not be empty", key)
-			}
-		case ConfigPostgresDSN:
-			cfg.postgresDSN, err = parseString(key, v)
-		case ConfigDeviceName:
-			cfg.deviceName, err = parseString(key, v)
-		case ConfigComponentJID:
-			cfg.componentJID, err = parseString(key, v)
-		case ConfigMarkOnline:
-			cfg.markOnline, err = parseBool(key, v)
-		case ConfigMaxFileSize:
-			cfg.maxFileSize, err = parseSize(key, v)
-			if err == nil && (cfg.maxFileSize <= 0 || cfg.maxFileSize > convert.MaxDocumentSize) {
-				err = fmt.Errorf("whatsapp: config key %q: must be between 1 and %d bytes (WhatsApp's limit), got %d",
-					key, int64(convert.MaxDocumentSize), cfg.maxFileSize)
-			}
-		case configEnabled:
-		default:
-			unknown = append(unknown, key)
-		}
-		if err != nil {
-			return config{}, nil, err
-		}
-	}
-	if cfg.deviceName == "" {
-		cfg.deviceName = "Drawbridge"
-		if cfg.componentJID != "" {
-			cfg.deviceName += " (" + cfg.componentJID + ")"
-		}
-	}
-	return cfg, unknown, nil
+// section is the configuration section as written, for
+// gwconfig.DecodeSection; see the Config constants.
+type section struct {
+	Database     string            `yaml:"database"`
+	PostgresDSN  string            `yaml:"postgres_dsn"`
+	DeviceName   string            `yaml:"device_name"`
+	ComponentJID string            `yaml:"component_jid"`
+	MarkOnline   bool              `yaml:"mark_online"`
+	MaxFileSize  gwconfig.ByteSize `yaml:"max_file_size"`
 }
 
-func parseString(key string, v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("whatsapp: config key %q: want a string, got %T", key, v)
+// ValidateSection implements gwconfig.SectionValidator.
+func (s *section) ValidateSection(problem func(key, format string, args ...any)) {
+	if strings.TrimSpace(s.Database) == "" {
+		problem(ConfigDatabase, "must not be empty")
 	}
-	return s, nil
+	if s.MaxFileSize <= 0 || s.MaxFileSize > convert.MaxDocumentSize {
+		problem(ConfigMaxFileSize, "must be between 1 byte and %s (WhatsApp's limit), got %s",
+			gwconfig.ByteSize(convert.MaxDocumentSize), s.MaxFileSize)
+	}
 }
 
-func parseBool(key string, v any) (bool, error) {
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case string:
-		b, err := strconv.ParseBool(x)
-		if err == nil {
-			return b, nil
+// parseConfig reads the adapter's section. Unknown keys and bad values are
+// errors, every one naming its key ("whatsapp.max_file_size: ...").
+func parseConfig(raw map[string]any) (config, error) {
+	d := defaultConfig()
+	s := section{Database: d.database, MarkOnline: d.markOnline, MaxFileSize: gwconfig.ByteSize(d.maxFileSize)}
+	if err := gwconfig.DecodeSection(string(PlatformID), raw, &s); err != nil {
+		return config{}, err
+	}
+	if s.DeviceName == "" {
+		s.DeviceName = "Drawbridge"
+		if s.ComponentJID != "" {
+			s.DeviceName += " (" + s.ComponentJID + ")"
 		}
 	}
-	return false, fmt.Errorf("whatsapp: config key %q: want true or false, got %v", key, v)
-}
-
-var sizeUnits = []struct {
-	suffix string
-	factor int64
-}{
-	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30},
-	{"kb", 1000}, {"mb", 1000 * 1000}, {"gb", 1000 * 1000 * 1000},
-	{"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000},
-	{"b", 1},
-}
-
-// parseSize reads a byte count: a number, or a string such as "100MB",
-// "16MiB" or "2GB".
-func parseSize(key string, v any) (int64, error) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), nil
-	case int64:
-		return x, nil
-	case uint64:
-		if x <= math.MaxInt64 {
-			return int64(x), nil
-		}
-	case float64:
-		if x == math.Trunc(x) && x >= 0 && x <= math.MaxInt64 {
-			return int64(x), nil
-		}
-	case string:
-		s := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(x), " ", ""))
-		factor := int64(1)
-		for _, u := range sizeUnits {
-			if strings.HasSuffix(s, u.suffix) {
-				s, factor = strings.TrimSuffix(s, u.suffix), u.factor
-				break
-			}
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err == nil && f >= 0 && f*float64(factor) <= math.MaxInt64 {
-			return int64(f * float64(factor)), nil
-		}
-	}
-	return 0, fmt.Errorf("whatsapp: config key %q: want a size in bytes such as 104857600 or \"100MB\", got %v", key, v)
+	return config{
+		database: s.Database, postgresDSN: s.PostgresDSN, deviceName: s.DeviceName,
+		componentJID: s.ComponentJID, markOnline: s.MarkOnline, maxFileSize: int64(s.MaxFileSize),
+	}, nil
 }

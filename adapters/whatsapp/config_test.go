@@ -1,43 +1,85 @@
 package whatsapp
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp/convert"
 )
 
 func TestParseConfig(t *testing.T) {
-	cfg, unknown, err := parseConfig(map[string]any{
+	cfg, err := parseConfig(map[string]any{
 		"enabled": true, "database": "/var/lib/drawbridge/wa.db", "component_jid": "wa.example.org",
-		"mark_online": "false", "max_file_size": "100MB", "colour": "blue",
+		"mark_online": "false", "max_file_size": "100MB",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.database != "/var/lib/drawbridge/wa.db" || cfg.deviceName != "Drawbridge (wa.example.org)" || cfg.markOnline ||
-		cfg.maxFileSize != 100_000_000 || strings.Join(unknown, ",") != "colour" {
-		t.Errorf("cfg = %+v, unknown %v", cfg, unknown)
+		cfg.maxFileSize != 100_000_000 {
+		t.Errorf("cfg = %+v", cfg)
 	}
-	cfg, _, err = parseConfig(nil)
+	cfg, err = parseConfig(nil)
 	if err != nil || cfg.database != DefaultDatabase || cfg.deviceName != "Drawbridge" || !cfg.markOnline || cfg.maxFileSize != convert.MaxDocumentSize {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}
-	for _, size := range []any{16 << 20, "16MiB", "16 MiB", float64(16 << 20), int64(16 << 20)} {
-		cfg, _, err := parseConfig(map[string]any{"max_file_size": size})
-		if err != nil || cfg.maxFileSize != 16<<20 {
-			t.Errorf("max_file_size %v = %d, %v", size, cfg.maxFileSize, err)
-		}
+	// Every documented key is known.
+	cfg, err = parseConfig(map[string]any{
+		ConfigDatabase: "wa.db", ConfigPostgresDSN: "postgres://x", ConfigDeviceName: "Phone bridge",
+		ConfigComponentJID: "wa.example.org", ConfigMarkOnline: true, ConfigMaxFileSize: "16MiB",
+	})
+	if err != nil || cfg.deviceName != "Phone bridge" || cfg.postgresDSN != "postgres://x" || cfg.componentJID != "wa.example.org" {
+		t.Errorf("every key = %+v, %v", cfg, err)
 	}
-	for key, bad := range map[string]any{
-		"database": "", "mark_online": "perhaps", "max_file_size": "lots", "device_name": 3,
+}
+
+func TestConfigSizes(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want int64
+	}{
+		{16 << 20, 16 << 20},
+		{int64(16 << 20), 16 << 20},
+		{float64(16 << 20), 16 << 20},
+		{"16777216", 16 << 20},
+		{"16MiB", 16 << 20},
+		{"16 MiB", 16 << 20},
+		{"100MB", 100_000_000},
+		{"1.5mb", 1_500_000},
+		{"512k", 512_000},
+		{"2GB", 2_000_000_000},
 	} {
-		if _, _, err := parseConfig(map[string]any{key: bad}); err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("%s=%v: error %v does not name the key", key, bad, err)
+		cfg, err := parseConfig(map[string]any{ConfigMaxFileSize: tc.in})
+		if err != nil || cfg.maxFileSize != tc.want {
+			t.Errorf("max_file_size %#v = %d, %v; want %d", tc.in, cfg.maxFileSize, err, tc.want)
 		}
 	}
-	if _, _, err := parseConfig(map[string]any{"max_file_size": "3GB"}); err == nil {
-		t.Error("a limit above WhatsApp's was accepted")
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  map[string]any
+		want string // the whole error
+	}{
+		{"unknown key", map[string]any{"foo": 1}, "whatsapp.foo: unknown key"},
+		{"empty database", map[string]any{"database": " "}, "whatsapp.database: must not be empty"},
+		{"mark_online words", map[string]any{"mark_online": "perhaps"}, `whatsapp.mark_online: want true or false, got "perhaps"`},
+		{"device_name number", map[string]any{"device_name": 3}, "whatsapp.device_name: want a string, got 3"},
+		{"postgres_dsn is not quoted", map[string]any{"postgres_dsn": 3}, "whatsapp.postgres_dsn: want a string, got a value of type int"},
+		{"max_file_size words", map[string]any{"max_file_size": "lots"},
+			`whatsapp.max_file_size: want a size in bytes such as 1048576, "512KiB", "2 MiB" or "1.5MB", got "lots"`},
+		{"max_file_size above WhatsApp's", map[string]any{"max_file_size": "3GB"},
+			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 3GB"},
+		{"max_file_size zero", map[string]any{"max_file_size": 0},
+			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 0B"},
+		{"several", map[string]any{"colour": "blue", "mark_online": 2},
+			"whatsapp.colour: unknown key\nwhatsapp.mark_online: want true or false, got 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := parseConfig(tc.cfg); err == nil || err.Error() != tc.want {
+				t.Errorf("parseConfig(%v) = %v\nwant %s", tc.cfg, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.mau.fi/whatsmeow"
@@ -294,9 +295,9 @@ func (s *Session) uploadAttachment(ctx context.Context, a event.Attachment, capt
 }
 
 // ownTarget reads the id of a message of the owner that an edit or a
-// retraction names, and checks WhatsApp's window when the session knows
-// when the message was sent.
-func (s *Session) ownTarget(target ids.MessageID, what string, window interface{ String() string }, limit func(age int64) bool) (types.MessageID, error) {
+// retraction names, and checks that it is at most window old when the
+// session knows when the message was sent.
+func (s *Session) ownTarget(target ids.MessageID, what string, window time.Duration) (types.MessageID, error) {
 	ref, err := waid.ParseMessageID(target)
 	if err != nil {
 		return "", err
@@ -307,7 +308,7 @@ func (s *Session) ownTarget(target ids.MessageID, what string, window interface{
 	s.mu.Lock()
 	at, ok := s.sent.get(ref.ID)
 	s.mu.Unlock()
-	if ok && limit(int64(s.a.now().Sub(at))) {
+	if ok && s.a.now().Sub(at) > window {
 		return "", fmt.Errorf("whatsapp: messages can be %s only within %s of sending: %w", what, window, gateway.ErrNotAcceptable)
 	}
 	return ref.ID, nil
@@ -332,7 +333,7 @@ func (s *Session) EditMessage(ctx context.Context, e *event.Edit) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.ownTarget(e.Target, "edited", EditWindow, func(age int64) bool { return age > int64(EditWindow) })
+	id, err := s.ownTarget(e.Target, "edited", EditWindow)
 	if err != nil {
 		return err
 	}
@@ -353,7 +354,7 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.ownTarget(r.Target, "deleted for everyone", RetractWindow, func(age int64) bool { return age > int64(RetractWindow) })
+	id, err := s.ownTarget(r.Target, "deleted for everyone", RetractWindow)
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Secret: cfg.Component.Secret,
 			Logger: log,
 			// limits.max_stanza_size (config/limits.go)
-			MaxStanzaSize: cfg.Limits.MaxStanzaSize,
+			MaxStanzaSize: int64(cfg.Limits.MaxStanzaSize),
 		},
 		Name:     cfg.Component.Name,
 		Platform: pid,

@@ -70,7 +70,7 @@ func (f *appFiles) start(ctx context.Context) error {
 	}
 	host, err := media.NewFileHost(media.FileHostConfig{
 		Dir: dir, PublicURL: public, Listen: ln.Addr().String(),
-		Expiry: f.cfg.ExpiryDuration(), Quota: f.cfg.Quota, MaxFileSize: f.cfg.MaxFileSize,
+		Expiry: f.cfg.ExpiryDuration(), Quota: int64(f.cfg.Quota), MaxFileSize: int64(f.cfg.MaxFileSize),
 		Logger: f.log.With("part", "filehost"),
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, a event.Attachme
 	body, size := io.Reader(rc), a.Size
 	if size <= 0 {
 		// XEP-0363 needs the size first: read it, within the host's limit.
-		limit := f.cfg.MaxFileSize
+		limit := int64(f.cfg.MaxFileSize)
 		data, err := io.ReadAll(io.LimitReader(rc, limit+1))
 		if err != nil {
 			return "", fmt.Errorf("read the file from the platform: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
@@ -16,7 +17,7 @@ import (
 // stanza for its id, with a chat message from the gateway naming it.
 func TestOutboundRetryOverAnOutage(t *testing.T) {
 	e := startE2EConfig(t, config.BackendSQLite, xmpptest.ProsodyOptions{}, func(c *config.Config) {
-		c.Limits.SendRetryDeadline = "5s"
+		c.Limits.SendRetryDeadline = config.Duration(5 * time.Second)
 	})
 	u := e.user("alice")
 	linkByChat(t, u)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
@@ -103,6 +104,13 @@ func applyEnv(cfg *Config, env []string) error {
 func applyEnvVar(cfg *Config, name, value string) error {
 	if s, ok := envSettings[name]; ok {
 		field := reflect.ValueOf(cfg).Elem().FieldByIndex(s.index)
+		if u, ok := field.Addr().Interface().(encoding.TextUnmarshaler); ok {
+			// ByteSize, Duration: their own grammar.
+			if err := u.UnmarshalText([]byte(value)); err != nil {
+				return fmt.Errorf("%s (%s): %w", name, s.key, err)
+			}
+			return nil
+		}
 		switch {
 		case s.list:
 			field.Set(reflect.ValueOf(splitList(value)))

@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestEnvNames pins the environment variable names: changing a yaml tag
@@ -77,12 +78,16 @@ func TestEnvSetsEveryField(t *testing.T) {
 		s := envSettings[name]
 		var c Config
 		value, want := "v1,v2", any("v1,v2")
-		switch kind := reflect.TypeFor[Config]().FieldByIndex(s.index).Type.Kind(); {
+		switch typ := reflect.TypeFor[Config]().FieldByIndex(s.index).Type; {
 		case s.list:
 			want = []string{"v1", "v2"}
-		case kind == reflect.Bool:
+		case typ == reflect.TypeFor[ByteSize]():
+			value, want = "1.5 KiB", ByteSize(1536)
+		case typ == reflect.TypeFor[Duration]():
+			value, want = "90s", Duration(90*time.Second)
+		case typ.Kind() == reflect.Bool:
 			value, want = "true", true
-		case kind == reflect.Int64:
+		case typ.Kind() == reflect.Int64:
 			value, want = "42", int64(42)
 		}
 		if err := applyEnv(&c, []string{name + "=" + value}); err != nil {

@@ -21,11 +21,11 @@ type FilesConfig struct {
 	// Dir stores the built-in file host's files.
 	Dir string `yaml:"dir"`
 	// Expiry is how long a file stays available, e.g. "168h".
-	Expiry string `yaml:"expiry"`
-	// Quota is the most bytes the file host keeps at once.
-	Quota int64 `yaml:"quota"`
-	// MaxFileSize is the largest file the file host accepts, in bytes.
-	MaxFileSize int64 `yaml:"max_file_size"`
+	Expiry Duration `yaml:"expiry"`
+	// Quota is the most bytes the file host keeps at once, e.g. "1GiB".
+	Quota ByteSize `yaml:"quota"`
+	// MaxFileSize is the largest file the file host accepts, e.g. "100MiB".
+	MaxFileSize ByteSize `yaml:"max_file_size"`
 	// AllowPrivateFetch lets downloads of files users send reach loopback
 	// and private addresses (an upload service on your internal network).
 	// Off, such downloads are refused: users must not make the gateway
@@ -36,7 +36,7 @@ type FilesConfig struct {
 // Default file settings.
 const (
 	DefaultFilesListen = "127.0.0.1:8481"
-	DefaultFilesExpiry = "168h"
+	DefaultFilesExpiry = 168 * time.Hour
 	DefaultFilesQuota  = 1 << 30
 	DefaultFilesMax    = 100 << 20
 )
@@ -46,17 +46,14 @@ func defaultFiles() FilesConfig {
 		ServerUpload: true,
 		Listen:       DefaultFilesListen,
 		Dir:          "files",
-		Expiry:       DefaultFilesExpiry,
+		Expiry:       Duration(DefaultFilesExpiry),
 		Quota:        DefaultFilesQuota,
 		MaxFileSize:  DefaultFilesMax,
 	}
 }
 
-// ExpiryDuration is Expiry parsed (validated by Validate).
-func (f FilesConfig) ExpiryDuration() time.Duration {
-	d, _ := time.ParseDuration(f.Expiry)
-	return d
-}
+// ExpiryDuration is Expiry as a time.Duration.
+func (f FilesConfig) ExpiryDuration() time.Duration { return time.Duration(f.Expiry) }
 
 func (c Config) validateFiles(p *problems) {
 	f := c.Files
@@ -72,8 +69,8 @@ func (c Config) validateFiles(p *problems) {
 	if f.Listen != "" && f.Dir == "" {
 		p.add("files.dir", "required when files.listen is set")
 	}
-	if d, err := time.ParseDuration(f.Expiry); err != nil || d <= 0 {
-		p.add("files.expiry", "%q is not a positive duration (e.g. 168h)", f.Expiry)
+	if f.Expiry <= 0 {
+		p.add("files.expiry", "must be a positive duration (e.g. 168h), got %s", f.Expiry)
 	}
 	if f.Quota <= 0 {
 		p.add("files.quota", "must be a positive number of bytes")

@@ -8,10 +8,10 @@ type LimitsConfig struct {
 	// MaxStanzaSize is the largest stanza, in bytes, the component reads
 	// from the XMPP server; a larger one is skipped (and its sender told)
 	// without being held in memory.
-	MaxStanzaSize int64 `yaml:"max_stanza_size"`
+	MaxStanzaSize ByteSize `yaml:"max_stanza_size"`
 	// MaxBodySize is the longest message body, in bytes, sent on to a
 	// platform.
-	MaxBodySize int64 `yaml:"max_body_size"`
+	MaxBodySize ByteSize `yaml:"max_body_size"`
 	// MaxAttachments is the most files one message may carry.
 	MaxAttachments int64 `yaml:"max_attachments"`
 	// Messages limits the messages sent to platforms.
@@ -24,14 +24,11 @@ type LimitsConfig struct {
 	// unavailable right now is kept and retried before its sender is told
 	// it was not sent, e.g. "2m"; "0" turns the retry queue off (the
 	// sender is told at once).
-	SendRetryDeadline string `yaml:"send_retry_deadline"`
+	SendRetryDeadline Duration `yaml:"send_retry_deadline"`
 }
 
-// SendRetryDuration is SendRetryDeadline parsed (validated by Validate).
-func (l LimitsConfig) SendRetryDuration() time.Duration {
-	d, _ := time.ParseDuration(l.SendRetryDeadline)
-	return d
-}
+// SendRetryDuration is SendRetryDeadline as a time.Duration.
+func (l LimitsConfig) SendRetryDuration() time.Duration { return time.Duration(l.SendRetryDeadline) }
 
 // RateConfig is a pair of token buckets: one per bare JID and one shared
 // by everybody. Rates are per minute; a burst is how many may come at once.
@@ -58,7 +55,7 @@ const (
 	DefaultMaxAttachments = 10
 	// DefaultSendRetryDeadline is how long a message waits for an
 	// unavailable platform.
-	DefaultSendRetryDeadline = "2m"
+	DefaultSendRetryDeadline = 2 * time.Minute
 )
 
 func defaultLimits() LimitsConfig {
@@ -70,7 +67,7 @@ func defaultLimits() LimitsConfig {
 		Registrations:  RateConfig{PerJID: 6, PerJIDBurst: 3, Global: 600, GlobalBurst: 60},
 		Logins:         RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
 
-		SendRetryDeadline: DefaultSendRetryDeadline,
+		SendRetryDeadline: Duration(DefaultSendRetryDeadline),
 	}
 }
 
@@ -85,8 +82,8 @@ func (c Config) validateLimits(p *problems) {
 	if l.MaxAttachments < 1 {
 		p.add("limits.max_attachments", "must be at least 1")
 	}
-	if d, err := time.ParseDuration(l.SendRetryDeadline); err != nil || d < 0 {
-		p.add("limits.send_retry_deadline", "%q is not a duration (e.g. 2m; 0 turns retrying off)", l.SendRetryDeadline)
+	if l.SendRetryDeadline < 0 {
+		p.add("limits.send_retry_deadline", "must not be negative (e.g. 2m; 0 turns retrying off), got %s", l.SendRetryDeadline)
 	}
 	for _, r := range []struct {
 		key string

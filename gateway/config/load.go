@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Load reads the YAML file at path and returns the configuration built
@@ -59,7 +59,7 @@ func Parse(data []byte, env []string) (Config, error) {
 
 // decodeYAML lays the YAML document in data over cfg. Unknown keys and
 // values of the wrong kind are reported with their key path and line;
-// syntax errors keep the line number yaml.v3 gives them.
+// syntax errors keep the line number the YAML parser gives them.
 func decodeYAML(data []byte, cfg *Config) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -101,7 +101,7 @@ func emptyDocument(doc *yaml.Node) bool {
 
 // checkNode checks the shape of a YAML node against the Go type t of the
 // setting at key path key: unknown keys and values of the wrong kind are
-// reported with their key path and line, before yaml.v3 decodes the
+// reported with their key path and line, before the YAML decoder decodes the
 // document. A null value is always accepted (it leaves the default, or
 // empties a list). The values inside platform sections are free-form.
 func checkNode(node *yaml.Node, t reflect.Type, key string) error {
@@ -113,6 +113,13 @@ func checkNode(node *yaml.Node, t reflect.Type, key string) error {
 	}
 	wrong := func(want string) error {
 		return &KeyError{Key: key, Err: fmt.Errorf("must be %s (line %d)", want, node.Line)}
+	}
+	if u, ok := reflect.New(t).Interface().(yaml.Unmarshaler); ok {
+		// ByteSize, Duration: check the value as the decoder will read it.
+		if err := u.UnmarshalYAML(node); err != nil {
+			return &KeyError{Key: key, Err: fmt.Errorf("%w (line %d)", err, node.Line)}
+		}
+		return nil
 	}
 	var errs []error
 	switch t.Kind() {

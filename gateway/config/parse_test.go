@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // secretEnv provides the one setting the defaults lack.
@@ -244,6 +245,33 @@ log:
 			yaml:    "component:\n  secert: x\nstore:\n  redis:\n    urll: redis://x\n",
 			env:     secretEnv,
 			wantErr: []string{"component.secert: unknown key (line 2)", "store.redis.urll: unknown key (line 5)"},
+		},
+		{
+			name: "sizes and durations in their grammar",
+			yaml: "files:\n  quota: 2 GiB\n  max_file_size: 1_000_000\n  expiry: 36h\nlimits:\n  max_body_size: 64k\n  max_stanza_size: \"1MiB\"\n  send_retry_deadline: 0\n",
+			env:  append([]string{"DRAWBRIDGE_FILES_MAX_FILE_SIZE=1.5MB"}, secretEnv...),
+			want: func() Config {
+				c := withSecret()
+				c.Files.Quota, c.Files.MaxFileSize, c.Files.Expiry = 2<<30, 1_500_000, Duration(36*time.Hour)
+				c.Limits.MaxBodySize, c.Limits.MaxStanzaSize, c.Limits.SendRetryDeadline = 64_000, 1<<20, 0
+				return c
+			},
+		},
+		{
+			name: "bad sizes and durations name their keys and lines",
+			yaml: "files:\n  quota: lots\n  expiry: 7\nlimits:\n  max_body_size: -1\n  send_retry_deadline: [2m]\n",
+			env:  secretEnv,
+			wantErr: []string{
+				`files.quota: want a size in bytes such as 1048576, "512KiB", "2 MiB" or "1.5MB", got "lots" (line 2)`,
+				`files.expiry: want a duration such as "90s", "15m" or "2h45m", got "7" (line 3)`,
+				"limits.max_body_size: must not be negative, got -1 (line 5)",
+				"limits.send_retry_deadline: want a duration", "(line 6)",
+			},
+		},
+		{
+			name:    "a bad size from the environment names the variable and key",
+			env:     append([]string{"DRAWBRIDGE_FILES_QUOTA=1.5B"}, secretEnv...),
+			wantErr: []string{`DRAWBRIDGE_FILES_QUOTA (files.quota): "1.5B" is not a whole number of bytes`},
 		},
 		{
 			name:    "syntax error keeps the line",

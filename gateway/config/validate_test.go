@@ -108,6 +108,12 @@ func TestValidate(t *testing.T) {
 			"platforms.sandbox.enabled: must be true or false\nplatforms: no platform is enabled"},
 		{"bad platform id", func(c *Config) { c.Platforms["Whats App"] = map[string]any{} },
 			`platforms: "Whats App" is not a valid platform id (lower-case letters, digits, _ and -)`},
+		{"zero file expiry", func(c *Config) { c.Files.Expiry = 0 }, "files.expiry: must be a positive duration (e.g. 168h), got 0s"},
+		{"file larger than the quota", func(c *Config) { c.Files.MaxFileSize = c.Files.Quota + 1 },
+			"files.max_file_size: must be positive and at most files.quota"},
+		{"negative retry deadline", func(c *Config) { c.Limits.SendRetryDeadline = -1 },
+			"limits.send_retry_deadline: must not be negative (e.g. 2m; 0 turns retrying off), got -1ns"},
+		{"no retrying", func(c *Config) { c.Limits.SendRetryDeadline = 0 }, ""},
 		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: "verbose" is not one of debug, info, warn, error`},
 		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, `log.format: "xml" is not one of text, json`},
 		{"several problems in order", func(c *Config) {

@@ -380,6 +380,27 @@ func TestMatchType(t *testing.T) {
 	}
 }
 
+func TestShortenName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"short.txt", 20, "short.txt"},
+		{"abcdefgh.txt", 8, "abcd.txt"},
+		{"ééé.txt", 7, "é.txt"}, // é is two bytes: never split
+		{"abcdefgh", 4, "abcd"},
+		{"a" + strings.Repeat("b", 20) + ".extensionlongerthan16", 10, "abbbbbbbbb"},
+		{"abc.txt", 3, "abc"}, // no room for the extension
+		{"abc.txt", 0, ""},
+		{"abc.txt", -1, ""},
+	} {
+		if got := ShortenName(tc.name, tc.n); got != tc.want || len(got) > max(tc.n, 0) {
+			t.Errorf("ShortenName(%q, %d) = %q, want %q", tc.name, tc.n, got, tc.want)
+		}
+	}
+}
+
 func TestSanitizeName(t *testing.T) {
 	long := strings.Repeat("é", 200) + ".jpeg"
 	for in, want := range map[string]string{
@@ -394,6 +415,7 @@ func TestSanitizeName(t *testing.T) {
 		"rtl\u202egpj.exe":   "rtlgpj.exe",
 		"bad\xffutf8":        "badutf8",
 		".bashrc":            "bashrc",
+		" . .profile ":       "profile",
 	} {
 		if got := SanitizeName(in); got != want {
 			t.Errorf("SanitizeName(%q) = %q, want %q", in, got, want)

@@ -133,6 +133,8 @@ func fileName(disposition string, orig, final *url.URL) string {
 // the last slash or backslash, drops control and format characters and
 // invalid UTF-8, trims spaces and leading dots, and cuts it to 255 bytes
 // (keeping the extension when it can). It returns "" if nothing is left.
+// It is the one file-name sanitiser of the gateway: the XMPP side builds
+// its URL-safe names on it.
 func SanitizeName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -143,16 +145,29 @@ func SanitizeName(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	name = strings.TrimSpace(name)
-	if len(name) > maxNameBytes {
-		ext := path.Ext(name)
-		if len(ext) > 16 {
-			ext = ""
-		}
-		name = truncateUTF8(strings.TrimSuffix(name, ext), maxNameBytes-len(ext)) + ext
+	name = strings.TrimLeftFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	name = strings.TrimRightFunc(name, unicode.IsSpace)
+	return ShortenName(name, maxNameBytes)
+}
+
+// maxExtBytes is the longest extension ShortenName keeps.
+const maxExtBytes = 16
+
+// ShortenName cuts a file name to at most n bytes without splitting a
+// character, keeping its extension when that is at most 16 bytes and
+// shorter than n.
+func ShortenName(name string, n int) string {
+	if len(name) <= n {
+		return name
 	}
-	return name
+	if n <= 0 {
+		return ""
+	}
+	ext := path.Ext(name)
+	if len(ext) > maxExtBytes || len(ext) > n {
+		ext = ""
+	}
+	return truncateUTF8(strings.TrimSuffix(name, ext), n-len(ext)) + ext
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -1,11 +1,15 @@
 // Package ratelimit holds the token buckets that the hub uses to bound how
 // often one XMPP user, and everybody together, may send messages, register
-// and start logins. It depends on the standard library only.
+// and start logins. The buckets are golang.org/x/time/rate limiters; this
+// package adds one bucket per key with a bound on how many it keeps, and
+// says which bucket refused.
 package ratelimit
 
 import (
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Rate is a sustained rate with a burst: Burst tokens are available at
@@ -20,48 +24,20 @@ type Rate struct {
 func (r Rate) Unlimited() bool { return r.PerMinute <= 0 }
 
 // burst is the bucket's capacity: at least one token.
-func (r Rate) burst() float64 {
+func (r Rate) burst() int {
 	if r.Burst < 1 {
 		return 1
 	}
-	return float64(r.Burst)
+	return int(min(r.Burst, int64(maxBurst)))
 }
 
-// perNano is the refill rate in tokens per nanosecond.
-func (r Rate) perNano() float64 { return float64(r.PerMinute) / float64(time.Minute) }
+// maxBurst bounds Burst so that it fits an int on every platform.
+const maxBurst = 1<<31 - 1
 
-// bucket is one token bucket. Its zero value is a full bucket (see take).
-type bucket struct {
-	tokens float64
-	last   time.Time
+// limiter returns a full bucket for r.
+func (r Rate) limiter() *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(float64(r.PerMinute)/time.Minute.Seconds()), r.burst())
 }
-
-// level returns the bucket's tokens at now without changing it.
-func (b *bucket) level(r Rate, now time.Time) float64 {
-	if b.last.IsZero() {
-		return r.burst()
-	}
-	elapsed := now.Sub(b.last)
-	if elapsed < 0 {
-		elapsed = 0
-	}
-	return min(r.burst(), b.tokens+float64(elapsed)*r.perNano())
-}
-
-// take removes one token at now if there is one.
-func (b *bucket) take(r Rate, now time.Time) bool {
-	t := b.level(r, now)
-	b.last = now
-	if t < 1 {
-		b.tokens = t
-		return false
-	}
-	b.tokens = t - 1
-	return true
-}
-
-// give puts back a token taken by mistake (see Limiter.Allow).
-func (b *bucket) give(r Rate) { b.tokens = min(r.burst(), b.tokens+1) }
 
 // DefaultMaxKeys bounds the number of per-key buckets a Limiter keeps
 // before it forgets the full ones.
@@ -75,9 +51,11 @@ type Limiter struct {
 	now            func() time.Time
 	maxKeys        int
 
+	// mu makes a Take, which looks at two buckets, one step; the buckets'
+	// own locks are then uncontended.
 	mu   sync.Mutex
-	all  bucket
-	keys map[string]*bucket
+	all  *rate.Limiter // nil when global is unlimited
+	keys map[string]*rate.Limiter
 }
 
 // New returns a limiter with the given per-key and global rates. now is the
@@ -86,7 +64,11 @@ func New(perKey, global Rate, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{perKey: perKey, global: global, now: now, maxKeys: DefaultMaxKeys, keys: make(map[string]*bucket)}
+	l := &Limiter{perKey: perKey, global: global, now: now, maxKeys: DefaultMaxKeys, keys: make(map[string]*rate.Limiter)}
+	if !global.Unlimited() {
+		l.all = global.limiter()
+	}
+	return l
 }
 
 // Verdict is the outcome of Take.
@@ -107,8 +89,8 @@ func (l *Limiter) Allow(key string) bool { return l.Take(key) == Allowed }
 
 // Take takes a token for key and says whether the action may proceed and,
 // if not, which bucket refused. A nil Limiter allows everything. A refusal
-// by the global bucket gives the key's token back, so one user is not
-// charged for everybody's traffic.
+// by the global bucket takes nothing from the key's bucket, so one user is
+// not charged for everybody's traffic.
 func (l *Limiter) Take(key string) Verdict {
 	if l == nil {
 		return Allowed
@@ -116,23 +98,24 @@ func (l *Limiter) Take(key string) Verdict {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var b *bucket
+	var b *rate.Limiter
 	if !l.perKey.Unlimited() {
 		b = l.keys[key]
 		if b == nil {
 			l.sweep(now)
-			b = new(bucket)
+			b = l.perKey.limiter()
 			l.keys[key] = b
 		}
-		if !b.take(l.perKey, now) {
+		// Only look: the token is taken once the global bucket agreed.
+		if b.TokensAt(now) < 1 {
 			return KeyLimited
 		}
 	}
-	if !l.global.Unlimited() && !l.all.take(l.global, now) {
-		if b != nil {
-			b.give(l.perKey)
-		}
+	if l.all != nil && !l.all.AllowN(now, 1) {
 		return GlobalLimited
+	}
+	if b != nil {
+		b.AllowN(now, 1) // cannot fail: l.mu is held and it has a token
 	}
 	return Allowed
 }
@@ -145,8 +128,9 @@ func (l *Limiter) sweep(now time.Time) {
 	if len(l.keys) < l.maxKeys {
 		return
 	}
+	full := float64(l.perKey.burst())
 	for k, b := range l.keys {
-		if b.level(l.perKey, now) >= l.perKey.burst() {
+		if b.TokensAt(now) >= full {
 			delete(l.keys, k)
 		}
 	}

@@ -41,9 +41,12 @@ func TestLimiter(t *testing.T) {
 		{"global bucket shared", Rate{}, Rate{PerMinute: 60, Burst: 2}, []step{
 			{0, "a", true}, {0, "b", true}, {0, "c", false}, {time.Second, "c", true},
 		}},
-		{"global refusal refunds the key", Rate{PerMinute: 60, Burst: 1}, Rate{PerMinute: 60, Burst: 1}, []step{
+		{"global refusal costs the key nothing", Rate{PerMinute: 1, Burst: 1}, Rate{PerMinute: 60, Burst: 1}, []step{
 			{0, "a", true}, {0, "b", false},
-			{time.Second, "b", true}, // b's token was given back; the global one refilled
+			{time.Second, "b", true}, // charged, b would wait a minute
+		}},
+		{"large burst", Rate{PerMinute: 60, Burst: 1 << 40}, Rate{}, []step{
+			{0, "a", true}, {0, "a", true},
 		}},
 		{"clock going backwards", Rate{PerMinute: 60, Burst: 1}, Rate{}, []step{
 			{0, "a", true}, {-time.Hour, "a", false},

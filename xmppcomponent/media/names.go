@@ -5,7 +5,8 @@ import (
 	"path"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	gmedia "github.com/drawbridge-im/drawbridge/gateway/media"
 )
 
 // maxNameBytes bounds the file names put into URLs.
@@ -60,53 +61,26 @@ func mediaType(v string) string {
 }
 
 // safeName turns a file name from the platform into one fit for a URL path
-// segment and an XEP-0363 slot request: the last path element only,
-// letters, digits and . - _ + ( ) ~ , kept and everything else replaced by
-// '_', no leading dots, at most 128 bytes, an extension for mimeType added
-// when the name has none, and "file" when nothing is left.
+// segment and an XEP-0363 slot request: the name as gateway/media's
+// SanitizeName cleans it, then letters, digits and . - _ + ( ) ~ , kept
+// and everything else replaced by '_', an extension for mimeType added
+// when the name has none, "file" when nothing is left, and at most 128
+// bytes.
 func safeName(name, mimeType string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(name) {
-		switch {
-		case r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".-_+()~,", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".-_+()~,", r) {
+			return r
 		}
-	}
-	name = strings.TrimLeft(b.String(), ".")
-	ext := path.Ext(name)
-	if ext == "" || ext == "." {
+		return '_'
+	}, gmedia.SanitizeName(name))
+	if ext := path.Ext(name); ext == "" || ext == "." {
 		name = strings.TrimSuffix(name, ".")
-		ext = extensions[mediaType(mimeType)]
 		if name == "" {
 			name = "file"
 		}
-		name += ext
+		name += extensions[mediaType(mimeType)]
 	}
-	if len(name) > maxNameBytes {
-		ext = path.Ext(name)
-		if len(ext) > 16 {
-			ext = ""
-		}
-		name = truncateUTF8(strings.TrimSuffix(name, ext), maxNameBytes-len(ext)) + ext
-	}
-	return name
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return gmedia.ShortenName(name, maxNameBytes)
 }
 
 // inlineType reports whether browsers may show a file of this type inline:

@@ -21,6 +21,7 @@ func TestSafeName(t *testing.T) {
 		{"bell\a.txt", "text/plain", "bell.txt"},
 		{"trailing.", "image/png", "trailing.png"},
 		{"rtl\u202etxt.exe", "", "rtltxt.exe"},
+		{"\a .. odd name?.pdf", "application/pdf", "odd_name_.pdf"},
 	} {
 		if got := safeName(tc.name, tc.mt); got != tc.want {
 			t.Errorf("safeName(%q, %q) = %q, want %q", tc.name, tc.mt, got, tc.want)
