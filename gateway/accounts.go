@@ -106,12 +106,7 @@ func (g *Gateway) Contacts(ctx context.Context, owner ids.Owner, platform ids.Pl
 }
 
 // Contact returns one contact; ErrUnknownChat if the gateway has not seen it.
-// While a frontend delivers an *event.ContactInfo, the contact it is about
-// comes from the delivery's ctx, as the hub just stored it (host.Emit).
 func (g *Gateway) Contact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
-	if c, ok := emittedContactFrom(ctx, owner, platform, user); ok {
-		return c, nil
-	}
 	c, err := g.store.GetContact(ctx, owner, platform, user)
 	if isNotFound(err) {
 		return c, ErrUnknownChat

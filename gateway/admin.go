@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -188,7 +187,7 @@ func (a *Admin) SendTestMessage(ctx context.Context, owner ids.Owner, platform i
 		return "", "", err
 	}
 	msg := &event.Message{Meta: event.Meta{Chat: ids.DirectChat(user)}, Body: body}
-	id, err := a.g.SendMessage(delivery.WithoutQueue(ctx), owner, platform, msg, "")
+	id, err := a.g.SendMessage(ctx, owner, platform, msg, SendOptions{NoQueue: true})
 	return user, id, err
 }
 
@@ -367,14 +366,9 @@ func (a *Admin) Ready(ctx context.Context) error {
 
 // TrackActivity wraps the XMPP side so that Admin sees when each account
 // last had an event delivered to its owner (AccountInfo.LastActivity).
-// Attach the result with Gateway.SetFrontend. The result is a
-// ConfirmingFrontend if f is one.
+// Attach the result with Gateway.SetFrontend.
 func (a *Admin) TrackActivity(f Frontend) Frontend {
-	t := &activityFrontend{a: a, f: f}
-	if cf, ok := f.(ConfirmingFrontend); ok {
-		return &confirmingActivityFrontend{activityFrontend: t, cf: cf}
-	}
-	return t
+	return &activityFrontend{a: a, f: f}
 }
 
 type activityFrontend struct {
@@ -382,10 +376,10 @@ type activityFrontend struct {
 	f Frontend
 }
 
-func (t *activityFrontend) Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
-	err := t.f.Deliver(ctx, owner, platform, ev)
+func (t *activityFrontend) Deliver(ctx context.Context, d Delivery) error {
+	err := t.f.Deliver(ctx, d)
 	if err == nil {
-		t.seen(owner, platform)
+		t.seen(d.Owner, d.Platform)
 	}
 	return err
 }
@@ -401,18 +395,4 @@ func (t *activityFrontend) seen(owner ids.Owner, platform ids.PlatformID) {
 	t.a.mu.Lock()
 	t.a.activity[sessionKey{platform, owner}] = now()
 	t.a.mu.Unlock()
-}
-
-// confirmingActivityFrontend is activityFrontend over a ConfirmingFrontend.
-type confirmingActivityFrontend struct {
-	*activityFrontend
-	cf ConfirmingFrontend
-}
-
-func (t *confirmingActivityFrontend) DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error {
-	err := t.cf.DeliverConfirmed(ctx, owner, platform, ev, done)
-	if err == nil {
-		t.seen(owner, platform)
-	}
-	return err
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -21,7 +22,7 @@ func BenchmarkHubSendMessage(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		msg := &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.Bob)}, Body: "benchmark"}
-		if _, err := h.gw.SendMessage(ctx, owner, sb, msg, fmt.Sprintf("x%d", i)); err != nil {
+		if _, err := h.gw.SendMessage(ctx, owner, sb, msg, gateway.SendOptions{XMPPIDs: []string{fmt.Sprintf("x%d", i)}}); err != nil {
 			b.Fatal(err)
 		}
 	}

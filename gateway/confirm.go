@@ -3,32 +3,24 @@ package gateway
 import (
 	"context"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
-// ConfirmingFrontend is an optional extension of Frontend: a frontend that
-// can tell when the XMPP server has taken an event over. With one attached,
-// the hub journals the events that matter (messages, edits, retractions,
-// reactions) in store.Queues before delivering them, and removes them once
-// confirmed (delivery.Journal); without one, events are delivered as
-// before and lost if the process dies with them queued.
-type ConfirmingFrontend interface {
-	Frontend
-	// DeliverConfirmed is Deliver, and later calls done once the XMPP
-	// server has confirmed every stanza sent for ev (immediately if none
-	// was sent). done must not block; it is never called if
-	// DeliverConfirmed returns an error, and not at all if the stanzas are
-	// not confirmed before the frontend stops.
-	DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error
+// journalFrontend is the frontend as the journal sees it (a
+// delivery.Confirmer): its deliveries go through Gateway.deliver.
+type journalFrontend struct{ g *Gateway }
+
+func (j journalFrontend) DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error {
+	return j.g.deliver(ctx, Delivery{Owner: owner, Platform: platform, Event: ev, Done: done})
 }
 
-// confirmingFrontend returns the frontend if it can confirm deliveries.
-func (g *Gateway) confirmingFrontend() (ConfirmingFrontend, bool) {
+// journalFrontend returns the frontend for the journal, if one is attached.
+func (g *Gateway) journalFrontend() (delivery.Confirmer, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	f, ok := g.frontend.(ConfirmingFrontend)
-	return f, ok
+	return journalFrontend{g}, g.frontend != nil
 }
 
 // FrontendConnected tells the hub that the frontend's link to the XMPP

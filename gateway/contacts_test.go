@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,34 +94,28 @@ func TestContactsWrittenWhenChanged(t *testing.T) {
 	}
 }
 
-// lookupFrontend looks up, as the XMPP side does, the contact of each
-// ContactInfo it is given, and one other contact.
-type lookupFrontend struct {
+// contactFrontend keeps the contact each ContactInfo delivery carries.
+type contactFrontend struct {
 	*frontend
-	gw    *gateway.Gateway
 	mu    sync.Mutex
 	found map[ids.UserID]store.Contact
-	other []error
 }
 
-func (f *lookupFrontend) Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
-	if ci, ok := ev.(*event.ContactInfo); ok {
-		c, err := f.gw.Contact(ctx, owner, platform, ci.Sender)
-		_, otherErr := f.gw.Contact(ctx, owner, platform, "+15559999999")
+func (f *contactFrontend) Deliver(ctx context.Context, d gateway.Delivery) error {
+	if ci, ok := d.Event.(*event.ContactInfo); ok && d.Contact != nil {
 		f.mu.Lock()
-		if err == nil {
-			f.found[ci.Sender] = c
+		if d.Contact.User == ci.Sender {
+			f.found[ci.Sender] = *d.Contact
 		}
-		f.other = append(f.other, otherErr)
 		f.mu.Unlock()
 	}
-	return f.frontend.Deliver(ctx, owner, platform, ev)
+	return f.frontend.Deliver(ctx, d)
 }
 
-// TestContactLookupWhileDelivering checks that the frontend's lookup of
-// the contact a ContactInfo is about, while it delivers it, gives what the
-// store holds without reading it again; other lookups read the store.
-func TestContactLookupWhileDelivering(t *testing.T) {
+// TestContactTravelsWithItsDelivery checks that a ContactInfo reaches the
+// frontend with the contact as the store holds it (in the roster or not),
+// read once by the hub, so the frontend needs no lookup of its own.
+func TestContactTravelsWithItsDelivery(t *testing.T) {
 	st := &countingStore{Store: openStore(t)}
 	const owner = ids.Owner("alice@example.test")
 	ctx := t.Context()
@@ -140,7 +133,7 @@ func TestContactLookupWhileDelivering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fe := &lookupFrontend{frontend: newFrontend(), gw: gw, found: map[ids.UserID]store.Contact{}}
+	fe := &contactFrontend{frontend: newFrontend(), found: map[ids.UserID]store.Contact{}}
 	gw.SetFrontend(fe)
 	if err := gw.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -162,19 +155,14 @@ func TestContactLookupWhileDelivering(t *testing.T) {
 			got.Updated = c.Updated
 		}
 		if !ok || got != c {
-			t.Errorf("lookup of %s while delivering = %+v (found %v), want %+v as stored", c.User, got, ok, c)
+			t.Errorf("contact %s delivered as %+v (found %v), want %+v as stored", c.User, got, ok, c)
 		}
 	}
 	if c := fe.found[sandbox.Alice]; !c.Subscribed || c.Name != "Alice Sandbox" {
-		t.Errorf("Alice while delivering: %+v, want subscribed, renamed", c)
+		t.Errorf("Alice delivered as %+v, want subscribed, renamed", c)
 	}
-	for _, err := range fe.other {
-		if !errors.Is(err, gateway.ErrUnknownChat) {
-			t.Errorf("lookup of an unknown contact while delivering: %v, want ErrUnknownChat", err)
-		}
-	}
-	// One read per ContactInfo (host.Emit's) and one per other lookup.
-	if n, want := st.gets.Load(), int64(4+len(fe.other)); n != want {
+	// One read per ContactInfo (host.Emit's), none by the frontend.
+	if n, want := st.gets.Load(), int64(len(stored)); n != want {
 		t.Errorf("%d contact reads, want %d", n, want)
 	}
 }

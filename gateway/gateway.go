@@ -25,13 +25,6 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
-// Frontend is the XMPP side as the hub sees it.
-type Frontend interface {
-	// Deliver hands an event from a platform to owner. It returns once the
-	// event is queued for sending; an error means it could not be queued.
-	Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error
-}
-
 // Options configure a Gateway.
 type Options struct {
 	Store    store.Store
@@ -117,11 +110,8 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
 	g.journal = delivery.NewJournal(delivery.JournalConfig{
-		Store: opts.Store,
-		Frontend: func() (delivery.Confirmer, bool) {
-			f, ok := g.confirmingFrontend()
-			return f, ok
-		},
+		Store:       opts.Store,
+		Frontend:    g.journalFrontend,
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
 		Log:         log,
 	})
@@ -394,14 +384,21 @@ func (g *Gateway) ownerOf(ctx context.Context, platform ids.PlatformID, account 
 	return a.Owner, nil
 }
 
-func (g *Gateway) deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+// deliver hands d to the frontend, with what the frontend needs to show
+// it: the limits of the event's chat. It is the one place the hub calls the
+// frontend (the journal's deliveries and replays come through here too).
+func (g *Gateway) deliver(ctx context.Context, d Delivery) error {
 	g.mu.Lock()
 	f := g.frontend
+	l := g.sessions[sessionKey{d.Platform, d.Owner}]
 	g.mu.Unlock()
 	if f == nil {
 		return errors.New("gateway: no frontend attached")
 	}
-	return f.Deliver(ctx, owner, platform, ev)
+	if chat := d.Event.EventMeta().Chat; l != nil && chat != "" {
+		d.Caps = l.session.Capabilities(chat)
+	}
+	return f.Deliver(ctx, d)
 }
 
 // now is the hub's clock.

@@ -32,13 +32,21 @@ type delivered struct {
 
 func newFrontend() *frontend { return &frontend{changed: make(chan struct{})} }
 
-func (f *frontend) Deliver(_ context.Context, owner ids.Owner, _ ids.PlatformID, ev event.Event) error {
+// Deliver records d and confirms it at once.
+func (f *frontend) Deliver(_ context.Context, d gateway.Delivery) error {
+	f.record(d)
+	if d.Done != nil {
+		d.Done()
+	}
+	return nil
+}
+
+func (f *frontend) record(d gateway.Delivery) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.got = append(f.got, delivered{owner, ev})
+	f.got = append(f.got, delivered{d.Owner, d.Event})
 	close(f.changed)
 	f.changed = make(chan struct{})
-	return nil
 }
 
 // count is how many deliveries to owner match so far.
@@ -184,7 +192,7 @@ func TestEchoConversationThroughTheHub(t *testing.T) {
 		t.Fatalf("account after link = %+v, %v", a, err)
 	}
 	echo := ids.ChatID(sandbox.EchoBot)
-	id, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: echo}, Body: "hello"}, "xmpp-1")
+	id, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: echo}, Body: "hello"}, gateway.SendOptions{XMPPIDs: []string{"xmpp-1"}})
 	if err != nil || id == "" {
 		t.Fatalf("SendMessage = %q, %v", id, err)
 	}
@@ -226,7 +234,7 @@ func TestSendRefusals(t *testing.T) {
 	msg := func(body string) *event.Message {
 		return &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: body}
 	}
-	if _, err := h.gw.SendMessage(ctx, owner, sb, msg("hi"), "x"); !errors.Is(err, gateway.ErrNotLinked) {
+	if _, err := h.gw.SendMessage(ctx, owner, sb, msg("hi"), gateway.SendOptions{XMPPIDs: []string{"x"}}); !errors.Is(err, gateway.ErrNotLinked) {
 		t.Fatalf("before linking: %v, want ErrNotLinked", err)
 	}
 	h.link(t, owner, "+15557654321")
@@ -239,7 +247,7 @@ func TestSendRefusals(t *testing.T) {
 		{"empty", msg("  "), gateway.ErrBadRequest},
 		{"unknown contact", &event.Message{Meta: event.Meta{Chat: "+19990000000"}, Body: "hi"}, gateway.ErrUnknownChat},
 	} {
-		if _, err := h.gw.SendMessage(ctx, owner, sb, tc.msg, "x"); !errors.Is(err, tc.want) {
+		if _, err := h.gw.SendMessage(ctx, owner, sb, tc.msg, gateway.SendOptions{XMPPIDs: []string{"x"}}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
@@ -310,7 +318,7 @@ func TestSessionsComeBackAfterRestart(t *testing.T) {
 		s, ok := ev.(*event.AccountState)
 		return ok && s.State == event.StateConnected
 	})
-	if _, err := second.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: "again"}, "x2"); err != nil {
+	if _, err := second.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: "again"}, gateway.SendOptions{XMPPIDs: []string{"x2"}}); err != nil {
 		t.Fatalf("send after restart: %v", err)
 	}
 	second.fe.wait(t, owner, 1, func(ev event.Event) bool {

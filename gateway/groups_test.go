@@ -66,7 +66,7 @@ func TestGroupUseCases(t *testing.T) {
 	if err := h.gw.KickMember(ctx, owner, sb, sandbox.Lounge, sandbox.Bob); err != nil {
 		t.Errorf("kick by an admin: %v", err)
 	}
-	if _, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: sandbox.Lounge}, Body: "hi group"}, "x1"); err != nil {
+	if _, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: sandbox.Lounge}, Body: "hi group"}, gateway.SendOptions{XMPPIDs: []string{"x1"}}); err != nil {
 		t.Errorf("group message: %v", err)
 	}
 	if _, err := h.gw.CreateGroup(ctx, owner, sb, "  ", nil); !errors.Is(err, gateway.ErrBadRequest) {

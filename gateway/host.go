@@ -32,6 +32,10 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	if err != nil {
 		return fmt.Errorf("emit %T: %w", ev, err)
 	}
+	if m.Chat != "" && !m.Group {
+		m.Group = h.g.IsGroup(owner, h.platform, m.Chat)
+	}
+	d := Delivery{Owner: owner, Platform: h.platform, Event: ev}
 	switch e := ev.(type) {
 	case *event.Receipt:
 		// Receipts name platform ids; the XMPP side needs the ids its
@@ -76,43 +80,22 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 				return fmt.Errorf("emit contact: %w", err)
 			}
 		}
-		// The frontend looks the contact up as it delivers the event
-		// (is it in the owner's roster?): it is what the store holds.
-		ctx = context.WithValue(ctx, emittedContactKey{}, &emittedContact{owner: owner, c: c})
+		// The frontend needs to know whether the contact is in the
+		// owner's roster: it is what the store holds.
+		d.Contact = &c
 	}
 	if delivery.Journaled(ev) {
-		if f, ok := h.g.confirmingFrontend(); ok {
+		if f, ok := h.g.journalFrontend(); ok {
 			// Journaled before delivery: once Emit returns nil the event
 			// survives a crash, and the adapter may acknowledge it to the
 			// platform (delivery.Journal).
 			return h.g.journal.Emit(ctx, f, owner, h.platform, ev)
 		}
 	}
-	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {
+	if err := h.g.deliver(ctx, d); err != nil {
 		return fmt.Errorf("deliver %T to %s: %w", ev, owner, err)
 	}
 	return nil
-}
-
-// emittedContactKey is the context key under which host.Emit hands the
-// contact of an *event.ContactInfo, as the store holds it, to the
-// frontend's Deliver, whose lookup of that contact (Gateway.Contact) then
-// needs no second read of the store.
-type emittedContactKey struct{}
-
-type emittedContact struct {
-	owner ids.Owner
-	c     store.Contact
-}
-
-// emittedContactFrom returns the contact host.Emit put in ctx, if it is
-// owner's user on platform.
-func emittedContactFrom(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, bool) {
-	e, ok := ctx.Value(emittedContactKey{}).(*emittedContact)
-	if !ok || e.owner != owner || e.c.Platform != platform || e.c.User != user {
-		return store.Contact{}, false
-	}
-	return e.c, true
 }
 
 // xmppID maps a platform message id to the stanza id the owner's client
@@ -137,7 +120,7 @@ func (h *host) SetState(ctx context.Context, account ids.AccountID, state event.
 		h.log.Error("cannot record account state", "owner", owner, "state", state, "err", err)
 	}
 	ev := &event.AccountState{Meta: event.Meta{Account: account, Time: now()}, State: state, Detail: detail}
-	if err := h.g.deliver(ctx, owner, h.platform, ev); err != nil {
+	if err := h.g.deliver(ctx, Delivery{Owner: owner, Platform: h.platform, Event: ev}); err != nil {
 		h.log.Error("cannot tell owner about account state", "owner", owner, "state", state, "err", err)
 	}
 }

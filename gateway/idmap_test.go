@@ -17,7 +17,7 @@ import (
 // origin-id, and returns the platform's id.
 func (h *hub) sendIDs(t *testing.T, body, id, origin string) ids.MessageID {
 	t.Helper()
-	pid, err := h.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: body}, id, origin)
+	pid, err := h.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: body}, gateway.SendOptions{XMPPIDs: []string{id, origin}})
 	if err != nil {
 		t.Fatalf("send %q (%s/%s): %v", body, id, origin, err)
 	}
@@ -88,14 +88,14 @@ func TestDuplicateAfterARestartIsSentOnce(t *testing.T) {
 		s, ok := ev.(*event.AccountState)
 		return ok && s.State == event.StateConnected
 	})
-	pid, err := h2.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "before the restart"}, "s9", "o1")
+	pid, err := h2.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "before the restart"}, gateway.SendOptions{XMPPIDs: []string{"s9", "o1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pid != first {
 		t.Errorf("the copy got platform id %q, want %q", pid, first)
 	}
-	if _, err := h2.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "after"}, "s1"); err != nil {
+	if _, err := h2.gw.SendMessage(t.Context(), retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "after"}, gateway.SendOptions{XMPPIDs: []string{"s1"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitReceived(t, h.platform, "before the restart", "after")

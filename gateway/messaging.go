@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -17,9 +18,13 @@ import (
 // id answers the XMPP stanza ids (id, origin-id) for receipts, corrections
 // and reactions coming back. msg.ReplyTo, if set, is the stanza id of the
 // message answered, as the client knows it. The hub refuses what the chat's
-// capabilities exclude before calling the adapter.
-func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs ...string) (id ids.MessageID, err error) {
+// capabilities exclude before calling the adapter. While the platform is
+// unavailable the message may wait in the retry queue (ErrQueued; see
+// SendOptions).
+func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, opts SendOptions) (id ids.MessageID, err error) {
 	defer func(t0 time.Time) { g.observe(platform, ToPlatform, "message", t0, err) }(time.Now())
+	xmppIDs := opts.XMPPIDs
+	mayQueue := g.retry.Enabled() && !opts.NoQueue
 	l, err := g.session(owner, platform)
 	if err != nil {
 		return "", err
@@ -30,6 +35,9 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
 	sum := g.idmap.Sum(msg)
+	queue := func() bool {
+		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: msg, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
+	}
 	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
@@ -51,10 +59,10 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
-	if g.retry.MayQueue(ctx) && g.retry.Waiting(owner, msg.Chat) {
+	if mayQueue && g.retry.Waiting(owner, msg.Chat) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
-		if g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if queue() {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
@@ -63,7 +71,7 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	defer g.sending.End(owner, msg.Chat)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) && g.retry.MayQueue(ctx) && g.retry.Add(ctx, owner, platform, msg, sum, xmppIDs) {
+		if errors.Is(err, ErrUnavailable) && mayQueue && queue() {
 			return "", ErrQueued
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)

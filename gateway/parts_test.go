@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -40,7 +41,7 @@ func TestPartIDsNameTheirMessage(t *testing.T) {
 	if len(rs) == 0 || !slices.Equal(rs[len(rs)-1].Targets, []ids.MessageID{id}) {
 		t.Errorf("displayed on the message and its part: receipts %+v, want one target %s", rs, id)
 	}
-	if _, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: chat}, Body: "nice", ReplyTo: ids.MessageID(part)}, "x-reply"); err != nil {
+	if _, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: chat}, Body: "nice", ReplyTo: ids.MessageID(part)}, gateway.SendOptions{XMPPIDs: []string{"x-reply"}}); err != nil {
 		t.Fatalf("reply to %s: %v", part, err)
 	}
 	got := h.platform.Received(bob)

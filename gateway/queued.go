@@ -23,18 +23,11 @@ var ErrQueued = delivery.ErrQueued
 // FailureNotifier is implemented by a Frontend that wants to hear about
 // queued messages the hub gave up on (delivery.RetryQueue). msg is the
 // message as queued, xmppIDs the stanza ids SendMessage was given, tag what
-// the context given to SendMessage carried (WithSendTag), so the frontend
+// SendMessage was given (SendOptions.Tag), so the frontend
 // can answer the original request; err wraps ErrUnavailable when the
 // deadline passed, or is the platform's refusal of a later attempt.
 type FailureNotifier interface {
 	SendFailed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs []string, tag string, err error)
-}
-
-// WithSendTag returns ctx carrying tag: if SendMessage queues the message,
-// FailureNotifier.SendFailed gets tag back, even from a later process (the
-// tag is stored with the queued message).
-func WithSendTag(ctx context.Context, tag string) context.Context {
-	return delivery.WithSendTag(ctx, tag)
 }
 
 // sendQueued makes one attempt at a queued message.
@@ -80,4 +73,22 @@ func (g *Gateway) sendFailed(ctx context.Context, owner ids.Owner, it *delivery.
 	if n, ok := f.(FailureNotifier); ok {
 		n.SendFailed(ctx, owner, it.Platform, it.Message, it.XMPPIDs, it.Tag, err)
 	}
+}
+
+// SendOptions are what SendMessage needs besides the message.
+type SendOptions struct {
+	// XMPPIDs are the stanza ids that name the message on the XMPP side
+	// (its id, its origin-id): receipts, corrections and reactions coming
+	// back from the platform name the first. Copies with an id already
+	// sent are not sent again.
+	XMPPIDs []string
+	// Tag is handed back to the frontend (FailureNotifier.SendFailed) if
+	// the message is queued for an unavailable platform and finally not
+	// sent, even by a later process: what the frontend needs to answer
+	// the message then.
+	Tag string
+	// NoQueue: an unavailable platform is an immediate error instead of a
+	// wait in the retry queue (an operator's test message wants to know
+	// now).
+	NoQueue bool
 }

@@ -75,7 +75,13 @@ func startRetryHub(t *testing.T, st store.Store, p *sandbox.Platform, retry deli
 
 func (h *hub) send(t *testing.T, ctx context.Context, body, xmppID string) error {
 	t.Helper()
-	_, err := h.gw.SendMessage(ctx, retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: body}, xmppID)
+	return h.sendTagged(t, ctx, "", body, xmppID)
+}
+
+// sendTagged sends with the frontend's tag for a failure report.
+func (h *hub) sendTagged(t *testing.T, ctx context.Context, tag, body, xmppID string) error {
+	t.Helper()
+	_, err := h.gw.SendMessage(ctx, retryOwner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: body}, gateway.SendOptions{XMPPIDs: []string{xmppID}, Tag: tag})
 	return err
 }
 
@@ -137,8 +143,8 @@ func TestQueuedSendsGoOutAfterAnOutageInOrder(t *testing.T) {
 func TestQueuedSendGivesUpAfterTheDeadline(t *testing.T) {
 	h, fe := newRetryHub(t, delivery.SendRetry{Deadline: 100 * time.Millisecond, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	h.platform.SetOutage(retryAcct, true)
-	ctx := gateway.WithSendTag(t.Context(), "tag-1")
-	if err := h.send(t, ctx, "lost in the outage", "x1"); !errors.Is(err, gateway.ErrQueued) {
+	tag := "tag-1"
+	if err := h.sendTagged(t, t.Context(), tag, "lost in the outage", "x1"); !errors.Is(err, gateway.ErrQueued) {
 		t.Fatalf("send: %v, want ErrQueued", err)
 	}
 	if err := h.send(t, t.Context(), "behind it", "x2"); !errors.Is(err, gateway.ErrQueued) {
@@ -194,9 +200,9 @@ func TestNoQueueWithoutADeadline(t *testing.T) {
 func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 	h, fe := newRetryHub(t, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
 	h.platform.SetOutage(retryAcct, true)
-	ctx := gateway.WithSendTag(t.Context(), "tag-1")
+	tag := "tag-1"
 	for i, body := range []string{"first", "second", "third"} {
-		if err := h.send(t, ctx, body, fmt.Sprint("x", i)); !errors.Is(err, gateway.ErrQueued) {
+		if err := h.sendTagged(t, t.Context(), tag, body, fmt.Sprint("x", i)); !errors.Is(err, gateway.ErrQueued) {
 			t.Fatalf("send %q: %v, want ErrQueued", body, err)
 		}
 	}
@@ -236,8 +242,8 @@ func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 func TestRestoredSendPastItsDeadlineIsReported(t *testing.T) {
 	h, _ := newRetryHub(t, delivery.SendRetry{Deadline: 200 * time.Millisecond, MinBackoff: time.Minute})
 	h.platform.SetOutage(retryAcct, true)
-	ctx := gateway.WithSendTag(t.Context(), `{"id":"x1"}`)
-	if err := h.send(t, ctx, "too late", "x1"); !errors.Is(err, gateway.ErrQueued) {
+	tag := `{"id":"x1"}`
+	if err := h.sendTagged(t, t.Context(), tag, "too late", "x1"); !errors.Is(err, gateway.ErrQueued) {
 		t.Fatalf("send: %v, want ErrQueued", err)
 	}
 	if err := h.gw.Stop(t.Context()); err != nil {

@@ -121,7 +121,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 	bob := "from=\"+15550000001@gw.example.test\""
 
 	photo := func(sum string) string { return `<x xmlns="vcard-temp:x:update"><photo>` + sum + `</photo></x>` }
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000001", "a1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "a1")); err != nil {
 		t.Fatal(err)
 	}
 	want := photo(sha1Hex([]byte("picture one")))
@@ -131,11 +131,11 @@ func TestAvatarHashInPresence(t *testing.T) {
 
 	// The same hash again: nothing to fetch. A second contact's fetch,
 	// awaited, shows the first one was not repeated meanwhile.
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000001", "a1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "a1")); err != nil {
 		t.Fatal(err)
 	}
 	hub.setPicture("+15550000002", gateway.Avatar{Hash: "b1", MIMEType: "image/jpeg", Data: []byte("picture two")})
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000002", "b1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000002", "b1")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the second contact's presence", func() bool {
@@ -147,7 +147,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 
 	// The contact removed their picture: clients must learn it now.
 	rec.take()
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000001", "")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "")); err != nil {
 		t.Fatal(err)
 	}
 	if got := containing(rec.take(), "<presence", bob, photo("")); len(got) != 1 {
@@ -155,7 +155,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 	}
 	// A new picture whose fetch finds none (a zero Avatar): empty photo.
 	hub.setPicture("+15550000001", gateway.Avatar{})
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000001", "a2")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "a2")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the presence without a picture", func() bool {
@@ -164,7 +164,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 
 	// A fetch that fails leaves the picture unknown: no update element.
 	rec.take()
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo("+15550000003", "c1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000003", "c1")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the failed fetch", func() bool {
@@ -236,14 +236,14 @@ func TestAvatarFetchInFlight(t *testing.T) {
 	hub.addContact(owner, store.Contact{User: bob, Subscribed: true})
 	c, rec := coreComponent(t, hub)
 
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the fetch", func() bool { return hub.callCount() == 1 })
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Deliver(ctx, owner, fakePlatform, contactInfo(bob, "")); err != nil {
+	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(bob, "")); err != nil {
 		t.Fatal(err)
 	}
 	close(hub.release)
@@ -273,7 +273,7 @@ func TestAvatarFetchesAreBounded(t *testing.T) {
 	for i := range contacts {
 		user := ids.UserID(fmt.Sprintf("+1555000010%d", i))
 		hub.addContact(owner, store.Contact{User: user, Subscribed: true})
-		if err := c.Deliver(ctx, owner, fakePlatform, contactInfo(user, "h")); err != nil {
+		if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(user, "h")); err != nil {
 			t.Fatal(err)
 		}
 	}

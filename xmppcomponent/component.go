@@ -159,12 +159,10 @@ func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
 	}
 }
 
-// send writes a stanza, logging failure (the connection's queue only fails
-// on shutdown).
+// send writes a stanza that is no delivery's, logging failure (the
+// connection's queue only fails on shutdown).
 func (c *Component) send(ctx context.Context, p stanza.Packet) {
-	if err := c.sendOut(ctx, p); err != nil {
-		c.log.Error("cannot queue stanza", "stanza", p.Name(), "err", err)
-	}
+	c.plain().sendLogged(ctx, p)
 }
 
 // parseAddrs parses a stanza's from and to. from must be a full or bare JID

@@ -254,7 +254,7 @@ func TestDeliverRefusesOtherPlatforms(t *testing.T) {
 	linkFake(hub, "alice@example.test")
 	c, rec := coreComponent(t, hub)
 	ev := &event.Message{Meta: event.Meta{Chat: "+15550000001", Sender: "+15550000001", ID: "W1"}, Body: "hi"}
-	err := c.Deliver(t.Context(), "alice@example.test", "elsewhere", ev)
+	err := testDeliver(t.Context(), c, "alice@example.test", "elsewhere", ev)
 	if !errors.Is(err, gateway.ErrNotSupported) {
 		t.Errorf("Deliver for another platform: %v, want ErrNotSupported", err)
 	}
@@ -348,7 +348,7 @@ func TestDeliverUploadsFiles(t *testing.T) {
 			c, rec := coreComponent(t, hub)
 			up := &fakeUploader{err: tc.err}
 			c.cfg.Uploader = up
-			if err := c.Deliver(t.Context(), owner, fakePlatform, msg); err != nil {
+			if err := testDeliver(t.Context(), c, owner, fakePlatform, msg); err != nil {
 				t.Fatal(err)
 			}
 			out := rec.take()
@@ -407,7 +407,7 @@ func TestDeliverReportsSendFailure(t *testing.T) {
 			c, _ := coreComponent(t, hub)
 			errClosed := errors.New("link closed")
 			c.SetSender(failingSender{errClosed})
-			if err := c.Deliver(t.Context(), owner, fakePlatform, ev); !errors.Is(err, errClosed) {
+			if err := testDeliver(t.Context(), c, owner, fakePlatform, ev); !errors.Is(err, errClosed) {
 				t.Errorf("Deliver = %v, want the sender's error", err)
 			}
 		})
@@ -423,25 +423,34 @@ func TestSendFailedIgnoresOtherPlatforms(t *testing.T) {
 	}
 }
 
-// brokenContactsHub cannot read contacts (its store is down).
-type brokenContactsHub struct{ *fakeHub }
-
-func (brokenContactsHub) Contact(context.Context, ids.Owner, ids.PlatformID, ids.UserID) (store.Contact, error) {
-	return store.Contact{}, errors.New("store down")
-}
-
-// TestAskSubscriptionNeedsTheContact: when the hub cannot say whether the
-// contact is already in the roster, the user is not asked again (a flood
-// of requests at every reconnection would be worse than none).
-func TestAskSubscriptionNeedsTheContact(t *testing.T) {
-	hub := brokenContactsHub{newFakeHub()}
-	linkFake(hub.fakeHub, "alice@example.test")
-	c, rec := coreComponent(t, hub)
-	ev := &event.ContactInfo{Meta: event.Meta{Chat: "+15550000001", Sender: "+15550000001"}, Name: "Bob"}
-	if err := c.Deliver(t.Context(), "alice@example.test", fakePlatform, ev); err != nil {
-		t.Fatal(err)
+// TestAskSubscriptionFollowsTheDeliveredContact: the contact a ContactInfo
+// delivery carries (as the hub holds it) decides whether the user is asked
+// to add it to their roster; the component does not look it up itself.
+func TestAskSubscriptionFollowsTheDeliveredContact(t *testing.T) {
+	tests := []struct {
+		name    string
+		contact *store.Contact
+		asked   bool
+	}{
+		{"in the roster", &store.Contact{User: "+15550000001", Subscribed: true}, false},
+		{"not in the roster", &store.Contact{User: "+15550000001"}, true},
+		{"unknown to the hub", nil, true},
 	}
-	if out := rec.take(); len(out) != 0 {
-		t.Errorf("wrote %v", out)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hub := newFakeHub()
+			linkFake(hub, "alice@example.test")
+			c, rec := coreComponent(t, hub)
+			ev := &event.ContactInfo{Meta: event.Meta{Chat: "+15550000001", Sender: "+15550000001"}, Name: "Bob"}
+			d := gateway.Delivery{Owner: "alice@example.test", Platform: fakePlatform, Event: ev, Contact: tc.contact}
+			if err := c.Deliver(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+			out := rec.take()
+			asked := len(out) == 1 && strings.Contains(out[0], `type="subscribe"`)
+			if asked != tc.asked {
+				t.Errorf("wrote %v; asked %v, want %v", out, asked, tc.asked)
+			}
+		})
 	}
 }

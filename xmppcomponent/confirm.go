@@ -5,13 +5,7 @@ import (
 	"sync"
 
 	"gosrc.io/xmpp/stanza"
-
-	"github.com/drawbridge-im/drawbridge/gateway"
-	"github.com/drawbridge-im/drawbridge/gateway/event"
-	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
-
-var _ gateway.ConfirmingFrontend = (*Component)(nil)
 
 // ConfirmingSender is a Sender that can report when the server confirmed a
 // stanza; *Conn is one (Conn.SendConfirmed).
@@ -19,9 +13,6 @@ type ConfirmingSender interface {
 	Sender
 	SendConfirmed(ctx context.Context, p stanza.Packet, done func()) error
 }
-
-// confirmKey is the context key of the tracker of a DeliverConfirmed call.
-type confirmKey struct{}
 
 // confirmTracker counts the stanzas of one event still to be confirmed and
 // calls done when none is left and the event is sealed (all its stanzas
@@ -79,32 +70,46 @@ func (t *confirmTracker) seal() {
 	}
 }
 
-// DeliverConfirmed implements gateway.ConfirmingFrontend: Deliver, with
-// done called once the server confirmed every stanza written for ev. With a
-// stanza writer that cannot confirm (tests), done is called as soon as the
-// stanzas are queued.
-func (c *Component) DeliverConfirmed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event, done func()) error {
-	t := &confirmTracker{done: done}
-	if err := c.Deliver(context.WithValue(ctx, confirmKey{}, t), owner, platform, ev); err != nil {
+// deliverySender writes the stanzas of one delivery: when the delivery
+// asked for confirmation (t is set), each is sent confirmed and counted by
+// t. The zero t (c.plain()) writes stanzas that are no delivery's.
+type deliverySender struct {
+	c *Component
+	t *confirmTracker
+}
+
+// plain is the sender of stanzas that are no delivery's.
+func (c *Component) plain() deliverySender { return deliverySender{c: c} }
+
+// send writes p through the component's Sender; for a delivery that asked
+// for confirmation it asks the link for one and counts it.
+func (s deliverySender) send(ctx context.Context, p stanza.Packet) error {
+	cs, ok := s.c.out.(ConfirmingSender)
+	if s.t == nil || !ok || !s.t.add() {
+		return s.c.out.Send(ctx, p)
+	}
+	if err := cs.SendConfirmed(ctx, p, s.t.confirmOne); err != nil {
+		s.t.mu.Lock()
+		s.t.waiting--
+		s.t.mu.Unlock()
 		return err
 	}
-	t.seal()
 	return nil
 }
 
-// sendOut writes p through the component's Sender; within DeliverConfirmed
-// it asks for a confirmation and counts it.
-func (c *Component) sendOut(ctx context.Context, p stanza.Packet) error {
-	t, _ := ctx.Value(confirmKey{}).(*confirmTracker)
-	cs, ok := c.out.(ConfirmingSender)
-	if t == nil || !ok || !t.add() {
-		return c.out.Send(ctx, p)
+// sendLogged is send for stanzas whose failure the caller cannot report
+// (the link's queue fails only on shutdown): it logs it.
+func (s deliverySender) sendLogged(ctx context.Context, p stanza.Packet) {
+	if err := s.send(ctx, p); err != nil {
+		s.c.log.Error("cannot queue stanza", "stanza", p.Name(), "err", err)
 	}
-	if err := cs.SendConfirmed(ctx, p, t.confirmOne); err != nil {
-		t.mu.Lock()
-		t.waiting--
-		t.mu.Unlock()
-		return err
+}
+
+// seal marks the delivery's stanzas as all sent: its confirmation is due
+// once they are confirmed. With a stanza writer that cannot confirm
+// (tests), it is due at once.
+func (s deliverySender) seal() {
+	if s.t != nil {
+		s.t.seal()
 	}
-	return nil
 }

@@ -31,7 +31,7 @@ func (s *confirmingSender) SendConfirmed(_ context.Context, _ stanza.Packet, don
 
 // TestConfirmTracker checks that an event's done runs once, after its last
 // stanza is confirmed and not before the event is sealed, and that stanzas
-// sent through a context that outlived the event are not counted.
+// sent through the event's sender after it was sealed are not counted.
 func TestConfirmTracker(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -52,16 +52,17 @@ func TestConfirmTracker(t *testing.T) {
 			c := &Component{out: out}
 			done := 0
 			tr := &confirmTracker{done: func() { done++ }}
-			ctx := context.WithValue(context.Background(), confirmKey{}, tr)
+			ds := deliverySender{c: c, t: tr}
+			ctx := t.Context()
 			var sendErr error
 			for range tc.stanzas {
-				if err := c.sendOut(ctx, stanza.NewMessage(stanza.Attrs{})); err != nil {
+				if err := ds.send(ctx, stanza.NewMessage(stanza.Attrs{})); err != nil {
 					sendErr = err
 				}
 			}
 			if tc.fail {
 				if sendErr == nil {
-					t.Fatal("sendOut did not fail")
+					t.Fatal("send did not fail")
 				}
 			}
 			for _, i := range tc.confirm {
@@ -73,9 +74,9 @@ func TestConfirmTracker(t *testing.T) {
 			if !tc.fail {
 				tr.seal()
 			}
-			// A stanza sent later with the event's context is not the
+			// A stanza sent later through the event's sender is not the
 			// event's, and its confirmation changes nothing.
-			if err := c.sendOut(ctx, stanza.NewMessage(stanza.Attrs{})); err != nil && !tc.fail {
+			if err := ds.send(ctx, stanza.NewMessage(stanza.Attrs{})); err != nil && !tc.fail {
 				t.Fatal(err)
 			}
 			if done != tc.wantDone {

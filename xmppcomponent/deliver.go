@@ -16,23 +16,38 @@ import (
 
 var _ gateway.Frontend = (*Component)(nil)
 
-// Deliver turns a platform event into stanzas for owner. It implements
-// gateway.Frontend; it returns once the stanzas are queued.
-func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
-	if platform != c.cfg.Platform {
-		return fmt.Errorf("component %s fronts %s, not %s: %w", c.domain, c.cfg.Platform, platform, gateway.ErrNotSupported)
+// Deliver turns a platform event into stanzas for its owner. It
+// implements gateway.Frontend: it returns once the stanzas are queued, and
+// calls d.Done, if set, once the server has confirmed every one of them.
+func (c *Component) Deliver(ctx context.Context, d gateway.Delivery) error {
+	if d.Platform != c.cfg.Platform {
+		return fmt.Errorf("component %s fronts %s, not %s: %w", c.domain, c.cfg.Platform, d.Platform, gateway.ErrNotSupported)
 	}
+	out := deliverySender{c: c}
+	if d.Done != nil {
+		out.t = &confirmTracker{done: d.Done}
+	}
+	if err := c.deliver(ctx, out, d); err != nil {
+		return err
+	}
+	out.seal()
+	return nil
+}
+
+// deliver writes the stanzas of one delivery through out.
+func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.Delivery) error {
+	owner, ev := d.Owner, d.Event
 	m := ev.EventMeta()
-	if c.gw.IsGroup(owner, platform, m.Chat) {
-		return c.deliverGroup(ctx, owner, ev) // muc_deliver.go
+	if m.Group {
+		return c.deliverGroup(ctx, out, owner, ev) // muc_deliver.go
 	}
 	from := c.addr.ChatJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
-		stanzas := c.messageStanzas(ctx, owner, e)
+		stanzas := c.messageStanzas(ctx, owner, d.Caps, e)
 		c.parts.note(owner, e.Chat, e.ID, len(stanzas))
 		for _, msg := range stanzas {
-			if err := c.deliverStanza(ctx, owner, e.FromMe, msg); err != nil {
+			if err := c.deliverStanza(ctx, out, owner, e.FromMe, msg); err != nil {
 				return err
 			}
 		}
@@ -40,7 +55,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	case *event.Edit:
 		msg := c.chatMessage(from, owner, e.Body)
 		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
-		return c.deliverStanza(ctx, owner, e.FromMe, msg)
+		return c.deliverStanza(ctx, out, owner, e.FromMe, msg)
 	case *event.Retract:
 		// Every stanza the message was shown as goes; clients without
 		// retractions see one notice.
@@ -52,7 +67,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 				msg.Extensions = append(msg.Extensions, &xep.Fallback{For: xep.NSRetract})
 			}
 			msg.Extensions = append(msg.Extensions, &xep.StoreHint{})
-			if err := c.deliverStanza(ctx, owner, e.FromMe, msg); err != nil {
+			if err := c.deliverStanza(ctx, out, owner, e.FromMe, msg); err != nil {
 				return err
 			}
 		}
@@ -60,7 +75,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	case *event.Reaction:
 		msg := c.chatMessage(from, owner, "")
 		msg.Extensions = append(msg.Extensions, &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
-		return c.deliverStanza(ctx, owner, e.FromMe, msg)
+		return c.deliverStanza(ctx, out, owner, e.FromMe, msg)
 	case *event.Receipt:
 		for _, target := range e.Targets {
 			msg := c.chatMessage(from, owner, "")
@@ -70,7 +85,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 				msg.Extensions = append(msg.Extensions, &stanza.ReceiptReceived{ID: string(target)})
 			}
 			msg.Extensions = append(msg.Extensions, &xep.NoStore{})
-			if err := c.sendOut(ctx, msg); err != nil {
+			if err := out.send(ctx, msg); err != nil {
 				return err
 			}
 		}
@@ -78,7 +93,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 	case *event.ChatState:
 		msg := c.chatMessage(from, owner, "")
 		msg.Extensions = append(msg.Extensions, chatStateExt(e.State), &xep.NoStore{})
-		return c.sendOut(ctx, msg)
+		return out.send(ctx, msg)
 	case *event.Presence:
 		c.mu.Lock()
 		c.presence[contactKey{owner, m.Sender}] = e
@@ -86,7 +101,7 @@ func (c *Component) Deliver(ctx context.Context, owner ids.Owner, platform ids.P
 		c.sendContactPresence(ctx, owner, m.Sender)
 		return nil
 	case *event.ContactInfo:
-		c.askSubscription(ctx, owner, m.Sender, e.Name)
+		c.askSubscription(ctx, owner, m.Sender, e.Name, d.Contact)
 		c.avatarChanged(ctx, owner, m.Sender, e.AvatarHash)
 		return nil
 	case *event.AccountState:
@@ -116,9 +131,8 @@ func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stan
 // the others' are its part ids (ids.PartID), so receipts, corrections,
 // replies and reactions from the user name the message whichever stanza
 // they answer; the hub maps a part id back to the message.
-func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, e *event.Message) []*stanza.Message {
+func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps gateway.Capabilities, e *event.Message) []*stanza.Message {
 	from := c.addr.ChatJID(e.Chat)
-	caps, _ := c.gw.Capabilities(owner, c.cfg.Platform, e.Chat)
 	var out []*stanza.Message
 	add := func(msg *stanza.Message) {
 		if e.ID != "" {

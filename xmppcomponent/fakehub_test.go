@@ -319,8 +319,8 @@ func (h *fakeHub) mint(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, h.nextID)
 }
 
-func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, xmppIDs ...string) (ids.MessageID, error) {
-	if err := h.record("SendMessage", owner, msg, xmppIDs); err != nil {
+func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {
+	if err := h.record("SendMessage", owner, msg, opts.XMPPIDs); err != nil {
 		return "", err
 	}
 	if err := h.linked(owner); err != nil {
@@ -543,4 +543,26 @@ func (l *fakeLogin) Cancel() {
 	l.h.mu.Lock()
 	l.cancelled = true
 	l.h.mu.Unlock()
+}
+
+// testDeliver delivers ev to owner as the hub would: the event's chat kind
+// (Meta.Group), the chat's limits and, for a ContactInfo, the contact as
+// the hub holds it come from c's fake hub, if it has one.
+func testDeliver(ctx context.Context, c *Component, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
+	d := gateway.Delivery{Owner: owner, Platform: platform, Event: ev}
+	if h, ok := c.gw.(*fakeHub); ok {
+		m := ev.EventMeta()
+		if m.Chat != "" && !m.Group {
+			m.Group = h.IsGroup(owner, platform, m.Chat)
+		}
+		if m.Chat != "" {
+			d.Caps, _ = h.Capabilities(owner, platform, m.Chat)
+		}
+		if _, ok := ev.(*event.ContactInfo); ok {
+			if ct, err := h.Contact(ctx, owner, platform, m.Sender); err == nil {
+				d.Contact = &ct
+			}
+		}
+	}
+	return c.Deliver(ctx, d)
 }

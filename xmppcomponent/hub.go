@@ -38,7 +38,6 @@ type Hub interface {
 
 	// What a chat can do.
 	Capabilities(owner ids.Owner, platform ids.PlatformID, chat ids.ChatID) (gateway.Capabilities, bool)
-	IsGroup(owner ids.Owner, platform ids.PlatformID, chat ids.ChatID) bool
 	HasGroups(owner ids.Owner, platform ids.PlatformID) bool
 
 	// Contacts.
@@ -49,7 +48,7 @@ type Hub interface {
 	Avatar(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (gateway.Avatar, error)
 
 	// Messaging, XMPP → platform.
-	SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, xmppIDs ...string) (ids.MessageID, error)
+	SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error)
 	EditMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID, body, xmppID string) error
 	RetractMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string) error
 	React(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string, emojis []string) error

@@ -51,7 +51,7 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	}
 	chat := ids.DirectChat(user)
 	c.onMarkers(ctx, owner, chat, m)
-	if err := c.relay(withQueuedReply(ctx, m), owner, chat, m); err != nil {
+	if err := c.relay(ctx, owner, chat, m); err != nil {
 		if errors.Is(err, gateway.ErrQueued) {
 			// Accepted: the hub retries, and calls SendFailed if it
 			// gives up (queued.go).
@@ -100,7 +100,7 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 	if body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
-	return c.gw.SendMessage(ctx, owner, p, msg, m.Id, in.originID)
+	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m)})
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

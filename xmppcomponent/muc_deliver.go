@@ -18,46 +18,46 @@ import (
 // for the owner's resources in it. Messages are kept in the room's history
 // even when no resource is in the room; then the owner is invited once.
 // Receipts and chat states of groups are not shown.
-func (c *Component) deliverGroup(ctx context.Context, owner ids.Owner, ev event.Event) error {
+func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner ids.Owner, ev event.Event) error {
 	m := ev.EventMeta()
 	key := roomKey{owner, m.Chat}
 	roomJID := c.addr.RoomJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
 		c.ensureRoom(ctx, owner, m.Chat)
-		stanzas := c.messageStanzas(ctx, owner, e)
+		stanzas := c.messageStanzas(ctx, owner, gateway.Capabilities{}, e) // receipts and markers are not asked for in rooms
 		c.parts.note(owner, e.Chat, e.ID, len(stanzas))
-		var out []*stanza.Message
+		var msgs []*stanza.Message
 		var name string
 		idle := false
 		c.muc.with(key, func(r *room) {
 			from := roomJID + "/" + r.nickOf(m.Sender, "")
 			for _, s := range stanzas {
 				sid := s.Id // the message's (part) id, or a random one
-				out = append(out, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
+				msgs = append(msgs, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
 			}
 			name, idle = r.info.Name, len(r.joined) == 0
-			sendAll(ctx, c, out)
+			sendAll(ctx, out, msgs)
 		})
 		if idle {
 			c.sendDirectInvite(ctx, owner, m.Chat, name)
 		}
 		return nil
 	case *event.Edit:
-		return c.roomChange(ctx, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
+		return c.roomChange(ctx, out, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
 	case *event.Retract:
 		for i, target := range c.parts.of(owner, m.Chat, e.Target) {
 			body, exts := retractedNotice, []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{}}
 			if i > 0 { // one notice for clients without retractions
 				body, exts = "", []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.StoreHint{}}
 			}
-			if err := c.roomChange(ctx, key, m, body, exts...); err != nil {
+			if err := c.roomChange(ctx, out, key, m, body, exts...); err != nil {
 				return err
 			}
 		}
 		return nil
 	case *event.Reaction:
-		return c.roomChange(ctx, key, m, "", &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
+		return c.roomChange(ctx, out, key, m, "", &xep.Reactions{ID: string(e.Target), Reactions: e.Emojis}, &xep.StoreHint{})
 	case *event.MembershipChange:
 		c.membershipChanged(ctx, owner, e)
 		return nil
@@ -123,14 +123,14 @@ func (r *room) userOfJID(c *Component, owner ids.Owner, j string) (ids.UserID, b
 }
 
 // roomChange delivers a correction, retraction or reaction in a room.
-func (c *Component) roomChange(ctx context.Context, key roomKey, m *event.Meta, body string, exts ...stanza.MsgExtension) error {
+func (c *Component) roomChange(ctx context.Context, out deliverySender, key roomKey, m *event.Meta, body string, exts ...stanza.MsgExtension) error {
 	c.ensureRoom(ctx, key.owner, key.chat)
 	roomJID := c.addr.RoomJID(key.chat)
-	var out []*stanza.Message
+	var msgs []*stanza.Message
 	c.muc.with(key, func(r *room) {
 		s := stanza.Message{XMLName: xml.Name{Local: "message"}, Attrs: stanza.Attrs{Id: newID()}, Body: body, Extensions: exts}
-		out = c.roomMessage(r, key.owner, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m, s, s.Id)
-		sendAll(ctx, c, out)
+		msgs = c.roomMessage(r, key.owner, roomJID, roomJID+"/"+r.nickOf(m.Sender, ""), m, s, s.Id)
+		sendAll(ctx, out, msgs)
 	})
 	return nil
 }
@@ -194,7 +194,7 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 				out = append(out, c.selfGone(roomJID, r, full, codes...))
 			}
 			r.joined, r.loaded, r.invited = map[string]bool{}, false, false
-			sendAll(ctx, c, out)
+			sendAll(ctx, c.plain(), out)
 		})
 		return
 	}
@@ -237,7 +237,7 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 				out = append(out, c.occupantPresence(roomJID, r, mem, full, false))
 			}
 		}
-		sendAll(ctx, c, out)
+		sendAll(ctx, c.plain(), out)
 	})
 }
 
@@ -272,7 +272,7 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 				})
 			}
 		}
-		sendAll(ctx, c, out)
+		sendAll(ctx, c.plain(), out)
 	})
 	if idle {
 		c.sendDirectInvite(ctx, owner, e.Chat, e.Name)
@@ -280,8 +280,8 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 }
 
 // sendAll queues stanzas in order.
-func sendAll[P stanza.Packet](ctx context.Context, c *Component, out []P) {
-	for _, p := range out {
-		c.send(ctx, p)
+func sendAll[P stanza.Packet](ctx context.Context, out deliverySender, ps []P) {
+	for _, p := range ps {
+		out.sendLogged(ctx, p)
 	}
 }

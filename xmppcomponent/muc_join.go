@@ -87,14 +87,14 @@ func (c *Component) joinRoom(ctx context.Context, p stanza.Presence, from, to ji
 		sp.Id = p.Id
 		out = append(out, sp)
 		if already {
-			sendAll(ctx, c, out)
+			sendAll(ctx, c.plain(), out)
 			return
 		}
 		for _, a := range hist.pick(r.history) {
 			out = append(out, delayed(a, roomJID, full))
 		}
 		out = append(out, subjectMessage(roomJID, full, gi.Topic))
-		sendAll(ctx, c, out)
+		sendAll(ctx, c.plain(), out)
 	})
 }
 

@@ -49,7 +49,7 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 		return // the platform's ChatInfo brings the new subject to everyone
 	}
 	in := parseInbound(m)
-	id, err := c.relayID(withQueuedReply(ctx, m), owner, chat, m)
+	id, err := c.relayID(ctx, owner, chat, m)
 	queued := errors.Is(err, gateway.ErrQueued) // accepted; SendFailed answers if it is given up (queued.go)
 	if err != nil && !queued {
 		c.logErr("send to group", owner, err)
@@ -87,7 +87,7 @@ func (c *Component) reflect(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		base.Extensions = append(base.Extensions, &xep.StanzaID{ID: sid, By: roomJID},
 			&xep.OccupantID{ID: occupantID(chat, r.info.Self)})
 		r.archive(archived{id: sid, at: time.Now(), msg: base}, c.roomHistory())
-		sendAll(ctx, c, fanOut(base, r.resources()))
+		sendAll(ctx, c.plain(), fanOut(base, r.resources()))
 	})
 }
 

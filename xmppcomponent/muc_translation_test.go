@@ -87,7 +87,7 @@ func TestInviteToGroupsOnConnect(t *testing.T) {
 	connected := &event.AccountState{State: event.StateConnected}
 
 	// A state other than connected lists nothing.
-	if err := c.Deliver(t.Context(), mucOwner, fakePlatform, &event.AccountState{State: event.StateConnecting}); err != nil {
+	if err := testDeliver(t.Context(), c, mucOwner, fakePlatform, &event.AccountState{State: event.StateConnecting}); err != nil {
 		t.Fatal(err)
 	}
 	if calls := hub.takeCalls(); len(calls) != 0 {
@@ -96,7 +96,7 @@ func TestInviteToGroupsOnConnect(t *testing.T) {
 
 	// The delivery's context ends at once: the listing goes on.
 	ctx, cancel := context.WithCancel(t.Context())
-	if err := c.Deliver(ctx, mucOwner, fakePlatform, connected); err != nil {
+	if err := testDeliver(ctx, c, mucOwner, fakePlatform, connected); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -107,7 +107,7 @@ func TestInviteToGroupsOnConnect(t *testing.T) {
 	// Connected again, with a new group: only the new group's room. It
 	// is listed last, so its invitation ends the listing.
 	hub.addGroup(mucOwner, gateway.GroupInfo{Chat: "g3", Name: "Garden"})
-	if err := c.Deliver(t.Context(), mucOwner, fakePlatform, connected); err != nil {
+	if err := testDeliver(t.Context(), c, mucOwner, fakePlatform, connected); err != nil {
 		t.Fatal(err)
 	}
 	if got := waitInvites(t, rec, 1); strings.Join(got, " ") != "#g3@gw.example.test" {
@@ -122,7 +122,7 @@ func TestInviteToGroupsOnConnect(t *testing.T) {
 	for len(hub.listed) > 0 {
 		<-hub.listed
 	}
-	if err := c.Deliver(t.Context(), mucOwner, fakePlatform, connected); err != nil {
+	if err := testDeliver(t.Context(), c, mucOwner, fakePlatform, connected); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -143,7 +143,7 @@ func TestInviteToGroupsOnConnect(t *testing.T) {
 func TestInviteToGroupsWithoutGroups(t *testing.T) {
 	c, hub, rec := newGroupsComponent(t)
 	hub.accounts[mucOwner] = fakeLinked(mucOwner)
-	if err := c.Deliver(t.Context(), mucOwner, fakePlatform, &event.AccountState{State: event.StateConnected}); err != nil {
+	if err := testDeliver(t.Context(), c, mucOwner, fakePlatform, &event.AccountState{State: event.StateConnected}); err != nil {
 		t.Fatal(err)
 	}
 	for _, call := range hub.takeCalls() {
@@ -170,7 +170,7 @@ func TestRoomArchiveStamps(t *testing.T) {
 		&event.Message{Meta: event.Meta{Chat: "g1", Sender: "+15550000001", ID: "W2"}, Body: "undated"},
 		&event.Edit{Meta: event.Meta{Chat: "g1", Sender: "+15550000001", ID: "W3", Time: sent.Add(time.Minute)}, Target: "W1", Body: "older"},
 	} {
-		if err := s.c.Deliver(t.Context(), mucOwner, fakePlatform, e); err != nil {
+		if err := testDeliver(t.Context(), s.c, mucOwner, fakePlatform, e); err != nil {
 			t.Fatal(err)
 		}
 	}

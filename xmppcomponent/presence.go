@@ -2,14 +2,13 @@ package xmppcomponent
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"gosrc.io/xmpp/stanza"
 
-	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -135,13 +134,10 @@ func (c *Component) sendContactPresence(ctx context.Context, owner ids.Owner, us
 // askSubscription asks owner to add the contact to their roster, once per
 // run of the gateway until they answer. When the server grants the roster
 // privilege (XEP-0356) the contact is put in the roster directly instead.
-func (c *Component) askSubscription(ctx context.Context, owner ids.Owner, user ids.UserID, name string) {
-	ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user)
-	if err != nil && !errors.Is(err, gateway.ErrUnknownChat) {
-		c.log.Error("cannot read contact", "owner", owner, "user", user, "err", err)
-		return
-	}
-	if ct.Subscribed {
+// ct is the contact as the hub holds it (gateway.Delivery.Contact); nil
+// means unknown, as good as not in the roster.
+func (c *Component) askSubscription(ctx context.Context, owner ids.Owner, user ids.UserID, name string, ct *store.Contact) {
+	if ct != nil && ct.Subscribed {
 		return
 	}
 	key := contactKey{owner, user}

@@ -389,7 +389,7 @@ func (c *Component) addToRoster(ctx context.Context, owner ids.Owner, user ids.U
 // It returns false, having sent nothing, when the server did not grant
 // the privilege: the caller falls back to a marked message from the
 // contact. An error means the stanza could not be queued.
-func (c *Component) sendAsOwner(ctx context.Context, owner ids.Owner, msg *stanza.Message) (bool, error) {
+func (c *Component) sendAsOwner(ctx context.Context, out deliverySender, owner ids.Owner, msg *stanza.Message) (bool, error) {
 	host, ns, ok := c.messagePrivileged(owner)
 	if !ok {
 		return false, nil
@@ -417,7 +417,7 @@ func (c *Component) sendAsOwner(ctx context.Context, owner ids.Owner, msg *stanz
 	}
 	k := echoKeyOf(string(owner), to.Bare().String(), inner.Id)
 	c.priv.expect(k, wrapper.Id, host, time.Now())
-	if err := c.sendOut(ctx, wrapper); err != nil {
+	if err := out.send(ctx, wrapper); err != nil {
 		c.priv.forget(k, wrapper.Id)
 		return false, fmt.Errorf("message on behalf of %s through %s: %w", owner, host, err)
 	}
@@ -439,11 +439,11 @@ func ownMessage(msg *stanza.Message) *stanza.Message {
 // When fromMe (the user did it on their phone) and the server granted the
 // message privilege, it goes out as the owner's own message to the contact
 // (ownMessage, sendAsOwner) instead.
-func (c *Component) deliverStanza(ctx context.Context, owner ids.Owner, fromMe bool, msg *stanza.Message) error {
+func (c *Component) deliverStanza(ctx context.Context, out deliverySender, owner ids.Owner, fromMe bool, msg *stanza.Message) error {
 	if fromMe {
-		if sent, err := c.sendAsOwner(ctx, owner, ownMessage(msg)); sent || err != nil {
+		if sent, err := c.sendAsOwner(ctx, out, owner, ownMessage(msg)); sent || err != nil {
 			return err
 		}
 	}
-	return c.sendOut(ctx, msg)
+	return out.send(ctx, msg)
 }

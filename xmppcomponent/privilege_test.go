@@ -144,7 +144,7 @@ func TestGrantsEndWithTheConnection(t *testing.T) {
 	if c.rosterPrivileged("alice@example.test") {
 		t.Error("grant of the previous connection still used")
 	}
-	if sent, err := c.sendAsOwner(t.Context(), "alice@example.test", &stanza.Message{Attrs: stanza.Attrs{To: "+15550000001@gw.example.test"}}); sent || err != nil {
+	if sent, err := c.sendAsOwner(t.Context(), c.plain(), "alice@example.test", &stanza.Message{Attrs: stanza.Attrs{To: "+15550000001@gw.example.test"}}); sent || err != nil {
 		t.Errorf("sendAsOwner on a stale grant: %v %v", sent, err)
 	}
 }
@@ -162,7 +162,7 @@ func TestSendAsOwner(t *testing.T) {
 		t.Fatalf("ownMessage: %+v %q", own.Attrs, own.Body)
 	}
 
-	if sent, err := c.sendAsOwner(ctx, "alice@example.test", own); sent || err != nil {
+	if sent, err := c.sendAsOwner(ctx, c.plain(), "alice@example.test", own); sent || err != nil {
 		t.Fatalf("without privilege: %v %v", sent, err)
 	}
 	if len(s.sent) != 0 {
@@ -170,7 +170,7 @@ func TestSendAsOwner(t *testing.T) {
 	}
 
 	c.onPrivilege(ctx, parseMessage(t, advertisement("example.test", "gw.example.test", xep.NSPrivilege1, bothPerms)))
-	if sent, err := c.sendAsOwner(ctx, "alice@example.test", own); !sent || err != nil {
+	if sent, err := c.sendAsOwner(ctx, c.plain(), "alice@example.test", own); !sent || err != nil {
 		t.Fatalf("with privilege: %v %v", sent, err)
 	}
 	if len(s.sent) != 1 {
@@ -212,7 +212,7 @@ func TestWrapperBounceWithdrawsMessagePrivilege(t *testing.T) {
 	ctx := t.Context()
 	c.onPrivilege(ctx, parseMessage(t, advertisement("example.test", "gw.example.test", xep.NSPrivilege2, bothPerms)))
 	own := &stanza.Message{Attrs: stanza.Attrs{To: "+15550000001@gw.example.test"}, Body: "x"}
-	if sent, err := c.sendAsOwner(ctx, "alice@example.test", own); !sent || err != nil {
+	if sent, err := c.sendAsOwner(ctx, c.plain(), "alice@example.test", own); !sent || err != nil {
 		t.Fatalf("%v %v", sent, err)
 	}
 	wrapper := s.sent[0].(*stanza.Message)

@@ -9,13 +9,12 @@ import (
 
 	"gosrc.io/xmpp/stanza"
 
-	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
 // queuedReply is what the component needs to answer a message the hub
-// queued (gateway.WithSendTag) and later gave up on, perhaps after a
+// queued (gateway.SendOptions.Tag) and later gave up on, perhaps after a
 // restart: the hub stores it as a string.
 type queuedReply struct {
 	ID   string `json:"id,omitempty"`
@@ -23,13 +22,14 @@ type queuedReply struct {
 	To   string `json:"to"`
 }
 
-// withQueuedReply tags ctx so that a queued send of m can be answered.
-func withQueuedReply(ctx context.Context, m stanza.Message) context.Context {
+// queuedTag is what the hub keeps with a queued send of m
+// (gateway.SendOptions.Tag) so that it can be answered.
+func queuedTag(m stanza.Message) string {
 	tag, err := json.Marshal(queuedReply{ID: m.Id, From: m.From, To: m.To})
 	if err != nil {
-		return ctx // strings always marshal; without a tag only the notice is sent
+		return "" // strings always marshal; without a tag only the notice is sent
 	}
-	return gateway.WithSendTag(ctx, string(tag))
+	return string(tag)
 }
 
 // SendFailed implements gateway.FailureNotifier: a message the hub queued

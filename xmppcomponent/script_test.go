@@ -268,7 +268,7 @@ func (s *script) directive(ctx context.Context, d string) error {
 		if err := json.Unmarshal([]byte(body), ev); err != nil {
 			return err
 		}
-		if err := s.c.Deliver(ctx, ids.Owner(args[0]), fakePlatform, ev); err != nil {
+		if err := testDeliver(ctx, s.c, ids.Owner(args[0]), fakePlatform, ev); err != nil {
 			fmt.Fprintf(&s.out, "-- deliver: %v\n", err)
 		}
 	default:

@@ -24,6 +24,5 @@
 // tells its owner when the queue gives up (RetryConfig.Failed), and which
 // errors mean "try again later" (RetryConfig.Unavailable). The hub builds
 // these parts, starts and stops them, and re-exports the names its
-// frontend and adapters use (gateway.ErrQueued, gateway.ErrNotDurable,
-// gateway.WithSendTag).
+// frontend and adapters use (gateway.ErrQueued, gateway.ErrNotDurable).
 package delivery

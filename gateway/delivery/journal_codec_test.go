@@ -28,6 +28,7 @@ func TestJournalCodecRoundTrip(t *testing.T) {
 			{URL: "https://files.example.test/a.jpg", Name: "a.jpg", MIMEType: "image/jpeg", Size: 1234, Kind: event.KindImage}}}},
 		{"empty message", &event.Message{}},
 		{"edit", &event.Edit{Meta: meta, Target: "msg-0", Body: "fixed"}},
+		{"group message", &event.Message{Meta: event.Meta{Account: "+15550001111", Chat: "g1", Sender: "+15550002222", Group: true, ID: "msg-2"}, Body: "hi all"}},
 		{"retract", &event.Retract{Meta: meta, Target: "msg-0"}},
 		{"reaction", &event.Reaction{Meta: meta, Target: "msg-0", Emojis: []string{"👍", "❤️"}}},
 		{"reactions removed", &event.Reaction{Meta: meta, Target: "msg-0"}},

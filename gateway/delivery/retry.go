@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
@@ -104,7 +103,9 @@ func (q *RetryQueue) Start(ctx context.Context) {
 	q.runCtx = ctx
 }
 
-func (q *RetryQueue) enabled() bool { return q.cfg.Deadline > 0 }
+// Enabled reports whether messages may wait in the queue at all (the
+// policy has a deadline).
+func (q *RetryQueue) Enabled() bool { return q.cfg.Deadline > 0 }
 
 // Waiting reports whether messages of (owner, chat) are queued, so a new
 // one must queue behind them.
@@ -114,14 +115,12 @@ func (q *RetryQueue) Waiting(owner ids.Owner, chat ids.ChatID) bool {
 	return len(q.chats[retryKey{owner, chat}]) > 0
 }
 
-// Add queues a message whose content hash is sum; false if over a bound
-// or the queue is not running.
-func (q *RetryQueue) Add(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, sum uint64, xmppIDs []string) bool {
-	tag, _ := ctx.Value(sendTagKey{}).(string)
-	it := &retryItem{
-		Queued:   Queued{Platform: platform, Message: msg, Sum: sum, XMPPIDs: append([]string(nil), xmppIDs...), Tag: tag},
-		deadline: q.now().Add(q.cfg.Deadline),
-	}
+// Add queues a message (its content hash, stanza ids and the frontend's
+// tag in qd); false if over a bound or the queue is not running.
+func (q *RetryQueue) Add(ctx context.Context, owner ids.Owner, qd Queued) bool {
+	qd.XMPPIDs = append([]string(nil), qd.XMPPIDs...)
+	qd.Restored = false
+	it := &retryItem{Queued: qd, deadline: q.now().Add(q.cfg.Deadline)}
 	if !q.room(owner) {
 		return false
 	}

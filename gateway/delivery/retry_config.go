@@ -48,7 +48,7 @@ type Queued struct {
 	Sum uint64
 	// XMPPIDs are the stanza ids the message was sent with.
 	XMPPIDs []string
-	// Tag is what the context of the send carried (WithSendTag).
+	// Tag is the frontend's tag of the send (gateway.SendOptions.Tag).
 	Tag string
 	// Restored: queued by an earlier process, which may have sent it
 	// already.

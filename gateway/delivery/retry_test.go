@@ -88,8 +88,12 @@ func newTestQueue(st store.Store, p *fakePlatform, policy SendRetry) *RetryQueue
 }
 
 func (q *RetryQueue) addBody(ctx context.Context, body, xmppID string) bool {
+	return q.addTagged(ctx, "", body, xmppID)
+}
+
+func (q *RetryQueue) addTagged(ctx context.Context, tag, body, xmppID string) bool {
 	msg := &event.Message{Meta: event.Meta{Chat: testChat}, Body: body}
-	return q.Add(ctx, testOwner, "sandbox", msg, q.ids.Sum(msg), []string{xmppID})
+	return q.Add(ctx, testOwner, Queued{Platform: "sandbox", Message: msg, Sum: q.ids.Sum(msg), XMPPIDs: []string{xmppID}, Tag: tag})
 }
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
@@ -155,7 +159,7 @@ func TestRetryQueueGivesUpAndRestores(t *testing.T) {
 	q := newTestQueue(st, p, SendRetry{Deadline: 50 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	q.Start(ctx)
-	if !q.addBody(WithSendTag(ctx, "tag-1"), "lost", "x1") {
+	if !q.addTagged(ctx, "tag-1", "lost", "x1") {
 		t.Fatal("Add refused")
 	}
 	select {
@@ -206,15 +210,14 @@ func TestRetryQueueGivesUpAndRestores(t *testing.T) {
 	}
 }
 
-// TestWithoutQueue checks that a send marked WithoutQueue may not wait, nor
-// any send of a queue without a deadline.
-func TestWithoutQueue(t *testing.T) {
+// TestQueueEnabled checks that a queue without a deadline takes no
+// message.
+func TestQueueEnabled(t *testing.T) {
 	st := openStore(t)
-	q := newTestQueue(st, newFakePlatform(true), SendRetry{Deadline: time.Minute})
-	if !q.MayQueue(t.Context()) || q.MayQueue(WithoutQueue(t.Context())) {
-		t.Error("MayQueue does not follow WithoutQueue")
+	if !newTestQueue(st, newFakePlatform(true), SendRetry{Deadline: time.Minute}).Enabled() {
+		t.Error("a queue with a deadline is not enabled")
 	}
-	if newTestQueue(st, newFakePlatform(true), SendRetry{}).MayQueue(t.Context()) {
+	if newTestQueue(st, newFakePlatform(true), SendRetry{}).Enabled() {
 		t.Error("a queue without a deadline takes messages")
 	}
 }

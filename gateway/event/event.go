@@ -26,6 +26,11 @@ type Meta struct {
 	Account ids.AccountID
 	// Chat is the conversation; for one-to-one chats, the other party's UserID.
 	Chat ids.ChatID
+	// Group marks a group chat (a room on the XMPP side). Adapters may set
+	// it; the hub sets it for the events it routes when the platform
+	// session says Chat is a group, so it travels (and is journaled) with
+	// the event.
+	Group bool
 	// Sender is who did it. For events with FromMe set it is the account's own user.
 	Sender ids.UserID
 	// FromMe marks what the account's owner did on another device (their phone).

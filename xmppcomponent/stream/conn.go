@@ -287,7 +287,13 @@ func (c *Conn) lanesSnapshot() *dispatcher {
 
 // setConnected flips the link state and reports it to OnState. It is only
 // called from the supervisor goroutine, so OnState calls are serialized.
+// The counters move first: whoever WaitConnected wakes sees them.
 func (c *Conn) setConnected(up bool) {
+	if up {
+		c.connects.Add(1)
+	} else {
+		c.disconnects.Add(1)
+	}
 	c.mu.Lock()
 	if up {
 		c.connected = true
@@ -297,11 +303,6 @@ func (c *Conn) setConnected(up bool) {
 		c.up = make(chan struct{})
 	}
 	c.mu.Unlock()
-	if up {
-		c.connects.Add(1)
-	} else {
-		c.disconnects.Add(1)
-	}
 	if c.cfg.OnState != nil {
 		c.cfg.OnState(up)
 	}
