@@ -1,13 +1,3 @@
-// Package gateway is the hub: linked accounts, routing between the XMPP side
-// (a Frontend) and platform adapters, ID mapping, login flows, and the use
-// cases shared by XMPP commands and the management API.
-//
-// Its durable path — the journal of platform events, the retry queue of
-// messages for unavailable platforms, the message id map — is package
-// gateway/delivery, which the hub builds, drives and depends on (never the
-// other way round).
-//
-// It imports no XMPP library, no database driver and no platform library.
 package gateway
 
 import (
