@@ -52,8 +52,9 @@
 //     the next start (FrontendConnected).
 //
 // The other direction, XMPP to the platform, is a call chain without
-// hand-offs: the link's reader dispatches each stanza to a lane (one per
-// conversation, in order), the component parses it and calls a use case
+// hand-offs but one: the link's reader dispatches each stanza to one of its
+// lanes, chosen by conversation (a conversation stays in order); the lane's
+// goroutine runs the component, which parses it and calls a use case
 // (SendMessage, React, ...), and the hub checks limits and capabilities
 // and calls the adapter's session; a message for an unavailable platform
 // waits in delivery.RetryQueue.
