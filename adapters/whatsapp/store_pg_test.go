@@ -7,13 +7,56 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
 )
+
+// debianPostgresBins is where Debian's postgresql-NN packages keep initdb
+// and pg_ctl, one folder per major version; only a wrapper (pg_ctlcluster)
+// is on PATH there.
+const debianPostgresBins = "/usr/lib/postgresql/*/bin"
+
+// findPostgres returns initdb and pg_ctl of one PostgreSQL installation:
+// from PATH if both are there, else from the newest version in
+// debianPostgresBins that has both.
+func findPostgres() (initdb, pgctl string, ok bool) {
+	initdb, err1 := exec.LookPath("initdb")
+	pgctl, err2 := exec.LookPath("pg_ctl")
+	if err1 == nil && err2 == nil {
+		return initdb, pgctl, true
+	}
+	dirs, _ := filepath.Glob(debianPostgresBins) // the pattern is well-formed
+	version := func(dir string) []int {
+		var v []int
+		for _, f := range strings.Split(filepath.Base(filepath.Dir(dir)), ".") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return nil // not a version: sorted last
+			}
+			v = append(v, n)
+		}
+		return v
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return slices.Compare(version(b), version(a)) })
+	for _, dir := range dirs {
+		initdb, pgctl = filepath.Join(dir, "initdb"), filepath.Join(dir, "pg_ctl")
+		if isExecutable(initdb) && isExecutable(pgctl) {
+			return initdb, pgctl, true
+		}
+	}
+	return "", "", false
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
 
 // startPostgres runs a throw-away PostgreSQL server (initdb + pg_ctl from
 // the machine's PostgreSQL packages) and returns its DSN. It skips the
@@ -23,11 +66,11 @@ func startPostgres(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL server")
 	}
-	initdb, err1 := exec.LookPath("initdb")
-	pgctl, err2 := exec.LookPath("pg_ctl")
-	if err1 != nil || err2 != nil {
-		t.Skip("PostgreSQL (initdb, pg_ctl) is not installed")
+	initdb, pgctl, ok := findPostgres()
+	if !ok {
+		t.Skip("PostgreSQL (initdb, pg_ctl) is not installed: neither on PATH nor in " + debianPostgresBins)
 	}
+	t.Logf("PostgreSQL: %s, %s", initdb, pgctl)
 	dir, err := os.MkdirTemp("", "drawbridge-wa-pg-")
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +84,11 @@ func startPostgres(t *testing.T) string {
 		if err != nil {
 			t.Skip("running as root without a postgres user")
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
+		uid, err1 := strconv.Atoi(u.Uid)
+		gid, err2 := strconv.Atoi(u.Gid)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("postgres user %s:%s: %v %v", u.Uid, u.Gid, err1, err2)
+		}
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -197,14 +199,33 @@ func freeAddr(tb testing.TB) string {
 func linkTemplate(tb testing.TB, bin string) idleTemplate {
 	st := idleStore(tb, config.BackendSQLite, "", 0)
 	l := &loadRun{tb: tb, setup: make(chan loadStanza, 1024)}
-	var subscribes atomic.Int64
+	// The session reports its contacts (the sandbox's seeded users) right
+	// after connecting; the hub stores each one, then the component asks
+	// the user for a subscription to it. A subscription request from
+	// every seeded user means every contact is in the store.
+	p := sandbox.NewPlatform(sandbox.Options{})
+	pending := map[string]bool{}
+	for _, u := range p.Users() {
+		pending[string(u.ID)] = true
+	}
+	p.Close()
+	var mu sync.Mutex
+	contactsStored := make(chan struct{})
 	l.srv = startLoadServer(tb, loadDomain, loadSecret, func(s loadStanza) {
 		if s.XMLName.Local == "presence" && s.Type == "subscribe" {
-			subscribes.Add(1)
+			user, _, _ := strings.Cut(s.From, "@")
+			mu.Lock()
+			if pending[user] {
+				delete(pending, user)
+				if len(pending) == 0 {
+					close(contactsStored)
+				}
+			}
+			mu.Unlock()
 		}
 		l.onStanza(s)
 	})
-	p := runGateway(tb, bin, gatewayConfig(tb, st, l.srv.addr(), `""`, false))
+	gw := runGateway(tb, bin, gatewayConfig(tb, st, l.srv.addr(), `""`, false))
 	select {
 	case <-l.srv.ready:
 	case err := <-l.srv.done:
@@ -213,13 +234,17 @@ func linkTemplate(tb testing.TB, bin string) idleTemplate {
 		tb.Fatal("the gateway did not connect")
 	}
 	l.link(0)
-	// The session reports its contacts right after connecting; each one
-	// is stored, then asks for a subscription.
-	for i := 0; i < 100 && subscribes.Load() == 0; i++ {
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-contactsStored:
+	case err := <-l.srv.done:
+		tb.Fatalf("fake server: %v", err)
+	case <-time.After(loadWait):
+		mu.Lock()
+		missing := slices.Sorted(maps.Keys(pending))
+		mu.Unlock()
+		tb.Fatalf("no subscription request from the contacts %v within %v: their contact records may not be stored", missing, loadWait)
 	}
-	time.Sleep(time.Second)
-	p.stop()
+	gw.stop()
 
 	ctx := context.Background()
 	s := openIdleStore(tb, st)

@@ -98,9 +98,12 @@ type Ejabberd struct {
 
 // StartEjabberd writes a config for opts and starts ejabberd, waiting until
 // its ports accept connections. The test is skipped if ejabberd is not
-// installed.
+// installed, and under -short (unit tests only, no external servers).
 func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts an ejabberd server")
+	}
 	for _, bin := range []string{"erl", "ejabberdctl"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skip("ejabberd is not installed (apt-get install ejabberd)")

@@ -88,10 +88,14 @@ type Prosody struct {
 
 // StartProsody writes a config for opts and starts Prosody in the
 // foreground (`prosody --config CFG -F`), waiting until its client port and
-// (if there are components) its component port accept connections. The test is skipped if prosody is not
-// installed.
+// (if there are components) its component port accept connections. The
+// test is skipped if prosody is not installed, and under -short (unit tests
+// only, no external servers).
 func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts a Prosody server")
+	}
 	if _, err := exec.LookPath("prosody"); err != nil {
 		t.Skip("prosody is not installed (apt-get install prosody lua-unbound)")
 	}

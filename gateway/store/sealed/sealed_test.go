@@ -59,8 +59,14 @@ func TestSealed(t *testing.T) {
 	}
 
 	// The same value sealed twice differs (fresh nonces).
-	_ = s.SetKV(ctx, "wa", "acct1", "device", secret)
-	if raw2, _ := inner.GetKV(ctx, "wa", "acct1", "device"); bytes.Equal(raw, raw2) {
+	if err := s.SetKV(ctx, "wa", "acct1", "device", secret); err != nil {
+		t.Fatal(err)
+	}
+	raw2, err := inner.GetKV(ctx, "wa", "acct1", "device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(raw, raw2) {
 		t.Error("two seals of one value are identical")
 	}
 
@@ -90,14 +96,21 @@ func TestSealed(t *testing.T) {
 	}
 
 	// Another key does not open it.
-	other, _ := sealed.Wrap(inner, bytes.Repeat([]byte{8}, sealed.KeySize))
-	_ = s.SetKV(ctx, "wa", "acct1", "device", secret)
+	other, err := sealed.Wrap(inner, bytes.Repeat([]byte{8}, sealed.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetKV(ctx, "wa", "acct1", "device", secret); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := other.GetKV(ctx, "wa", "acct1", "device"); !errors.Is(err, sealed.ErrOpen) {
 		t.Errorf("opened with the wrong key: %v", err)
 	}
 
 	// A value written in clear before encryption was on is still read.
-	_ = inner.SetKV(ctx, "wa", "acct3", "legacy", []byte("plain"))
+	if err := inner.SetKV(ctx, "wa", "acct3", "legacy", []byte("plain")); err != nil {
+		t.Fatal(err)
+	}
 	if got, err := s.GetKV(ctx, "wa", "acct3", "legacy"); err != nil || string(got) != "plain" {
 		t.Errorf("legacy value: %q, %v", got, err)
 	}

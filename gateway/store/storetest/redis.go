@@ -29,6 +29,7 @@ const (
 // returns its address (host:port). The server keeps no snapshot and no
 // append-only file unless args say otherwise; args are appended to its
 // command line (e.g. "--appendonly", "yes"). It is killed when the test ends.
+// Under -short (unit tests only, no external servers) the test is skipped.
 func StartRedis(t testing.TB, args ...string) (addr string) {
 	t.Helper()
 	return StartRedisProcess(t, args...).Addr()
@@ -52,6 +53,9 @@ type RedisProcess struct {
 // StartRedisProcess is StartRedis returning the process.
 func StartRedisProcess(t testing.TB, args ...string) *RedisProcess {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts a redis-server")
+	}
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("storetest: redis-server is needed and not on PATH (%v); install it with: sudo apt-get install -y redis-server", err)
