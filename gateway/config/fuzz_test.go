@@ -11,7 +11,9 @@ import (
 // settings are skipped so that the fuzzer does not read the machine's
 // files.
 func FuzzParse(f *testing.F) {
-	f.Add(Example(), "DRAWBRIDGE_COMPONENT_SECRET=s")
+	// The example names *_file settings, which the target skips (it must
+	// not read the machine's files): the seed is the example without them.
+	f.Add(withoutFileSettings(Example()), "DRAWBRIDGE_COMPONENT_SECRET=s")
 	f.Add("component:\n  jid: wa.example.org\n  secret: x\nlimits:\n  messages:\n    per_jid: -1\n", "")
 	f.Add("platforms:\n  sandbox:\n    enabled: false\n  whatsapp: {}\n", "DRAWBRIDGE_PLATFORMS_WHATSAPP_ENABLED=true\nDRAWBRIDGE_COMPONENT_SECRET=s")
 	f.Add("store: [1, 2]\n", "DRAWBRIDGE_LIMITS_MAX_BODY_SIZE=x")
@@ -33,4 +35,28 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = cfg.Redacted()
 	})
+}
+
+// withoutFileSettings drops the lines of a configuration that mention a
+// *_file setting (settings and comments alike).
+func withoutFileSettings(yaml string) string {
+	var kept []string
+	for _, line := range strings.Split(yaml, "\n") {
+		if !strings.Contains(strings.ToLower(line), "_file") {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// TestFuzzParseExampleSeed: FuzzParse's first seed is a whole valid
+// configuration, so that the fuzzer starts from one that parses.
+func TestFuzzParseExampleSeed(t *testing.T) {
+	cfg, err := Parse([]byte(withoutFileSettings(Example())), []string{"DRAWBRIDGE_COMPONENT_SECRET=s"})
+	if err != nil {
+		t.Fatalf("the example without *_file settings does not parse: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("it does not validate: %v", err)
+	}
 }
