@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,17 +123,7 @@ type script struct {
 
 func newScript(t *testing.T) *script {
 	hub := newFakeHub()
-	c, err := New(Config{
-		Conn:     stream.Config{Domain: "gw.example.test"},
-		Platform: fakePlatform,
-		Version:  "test",
-		Logger:   slog.New(slog.DiscardHandler),
-	}, hub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &scriptRecorder{}
-	c.SetSender(rec)
+	c, rec := coreComponent(t, hub)
 	return &script{t: t, c: c, hub: hub, rec: rec}
 }
 
