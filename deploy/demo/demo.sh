@@ -34,17 +34,17 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. system packages -------------------------------------------------------
 missing=()
-for pkg in prosody lua-unbound python3-slixmpp; do
+for pkg in prosody prosody-modules lua-unbound python3-slixmpp; do
 	dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
 	if [[ $(id -u) -eq 0 ]]; then
 		say "installing ${missing[*]}"
 		apt-get update
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody lua-unbound python3-slixmpp
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody prosody-modules lua-unbound python3-slixmpp
 	else
 		echo "demo: missing Debian packages: ${missing[*]}. Install them with:" >&2
-		echo "  sudo apt-get install -y --no-install-recommends prosody lua-unbound python3-slixmpp" >&2
+		echo "  sudo apt-get install -y --no-install-recommends prosody prosody-modules lua-unbound python3-slixmpp" >&2
 		exit 1
 	fi
 fi
@@ -105,10 +105,18 @@ storage = "internal"
 allow_registration = false
 
 VirtualHost "${XMPP_HOST}"
+-- XEP-0356 (mod_privilege, Debian's prosody-modules): the gateway puts its
+-- contacts, with their names, straight into the user's roster.
+modules_enabled = { "privilege" }
+privileged_entities = {
+	["${GW_DOMAIN}"] = { roster = "both"; message = "outgoing" };
+}
 
--- The operator snippet ${SNIPPET}, with the demo's domain and secret:
+-- The operator snippet ${SNIPPET}, with the demo's domain and secret and
+-- its optional privilege line turned on:
 EOF
-	sed -e "s/wa\.example\.org/${GW_DOMAIN}/g" -e "s/change-me/${SECRET}/g" "$SNIPPET"
+	sed -e "s/wa\.example\.org/${GW_DOMAIN}/g" -e "s/change-me/${SECRET}/g" \
+		-e 's/^\([[:space:]]*\)-- modules_enabled = { "privilege" }/\1modules_enabled = { "privilege" }/' "$SNIPPET"
 } >"$CFG"
 
 # --- 4. processes, stopped by PID on exit ---------------------------------------

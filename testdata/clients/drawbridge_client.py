@@ -77,6 +77,7 @@ class DemoClient(slixmpp.ClientXMPP):
         self.add_event_handler("receipt_received", self.on_receipt)
         self.add_event_handler("chatstate", self.on_chatstate)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
+        self.add_event_handler("roster_update", self.on_roster_update)
         self.add_event_handler("failed_auth", lambda _: self.finish_early("authentication failed"))
         self.add_event_handler("no_auth", lambda _: self.finish_early("no usable SASL mechanism"))
         self.add_event_handler("connection_failed", self.on_connection_failed)
@@ -129,6 +130,13 @@ class DemoClient(slixmpp.ClientXMPP):
             self.send_presence(pto=frm.bare, ptype="subscribe")
             self.say(">> to %s: [subscribed, subscribe]" % frm.bare)
             self.record(kind="subscribe", frm=frm.bare, nick=nick)
+
+    def on_roster_update(self, iq):  # roster pushes (XEP-0356 privileged gateway)
+        for jid, item in iq["roster"]["items"].items():
+            if slixmpp.JID(jid).domain != self.gateway.domain or item["subscription"] == "remove":
+                continue
+            self.say('<< roster: %s as "%s"' % (jid, item["name"]))
+            self.record(kind="roster", jid=str(jid), name=item["name"])
 
     def on_connection_failed(self, err):
         logging.debug("connection failed: %s", err)
