@@ -26,6 +26,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // The knob of BenchmarkIdleAccounts (go test -bench IdleAccounts
@@ -354,12 +355,10 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof strin
 		}
 		cpuDone := make(chan error, 1)
 		go func() {
-			for time.Since(p.started) < idleWait {
-				if _, err := scrapeMetrics("http://" + metrics + "/metrics"); err == nil {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			testutil.Poll(idleWait-time.Since(p.started), func() bool {
+				_, err := scrapeMetrics("http://" + metrics + "/metrics")
+				return err == nil
+			})
 			cpuDone <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metrics, int(idleCPU.Seconds())), prof+"-cpu.pprof")
 		}()
 		defer func() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 func putMsg(t *testing.T, s store.Store, owner ids.Owner, chat ids.ChatID, xmppID string, platformID ids.MessageID, ttl time.Duration) {
@@ -94,24 +95,19 @@ func testMessageIDExpiry(t *testing.T, s store.Store) {
 
 	// Poll until both directions are gone; a backend that never expires
 	// fails here.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	gone := func() bool {
 		_, errX := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-short")
 		_, errP := s.XMPPMessageID(ctx(t), alice, "chat1", "plat-short")
 		_, errR := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-renewed")
-		gone := errors.Is(errX, store.ErrNotFound) && errors.Is(errP, store.ErrNotFound) && errors.Is(errR, store.ErrNotFound)
-		if gone {
-			break
-		}
 		for _, err := range []error{errX, errP, errR} {
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("lookup while waiting for expiry: %v", err)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mappings put with ttl %v still present after %v", short, time.Since(start))
-		}
-		time.Sleep(20 * time.Millisecond)
+		return errors.Is(errX, store.ErrNotFound) && errors.Is(errP, store.ErrNotFound) && errors.Is(errR, store.ErrNotFound)
+	}
+	if !testutil.Poll(testutil.DefaultTimeout, gone) {
+		t.Fatalf("mappings put with ttl %v still present after %v", short, time.Since(start))
 	}
 	if elapsed := time.Since(start); elapsed < short {
 		t.Errorf("mapping with ttl %v expired after only %v", short, elapsed)
@@ -236,8 +232,7 @@ func testPutMessageIDsExpiry(t *testing.T, s store.Store) {
 		wantMsg(t, s, alice, "chat1", "xmpp-renewed", "plat-renewed")
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	gone := func() bool {
 		var errs []error
 		for _, o := range []ids.Owner{alice, bob} {
 			_, errX := s.PlatformMessageID(ctx(t), o, "chat1", "xmpp-short")
@@ -247,20 +242,17 @@ func testPutMessageIDsExpiry(t *testing.T, s store.Store) {
 		_, errR := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-renewed")
 		_, errRP := s.XMPPMessageID(ctx(t), alice, "chat1", "plat-renewed")
 		errs = append(errs, errR, errRP)
-		gone := true
+		all := true
 		for _, err := range errs {
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("lookup while waiting for expiry: %v", err)
 			}
-			gone = gone && err != nil
+			all = all && err != nil
 		}
-		if gone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mappings put in a batch with ttl %v still present after %v", short, time.Since(start))
-		}
-		time.Sleep(20 * time.Millisecond)
+		return all
+	}
+	if !testutil.Poll(testutil.DefaultTimeout, gone) {
+		t.Fatalf("mappings put in a batch with ttl %v still present after %v", short, time.Since(start))
 	}
 	if elapsed := time.Since(start); elapsed < short {
 		t.Errorf("mapping with ttl %v expired after only %v", short, elapsed)
