@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -185,16 +184,6 @@ platforms:
 	return path
 }
 
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // linkTemplate links one sandbox account for real and returns what the
 // gateway stored for it.
 func linkTemplate(tb testing.TB, bin string) idleTemplate {
@@ -346,7 +335,7 @@ func putIdleAccount(ctx context.Context, s store.Store, t idleTemplate, i int) e
 func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof string) idleResult {
 	var stanzas atomic.Int64
 	srv := startLoadServer(tb, loadDomain, loadSecret, func(loadStanza) { stanzas.Add(1) })
-	metrics := freeAddr(tb)
+	metrics := testutil.FreeAddr(tb)
 	p := runGateway(tb, bin, gatewayConfig(tb, st, srv.addr(), metrics, prof != ""))
 	defer p.stop()
 	if prof != "" {
