@@ -11,6 +11,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // sendIDs sends body to the echo bot with the given stanza id and
@@ -57,7 +58,7 @@ func TestDuplicateMessagesAreSentOnce(t *testing.T) {
 				// A later distinct message proves the copy would have
 				// arrived by now.
 				h.sendIDs(t, "marker "+tc.name, "m-"+tc.name, "")
-				waitFor(t, "the marker", func() bool { return len(h.platform.Received(sandbox.EchoBot)) == before+1 })
+				testutil.WaitFor(t, "the marker", func() bool { return len(h.platform.Received(sandbox.EchoBot)) == before+1 })
 				if got := receivedBodies(h.platform); got[before] != "marker "+tc.name {
 					t.Errorf("after a copy the platform received %q, want only the marker", got[before:])
 				}
@@ -66,7 +67,7 @@ func TestDuplicateMessagesAreSentOnce(t *testing.T) {
 			if pid == first {
 				t.Errorf("a new message got the original's platform id %q", pid)
 			}
-			waitFor(t, "the new message", func() bool { return len(h.platform.Received(sandbox.EchoBot)) == before+1 })
+			testutil.WaitFor(t, "the new message", func() bool { return len(h.platform.Received(sandbox.EchoBot)) == before+1 })
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // TestJournalSurvivesRedisRestart kills redis-server (AOF, appendfsync
@@ -56,7 +57,7 @@ func TestJournalSurvivesRedisRestart(t *testing.T) {
 	h.fe.wait(t, owner, 10, fromAlice)
 	rp.Kill()
 	send(10, 20) // while the store is down
-	waitFor(t, "the hub to refuse a message it cannot journal", func() bool { return refused.count.Load() > 0 })
+	testutil.WaitFor(t, "the hub to refuse a message it cannot journal", func() bool { return refused.count.Load() > 0 })
 	rp.Restart()
 	send(20, n)
 
@@ -86,20 +87,5 @@ func (r *refusals) StateChanged(ids.PlatformID, ids.AccountID, event.State)     
 func (r *refusals) Failed(_ ids.PlatformID, dir gateway.Direction, _, errKind string) {
 	if dir == gateway.ToXMPP && errKind == "not_durable" {
 		r.count.Add(1)
-	}
-}
-
-// waitFor waits until cond holds, polling it.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }

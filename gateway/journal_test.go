@@ -6,13 +6,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // confirmingFrontend is a frontend that confirms deliveries at once, or
@@ -75,23 +75,17 @@ func newJournalHub(t testing.TB, st store.Store, hold bool, obs ...gateway.Obser
 // waitPending waits until owner's journal holds n items.
 func waitPending(t *testing.T, st store.Store, owner ids.Owner, n int) []store.QueueItem {
 	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		items, err := st.Pending(t.Context(), owner, 0)
-		if err != nil {
+	var items []store.QueueItem
+	if !testutil.Poll(testutil.DefaultTimeout, func() bool {
+		var err error
+		if items, err = st.Pending(t.Context(), owner, 0); err != nil {
 			t.Fatalf("Pending: %v", err)
 		}
-		if len(items) == n {
-			return items
-		}
-		select {
-		case <-tick.C: // the store has nothing to wait on: poll it
-		case <-deadline:
-			t.Fatalf("journal of %s holds %d items, want %d", owner, len(items), n)
-		}
+		return len(items) == n
+	}) {
+		t.Fatalf("journal of %s holds %d items, want %d", owner, len(items), n)
 	}
+	return items
 }
 
 func isEchoMessage(ev event.Event) bool {

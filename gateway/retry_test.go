@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // failure is one FailureNotifier call.
@@ -88,21 +89,15 @@ func (h *hub) sendTagged(t *testing.T, ctx context.Context, tag, body, xmppID st
 // waitReceived waits until the echo bot has received want, in order.
 func waitReceived(t *testing.T, p *sandbox.Platform, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		var got []string
+	var got []string
+	if !testutil.Poll(testutil.DefaultTimeout, func() bool {
+		got = got[:0]
 		for _, m := range p.Received(sandbox.EchoBot) {
 			got = append(got, m.Body)
 		}
-		if strings.Join(got, "|") == strings.Join(want, "|") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("echo bot received %q, want %q", got, want)
-		}
-		<-tick.C
+		return strings.Join(got, "|") == strings.Join(want, "|")
+	}) {
+		t.Fatalf("echo bot received %q, want %q", got, want)
 	}
 }
 
@@ -223,7 +218,7 @@ func TestStopKeepsQueuedSendsForTheNextStart(t *testing.T) {
 	h2, fe2 := startRetryHub(t, h.store, h.platform, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
 	waitReceived(t, h.platform, "first", "second", "third")
 	// Sent once each, and the outbox is empty.
-	waitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h.store)) == 0 })
+	testutil.WaitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h.store)) == 0 })
 	if err := h2.gw.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +255,7 @@ func TestRestoredSendPastItsDeadlineIsReported(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no failure for the restored message")
 	}
-	waitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h2.store)) == 0 })
+	testutil.WaitFor(t, "the outbox to empty", func() bool { return len(outboxQueues(t, h2.store)) == 0 })
 }
 
 // outboxQueues lists the store's queues that hold queued outbound messages.

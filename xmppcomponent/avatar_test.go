@@ -9,12 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
@@ -41,20 +41,6 @@ func recorded(rec *scriptRecorder) []string {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	return append([]string(nil), rec.out...)
-}
-
-// waitFor polls cond until it holds, failing the test after a deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // containing are the lines that contain every one of parts.
@@ -125,7 +111,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := photo(sha1Hex([]byte("picture one")))
-	waitFor(t, "the presence with the picture's hash", func() bool {
+	testutil.WaitFor(t, "the presence with the picture's hash", func() bool {
 		return len(containing(recorded(rec), "<presence", bob, want)) == 1
 	})
 
@@ -138,7 +124,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000002", "b1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the second contact's presence", func() bool {
+	testutil.WaitFor(t, "the second contact's presence", func() bool {
 		return len(containing(recorded(rec), "<presence", `from="+15550000002@gw.example.test"`, photo(sha1Hex([]byte("picture two"))))) == 1
 	})
 	if n := countCalls(fh.callsSoFar(), `Avatar "alice@example.test" "+15550000001"`); n != 1 {
@@ -158,7 +144,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "a2")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the presence without a picture", func() bool {
+	testutil.WaitFor(t, "the presence without a picture", func() bool {
 		return len(containing(recorded(rec), "<presence", bob, photo(""))) == 1
 	})
 
@@ -167,7 +153,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000003", "c1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the failed fetch", func() bool {
+	testutil.WaitFor(t, "the failed fetch", func() bool {
 		return countCalls(fh.callsSoFar(), `Avatar "alice@example.test" "+15550000003"`) == 1
 	})
 	c.sendContactPresence(ctx, owner, "+15550000003")
@@ -239,7 +225,7 @@ func TestAvatarFetchInFlight(t *testing.T) {
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the fetch", func() bool { return hub.callCount() == 1 })
+	testutil.WaitFor(t, "the fetch", func() bool { return hub.callCount() == 1 })
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(bob, "h1")); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +233,7 @@ func TestAvatarFetchInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(hub.release)
-	waitFor(t, "the fetches to end", func() bool { return fetchesDone(c) })
+	testutil.WaitFor(t, "the fetches to end", func() bool { return fetchesDone(c) })
 	if n := hub.callCount(); n != 1 {
 		t.Errorf("%d fetches of the same picture, want 1", n)
 	}
@@ -277,12 +263,12 @@ func TestAvatarFetchesAreBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the first fetches", func() bool {
+	testutil.WaitFor(t, "the first fetches", func() bool {
 		running, _ := hub.counts()
 		return running == maxAvatarFetches
 	})
 	close(hub.release)
-	waitFor(t, "every contact's presence", func() bool {
+	testutil.WaitFor(t, "every contact's presence", func() bool {
 		return len(containing(recorded(rec), "<presence", "vcard-temp:x:update")) == contacts
 	})
 	if _, most := hub.counts(); most > maxAvatarFetches {

@@ -20,6 +20,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
@@ -183,7 +184,7 @@ func TestRunServesTheLink(t *testing.T) {
 	go func() { ran <- c.Run(ctx) }()
 
 	nc, dec := acceptComponent(t, ln)
-	waitFor(t, "FrontendConnected", func() bool { return countCalls(hub.callsSoFar(), "FrontendConnected") == 1 })
+	testutil.WaitFor(t, "FrontendConnected", func() bool { return countCalls(hub.callsSoFar(), "FrontendConnected") == 1 })
 	mu.Lock()
 	if len(states) != 1 || !states[0] {
 		t.Errorf("OnState calls %v, want [true]", states)

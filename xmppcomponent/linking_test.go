@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -277,7 +278,7 @@ func TestLinkCommandSendsQRImage(t *testing.T) {
 
 	handleScriptLine(t, s, `<iq type='set' id='q1' from='alice@example.test/laptop' to='gw.example.test'><command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/></iq>`)
 	var out []string
-	if !pollUntil(5*time.Second, func() bool {
+	if !testutil.Poll(5*time.Second, func() bool {
 		out = append(out, s.rec.take()...)
 		return len(sentMessages(t, out)) > 0
 	}) {

@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
@@ -66,13 +67,10 @@ func invitesIn(out []string) []string {
 func waitInvites(t *testing.T, rec *scriptRecorder, want int) []string {
 	t.Helper()
 	var got []string
-	deadline := time.Now().Add(5 * time.Second)
-	for len(got) < want && time.Now().Before(deadline) {
+	testutil.Poll(5*time.Second, func() bool {
 		got = append(got, invitesIn(rec.take())...)
-		if len(got) < want {
-			time.Sleep(5 * time.Millisecond) // polling the recorder, with a deadline
-		}
-	}
+		return len(got) >= want
+	})
 	return got
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // Directives of the account-linking scripts (adhoc_*, chatcmd, register):
@@ -475,26 +476,13 @@ func (l *scriptLogin) answerWait(s *script, owner ids.Owner, a loginAnswer) erro
 		}
 		return false
 	}
-	if !pollUntil(scriptSettleTimeout, settled) {
+	if !testutil.Poll(scriptSettleTimeout, settled) {
 		return fmt.Errorf("the component did not deal with %s's login step within %v", owner, scriptSettleTimeout)
 	}
 	return nil
 }
 
 const scriptSettleTimeout = 5 * time.Second
-
-// pollUntil checks cond until it holds or timeout passes, and reports
-// whether it held.
-func pollUntil(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
 
 // scriptAdmin is a fake of the hub's admin use cases over the fake hub's
 // accounts.

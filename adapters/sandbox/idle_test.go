@@ -9,6 +9,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // TestIdleSessionsHoldNoGoroutine checks that connected sessions with
@@ -75,11 +76,7 @@ func TestIdleSessionsHoldNoGoroutine(t *testing.T) {
 // waitGoroutines waits until no more than base+2 goroutines run.
 func waitGoroutines(t *testing.T, base int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base+2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines with idle sessions, want at most %d", runtime.NumGoroutine(), base+2)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testutil.Poll(5*time.Second, func() bool { return runtime.NumGoroutine() <= base+2 }) {
+		t.Fatalf("%d goroutines with idle sessions, want at most %d", runtime.NumGoroutine(), base+2)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -161,18 +162,20 @@ func (e *env) lastState(acct ids.AccountID) gatewaytest.StateChange {
 // the first `after` ones, and returns it.
 func (e *env) waitState(acct ids.AccountID, state event.State, after int) gatewaytest.StateChange {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	var found gatewaytest.StateChange
+	if !testutil.Poll(5*time.Second, func() bool {
 		changes := e.h.StateChanges()
 		for i := after; i < len(changes); i++ {
 			if changes[i].Account == acct && changes[i].State == state {
-				return changes[i]
+				found = changes[i]
+				return true
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		return false
+	}) {
+		e.t.Fatalf("no state %s after change %d; changes: %+v", state, after, e.h.StateChanges())
 	}
-	e.t.Fatalf("no state %s after change %d; changes: %+v", state, after, e.h.StateChanges())
-	return gatewaytest.StateChange{}
+	return found
 }
 
 func textMsg(s string) *waE2E.Message { return &waE2E.Message{Conversation: proto.String(s)} }

@@ -13,6 +13,7 @@ import (
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 func text(s *whatsapp.Session, body string) *event.Message {
@@ -26,7 +27,7 @@ func TestConnectedAfterLinkAndMarkedOnline(t *testing.T) {
 	if len(states) < 2 || states[0] != event.StateConnecting || states[len(states)-1] != event.StateConnected {
 		t.Errorf("states = %v, want connecting … connected", states)
 	}
-	waitFor(t, "marked online", func() bool { return len(c.Presences()) > 0 })
+	testutil.WaitFor(t, "marked online", func() bool { return len(c.Presences()) > 0 })
 	if p := c.Presences()[0]; p != types.PresenceAvailable {
 		t.Errorf("presence = %q", p)
 	}

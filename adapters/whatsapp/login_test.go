@@ -15,6 +15,7 @@ import (
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 func TestConformance(t *testing.T) {
@@ -97,7 +98,7 @@ func TestQRRotationAndSuccess(t *testing.T) {
 	// Codes that nobody waited for are skipped: Wait shows the newest.
 	c.QR("QR-CODE-4", 20*time.Second)
 	c.QR("QR-CODE-5", 20*time.Second)
-	waitFor(t, "code 5", func() bool {
+	testutil.WaitFor(t, "code 5", func() bool {
 		step, err = l.Wait(e.ctx)
 		return err == nil && step.Data == "QR-CODE-5"
 	})
@@ -331,16 +332,5 @@ func TestLoadSessionUnlinked(t *testing.T) {
 	}
 	if _, err := e.h.KV("+15557654321").Get(e.ctx, "device_jid"); err == nil {
 		t.Error("the vanished device's JID was kept")
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

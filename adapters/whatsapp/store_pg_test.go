@@ -1,8 +1,9 @@
+//go:build unix
+
 package whatsapp_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -10,26 +11,35 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // debianPostgresBins is where Debian's postgresql-NN packages keep initdb
-// and pg_ctl, one folder per major version; only a wrapper (pg_ctlcluster)
-// is on PATH there.
+// and postgres, one folder per major version; only a wrapper
+// (pg_ctlcluster) is on PATH there.
 const debianPostgresBins = "/usr/lib/postgresql/*/bin"
 
-// findPostgres returns initdb and pg_ctl of one PostgreSQL installation:
+// Timeouts of the PostgreSQL server a test runs.
+const (
+	pgStartTimeout = 60 * time.Second
+	pgStopTimeout  = 10 * time.Second
+)
+
+// findPostgres returns initdb and postgres of one PostgreSQL installation:
 // from PATH if both are there, else from the newest version in
 // debianPostgresBins that has both.
-func findPostgres() (initdb, pgctl string, ok bool) {
+func findPostgres() (initdb, postgres string, ok bool) {
 	initdb, err1 := exec.LookPath("initdb")
-	pgctl, err2 := exec.LookPath("pg_ctl")
+	postgres, err2 := exec.LookPath("postgres")
 	if err1 == nil && err2 == nil {
-		return initdb, pgctl, true
+		return initdb, postgres, true
 	}
 	dirs, _ := filepath.Glob(debianPostgresBins) // the pattern is well-formed
 	version := func(dir string) []int {
@@ -45,9 +55,9 @@ func findPostgres() (initdb, pgctl string, ok bool) {
 	}
 	slices.SortFunc(dirs, func(a, b string) int { return slices.Compare(version(b), version(a)) })
 	for _, dir := range dirs {
-		initdb, pgctl = filepath.Join(dir, "initdb"), filepath.Join(dir, "pg_ctl")
-		if isExecutable(initdb) && isExecutable(pgctl) {
-			return initdb, pgctl, true
+		initdb, postgres = filepath.Join(dir, "initdb"), filepath.Join(dir, "postgres")
+		if isExecutable(initdb) && isExecutable(postgres) {
+			return initdb, postgres, true
 		}
 	}
 	return "", "", false
@@ -58,19 +68,20 @@ func isExecutable(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
-// startPostgres runs a throw-away PostgreSQL server (initdb + pg_ctl from
-// the machine's PostgreSQL packages) and returns its DSN. It skips the
-// test when PostgreSQL is not installed.
+// startPostgres runs a throw-away PostgreSQL server (initdb, then postgres
+// in the foreground as a child process of the test, from the machine's
+// PostgreSQL packages) and returns its DSN. It skips the test when
+// PostgreSQL is not installed, and under -short.
 func startPostgres(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL server")
 	}
-	initdb, pgctl, ok := findPostgres()
+	initdb, postgres, ok := findPostgres()
 	if !ok {
-		t.Skip("PostgreSQL (initdb, pg_ctl) is not installed: neither on PATH nor in " + debianPostgresBins)
+		t.Skip("PostgreSQL (initdb, postgres) is not installed: neither on PATH nor in " + debianPostgresBins)
 	}
-	t.Logf("PostgreSQL: %s, %s", initdb, pgctl)
+	t.Logf("PostgreSQL: %s, %s", initdb, postgres)
 	dir, err := os.MkdirTemp("", "drawbridge-wa-pg-")
 	if err != nil {
 		t.Fatal(err)
@@ -78,45 +89,53 @@ func startPostgres(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	data := filepath.Join(dir, "data")
 	// PostgreSQL refuses to run as root: run it as the postgres user then.
-	var asUser []string
+	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
 			t.Skip("running as root without a postgres user")
 		}
-		uid, err1 := strconv.Atoi(u.Uid)
-		gid, err2 := strconv.Atoi(u.Gid)
+		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
 		if err1 != nil || err2 != nil {
 			t.Fatalf("postgres user %s:%s: %v %v", u.Uid, u.Gid, err1, err2)
 		}
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chown(dir, uid, gid); err != nil {
+		if err := os.Chown(dir, int(uid), int(gid)); err != nil {
 			t.Fatal(err)
 		}
-		asUser = []string{"runuser", "-u", "postgres", "--"}
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	command := func(args ...string) *exec.Cmd {
-		full := append(append([]string{}, asUser...), args...)
-		return exec.Command(full[0], full[1:]...)
-	}
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := command(args...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
+	command := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		if cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		}
+		return cmd
 	}
-	run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if out, err := command(initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := testutil.FreePort(t)
+	proc, err := testutil.Start(command(postgres, "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "lc_messages=C"), filepath.Join(dir, "log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	run(pgctl, "-D", data, "-l", filepath.Join(dir, "log"), "-w", "start",
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, dir))
-	t.Cleanup(func() { _ = command(pgctl, "-D", data, "-m", "immediate", "stop").Run() })
+	// SIGQUIT: the immediate shutdown; the data is thrown away.
+	t.Cleanup(func() {
+		if err := proc.Terminate(syscall.SIGQUIT, pgStopTimeout); err != nil {
+			t.Error(err)
+		}
+	})
+	// The port opens before the server accepts sessions; it logs when
+	// it does.
+	if err := proc.WaitLog(pgStartTimeout, proc.LogPath(), "database system is ready to accept connections"); err != nil {
+		t.Fatalf("PostgreSQL did not come up: %v\n%s", err, proc.Tail(30))
+	}
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
@@ -280,19 +281,8 @@ func stanzaErrorCondition(raw string) (string, error) {
 	return name, nil
 }
 
-// waitFor checks cond every 20ms until it holds, failing the test after
-// e2eWait. Polling a condition is the synchronisation; the interval only
-// bounds its cost.
+// waitFor is testutil.Eventually with e2eWait.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(e2eWait)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.Eventually(t, e2eWait, what, cond)
 }

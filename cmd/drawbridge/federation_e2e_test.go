@@ -9,6 +9,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -41,7 +42,8 @@ func startFederation(t *testing.T) *federation {
 	if testing.Short() {
 		t.Skip("end-to-end test: needs prosody and ejabberd")
 	}
-	prosodyS2S, ejabberdS2S := xmpptest.FreePort(t), xmpptest.FreePort(t)
+	s2sPorts := testutil.FreePorts(t, 2)
+	prosodyS2S, ejabberdS2S := s2sPorts[0], s2sPorts[1]
 	// Prosody's resolver (libunbound through luaunbound) takes one value
 	// per option (a list crashes it), so one redirect zone answers for
 	// every *.test name with one SRV record: ejabberd's s2s port on

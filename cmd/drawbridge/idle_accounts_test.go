@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // The knob of BenchmarkIdleAccounts (go test -bench IdleAccounts
@@ -184,16 +184,6 @@ platforms:
 	return path
 }
 
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // linkTemplate links one sandbox account for real and returns what the
 // gateway stored for it.
 func linkTemplate(tb testing.TB, bin string) idleTemplate {
@@ -345,7 +335,7 @@ func putIdleAccount(ctx context.Context, s store.Store, t idleTemplate, i int) e
 func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof string) idleResult {
 	var stanzas atomic.Int64
 	srv := startLoadServer(tb, loadDomain, loadSecret, func(loadStanza) { stanzas.Add(1) })
-	metrics := freeAddr(tb)
+	metrics := testutil.FreeAddr(tb)
 	p := runGateway(tb, bin, gatewayConfig(tb, st, srv.addr(), metrics, prof != ""))
 	defer p.stop()
 	if prof != "" {
@@ -354,12 +344,10 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof strin
 		}
 		cpuDone := make(chan error, 1)
 		go func() {
-			for time.Since(p.started) < idleWait {
-				if _, err := scrapeMetrics("http://" + metrics + "/metrics"); err == nil {
-					break
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
+			testutil.Poll(idleWait-time.Since(p.started), func() bool {
+				_, err := scrapeMetrics("http://" + metrics + "/metrics")
+				return err == nil
+			})
 			cpuDone <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metrics, int(idleCPU.Seconds())), prof+"-cpu.pprof")
 		}()
 		defer func() {

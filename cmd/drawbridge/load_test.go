@@ -14,13 +14,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // The load test's knobs (go test -bench Load ./cmd/drawbridge -args ...).
@@ -120,7 +120,7 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	l.srv = startLoadServer(tb, loadDomain, loadSecret, l.onStanza)
 	var ops string // the gateway's metrics endpoint, when profiling
 	if *loadProfile != "" {
-		ops = freeAddr(tb)
+		ops = testutil.FreeAddr(tb)
 		tb.Setenv("DRAWBRIDGE_METRICS_LISTEN", ops)
 		tb.Setenv("DRAWBRIDGE_METRICS_PROFILING", "true")
 	}
@@ -283,37 +283,22 @@ type gatewayProcess struct {
 // it with SIGTERM, or SIGKILL after 30 s, and waits. Its log is shown if
 // the test failed.
 func runGateway(tb testing.TB, bin, config string) *gatewayProcess {
-	logf, err := os.Create(filepath.Join(tb.TempDir(), "gateway.log"))
+	started := time.Now()
+	proc, err := testutil.Start(exec.Command(bin, "run", "--config", config), filepath.Join(tb.TempDir(), "gateway.log"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "--config", config)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
+			_ = proc.Stop(30 * time.Second)
 			if tb.Failed() {
-				out, _ := os.ReadFile(logf.Name())
-				tb.Logf("gateway log:\n%s", tailLines(string(out), 40))
+				tb.Logf("gateway log:\n%s", proc.Tail(40))
 			}
-			logf.Close()
 		})
 	}
 	tb.Cleanup(stop)
-	return &gatewayProcess{pid: cmd.Process.Pid, started: started, stop: stop}
+	return &gatewayProcess{pid: proc.Pid(), started: started, stop: stop}
 }
 
 // cpuTicks returns the process's user+system CPU time in clock ticks.

@@ -20,11 +20,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -166,7 +166,7 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 
 	// The load test's configuration, with the metrics endpoint on.
 	cfgPath := loadConfig(b, *plStore, p.ComponentAddr)
-	metrics := freeAddr(b)
+	metrics := testutil.FreeAddr(b)
 	cfg, err := os.ReadFile(cfgPath)
 	if err != nil {
 		b.Fatal(err)
@@ -689,49 +689,15 @@ func startEchoComponent(tb testing.TB, addr, domain string, extras bool) int {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProsodyEchoComponent$", "-test.timeout=0", "-test.count=1")
 	cmd.Env = append(os.Environ(), plEchoEnv+"="+strings.Join([]string{addr, domain, loadSecret, mode}, " "))
-	out, err := cmd.StdoutPipe()
+	proc, err := testutil.Start(cmd, filepath.Join(tb.TempDir(), "echo-"+domain+".log"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+	tb.Cleanup(func() { _ = proc.Stop(10 * time.Second) })
+	if err := proc.WaitLog(plWait, proc.LogPath(), plEchoReady); err != nil {
+		tb.Fatalf("echo component %s did not connect: %v\n%s", domain, err, proc.Tail(20))
 	}
-	exited := make(chan struct{})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		ok := false
-		for sc.Scan() {
-			if !ok && strings.Contains(sc.Text(), plEchoReady) {
-				ok = true
-				ready <- true
-			}
-		}
-		if !ok {
-			ready <- false
-		}
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	select {
-	case ok := <-ready:
-		if !ok {
-			tb.Fatalf("echo component %s did not connect", domain)
-		}
-	case <-time.After(plWait):
-		tb.Fatalf("echo component %s did not connect in %v", domain, plWait)
-	}
-	return cmd.Process.Pid
+	return proc.Pid()
 }
 
 // TestProsodyEchoComponent is not a test: it is the echo component process

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // fakeConfirmer is a Confirmer that holds the done callbacks until told to
@@ -74,7 +75,7 @@ func TestJournalAlone(t *testing.T) {
 		t.Fatalf("%d journaled before confirmation, want 1", n)
 	}
 	f.confirmAll()
-	waitUntil(t, "the confirmed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
+	testutil.WaitFor(t, "the confirmed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
 
 	if err := j.Emit(ctx, f, testOwner, "sandbox", msg("unconfirmed")); err != nil {
 		t.Fatal(err)
@@ -98,5 +99,5 @@ func TestJournalAlone(t *testing.T) {
 		t.Errorf("delivered %q, want confirmed, unconfirmed, and unconfirmed again", got)
 	}
 	f.confirmAll()
-	waitUntil(t, "the replayed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
+	testutil.WaitFor(t, "the replayed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/sqlitestore"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // errDown is the fake platform's "unavailable".
@@ -96,17 +97,6 @@ func (q *RetryQueue) addTagged(ctx context.Context, tag, body, xmppID string) bo
 	return q.Add(ctx, testOwner, Queued{Platform: "sandbox", Message: msg, Sum: q.ids.Sum(msg), XMPPIDs: []string{xmppID}, Tag: tag})
 }
 
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func outboxLen(t *testing.T, st store.Store) int {
 	t.Helper()
 	items, err := st.Pending(t.Context(), outboxOf(testOwner), 0)
@@ -141,7 +131,7 @@ func TestRetryQueueSendsInOrderOnceThePlatformIsBack(t *testing.T) {
 		t.Fatalf("the outbox holds %d messages, want 3", n)
 	}
 	p.setDown(false)
-	waitUntil(t, "the queue to empty", func() bool { return !q.Waiting(testOwner, testChat) })
+	testutil.WaitFor(t, "the queue to empty", func() bool { return !q.Waiting(testOwner, testChat) })
 	if got := p.sentBodies(); len(got) != 3 || got[0] != "one" || got[1] != "two" || got[2] != "three" {
 		t.Errorf("sent %q, want one two three", got)
 	}
@@ -170,7 +160,7 @@ func TestRetryQueueGivesUpAndRestores(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Failed was not called")
 	}
-	waitUntil(t, "the outbox to empty", func() bool { return outboxLen(t, st) == 0 })
+	testutil.WaitFor(t, "the outbox to empty", func() bool { return outboxLen(t, st) == 0 })
 	cancel()
 	q.Wait()
 
@@ -204,7 +194,7 @@ func TestRetryQueueGivesUpAndRestores(t *testing.T) {
 	defer func() { cancel(); q.Wait() }()
 	q.Start(ctx)
 	q.Restore(ctx)
-	waitUntil(t, "the restored message to be sent", func() bool { return outboxLen(t, st) == 0 })
+	testutil.WaitFor(t, "the restored message to be sent", func() bool { return outboxLen(t, st) == 0 })
 	if got := p.sentBodies(); len(got) != 1 || got[0] != "kept" || !restored {
 		t.Errorf("sent %q (restored %v), want the kept message, restored", got, restored)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	adminv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1"
 )
 
@@ -265,7 +266,7 @@ func TestGRPCLinkClosedStreamCancels(t *testing.T) {
 		t.Fatal("no login in progress")
 	}
 	cancel()
-	eventually(t, "the login flow to end with its stream", func() bool {
+	testutil.Eventually(t, testWait, "the login flow to end with its stream", func() bool {
 		_, ok := h.gw.Login(bob, "sandbox")
 		return !ok
 	})

@@ -280,18 +280,3 @@ func decodeJSON(res *http.Response, out any) error {
 	defer res.Body.Close()
 	return json.NewDecoder(res.Body).Decode(out)
 }
-
-// eventually polls cond every 10ms until it holds, failing after testWait.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(testWait)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}

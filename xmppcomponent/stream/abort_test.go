@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // TestConnResetsAbandonedConnection: when a write to a server that stopped
@@ -38,7 +40,7 @@ func TestConnResetsAbandonedConnection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	connWaitUntil(t, "a write timeout", func() bool {
+	testutil.WaitFor(t, "a write timeout", func() bool {
 		return sink.has(slog.LevelWarn, "connection lost", map[string]string{"error": "i/o timeout"})
 	})
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // confirmations records the order in which SendConfirmed callbacks run.
@@ -69,7 +71,7 @@ func TestConnSendConfirmed(t *testing.T) {
 			}
 			last := ss1
 			if tc.drop {
-				connWaitUntil(t, "the messages and the ack ping at the server", func() bool {
+				testutil.WaitFor(t, "the messages and the ack ping at the server", func() bool {
 					return ss1.numReceived() == n && ss1.numPings() >= 1
 				})
 				if got := conf.snapshot(); len(got) != 0 {
@@ -79,8 +81,8 @@ func TestConnSendConfirmed(t *testing.T) {
 				ss1.drop()
 				last = srv.session(2)
 			}
-			connWaitUntil(t, "every confirmation", func() bool { return len(conf.snapshot()) >= len(want) })
-			connWaitUntil(t, "an empty in-flight list", func() bool { return c.Stats().InFlight == 0 })
+			testutil.WaitFor(t, "every confirmation", func() bool { return len(conf.snapshot()) >= len(want) })
+			testutil.WaitFor(t, "an empty in-flight list", func() bool { return c.Stats().InFlight == 0 })
 			if got := conf.snapshot(); !slices.Equal(got, want) {
 				t.Errorf("confirmed %v, want %v", got, want)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -74,8 +75,8 @@ func TestConnHandshakeRejected(t *testing.T) {
 	log, sink := newConnLogger(t)
 	c := New(testConnConfig(srv, log), nil)
 	startConn(t, c)
-	connWaitUntil(t, "several attempts", func() bool { return srv.numAttempts() >= 3 })
-	connWaitUntil(t, "an Error log naming the condition", func() bool {
+	testutil.WaitFor(t, "several attempts", func() bool { return srv.numAttempts() >= 3 })
+	testutil.WaitFor(t, "an Error log naming the condition", func() bool {
 		return sink.has(slog.LevelError, "refused", map[string]string{"condition": "not-authorized"})
 	})
 	if c.Connected() || c.Stats().Connects != 0 {
@@ -238,7 +239,7 @@ func TestConnSendIQResult(t *testing.T) {
 	}
 	requestTo := func(to string) *stanza.IQ {
 		var req *stanza.IQ
-		connWaitUntil(t, "the request at the server", func() bool {
+		testutil.WaitFor(t, "the request at the server", func() bool {
 			for _, p := range ss.received() {
 				if iq, ok := p.(*stanza.IQ); ok && iq.To == to {
 					req = iq
@@ -258,7 +259,7 @@ func TestConnSendIQResult(t *testing.T) {
 	req := requestTo("alice@example.test")
 	// A reply with the right id from someone else is not the answer.
 	ss.send(fmt.Sprintf("<iq type='result' id='%s' from='mallory@example.test' to='%s'/>", req.Id, testDomain))
-	connWaitUntil(t, "the spoofed reply at the handler", func() bool {
+	testutil.WaitFor(t, "the spoofed reply at the handler", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(stray) == 1
@@ -335,7 +336,7 @@ func TestConnReconnectDeliversQueueInOrder(t *testing.T) {
 	gate := make(chan struct{})
 	srv.set(func(s *connTestServer) { s.gate = gate })
 	ss1.drop()
-	connWaitUntil(t, "the link to go down", func() bool { return !c.Connected() })
+	testutil.WaitFor(t, "the link to go down", func() bool { return !c.Connected() })
 	ctx := context.Background()
 	const n = 100
 	for i := range n {
@@ -348,13 +349,13 @@ func TestConnReconnectDeliversQueueInOrder(t *testing.T) {
 	}
 	close(gate)
 	ss2 := srv.session(2)
-	connWaitUntil(t, "all messages on the new connection", func() bool { return ss2.numReceived() >= n })
+	testutil.WaitFor(t, "all messages on the new connection", func() bool { return ss2.numReceived() >= n })
 	for i, b := range ss2.bodies() {
 		if b != fmt.Sprint(i) {
 			t.Fatalf("out of order after reconnect: %v", ss2.bodies())
 		}
 	}
-	connWaitUntil(t, "the queue to be confirmed", func() bool {
+	testutil.WaitFor(t, "the queue to be confirmed", func() bool {
 		s := c.Stats()
 		return s.Queued == 0 && s.InFlight == 0
 	})
@@ -383,7 +384,7 @@ func TestConnInFlightResentAfterDrop(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	connWaitUntil(t, "the messages and the ack ping at the server", func() bool {
+	testutil.WaitFor(t, "the messages and the ack ping at the server", func() bool {
 		return ss1.numReceived() == n && ss1.numPings() >= 1
 	})
 	if s := c.Stats(); s.InFlight != n || s.Queued != 0 {
@@ -392,12 +393,12 @@ func TestConnInFlightResentAfterDrop(t *testing.T) {
 	srv.set(func(s *connTestServer) { s.holdPings = false })
 	ss1.drop()
 	ss2 := srv.session(2)
-	connWaitUntil(t, "the re-sent messages", func() bool { return ss2.numReceived() >= n })
-	connWaitUntil(t, "the in-flight list to be confirmed", func() bool { return c.Stats().InFlight == 0 })
+	testutil.WaitFor(t, "the re-sent messages", func() bool { return ss2.numReceived() >= n })
+	testutil.WaitFor(t, "the in-flight list to be confirmed", func() bool { return c.Stats().InFlight == 0 })
 	if err := c.Send(ctx, testMessage(testDomain, "alice@example.test", fmt.Sprint(n))); err != nil {
 		t.Fatal(err)
 	}
-	connWaitUntil(t, "the next message", func() bool { return ss2.numReceived() == n+1 })
+	testutil.WaitFor(t, "the next message", func() bool { return ss2.numReceived() == n+1 })
 	for i, b := range ss2.bodies() {
 		if b != fmt.Sprint(i) {
 			t.Fatalf("re-sent out of order: %v", ss2.bodies())
@@ -427,11 +428,11 @@ func TestConnWriteDeadlineOnStalledServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	connWaitUntil(t, "a write timeout", func() bool {
+	testutil.WaitFor(t, "a write timeout", func() bool {
 		return sink.has(slog.LevelWarn, "connection lost", map[string]string{"error": "i/o timeout"})
 	})
 	ss2 := srv.session(2)
-	connWaitUntil(t, "everything on the new connection", func() bool { return ss2.numReceived() >= n })
+	testutil.WaitFor(t, "everything on the new connection", func() bool { return ss2.numReceived() >= n })
 	for i, b := range ss2.bodies() {
 		if b != fmt.Sprint(i) {
 			t.Fatalf("message %d out of order: %q", i, b)
@@ -449,8 +450,8 @@ func TestConnKeepaliveTimeout(t *testing.T) {
 	startConn(t, c)
 	waitConn(t, c)
 	ss1 := srv.session(1)
-	connWaitUntil(t, "a keepalive ping", func() bool { return ss1.numPings() >= 1 })
-	connWaitUntil(t, "a reconnect", func() bool { return c.Stats().Connects >= 2 })
+	testutil.WaitFor(t, "a keepalive ping", func() bool { return ss1.numPings() >= 1 })
+	testutil.WaitFor(t, "a reconnect", func() bool { return c.Stats().Connects >= 2 })
 	if !sink.has(slog.LevelWarn, "connection lost", map[string]string{"error": "no reply to ping"}) {
 		t.Error("no log about the ping timeout")
 	}
@@ -600,7 +601,7 @@ func TestConnShutdown(t *testing.T) {
 		_, err := c.SendIQ(context.Background(), iq)
 		iqErr <- err
 	}()
-	connWaitUntil(t, "the pending IQ", func() bool { return c.iqs.len() == 1 && c.Stats().Queued == 0 })
+	testutil.WaitFor(t, "the pending IQ", func() bool { return c.iqs.len() == 1 && c.Stats().Queued == 0 })
 
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v", err)
@@ -621,7 +622,7 @@ func TestConnShutdown(t *testing.T) {
 		t.Errorf("second Run: %v", err)
 	}
 	srv.close()
-	connWaitUntil(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	testutil.WaitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 }
 
 func TestOutQueue(t *testing.T) {
@@ -698,6 +699,6 @@ func BenchmarkConnSend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	connWaitUntil(b, "every stanza at the server", func() bool { return ss.numReceived() >= b.N })
+	testutil.WaitFor(b, "every stanza at the server", func() bool { return ss.numReceived() >= b.N })
 	b.StopTimer()
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // connTestServer is a fake XMPP server speaking the XEP-0114 component
@@ -118,7 +120,7 @@ func (s *connTestServer) numAttempts() int {
 func (s *connTestServer) session(n int) *connTestSession {
 	s.t.Helper()
 	var ss *connTestSession
-	connWaitUntil(s.t, fmt.Sprintf("server session %d", n), func() bool {
+	testutil.WaitFor(s.t, fmt.Sprintf("server session %d", n), func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if len(s.sessions) >= n {
@@ -352,18 +354,6 @@ func (ss *connTestSession) bodies() []string {
 		}
 	}
 	return out
-}
-
-// connWaitUntil polls cond until it holds, failing the test after 10s.
-func connWaitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond) // poll interval, not synchronisation
-	}
 }
 
 // connLogSink records log records for assertions and echoes them to t.Log.

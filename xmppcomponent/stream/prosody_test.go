@@ -13,6 +13,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -81,7 +82,7 @@ func TestConnAgainstProsody(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	connWaitUntil(t, "the in-flight list to drain through Prosody's ping replies", func() bool {
+	testutil.WaitFor(t, "the in-flight list to drain through Prosody's ping replies", func() bool {
 		s := c.Stats()
 		return s.InFlight == 0 && s.Queued == 0
 	})
@@ -99,7 +100,7 @@ func TestConnAgainstProsody(t *testing.T) {
 
 	// Prosody dies; what the gateway sends meanwhile waits in the queue.
 	p.Kill(t)
-	connWaitUntil(t, "the link to go down", func() bool { return !c.Connected() })
+	testutil.WaitFor(t, "the link to go down", func() bool { return !c.Connected() })
 	for i := range 5 {
 		send(fmt.Sprintf("queued %d", i))
 	}
@@ -130,7 +131,7 @@ func TestConnAgainstProsody(t *testing.T) {
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 	}, nil)
 	startConn(t, bad)
-	connWaitUntil(t, "the refusal", func() bool {
+	testutil.WaitFor(t, "the refusal", func() bool {
 		return badSink.has(slog.LevelError, "refused", map[string]string{"condition": "not-authorized"})
 	})
 	if !c.Connected() || sink.has(slog.LevelError, "", nil) {

@@ -13,11 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // EjabberdSnippetPath is the operator's ejabberd snippet, relative to the
@@ -90,10 +91,8 @@ type Ejabberd struct {
 	outPath    string
 	env        []string
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	mu   sync.Mutex
+	proc *testutil.Process
 }
 
 // StartEjabberd writes a config for opts and starts ejabberd, waiting until
@@ -137,12 +136,9 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 			t.Fatal(err)
 		}
 	}
-	ports, err := freePorts(4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.C2SAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	e.ComponentAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	ports := testutil.FreePorts(t, 4)
+	e.C2SAddr = testutil.LoopbackAddr(ports[0])
+	e.ComponentAddr = testutil.LoopbackAddr(ports[1])
 	e.distPort = ports[2]
 	s2sPort := 0
 	if opts.S2S {
@@ -150,7 +146,7 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 		if s2sPort == 0 {
 			s2sPort = ports[3]
 		}
-		e.S2SAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s2sPort))
+		e.S2SAddr = testutil.LoopbackAddr(s2sPort)
 	}
 	cfg, err := ejabberdConfig{
 		Hosts:      append([]string{opts.Domain}, opts.ExtraHosts...),
@@ -218,7 +214,16 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 		}
 	})
 	t.Cleanup(e.stop)
-	e.start(t, args)
+	cmd := exec.Command("erl", args...)
+	cmd.Dir = e.Dir
+	cmd.Env = e.env
+	proc, err := testutil.Start(cmd, e.outPath)
+	if err != nil {
+		t.Fatalf("xmpptest: %v", err)
+	}
+	e.mu.Lock()
+	e.proc = proc
+	e.mu.Unlock()
 	waitFor := []string{e.C2SAddr}
 	if len(opts.Components) > 0 {
 		waitFor = append(waitFor, e.ComponentAddr)
@@ -229,102 +234,32 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	// The listening sockets accept connections (into their backlog) while
 	// ejabberd still loads its modules; commands such as register fail
 	// until it logs that it has started.
-	err = waitPorts(e.exited, ejabberdStartTimeout, waitFor...)
+	err = proc.WaitPorts(ejabberdStartTimeout, waitFor...)
 	if err == nil {
-		err = e.waitLog(ejabberdStartTimeout, " is started in the node "+e.node)
+		err = proc.WaitLog(ejabberdStartTimeout, e.LogPath, " is started in the node "+e.node)
 	}
 	if err != nil {
 		e.stop()
-		t.Fatalf("xmpptest: ejabberd did not come up: %v (exit: %v)", err, e.waitErr) // the cleanup prints the log
+		t.Fatalf("xmpptest: ejabberd did not come up: %v", err) // the cleanup prints the log
 	}
 	return e
-}
-
-// waitLog polls ejabberd's log until a line contains text, the process
-// exits, or the timeout passes.
-func (e *Ejabberd) waitLog(timeout time.Duration, text string) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if data, err := os.ReadFile(e.LogPath); err == nil && bytes.Contains(data, []byte(text)) {
-			return nil
-		}
-		select {
-		case <-e.exited:
-			return errors.New("the process exited")
-		case <-deadline.C:
-			return fmt.Errorf("no %q in %s after %v", text, e.LogPath, timeout)
-		case <-tick.C:
-		}
-	}
-}
-
-// start runs the Erlang VM.
-func (e *Ejabberd) start(t testing.TB, args []string) {
-	t.Helper()
-	out, err := os.OpenFile(e.outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close() // the child has its own copy
-	cmd := exec.Command("erl", args...)
-	cmd.Dir = e.Dir
-	cmd.Env = e.env
-	cmd.Stdout, cmd.Stderr = out, out
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("xmpptest: starting ejabberd: %v", err)
-	}
-	exited := make(chan struct{})
-	e.mu.Lock()
-	e.cmd, e.exited = cmd, exited
-	e.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		e.waitErr = err // read only after <-exited
-		close(exited)
-	}()
 }
 
 // Running reports whether the ejabberd process is alive.
 func (e *Ejabberd) Running() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.cmd == nil {
-		return false
-	}
-	select {
-	case <-e.exited:
-		return false
-	default:
-		return true
-	}
+	return e.proc != nil && e.proc.Running()
 }
 
 // stop ends the VM by its PID: SIGTERM (the VM shuts down cleanly), then
 // SIGKILL after ejabberdStopTimeout.
 func (e *Ejabberd) stop() {
 	e.mu.Lock()
-	cmd, exited := e.cmd, e.exited
+	proc := e.proc
 	e.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	timer := time.NewTimer(ejabberdStopTimeout)
-	defer timer.Stop()
-	select {
-	case <-exited:
-	case <-timer.C:
-		_ = cmd.Process.Kill()
-		<-exited
+	if proc != nil {
+		_ = proc.Stop(ejabberdStopTimeout)
 	}
 }
 
@@ -352,7 +287,7 @@ func (e *Ejabberd) ctl(t testing.TB, args ...string) {
 	cmd := exec.Command("ejabberdctl", full...)
 	cmd.Dir = e.Dir
 	cmd.Env = e.env
-	dieWithParent(cmd)
+	testutil.DieWithParent(cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -376,19 +311,7 @@ func (e *Ejabberd) ctl(t testing.TB, args ...string) {
 
 // tail returns the last n lines of ejabberd's log and console output.
 func (e *Ejabberd) tail(n int) string {
-	var b strings.Builder
-	for _, f := range []string{e.LogPath, filepath.Join(filepath.Dir(e.LogPath), "error.log"), e.outPath} {
-		data, err := os.ReadFile(f)
-		if err != nil || len(bytes.TrimSpace(data)) == 0 {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "---- last lines of %s\n%s\n", f, strings.Join(lines, "\n"))
-	}
-	return b.String()
+	return testutil.Tail(n, e.LogPath, filepath.Join(filepath.Dir(e.LogPath), "error.log"), e.outPath)
 }
 
 // ejabberdConfig is everything that goes into the generated ejabberd.yml.
@@ -553,18 +476,6 @@ func ejabberdResolver(routes map[string]string) (inetrc, eval string, err error)
 		eval = strings.Join(calls, ", ") + "."
 	}
 	return inetrc, eval, nil
-}
-
-// FreePort returns a loopback TCP port that was free a moment ago, for
-// tests that must configure two servers to reach each other before either
-// starts.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	ports, err := freePorts(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ports[0]
 }
 
 // loadRepoFile reads a file given relative to the repository root.

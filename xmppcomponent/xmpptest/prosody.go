@@ -1,19 +1,17 @@
 package xmpptest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // Timeouts of the harness.
@@ -80,10 +78,8 @@ type Prosody struct {
 	components int
 	http       bool
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when cmd has been waited for
-	waitErr error         // cmd.Wait's result, valid once exited is closed
+	mu   sync.Mutex
+	proc *testutil.Process // nil until the first Start
 }
 
 // StartProsody writes a config for opts and starts Prosody in the
@@ -124,17 +120,14 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 			t.Fatal(err)
 		}
 	}
-	ports, err := freePorts(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.C2SAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	p.ComponentAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+	ports := testutil.FreePorts(t, 3)
+	p.C2SAddr = testutil.LoopbackAddr(ports[0])
+	p.ComponentAddr = testutil.LoopbackAddr(ports[1])
 	modules := []string{"roster", "saslauth", "disco", "ping", "presence", "offline", "carbons", "version", "uptime"}
 	httpPort := 0
 	if opts.HTTP {
 		httpPort = ports[2]
-		p.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(httpPort))
+		p.HTTPAddr = testutil.LoopbackAddr(httpPort)
 		modules = append(modules, "http")
 	}
 	cfg, err := prosodyConfig{
@@ -181,33 +174,16 @@ func (p *Prosody) Start(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil {
-		select {
-		case <-p.exited:
-		default:
-			t.Fatalf("xmpptest: prosody is already running (pid %d)", p.cmd.Process.Pid)
-		}
-	}
-	out, err := os.OpenFile(p.outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
+	if p.proc != nil && p.proc.Running() {
+		t.Fatalf("xmpptest: prosody is already running (pid %d)", p.proc.Pid())
 	}
 	cmd := exec.Command("prosody", "--config", p.ConfigPath, "-F")
 	cmd.Dir = p.Dir
-	cmd.Stdout, cmd.Stderr = out, out
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		t.Fatalf("xmpptest: starting prosody: %v", err)
+	proc, err := testutil.Start(cmd, p.outPath)
+	if err != nil {
+		t.Fatalf("xmpptest: %v", err)
 	}
-	out.Close() // the child has its own copy
-	exited := make(chan struct{})
-	p.cmd, p.exited = cmd, exited
-	go func() {
-		err := cmd.Wait()
-		p.waitErr = err // read only after <-exited
-		close(exited)
-	}()
+	p.proc = proc
 	addrs := []string{p.C2SAddr}
 	if p.components > 0 {
 		addrs = append(addrs, p.ComponentAddr) // only open when a component is configured
@@ -215,10 +191,9 @@ func (p *Prosody) Start(t testing.TB) {
 	if p.http {
 		addrs = append(addrs, p.HTTPAddr)
 	}
-	if err := waitPorts(exited, prosodyStartTimeout, addrs...); err != nil {
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Fatalf("xmpptest: prosody did not come up: %v (exit: %v)\n%s", err, p.waitErr, p.tail(prosodyLogTail))
+	if err := proc.WaitPorts(prosodyStartTimeout, addrs...); err != nil {
+		_ = proc.Kill()
+		t.Fatalf("xmpptest: prosody did not come up: %v\n%s", err, p.tail(prosodyLogTail))
 	}
 }
 
@@ -242,44 +217,25 @@ func (p *Prosody) Kill(t testing.TB) {
 func (p *Prosody) Running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return false
-	}
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
+	return p.proc != nil && p.proc.Running()
 }
 
 // signal sends sig to the running process and waits for it to exit,
 // escalating to SIGKILL after prosodyStopTimeout.
 func (p *Prosody) signal(sig syscall.Signal) error {
 	p.mu.Lock()
-	cmd, exited := p.cmd, p.exited
+	proc := p.proc
 	p.mu.Unlock()
-	if cmd == nil {
+	if proc == nil {
 		return errors.New("xmpptest: prosody was never started")
 	}
-	select {
-	case <-exited:
+	if !proc.Running() {
 		return errors.New("xmpptest: prosody is not running")
-	default:
 	}
-	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("xmpptest: signalling prosody: %w", err)
+	if err := proc.Terminate(sig, prosodyStopTimeout); err != nil {
+		return fmt.Errorf("xmpptest: prosody: %w", err)
 	}
-	t := time.NewTimer(prosodyStopTimeout)
-	defer t.Stop()
-	select {
-	case <-exited:
-		return nil
-	case <-t.C:
-		_ = cmd.Process.Kill()
-		<-exited
-		return fmt.Errorf("xmpptest: prosody ignored %v for %v; killed", sig, prosodyStopTimeout)
-	}
+	return nil
 }
 
 // stop ends the process at cleanup, if it still runs.
@@ -303,63 +259,5 @@ func (p *Prosody) Register(t testing.TB, user, password string) {
 
 // tail returns the last n lines of Prosody's log and console output.
 func (p *Prosody) tail(n int) string {
-	var b strings.Builder
-	for _, f := range []string{p.LogPath, p.outPath} {
-		data, err := os.ReadFile(f)
-		if err != nil || len(bytes.TrimSpace(data)) == 0 {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "---- last lines of %s\n%s\n", f, strings.Join(lines, "\n"))
-	}
-	return b.String()
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("xmpptest: finding a free port: %w", err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// waitPorts polls until every address accepts a TCP connection, the process
-// exits, or the timeout passes.
-func waitPorts(exited <-chan struct{}, timeout time.Duration, addrs ...string) error {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for _, addr := range addrs {
-		for {
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s not accepting connections after %v: %w", addr, timeout, err)
-			}
-			select {
-			case <-exited:
-				return errors.New("the process exited")
-			case <-tick.C:
-			}
-		}
-	}
-	return nil
+	return testutil.Tail(n, p.LogPath, p.outPath)
 }

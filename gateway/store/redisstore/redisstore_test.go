@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // prefixes gives every store of a test binary its own key space.
@@ -52,20 +53,17 @@ func startCluster(t *testing.T) string {
 	if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
 		t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info, err := c.ClusterInfo(ctx).Result()
-		if err != nil {
+	var info string
+	if !testutil.Poll(testutil.DefaultTimeout, func() bool {
+		var err error
+		if info, err = c.ClusterInfo(ctx).Result(); err != nil {
 			t.Fatalf("CLUSTER INFO: %v", err)
 		}
-		if strings.Contains(info, "cluster_state:ok") {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("cluster not ok after 10s:\n%s", info)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return strings.Contains(info, "cluster_state:ok")
+	}) {
+		t.Fatalf("cluster not ok after %v:\n%s", testutil.DefaultTimeout, info)
 	}
+	return addr
 }
 
 func TestOpenURL(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 func putMsg(t *testing.T, s store.Store, owner ids.Owner, chat ids.ChatID, xmppID string, platformID ids.MessageID, ttl time.Duration) {
@@ -92,34 +93,41 @@ func testMessageIDExpiry(t *testing.T, s store.Store) {
 		wantMsg(t, s, alice, "chat1", "xmpp-short", "plat-short")
 	}
 
-	// Poll until both directions are gone; a backend that never expires
-	// fails here.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, errX := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-short")
-		_, errP := s.XMPPMessageID(ctx(t), alice, "chat1", "plat-short")
-		_, errR := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-renewed")
-		gone := errors.Is(errX, store.ErrNotFound) && errors.Is(errP, store.ErrNotFound) && errors.Is(errR, store.ErrNotFound)
-		if gone {
-			break
-		}
-		for _, err := range []error{errX, errP, errR} {
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("lookup while waiting for expiry: %v", err)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mappings put with ttl %v still present after %v", short, time.Since(start))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if elapsed := time.Since(start); elapsed < short {
-		t.Errorf("mapping with ttl %v expired after only %v", short, elapsed)
-	}
+	waitExpired(t, s, start, short,
+		store.MessageIDPair{Owner: alice, Chat: "chat1", XMPPID: "xmpp-short", PlatformID: "plat-short"},
+		store.MessageIDPair{Owner: alice, Chat: "chat1", XMPPID: "xmpp-renewed", PlatformID: "plat-renewed"})
 
 	// ttl <= 0 means the (long) default, not "already expired".
 	wantMsg(t, s, alice, "chat1", "xmpp-default", "plat-default")
 	wantMsg(t, s, alice, "chat1", "xmpp-negative", "plat-negative")
+}
+
+// waitExpired polls until each of pairs (put at start with ttl) is gone in
+// both directions, failing on any other lookup error, after
+// testutil.DefaultTimeout (a backend that never expires), or if they went
+// before ttl passed.
+func waitExpired(t *testing.T, s store.Store, start time.Time, ttl time.Duration, pairs ...store.MessageIDPair) {
+	t.Helper()
+	gone := func() bool {
+		all := true
+		for _, p := range pairs {
+			_, errX := s.PlatformMessageID(ctx(t), p.Owner, p.Chat, p.XMPPID)
+			_, errP := s.XMPPMessageID(ctx(t), p.Owner, p.Chat, p.PlatformID)
+			for _, err := range []error{errX, errP} {
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("lookup while waiting for expiry: %v", err)
+				}
+				all = all && err != nil
+			}
+		}
+		return all
+	}
+	if !testutil.Poll(testutil.DefaultTimeout, gone) {
+		t.Fatalf("mappings put with ttl %v still present after %v", ttl, time.Since(start))
+	}
+	if elapsed := time.Since(start); elapsed < ttl {
+		t.Errorf("mapping with ttl %v expired after only %v", ttl, elapsed)
+	}
 }
 
 // oddOwner has every character the Redis key layout escapes.
@@ -236,35 +244,10 @@ func testPutMessageIDsExpiry(t *testing.T, s store.Store) {
 		wantMsg(t, s, alice, "chat1", "xmpp-renewed", "plat-renewed")
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var errs []error
-		for _, o := range []ids.Owner{alice, bob} {
-			_, errX := s.PlatformMessageID(ctx(t), o, "chat1", "xmpp-short")
-			_, errP := s.XMPPMessageID(ctx(t), o, "chat1", "plat-short")
-			errs = append(errs, errX, errP)
-		}
-		_, errR := s.PlatformMessageID(ctx(t), alice, "chat1", "xmpp-renewed")
-		_, errRP := s.XMPPMessageID(ctx(t), alice, "chat1", "plat-renewed")
-		errs = append(errs, errR, errRP)
-		gone := true
-		for _, err := range errs {
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("lookup while waiting for expiry: %v", err)
-			}
-			gone = gone && err != nil
-		}
-		if gone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mappings put in a batch with ttl %v still present after %v", short, time.Since(start))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if elapsed := time.Since(start); elapsed < short {
-		t.Errorf("mapping with ttl %v expired after only %v", short, elapsed)
-	}
+	waitExpired(t, s, start, short,
+		store.MessageIDPair{Owner: alice, Chat: "chat1", XMPPID: "xmpp-short", PlatformID: "plat-short"},
+		store.MessageIDPair{Owner: bob, Chat: "chat1", XMPPID: "xmpp-short", PlatformID: "plat-short"},
+		store.MessageIDPair{Owner: alice, Chat: "chat1", XMPPID: "xmpp-renewed", PlatformID: "plat-renewed"})
 	wantMsg(t, s, alice, "chat1", "xmpp-default", "plat-default")
 	wantMsg(t, s, bob, "chat1", "xmpp-negative", "plat-negative")
 	wantMsg(t, s, alice, "chat1", "xmpp-long", "plat-long")

@@ -2,18 +2,18 @@ package storetest
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 const (
@@ -46,8 +46,7 @@ type RedisProcess struct {
 	args []string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	proc *testutil.Process // nil while stopped
 }
 
 // StartRedisProcess is StartRedis returning the process.
@@ -63,14 +62,11 @@ func StartRedisProcess(t testing.TB, args ...string) *RedisProcess {
 	dir := t.TempDir()
 	var lastErr error
 	for range redisBindAttempts {
-		port, err := freePort()
+		port, err := testutil.PickPort()
 		if err != nil {
-			t.Fatalf("storetest: finding a free port: %v", err)
+			t.Fatalf("storetest: %v", err)
 		}
-		p := &RedisProcess{
-			t: t, path: path, dir: dir, args: args,
-			addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		}
+		p := &RedisProcess{t: t, path: path, dir: dir, args: args, addr: testutil.LoopbackAddr(port)}
 		if lastErr = p.start(); lastErr == nil {
 			t.Cleanup(p.Kill)
 			return p
@@ -102,7 +98,7 @@ func (p *RedisProcess) Kill() { p.t.Helper(); p.signal(os.Kill, "kill") }
 func (p *RedisProcess) Restart() {
 	p.t.Helper()
 	p.mu.Lock()
-	running := p.cmd != nil
+	running := p.proc != nil
 	p.mu.Unlock()
 	if running {
 		p.t.Fatalf("storetest: Restart of redis-server at %s, which is still running", p.addr)
@@ -115,21 +111,14 @@ func (p *RedisProcess) Restart() {
 func (p *RedisProcess) signal(sig os.Signal, what string) {
 	p.t.Helper()
 	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.cmd, p.done = nil, nil
+	proc := p.proc
+	p.proc = nil
 	p.mu.Unlock()
-	if cmd == nil {
+	if proc == nil {
 		return
 	}
-	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		p.t.Errorf("storetest: %s redis-server (pid %d): %v", what, cmd.Process.Pid, err)
-	}
-	select {
-	case <-done:
-	case <-time.After(redisStopTimeout):
-		_ = cmd.Process.Kill()
-		p.t.Errorf("storetest: redis-server (pid %d) did not exit within %v of %s", cmd.Process.Pid, redisStopTimeout, what)
-		<-done
+	if err := proc.Terminate(sig, redisStopTimeout); err != nil {
+		p.t.Errorf("storetest: %s redis-server: %v", what, err)
 	}
 }
 
@@ -141,58 +130,20 @@ func (p *RedisProcess) start() error {
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--dir", p.dir,
 	}, p.args...)
-	logPath := filepath.Join(p.dir, "redis-"+port+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("opening the server log: %w", err)
-	}
 	cmd := exec.Command(p.path, args...)
 	cmd.Dir = p.dir
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("running %s: %w", p.path, err)
+	proc, err := testutil.Start(cmd, filepath.Join(p.dir, "redis-"+port+".log"))
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(done)
-	}()
-
-	if err := waitRedisReady(p.addr, done); err != nil {
-		_ = cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("redis-server on %s: %w; its log:\n%s", p.addr, err, tail(logPath, 20))
+	if err := proc.WaitReady(redisStartTimeout, func() error { return pingRedis(p.addr) }); err != nil {
+		_ = proc.Kill()
+		return fmt.Errorf("redis-server on %s: %w\n%s", p.addr, err, proc.Tail(20))
 	}
 	p.mu.Lock()
-	p.cmd, p.done = cmd, done
+	p.proc = proc
 	p.mu.Unlock()
 	return nil
-}
-
-// waitRedisReady polls addr with PING until the server answers PONG, the
-// process exits (done is closed) or redisStartTimeout passes.
-func waitRedisReady(addr string, done <-chan struct{}) error {
-	deadline := time.Now().Add(redisStartTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var lastErr error
-	for {
-		if lastErr = pingRedis(addr); lastErr == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no PONG within %v: %w", redisStartTimeout, lastErr)
-		}
-		select {
-		case <-done:
-			return errors.New("exited before answering PING")
-		case <-tick.C:
-		}
-	}
 }
 
 // pingRedis sends one inline PING command and expects +PONG. A server still
@@ -217,28 +168,4 @@ func pingRedis(addr string) error {
 		return fmt.Errorf("PING answered %q", line)
 	}
 	return nil
-}
-
-// freePort asks the kernel for a free loopback port. Another process may
-// take it before redis-server binds it; StartRedisProcess then retries.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tail returns the last n lines of the file at path, for error messages.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(reading %s: %v)", path, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,0 +1,9 @@
+// Package testutil holds the helpers that tests across the tree share:
+// polling a condition with a deadline (Eventually, WaitFor, Poll), picking
+// free loopback ports (FreePort, FreePorts, FreeAddr, PickPort, PickPorts),
+// and running a server as a child process of the test (Start, Process).
+//
+// It depends on the standard library only, so that any package's tests,
+// and the test harnesses (gateway/store/storetest, xmppcomponent/xmpptest),
+// may use it.
+package testutil
