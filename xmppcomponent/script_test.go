@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -281,36 +280,29 @@ var scriptDirectives = map[string]func(ctx context.Context, s *script, args []st
 // writes (<<) and the use cases it calls on the hub (hub:) — must match
 // the .golden file beside each script; -update rewrites them.
 func TestTranslationScripts(t *testing.T) {
-	scripts, err := filepath.Glob("testdata/scripts/*.xml")
-	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, path := range scripts {
-		name := strings.TrimSuffix(filepath.Base(path), ".xml")
-		t.Run(name, func(t *testing.T) {
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
+	xmpptest.EachScript(t, "testdata/scripts/*.xml", func(t *testing.T, path string) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		s := newScript(t)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			switch {
+			case line == "":
+			case strings.HasPrefix(line, "#"):
+				fmt.Fprintf(&s.out, "%s\n", line)
+			default:
+				s.step(t.Context(), line)
 			}
-			defer f.Close()
-			s := newScript(t)
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-			for sc.Scan() {
-				line := strings.TrimSpace(sc.Text())
-				switch {
-				case line == "":
-				case strings.HasPrefix(line, "#"):
-					fmt.Fprintf(&s.out, "%s\n", line)
-				default:
-					s.step(t.Context(), line)
-				}
-			}
-			if err := sc.Err(); err != nil {
-				t.Fatal(err)
-			}
-			got := normalizeScript(s.out.String())
-			xmpptest.CheckGolden(t, strings.TrimSuffix(path, ".xml")+".golden", got, *update)
-		})
-	}
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		got := normalizeScript(s.out.String())
+		xmpptest.CheckGolden(t, strings.TrimSuffix(path, ".xml")+".golden", got, *update)
+	})
 }

@@ -23,42 +23,36 @@ import (
 // administrator and a configuration source for reloads (which allows one
 // more JID and changes the log level).
 func TestAdminStanzaScripts(t *testing.T) {
-	scripts, err := filepath.Glob("../../testdata/scripts/admin/*.xml")
-	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, path := range scripts {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".xml"), func(t *testing.T) {
-			cfg := config.Default()
-			cfg.Component.JID = "gw.example.test"
-			cfg.Component.Secret = "s"
-			cfg.Component.Admins = []string{"root@example.test"}
-			cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
-			a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.mgmt.setLoader(func() (config.Config, error) {
-				next := cfg
-				next.Registration.AllowedJIDs = []string{"friend@elsewhere.test"}
-				next.Log.Level = "debug"
-				return next, nil
-			})
-			rec := &recorder{}
-			a.component.SetSender(rec)
-			if err := a.gw.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
-			runScript(t, path, func(p stanza.Packet) [][]byte {
-				a.component.Handle(t.Context(), p)
-				return rec.take()
-			})
-			if !a.mgmt.live.Load().RegistrationAllowed("friend@elsewhere.test") {
-				t.Error("the reload did not apply registration.allowed_jids")
-			}
+	xmpptest.EachScript(t, "../../testdata/scripts/admin/*.xml", func(t *testing.T, path string) {
+		cfg := config.Default()
+		cfg.Component.JID = "gw.example.test"
+		cfg.Component.Secret = "s"
+		cfg.Component.Admins = []string{"root@example.test"}
+		cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
+		a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.mgmt.setLoader(func() (config.Config, error) {
+			next := cfg
+			next.Registration.AllowedJIDs = []string{"friend@elsewhere.test"}
+			next.Log.Level = "debug"
+			return next, nil
 		})
-	}
+		rec := &recorder{}
+		a.component.SetSender(rec)
+		if err := a.gw.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
+		runScript(t, path, func(p stanza.Packet) [][]byte {
+			a.component.Handle(t.Context(), p)
+			return rec.take()
+		})
+		if !a.mgmt.live.Load().RegistrationAllowed("friend@elsewhere.test") {
+			t.Error("the reload did not apply registration.allowed_jids")
+		}
+	})
 }
 
 var timestampRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)

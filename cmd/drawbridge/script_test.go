@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the stanza scripts")
@@ -61,32 +61,25 @@ func normalize(b []byte) string {
 // what the component answers synchronously with the .golden file beside it.
 // Run with -update to rewrite the golden files after a deliberate change.
 func TestStanzaScripts(t *testing.T) {
-	scripts, err := filepath.Glob("../../testdata/scripts/*.xml")
-	if err != nil || len(scripts) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, path := range scripts {
-		name := strings.TrimSuffix(filepath.Base(path), ".xml")
-		t.Run(name, func(t *testing.T) {
-			cfg := config.Default()
-			cfg.Component.JID = "gw.example.test"
-			cfg.Component.Secret = "s"
-			cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
-			a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := &recorder{}
-			a.component.SetSender(rec)
-			if err := a.gw.Start(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
+	xmpptest.EachScript(t, "../../testdata/scripts/*.xml", func(t *testing.T, path string) {
+		cfg := config.Default()
+		cfg.Component.JID = "gw.example.test"
+		cfg.Component.Secret = "s"
+		cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
+		a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		a.component.SetSender(rec)
+		if err := a.gw.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
 
-			runScript(t, path, func(p stanza.Packet) [][]byte {
-				a.component.Handle(t.Context(), p)
-				return rec.take()
-			})
+		runScript(t, path, func(p stanza.Packet) [][]byte {
+			a.component.Handle(t.Context(), p)
+			return rec.take()
 		})
-	}
+	})
 }

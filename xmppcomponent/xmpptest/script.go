@@ -3,6 +3,7 @@ package xmpptest
 import (
 	"encoding/xml"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,4 +63,17 @@ func DiffLines(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// EachScript runs run as a subtest, named after the file, for every stanza
+// script matching pattern (e.g. "testdata/scripts/*.xml"); no match fails.
+func EachScript(t *testing.T, pattern string, run func(t *testing.T, path string)) {
+	t.Helper()
+	scripts, err := filepath.Glob(pattern)
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no stanza scripts match %s: %v", pattern, err)
+	}
+	for _, path := range scripts {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".xml"), func(t *testing.T) { run(t, path) })
+	}
 }
