@@ -82,7 +82,7 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 		return
 	}
 	res := discoInfoPayload("")
-	res.AddIdentity(gi.Name, "conference", "text")
+	res.AddIdentity(roomName(gi), "conference", "text")
 	res.AddFeatures(roomFeatures...)
 	caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, chat)
 	if linked {
@@ -101,7 +101,7 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 	res.Forms = append(res.Forms, xep.Form{Type: "result", Fields: []xep.Field{
 		{Var: "FORM_TYPE", Type: "hidden", Values: []string{xep.NSMUCInfo}},
 		{Var: "muc#roominfo_description", Values: []string{gi.Topic}},
-		{Var: "muc#roominfo_subject", Values: []string{gi.Topic}},
+		{Var: "muc#roominfo_subject", Values: []string{roomSubject(c.info.Name, gi)}},
 		{Var: "muc#roominfo_occupants", Values: []string{strconv.Itoa(len(gi.Members))}},
 		{Var: "muc#roomconfig_changesubject", Values: []string{boolValue(!gi.TopicByAdminsOnly)}},
 	}})
@@ -198,14 +198,19 @@ func (c *Component) roomArchive(ctx context.Context, iq *stanza.IQ, from jid.JID
 		c.replyErr(ctx, iq, from, err)
 		return
 	}
+	roomJID := c.addr.RoomJID(chat)
 	var all []archived
-	c.muc.with(roomKey{owner, chat}, func(r *room) { all = append(all, r.history...) })
+	c.muc.with(roomKey{owner, chat}, func(r *room) {
+		for _, a := range r.history {
+			a.msg = r.replayed(a, roomJID)
+			all = append(all, a)
+		}
+	})
 	page, first, complete, ok := pageOf(all, q.Set)
 	if !ok {
 		c.replyIQError(ctx, iq, errItemNotFound("no such message in the archive"))
 		return
 	}
-	roomJID := c.addr.RoomJID(chat)
 	for _, a := range page {
 		m := a.msg
 		m.XMLName = xml.Name{Local: "message"}
