@@ -120,7 +120,9 @@ type MAMQuery struct {
 	noResultSet
 	XMLName xml.Name `xml:"urn:xmpp:mam:2 query"`
 	QueryID string   `xml:"queryid,attr,omitempty"`
-	Set     *RSMSet  `xml:"http://jabber.org/protocol/rsm set,omitempty"`
+	// Form holds the filters (start, end, with), if any.
+	Form *Form   `xml:"jabber:x:data x,omitempty"`
+	Set  *RSMSet `xml:"http://jabber.org/protocol/rsm set,omitempty"`
 }
 
 // Namespace implements stanza.IQPayload.
