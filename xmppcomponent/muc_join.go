@@ -45,7 +45,7 @@ func (c *Component) onRoomPresence(ctx context.Context, p stanza.Presence, from,
 // self-presence, the history asked for, then the subject. The nick it
 // joins with becomes the account's in the room (its reflections, its
 // occupant, its messages in the history), unless another member has it
-// (conflict, XEP-0045 §7.2.9) or another of the owner's resources is in
+// (conflict, XEP-0045 §7.2) or another of the owner's resources is in
 // the room already: all of them are one occupant, so the new one gets the
 // nick in use (status 210). A joined resource's presence update gets its
 // self-presence back, or changes the nick when it names another one
@@ -130,7 +130,7 @@ func (c *Component) joinRoom(ctx context.Context, p stanza.Presence, from, to ji
 }
 
 // nickChange gives the account's occupant the nick `nick` (XEP-0045
-// §7.6.3): each of the owner's resources in the room sees it leave under
+// §7.6): each of the owner's resources in the room sees it leave under
 // its old nick (303, with the new one) and come back under the new one.
 // The resource that asked gets its presence id back. The caller holds
 // c.muc.mu.
