@@ -33,9 +33,10 @@ func (c *Component) groupCommandItems(from jid.JID, res *stanza.DiscoItems) {
 }
 
 // groupCommand runs "create-group" and reports whether q was it: the first
-// stage asks for a name and members (phone numbers, contact JIDs or the
-// addresses of other linked users, one per line); submitting creates the
-// group, whose room the owner is then invited to.
+// stage asks for a name, a subject and members (phone numbers or contact
+// JIDs, one per line); submitting creates the group, gives it the subject
+// (the platform's group description), and the owner is then invited to its
+// room. Without a subject the room says what it is (roomSubject).
 func (c *Component) groupCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, q *xep.Command) bool {
 	if q.Node != groupCmd.node {
 		return false
@@ -55,6 +56,7 @@ func (c *Component) groupCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 			Actions: &xep.Actions{Execute: xep.ActionComplete, Complete: &struct{}{}},
 			Form: &xep.Form{Type: "form", Title: "Create a " + c.info.Name + " group", Fields: []xep.Field{
 				{Var: "name", Type: "text-single", Label: "Name", Required: xep.Required},
+				{Var: "subject", Type: "text-single", Label: "Subject (shown at the top of the room; optional)"},
 				{Var: "members", Type: "text-multi", Label: "Members (phone numbers or addresses, one per line)"},
 			}},
 		})
@@ -88,8 +90,14 @@ func (c *Component) groupCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 			c.replyErr(ctx, iq, from, err)
 			return true
 		}
-		c.replyIQ(ctx, iq, completed(q.Node, q.SessionID, "info",
-			fmt.Sprintf("Created the group %q; its room is %s", name, c.addr.RoomJID(chat))))
+		note, kind := fmt.Sprintf("Created the group %q; its room is %s", name, c.addr.RoomJID(chat)), "info"
+		if subject, _ := q.Form.Value("subject"); strings.TrimSpace(subject) != "" {
+			if err := c.gw.SetGroupTopic(ctx, owner, c.cfg.Platform, chat, strings.TrimSpace(subject)); err != nil {
+				c.logErr("set the new group's subject", owner, err)
+				note, kind = note+", but its subject could not be set: "+userText(err)+". Change it in the room.", "warn"
+			}
+		}
+		c.replyIQ(ctx, iq, completed(q.Node, q.SessionID, kind, note))
 	}
 	return true
 }

@@ -36,11 +36,11 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 				sid := s.Id // the message's (part) id, or a random one
 				msgs = append(msgs, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
 			}
-			name, idle = r.info.Name, len(r.joined) == 0
+			name, idle = roomName(r.info), len(r.joined) == 0
 			sendAll(ctx, out, msgs)
 		})
 		if idle {
-			c.sendDirectInvite(ctx, owner, m.Chat, name)
+			c.sendInvite(ctx, owner, m.Chat, name, inviter{})
 		}
 		return nil
 	case *event.Edit:
@@ -104,7 +104,7 @@ func (c *Component) roomMessage(r *room, owner ids.Owner, roomJID, from string, 
 	if at.IsZero() {
 		at = time.Now()
 	}
-	r.archive(archived{id: sid, at: at, msg: s}, c.roomHistory())
+	r.archive(archived{id: sid, at: at, msg: s, sender: m.Sender}, c.roomHistory())
 	return fanOut(s, r.resources())
 }
 
@@ -169,7 +169,7 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 	c.muc.with(key, func(r *room) {
 		self, loaded = r.info.Self, r.loaded
 		old, _ = r.info.Member(e.User)
-		name = r.info.Name
+		name = roomName(r.info)
 	})
 	// A room not loaded (never used, or the owner left the group) does not
 	// know the account's own user in the group: the platform says, or the
@@ -203,9 +203,9 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 	}
 	if e.User == self && e.Action == event.Joined {
 		if ok {
-			name = gi.Name
+			name = roomName(gi)
 		}
-		c.sendDirectInvite(ctx, owner, e.Chat, name)
+		c.sendInvite(ctx, owner, e.Chat, name, inviterOf(&e.Meta))
 		return
 	}
 	if !ok {
@@ -248,6 +248,7 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 	key := roomKey{owner, e.Chat}
 	roomJID := c.addr.RoomJID(e.Chat)
 	var out []stanza.Packet
+	var name string
 	idle := false
 	c.muc.with(key, func(r *room) {
 		topicChanged := r.loaded && e.Topic != r.info.Topic
@@ -256,10 +257,10 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 		if e.Name != "" {
 			r.info.Name = e.Name
 		}
-		idle = len(r.joined) == 0
+		idle, name = len(r.joined) == 0, roomName(r.info)
 		for _, full := range r.resources() {
 			if topicChanged {
-				s := subjectMessage(roomJID, full, e.Topic)
+				s := subjectMessage(roomJID, full, roomSubject(c.info.Name, r.info))
 				if e.Sender != "" {
 					s.From = roomJID + "/" + r.nickOf(e.Sender, "")
 				}
@@ -275,7 +276,7 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 		sendAll(ctx, c.plain(), out)
 	})
 	if idle {
-		c.sendDirectInvite(ctx, owner, e.Chat, e.Name)
+		c.sendInvite(ctx, owner, e.Chat, name, inviterOf(&e.Meta))
 	}
 }
 

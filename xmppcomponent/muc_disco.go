@@ -28,6 +28,6 @@ func (c *Component) roomItems(ctx context.Context, from jid.JID, res *stanza.Dis
 		return // not linked, or no groups on this platform: no rooms
 	}
 	for _, g := range groups {
-		res.AddItem(c.addr.RoomJID(g.Chat), "", g.Name)
+		res.AddItem(c.addr.RoomJID(g.Chat), "", roomName(g))
 	}
 }

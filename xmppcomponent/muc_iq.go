@@ -82,7 +82,7 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 		return
 	}
 	res := discoInfoPayload("")
-	res.AddIdentity(gi.Name, "conference", "text")
+	res.AddIdentity(roomName(gi), "conference", "text")
 	res.AddFeatures(roomFeatures...)
 	caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, chat)
 	if linked {
@@ -101,7 +101,7 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 	res.Forms = append(res.Forms, xep.Form{Type: "result", Fields: []xep.Field{
 		{Var: "FORM_TYPE", Type: "hidden", Values: []string{xep.NSMUCInfo}},
 		{Var: "muc#roominfo_description", Values: []string{gi.Topic}},
-		{Var: "muc#roominfo_subject", Values: []string{gi.Topic}},
+		{Var: "muc#roominfo_subject", Values: []string{roomSubject(c.info.Name, gi)}},
 		{Var: "muc#roominfo_occupants", Values: []string{strconv.Itoa(len(gi.Members))}},
 		{Var: "muc#roomconfig_changesubject", Values: []string{boolValue(!gi.TopicByAdminsOnly)}},
 	}})
@@ -190,22 +190,36 @@ func (c *Component) itemUser(ctx context.Context, owner ids.Owner, chat ids.Chat
 	return u, err == nil
 }
 
-// roomArchive answers an XEP-0313 query with the room's history, paged
-// with XEP-0059: max, after (forward from an id), before (backward from an
-// id, or the last page when empty).
+// roomArchive answers an XEP-0313 query with the room's history, filtered
+// by time (start, end: what clients ask for to fill a room they join) and
+// paged with XEP-0059: max, after (forward from an id), before (backward
+// from an id, or the last page when empty).
 func (c *Component) roomArchive(ctx context.Context, iq *stanza.IQ, from jid.JID, owner ids.Owner, chat ids.ChatID, q *xep.MAMQuery) {
+	start, end, bad := archiveFilter(q.Form)
+	if bad != nil {
+		c.replyIQError(ctx, iq, *bad)
+		return
+	}
 	if _, err := c.gw.GroupInfo(ctx, owner, c.cfg.Platform, chat); err != nil {
 		c.replyErr(ctx, iq, from, err)
 		return
 	}
+	roomJID := c.addr.RoomJID(chat)
 	var all []archived
-	c.muc.with(roomKey{owner, chat}, func(r *room) { all = append(all, r.history...) })
+	c.muc.with(roomKey{owner, chat}, func(r *room) {
+		for _, a := range r.history {
+			if (!start.IsZero() && a.at.Before(start)) || (!end.IsZero() && a.at.After(end)) {
+				continue
+			}
+			a.msg = r.replayed(a, roomJID)
+			all = append(all, a)
+		}
+	})
 	page, first, complete, ok := pageOf(all, q.Set)
 	if !ok {
 		c.replyIQError(ctx, iq, errItemNotFound("no such message in the archive"))
 		return
 	}
-	roomJID := c.addr.RoomJID(chat)
 	for _, a := range page {
 		m := a.msg
 		m.XMLName = xml.Name{Local: "message"}
@@ -225,6 +239,40 @@ func (c *Component) roomArchive(ctx context.Context, iq *stanza.IQ, from jid.JID
 		fin.Set.Last = page[len(page)-1].id
 	}
 	c.replyIQ(ctx, iq, fin)
+}
+
+// archiveFilter reads the times an archive query is limited to (zero:
+// none). A field the room cannot filter by, or a time that is no XEP-0082
+// date and time, is refused (XEP-0313: the query is not run).
+func archiveFilter(f *xep.Form) (start, end time.Time, bad *xep.StanzaError) {
+	if f == nil {
+		return start, end, nil
+	}
+	for _, fl := range f.Fields {
+		v := ""
+		if len(fl.Values) > 0 {
+			v = fl.Values[0]
+		}
+		var t *time.Time
+		switch fl.Var {
+		case "FORM_TYPE":
+			continue
+		case "start":
+			t = &start
+		case "end":
+			t = &end
+		default:
+			return start, end, &xep.StanzaError{Type: "modify", Condition: "bad-request",
+				Text: "This room's archive can be searched by time only (start and end); " + strconv.Quote(fl.Var) + " is not supported"}
+		}
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			se := errBadRequest("The " + fl.Var + " must be a date and time such as 2026-01-31T18:30:00Z, not " + strconv.Quote(v))
+			return start, end, &se
+		}
+		*t = at
+	}
+	return start, end, nil
 }
 
 // pageOf cuts one RSM page out of the archive: the page, the index of its

@@ -86,7 +86,7 @@ func (c *Component) reflect(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		}
 		base.Extensions = append(base.Extensions, &xep.StanzaID{ID: sid, By: roomJID},
 			&xep.OccupantID{ID: occupantID(chat, r.info.Self)})
-		r.archive(archived{id: sid, at: time.Now(), msg: base}, c.roomHistory())
+		r.archive(archived{id: sid, at: time.Now(), msg: base, sender: r.info.Self}, c.roomHistory())
 		sendAll(ctx, c.plain(), fanOut(base, r.resources()))
 	})
 }
@@ -160,22 +160,61 @@ func (c *Component) onDirectInvite(ctx context.Context, owner ids.Owner, user id
 	return false
 }
 
-// sendDirectInvite tells the owner about a room (XEP-0249), once per run.
-func (c *Component) sendDirectInvite(ctx context.Context, owner ids.Owner, chat ids.ChatID, name string) {
+// sendInvite invites the owner to a room, once per run: a mediated
+// invitation (XEP-0045 §7.8.2) from the room that names who invited them,
+// by the contact JID of the member who added the account to the group
+// (the owner's own JID when they did it themselves, the gateway's
+// when nobody did: the account was in the group already). Like the
+// invitations MUC services send, it also carries the room as an XEP-0249
+// payload and a body, for clients that understand only those.
+func (c *Component) sendInvite(ctx context.Context, owner ids.Owner, chat ids.ChatID, name string, by inviter) {
 	send := false
+	who := ""
 	c.muc.with(roomKey{owner, chat}, func(r *room) {
 		send = !r.invited && len(r.joined) == 0
 		r.invited = true
+		who = r.nicks[by.user]
 	})
 	if !send {
 		return
 	}
+	if who == "" && by.user != "" && !by.self {
+		// Not a member the room knows yet: the contact's name, or number.
+		who = string(by.user)
+		if ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, by.user); err == nil && ct.Name != "" {
+			who = ct.Name
+		}
+	}
+	group := fmt.Sprintf("the %s group %q", c.info.Name, name)
+	from, reason := c.domain, "You are a member of "+group
+	switch {
+	case by.self:
+		from, reason = string(owner), "You joined "+group
+	case by.user != "":
+		from, reason = c.addr.UserJID(by.user), who+" added you to "+group
+	}
+	roomJID := c.addr.RoomJID(chat)
 	c.send(ctx, &stanza.Message{
-		XMLName:    xml.Name{Local: "message"},
-		Attrs:      stanza.Attrs{From: c.domain, To: string(owner), Id: newID()},
-		Body:       fmt.Sprintf("You are a member of the %s group %q: join %s", c.info.Name, name, c.addr.RoomJID(chat)),
-		Extensions: []stanza.MsgExtension{&xep.DirectInvite{JID: c.addr.RoomJID(chat), Reason: name}},
+		XMLName: xml.Name{Local: "message"},
+		Attrs:   stanza.Attrs{From: roomJID, To: string(owner), Id: newID()},
+		Body:    reason + ": join " + roomJID,
+		Extensions: []stanza.MsgExtension{
+			&xep.MUCUser{Invite: []xep.MUCInvite{{From: from, Reason: reason}}},
+			&xep.DirectInvite{JID: roomJID, Reason: reason},
+		},
 	})
+}
+
+// inviter is who brought the account into a group: a member, or the
+// owner (self); neither when the platform does not say.
+type inviter struct {
+	user ids.UserID
+	self bool
+}
+
+// inviterOf is the inviter an event names: its sender.
+func inviterOf(m *event.Meta) inviter {
+	return inviter{user: m.Sender, self: m.FromMe}
 }
 
 // groupListTimeout bounds the group listing that follows a connection.
@@ -198,7 +237,7 @@ func (c *Component) inviteToGroups(ctx context.Context, owner ids.Owner, e *even
 			return
 		}
 		for _, g := range groups {
-			c.sendDirectInvite(ctx, owner, g.Chat, g.Name)
+			c.sendInvite(ctx, owner, g.Chat, roomName(g), inviter{})
 		}
 	}()
 }

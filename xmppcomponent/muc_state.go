@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,20 @@ type archived struct {
 	id  string // stanza-id
 	at  time.Time
 	msg stanza.Message
+	// sender is the member who wrote it; its nick is looked up again when
+	// the message is sent as history, so that the owner's messages carry
+	// the nick they chose since. Empty: the room's own message.
+	sender ids.UserID
+}
+
+// replayed is a as the room sends it again (join history, archive): from
+// its sender's nick of now.
+func (r *room) replayed(a archived, roomJID string) stanza.Message {
+	m := a.msg
+	if n, ok := r.nicks[a.sender]; ok && a.sender != "" {
+		m.From = roomJID + "/" + n
+	}
+	return m
 }
 
 // get returns the room of key, creating it empty. The caller holds m.mu.
@@ -113,6 +128,29 @@ func (r *room) nickOf(user ids.UserID, name string) string {
 	}
 	r.nicks[user] = n
 	return n
+}
+
+// nickTaken reports whether nick is the nick of someone in the room other
+// than the account itself (a member, or someone whose messages the room
+// shows).
+func (r *room) nickTaken(nick string) bool {
+	for u, n := range r.nicks {
+		if n == nick && u != r.info.Self {
+			return true
+		}
+	}
+	return false
+}
+
+// othersJoined reports whether another of the owner's resources than full
+// is in the room.
+func (r *room) othersJoined(full string) bool {
+	for j := range r.joined {
+		if j != full {
+			return true
+		}
+	}
+	return false
 }
 
 // userOfNick returns the member with the given nick.
@@ -168,4 +206,41 @@ func mucRole(role gateway.GroupRole) string {
 		return "moderator"
 	}
 	return "participant"
+}
+
+// roomName is what a room is called: the group's name, or for a group
+// without one the names of its first members other than the account.
+func roomName(gi gateway.GroupInfo) string {
+	if gi.Name != "" {
+		return gi.Name
+	}
+	var names []string
+	for _, m := range gi.Members {
+		if m.User == gi.Self {
+			continue
+		}
+		if len(names) == 3 {
+			names = append(names, "…")
+			break
+		}
+		n := m.Name
+		if n == "" {
+			n = string(m.User)
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "Unnamed group"
+	}
+	return strings.Join(names, ", ")
+}
+
+// roomSubject is the room's subject: the group's topic, or for a group
+// without one (every new group) a line that says what the room is, so that
+// clients show more than an empty subject.
+func roomSubject(platform string, gi gateway.GroupInfo) string {
+	if gi.Topic != "" {
+		return gi.Topic
+	}
+	return roomName(gi) + " — a " + platform + " group"
 }

@@ -1,12 +1,15 @@
 package xmppcomponent
 
 import (
+	"encoding/xml"
 	"fmt"
 	"testing"
 	"time"
 
+	"gosrc.io/xmpp/stanza"
 	"mellium.im/xmpp/jid"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
@@ -40,7 +43,9 @@ func archive(n int) []archived {
 	var out []archived
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		out = append(out, archived{id: fmt.Sprint("m", i), at: t0.Add(time.Duration(i) * time.Minute)})
+		id := fmt.Sprint("m", i)
+		out = append(out, archived{id: id, at: t0.Add(time.Duration(i) * time.Minute),
+			msg: stanza.Message{XMLName: xml.Name{Local: "message"}, Attrs: stanza.Attrs{Id: id, From: "#g@gw/Bob"}, Body: "hello"}})
 	}
 	return out
 }
@@ -82,20 +87,63 @@ func TestArchivePaging(t *testing.T) {
 	}
 }
 
-// TestJoinHistory covers the history limits of a join.
+// TestJoinHistory covers the history limits of a join: maxstanzas,
+// since, and maxchars (whole stanzas as sent, newest first, that fit).
 func TestJoinHistory(t *testing.T) {
-	all := archive(5)
-	if got := idsOf(history{maxStanzas: -1}.pick(all)); got != "m0 m1 m2 m3 m4 " {
-		t.Errorf("no limit: %s", got)
+	r := &room{history: archive(5), nicks: map[ids.UserID]string{}}
+	all := r.history
+	pick := func(h history) string {
+		s := ""
+		for _, m := range h.pick(r, "#g@gw", "alice@example.test/phone") {
+			s += m.Id + " "
+		}
+		return s
 	}
-	if got := idsOf(history{maxStanzas: 2}.pick(all)); got != "m3 m4 " {
-		t.Errorf("maxstanzas 2: %s", got)
+	last, err := xml.Marshal(delayed(r, all[4], "#g@gw", "alice@example.test/phone"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := idsOf(history{maxStanzas: 0}.pick(all)); got != "" {
-		t.Errorf("maxstanzas 0: %s", got)
+	one := len(last) // every message here is as long as the last one
+	for _, tc := range []struct {
+		name string
+		h    history
+		want string
+	}{
+		{"no limit", history{maxStanzas: -1, maxChars: -1}, "m0 m1 m2 m3 m4 "},
+		{"maxstanzas 2", history{maxStanzas: 2, maxChars: -1}, "m3 m4 "},
+		{"maxstanzas 0", history{maxStanzas: 0, maxChars: -1}, ""},
+		{"since m3", history{maxStanzas: -1, maxChars: -1, since: all[3].at}, "m3 m4 "},
+		{"maxchars 0", history{maxStanzas: -1, maxChars: 0}, ""},
+		{"maxchars for one", history{maxStanzas: -1, maxChars: one}, "m4 "},
+		{"maxchars for almost two", history{maxStanzas: -1, maxChars: 2*one - 1}, "m4 "},
+		{"maxchars for two", history{maxStanzas: -1, maxChars: 2 * one}, "m3 m4 "},
+		{"maxchars and maxstanzas", history{maxStanzas: 1, maxChars: 2 * one}, "m4 "},
+	} {
+		if got := pick(tc.h); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
 	}
-	if got := idsOf(history{maxStanzas: -1, since: all[3].at}.pick(all)); got != "m3 m4 " {
-		t.Errorf("since m3: %s", got)
+}
+
+// TestHistoryNicks: the owner's messages in the history and the archive
+// come from the nick the owner has now, others' from theirs.
+func TestHistoryNicks(t *testing.T) {
+	r := &room{info: gateway.GroupInfo{Self: "me"}, nicks: map[ids.UserID]string{"me": "+15550009999", "bob": "Bob"}}
+	mine := archived{id: "m1", sender: "me", msg: stanza.Message{Attrs: stanza.Attrs{From: "#g@gw/+15550009999"}}}
+	bobs := archived{id: "m2", sender: "bob", msg: stanza.Message{Attrs: stanza.Attrs{From: "#g@gw/Bob"}}}
+	rooms := archived{id: "m3", msg: stanza.Message{Attrs: stanza.Attrs{From: "#g@gw"}}}
+	r.nicks["me"] = "Ali"
+	for _, tc := range []struct {
+		a    archived
+		want string
+	}{{mine, "#g@gw/Ali"}, {bobs, "#g@gw/Bob"}, {rooms, "#g@gw"}} {
+		a, want := tc.a, tc.want
+		if got := r.replayed(a, "#g@gw").From; got != want {
+			t.Errorf("%s: from %s, want %s", a.id, got, want)
+		}
+		if got := delayed(r, a, "#g@gw", "alice@example.test/phone").From; got != want {
+			t.Errorf("%s as history: from %s, want %s", a.id, got, want)
+		}
 	}
 }
 

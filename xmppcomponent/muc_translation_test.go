@@ -204,29 +204,39 @@ func TestRoomArchiveStamps(t *testing.T) {
 // TestHistoryRequest covers what a join presence asks of the history.
 func TestHistoryRequest(t *testing.T) {
 	since := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	n := func(v int) *int { return &v }
 	for _, tc := range []struct {
-		name    string
-		ext     stanza.PresExtension
-		join    bool
-		max     int
-		since   time.Time
-		seconds time.Duration // since is about now minus this
+		name      string
+		ext       stanza.PresExtension
+		join      bool
+		max, char int
+		since     time.Time
+		seconds   time.Duration // since is about now minus this
 	}{
-		{"a presence update", nil, false, -1, time.Time{}, 0},
-		{"a presence with other payloads", &xep.MUCUser{}, false, -1, time.Time{}, 0},
-		{"a join", &stanza.MucPresence{}, true, -1, time.Time{}, 0},
-		{"a join as a value", stanza.MucPresence{History: stanza.History{MaxStanzas: stanza.NewNullableInt(3)}}, true, 3, time.Time{}, 0},
-		{"since", &stanza.MucPresence{History: stanza.History{Since: since}}, true, -1, since, 0},
-		{"seconds", &stanza.MucPresence{History: stanza.History{Seconds: stanza.NewNullableInt(60)}}, true, -1, time.Time{}, time.Minute},
-		{"the later of since and seconds", &stanza.MucPresence{History: stanza.History{Since: since, Seconds: stanza.NewNullableInt(60)}}, true, -1, time.Time{}, time.Minute},
+		{"a presence update", nil, false, -1, -1, time.Time{}, 0},
+		{"a presence with other payloads", &xep.MUCUser{}, false, -1, -1, time.Time{}, 0},
+		{"a join: the recent history", &xep.MUCJoin{}, true, defaultJoinHistory, -1, time.Time{}, 0},
+		{"an empty history element: the same", &xep.MUCJoin{History: &xep.MUCHistory{}}, true, defaultJoinHistory, -1, time.Time{}, 0},
+		{"maxstanzas", &xep.MUCJoin{History: &xep.MUCHistory{MaxStanzas: n(3)}}, true, 3, -1, time.Time{}, 0},
+		{"maxchars", &xep.MUCJoin{History: &xep.MUCHistory{MaxChars: n(0)}}, true, -1, 0, time.Time{}, 0},
+		{"negative limits are none", &xep.MUCJoin{History: &xep.MUCHistory{MaxChars: n(-1), MaxStanzas: n(-5)}}, true, -1, -1, time.Time{}, 0},
+		{"since", &xep.MUCJoin{History: &xep.MUCHistory{Since: "2026-01-01T10:00:00Z"}}, true, -1, -1, since, 0},
+		{"since with fractions", &xep.MUCJoin{History: &xep.MUCHistory{Since: "2026-01-01T10:00:00.000Z"}}, true, -1, -1, since, 0},
+		{"since with an offset", &xep.MUCJoin{History: &xep.MUCHistory{Since: "2026-01-01T11:00:00+01:00"}}, true, -1, -1, since, 0},
+		{"seconds", &xep.MUCJoin{History: &xep.MUCHistory{Seconds: n(60)}}, true, -1, -1, time.Time{}, time.Minute},
+		{"the later of since and seconds", &xep.MUCJoin{History: &xep.MUCHistory{Since: "2026-01-01T10:00:00Z", Seconds: n(60)}}, true, -1, -1, time.Time{}, time.Minute},
 	} {
 		p := stanza.Presence{XMLName: xml.Name{Local: "presence"}}
 		if tc.ext != nil {
 			p.Extensions = []stanza.PresExtension{tc.ext}
 		}
-		h := historyRequest(p)
-		if h.join != tc.join || h.maxStanzas != tc.max {
-			t.Errorf("%s: join %v max %d, want %v %d", tc.name, h.join, h.maxStanzas, tc.join, tc.max)
+		h, err := historyRequest(p)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if h.join != tc.join || h.maxStanzas != tc.max || h.maxChars != tc.char {
+			t.Errorf("%s: join %v maxstanzas %d maxchars %d, want %v %d %d", tc.name, h.join, h.maxStanzas, h.maxChars, tc.join, tc.max, tc.char)
 		}
 		switch {
 		case tc.seconds > 0:
@@ -236,6 +246,10 @@ func TestHistoryRequest(t *testing.T) {
 		case !h.since.Equal(tc.since):
 			t.Errorf("%s: since %v, want %v", tc.name, h.since, tc.since)
 		}
+	}
+	bad := stanza.Presence{Extensions: []stanza.PresExtension{&xep.MUCJoin{History: &xep.MUCHistory{Since: "yesterday"}}}}
+	if _, err := historyRequest(bad); err == nil {
+		t.Error("since='yesterday' accepted")
 	}
 }
 

@@ -16,6 +16,7 @@ const (
 	mucPhoneA = "+15557650001"
 	mucPhoneB = "+15557650002"
 	mucPhoneC = "+15557650003"
+	aliceNick = "Ali B"
 	loungeJID = "#" + string(sandbox.Lounge) + "@" + e2eComponent
 )
 
@@ -72,10 +73,18 @@ func TestGroupRooms(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	alice.waitRaw("a direct invitation", `jabber:x:conference`, `jid="`+loungeJID+`"`)
-	bob.waitRaw("a direct invitation", `jabber:x:conference`, `jid="`+loungeJID+`"`)
+	// The invitation comes from the room and names who added them (a
+	// mediated invitation), with the XEP-0249 payload for other clients.
+	for _, u := range []*user{alice, bob} {
+		u.waitRaw("an invitation from the room by the platform's admin", `from="`+loungeJID+`"`,
+			`<invite from="`+string(sandbox.Alice)+`@`+e2eComponent+`"`, "Alice Sandbox added you", `jabber:x:conference`, `jid="`+loungeJID+`"`)
+	}
 
-	// Disco: the gateway is a conference service that lists the room.
+	// Disco: the gateway is a conference service that lists the room; a
+	// linked user in no group gets a plain empty list.
+	if none := carol.iq("get", e2eComponent, `<query xmlns='http://jabber.org/protocol/disco#items'/>`); !strings.Contains(none.Raw, `type="result"`) || strings.Contains(none.Raw, "<item") {
+		t.Errorf("gateway items for a user in no group: %s", none.Raw)
+	}
 	info := alice.iq("get", e2eComponent, `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
 	if !containsAll(info.Raw, `category="conference"`, `var="http://jabber.org/protocol/muc"`) {
 		t.Errorf("gateway disco lacks the conference identity: %s", info.Raw)
@@ -94,21 +103,31 @@ func TestGroupRooms(t *testing.T) {
 		}
 	}
 
-	// Alice joins: every member as an occupant with roles, then herself.
+	// Alice joins as "ali": every member as an occupant with roles, then
+	// herself under the nick she chose.
 	alice.raw(`<presence to='` + loungeJID + `/ali'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
 	alice.waitRaw("the owner Alice", `from="`+loungeJID+`/Alice Sandbox"`, `affiliation="owner"`, `role="moderator"`,
 		`jid="`+string(sandbox.Alice)+`@`+e2eComponent+`"`, `urn:xmpp:occupant-id:0`)
 	alice.waitRaw("Bob", `from="`+loungeJID+`/Bob Sandbox"`, `affiliation="member"`, `role="participant"`)
 	alice.waitRaw("the Echo Bot", `from="`+loungeJID+`/Echo Bot"`)
 	alice.waitRaw("the other linked user", `from="`+loungeJID+`/`+mucPhoneB+`"`)
-	alice.waitRaw("the self-presence", `from="`+loungeJID+`/`+mucPhoneA+`"`, `code="110"`, `code="100"`, `code="170"`, `code="210"`, `jid="alice@`+e2eDomain)
+	self := alice.waitRaw("the self-presence", `from="`+loungeJID+`/ali"`, `code="110"`, `code="100"`, `code="170"`, `jid="alice@`+e2eDomain)
+	if strings.Contains(self.Raw, `code="210"`) {
+		t.Errorf("the room changed the nick Alice chose: %s", self.Raw)
+	}
 	alice.waitRaw("the subject", `from="`+loungeJID+`"`, "<subject>Welcome to the Sandbox Lounge</subject>")
+	// Another member's nick is refused (conflict); a free one replaces hers.
+	alice.raw(`<presence to='` + loungeJID + `/Bob Sandbox' id='n1'/>`)
+	wantCondition(t, "a nick another member has", alice.waitRaw("nick refusal", `type="error"`, `id="n1"`).Raw, "conflict")
+	alice.raw(`<presence to='` + loungeJID + `/` + aliceNick + `' id='n2'/>`)
+	alice.waitRaw("the old nick leaving", `type="unavailable"`, `from="`+loungeJID+`/ali"`, `nick="`+aliceNick+`"`, `code="303"`, `code="110"`)
+	alice.waitRaw("the new nick", `id="n2"`, `from="`+loungeJID+`/`+aliceNick+`"`, `code="110"`)
 	bob.joinLounge(mucPhoneB, "")
 
 	// Messages both ways: the sender's own message comes back with its id
 	// and the room's stanza-id.
 	alice.raw(`<message type='groupchat' to='` + loungeJID + `' id='g1'><body>hello room</body></message>`)
-	refl := alice.waitRaw("the reflection", `id="g1"`, `type="groupchat"`, `from="`+loungeJID+`/`+mucPhoneA+`"`, `by="`+loungeJID+`"`, "hello room")
+	refl := alice.waitRaw("the reflection", `id="g1"`, `type="groupchat"`, `from="`+loungeJID+`/`+aliceNick+`"`, `by="`+loungeJID+`"`, "hello room")
 	got := bob.waitRaw("Alice's message", `from="`+loungeJID+`/`+mucPhoneA+`"`, "hello room", `<stanza-id`)
 	if sid := attrOf(refl.Raw, "<stanza-id", "id"); sid == "" || !strings.Contains(got.Raw, `"`+sid+`"`) {
 		t.Errorf("stanza-id %q of the reflection is not the one Bob got: %s", sid, got.Raw)
@@ -165,7 +184,7 @@ func TestGroupRooms(t *testing.T) {
 	if err := p.Promote(sandbox.Alice, sandbox.Lounge, mucPhoneA); err != nil {
 		t.Fatal(err)
 	}
-	alice.waitRaw("her promotion", `from="`+loungeJID+`/`+mucPhoneA+`"`, `affiliation="admin"`, `role="moderator"`, `code="110"`)
+	alice.waitRaw("her promotion", `from="`+loungeJID+`/`+aliceNick+`"`, `affiliation="admin"`, `role="moderator"`, `code="110"`)
 	bob.waitRaw("Alice's promotion", `from="`+loungeJID+`/`+mucPhoneA+`"`, `affiliation="admin"`)
 
 	// Now an admin, Alice acts from XMPP.
@@ -205,6 +224,14 @@ func TestGroupRooms(t *testing.T) {
 	if !strings.Contains(h1.Raw, "urn:xmpp:message-retract:1") || !strings.Contains(h2.Raw, "hello everyone") {
 		t.Errorf("history should be the last two messages (the retraction, the correction):\n%s\n%s", h1.Raw, h2.Raw)
 	}
+	// maxchars='0' (what clients that read the archive ask for): no history.
+	bob.raw(`<presence type='unavailable' to='` + loungeJID + `/` + mucPhoneB + `'/>`)
+	bob.waitRaw("his own departure", `type="unavailable"`, `from="`+loungeJID+`/`+mucPhoneB+`"`, `code="110"`)
+	bob.raw(`<presence to='` + loungeJID + `/` + mucPhoneB + `'><x xmlns='http://jabber.org/protocol/muc'><history maxchars='0'/></x></presence>`)
+	if first := bob.waitRaw("history or the subject", `from="`+loungeJID); !strings.Contains(first.Raw, "<subject>") && strings.Contains(first.Raw, "urn:xmpp:delay") {
+		t.Errorf("history despite maxchars='0': %s", first.Raw)
+	}
+	bob.waitRaw("the subject", "<subject>XMPP topic</subject>")
 
 	// The archive, paged backwards two at a time.
 	q := `<query xmlns='urn:xmpp:mam:2' queryid='q1'><set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set></query>`
@@ -264,11 +291,12 @@ func TestGroupRooms(t *testing.T) {
 		t.Fatalf("create-group: %s", done.Raw)
 	}
 	side := between(done.Raw, "its room is ", "<")
-	alice.waitRaw("an invitation to the new room", "jabber:x:conference", `jid="`+side+`"`)
-	bob.waitRaw("an invitation to the new room", "jabber:x:conference", `jid="`+side+`"`)
+	alice.waitRaw("an invitation to the new room, by herself", `from="`+side+`"`, `<invite from="alice@`+e2eDomain+`"`, "jabber:x:conference", `jid="`+side+`"`)
+	bob.waitRaw("an invitation to the new room, by Alice", `from="`+side+`"`, `<invite from="`+mucPhoneA+`@`+e2eComponent+`"`, "jabber:x:conference", `jid="`+side+`"`)
 	alice.raw(`<presence to='` + side + `/me'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
-	alice.waitRaw("the new room's owner", `from="`+side+`/`+mucPhoneA+`"`, `affiliation="owner"`, `code="110"`)
+	alice.waitRaw("the new room's owner", `from="`+side+`/me"`, `affiliation="owner"`, `code="110"`)
 	alice.waitRaw("Bob Sandbox in the new room", `from="`+side+`/Bob Sandbox"`)
+	alice.waitRaw("the new room's subject", `from="`+side+`"`, "<subject>Side room — a Sandbox group</subject>")
 
 	// Leaving the group itself, with the room's command.
 	cmds := alice.iq("get", side, `<query xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/commands'/>`)
@@ -279,7 +307,7 @@ func TestGroupRooms(t *testing.T) {
 	if !strings.Contains(left.Raw, `status="completed"`) {
 		t.Fatalf("leave-group: %s", left.Raw)
 	}
-	alice.waitRaw("the end of her room session", `from="`+side+`/`+mucPhoneA+`"`, `type="unavailable"`, `code="321"`)
+	alice.waitRaw("the end of her room session", `from="`+side+`/me"`, `type="unavailable"`, `code="321"`)
 	alice.raw(`<presence to='` + side + `/me' id='j9'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
 	wantCondition(t, "join after leaving", alice.waitRaw("join refusal", `type="error"`, `id="j9"`).Raw, "registration-required")
 }
@@ -325,6 +353,7 @@ func TestGroupInviteOnConnect(t *testing.T) {
 	}
 	erin := e.user("erin")
 	linkPhone(t, erin, phone)
-	erin.waitRaw("a direct invitation", "jabber:x:conference", `jid="`+loungeJID+`"`)
+	// Nobody invited her while the gateway watched: the gateway does.
+	erin.waitRaw("an invitation from the room, by the gateway", `from="`+loungeJID+`"`, `<invite from="`+e2eComponent+`"`, "jabber:x:conference")
 	erin.joinLounge("Erin", "")
 }

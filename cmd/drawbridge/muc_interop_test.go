@@ -28,7 +28,7 @@ func TestSlixmppMUC(t *testing.T) {
 	cmd := exec.CommandContext(ctx, python, script,
 		"--jid", "dave@"+e2eDomain, "--password", "pw-dave",
 		"--server", e.prosody.C2SAddr, "--gateway", e2eComponent, "--phone", phone,
-		"--room", loungeJID, "--message", "hello from slixmpp", "--expect", "hi slixmpp", "--timeout", "60")
+		"--room", loungeJID, "--nick", "Dave S", "--message", "hello from slixmpp", "--expect", "hi slixmpp", "--timeout", "60")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -58,6 +58,7 @@ func TestSlixmppMUC(t *testing.T) {
 		OK        bool     `json:"ok"`
 		Occupants int      `json:"occupants"`
 		Nick      string   `json:"nick"`
+		Inviter   string   `json:"inviter"`
 		Subject   string   `json:"subject"`
 		Reflected bool     `json:"reflected"`
 		Received  bool     `json:"received"`
@@ -66,7 +67,9 @@ func TestSlixmppMUC(t *testing.T) {
 	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &result); jerr != nil || err != nil {
 		t.Fatalf("slixmpp client: %v / %v\n%s", err, jerr, out.String())
 	}
-	if !result.OK || !result.Reflected || !result.Received || result.Nick != phone ||
+	// The nick it chose is its own; the invitation names who added it.
+	if !result.OK || !result.Reflected || !result.Received || result.Nick != "Dave S" ||
+		result.Inviter != string(sandbox.Alice)+"@"+e2eComponent ||
 		result.Subject != "Welcome to the Sandbox Lounge" || result.Occupants < 3 {
 		t.Fatalf("slixmpp result %+v\n%s", result, out.String())
 	}

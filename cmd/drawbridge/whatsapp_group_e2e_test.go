@@ -83,7 +83,7 @@ func TestWhatsAppGroupEndToEnd(t *testing.T) {
 	u.raw(`<presence to='` + waGroupRoom + `/romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
 	u.waitRaw("Alice, the group's creator", `from="`+waGroupRoom+`/+15550001111"`, `affiliation="owner"`)
 	u.waitRaw("Bob, known by his LID", `from="`+waGroupRoom+`/lid-900000002222"`, `affiliation="member"`)
-	u.waitRaw("the self-presence", `from="`+waGroupRoom+`/`+waOwner+`"`, `code="110"`)
+	u.waitRaw("the self-presence, under the nick chosen", `from="`+waGroupRoom+`/romeo"`, `code="110"`)
 	u.waitRaw("the topic", `from="`+waGroupRoom+`"`, "<subject>Monthly picks</subject>")
 
 	// WhatsApp → room: Alice writes (LID-addressed, her number along).
@@ -109,7 +109,7 @@ func TestWhatsAppGroupEndToEnd(t *testing.T) {
 	if sent.To != waGroupJID || sent.ID == "" {
 		t.Errorf("sent to %s with id %q, want the group %s", sent.To, sent.ID, waGroupJID)
 	}
-	u.waitRaw("the reflection", `id="wg1"`, `from="`+waGroupRoom+`/`+waOwner+`"`, "hi from XMPP")
+	u.waitRaw("the reflection", `id="wg1"`, `from="`+waGroupRoom+`/romeo"`, "hi from XMPP")
 
 	// A reaction from XMPP to Alice's message names her as WhatsApp
 	// addressed her (her LID).
@@ -141,5 +141,5 @@ func TestWhatsAppGroupEndToEnd(t *testing.T) {
 	trip.Name = "Trip"
 	c.SetGroups(waGroup(types.GroupParticipant{JID: waDave}), &trip)
 	c.Dispatch(&events.JoinedGroup{Type: "new", Sender: &by, GroupInfo: trip})
-	u.waitRaw("an invitation to the new group", "jabber:x:conference", `jid="#group-120363000000000043@`+e2eComponent+`"`)
+	u.waitRaw("an invitation to the new group, from its room", `from="#group-120363000000000043@`+e2eComponent+`"`, `<invite from="`, "jabber:x:conference", `jid="#group-120363000000000043@`+e2eComponent+`"`)
 }

@@ -10,12 +10,14 @@ knows nothing of Drawbridge's code: it only speaks XMPP to a server.
         --room '#group-lounge@gw.localhost' --expect 'hi slixmpp'
 
 Steps: connect (plaintext, no DNS), link --phone through the gateway's chat
-commands, wait for the gateway's XEP-0249 invitation to --room (the test adds
-the account to the group once it is linked), join the room with XEP-0045
-(join_muc_wait), send --message as a groupchat message and wait for its
-reflection, then wait for a groupchat message containing --expect from
-another occupant. The last line printed is JSON:
-{"ok": ..., "occupants": N, "nick": "...", "subject": "...", "reflected": bool, "received": bool, "missing": [...]}.
+commands, wait for the gateway's invitation to --room (the test adds the
+account to the group once it is linked): a mediated XEP-0045 invitation from
+the room, whose inviter is reported, that also carries the XEP-0249 payload;
+join the room with XEP-0045 (join_muc_wait) as --nick, send --message as a
+groupchat message and wait for its reflection, then wait for a groupchat
+message containing --expect from another occupant. The last line printed is
+JSON:
+{"ok": ..., "occupants": N, "nick": "...", "inviter": "...", "subject": "...", "reflected": bool, "received": bool, "missing": [...]}.
 
 Exit status: 0 when everything expected arrived, 1 otherwise. Every wait is
 bounded by --step-timeout and the whole run by --timeout.
@@ -43,16 +45,18 @@ class MucClient(slixmpp.ClientXMPP):
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0249")
-        self.summary = {"occupants": 0, "nick": "", "subject": "", "reflected": False, "received": False}
+        self.summary = {"occupants": 0, "nick": "", "inviter": "", "subject": "", "reflected": False, "received": False}
         self.missing = []
         self.done = self.loop.create_future()
         self.chat = []  # bodies from the gateway
         self.invites = []  # room JIDs of direct invitations
+        self.inviters = {}  # room JID -> inviter of mediated invitations
         self.room_messages = []  # (from, id, body) of groupchat messages
         self.changed = asyncio.Event()
         self.add_event_handler("session_start", self.on_session_start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("groupchat_direct_invite", self.on_invite)
+        self.add_event_handler("groupchat_invite", self.on_mediated_invite)
         self.add_event_handler("groupchat_message", self.on_groupchat)
 
     def on_message(self, msg):
@@ -62,6 +66,10 @@ class MucClient(slixmpp.ClientXMPP):
 
     def on_invite(self, msg):
         self.invites.append(str(msg["groupchat_invite"]["jid"]))
+        self.changed.set()
+
+    def on_mediated_invite(self, msg):
+        self.inviters[str(msg["from"].bare)] = str(msg["muc"]["invite"]["from"])
         self.changed.set()
 
     def on_groupchat(self, msg):
@@ -93,10 +101,12 @@ class MucClient(slixmpp.ClientXMPP):
         self.say_to_gateway(a.phone)
         await self.wait('"is now linked"', lambda: any("is now linked" in b for b in self.chat))
         await self.wait("a direct invitation to " + a.room, lambda: a.room in self.invites)
+        await self.wait("a mediated invitation to " + a.room, lambda: a.room in self.inviters)
+        self.summary["inviter"] = self.inviters[a.room]
 
         room = slixmpp.JID(a.room)
         pres, subject, occupants, _history = await self["xep_0045"].join_muc_wait(
-            room, "slixmpp", maxstanzas=0, timeout=a.step_timeout)
+            room, a.nick, maxstanzas=0, timeout=a.step_timeout)
         self.summary["nick"] = pres["from"].resource
         self.summary["subject"] = subject["subject"]
         self.summary["occupants"] = len(occupants)
@@ -131,6 +141,7 @@ def main():
     p.add_argument("--gateway", required=True)
     p.add_argument("--phone", required=True)
     p.add_argument("--room", required=True)
+    p.add_argument("--nick", default="slixmpp")
     p.add_argument("--message", default="hello from slixmpp")
     p.add_argument("--expect", required=True)
     p.add_argument("--timeout", type=float, default=60)

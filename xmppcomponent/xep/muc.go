@@ -18,6 +18,27 @@ const (
 	NSRSM        = "http://jabber.org/protocol/rsm"
 )
 
+// MUCJoin is the XEP-0045 <x xmlns='http://jabber.org/protocol/muc'/> of
+// a presence that joins a room, with the history the occupant asks for.
+// It replaces gosrc's MucPresence, whose history parser accepts only
+// one of the forms XEP-0082 allows (no fractions, no offsets), so that a
+// client's valid join failed to parse.
+type MUCJoin struct {
+	XMLName  xml.Name    `xml:"http://jabber.org/protocol/muc x"`
+	History  *MUCHistory `xml:"history,omitempty"`
+	Password string      `xml:"password,omitempty"`
+}
+
+// MUCHistory is what a join asks of the room's history (XEP-0045
+// §7.2.15); a nil limit is absent. Since is an XEP-0082 DateTime, checked
+// by the room.
+type MUCHistory struct {
+	MaxChars   *int   `xml:"maxchars,attr,omitempty"`
+	MaxStanzas *int   `xml:"maxstanzas,attr,omitempty"`
+	Seconds    *int   `xml:"seconds,attr,omitempty"`
+	Since      string `xml:"since,attr,omitempty"`
+}
+
 // MUCUser is the XEP-0045 muc#user payload of presences and messages:
 // occupant items, status codes and mediated invitations.
 type MUCUser struct {
@@ -99,7 +120,9 @@ type MAMQuery struct {
 	noResultSet
 	XMLName xml.Name `xml:"urn:xmpp:mam:2 query"`
 	QueryID string   `xml:"queryid,attr,omitempty"`
-	Set     *RSMSet  `xml:"http://jabber.org/protocol/rsm set,omitempty"`
+	// Form holds the filters (start, end, with), if any.
+	Form *Form   `xml:"jabber:x:data x,omitempty"`
+	Set  *RSMSet `xml:"http://jabber.org/protocol/rsm set,omitempty"`
 }
 
 // Namespace implements stanza.IQPayload.
@@ -149,6 +172,9 @@ type MAMForwarded struct {
 }
 
 func init() {
+	// Registered after gosrc's own init (this package imports stanza), so
+	// MUCJoin replaces stanza.MucPresence.
+	stanza.TypeRegistry.MapExtension(stanza.PKTPresence, xml.Name{Space: NSMUC, Local: "x"}, MUCJoin{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTPresence, xml.Name{Space: NSMUCUser, Local: "x"}, MUCUser{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: NSMUCUser, Local: "x"}, MUCUser{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: NSConference, Local: "x"}, DirectInvite{})
