@@ -25,6 +25,25 @@ func (a Addressing) UserJID(user ids.UserID) string {
 // ChatJID returns the bare JID of a one-to-one chat.
 func (a Addressing) ChatJID(chat ids.ChatID) string { return a.UserJID(ids.UserID(chat)) }
 
+// ContactResource is the one resource of every contact, and of the gateway
+// itself: they are present, and write, as a client is, from
+// <user>@<domain>/ContactResource (and <domain>/ContactResource), so that
+// clients that count only a resource's presence (Gajim) show them online
+// and clients that answer the sender's full JID (Profanity's receipts)
+// have one. Stanzas to the bare JID or any other resource reach the same
+// contact: UserOf ignores the resource.
+const ContactResource = "drawbridge"
+
+// UserFullJID returns the full JID a platform user is present and writes
+// from.
+func (a Addressing) UserFullJID(user ids.UserID) string {
+	return a.UserJID(user) + "/" + ContactResource
+}
+
+// ChatFullJID returns the full JID the other party of a one-to-one chat
+// writes from.
+func (a Addressing) ChatFullJID(chat ids.ChatID) string { return a.UserFullJID(ids.UserID(chat)) }
+
 // UserOf returns the platform user a JID on the component's domain stands
 // for. The gateway's own JID and other domains are errors.
 func (a Addressing) UserOf(j jid.JID) (ids.UserID, error) {

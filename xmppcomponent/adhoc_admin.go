@@ -301,17 +301,25 @@ const (
 	adminSessionMax = 100
 )
 
-// put records a session waiting for its form.
+// put records a session waiting for its form; a full table (adminSessionMax)
+// loses its oldest session.
 func (a *AdminCommands) put(sid string, admin ids.Owner, node string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.sessions == nil {
 		a.sessions = make(map[string]adminSession)
 	}
+	// Expired sessions go; if none did and the table is full, the oldest.
+	oldest, oldestAt := "", time.Time{}
 	for id, s := range a.sessions {
-		if time.Since(s.created) > adminSessionTTL || len(a.sessions) >= adminSessionMax {
+		if time.Since(s.created) > adminSessionTTL {
 			delete(a.sessions, id)
+		} else if oldest == "" || s.created.Before(oldestAt) {
+			oldest, oldestAt = id, s.created
 		}
+	}
+	if len(a.sessions) >= adminSessionMax {
+		delete(a.sessions, oldest)
 	}
 	a.sessions[sid] = adminSession{admin: admin, node: node, created: time.Now()}
 }

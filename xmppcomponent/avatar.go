@@ -51,7 +51,7 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 		c.avatars[key] = avatarState{known: true}
 		c.mu.Unlock()
 		if hadPicture {
-			c.sendContactPresence(ctx, owner, user)
+			c.pushContactPresence(ctx, owner, user)
 		}
 		return
 	}
@@ -86,7 +86,7 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 			}
 			return
 		}
-		c.sendContactPresence(ctx, owner, user)
+		c.pushContactPresence(ctx, owner, user)
 	}()
 }
 

@@ -100,11 +100,12 @@ func TestAvatarHashInPresence(t *testing.T) {
 	fh := newFakeHub()
 	linkFake(fh, owner)
 	fh.addContact(owner, store.Contact{User: "+15550000001", Name: "Bob", Subscribed: true})
+	fh.addContact(owner, store.Contact{User: "+15550000002", Subscribed: true})
 	hub := &pictureHub{fakeHub: fh, pictures: map[ids.UserID]gateway.Avatar{
 		"+15550000001": {Hash: "a1", MIMEType: "image/png", Data: []byte("picture one")},
 	}}
 	c, rec := coreComponent(t, hub)
-	bob := "from=\"+15550000001@gw.example.test\""
+	bob := "from=\"+15550000001@gw.example.test/drawbridge\""
 
 	photo := func(sum string) string { return `<x xmlns="vcard-temp:x:update"><photo>` + sum + `</photo></x>` }
 	if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo("+15550000001", "a1")); err != nil {
@@ -125,7 +126,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the second contact's presence", func() bool {
-		return len(containing(recorded(rec), "<presence", `from="+15550000002@gw.example.test"`, photo(sha1Hex([]byte("picture two"))))) == 1
+		return len(containing(recorded(rec), "<presence", `from="+15550000002@gw.example.test/drawbridge"`, photo(sha1Hex([]byte("picture two"))))) == 1
 	})
 	if n := countCalls(fh.callsSoFar(), `Avatar "alice@example.test" "+15550000001"`); n != 1 {
 		t.Errorf("the unchanged picture was fetched %d times, want once", n)
@@ -157,7 +158,7 @@ func TestAvatarHashInPresence(t *testing.T) {
 		return countCalls(fh.callsSoFar(), `Avatar "alice@example.test" "+15550000003"`) == 1
 	})
 	c.sendContactPresence(ctx, owner, "+15550000003")
-	for _, l := range containing(rec.take(), "<presence", `from="+15550000003@gw.example.test"`) {
+	for _, l := range containing(rec.take(), "<presence", `from="+15550000003@gw.example.test/drawbridge"`) {
 		if strings.Contains(l, "vcard-temp:x:update") {
 			t.Errorf("a picture that could not be fetched is announced: %s", l)
 		}

@@ -67,6 +67,7 @@ type Component struct {
 	stopped  map[ids.Owner]LoginRun // logins their user cancelled (login.go)
 	adhoc    map[string]*adhocSession
 	avatars  map[contactKey]avatarState
+	gwRoster map[ids.Owner]rosterState // the gateway in owners' rosters (presence.go)
 
 	avatarSem chan struct{}
 

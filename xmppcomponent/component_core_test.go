@@ -80,8 +80,8 @@ func TestHandlePacketForms(t *testing.T) {
 		wantCall string // the hub call; "" for none
 	}{
 		{"iq", ping("p1"), `<iq type="result" id="p1" from="gw.example.test" to="alice@example.test/phone">`, ""},
-		{"presence value", probe, `<presence from="gw.example.test" to="alice@example.test"><status>Connected</status></presence>`, ""},
-		{"presence pointer", &probe, `<presence from="gw.example.test" to="alice@example.test"><status>Connected</status></presence>`, ""},
+		{"presence value", probe, `<presence from="gw.example.test/drawbridge" to="alice@example.test"><status>Connected</status>`, ""},
+		{"presence pointer", &probe, `<presence from="gw.example.test/drawbridge" to="alice@example.test"><status>Connected</status>`, ""},
 		{"message value", msg, "", `SendMessage "alice@example.test" {"body":"hi","chat":"+15550000001"} ["m1",""]`},
 		{"message pointer", &msg, "", `SendMessage "alice@example.test" {"body":"hi","chat":"+15550000001"} ["m1",""]`},
 		{"not a stanza", stanza.Handshake{}, "", ""},
@@ -335,11 +335,11 @@ func TestDeliverUploadsFiles(t *testing.T) {
 		want []string
 	}{
 		{"uploaded", nil, []string{
-			`id="W1" from="+15550000001@gw.example.test" to="alice@example.test"><body>look</body>`,
+			`id="W1" from="+15550000001@gw.example.test/drawbridge" to="alice@example.test"><body>look</body>`,
 			`<body>https://share.example.test/cat.jpg</body><x xmlns="jabber:x:oob"><url>https://share.example.test/cat.jpg</url><desc>cat.jpg</desc></x>`,
 		}},
 		{"upload fails", errors.New("quota exceeded"), []string{
-			`id="W1" from="+15550000001@gw.example.test" to="alice@example.test"><body>look</body>`,
+			`id="W1" from="+15550000001@gw.example.test/drawbridge" to="alice@example.test"><body>look</body>`,
 			`<body>[a file (cat.jpg, image/jpeg) could not be passed on: Upload cat.jpg: quota exceeded]</body>`,
 		}},
 	} {

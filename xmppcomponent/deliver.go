@@ -41,7 +41,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 	if m.Group {
 		return c.deliverGroup(ctx, out, owner, ev) // muc_deliver.go
 	}
-	from := c.addr.ChatJID(m.Chat)
+	from := c.addr.ChatFullJID(m.Chat)
 	switch e := ev.(type) {
 	case *event.Message:
 		stanzas := c.messageStanzas(ctx, owner, d.Caps, e)
@@ -98,7 +98,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		c.mu.Lock()
 		c.presence[contactKey{owner, m.Sender}] = e
 		c.mu.Unlock()
-		c.sendContactPresence(ctx, owner, m.Sender)
+		c.pushContactPresence(ctx, owner, m.Sender)
 		return nil
 	case *event.ContactInfo:
 		c.askSubscription(ctx, owner, m.Sender, e.Name, d.Contact)
@@ -132,7 +132,7 @@ func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stan
 // replies and reactions from the user name the message whichever stanza
 // they answer; the hub maps a part id back to the message.
 func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps gateway.Capabilities, e *event.Message) []*stanza.Message {
-	from := c.addr.ChatJID(e.Chat)
+	from := c.addr.ChatFullJID(e.Chat)
 	var out []*stanza.Message
 	add := func(msg *stanza.Message) {
 		if e.ID != "" {
@@ -146,6 +146,12 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps ga
 			}
 			if caps.ReadMarkers {
 				msg.Extensions = append(msg.Extensions, &stanza.Markable{})
+			}
+			if caps.ChatStates {
+				// XEP-0085 §5.2: a content message ends "composing"
+				// or "paused"; clients that keep the last state they
+				// saw (poezio) would show the contact typing for ever.
+				msg.Extensions = append(msg.Extensions, &stanza.StateActive{})
 			}
 		}
 		out = append(out, msg)
@@ -237,7 +243,7 @@ func chatStateExt(s event.ChatStateKind) stanza.MsgExtension {
 // accountState tells owner about their account's connection, as the
 // gateway's presence and, for states that need attention, a chat message.
 func (c *Component) accountState(ctx context.Context, owner ids.Owner, e *event.AccountState) {
-	c.sendGatewayPresence(ctx, owner, true, e.State, e.Detail)
+	c.pushGatewayPresence(ctx, owner, e.State, e.Detail)
 	var text string
 	switch e.State {
 	case event.StateConnected:

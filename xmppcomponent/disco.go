@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/xml"
 	"strconv"
+	"strings"
 
 	"gosrc.io/xmpp/stanza"
 	"mellium.im/xmpp/jid"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -24,14 +26,18 @@ func discoInfoPayload(node string) *xep.DiscoInfo {
 	return &xep.DiscoInfo{Node: node}
 }
 
+// CapsNode is the XEP-0115 node in the caps of the gateway's and its
+// contacts' presence; disco#info answers on CapsNode#ver.
+const CapsNode = "https://github.com/drawbridge-im/drawbridge"
+
 func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.JID, q *xep.DiscoInfo) {
-	res := discoInfoPayload(q.Node)
+	owner := Owner(from)
+	var res *xep.DiscoInfo
 	switch {
-	case c.isGateway(to) && q.Node == "":
-		res.AddIdentity(c.cfg.Name+" ("+c.info.Name+")", "gateway", c.info.GatewayType)
-		res.AddFeatures(gatewayFeatures...)
-		c.addConferenceIdentity(res, Owner(from)) // muc_disco.go
+	case c.isGateway(to) && (q.Node == "" || isCapsNode(q.Node)):
+		res = c.gatewayInfo(owner)
 	case c.isGateway(to) && q.Node == xep.NSCommands:
+		res = discoInfoPayload(q.Node)
 		res.AddIdentity("Commands", "automation", "command-list")
 	case c.isGateway(to):
 		cmd, ok := findCommand(q.Node)
@@ -45,10 +51,11 @@ func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.J
 			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
 			return
 		}
+		res = discoInfoPayload(q.Node)
 		res.AddIdentity(cmd.name, "automation", "command-node")
 		res.AddFeatures(xep.NSCommands, xep.NSDataForms)
 	default:
-		if q.Node != "" {
+		if q.Node != "" && !isCapsNode(q.Node) {
 			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
 			return
 		}
@@ -57,19 +64,64 @@ func (c *Component) discoInfo(ctx context.Context, iq *stanza.IQ, from, to jid.J
 			c.replyErr(ctx, iq, from, err)
 			return
 		}
-		owner := Owner(from)
-		name := string(user)
-		if ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user); err == nil && ct.Name != "" {
-			name = ct.Name
+		res = c.contactInfo(ctx, owner, user, nil)
+	}
+	if isCapsNode(q.Node) {
+		// XEP-0115 §6.2: the node names the answer it hashes; a
+		// verification string that is not (or no longer) this answer's
+		// names nothing.
+		if ver, err := res.CapsVer(); err != nil || q.Node != CapsNode+"#"+ver {
+			c.replyIQError(ctx, iq, errItemNotFound("no such node"))
+			return
 		}
-		res.AddIdentity(name, "client", "phone")
-		caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, ids.DirectChat(user))
-		res.AddFeatures(contactFeatures(caps, linked)...)
-		if linked && caps.Reactions && (caps.MaxReactionsPerUser > 0 || len(caps.AllowedReactions) > 0) {
-			res.Forms = append(res.Forms, reactionRestrictions(caps))
-		}
+		res.Node = q.Node
 	}
 	c.replyIQ(ctx, iq, res)
+}
+
+func isCapsNode(node string) bool { return strings.HasPrefix(node, CapsNode+"#") }
+
+// gatewayInfo is the gateway's disco#info for owner.
+func (c *Component) gatewayInfo(owner ids.Owner) *xep.DiscoInfo {
+	res := discoInfoPayload("")
+	res.AddIdentity(c.cfg.Name+" ("+c.info.Name+")", "gateway", c.info.GatewayType)
+	res.AddFeatures(gatewayFeatures...)
+	c.addConferenceIdentity(res, owner) // muc_disco.go
+	return res
+}
+
+// contactInfo is a contact's disco#info for owner: what the chat really
+// supports. ct is the contact as the hub holds it, if the caller has it;
+// nil means look it up.
+func (c *Component) contactInfo(ctx context.Context, owner ids.Owner, user ids.UserID, ct *store.Contact) *xep.DiscoInfo {
+	res := discoInfoPayload("")
+	if ct == nil {
+		if got, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user); err == nil {
+			ct = &got
+		}
+	}
+	name := string(user)
+	if ct != nil && ct.Name != "" {
+		name = ct.Name
+	}
+	res.AddIdentity(name, "client", "phone")
+	caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, ids.DirectChat(user))
+	res.AddFeatures(contactFeatures(caps, linked)...)
+	if linked && caps.Reactions && (caps.MaxReactionsPerUser > 0 || len(caps.AllowedReactions) > 0) {
+		res.Forms = append(res.Forms, reactionRestrictions(caps))
+	}
+	return res
+}
+
+// capsOf is the XEP-0115 element for a disco#info answer; nil (and
+// logged) if the answer cannot be hashed, which would be a bug.
+func (c *Component) capsOf(info *xep.DiscoInfo) *xep.Caps {
+	ver, err := info.CapsVer()
+	if err != nil {
+		c.log.Error("disco#info answer cannot be hashed for caps", "err", err)
+		return nil
+	}
+	return &xep.Caps{Hash: "sha-1", Node: CapsNode, Ver: ver}
 }
 
 // contactFeatures are the disco features of a contact JID: what that chat

@@ -111,6 +111,7 @@ func (c *Component) forget(owner ids.Owner) {
 	defer c.mu.Unlock()
 	delete(c.chat, owner)
 	delete(c.stopped, owner)
+	delete(c.gwRoster, owner)
 	for k := range c.presence {
 		if k.owner == owner {
 			delete(c.presence, k)

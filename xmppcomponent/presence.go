@@ -13,7 +13,8 @@ import (
 )
 
 // onPresence handles subscriptions and probes addressed to the gateway or a
-// contact. The user's own availability is not needed by the platforms yet.
+// contact. The user's own availability is not needed by the platforms yet;
+// the gateway notes from it that it is in the user's roster.
 func (c *Component) onPresence(ctx context.Context, p stanza.Presence) {
 	from, to, err := c.parseAddrs(p.Attrs)
 	if err != nil {
@@ -73,23 +74,100 @@ func (c *Component) gatewayPresence(ctx context.Context, owner ids.Owner, typ st
 			c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeUnsubscribed)
 			return
 		}
+		c.gatewayInRoster(owner, rosterIn)
 		c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeSubscribed)
 		c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
+	case stanza.PresenceTypeSubscribed:
+		// The owner accepted the gateway's request (XEP-0100): it is in
+		// their roster now.
+		if registered {
+			c.gatewayInRoster(owner, rosterIn)
+			c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
+		}
 	case stanza.PresenceTypeUnsubscribe:
+		c.gatewayInRoster(owner, rosterOut)
 		c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeUnsubscribed)
+	case stanza.PresenceTypeUnsubscribed:
+		// The answer to the gateway's probe when it is not in the
+		// roster (RFC 6121 §4.3.2); otherwise only the gateway's own
+		// subscription ends.
+		c.mu.Lock()
+		if c.gwRoster[owner] == rosterProbing {
+			c.gwRoster[owner] = rosterOut
+		}
+		c.mu.Unlock()
 	case stanza.PresenceTypeProbe:
 		if !registered {
 			c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeUnsubscribed)
 			return
 		}
+		c.gatewayInRoster(owner, rosterIn)
 		c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
+	case "", stanza.PresenceTypeUnavailable:
+		// The owner's presence reaches the gateway when it is in their
+		// roster (or answers the gateway's probe): the first one since
+		// the gateway started gets the gateway's presence back.
+		if registered && c.gatewayInRoster(owner, rosterIn) != rosterIn && typ == "" {
+			c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
+		}
+	}
+}
+
+// rosterState is what the gateway knows of its own place in an owner's
+// roster, learnt from the presence the owner's server and clients send it
+// since the gateway started.
+type rosterState int
+
+const (
+	rosterUnknown rosterState = iota
+	rosterProbing             // a probe is out (pushGatewayPresence)
+	rosterIn                  // subscribed to, probed by, or sent presence by the owner
+	rosterOut                 // unsubscribed, or the probe was refused
+)
+
+// gatewayInRoster records st and returns what was known before.
+func (c *Component) gatewayInRoster(owner ids.Owner, st rosterState) rosterState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gwRoster == nil {
+		c.gwRoster = make(map[ids.Owner]rosterState)
+	}
+	was := c.gwRoster[owner]
+	c.gwRoster[owner] = st
+	return was
+}
+
+// pushGatewayPresence tells owner of a change of the account's state as
+// the gateway's presence — only when the gateway is in owner's roster:
+// clients flag presence from anyone else as unknown (Gajim logs "Unknown
+// presence received" and drops it). When the gateway does not know yet
+// (it started since), it probes the owner's server: the owner's presence
+// in answer says it is in the roster, and gets the gateway's back
+// (gatewayPresence); a refusal says it is not.
+func (c *Component) pushGatewayPresence(ctx context.Context, owner ids.Owner, state event.State, detail string) {
+	c.mu.Lock()
+	if c.gwRoster == nil {
+		c.gwRoster = make(map[ids.Owner]rosterState)
+	}
+	st := c.gwRoster[owner]
+	if st == rosterUnknown {
+		c.gwRoster[owner] = rosterProbing
+	}
+	c.mu.Unlock()
+	switch st {
+	case rosterIn:
+		c.sendGatewayPresence(ctx, owner, true, state, detail)
+	case rosterUnknown:
+		c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeProbe)
 	}
 }
 
 // sendGatewayPresence shows the account's state as the gateway's presence:
-// available when connected, away with the reason otherwise.
+// available when connected, away with the reason otherwise. It comes from
+// the gateway's full JID with its caps, as a contact's does
+// (ContactResource).
 func (c *Component) sendGatewayPresence(ctx context.Context, owner ids.Owner, linked bool, state event.State, detail string) {
-	p := &stanza.Presence{Attrs: stanza.Attrs{From: c.domain, To: string(owner)}}
+	p := &stanza.Presence{Attrs: stanza.Attrs{From: c.domain + "/" + ContactResource, To: string(owner)}}
 	switch {
 	case !linked:
 		p.Show, p.Status = stanza.PresenceShowXA, "No "+c.info.Name+" account linked; send \"link\""
@@ -101,6 +179,9 @@ func (c *Component) sendGatewayPresence(ctx context.Context, owner ids.Owner, li
 			p.Status += ": " + detail
 		}
 	}
+	if caps := c.capsOf(c.gatewayInfo(owner)); caps != nil {
+		p.Extensions = append(p.Extensions, caps)
+	}
 	c.send(ctx, p)
 }
 
@@ -110,10 +191,29 @@ func (c *Component) sendPresence(ctx context.Context, from string, owner ids.Own
 
 // sendContactPresence sends the contact's last known presence.
 func (c *Component) sendContactPresence(ctx context.Context, owner ids.Owner, user ids.UserID) {
+	c.sendContactPresenceOf(ctx, owner, user, nil)
+}
+
+// pushContactPresence sends the contact's last known presence after it
+// changed on the platform — only when the contact is in owner's roster:
+// clients flag presence from anyone else as unknown. A contact added later
+// gets its presence sent then (onPresence, addToRoster).
+func (c *Component) pushContactPresence(ctx context.Context, owner ids.Owner, user ids.UserID) {
+	ct, err := c.gw.Contact(ctx, owner, c.cfg.Platform, user)
+	if err != nil || !ct.Subscribed {
+		return
+	}
+	c.sendContactPresenceOf(ctx, owner, user, &ct)
+}
+
+// sendContactPresenceOf sends the contact's last known presence from its
+// full JID (ContactResource), with XEP-0115 caps when available. ct is the
+// contact as the hub holds it, nil if the caller does not have it.
+func (c *Component) sendContactPresenceOf(ctx context.Context, owner ids.Owner, user ids.UserID, ct *store.Contact) {
 	c.mu.Lock()
 	ev := c.presence[contactKey{owner, user}]
 	c.mu.Unlock()
-	p := &stanza.Presence{Attrs: stanza.Attrs{From: c.addr.UserJID(user), To: string(owner)}}
+	p := &stanza.Presence{Attrs: stanza.Attrs{From: c.addr.UserFullJID(user), To: string(owner)}}
 	if ev == nil || !ev.Available {
 		p.Type = stanza.PresenceTypeUnavailable
 	} else {
@@ -123,6 +223,11 @@ func (c *Component) sendContactPresence(ctx context.Context, owner ids.Owner, us
 		p.Status = ev.Status
 		if !ev.Available && !ev.LastSeen.IsZero() {
 			p.Extensions = append(p.Extensions, &xep.Idle{Since: ev.LastSeen.UTC().Format(time.RFC3339)})
+		}
+	}
+	if p.Type != stanza.PresenceTypeUnavailable {
+		if caps := c.capsOf(c.contactInfo(ctx, owner, user, ct)); caps != nil {
+			p.Extensions = append(p.Extensions, caps)
 		}
 	}
 	if u := c.avatarUpdate(owner, user); u != nil {

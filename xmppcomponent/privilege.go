@@ -426,11 +426,12 @@ func (c *Component) sendAsOwner(ctx context.Context, out deliverySender, owner i
 
 // ownMessage turns a stanza built for delivery to its To (the owner), from
 // a contact JID, into the message the owner sent to that contact: From and
-// To swapped and the fallback marker removed from the body. msg is not
+// To swapped (To the contact's bare JID, as clients address it) and the
+// fallback marker removed from the body. msg is not
 // modified.
 func ownMessage(msg *stanza.Message) *stanza.Message {
 	own := *msg
-	own.From, own.To = msg.To, msg.From
+	own.From, own.To = msg.To, bareString(msg.From)
 	own.Body = strings.Replace(own.Body, fromPhoneMarker, "", 1)
 	return &own
 }

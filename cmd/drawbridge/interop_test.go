@@ -14,7 +14,11 @@ import (
 
 // TestSlixmppInterop has an independent client (slixmpp, Python) link an
 // account and chat with the echo bot, so the gateway is not only tested
-// against our own client code.
+// against our own client code. slixmpp also checks that the echo bot is
+// present as clients are: from a full JID, with XEP-0115 caps its own
+// implementation verifies; that its answers come from a full JID (where
+// slixmpp sends its receipts, which reach the platform) and carry
+// <active/> after <composing/>.
 func TestSlixmppInterop(t *testing.T) {
 	e := startE2E(t, config.BackendSQLite)
 	python, script := slixmppScript(t, "drawbridge_client.py")
@@ -36,10 +40,13 @@ func TestSlixmppInterop(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	var result struct {
-		OK       bool `json:"ok"`
-		Sent     int  `json:"sent"`
-		Echoed   int  `json:"echoed"`
-		Receipts int  `json:"receipts"`
+		OK           bool `json:"ok"`
+		Sent         int  `json:"sent"`
+		Echoed       int  `json:"echoed"`
+		Receipts     int  `json:"receipts"`
+		CapsVerified bool `json:"caps_verified"`
+		FullJID      int  `json:"replies_full_jid"`
+		Active       int  `json:"replies_active"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &result); err != nil {
 		t.Fatalf("last line is not the result JSON: %v\n%s", err, out)
@@ -47,6 +54,18 @@ func TestSlixmppInterop(t *testing.T) {
 	if !result.OK || result.Sent != 2 || result.Echoed != 2 || result.Receipts != 2 {
 		t.Fatalf("slixmpp result %+v, want ok with 2 sent, echoed and receipted\n%s", result, out)
 	}
+	if !result.CapsVerified || result.FullJID != 2 || result.Active != 2 {
+		t.Fatalf("slixmpp result %+v, want verified caps and 2 echoes from a full JID with <active/>\n%s", result, out)
+	}
+	// slixmpp acknowledged each echo (XEP-0184 auto_ack) to the full JID it
+	// came from: the receipts reach the platform.
+	waitFor(t, "slixmpp's receipts for the echoes on the platform", func() bool {
+		n := 0
+		for _, r := range e.app.sandbox.Platform().Receipts("+15553334444") {
+			n += len(r.Targets)
+		}
+		return n >= 2
+	})
 	if got := e.app.sandbox.Platform().Received("+15550000001"); len(got) != 2 || got[0].Body != "hello from slixmpp" {
 		t.Errorf("echo bot received %+v", got)
 	}

@@ -11,6 +11,8 @@
 #   DEMO_TIMEOUT=SECS  bound for the scripted client (default 60)
 #   DEMO_BIN=... gateway binary (default bin/drawbridge, built if missing)
 #   DEMO_PROSODY_SNIPPET=FILE  Component block (default deploy/prosody/drawbridge.cfg.lua)
+#   DEMO_ECHO_DELAY=DURATION   how long the Echo Bot shows typing before it answers
+#                      (default 1s, so that people see it; the sandbox's echo_delay)
 set -euo pipefail
 
 PY=/usr/bin/python3 # Debian's python3-slixmpp lives here, not in a venv on PATH
@@ -26,6 +28,7 @@ SNIPPET=${DEMO_PROSODY_SNIPPET:-deploy/prosody/drawbridge.cfg.lua}
 CLIENT=testdata/clients/drawbridge_client.py
 ONESHOT=${DEMO_ONESHOT:-0}
 CLIENT_TIMEOUT=${DEMO_TIMEOUT:-60}
+ECHO_DELAY=${DEMO_ECHO_DELAY:-1s}
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
@@ -183,6 +186,7 @@ DRAWBRIDGE_COMPONENT_SERVER=127.0.0.1:$COMP_PORT \
 	DRAWBRIDGE_COMPONENT_SECRET=$SECRET \
 	DRAWBRIDGE_COMPONENT_JID=$GW_DOMAIN \
 	DRAWBRIDGE_STORE_SQLITE_PATH=$DIR/drawbridge.db \
+	DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=$ECHO_DELAY \
 	"$BIN" demo >"$DIR/drawbridge.log" 2>&1 &
 GW_PID=$!
 wait_until 30 "gateway connected to Prosody" "$GW_PID" \

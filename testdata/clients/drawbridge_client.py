@@ -15,9 +15,13 @@ gateway, wait for "is now linked", then send each --message to the contact
 (with an XEP-0184 receipt request) and wait for "echo: <message>".
 
 --mode demo     the steps above.
---mode interop  also requires a receipt for every sent message and a disco#info
-                identity of category "gateway"; prints a final JSON line
-                {"ok": ..., "sent": N, "echoed": N, "receipts": N}.
+--mode interop  also requires a receipt for every sent message, a disco#info
+                identity of category "gateway", the contact present as clients
+                are (from a full JID, with XEP-0115 caps that slixmpp verifies)
+                and its answers from a full JID carrying <active/> (XEP-0085);
+                prints a final JSON line
+                {"ok": ..., "sent": N, "echoed": N, "receipts": N, "caps_verified": B,
+                 "replies_full_jid": N, "replies_active": N}.
 
 Exit status: 0 when everything expected arrived, 1 otherwise (what was missing
 is printed), 2 on bad arguments. Every wait is bounded by --step-timeout and
@@ -63,6 +67,7 @@ class DemoClient(slixmpp.ClientXMPP):
         self.register_plugin("feature_mechanisms", {"unencrypted_plain": True})
         self.register_plugin("xep_0030")  # service discovery
         self.register_plugin("xep_0085")  # chat state notifications
+        self.register_plugin("xep_0115")  # entity capabilities: verifies what contacts advertise
         self.register_plugin("xep_0172")  # user nickname (in subscribe requests)
         self.register_plugin("xep_0184", {"auto_ack": True, "auto_request": False})
         self.register_plugin("xep_0199")  # answer pings
@@ -78,6 +83,7 @@ class DemoClient(slixmpp.ClientXMPP):
         self.add_event_handler("chatstate", self.on_chatstate)
         self.add_event_handler("presence_subscribe", self.on_subscribe)
         self.add_event_handler("roster_update", self.on_roster_update)
+        self.add_event_handler("presence_available", self.on_available)
         self.add_event_handler("failed_auth", lambda _: self.finish_early("authentication failed"))
         self.add_event_handler("no_auth", lambda _: self.finish_early("no usable SASL mechanism"))
         self.add_event_handler("connection_failed", self.on_connection_failed)
@@ -100,7 +106,8 @@ class DemoClient(slixmpp.ClientXMPP):
             return  # a bounce: reported by on_message_error
         frm = msg["from"].bare
         self.say("<< from %s: %s" % (frm, msg["body"]))
-        self.record(kind="body", frm=frm, body=msg["body"])
+        self.record(kind="body", frm=frm, body=msg["body"], resource=msg["from"].resource,
+                    state=msg["chat_state"])
 
     def on_message_error(self, msg):
         frm = msg["from"].bare
@@ -120,6 +127,14 @@ class DemoClient(slixmpp.ClientXMPP):
         frm = msg["from"].bare
         self.say("<< from %s: [%s]" % (frm, msg["chat_state"]))
         self.record(kind="chatstate", frm=frm, state=msg["chat_state"])
+
+    def on_available(self, pres):
+        frm = pres["from"]
+        if frm.domain != self.gateway.domain:
+            return
+        ver = pres["caps"]["ver"] if pres.get_plugin("caps", check=True) is not None else ""
+        self.say("<< from %s: [available%s]" % (frm.full, ", caps " + ver if ver else ""))
+        self.record(kind="available", frm=frm.bare, full=frm.full, ver=ver)
 
     def on_subscribe(self, pres):
         frm = pres["from"]
@@ -287,6 +302,32 @@ class DemoClient(slixmpp.ClientXMPP):
         self.summary["composing"] = sum(1 for ev in self.events if ev["kind"] == "chatstate"
                                         and ev["frm"] == contact and ev["state"] == "composing")
         if a.mode == "interop":
+            # The contact is present from a full JID with caps, which
+            # slixmpp's XEP-0115 plugin checks against disco#info on
+            # node#ver (it keeps the ver only when the hash verifies).
+            pres = [ev for ev in self.events if ev["kind"] == "available" and ev["frm"] == contact]
+            self.summary["caps_verified"] = False
+            if not pres or "/" not in pres[-1]["full"] or not pres[-1]["ver"]:
+                missing.append("available presence from a full JID of %s with caps (got %s)" % (
+                    contact, ", ".join(ev["full"] for ev in pres) or "none"))
+            else:
+                full, ver = pres[-1]["full"], pres[-1]["ver"]
+                limit = self.loop.time() + min(self.args.step_timeout, max(self.remaining(), 0))
+                while self.loop.time() < limit:
+                    if str(await self["xep_0115"].get_verstring(full)) == ver:
+                        self.summary["caps_verified"] = True
+                        break
+                    await asyncio.sleep(0.1)
+                if not self.summary["caps_verified"]:
+                    missing.append("caps of %s (ver %s) that verify" % (full, ver))
+            echoes = [ev for ev in self.events if ev["kind"] == "body" and ev["frm"] == contact
+                      and ev["body"].startswith("echo: ")]
+            self.summary["replies_full_jid"] = sum(1 for ev in echoes if ev["resource"])
+            self.summary["replies_active"] = sum(1 for ev in echoes if ev["state"] == "active")
+            if self.summary["replies_full_jid"] != len(echoes):
+                missing.append("echoes from a full JID of %s (a client answers receipts there)" % contact)
+            if self.summary["replies_active"] != len(echoes):
+                missing.append("<active/> in every echo after <composing/>")
             others = [ev["id"] for ev in self.events if ev["kind"] == "receipt"
                       and ev["frm"] == contact and ev["id"] not in sent_ids]
             note = (" (receipts arrived for unknown ids %s)" % ", ".join(others)) if others else ""
@@ -360,7 +401,9 @@ def main(argv=None):
         print("MISSING: " + m, flush=True)
     if a.mode == "interop":
         out = {"ok": ok, "sent": summary.get("sent", 0), "echoed": summary.get("echoed", 0),
-               "receipts": summary.get("receipts", 0)}
+               "receipts": summary.get("receipts", 0), "caps_verified": summary.get("caps_verified", False),
+               "replies_full_jid": summary.get("replies_full_jid", 0),
+               "replies_active": summary.get("replies_active", 0)}
         if missing:
             out["missing"] = missing
         print(json.dumps(out), flush=True)
