@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # End-to-end tests start Prosody and redis-server; give them room.
 TESTFLAGS ?= -race -timeout 20m
 
-.PHONY: all build test test-short demo lint bench clean proto proto-check
+.PHONY: all build test test-short demo clients lint bench clean proto proto-check
 
 all: build
 
@@ -31,6 +31,13 @@ test-short:
 
 demo: build
 	bash deploy/demo/demo.sh
+
+# Gajim (a desktop client) against the demo, under Xvfb: registers,
+# links, accepts the contacts, chats with the Echo Bot; screenshots, Gajim's
+# log and results.json land in clients-out/gajim. Not part of make test (a
+# GUI run takes about a minute). Profanity runs in make test (TestProfanity).
+clients: build
+	bash testdata/clients/gajim.sh
 
 lint:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
