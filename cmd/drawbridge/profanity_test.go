@@ -15,6 +15,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -70,9 +71,12 @@ func profanityFlow(t *testing.T, privileged bool) {
 	// How Profanity names the Echo Bot: its roster name where the gateway
 	// could set one, else its address (Profanity shows no XEP-0172 nick
 	// from a subscription request).
-	echoShown := echo
+	// How Profanity labels the Echo Bot: its roster name when it has one;
+	// otherwise its JID, and for its messages the full JID they come from
+	// (contacts write from ContactResource, as clients do).
+	echoShown, echoWrites := echo, echo+"/"+xmppcomponent.ContactResource
 	if privileged {
-		echoShown = "Echo Bot"
+		echoShown, echoWrites = "Echo Bot", "Echo Bot"
 	}
 	step := func(name string, f func(t *testing.T, term *terminal)) {
 		t.Helper()
@@ -156,11 +160,11 @@ func profanityFlow(t *testing.T, privileged bool) {
 	})
 	step("chat", func(t *testing.T, term *terminal) {
 		term.send("/msg " + echo + " how are you")
-		term.waitText("the message and its echo", "me: how are you", echoShown+": echo: how are you")
+		term.waitText("the message and its echo", "me: how are you", echoWrites+": echo: how are you")
 	})
 	step("correction", func(t *testing.T, term *terminal) {
 		term.send("/correct how are you today")
-		term.waitText("the corrected message and echo", "me: how are you today", echoShown+": echo: how are you today")
+		term.waitText("the corrected message and echo", "me: how are you today", echoWrites+": echo: how are you today")
 		if got := platform.Messages(ids.AccountID(profPhone)); !anyBody(got, "how are you today") {
 			t.Errorf("the platform has no corrected message: %+v", got)
 		}
