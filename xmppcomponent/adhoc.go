@@ -138,7 +138,7 @@ func (c *Component) confirmReplace(owner ids.Owner, node, sid string, linked ids
 
 // replaceWarning tells what linking another account does to the linked one.
 func (c *Component) replaceWarning(linked ids.AccountID) string {
-	return fmt.Sprintf("Your %s account %s is linked. Linking another account replaces it: %s is unlinked, its contacts are shown offline and you leave its rooms.",
+	return fmt.Sprintf("Your %s account %s is already linked. Linking another account replaces it: %s is unlinked, its contacts are shown offline and you leave its rooms.",
 		c.info.Name, linked, linked)
 }
 
