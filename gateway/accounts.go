@@ -58,8 +58,15 @@ func (g *Gateway) Accounts(ctx context.Context) ([]store.Account, error) {
 }
 
 // Unlink logs the linked platform account out and forgets it; owner stays
-// registered. ErrNotLinked if nothing is linked.
+// registered. ErrNotLinked if nothing is linked. The frontend is told with
+// an event.AccountState of state event.StateUnlinked, so that the account's
+// contacts and rooms leave the owner's client.
 func (g *Gateway) Unlink(ctx context.Context, owner ids.Owner, platform ids.PlatformID) error {
+	return g.unlink(ctx, owner, platform, "")
+}
+
+// unlink is Unlink; detail, if set, says why, for the owner.
+func (g *Gateway) unlink(ctx context.Context, owner ids.Owner, platform ids.PlatformID, detail string) error {
 	a, err := g.Account(ctx, owner, platform)
 	if err != nil {
 		return err
@@ -67,6 +74,7 @@ func (g *Gateway) Unlink(ctx context.Context, owner ids.Owner, platform ids.Plat
 	if a.ID == "" {
 		return ErrNotLinked
 	}
+	account := a.ID
 	if l, ok := g.detach(owner, platform); ok {
 		if err := l.session.Logout(ctx); err != nil {
 			g.log.Warn("platform logout failed; forgetting the account anyway", "owner", owner, "err", err)
@@ -78,6 +86,10 @@ func (g *Gateway) Unlink(ctx context.Context, owner ids.Owner, platform ids.Plat
 		return fmt.Errorf("unlink: %w", err)
 	}
 	g.log.Info("account unlinked", "owner", owner, "platform", platform)
+	ev := &event.AccountState{Meta: event.Meta{Account: account, Time: now()}, State: event.StateUnlinked, Detail: detail}
+	if err := g.deliver(ctx, Delivery{Owner: owner, Platform: platform, Event: ev}); err != nil {
+		g.log.Error("cannot tell owner about the unlinked account", "owner", owner, "err", err)
+	}
 	return nil
 }
 
@@ -90,7 +102,7 @@ func (g *Gateway) Unregister(ctx context.Context, owner ids.Owner, platform ids.
 	if run, ok := g.Login(owner, platform); ok {
 		run.Cancel()
 	}
-	if err := g.Unlink(ctx, owner, platform); err != nil && !errors.Is(err, ErrNotLinked) {
+	if err := g.unlink(ctx, owner, platform, "you cancelled your registration with the gateway"); err != nil && !errors.Is(err, ErrNotLinked) {
 		return err
 	}
 	if err := g.store.DeleteAccount(ctx, owner, platform); err != nil {

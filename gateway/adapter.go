@@ -205,6 +205,12 @@ type LoginFlow struct {
 	ID          string
 	Name        string
 	Description string
+	// Fields, if set, are the fields the flow's first step asks for
+	// (a StepInput's), known before the flow starts. A frontend may ask
+	// for them together with something else, as XEP-0077 registration
+	// does, and Submit them right after Start. Optional: without them the
+	// frontend asks when the flow shows its first step.
+	Fields []LoginField
 }
 
 // LoginStepKind is what a login step asks of the user.

@@ -45,3 +45,37 @@ var (
 	// and should offer it again later (delivery.Journal).
 	ErrNotDurable = delivery.ErrNotDurable
 )
+
+// Explained is an error with a sentence for the person who caused it,
+// beside the details for the log. Frontends show Text to the user instead
+// of the error's message, which is for operators: it carries the
+// platform's name and the hub's context ("send to alice: sandbox: ...").
+// Wrapping keeps it: errors.As finds it under any number of %w.
+type Explained struct {
+	// Text is a whole sentence for people, without internal prefixes or
+	// jargon: what was wrong and what to do instead.
+	Text string
+	// Err is the error with its details, usually wrapping a sentinel.
+	Err error
+}
+
+// Error implements error: the details, for the log.
+func (e *Explained) Error() string { return e.Err.Error() }
+
+// Unwrap returns the detailed error, so that errors.Is finds its sentinel.
+func (e *Explained) Unwrap() error { return e.Err }
+
+// Explain attaches text, a sentence for people, to err.
+func Explain(text string, err error) error {
+	return &Explained{Text: text, Err: err}
+}
+
+// ExplainedText returns the sentence for people that err carries, if an
+// Explained is in its chain.
+func ExplainedText(err error) (string, bool) {
+	var e *Explained
+	if errors.As(err, &e) {
+		return e.Text, true
+	}
+	return "", false
+}

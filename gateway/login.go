@@ -149,7 +149,7 @@ func (g *Gateway) link(ctx context.Context, owner ids.Owner, platform ids.Platfo
 		return fmt.Errorf("link: %w", err)
 	}
 	if a.ID != "" && a.ID != account {
-		if err := g.Unlink(ctx, owner, platform); err != nil {
+		if err := g.unlink(ctx, owner, platform, "replaced by "+string(account)); err != nil {
 			return fmt.Errorf("link: replace %s: %w", a.ID, err)
 		}
 	}

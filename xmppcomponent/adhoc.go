@@ -12,7 +12,9 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -41,9 +43,12 @@ type adhocSession struct {
 	owner ids.Owner
 	// choosing: the user is picking a login flow; run is not started.
 	choosing bool
-	run      LoginRun
-	step     gateway.LoginStep
-	created  time.Time
+	// replacing: the user is confirming that a new link replaces the
+	// linked account; nothing is started.
+	replacing bool
+	run       LoginRun
+	step      gateway.LoginStep
+	created   time.Time
 }
 
 const (
@@ -92,12 +97,49 @@ func (c *Component) onCommand(ctx context.Context, iq *stanza.IQ, from jid.JID, 
 		}
 		c.replyIQ(ctx, iq, completed(q.Node, "", "info", "Your "+c.info.Name+" account is unlinked."))
 	case "link":
-		if flows := c.loginFlows(); len(flows) > 1 {
-			c.replyIQ(ctx, iq, c.chooseFlow(owner, q.Node, newID(), flows))
+		if a, err := c.gw.Account(ctx, owner, c.cfg.Platform); err == nil && replacesLink(a) {
+			c.replyIQ(ctx, iq, c.confirmReplace(owner, q.Node, newID(), a.ID))
 			return
 		}
-		c.startCommandLogin(ctx, iq, from, q.Node, newID(), "")
+		c.startLink(ctx, iq, from, q.Node, newID())
 	}
+}
+
+// startLink is the first stage of "link" once nothing stands in the way:
+// the choice of a flow, or the first step of the only one.
+func (c *Component) startLink(ctx context.Context, iq *stanza.IQ, from jid.JID, node, sid string) {
+	if flows := c.loginFlows(); len(flows) > 1 {
+		c.replyIQ(ctx, iq, c.chooseFlow(Owner(from), node, sid, flows))
+		return
+	}
+	c.startCommandLogin(ctx, iq, from, node, sid, "")
+}
+
+// replacesLink reports whether linking now would replace a usable account
+// (one logged out on the platform's side is linked again without asking).
+func replacesLink(a store.Account) bool {
+	return a.ID != "" && a.State != event.StateLoggedOut
+}
+
+// confirmReplace is the first stage of "link" while an account is linked:
+// it says that a new link replaces it, and asks to confirm.
+func (c *Component) confirmReplace(owner ids.Owner, node, sid string, linked ids.AccountID) *xep.Command {
+	c.mu.Lock()
+	c.pruneAdhoc()
+	c.adhoc[sid] = &adhocSession{owner: owner, replacing: true, created: time.Now()}
+	c.mu.Unlock()
+	form := &xep.Form{Type: "form", Title: "Link your " + c.info.Name + " account",
+		Instructions: []string{c.replaceWarning(linked)},
+		Fields: []xep.Field{{Var: "replace", Type: "boolean", Label: "Replace " + string(linked) + " with another account",
+			Values: []string{"false"}}}}
+	return &xep.Command{Node: node, SessionID: sid, Status: xep.StatusExecuting,
+		Actions: &xep.Actions{Execute: xep.ActionNext, Next: &struct{}{}}, Form: form}
+}
+
+// replaceWarning tells what linking another account does to the linked one.
+func (c *Component) replaceWarning(linked ids.AccountID) string {
+	return fmt.Sprintf("Your %s account %s is already linked. Linking another account replaces it: %s is unlinked, its contacts are shown offline and you leave its rooms.",
+		c.info.Name, linked, linked)
 }
 
 // startCommandLogin starts a login flow and shows its first step.
@@ -111,7 +153,7 @@ func (c *Component) startCommandLogin(ctx context.Context, iq *stanza.IQ, from j
 		c.replyErr(ctx, iq, from, err)
 		return
 	}
-	c.replyIQ(ctx, iq, c.commandStep(owner, node, sid, run, step, ""))
+	c.replyIQ(ctx, iq, c.commandStep(owner, node, sid, run, step, formProblem{}))
 }
 
 // loginFlows are the platform's ways to link an account.
@@ -171,6 +213,17 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 		c.replyIQError(ctx, iq, errCommand("bad-payload", "a data form is required"))
 		return
 	}
+	if s.replacing {
+		if v, _ := q.Form.Value("replace"); v != "true" && v != "1" {
+			c.mu.Lock()
+			delete(c.adhoc, q.SessionID)
+			c.mu.Unlock()
+			c.replyIQ(ctx, iq, completed(q.Node, q.SessionID, "info", "Nothing changed: your "+c.info.Name+" account stays linked."))
+			return
+		}
+		c.startLink(ctx, iq, from, q.Node, q.SessionID)
+		return
+	}
 	if s.choosing {
 		flow, _ := q.Form.Value("flow")
 		if !slices.ContainsFunc(c.loginFlows(), func(f gateway.LoginFlow) bool { return f.ID == flow }) {
@@ -184,9 +237,12 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 		c.replyIQError(ctx, iq, errBadRequest("this stage takes no input"))
 		return
 	}
-	step, err := s.run.Submit(ctx, q.Form.Values())
+	values := q.Form.Values()
+	step, err := s.run.Submit(ctx, values)
 	if errors.Is(err, gateway.ErrBadRequest) {
-		res := c.commandStep(owner, q.Node, q.SessionID, s.run, s.step, userText(err))
+		// The same stage again, with what was typed and what is wrong
+		// with it (in the instructions too: some clients show no notes).
+		res := c.commandStep(owner, q.Node, q.SessionID, s.run, s.step, formProblem{text: userText(err), values: values})
 		c.replyIQ(ctx, iq, res)
 		return
 	}
@@ -197,12 +253,22 @@ func (c *Component) continueCommand(ctx context.Context, iq *stanza.IQ, from jid
 		c.replyErr(ctx, iq, from, err)
 		return
 	}
-	c.replyIQ(ctx, iq, c.commandStep(owner, q.Node, q.SessionID, s.run, step, ""))
+	c.replyIQ(ctx, iq, c.commandStep(owner, q.Node, q.SessionID, s.run, step, formProblem{}))
+}
+
+// formProblem is input a login step refused: what is wrong, and the
+// values typed, which the form shows again.
+type formProblem struct {
+	text   string
+	values map[string]string
 }
 
 // commandStep renders a login step as a command stage and records or ends
-// the session.
-func (c *Component) commandStep(owner ids.Owner, node, sid string, run LoginRun, step gateway.LoginStep, problem string) *xep.Command {
+// the session. A step that shows a code ends the command with the code, in
+// a plain note (a completed command has no form to fill in), and the
+// gateway follows the flow by chat; a finished flow ends it with the
+// account linked.
+func (c *Component) commandStep(owner ids.Owner, node, sid string, run LoginRun, step gateway.LoginStep, problem formProblem) *xep.Command {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if step.Kind != gateway.StepInput {
@@ -214,16 +280,17 @@ func (c *Component) commandStep(owner ids.Owner, node, sid string, run LoginRun,
 	switch step.Kind {
 	case gateway.StepInput:
 		form := &xep.Form{Type: "form", Title: "Link your " + c.info.Name + " account"}
+		if problem.text != "" {
+			form.Instructions = append(form.Instructions, problem.text)
+		}
 		if step.Instructions != "" {
-			form.Instructions = []string{step.Instructions}
+			form.Instructions = append(form.Instructions, step.Instructions)
 		}
-		for _, f := range step.Fields {
-			form.Fields = append(form.Fields, xep.Field{Var: f.ID, Type: "text-single", Label: f.Label, Desc: f.Description, Required: xep.Required})
-		}
+		form.Fields = loginFormFields(step.Fields, problem.values)
 		cmd := &xep.Command{Node: node, SessionID: sid, Status: xep.StatusExecuting,
 			Actions: &xep.Actions{Execute: xep.ActionComplete, Complete: &struct{}{}}, Form: form}
-		if problem != "" {
-			cmd.Notes = []xep.Note{{Type: "error", Text: problem}}
+		if problem.text != "" {
+			cmd.Notes = []xep.Note{{Type: "error", Text: problem.text}}
 		}
 		return cmd
 	case gateway.StepQR, gateway.StepCode:
@@ -231,18 +298,24 @@ func (c *Component) commandStep(owner ids.Owner, node, sid string, run LoginRun,
 			go c.sendQR(owner, step.Data)
 		}
 		go c.follow(owner, run)
-		label := "Pairing code"
-		if step.Kind == gateway.StepQR {
-			label = "QR code"
-		}
-		form := &xep.Form{Type: "result", Title: label, Instructions: []string{step.Instructions},
-			Fields: []xep.Field{{Var: "code", Type: "text-single", Label: label, Values: []string{step.Data}}}}
-		cmd := completed(node, sid, "info", stepText(c.info, step)+"\nYou will get a chat message from "+c.domain+" when linking completes.")
-		cmd.Form = form
-		return cmd
+		return completed(node, sid, "info", stepText(c.info, step)+"\nYou will get a chat message from "+c.domain+" when linking completes.")
 	default:
 		return completed(node, sid, "info", stepText(c.info, step))
 	}
+}
+
+// loginFormFields are a login step's fields as data form fields, with the
+// values given (input the step refused, shown again to be corrected).
+func loginFormFields(fields []gateway.LoginField, values map[string]string) []xep.Field {
+	out := make([]xep.Field, 0, len(fields))
+	for _, f := range fields {
+		field := xep.Field{Var: f.ID, Type: "text-single", Label: f.Label, Desc: f.Description, Required: xep.Required}
+		if v, ok := values[f.ID]; ok && v != "" {
+			field.Values = []string{v}
+		}
+		out = append(out, field)
+	}
+	return out
 }
 
 func (c *Component) pruneAdhoc() {

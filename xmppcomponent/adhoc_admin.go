@@ -148,13 +148,13 @@ func (c *Component) adminCommand(ctx context.Context, iq *stanza.IQ, from jid.JI
 		value, given := q.Form.Value(adminFieldJID)
 		if !given {
 			ac.put(sid, owner, q.Node)
-			c.replyIQ(ctx, iq, adminJIDForm(q.Node, sid, ""))
+			c.replyIQ(ctx, iq, adminJIDForm(q.Node, sid, "", ""))
 			return true
 		}
 		user, err := parseBareJID(value)
 		if err != nil {
 			ac.put(sid, owner, q.Node)
-			c.replyIQ(ctx, iq, adminJIDForm(q.Node, sid, err.Error()))
+			c.replyIQ(ctx, iq, adminJIDForm(q.Node, sid, err.Error(), value))
 			return true
 		}
 		if q.Node == NodeAdminUserInfo {
@@ -257,17 +257,23 @@ func (c *Component) adminReplyErr(ctx context.Context, iq *stanza.IQ, from jid.J
 	}
 }
 
-// adminJIDForm asks which user a command is about.
-func adminJIDForm(node, sid, problem string) *xep.Command {
+// adminJIDForm asks which user a command is about; after a refused value
+// it shows the problem (in the instructions too: some clients show no
+// notes) and the value, to be corrected.
+func adminJIDForm(node, sid, problem, value string) *xep.Command {
 	title := "User info"
 	if node == NodeAdminUnlink {
 		title = "Unlink a user"
 	}
+	field := xep.Field{Var: adminFieldJID, Type: "jid-single", Label: "User", Required: xep.Required}
+	if value != "" {
+		field.Values = []string{value}
+	}
+	form := &xep.Form{Type: "form", Title: title, Instructions: []string{"The user's bare JID."}, Fields: []xep.Field{field}}
 	cmd := &xep.Command{Node: node, SessionID: sid, Status: xep.StatusExecuting,
-		Actions: &xep.Actions{Execute: xep.ActionComplete, Complete: &struct{}{}},
-		Form: &xep.Form{Type: "form", Title: title, Instructions: []string{"The user's bare JID."},
-			Fields: []xep.Field{{Var: adminFieldJID, Type: "jid-single", Label: "User", Required: xep.Required}}}}
+		Actions: &xep.Actions{Execute: xep.ActionComplete, Complete: &struct{}{}}, Form: form}
 	if problem != "" {
+		form.Instructions = append([]string{problem}, form.Instructions...)
 		cmd.Notes = []xep.Note{{Type: "error", Text: problem}}
 	}
 	return cmd

@@ -21,7 +21,7 @@ type chatLogin struct {
 
 const chatHelp = `Commands (send them as a message to this address):
   link     link your %[1]s account
-  unlink   unlink it (you stay registered)
+  unlink   unlink it (you stay registered; asks to confirm)
   status   show your account's state
   cancel   stop a link in progress
   help     this text`
@@ -41,9 +41,14 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 	case "help", "?":
 		c.notify(ctx, owner, c.helpText())
 	case "link":
+		body, yes := confirmedCommand(body)
 		flow, err := c.chatFlow(body)
 		if err != nil {
 			c.notify(ctx, owner, userText(err))
+			return
+		}
+		if a, err := c.gw.Account(ctx, owner, c.cfg.Platform); err == nil && replacesLink(a) && !yes {
+			c.notify(ctx, owner, c.replaceWarning(a.ID)+"\nReply \""+strings.TrimSpace(body)+" yes\" to go on.")
 			return
 		}
 		run, step, err := c.gw.StartLogin(ctx, owner, c.cfg.Platform, flow)
@@ -67,16 +72,45 @@ func (c *Component) onChatCommand(ctx context.Context, owner ids.Owner, body str
 		}
 		c.notify(ctx, owner, "Nothing to cancel.")
 	case "unlink":
+		if _, yes := confirmedCommand(body); !yes {
+			c.confirmUnlink(ctx, owner)
+			return
+		}
+		// Once unlinked, the hub tells the component, which says what
+		// happened (accountGone, unlink.go).
 		if err := c.gw.Unlink(ctx, owner, c.cfg.Platform); err != nil {
 			c.logErr("chat unlink", owner, err)
 			c.notify(ctx, owner, "Cannot unlink: "+failureText(err))
-			return
 		}
-		c.notify(ctx, owner, "Your "+c.info.Name+" account is unlinked. Send \"link\" to link one again.")
 	case "status":
 		c.notify(ctx, owner, c.statusText(ctx, owner))
 	default:
 		c.notify(ctx, owner, fmt.Sprintf("Unknown command %q.\n", word)+c.helpText())
+	}
+}
+
+// confirmedCommand splits a trailing "yes" off a command: "unlink yes"
+// confirms "unlink".
+func confirmedCommand(body string) (string, bool) {
+	words := strings.Fields(body)
+	if len(words) > 1 && strings.EqualFold(words[len(words)-1], "yes") {
+		return strings.Join(words[:len(words)-1], " "), true
+	}
+	return body, false
+}
+
+// confirmUnlink says what "unlink" would do and how to confirm it.
+func (c *Component) confirmUnlink(ctx context.Context, owner ids.Owner) {
+	a, err := c.gw.Account(ctx, owner, c.cfg.Platform)
+	switch {
+	case err == nil && a.ID == "":
+		c.notify(ctx, owner, "No "+c.info.Name+" account is linked: there is nothing to unlink.")
+	case err != nil:
+		c.logErr("chat unlink", owner, err)
+		c.notify(ctx, owner, "Cannot unlink: "+failureText(err))
+	default:
+		c.notify(ctx, owner, fmt.Sprintf("This unlinks your %s account %s: the gateway logs it out, its contacts are shown offline and you leave its rooms. You stay registered.\nReply \"unlink yes\" to confirm.",
+			c.info.Name, a.ID))
 	}
 }
 

@@ -243,13 +243,15 @@ func chatStateExt(s event.ChatStateKind) stanza.MsgExtension {
 // accountState tells owner about their account's connection, as the
 // gateway's presence and, for states that need attention, a chat message.
 func (c *Component) accountState(ctx context.Context, owner ids.Owner, e *event.AccountState) {
+	if e.State == event.StateUnlinked || e.State == event.StateLoggedOut {
+		c.accountGone(ctx, owner, e) // unlink.go
+		return
+	}
 	c.pushGatewayPresence(ctx, owner, e.State, e.Detail)
 	var text string
 	switch e.State {
 	case event.StateConnected:
 		text = fmt.Sprintf("Connected to %s as %s.", c.info.Name, e.Account)
-	case event.StateLoggedOut:
-		text = fmt.Sprintf("Your %s account %s was logged out. Send \"link\" to link it again.", c.info.Name, e.Account)
 	case event.StateBadCredentials, event.StateBanned, event.StatePhoneOffline:
 		text = fmt.Sprintf("%s account %s: %s.", c.info.Name, e.Account, e.State)
 	default:

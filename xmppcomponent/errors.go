@@ -2,6 +2,7 @@ package xmppcomponent
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -44,11 +45,18 @@ func stanzaError(err error) (se xep.StanzaError, internal bool) {
 	return xep.StanzaError{Type: "wait", Condition: "internal-server-error", Text: "the gateway failed to handle this; the operator has the details in the log"}, true
 }
 
-// userText is the error's message, made for people: the hub sentinel's own
-// words, which end a wrapped message (": bad request"), are dropped when
+// userText is the error's message, made for people: the sentence an
+// Explained error carries; else the message of the error that wraps the
+// hub's sentinel, without the context added around it on the way up
+// ("send to alice: ...") nor the platform's name in front ("sandbox: "),
+// and without the sentinel's own words at its end (": bad request") when
 // something more specific precedes them.
 func userText(err error) string {
-	s := err.Error()
+	if text, ok := gateway.ExplainedText(err); ok {
+		return text
+	}
+	err = innermostWrapper(err)
+	s := platformPrefix.ReplaceAllString(err.Error(), "")
 	for _, m := range errorMapping {
 		suffix := ": " + m.err.Error()
 		if errors.Is(err, m.err) && strings.HasSuffix(s, suffix) && len(s) > len(suffix) {
@@ -60,6 +68,23 @@ func userText(err error) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// innermostWrapper is the error in err's chain that wraps a hub sentinel
+// directly, or err if there is none or the chain branches.
+func innermostWrapper(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		next := errors.Unwrap(e)
+		for _, m := range errorMapping {
+			if next == m.err {
+				return e
+			}
+		}
+	}
+	return err
+}
+
+// platformPrefix is an adapter's name in front of its messages.
+var platformPrefix = regexp.MustCompile(`^[a-z][a-z0-9]*: `)
 
 // Stanza errors the component raises by itself.
 var (

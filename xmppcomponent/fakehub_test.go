@@ -180,10 +180,17 @@ func (h *fakeHub) Unlink(_ context.Context, owner ids.Owner, _ ids.PlatformID) e
 		return err
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	a := h.accounts[owner]
+	account := a.ID
 	a.ID, a.State = "", event.StateLoggedOut
 	h.accounts[owner] = a
+	f := h.frontend
+	h.mu.Unlock()
+	// As the hub's Unlink: the frontend is told.
+	if f != nil {
+		ev := &event.AccountState{Meta: event.Meta{Account: account}, State: event.StateUnlinked}
+		return f.Deliver(context.Background(), gateway.Delivery{Owner: owner, Platform: fakePlatform, Event: ev})
+	}
 	return nil
 }
 
@@ -250,10 +257,8 @@ func (h *fakeHub) Contact(_ context.Context, owner ids.Owner, _ ids.PlatformID, 
 }
 
 func (h *fakeHub) Contacts(_ context.Context, owner ids.Owner, _ ids.PlatformID) ([]store.Contact, error) {
+	// As the hub's: what the store holds, linked or not.
 	if err := h.record("Contacts", owner); err != nil {
-		return nil, err
-	}
-	if err := h.linked(owner); err != nil {
 		return nil, err
 	}
 	h.mu.Lock()

@@ -24,7 +24,9 @@ const (
 // stepText renders a login step for a chat message.
 func stepText(info gateway.Info, step gateway.LoginStep) string {
 	var b strings.Builder
-	if step.Instructions != "" {
+	// A finished flow's instructions ("Linked +1555...") would repeat
+	// what the gateway says of it below.
+	if step.Instructions != "" && step.Kind != gateway.StepDone {
 		b.WriteString(step.Instructions)
 		b.WriteString("\n")
 	}
@@ -40,11 +42,14 @@ func stepText(info gateway.Info, step gateway.LoginStep) string {
 			b.WriteString(". Send \"cancel\" to stop.\n")
 		}
 	case gateway.StepCode:
-		fmt.Fprintf(&b, "Code: %s\n", step.Data)
+		// The code once: instructions may name it already.
+		if !strings.Contains(step.Instructions, step.Data) {
+			fmt.Fprintf(&b, "Code: %s\n", step.Data)
+		}
 	case gateway.StepQR:
 		fmt.Fprintf(&b, "QR code data: %s\n", step.Data)
 	case gateway.StepDone:
-		fmt.Fprintf(&b, "Your %s account %s is now linked. Your contacts will ask to be added to your roster.\n", info.Name, step.Account)
+		fmt.Fprintf(&b, "Your %s account %s is now linked; your contacts will ask to be added.\n", info.Name, step.Account)
 	}
 	if !step.Expires.IsZero() && step.Kind != gateway.StepDone {
 		fmt.Fprintf(&b, "Valid until %s.\n", step.Expires.UTC().Format("15:04:05 MST"))

@@ -256,6 +256,9 @@ type scriptLoginHub struct {
 	*fakeHub
 	lmu   sync.Mutex
 	plans map[ids.Owner]gateway.LoginStep
+	// early are answers to the first Submits of an owner's next flow
+	// (!login-answer, script_forms_test.go).
+	early map[ids.Owner][]loginAnswer
 	runs  map[ids.Owner]*scriptLogin
 }
 
@@ -265,7 +268,7 @@ func loginHubOf(s *script) *scriptLoginHub {
 	if h, ok := s.c.gw.(*scriptLoginHub); ok {
 		return h
 	}
-	h := &scriptLoginHub{fakeHub: s.hub, plans: make(map[ids.Owner]gateway.LoginStep), runs: make(map[ids.Owner]*scriptLogin)}
+	h := &scriptLoginHub{fakeHub: s.hub, plans: make(map[ids.Owner]gateway.LoginStep), early: make(map[ids.Owner][]loginAnswer), runs: make(map[ids.Owner]*scriptLogin)}
 	s.c.gw = h
 	s.t.Cleanup(func() {
 		h.lmu.Lock()
@@ -306,6 +309,8 @@ func (h *scriptLoginHub) StartLogin(ctx context.Context, owner ids.Owner, p ids.
 	h.fakeHub.mu.Unlock()
 	l := &scriptLogin{h: h, owner: owner, last: first, waits: make(chan waitOffer), stop: make(chan struct{})}
 	h.lmu.Lock()
+	l.submits = h.early[owner]
+	delete(h.early, owner)
 	if old := h.runs[owner]; old != nil {
 		old.mu.Lock()
 		old.cancelled = true
@@ -557,9 +562,16 @@ func (a *scriptAdmin) Unlink(_ context.Context, owner ids.Owner, p ids.PlatformI
 		a.h.mu.Unlock()
 		return gateway.AccountInfo{}, gateway.ErrNotLinked
 	}
+	account := acct.ID
 	acct.ID, acct.State, acct.StateDetail = "", event.StateDisconnected, "unlinked"
 	a.h.accounts[owner] = acct
+	f := a.h.frontend
 	a.h.mu.Unlock()
+	// As the hub's Unlink: the frontend is told.
+	ev := &event.AccountState{Meta: event.Meta{Account: account}, State: event.StateUnlinked}
+	if err := f.Deliver(context.Background(), gateway.Delivery{Owner: owner, Platform: p, Event: ev}); err != nil {
+		return gateway.AccountInfo{}, err
+	}
 	return a.info(acct), nil
 }
 

@@ -138,6 +138,7 @@ func (a *Adapter) LoginFlows() []gateway.LoginFlow {
 		Name: "Pairing code",
 		Description: "Enter your phone number; the gateway shows an 8-character code " +
 			"to type on your phone under Linked devices → Link with phone number.",
+		Fields: []gateway.LoginField{phoneField},
 	}}
 }
 

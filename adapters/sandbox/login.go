@@ -23,6 +23,15 @@ var (
 	ErrLoginCancelled = errors.New("sandbox: login cancelled")
 )
 
+// phoneField is what the pairing-code flow asks first (and says so in
+// advance: Adapter.LoginFlows).
+var phoneField = gateway.LoginField{
+	ID:          FieldPhone,
+	Label:       "Phone number",
+	Description: "International format: + then country code and number, e.g. +15550001111",
+	Pattern:     PhonePattern,
+}
+
 type loginPhase int
 
 const (
@@ -75,12 +84,7 @@ func (l *login) Start(context.Context) (gateway.LoginStep, error) {
 		return gateway.LoginStep{
 			Kind:         gateway.StepInput,
 			Instructions: "Enter the phone number of your sandbox account in international format.",
-			Fields: []gateway.LoginField{{
-				ID:          FieldPhone,
-				Label:       "Phone number",
-				Description: "International format: + then country code and number, e.g. +15550001111",
-				Pattern:     PhonePattern,
-			}},
+			Fields:       []gateway.LoginField{phoneField},
 		}, nil
 	}
 	return gateway.LoginStep{}, fmt.Errorf("sandbox: login already started: %w", gateway.ErrBadRequest)
@@ -99,14 +103,16 @@ func (l *login) Submit(_ context.Context, input map[string]string) (gateway.Logi
 	}
 	raw, ok := input[FieldPhone]
 	if !ok || raw == "" {
-		return gateway.LoginStep{}, fmt.Errorf("sandbox: the field %q (phone number) is required: %w", FieldPhone, gateway.ErrBadRequest)
+		return gateway.LoginStep{}, gateway.Explain(phoneAdvice(""),
+			fmt.Errorf("sandbox: the field %q (phone number) is required: %w", FieldPhone, gateway.ErrBadRequest))
 	}
-	phone, err := NormalizePhone(raw)
+	phone, err := l.a.p.phoneOf(raw)
 	if err != nil {
 		return gateway.LoginStep{}, err
 	}
 	if u, ok := l.a.p.User(ids.UserID(phone)); ok && u.Kind == KindBot {
-		return gateway.LoginStep{}, fmt.Errorf("sandbox: %s is a bot and cannot be linked: %w", phone, gateway.ErrBadRequest)
+		return gateway.LoginStep{}, gateway.Explain(fmt.Sprintf("%s is a bot of the sandbox and cannot be linked: enter the phone number of your own account.", phone),
+			fmt.Errorf("sandbox: %s is a bot and cannot be linked: %w", phone, gateway.ErrBadRequest))
 	}
 	l.phone = phone
 	l.phase = loginCode
@@ -123,7 +129,8 @@ func (l *login) nextCodeLocked() gateway.LoginStep {
 	l.pr = l.a.p.newPairing(l.phone)
 	l.deadline = time.Now().Add(l.cfg.codeTTL)
 	l.expires = l.a.p.now().Add(l.cfg.codeTTL)
-	instr := fmt.Sprintf("On the phone %s, open Linked devices → Link with phone number and enter %s.", l.phone, l.pr.code)
+	// The code is the step's Data, which frontends show once.
+	instr := fmt.Sprintf("On the phone %s, open Linked devices → Link with phone number and enter the code.", l.phone)
 	if l.cfg.autoConfirm {
 		instr += " (The sandbox phone confirms by itself.)"
 	}

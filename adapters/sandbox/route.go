@@ -33,7 +33,8 @@ func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.users[o.to] == nil {
-		return "", fmt.Errorf("sandbox: no user %s on the platform: %w", o.to, gateway.ErrUnknownChat)
+		return "", gateway.Explain(fmt.Sprintf("Nobody uses %s on the sandbox.", o.to),
+			fmt.Errorf("sandbox: no user %s on the platform: %w", o.to, gateway.ErrUnknownChat))
 	}
 	if p.users[o.from] == nil {
 		return "", fmt.Errorf("sandbox: no user %s on the platform: %w", o.from, gateway.ErrUnknownChat)

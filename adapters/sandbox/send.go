@@ -39,7 +39,12 @@ func (s *Session) checkMeta(m *event.Meta) error {
 		return nil // groups.go checks membership
 	}
 	if !phoneRE.MatchString(string(m.Chat)) {
-		return fmt.Errorf("sandbox: no contact %q (contacts are phone numbers in E.164 form): %w", m.Chat, gateway.ErrUnknownChat)
+		text := fmt.Sprintf("%s is not a phone number: write to + then the country code and the number, e.g. +15551234567.", m.Chat)
+		if phone, ok := withoutPlus(string(m.Chat)); ok {
+			text = fmt.Sprintf("%s needs a + in front: write to %s instead.", m.Chat, phone)
+		}
+		return gateway.Explain(text,
+			fmt.Errorf("sandbox: no contact %q (contacts are phone numbers in E.164 form): %w", m.Chat, gateway.ErrUnknownChat))
 	}
 	return nil
 }
@@ -259,7 +264,7 @@ func (s *Session) ResolveUser(ctx context.Context, input string) (ids.UserID, er
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	phone, err := NormalizePhone(input)
+	phone, err := s.p.phoneOf(input)
 	if err != nil {
 		return "", err
 	}
@@ -267,7 +272,8 @@ func (s *Session) ResolveUser(ctx context.Context, input string) (ids.UserID, er
 		return "", err
 	}
 	if _, ok := s.p.User(ids.UserID(phone)); !ok {
-		return "", fmt.Errorf("sandbox: %s is not on the platform: %w", phone, gateway.ErrUnknownChat)
+		return "", gateway.Explain(fmt.Sprintf("Nobody uses %s on the sandbox.", phone),
+			fmt.Errorf("sandbox: %s is not on the platform: %w", phone, gateway.ErrUnknownChat))
 	}
 	return ids.UserID(phone), nil
 }

@@ -67,8 +67,11 @@ func TestLimitsAnswered(t *testing.T) {
 		{"second registration (global burst 2)", `<iq type='set' id='r1' from='bob@example.test/x' to='gw.example.test'><query xmlns='jabber:iq:register'/></iq>`, nil},
 		{"third registration over the global rate", `<iq type='set' id='r2' from='carol@example.test/x' to='gw.example.test'><query xmlns='jabber:iq:register'/></iq>`,
 			[]string{`id="r2"`, `<error type="wait"><resource-constraint`}},
-		{"alice's second login attempt", cmdLink("l1", "alice@example.test/phone"), nil},
-		{"alice's third login attempt", cmdLink("l2", "alice@example.test/phone"),
+		// bob, who has no account linked (linking again while linked asks
+		// first, and starts no login).
+		{"bob's first login attempt", cmdLink("l0", "bob@example.test/x"), nil},
+		{"bob's second login attempt", cmdLink("l1", "bob@example.test/x"), nil},
+		{"bob's third login attempt", cmdLink("l2", "bob@example.test/x"),
 			[]string{`id="l2"`, `<error type="wait"><policy-violation`, "too many login attempts"}},
 	} {
 		got := strings.Join(h.send(tc.stanza), "\n")

@@ -240,6 +240,10 @@ const (
 	StateBadCredentials State = "bad-credentials"
 	StatePhoneOffline   State = "phone-offline"
 	StateBanned         State = "banned"
+	// StateUnlinked: the owner unlinked the account (by command or
+	// through the management API); the gateway forgot it. It is only ever
+	// an event's state: the owner's registration stays, without account.
+	StateUnlinked State = "unlinked"
 )
 
 // AccountState reports a change of the account's connection state.

@@ -14,7 +14,9 @@ type Register struct {
 	Registered   *struct{} `xml:"registered,omitempty"`
 	Remove       *struct{} `xml:"remove,omitempty"`
 	Username     *string   `xml:"username,omitempty"`
-	Form         *Form     `xml:"jabber:x:data x,omitempty"`
+	// Phone is the legacy registration field for a phone number.
+	Phone *string `xml:"phone,omitempty"`
+	Form  *Form   `xml:"jabber:x:data x,omitempty"`
 }
 
 // Namespace implements stanza.IQPayload.
