@@ -9,8 +9,12 @@ TESTFLAGS ?= -race -timeout 20m
 
 all: build
 
+# The version `drawbridge version` prints: git describe of the checkout
+# (a tag, or the commit; -dirty with local changes).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/drawbridge
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/drawbridge
 
 # Everything, including the end-to-end tests against a real Prosody and a
 # real redis-server (install them with .ci/run or the packages it names).
