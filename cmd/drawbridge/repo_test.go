@@ -61,3 +61,35 @@ func TestReadmeArchitecture(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLintToolPinned: staticcheck is a tool dependency in go.mod, like the
+// protoc plugins, and `make lint` runs it with `go tool`: after `go mod
+// download` it works without the network, at the version go.sum pins.
+func TestLintToolPinned(t *testing.T) {
+	const pkg, want = "honnef.co/go/tools/cmd/staticcheck", "v0.8.2"
+	cmd := exec.Command("go", "list", "-f", "{{.Module.Version}}", pkg)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly")
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != want {
+		t.Errorf("go list %s: %v %s; want it pinned at %s (go get -tool %s@%s)", pkg, err, out, want, pkg, want)
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?ms)^tool \(.*^\s+` + regexp.QuoteMeta(pkg) + `$.*^\)`).Match(b) {
+		t.Errorf("go.mod's tool block lacks %s", pkg)
+	}
+	mk, err := os.ReadFile(filepath.Join(repoRoot, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lint := regexp.MustCompile(`(?m)^lint:\n((?:\t.*\n)+)`).FindSubmatch(mk)
+	if lint == nil {
+		t.Fatal("Makefile has no lint target")
+	}
+	if !strings.Contains(string(lint[1]), "$(GO) tool staticcheck ./...") || strings.Contains(string(lint[1]), "staticcheck@") {
+		t.Errorf("make lint does not run the pinned staticcheck with go tool:\n%s", lint[1])
+	}
+}
