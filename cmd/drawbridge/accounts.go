@@ -40,7 +40,8 @@ subcommands:
   unlink OWNER         log the user's platform account out (they stay registered)
 
 flags (anywhere after the subcommand):
-  --api HOST:PORT      the management API (default: $DRAWBRIDGE_API_LISTEN or ` + config.DefaultAPIListen + `)
+  --api HOST:PORT      the management API (default: $DRAWBRIDGE_API_LISTEN or ` + config.DefaultAPIListen + `);
+                       list and show name the gateway that answers on standard error
   --token-file FILE    the bearer token, from a file (default: $DRAWBRIDGE_API_TOKEN_FILE)
   --token TOKEN        the bearer token (default: $DRAWBRIDGE_API_TOKEN; prefer a file or
                        the variable, since arguments are visible to other users)
@@ -61,6 +62,7 @@ type apiClient struct {
 	conn     *grpc.ClientConn
 	c        adminv1.AdminServiceClient
 	addr     string
+	addrFrom string // where addr came from: "--api", "$DRAWBRIDGE_API_LISTEN" or "the default"
 	platform string
 	json     bool
 	timeout  time.Duration
@@ -163,8 +165,17 @@ func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return fmt.Errorf("accounts: %w", err)
 	}
 	defer conn.Close()
+	addrFrom := "the default"
+	if os.Getenv("DRAWBRIDGE_API_LISTEN") != "" {
+		addrFrom = "$DRAWBRIDGE_API_LISTEN"
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "api" {
+			addrFrom = "--api"
+		}
+	})
 	c := &apiClient{
-		conn: conn, c: adminv1.NewAdminServiceClient(conn), addr: *apiAddr, platform: *platform,
+		conn: conn, c: adminv1.NewAdminServiceClient(conn), addr: *apiAddr, addrFrom: addrFrom, platform: *platform,
 		json: *asJSON, timeout: *timeout, invertQR: *invertQR,
 		stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr,
 	}
@@ -297,7 +308,26 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// announce says on standard error which gateway answers: its component
+// domain and the API address, and where that address came from, so that
+// an operator with several gateways on one machine sees which one this is.
+func (c *apiClient) announce(ctx context.Context) error {
+	cctx, cancel := c.call()
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	st, err := c.c.GetStatus(cctx, &adminv1.GetStatusRequest{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.stderr, "gateway %s, management API %s (%s)\n", st.GetComponent(), c.addr, c.addrFrom)
+	return err
+}
+
 func (c *apiClient) list(ctx context.Context) error {
+	if err := c.announce(ctx); err != nil {
+		return err
+	}
 	cctx, cancel := c.call()
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
@@ -323,6 +353,9 @@ func (c *apiClient) list(ctx context.Context) error {
 }
 
 func (c *apiClient) show(ctx context.Context, owner string) error {
+	if err := c.announce(ctx); err != nil {
+		return err
+	}
 	cctx, cancel := c.call()
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)

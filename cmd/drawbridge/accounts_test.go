@@ -223,3 +223,35 @@ func TestRenderQR(t *testing.T) {
 		t.Errorf("quiet zone:\n%s\n%s", dark.String(), light.String())
 	}
 }
+
+// TestAccountsSaysWhichGateway: with two gateways on one machine, `accounts
+// list` and `show` say which one answered (its component domain and API
+// address) and where that address came from.
+func TestAccountsSaysWhichGateway(t *testing.T) {
+	a := startAPIApp(t, nil)
+	b := startAPIApp(t, func(c *config.Config) { c.Component.JID = "other.example.test" })
+	aAddr, bAddr := a.mgmt.api.Addr().String(), b.mgmt.api.Addr().String()
+
+	_, errOut, err := cli(t, a, "", "list")
+	if err != nil || !strings.Contains(errOut, "gateway gw.example.test, management API "+aAddr+" (--api)") {
+		t.Errorf("list against A: %v, stderr %q", err, errOut)
+	}
+	_, errOut, err = cli(t, b, "", "show", "nobody@example.test")
+	if err == nil || !strings.Contains(errOut, "gateway other.example.test, management API "+bAddr+" (--api)") {
+		t.Errorf("show against B: %v, stderr %q", err, errOut)
+	}
+
+	// No --api: the address comes from DRAWBRIDGE_API_LISTEN, and the
+	// command says so, with the JSON on standard output untouched.
+	t.Setenv("DRAWBRIDGE_API_LISTEN", bAddr)
+	var out, errBuf bytes.Buffer
+	if err := cmdAccounts(t.Context(), []string{"list", "--json"}, strings.NewReader(""), &out, &errBuf); err != nil {
+		t.Fatal(err)
+	}
+	if want := "gateway other.example.test, management API " + bAddr + " ($DRAWBRIDGE_API_LISTEN)"; !strings.Contains(errBuf.String(), want) {
+		t.Errorf("list from the environment: stderr %q, want %q", errBuf.String(), want)
+	}
+	if !json.Valid(out.Bytes()) {
+		t.Errorf("list --json: stdout is not JSON: %q", out.String())
+	}
+}

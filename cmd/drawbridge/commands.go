@@ -12,9 +12,17 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 )
 
-// version is the module version stamped by the Go toolchain, or the VCS
-// revision for development builds.
+// buildVersion is set by `make build` from git describe
+// (-ldflags "-X main.buildVersion=..."); it wins over what the toolchain
+// stamps, which is "(devel)" when VCS stamping is off.
+var buildVersion string
+
+// version is the version `make build` stamped, else the module version
+// stamped by the Go toolchain, or the VCS revision for development builds.
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -9,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // TestDemoEchoDelay: `make demo` lets people see the Echo Bot typing — it
@@ -37,5 +42,114 @@ func TestDemoEchoDelay(t *testing.T) {
 	}
 	if _, set := config.Default().Platforms["sandbox"]["echo_delay"]; set {
 		t.Error("the embedded defaults set echo_delay; tests and benchmarks want none")
+	}
+}
+
+// TestDemosSideBySide runs `make demo`'s script as operators on a shared
+// machine do: two one-shot demos and an interactive one at the same time,
+// with the gateway's and Prosody's default ports (8480 API, 8481 files,
+// 9480 metrics, 5222 clients) held by someone else. Every demo picks free
+// ports for all its listeners, prints them, passes, and removes its
+// temporary directory when it ends well (a one-shot run that passed, an
+// interactive one stopped by a signal); one that fails says where its
+// directory is kept.
+func TestDemosSideBySide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prosody, the gateway and the slixmpp client")
+	}
+	for _, port := range []string{"8480", "8481", "9480", "5222"} {
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			t.Cleanup(func() { ln.Close() })
+		} // else someone else holds it: taken either way
+	}
+	bin := makeBuild(t)
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(name string, env ...string) (*testutil.Process, string, string) {
+		tmp := t.TempDir()
+		logPath := filepath.Join(t.TempDir(), name+".log")
+		cmd := exec.Command("bash", "deploy/demo/demo.sh")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), append([]string{"TMPDIR=" + tmp, "DEMO_BIN=" + bin, "DEMO_DIR=", "DEMO_KEEP=", "DEMO_ONESHOT="}, env...)...)
+		p, err := testutil.Start(cmd, logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = p.Stop(30 * time.Second) })
+		return p, tmp, logPath
+	}
+	wait := func(p *testutil.Process) error {
+		select {
+		case <-p.Exited():
+			return p.ExitErr()
+		case <-time.After(3 * time.Minute):
+			return errors.New("still running after 3 minutes")
+		}
+	}
+	type run struct {
+		p        *testutil.Process
+		tmp, log string
+	}
+	var oneShots []run
+	for i := range 2 {
+		p, tmp, logPath := start(fmt.Sprintf("oneshot%d", i), "DEMO_ONESHOT=1")
+		oneShots = append(oneShots, run{p, tmp, logPath})
+	}
+	ip, itmp, ilog := start("interactive")
+	// A gateway that exits at once: the demo fails and keeps its directory.
+	fp, ftmp, flog := start("failing", "DEMO_ONESHOT=1", "DEMO_BIN=/bin/false")
+
+	portLine := regexp.MustCompile(`==> ports: client (\d+), component (\d+), API (\d+), metrics (\d+), files (\d+) \(all on 127\.0\.0\.1\)`)
+	used := map[string]string{}
+	for i, r := range oneShots {
+		err := wait(r.p)
+		out := testutil.Tail(400, r.log)
+		if err != nil {
+			t.Fatalf("one-shot demo %d: %v\n%s", i, err, out)
+		}
+		m := portLine.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("one-shot demo %d prints no ports line:\n%s", i, out)
+		}
+		for _, port := range m[1:] {
+			if prev, dup := used[port]; dup {
+				t.Errorf("port %s used twice (%s and demo %d)", port, prev, i)
+			}
+			used[port] = fmt.Sprint("demo ", i)
+		}
+		if left, _ := filepath.Glob(filepath.Join(r.tmp, "drawbridge-demo.*")); len(left) != 0 {
+			t.Errorf("one-shot demo %d left %v behind", i, left)
+		}
+	}
+	for _, port := range []string{"8480", "8481", "9480", "5222"} {
+		if _, ok := used[port]; ok {
+			t.Errorf("a demo used the default port %s, which was taken", port)
+		}
+	}
+
+	if err := ip.WaitLog(3*time.Minute, ilog, "Press Ctrl-C to stop."); err != nil {
+		t.Fatalf("interactive demo: %v\n%s", err, testutil.Tail(60, ilog))
+	}
+	iout := testutil.Tail(400, ilog)
+	for _, want := range []string{"management API 127.0.0.1:", "metrics http://127.0.0.1:", "file host http://127.0.0.1:"} {
+		if !strings.Contains(iout, want) {
+			t.Errorf("the interactive demo's banner lacks %q:\n%s", want, iout)
+		}
+	}
+	if err := ip.Stop(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(itmp, "drawbridge-demo.*")); len(left) != 0 {
+		t.Errorf("the interactive demo, stopped, left %v behind:\n%s", left, testutil.Tail(20, ilog))
+	}
+
+	if err := wait(fp); err == nil {
+		t.Errorf("the demo passed with a gateway that exits at once:\n%s", testutil.Tail(60, flog))
+	}
+	kept, _ := filepath.Glob(filepath.Join(ftmp, "drawbridge-demo.*"))
+	if len(kept) != 1 || !strings.Contains(testutil.Tail(400, flog), "state and logs kept in "+kept[0]) {
+		t.Errorf("the failed demo keeps %v and should say so:\n%s", kept, testutil.Tail(60, flog))
 	}
 }

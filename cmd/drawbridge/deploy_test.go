@@ -213,7 +213,7 @@ func TestDockerfileLint(t *testing.T) {
 	if mk == nil {
 		t.Fatal("Makefile has no build target")
 	}
-	want := strings.NewReplacer("$(GO)", "go", "$(BIN)", "/out/drawbridge").Replace(mk[1])
+	want := strings.NewReplacer("$(GO)", "go", "$(BIN)", "/out/drawbridge", "$(VERSION)", "${VERSION}").Replace(mk[1])
 	if !strings.Contains(buildRun, want) {
 		t.Errorf("the Dockerfile builds with %q, make build with %q", buildRun, want)
 	}

@@ -6,7 +6,10 @@
 # Run from the repository root (`make demo` does):   bash deploy/demo/demo.sh
 #
 # Environment:
-#   DEMO_DIR=DIR       state dir (Prosody config, data, logs, sqlite); default: a new temp dir
+#   DEMO_DIR=DIR       state dir (Prosody config, data, logs, sqlite); default: a new temp dir,
+#                      removed when the demo ends well (Ctrl-C, or a one-shot run that passed)
+#                      and kept, with its path printed, when something failed
+#   DEMO_KEEP=1        keep the temp dir in any case
 #   DEMO_ONESHOT=1     run the scripted client once, stop everything, exit with its status
 #   DEMO_TIMEOUT=SECS  bound for the scripted client (default 60)
 #   DEMO_BIN=... gateway binary (default bin/drawbridge, built if missing)
@@ -60,27 +63,37 @@ fi
 [[ -f $SNIPPET ]] || die "Prosody component snippet $SNIPPET not found"
 
 # --- 3. state dir, ports, secret -----------------------------------------------
-MADE_DIR=0 # 1: the demo made the state dir itself (removed after a good one-shot run)
+MADE_DIR=0 # 1: the demo made the state dir itself (removed after a good run)
 if [[ -n ${DEMO_DIR:-} ]]; then
 	DIR=$DEMO_DIR
 else
 	DIR=$(mktemp -d "${TMPDIR:-/tmp}/drawbridge-demo.XXXXXX")
 	MADE_DIR=1
+	trap 'rm -rf -- "$DIR"' EXIT # until the cleanup below takes over
 fi
 mkdir -p "$DIR/prosody-data" "$DIR/certs" # no certificates: plaintext on loopback
 DIR=$(cd "$DIR" && pwd)
 CFG=$DIR/prosody.cfg.lua
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_ports N: N distinct free loopback ports (held together while picked), so
+# that demos side by side, and other services, never collide with this one.
+free_ports() {
+	"$PY" -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
 
-C2S_PORT=5222
-if port_in_use "$C2S_PORT"; then
-	C2S_PORT=$(free_port)
-	say "port 5222 is taken; Prosody's client port is $C2S_PORT"
+# Every listener gets a free port: Prosody's client and component ports, and
+# the gateway's management API, metrics and file host.
+read -r C2S_PORT COMP_PORT API_PORT METRICS_PORT FILES_PORT < <(free_ports 5)
+[[ -n ${FILES_PORT:-} ]] || die "could not pick free ports on 127.0.0.1"
+# Interactively, Prosody's client port is the usual 5222 when that is free
+# (clients find it by default); a one-shot run never races another for it.
+if [[ $ONESHOT != 1 ]] && ! port_in_use 5222; then
+	C2S_PORT=5222
 fi
-COMP_PORT=$(free_port)
-while [[ $COMP_PORT == "$C2S_PORT" ]]; do COMP_PORT=$(free_port); done
 SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 run_as_root=false
@@ -99,6 +112,8 @@ c2s_direct_tls_ports = { }
 component_ports = { ${COMP_PORT} }
 component_interfaces = { "127.0.0.1" }
 s2s_ports = { }
+http_ports = { }
+https_ports = { }
 modules_enabled = { "roster"; "saslauth"; "disco"; "carbons"; "ping"; "posix"; "version"; "uptime" }
 modules_disabled = { "s2s"; "tls" }
 c2s_require_encryption = false
@@ -137,9 +152,12 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	if [[ $rc -eq 0 && $ONESHOT == 1 && $MADE_DIR == 1 ]]; then
+	# A good end: the one-shot client passed, or Ctrl-C / TERM stopped a demo
+	# that was running fine.
+	if [[ $MADE_DIR == 1 && ${DEMO_KEEP:-0} != 1 ]] && { [[ $rc -eq 0 && $ONESHOT == 1 ]] || ((STOP != 0)); }; then
 		rm -rf -- "$DIR"
-	elif [[ -n $GW_PID$PROSODY_PID ]]; then
+		say "stopped; removed $DIR (DEMO_KEEP=1 keeps it)"
+	else
 		say "stopped; state and logs kept in $DIR"
 	fi
 	exit "$rc"
@@ -172,6 +190,7 @@ wait_until() {
 
 : >"$DIR/prosody.log"
 say "state dir: $DIR"
+say "ports: client $C2S_PORT, component $COMP_PORT, API $API_PORT, metrics $METRICS_PORT, files $FILES_PORT (all on 127.0.0.1)"
 say "starting Prosody (client port $C2S_PORT, component port $COMP_PORT)"
 prosody --config "$CFG" -F >"$DIR/prosody.out" 2>&1 &
 PROSODY_PID=$!
@@ -186,6 +205,10 @@ DRAWBRIDGE_COMPONENT_SERVER=127.0.0.1:$COMP_PORT \
 	DRAWBRIDGE_COMPONENT_SECRET=$SECRET \
 	DRAWBRIDGE_COMPONENT_JID=$GW_DOMAIN \
 	DRAWBRIDGE_STORE_SQLITE_PATH=$DIR/drawbridge.db \
+	DRAWBRIDGE_API_LISTEN=127.0.0.1:$API_PORT \
+	DRAWBRIDGE_METRICS_LISTEN=127.0.0.1:$METRICS_PORT \
+	DRAWBRIDGE_FILES_LISTEN=127.0.0.1:$FILES_PORT \
+	DRAWBRIDGE_FILES_DIR=$DIR/files \
 	DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=$ECHO_DELAY \
 	"$BIN" demo >"$DIR/drawbridge.log" 2>&1 &
 GW_PID=$!
@@ -222,6 +245,8 @@ Drawbridge is running. Connect your own XMPP client (Gajim, Dino, Conversations,
   server    127.0.0.1   port ${C2S_PORT}   (no TLS: allow plaintext / unencrypted auth)
 
   send "help" to ${GW_DOMAIN} for the gateway's commands
+  management API 127.0.0.1:${API_PORT}   (drawbridge accounts list --api 127.0.0.1:${API_PORT})
+  metrics http://127.0.0.1:${METRICS_PORT}/metrics   file host http://127.0.0.1:${FILES_PORT}/
   the echo bot is ${ECHO_BOT}; Alice is ${ALICE}
   ${LINKED_NOTE}
 
