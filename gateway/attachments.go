@@ -44,7 +44,15 @@ func (g *Gateway) fetchAttachments(ctx context.Context, caps Capabilities, msg *
 		case errors.Is(err, media.ErrUnsupportedType):
 			return fmt.Errorf("the platform does not accept this type of file (%v): %w", err, ErrNotAcceptable)
 		case errors.Is(err, media.ErrForbiddenAddress), errors.Is(err, media.ErrBadURL), errors.Is(err, media.ErrBadStatus):
+			g.log.Info("attachment not downloaded", "err", err)
 			return fmt.Errorf("cannot download the file: %v: %w", err, ErrBadRequest)
+		case errors.Is(err, media.ErrUnreachable):
+			// The user's URL is at fault: no error in the gateway's log.
+			g.log.Info("attachment not downloaded", "err", err)
+			return fmt.Errorf("cannot download the file: %v: %w", err, ErrRemoteNotFound)
+		case errors.Is(err, media.ErrTimeout) && ctx.Err() == nil:
+			g.log.Info("attachment not downloaded", "err", err)
+			return fmt.Errorf("cannot download the file: %v: %w", err, ErrRemoteTimeout)
 		case err != nil:
 			return fmt.Errorf("cannot download the file: %w", err)
 		}

@@ -38,6 +38,13 @@ var (
 	// limits (an edit after the edit window, a second reaction where one is
 	// allowed, a file too large or of a refused type).
 	ErrNotAcceptable = errors.New("not acceptable to the platform")
+	// ErrRemoteNotFound: a server the user named (a file's URL) cannot be
+	// reached: its name does not resolve or it refuses the connection.
+	// The user's input is at fault, not the gateway.
+	ErrRemoteNotFound = errors.New("remote server not found")
+	// ErrRemoteTimeout: a server the user named (a file's URL) did not
+	// answer in time.
+	ErrRemoteTimeout = errors.New("remote server timeout")
 	// ErrUnavailable: the platform session is not connected right now.
 	ErrUnavailable = errors.New("platform unavailable")
 	// ErrNotDurable: Host.Emit could not journal the event (the store is

@@ -60,6 +60,8 @@ var errorKinds = []struct {
 	{ErrUnavailable, "unavailable"},
 	{ErrNotDurable, "not_durable"},
 	{ErrNotAcceptable, "not_acceptable"},
+	{ErrRemoteNotFound, "remote_not_found"},
+	{ErrRemoteTimeout, "remote_timeout"},
 }
 
 // eventKind is the Relayed kind of an event.

@@ -30,6 +30,10 @@ var errorMapping = []struct {
 	{gateway.ErrOverLimit, "modify", "policy-violation"},
 	{gateway.ErrBadRequest, "modify", "bad-request"},
 	{gateway.ErrUnavailable, "wait", "recipient-unavailable"},
+	// RFC 6120 §8.3.3.13-14: a server the user named (a file's URL)
+	// cannot be reached, or does not answer in time.
+	{gateway.ErrRemoteNotFound, "cancel", "remote-server-not-found"},
+	{gateway.ErrRemoteTimeout, "wait", "remote-server-timeout"},
 	{gateway.ErrNotAcceptable, "modify", "not-acceptable"},
 }
 

@@ -27,6 +27,8 @@ func TestStanzaErrorMapping(t *testing.T) {
 		{gateway.ErrOverLimit, "policy-violation", "modify", false},
 		{gateway.ErrBadRequest, "bad-request", "modify", false},
 		{gateway.ErrUnavailable, "recipient-unavailable", "wait", false},
+		{fmt.Errorf("cannot download the file: the server cannot be reached: %w", gateway.ErrRemoteNotFound), "remote-server-not-found", "cancel", false},
+		{fmt.Errorf("cannot download the file: the server did not answer in time: %w", gateway.ErrRemoteTimeout), "remote-server-timeout", "wait", false},
 		{fmt.Errorf("edit window of 15m0s has passed: %w", gateway.ErrNotAcceptable), "not-acceptable", "modify", false},
 		{errors.New("disk on fire"), "internal-server-error", "wait", true},
 	} {

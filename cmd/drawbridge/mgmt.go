@@ -118,7 +118,8 @@ func (m *appMgmt) attach() error {
 			Auth: mgmt.Auth{
 				Token: cfg.API.Token, TLSCert: cfg.API.TLSCert, TLSKey: cfg.API.TLSKey, ClientCA: cfg.API.ClientCA,
 			},
-			Logger: m.log,
+			AllowedHosts: cfg.API.AllowedHosts,
+			Logger:       m.log,
 		})
 		if err != nil {
 			return err

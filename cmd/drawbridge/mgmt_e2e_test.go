@@ -180,6 +180,42 @@ func TestManagementEndToEnd(t *testing.T) {
 		return scrape(t, ops)[`drawbridge_sessions{platform="sandbox",state="connected"}`] == 2
 	})
 
+	// A web page on this machine cannot use the loopback API: a cross-site
+	// text/plain unlink and a DNS-rebound request are refused, and bob
+	// stays linked (issue 21).
+	for _, attack := range []struct {
+		name, host, ctype, origin string
+		want                      int
+	}{
+		{"cross-site text/plain", "", "text/plain", "http://attacker.example", http.StatusForbidden},
+		{"form post", "", "application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{"foreign Host", "attacker.example", "application/json", "", http.StatusForbidden},
+	} {
+		req, err := http.NewRequestWithContext(u.ctx(), http.MethodPost, "http://"+api+"/v1/accounts/bob@example.test:unlink", strings.NewReader(`{"platform":"sandbox"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", attack.ctype)
+		if attack.origin != "" {
+			req.Header.Set("Origin", attack.origin)
+		}
+		if attack.host != "" {
+			req.Host = attack.host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != attack.want {
+			t.Errorf("%s unlink: %s, want %d", attack.name, res.Status, attack.want)
+		}
+	}
+	if acct, err := c.GetAccount(u.ctx(), &adminv1.GetAccountRequest{Owner: "bob@example.test"}); err != nil || !acct.GetLinked() {
+		t.Errorf("bob after the cross-site attempts: %v, %v", acct, err)
+	}
+
 	// Administration over XMPP: root becomes an administrator by a
 	// configuration reload through the API.
 	reloaded := e.cfg

@@ -26,6 +26,11 @@ type APIConfig struct {
 	// present a client certificate signed by one of them (mutual TLS). It
 	// requires TLSCert and TLSKey.
 	ClientCA string `yaml:"client_ca"`
+	// AllowedHosts are host names REST requests may carry in Host (and
+	// Origin) besides the host of Listen and, when Listen is loopback or
+	// every interface, localhost/127.0.0.1/[::1]. Others are refused (DNS
+	// rebinding).
+	AllowedHosts []string `yaml:"allowed_hosts"`
 }
 
 // MetricsConfig configures the operations endpoint.
@@ -75,6 +80,11 @@ func (c Config) validateAPI(p *problems) {
 	}
 	if a.ClientCA != "" && a.TLSCert == "" {
 		p.add("api.client_ca", "requires api.tls_cert and api.tls_key")
+	}
+	for i, h := range a.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ \t") && net.ParseIP(strings.Trim(h, "[]")) == nil {
+			p.add(fmt.Sprintf("api.allowed_hosts[%d]", i), "%q is not a host name or IP address (no scheme, port or path)", h)
+		}
 	}
 	if m := c.Metrics.Listen; m != "" && !isListenAddr(m) {
 		p.add("metrics.listen", "%q is not host:port", m)

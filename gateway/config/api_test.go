@@ -88,6 +88,14 @@ func TestAPIValidation(t *testing.T) {
 					}
 				}
 			}},
+		{name: "allowed hosts", env: []string{"DRAWBRIDGE_API_ALLOWED_HOSTS=drawbridge.internal, [::1], 10.0.0.5"},
+			check: func(t *testing.T, c Config) {
+				if len(c.API.AllowedHosts) != 3 || c.API.AllowedHosts[0] != "drawbridge.internal" {
+					t.Errorf("api.allowed_hosts = %q", c.API.AllowedHosts)
+				}
+			}},
+		{name: "allowed host with a port", env: []string{"DRAWBRIDGE_API_ALLOWED_HOSTS=gw.example.org:8480"},
+			wantErr: `api.allowed_hosts[0]: "gw.example.org:8480" is not a host name or IP address`},
 		{name: "bad admin", env: []string{"DRAWBRIDGE_COMPONENT_ADMINS=root"}, wantErr: `component.admins[0]: "root" is not a bare JID`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,7 +146,7 @@ func Default() Config {
 			"sandbox": {"enabled": true, "auto_confirm": true},
 		},
 		Log:     LogConfig{Level: "info", Format: "text"},
-		API:     APIConfig{Listen: DefaultAPIListen},
+		API:     APIConfig{Listen: DefaultAPIListen, AllowedHosts: []string{}},
 		Metrics: MetricsConfig{Listen: DefaultMetricsListen},
 		Files:   defaultFiles(),
 		Groups:  GroupsConfig{History: DefaultGroupsHistory},

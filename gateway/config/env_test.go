@@ -10,6 +10,7 @@ import (
 // changes them, which breaks deployments.
 func TestEnvNames(t *testing.T) {
 	want := []string{
+		"DRAWBRIDGE_API_ALLOWED_HOSTS",
 		"DRAWBRIDGE_API_CLIENT_CA",
 		"DRAWBRIDGE_API_LISTEN",
 		"DRAWBRIDGE_API_TLS_CERT",

@@ -61,6 +61,7 @@ func (c Config) Redacted() Config {
 	r.API.Token = redact(c.API.Token)
 	r.Store.EncryptionKey = redact(c.Store.EncryptionKey)
 	r.Component.Admins = slices.Clone(c.Component.Admins)
+	r.API.AllowedHosts = slices.Clone(c.API.AllowedHosts)
 	r.Store.Redis.URL = redactURL(c.Store.Redis.URL)
 	if c.Platforms != nil {
 		r.Platforms = make(map[string]map[string]any, len(c.Platforms))

@@ -6,7 +6,8 @@ import (
 )
 
 // Errors of Fetch. The hub maps ErrTooLarge and ErrUnsupportedType to its
-// "not supported" refusal and the others to a bad request.
+// "not acceptable" refusal, ErrUnreachable and ErrTimeout to the remote
+// server errors, and the others to a bad request.
 var (
 	// ErrTooLarge means the file is larger than Fetcher.MaxSize, as declared
 	// by Content-Length or found while reading.
@@ -24,6 +25,15 @@ var (
 	// ErrBadStatus means the server answered with a status other than 200;
 	// the error is a *StatusError.
 	ErrBadStatus = errors.New("media: unexpected HTTP status")
+	// ErrUnreachable means the URL's host could not be reached: its name
+	// does not resolve, or the connection was refused or found no route.
+	// The fault lies with the URL, not with the gateway.
+	ErrUnreachable = errors.New("the server cannot be reached")
+	// ErrTimeout means the URL's host did not connect, answer or send the
+	// whole file in time (Fetcher.Timeout, or the connect timeout). Such
+	// errors also match context.DeadlineExceeded when the whole Timeout
+	// passed.
+	ErrTimeout = errors.New("the server did not answer in time")
 )
 
 // StatusError is returned when the server answers with a status other than

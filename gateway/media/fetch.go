@@ -75,9 +75,12 @@ type Fetcher struct {
 // Fetch downloads rawURL (http or https only) and returns its content.
 //
 // Errors wrap ErrBadURL (malformed or non-http URL, too many redirects),
-// ErrForbiddenAddress (the host is or resolves to a non-public address),
+// ErrForbiddenAddress (the host is or resolves to a non-public address, or
+// is a number that is not a dotted IPv4 address), ErrUnreachable (the host
+// does not resolve or refuses the connection), ErrTimeout,
 // ErrTooLarge, ErrUnsupportedType, ErrBadStatus (a *StatusError: the final
-// response was not 200 OK), context.DeadlineExceeded (Timeout passed) or
+// response was not 200 OK), context.DeadlineExceeded (Timeout passed, with
+// ErrTimeout) or
 // the error of ctx. Error texts name the host, never the whole URL, whose
 // path may be a secret capability.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*File, error) {
@@ -97,7 +100,10 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*File, error) {
 	file, err := f.fetch(fctx, u)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("media: fetching from %s: timed out after %v: %w", u.Host, timeout, context.DeadlineExceeded)
+			return nil, fmt.Errorf("media: fetching from %s: %w (timed out after %v): %w", u.Host, ErrTimeout, timeout, context.DeadlineExceeded)
+		}
+		if ctx.Err() == nil {
+			err = remoteFault(err)
 		}
 		return nil, fmt.Errorf("media: fetching from %s: %w", u.Host, err)
 	}
@@ -147,6 +153,26 @@ func (f *Fetcher) fetch(ctx context.Context, u *url.URL) (*File, error) {
 	}, nil
 }
 
+// remoteFault marks the network errors that the URL's host causes (its
+// name does not resolve, it refuses or times out the connection) with
+// ErrUnreachable or ErrTimeout. The address guard's refusals keep their
+// own error.
+func remoteFault(err error) error {
+	if errors.Is(err, ErrForbiddenAddress) || errors.Is(err, ErrBadURL) {
+		return err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w (%w)", ErrTimeout, err)
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
+		return fmt.Errorf("%w (%w)", ErrUnreachable, err)
+	}
+	return err
+}
+
 // readCapped reads at most limit+1 bytes of r and fails with ErrTooLarge
 // if there are more than limit.
 func readCapped(r io.Reader, limit, contentLength int64) ([]byte, error) {
@@ -190,6 +216,11 @@ func (f *Fetcher) vetURL(u *url.URL) error {
 	}
 	if u.User != nil {
 		return fmt.Errorf("%w: user information in the URL", ErrBadURL)
+	}
+	if numericHost(u.Hostname()) {
+		// Not resolved: resolvers and libraries read 2130706433,
+		// 0x7f000001 or 0177.0.0.1 as 127.0.0.1, each in its own way.
+		return fmt.Errorf("%w: host %q is a number but not an IP address in dotted form", ErrForbiddenAddress, u.Hostname())
 	}
 	if f.AllowPrivate {
 		return nil

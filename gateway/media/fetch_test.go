@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -196,7 +197,7 @@ func TestFetchTimeout(t *testing.T) {
 	for name, u := range map[string]string{"before headers": beforeHeaders.URL, "mid body": midBody.URL} {
 		start := time.Now()
 		_, err := f.Fetch(testCtx(t), u)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "timed out") {
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "timed out") {
 			t.Errorf("%s: err = %v, want a timeout", name, err)
 		}
 		if d := time.Since(start); d > 10*time.Second {
@@ -424,5 +425,62 @@ func TestSanitizeName(t *testing.T) {
 	got := SanitizeName(long)
 	if len(got) > maxNameBytes || !strings.HasSuffix(got, "é.jpeg") {
 		t.Errorf("long name → %d bytes %q", len(got), got)
+	}
+}
+
+// TestFetchNumericHostsNotResolved: hosts that only look like numbers are
+// refused before any lookup or connection (issue 21, Low: 2130706433 and
+// 0x7f000001 caused DNS queries).
+func TestFetchNumericHostsNotResolved(t *testing.T) {
+	var dials atomic.Int32
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, errors.New("no network in this test")
+		},
+	}}
+	for _, allowPrivate := range []bool{false, true} {
+		f := &Fetcher{MaxSize: 1000, Client: client, AllowPrivate: allowPrivate}
+		for _, host := range []string{"2130706433", "0x7f000001", "0X7F.1", "0177.0.0.1", "127.1", "10.0.0.0.1", "017700000001", "a.0x10", "2130706433."} {
+			_, err := f.Fetch(testCtx(t), "http://"+host+":8080/x")
+			if !errors.Is(err, ErrForbiddenAddress) || !strings.Contains(err.Error(), "dotted") {
+				t.Errorf("%s (AllowPrivate %v): err = %v, want ErrForbiddenAddress", host, allowPrivate, err)
+			}
+		}
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("%d connections were attempted", n)
+	}
+	for host, want := range map[string]bool{
+		"example.org": false, "1.example": false, "0x.example": false, "127.0.0.1": false, "::1": false,
+		"8.8.8.8": false, "deadbeef": false, "0xdeadbeef": true, "1e100": false, "99": true,
+	} {
+		if got := numericHost(host); got != want {
+			t.Errorf("numericHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// TestFetchRemoteFaults: a host that does not resolve or refuses the
+// connection is ErrUnreachable, not an internal error (issue 21, Low).
+func TestFetchRemoteFaults(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	f := &Fetcher{MaxSize: 1000, AllowPrivate: true}
+	if _, err := f.Fetch(testCtx(t), "http://"+closed+"/x"); !errors.Is(err, ErrUnreachable) || errors.Is(err, ErrTimeout) {
+		t.Errorf("connection refused: %v, want ErrUnreachable", err)
+	}
+	noDNS := &net.Dialer{Resolver: &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS server in this test")
+	}}}
+	f = &Fetcher{MaxSize: 1000, Client: &http.Client{Transport: &http.Transport{DialContext: noDNS.DialContext}}}
+	_, err = f.Fetch(testCtx(t), "http://files.example.invalid/x")
+	var dns *net.DNSError
+	if !errors.Is(err, ErrUnreachable) || !errors.As(err, &dns) || !strings.Contains(err.Error(), "files.example.invalid") {
+		t.Errorf("unresolvable host: %v, want ErrUnreachable naming the host", err)
 	}
 }

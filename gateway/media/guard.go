@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"syscall"
 )
 
@@ -71,6 +72,25 @@ func publicAddr(a netip.Addr) bool {
 		}
 	}
 	return true
+}
+
+// numericHost reports whether host looks like a number, as the WHATWG URL
+// standard reads hosts, without being an IP address in canonical form:
+// its last label is decimal digits or 0x and hex digits (2130706433,
+// 0x7f000001, 0177.0.0.1, 127.1). No top-level domain is numeric, so such
+// a host is never a name; resolving it would let the system's resolver
+// pick an address.
+func numericHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return false
+	}
+	h := strings.TrimSuffix(host, ".")
+	last := h[strings.LastIndexByte(h, '.')+1:]
+	if l := strings.ToLower(last); strings.HasPrefix(l, "0x") {
+		last = l[2:]
+		return strings.Trim(last, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
 }
 
 // checkAddr returns an error wrapping ErrForbiddenAddress if a is not public.

@@ -26,6 +26,8 @@ var errorCodes = []struct {
 	{gateway.ErrForbidden, codes.PermissionDenied},
 	{gateway.ErrRateLimited, codes.ResourceExhausted},
 	{gateway.ErrUnavailable, codes.Unavailable},
+	{gateway.ErrRemoteNotFound, codes.FailedPrecondition},
+	{gateway.ErrRemoteTimeout, codes.DeadlineExceeded},
 	{gateway.ErrNotSupported, codes.Unimplemented},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},

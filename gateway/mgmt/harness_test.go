@@ -104,7 +104,22 @@ type api struct {
 
 func startAPI(t *testing.T, h *hub, auth mgmt.Auth) *api {
 	t.Helper()
-	srv, err := mgmt.New(mgmt.Options{Admin: h.admin, Listen: "127.0.0.1:0", Auth: auth, Logger: slog.New(slog.DiscardHandler)})
+	return startAPIWith(t, h, mgmt.Options{Auth: auth})
+}
+
+// startAPIWith starts the API with opts, on 127.0.0.1 unless opts.Listen
+// says otherwise.
+func startAPIWith(t *testing.T, h *hub, opts mgmt.Options) *api {
+	t.Helper()
+	auth := opts.Auth
+	opts.Admin = h.admin
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv, err := mgmt.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,10 @@ type Options struct {
 	// Listen is host:port (":0" style ports pick a free one).
 	Listen string
 	Auth   Auth
+	// AllowedHosts are names, besides the host of Listen and its loopback
+	// forms, that REST requests may carry in Host and Origin
+	// (api.allowed_hosts): the names a proxy or an operator uses.
+	AllowedHosts []string
 	// FlowLimit bounds one LinkAccount stream; 0: DefaultFlowLimit.
 	FlowLimit time.Duration
 	Logger    *slog.Logger
@@ -134,14 +138,14 @@ func (s *Server) Start(ctx context.Context) error {
 		_, _ = w.Write(adminv1.OpenAPI)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	handler := s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := s.guardBrowsers(newBrowserGuard(s.opts.Listen, s.opts.AllowedHosts), s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isGRPC(r) {
 			gs.ServeHTTP(w, r)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRESTBody)
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)

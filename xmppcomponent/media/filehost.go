@@ -120,8 +120,8 @@ func NewFileHost(cfg FileHostConfig) (*FileHost, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("media: creating the file host directory: %w", err)
+	if err := privateDir(cfg.Dir, cfg.Logger); err != nil {
+		return nil, err
 	}
 	h := &FileHost{
 		cfg:   cfg,
@@ -301,4 +301,24 @@ func validFileID(s string) bool {
 		}
 	}
 	return true
+}
+
+// privateDir creates dir readable by its owner only (0700), or takes
+// group and other permissions away from an existing one: its listing
+// would give other local users the capability URLs of every file.
+func privateDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("media: creating the file host directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("media: the file host directory: %w", err)
+	}
+	if m := fi.Mode().Perm(); m&0o077 != 0 {
+		if err := os.Chmod(dir, m&0o700); err != nil {
+			return fmt.Errorf("media: the file host directory %s is open to other users (%v) and cannot be restricted: %w", dir, m, err)
+		}
+		log.Warn("media: the file host directory was open to other users; restricted it to its owner", "dir", dir, "was", m.String())
+	}
+	return nil
 }

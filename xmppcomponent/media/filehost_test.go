@@ -404,3 +404,50 @@ func TestFileHostServeStopsOnContext(t *testing.T) {
 		t.Error("Serve on a bad address succeeded")
 	}
 }
+
+// TestFileHostSVGIsAttachment: every image/svg* type is served as an
+// attachment, in whatever case the platform spelled it (issue 21, Low).
+func TestFileHostSVGIsAttachment(t *testing.T) {
+	h, _ := startFileHost(t, FileHostConfig{})
+	for _, mt := range []string{"image/svg+xml", "image/svg", "Image/SVG-XML; charset=utf-8"} {
+		resp, _ := get(t, http.MethodGet, upload(t, h, "drawing.svg", mt, []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)))
+		if d := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(d, "attachment;") {
+			t.Errorf("%s served with Content-Disposition %q", mt, d)
+		}
+	}
+}
+
+// TestFileHostPrivateFiles: the directory is created 0700, an existing
+// one open to other users is restricted to its owner, and the files in it
+// are 0600 (issue 21, Low).
+func TestFileHostPrivateFiles(t *testing.T) {
+	parent := t.TempDir()
+	fresh := filepath.Join(parent, "fresh", "files")
+	open := filepath.Join(parent, "open")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	for _, dir := range []string{fresh, open} {
+		h, _ := startFileHost(t, FileHostConfig{Dir: dir})
+		upload(t, h, "a.txt", "text/plain", []byte("private"))
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o700 {
+			t.Errorf("%s: mode %v, want drwx------", dir, m)
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("%s holds %v, %v", dir, entries, err)
+		}
+		for _, e := range entries {
+			if fi, err := e.Info(); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s/%s: %v %v, want -rw-------", dir, e.Name(), fi.Mode(), err)
+			}
+		}
+	}
+}

@@ -89,7 +89,9 @@ func safeName(name, mimeType string) string {
 func inlineType(mt string) bool {
 	major, _, _ := strings.Cut(mt, "/")
 	switch {
-	case mt == "image/svg+xml":
+	case strings.HasPrefix(mt, "image/svg"):
+		// SVG is a document that can carry scripts (image/svg+xml,
+		// image/svg, image/svg-xml, ...): never shown in place.
 		return false
 	case major == "image", major == "audio", major == "video", mt == "text/plain":
 		return true

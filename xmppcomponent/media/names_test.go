@@ -38,6 +38,7 @@ func TestInlineType(t *testing.T) {
 		"image/png": true, "image/jpeg": true, "video/mp4": true, "audio/ogg": true, "text/plain": true,
 		"image/svg+xml": false, "text/html": false, "application/pdf": false, "application/octet-stream": false,
 		"application/xhtml+xml": false, "text/xml": false,
+		"image/svg": false, "image/svg-xml": false, "image/svg+xml-compressed": false,
 	} {
 		if got := inlineType(mt); got != want {
 			t.Errorf("inlineType(%s) = %v", mt, got)

@@ -15,6 +15,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -134,7 +136,20 @@ const maxConns = 8
 
 // Open opens (creating if needed) the database file at path, brings its
 // schema up to date and returns a Store that owns the database.
+//
+// A new database file is created readable by its owner only (0600); SQLite
+// gives the -wal and -shm files it creates beside it the same mode. An
+// existing file keeps its mode.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if path != ":memory:" {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			f.Close()
+		case !errors.Is(err, fs.ErrExist):
+			return nil, fmt.Errorf("sqlitestore: create %s: %w", path, err)
+		}
+	}
 	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -210,5 +211,25 @@ func TestCanceledContext(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestFilesPrivate: the database and its -wal and -shm files are created
+// readable by their owner only (issue 21: under the usual umask 022 they
+// were created 0644).
+func TestFilesPrivate(t *testing.T) {
+	s, path := openTemp(t)
+	t.Cleanup(func() { s.Close() })
+	if err := s.PutAccount(t.Context(), store.Account{Owner: "alice@example.org", Platform: "sandbox", ID: "A"}); err != nil {
+		t.Fatalf("PutAccount: %v", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(p), m)
+		}
 	}
 }
