@@ -103,12 +103,33 @@ func (c *Component) gatewayPresence(ctx context.Context, owner ids.Owner, typ st
 		}
 		c.gatewayInRoster(owner, rosterIn)
 		c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
-	case "", stanza.PresenceTypeUnavailable:
-		// The owner's presence reaches the gateway when it is in their
-		// roster (or answers the gateway's probe): the first one since
-		// the gateway started gets the gateway's presence back.
-		if registered && c.gatewayInRoster(owner, rosterIn) != rosterIn && typ == "" {
+	case "":
+		// The owner's presence: broadcast to the gateway when it is in
+		// their roster, an answer to the gateway's probe — or directed
+		// to it by a client whose roster lacks it (Gajim does so after
+		// registering), which proves nothing. So only an answer to a
+		// probe counts; otherwise the gateway probes, and the server's
+		// answer (presence, or unsubscribed) settles it.
+		if !registered {
+			return
+		}
+		c.mu.Lock()
+		if c.gwRoster == nil {
+			c.gwRoster = make(map[ids.Owner]rosterState)
+		}
+		st := c.gwRoster[owner]
+		switch st {
+		case rosterProbing:
+			c.gwRoster[owner] = rosterIn
+		case rosterUnknown:
+			c.gwRoster[owner] = rosterProbing
+		}
+		c.mu.Unlock()
+		switch st {
+		case rosterProbing:
 			c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
+		case rosterUnknown:
+			c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeProbe)
 		}
 	}
 }

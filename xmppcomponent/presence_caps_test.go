@@ -57,8 +57,9 @@ func TestCapsVerify(t *testing.T) {
 			}
 			verifyCaps(t, c, rec, "+15550000001@gw.example.test/drawbridge")
 
-			// The gateway, in alice's roster: its presence answers hers.
-			handleRaw(t, c, `<presence from='alice@example.test/phone' to='gw.example.test'/>`)
+			// The gateway, in alice's roster: her server's probe gets its
+			// presence.
+			handleRaw(t, c, `<presence type='probe' from='alice@example.test' to='gw.example.test'/>`)
 			verifyCaps(t, c, rec, "gw.example.test/drawbridge")
 		})
 	}
