@@ -2,8 +2,8 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
