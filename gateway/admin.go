@@ -30,6 +30,11 @@ type LinkStatus struct {
 	// Queued stanzas wait to be written, InFlight ones wait for the
 	// server's acknowledgement, Dispatching inbound ones wait for a handler.
 	Queued, InFlight, Dispatching int
+	// Problem, if not nil, is why the link needs an operator (another
+	// instance connected on the same component domain, a refused secret),
+	// in a sentence that says what to do. The gateway is not ready while
+	// it is set, even if connected at the moment.
+	Problem error
 }
 
 // ReloadReport says what a configuration reload did.
@@ -355,8 +360,14 @@ func (a *Admin) Status(ctx context.Context) Status {
 // Ready reports whether the gateway can serve: the store answers and, when
 // the link is known, the XMPP link is up.
 func (a *Admin) Ready(ctx context.Context) error {
-	if a.opts.Link != nil && !a.opts.Link().Connected {
-		return errors.New("the XMPP link is down")
+	if a.opts.Link != nil {
+		l := a.opts.Link()
+		if l.Problem != nil {
+			return fmt.Errorf("the XMPP link: %w", l.Problem)
+		}
+		if !l.Connected {
+			return errors.New("the XMPP link is down")
+		}
 	}
 	if err := a.g.Ready(ctx); err != nil {
 		return fmt.Errorf("the store does not answer: %w", err)

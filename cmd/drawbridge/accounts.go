@@ -126,7 +126,7 @@ func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	want := map[string]int{"list": 0, "show": 1, "link": 1, "unlink": 1}
+	want := map[string]int{"list": 0, "show": 1, "link": 1, "unlink": 1, "status": 0}
 	n, known := want[sub]
 	if !known {
 		fmt.Fprint(stderr, accountsUsage)
@@ -188,6 +188,8 @@ func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		err = c.link(ctx, pos[0], *flow, inputs)
 	case "unlink":
 		err = c.unlink(ctx, pos[0])
+	case "status": // drawbridge status (status.go)
+		err = c.status(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("accounts %s: %w", sub, c.explain(err))

@@ -22,7 +22,7 @@ func startAPIApp(t *testing.T, mutate func(*config.Config)) *app {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Component.JID = "gw.example.test"
-	cfg.Component.Secret = "s"
+	cfg.Component.Secret, cfg.Component.AllowWeakSecret = "s", true
 	cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
 	cfg.API.Listen, cfg.Metrics.Listen = "127.0.0.1:0", ""
 	if mutate != nil {

@@ -138,7 +138,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Addr:   cfg.Component.Server,
 			Domain: cfg.Component.JID,
 			Secret: cfg.Component.Secret,
-			Logger: log,
+			// Named in the error when the server refuses the secret.
+			SecretSetting: "component.secret",
+			Logger:        log,
 			// limits.max_stanza_size (config/limits.go)
 			MaxStanzaSize: int64(cfg.Limits.MaxStanzaSize),
 		},

@@ -32,7 +32,7 @@ func TestDemoEchoDelay(t *testing.T) {
 	if !strings.Contains(script, "DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=$ECHO_DELAY") {
 		t.Fatal("demo.sh does not pass ECHO_DELAY to the gateway")
 	}
-	cfg, err := config.Parse(nil, []string{"DRAWBRIDGE_COMPONENT_SECRET=s", "DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=" + m[1]})
+	cfg, err := config.Parse(nil, []string{"DRAWBRIDGE_COMPONENT_SECRET=s", "DRAWBRIDGE_COMPONENT_ALLOW_WEAK_SECRET=true", "DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=" + m[1]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -300,7 +300,7 @@ func TestComposeFile(t *testing.T) {
 	}
 	// The gateway's configuration, with the compose secret mounted.
 	secret := filepath.Join(t.TempDir(), "component_secret")
-	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+	if err := os.WriteFile(secret, []byte("a-test-secret-of-24-chars\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	data := strings.ReplaceAll(readDeploy(t, "docker/drawbridge.yaml"), "/run/secrets/component_secret", secret)
@@ -308,7 +308,7 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy/docker/drawbridge.yaml: %v", err)
 	}
-	if cfg.Component.Secret != "s3cret" || cfg.Store.Backend != config.BackendRedis || cfg.Metrics.Listen != "0.0.0.0:9480" {
+	if cfg.Component.Secret != "a-test-secret-of-24-chars" || cfg.Store.Backend != config.BackendRedis || cfg.Metrics.Listen != "0.0.0.0:9480" {
 		t.Errorf("deploy/docker/drawbridge.yaml: secret from the compose secret, redis store, metrics for the healthcheck: %+v", cfg)
 	}
 }
@@ -618,7 +618,7 @@ func checkKubernetes(t *testing.T, objs []k8sObject, configMap, cfgData string) 
 	if len(sm.Endpoints) != 1 || sm.Endpoints[0].Port != svc.Ports[0].Name || sm.Endpoints[0].Path != "/metrics" {
 		t.Errorf("the ServiceMonitor must scrape /metrics on the Service's port: %+v", sm.Endpoints)
 	}
-	cfg, err := config.Parse([]byte(cfgData), []string{"DRAWBRIDGE_COMPONENT_SECRET=s3cret"})
+	cfg, err := config.Parse([]byte(cfgData), []string{"DRAWBRIDGE_COMPONENT_SECRET=a-test-secret-of-24-chars"})
 	if err != nil {
 		t.Fatalf("the ConfigMap's drawbridge.yaml: %v", err)
 	}

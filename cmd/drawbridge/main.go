@@ -7,6 +7,7 @@
 //	drawbridge config check FILE   validate a configuration file
 //	drawbridge accounts ...        list, show, link, unlink accounts through the API
 //	drawbridge health [--url URL]  check a running gateway's health endpoint
+//	drawbridge status              show the gateway's status through the API
 //	drawbridge version             print the version
 package main
 
@@ -51,6 +52,9 @@ commands:
   accounts SUBCOMMAND   list, show, link or unlink users' accounts through the
                         management API (drawbridge accounts help)
   health [--url URL]    check a running gateway's /healthz (or /readyz)
+  status [--api ADDR]   the gateway's status through the management API: the XMPP
+                        link and what needs an operator, store, users (--json;
+                        flags as for accounts)
   version               print the version
 `
 
@@ -71,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
+	case "status":
+		// The API's GetStatus, with the accounts command's flags.
+		return cmdAccounts(ctx, append([]string{"status"}, args[1:]...), os.Stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

@@ -12,7 +12,7 @@ func TestCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(good, []byte("component:\n  jid: gw.example.org\n  secret: s3cret\n"), 0o600); err != nil {
+	if err := os.WriteFile(good, []byte("component:\n  jid: gw.example.org\n  secret: a-test-secret-of-24-chars\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, []byte("component:\n  jid: gw.example.org\n  secert: typo\n"), 0o600); err != nil {
@@ -61,7 +61,7 @@ func TestConfigExampleChecks(t *testing.T) {
 	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "from-env")
+	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "a-test-secret-of-24-chars")
 	if err := run(t.Context(), []string{"config", "check", path}, &out, &out); err != nil {
 		t.Fatalf("example does not check: %v", err)
 	}

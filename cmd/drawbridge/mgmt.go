@@ -88,6 +88,7 @@ func (m *appMgmt) linkStatus() gateway.LinkStatus {
 		Connected: conn.Connected(), Connects: s.Connects, Disconnects: s.Disconnects,
 		StanzasIn: s.StanzasIn, StanzasOut: s.StanzasOut,
 		Queued: s.Queued, InFlight: s.InFlight, Dispatching: s.Dispatching,
+		Problem: conn.Problem(),
 	}
 }
 

@@ -41,6 +41,10 @@ type ComponentConfig struct {
 	// SecretFile, when set, names a file whose content (trailing newline
 	// trimmed) becomes Secret. It cannot be combined with Secret.
 	SecretFile string `yaml:"secret_file"`
+	// AllowWeakSecret accepts a secret shorter than MinSecretLength or a
+	// known placeholder such as "change-me"; for tests and throwaway
+	// setups only (see validateSecret).
+	AllowWeakSecret bool `yaml:"allow_weak_secret"`
 	// Name is the human-readable name shown in the disco identity.
 	Name string `yaml:"name"`
 	// Admins lists the bare JIDs that may run the gateway's XEP-0050

@@ -12,7 +12,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("sandbox auto_confirm = %v, want true", c.Platforms["sandbox"]["auto_confirm"])
 	}
 	// Only the secret is missing.
-	c.Component.Secret = "x"
+	c.Component.Secret = "a-test-secret-of-24-chars"
 	if err := c.Validate(); err != nil {
 		t.Errorf("Default() with a secret is invalid: %v", err)
 	}

@@ -27,7 +27,7 @@ func TestEncryptionKey(t *testing.T) {
 		{"not base64", []string{"DRAWBRIDGE_STORE_ENCRYPTION_KEY=not*base64!"}, false},
 		{"too short", []string{"DRAWBRIDGE_STORE_ENCRYPTION_KEY=" + short}, false},
 	} {
-		env := append([]string{"DRAWBRIDGE_COMPONENT_SECRET=s"}, tc.env...)
+		env := append([]string{"DRAWBRIDGE_COMPONENT_SECRET=a-test-secret-of-24-chars"}, tc.env...)
 		cfg, err := Parse(nil, env)
 		if tc.ok {
 			if err != nil {

@@ -13,9 +13,9 @@ import (
 func FuzzParse(f *testing.F) {
 	// The example names *_file settings, which the target skips (it must
 	// not read the machine's files): the seed is the example without them.
-	f.Add(withoutFileSettings(Example()), "DRAWBRIDGE_COMPONENT_SECRET=s")
-	f.Add("component:\n  jid: wa.example.org\n  secret: x\nlimits:\n  messages:\n    per_jid: -1\n", "")
-	f.Add("platforms:\n  sandbox:\n    enabled: false\n  whatsapp: {}\n", "DRAWBRIDGE_PLATFORMS_WHATSAPP_ENABLED=true\nDRAWBRIDGE_COMPONENT_SECRET=s")
+	f.Add(withoutFileSettings(Example()), "DRAWBRIDGE_COMPONENT_SECRET=a-test-secret-of-24-chars")
+	f.Add("component:\n  jid: wa.example.org\n  secret: a-test-secret-of-24-chars\nlimits:\n  messages:\n    per_jid: -1\n", "")
+	f.Add("platforms:\n  sandbox:\n    enabled: false\n  whatsapp: {}\n", "DRAWBRIDGE_PLATFORMS_WHATSAPP_ENABLED=true\nDRAWBRIDGE_COMPONENT_SECRET=a-test-secret-of-24-chars")
 	f.Add("store: [1, 2]\n", "DRAWBRIDGE_LIMITS_MAX_BODY_SIZE=x")
 	f.Add("a: &a [*a]\n", "DRAWBRIDGE_NOPE=1")
 	f.Add("files:\n  quota: 99999999999999999999999\n", "DRAWBRIDGE_STORE_REDIS_ADDRS=,,")
@@ -52,7 +52,7 @@ func withoutFileSettings(yaml string) string {
 // TestFuzzParseExampleSeed: FuzzParse's first seed is a whole valid
 // configuration, so that the fuzzer starts from one that parses.
 func TestFuzzParseExampleSeed(t *testing.T) {
-	cfg, err := Parse([]byte(withoutFileSettings(Example())), []string{"DRAWBRIDGE_COMPONENT_SECRET=s"})
+	cfg, err := Parse([]byte(withoutFileSettings(Example())), []string{"DRAWBRIDGE_COMPONENT_SECRET=a-test-secret-of-24-chars"})
 	if err != nil {
 		t.Fatalf("the example without *_file settings does not parse: %v", err)
 	}

@@ -14,20 +14,20 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("component:\n  jid: wa.example.org\nlog:\n  level: debug\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "from-env")
+	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "from-env-of-some-length")
 	t.Setenv("DRAWBRIDGE_LOG_LEVEL", "warn")
 
 	c, err := Load(path)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.Component.JID != "wa.example.org" || c.Component.Secret != "from-env" || c.Log.Level != "warn" {
+	if c.Component.JID != "wa.example.org" || c.Component.Secret != "from-env-of-some-length" || c.Log.Level != "warn" {
 		t.Errorf("Load = %+v", c)
 	}
 }
 
 func TestLoadWithoutFile(t *testing.T) {
-	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "from-env")
+	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "from-env-of-some-length")
 	c, err := Load("")
 	if err != nil {
 		t.Fatalf(`Load(""): %v`, err)
@@ -47,7 +47,7 @@ func TestLoadErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte("log:\n  level: loud\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "x")
+	t.Setenv("DRAWBRIDGE_COMPONENT_SECRET", "a-test-secret-of-24-chars")
 	_, err = Load(path)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `log.level: "loud"`) {
 		t.Errorf("Load(bad) = %v, want the path and log.level", err)

@@ -10,12 +10,12 @@ import (
 )
 
 // secretEnv provides the one setting the defaults lack.
-var secretEnv = []string{"DRAWBRIDGE_COMPONENT_SECRET=s3cret-value"}
+var secretEnv = []string{"DRAWBRIDGE_COMPONENT_SECRET=s3cret-value-for-tests"}
 
 // withSecret returns Default() with the secret secretEnv sets.
 func withSecret() Config {
 	c := Default()
-	c.Component.Secret = "s3cret-value"
+	c.Component.Secret = "s3cret-value-for-tests"
 	return c
 }
 
@@ -56,7 +56,7 @@ func TestParse(t *testing.T) {
 component:
   jid: wa.example.org
   server: xmpp.example.org:5347
-  secret: file-secret
+  secret: file-secret-of-some-length
   name: WhatsApp
 registration:
   allowed_domains: [example.org, example.net]
@@ -78,7 +78,7 @@ log:
 `,
 			want: func() Config {
 				c := Default()
-				c.Component = ComponentConfig{JID: "wa.example.org", Server: "xmpp.example.org:5347", Secret: "file-secret", Name: "WhatsApp", Admins: []string{}}
+				c.Component = ComponentConfig{JID: "wa.example.org", Server: "xmpp.example.org:5347", Secret: "file-secret-of-some-length", Name: "WhatsApp", Admins: []string{}}
 				c.Registration = RegistrationConfig{
 					AllowedDomains: []string{"example.org", "example.net"},
 					AllowedJIDs:    []string{"friend@elsewhere.org"},
@@ -105,11 +105,11 @@ log:
 		},
 		{
 			name: "env overrides file",
-			yaml: "component:\n  secret: from-file\nlog:\n  level: warn\n",
-			env:  []string{"DRAWBRIDGE_COMPONENT_SECRET=from-env", "DRAWBRIDGE_LOG_LEVEL=error", "PATH=/bin"},
+			yaml: "component:\n  secret: from-file-of-some-length\nlog:\n  level: warn\n",
+			env:  []string{"DRAWBRIDGE_COMPONENT_SECRET=from-env-of-some-length", "DRAWBRIDGE_LOG_LEVEL=error", "PATH=/bin"},
 			want: func() Config {
 				c := Default()
-				c.Component.Secret = "from-env"
+				c.Component.Secret = "from-env-of-some-length"
 				c.Log.Level = "error"
 				return c
 			},
@@ -185,10 +185,10 @@ log:
 		{
 			name:  "secret_file read and trimmed",
 			yaml:  "component:\n  secret_file: {dir}/secret\n",
-			files: map[string]string{"secret": "from-file\n"},
+			files: map[string]string{"secret": "from-file-of-some-length\n"},
 			want: func() Config {
 				c := Default()
-				c.Component.Secret = "from-file"
+				c.Component.Secret = "from-file-of-some-length"
 				c.Component.SecretFile = "{dir}/secret"
 				return c
 			},
@@ -196,10 +196,10 @@ log:
 		{
 			name:  "secret_file through env, CRLF trimmed",
 			env:   []string{"DRAWBRIDGE_COMPONENT_SECRET_FILE={dir}/secret"},
-			files: map[string]string{"secret": "crlf\r\n"},
+			files: map[string]string{"secret": "crlf-of-some-length\r\n"},
 			want: func() Config {
 				c := Default()
-				c.Component.Secret = "crlf"
+				c.Component.Secret = "crlf-of-some-length"
 				c.Component.SecretFile = "{dir}/secret"
 				return c
 			},

@@ -54,7 +54,7 @@ func TestRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"s3cret-value", "pw-in-url", "redis-pw", "tok-123", "cs-456", "k1", "srv-pw"} {
+	for _, secret := range []string{"s3cret-value-for-tests", "pw-in-url", "redis-pw", "tok-123", "cs-456", "k1", "srv-pw"} {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("redacted YAML shows %q:\n%s", secret, out)
 		}

@@ -79,6 +79,8 @@ func (c Config) validateComponent(p *problems) {
 	}
 	if cc.Secret == "" {
 		p.add("component.secret", "required (or set component.secret_file)")
+	} else if !cc.AllowWeakSecret {
+		validateSecret(p, cc.Secret)
 	}
 	if cc.Name == "" {
 		p.add("component.name", "required")
@@ -205,5 +207,29 @@ func (c Config) validateLog(p *problems) {
 	}
 	if !slices.Contains(logFormats, c.Log.Format) {
 		p.add("log.format", "%q is not one of %s", c.Log.Format, strings.Join(logFormats, ", "))
+	}
+}
+
+// MinSecretLength is the shortest component secret accepted without
+// component.allow_weak_secret.
+const MinSecretLength = 16
+
+// placeholderSecrets are secrets that appear in examples and shipped
+// manifests (deploy/kubernetes/secret.yaml, deploy/prosody/drawbridge.cfg.lua
+// say change-me), compared case-insensitively.
+var placeholderSecrets = []string{"change-me", "changeme", "change_me", "secret", "password", "drawbridge"}
+
+// validateSecret refuses a placeholder or short component secret: whoever
+// reaches the server's component port with it can act as the gateway.
+// The message never quotes the secret.
+func validateSecret(p *problems, secret string) {
+	const fix = "use a long random value (e.g. openssl rand -hex 24) here and in the XMPP server's component secret, " +
+		"or set component.allow_weak_secret: true for a test setup"
+	trimmed := strings.ToLower(strings.TrimSpace(secret))
+	switch {
+	case slices.Contains(placeholderSecrets, trimmed):
+		p.add("component.secret", "is a placeholder from the examples or shipped manifests; %s", fix)
+	case len(secret) < MinSecretLength:
+		p.add("component.secret", "is %d characters, shorter than %d; %s", len(secret), MinSecretLength, fix)
 	}
 }

@@ -134,6 +134,9 @@ func statusPB(s gateway.Status) *adminv1.Status {
 	if s.StoreErr != nil {
 		out.Store.Error = s.StoreErr.Error()
 	}
+	if s.Link.Problem != nil {
+		out.Xmpp.Problem = s.Link.Problem.Error()
+	}
 	for st, n := range s.ByState {
 		out.Counts.ByState[string(st)] = int32(n)
 	}

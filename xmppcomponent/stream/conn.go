@@ -26,6 +26,7 @@ const (
 	DefaultQueueSize    = 10000
 	DefaultWorkers      = 32
 	DefaultPingInterval = 15 * time.Second
+	DefaultStableAfter  = 10 * time.Second
 )
 
 // Config configures a Conn.
@@ -46,6 +47,16 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the jittered exponential delay between
 	// connection attempts. Defaults 100ms and 30s.
 	MinBackoff, MaxBackoff time.Duration
+	// StableAfter is how long a connection must stay up before the backoff
+	// starts again from MinBackoff. A connection that ends sooner (a
+	// handshake that another instance replaces within seconds), or that
+	// ends with a conflict stream error, keeps the backoff growing.
+	// Default 10s.
+	StableAfter time.Duration
+	// SecretSetting names, in log messages and in Problem, where the
+	// operator sets the secret (e.g. "component.secret"). Default "the
+	// component secret".
+	SecretSetting string
 	// QueueSize is the maximum number of stanzas waiting to be written;
 	// Send blocks while the queue is full. The number of written but not yet
 	// acknowledged stanzas is bounded by the same value. Default 10000.
@@ -121,6 +132,8 @@ type Conn struct {
 	started     bool          // Run was called
 	ended       bool          // Run returned
 	connected   bool
+	upSince     time.Time     // when the current connection was established
+	problem     error         // see Problem
 	up          chan struct{} // closed while connected; replaced on disconnect
 	endCh       chan struct{} // closed when Run returns
 
@@ -182,6 +195,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = DefaultPingInterval
+	}
+	if cfg.StableAfter <= 0 {
+		cfg.StableAfter = DefaultStableAfter
+	}
+	if cfg.SecretSetting == "" {
+		cfg.SecretSetting = "the component secret"
 	}
 	if cfg.PingTo == "" {
 		cfg.PingTo = parentDomain(cfg.Domain)
@@ -297,6 +316,7 @@ func (c *Conn) setConnected(up bool) {
 	c.mu.Lock()
 	if up {
 		c.connected = true
+		c.upSince = time.Now()
 		close(c.up)
 	} else {
 		c.connected = false

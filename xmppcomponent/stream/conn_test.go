@@ -483,8 +483,11 @@ func TestConnStreamErrorAfterHandshake(t *testing.T) {
 	srv.session(1).send("<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by a new connection</text></stream:error></stream:stream>")
 	srv.session(2).send("<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>")
 	srv.session(3)
-	if !sink.has(slog.LevelError, "stream error", map[string]string{"condition": "conflict"}) {
-		t.Error("no Error log naming the condition")
+	if !sink.has(slog.LevelError, "another gateway is connected as "+testDomain, map[string]string{"condition": "conflict"}) {
+		t.Error("no Error log saying another gateway holds the domain")
+	}
+	if err := c.Problem(); !errors.Is(err, ErrConflict) {
+		t.Errorf("Problem() = %v, want ErrConflict", err)
 	}
 	if !sink.has(slog.LevelWarn, "stream error", map[string]string{"condition": "system-shutdown"}) ||
 		sink.has(slog.LevelError, "stream error", map[string]string{"condition": "system-shutdown"}) {

@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -129,11 +130,21 @@ func TestConnAgainstProsody(t *testing.T) {
 	bad := New(Config{
 		Addr: p.ComponentAddr, Domain: testDomain, Secret: "wrong", Logger: badLog,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		SecretSetting: "component.secret",
 	}, nil)
 	startConn(t, bad)
 	testutil.WaitFor(t, "the refusal", func() bool {
 		return badSink.has(slog.LevelError, "refused", map[string]string{"condition": "not-authorized"})
 	})
+	// The line says which setting to fix, on both sides.
+	for _, part := range []string{"component.secret", `component_secret in the Component "` + testDomain + `" section`, "ejabberd_service"} {
+		if !badSink.has(slog.LevelError, part, map[string]string{"condition": "not-authorized"}) {
+			t.Errorf("the refusal's Error line does not mention %s", part)
+		}
+	}
+	if err := bad.Problem(); !errors.Is(err, ErrNotAuthorized) || !strings.Contains(err.Error(), "component.secret") {
+		t.Errorf("Problem() = %v, want ErrNotAuthorized naming component.secret", err)
+	}
 	if !c.Connected() || sink.has(slog.LevelError, "", nil) {
 		t.Error("the good connection suffered from the bad one")
 	}

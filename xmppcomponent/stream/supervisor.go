@@ -33,16 +33,33 @@ func (c *Conn) Run(ctx context.Context) error {
 	attempt := 0
 	for ctx.Err() == nil {
 		num++
-		established, err := c.runSession(ctx, disp, num)
+		established, lasted, err := c.runSession(ctx, disp, num)
 		if ctx.Err() != nil {
 			break
 		}
-		if established {
+		cond := streamCondition(err)
+		// Only a connection that stayed up starts the backoff afresh: one
+		// that another instance replaced within seconds must not make
+		// the two reconnect in a tight loop.
+		if established && lasted >= c.cfg.StableAfter && cond != "conflict" {
 			attempt = 0
 		}
 		delay := backoffDelay(c.cfg.MinBackoff, c.cfg.MaxBackoff, attempt)
 		attempt++
-		c.logSessionEnd(established, err, delay)
+		switch {
+		case cond == "conflict":
+			p := c.conflictProblem(established, err)
+			c.setProblem(p)
+			c.log.Error(p.Error(), slog.Any("error", err), slog.String("condition", cond),
+				slog.Duration("retry_in", delay))
+		case cond == "not-authorized" && !established:
+			p := c.secretProblem(err)
+			c.setProblem(p)
+			c.log.Error(p.Error(), slog.Any("error", err), slog.String("condition", cond),
+				slog.Duration("retry_in", delay))
+		default:
+			c.logSessionEnd(established, err, delay)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -69,12 +86,19 @@ func (c *Conn) Run(ctx context.Context) error {
 }
 
 // runSession dials, authenticates and serves one connection until it fails
-// or ctx ends. established reports whether the handshake succeeded.
-func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (established bool, err error) {
+// or ctx ends. established reports whether the handshake succeeded, lasted
+// how long the connection then stayed up.
+func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (established bool, lasted time.Duration, err error) {
 	nc, sr, err := c.dial(ctx)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
+	start := time.Now()
+	c.mu.Lock()
+	if errors.Is(c.problem, ErrNotAuthorized) {
+		c.problem = nil // the secret is right now
+	}
+	c.mu.Unlock()
 	s := newSession(c, nc, sr, num)
 	c.setConnected(true)
 	s.log.Info("component connected")
@@ -99,7 +123,7 @@ func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (es
 		c.mu.Unlock()
 	}
 	c.setConnected(false)
-	return true, s.err
+	return true, time.Since(start), s.err
 }
 
 // logSessionEnd logs why a connection ended or could not be set up. Stream

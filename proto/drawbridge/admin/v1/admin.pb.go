@@ -1338,7 +1338,11 @@ type XMPPLink struct {
 	// Stanzas written but not yet acknowledged.
 	InFlight int32 `protobuf:"varint,7,opt,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"`
 	// Inbound stanzas waiting to be handled.
-	Dispatching   int32 `protobuf:"varint,8,opt,name=dispatching,proto3" json:"dispatching,omitempty"`
+	Dispatching int32 `protobuf:"varint,8,opt,name=dispatching,proto3" json:"dispatching,omitempty"`
+	// Why the link needs an operator, and what to do; empty if nothing does.
+	// E.g. "another gateway is connected as gw.example.org (...): stop the
+	// other instance, ..." or a component secret the server refuses.
+	Problem       string `protobuf:"bytes,9,opt,name=problem,proto3" json:"problem,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1427,6 +1431,13 @@ func (x *XMPPLink) GetDispatching() int32 {
 		return x.Dispatching
 	}
 	return 0
+}
+
+func (x *XMPPLink) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
 }
 
 type StoreStatus struct {
@@ -1893,7 +1904,7 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"\astarted\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x121\n" +
 	"\x04xmpp\x18\x04 \x01(\v2\x1d.drawbridge.admin.v1.XMPPLinkR\x04xmpp\x126\n" +
 	"\x05store\x18\x05 \x01(\v2 .drawbridge.admin.v1.StoreStatusR\x05store\x123\n" +
-	"\x06counts\x18\x06 \x01(\v2\x1b.drawbridge.admin.v1.CountsR\x06counts\"\xfd\x01\n" +
+	"\x06counts\x18\x06 \x01(\v2\x1b.drawbridge.admin.v1.CountsR\x06counts\"\x97\x02\n" +
 	"\bXMPPLink\x12\x1c\n" +
 	"\tconnected\x18\x01 \x01(\bR\tconnected\x12\x1a\n" +
 	"\bconnects\x18\x02 \x01(\x04R\bconnects\x12 \n" +
@@ -1904,7 +1915,8 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"stanzasOut\x12\x16\n" +
 	"\x06queued\x18\x06 \x01(\x05R\x06queued\x12\x1b\n" +
 	"\tin_flight\x18\a \x01(\x05R\binFlight\x12 \n" +
-	"\vdispatching\x18\b \x01(\x05R\vdispatching\"[\n" +
+	"\vdispatching\x18\b \x01(\x05R\vdispatching\x12\x18\n" +
+	"\aproblem\x18\t \x01(\tR\aproblem\"[\n" +
 	"\vStoreStatus\x12\x18\n" +
 	"\abackend\x18\x01 \x01(\tR\abackend\x12\x1c\n" +
 	"\treachable\x18\x02 \x01(\bR\treachable\x12\x14\n" +
