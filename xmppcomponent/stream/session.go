@@ -88,6 +88,9 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				continue
 			}
+			if errors.Is(err, errRestrictedXML) {
+				s.sendStreamError("restricted-xml")
+			}
 			s.fail(fmt.Errorf("stream: read: %w", err))
 			return
 		}
@@ -115,6 +118,14 @@ func (s *session) readLoop(disp *dispatcher) {
 		c.stanzasIn.Add(1)
 		disp.dispatch(p)
 	}
+}
+
+// sendStreamError tells the server why the component ends the stream
+// (RFC 6120 §4.9) before the session fails. The write is one call, so it
+// never interleaves with the writer's batches.
+func (s *session) sendStreamError(condition string) {
+	_ = s.nc.SetWriteDeadline(time.Now().Add(min(s.c.cfg.WriteTimeout, closeGrace)))
+	_, _ = s.nc.Write([]byte("<stream:error><" + condition + " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"))
 }
 
 // ackPing consumes the reply (result or error: either proves the server has

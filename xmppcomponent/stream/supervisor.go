@@ -118,6 +118,8 @@ func (c *Conn) logSessionEnd(established bool, err error, retry time.Duration) {
 		default:
 			c.log.Error("component connection closed by the server with a stream error", attrs...)
 		}
+	case errors.Is(err, errRestrictedXML):
+		c.log.Error("component stream closed with restricted-xml: the server sent a comment, processing instruction or DTD", attrs...)
 	case established:
 		c.log.Warn("component connection lost", attrs...)
 	default:
