@@ -69,6 +69,7 @@ type stanzaLimiter struct {
 	prefix []byte // bytes served before r, not lexed (syntheticRoot)
 	err    error  // errRestrictedXML once seen: every later read fails
 	header bool   // the stream header has been read
+	total  int64  // bytes read from r, for the size of each stanza
 }
 
 func newStanzaLimiter(r io.Reader, max int64) *stanzaLimiter {
@@ -95,6 +96,7 @@ func (l *stanzaLimiter) ReadByte() (byte, error) {
 	if err != nil {
 		return 0, err
 	}
+	l.total++
 	l.n++
 	if l.step(b) {
 		l.n = 0
@@ -131,6 +133,7 @@ func (l *stanzaLimiter) discard() error {
 		if err != nil {
 			return err
 		}
+		l.total++
 		ended := l.step(b)
 		if l.err != nil {
 			return l.err

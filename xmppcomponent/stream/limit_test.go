@@ -198,7 +198,7 @@ func TestDispatchLaneBounded(t *testing.T) {
 	// The workers are not started: nothing drains the lane.
 	m := stanza.Message{Attrs: stanza.Attrs{From: "flood@example.test/r", To: "x@gw.example.test"}}
 	for range maxLaneBacklog + 10 {
-		d.dispatch(m)
+		d.dispatch(m, 100)
 	}
 	if got := d.backlogLen(); got != maxLaneBacklog {
 		t.Errorf("backlog = %d, want %d", got, maxLaneBacklog)

@@ -77,14 +77,17 @@ func (s *session) readLoop(disp *dispatcher) {
 	defer close(s.readerDone)
 	c := s.c
 	for {
+		start := s.sr.lim.total
 		p, err := s.sr.next()
+		size := s.sr.lim.total - start // on the wire, for the lanes' byte budget
 		if err != nil {
 			var skipped *errUndecodable
 			if errors.As(err, &skipped) {
 				c.stanzasIn.Add(1)
 				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
 				if u, ok := skipped.undecodable(s.sr.lim.max); ok {
-					disp.dispatch(u) // the Handler tells the sender (malformed.go)
+					// The stanza itself was not kept: count what is.
+					disp.dispatch(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
 				}
 				continue
 			}
@@ -110,13 +113,13 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				c.stanzasIn.Add(1)
 				if !c.iqs.deliver(v) {
-					disp.dispatch(v)
+					disp.dispatch(v, size)
 				}
 				continue
 			}
 		}
 		c.stanzasIn.Add(1)
-		disp.dispatch(p)
+		disp.dispatch(p, size)
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 // wrapping ErrClosed.
 func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
+	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
+	disp.reject = c.rejectBusy
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
