@@ -41,7 +41,7 @@ type dispatcher struct {
 type lane struct {
 	mu    sync.Mutex
 	items []laneItem
-	bytes int64 // the wire size of items
+	bytes int64         // the wire size of items
 	wake  chan struct{} // cap 1
 }
 
