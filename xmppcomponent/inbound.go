@@ -5,6 +5,7 @@ import (
 
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -47,6 +48,20 @@ func parseInbound(m stanza.Message) inbound {
 		}
 	}
 	return in
+}
+
+// checkIDs refuses (gateway.ErrBadRequest) a message whose id, origin-id
+// or the ids it names (correction, retraction, reactions, reply) are over
+// gateway.MaxStanzaIDLen: the hub keeps such ids in its id map for days.
+func (in inbound) checkIDs(id string) error {
+	var reactions, reply string
+	if in.reactions != nil {
+		reactions = in.reactions.ID
+	}
+	if in.reply != nil {
+		reply = in.reply.ID
+	}
+	return gateway.CheckStanzaIDs(id, in.originID, in.replace, in.retract, reactions, reply)
 }
 
 // maxFallbackRanges bounds the XEP-0428 fallback ranges a message may

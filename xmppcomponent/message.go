@@ -32,6 +32,10 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 		return
 	}
 	owner := Owner(from)
+	if err := parseInbound(m).checkIDs(m.Id); err != nil {
+		c.replyMessageError(ctx, m, mapErr(err))
+		return
+	}
 	if c.isRoom(to) {
 		c.onRoomMessage(ctx, m, from, to) // muc_message.go
 		return
