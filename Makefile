@@ -55,6 +55,7 @@ lint:
 FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	./xmppcomponent/stream:FuzzStreamReader \
+	./xmppcomponent/stream:FuzzLimiterDecoder \
 	./xmppcomponent:FuzzNextPacket \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \

@@ -251,6 +251,20 @@ func TestSendRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
+	// Stanza ids are stored for days: over MaxStanzaIDLen bytes, as the
+	// id or the origin-id, they are refused; at the limit they pass.
+	long := strings.Repeat("i", gateway.MaxStanzaIDLen+1)
+	for _, xids := range [][]string{{long, ""}, {"x", long}} {
+		if _, err := h.gw.SendMessage(ctx, owner, sb, msg("hi"), gateway.SendOptions{XMPPIDs: xids}); !errors.Is(err, gateway.ErrBadRequest) {
+			t.Errorf("ids of %d and %d bytes: %v, want ErrBadRequest", len(xids[0]), len(xids[1]), err)
+		}
+	}
+	if err := h.gw.EditMessage(ctx, owner, sb, ids.ChatID(sandbox.EchoBot), long, "fixed", "e1"); !errors.Is(err, gateway.ErrBadRequest) {
+		t.Errorf("a correction naming a long id: %v, want ErrBadRequest", err)
+	}
+	if _, err := h.gw.SendMessage(ctx, owner, sb, msg("hi"), gateway.SendOptions{XMPPIDs: []string{strings.Repeat("k", gateway.MaxStanzaIDLen)}}); err != nil {
+		t.Errorf("an id of %d bytes: %v", gateway.MaxStanzaIDLen, err)
+	}
 }
 
 func TestLinkConflictAndUnlink(t *testing.T) {

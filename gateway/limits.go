@@ -82,6 +82,24 @@ func (g *Gateway) checkMessageRate(owner ids.Owner) error {
 	return allow(g.limits.messages, g.limits.cfg.Messages, owner, "messages")
 }
 
+// MaxStanzaIDLen is the longest XMPP stanza id, in bytes, that the hub
+// takes: a message's id and XEP-0359 origin-id, and the ids a correction
+// names. The hub keeps these ids as keys of its id map for days, so a
+// longer one is refused (ErrBadRequest, the sender sees bad-request)
+// rather than stored; hashing it instead would keep the store small too,
+// but a refusal tells the client why. Clients use ids of a few dozen bytes.
+const MaxStanzaIDLen = 256
+
+// CheckStanzaIDs refuses ids longer than MaxStanzaIDLen with ErrBadRequest.
+func CheckStanzaIDs(xmppIDs ...string) error {
+	for _, id := range xmppIDs {
+		if len(id) > MaxStanzaIDLen {
+			return fmt.Errorf("a stanza id of %d bytes is over the limit of %d: %w", len(id), MaxStanzaIDLen, ErrBadRequest)
+		}
+	}
+	return nil
+}
+
 // checkRegistrationRate is Register's rate check for new registrations.
 func (g *Gateway) checkRegistrationRate(owner ids.Owner) error {
 	return allow(g.limits.registrations, g.limits.cfg.Registrations, owner, "registrations")

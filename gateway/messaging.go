@@ -32,6 +32,9 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	if strings.TrimSpace(msg.Body) == "" && len(msg.Attachments) == 0 {
 		return "", fmt.Errorf("empty message: %w", ErrBadRequest)
 	}
+	if err := CheckStanzaIDs(xmppIDs...); err != nil { // limits.go
+		return "", err
+	}
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
 	sum := g.idmap.Sum(msg)

@@ -57,6 +57,9 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err != nil {
 		return err
 	}
+	if err := CheckStanzaIDs(targetXMPPID, xmppID); err != nil { // limits.go
+		return err
+	}
 	caps := l.session.Capabilities(chat)
 	ed, ok := l.session.(Editor)
 	if !ok || !caps.Edits {

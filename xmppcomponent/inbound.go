@@ -5,6 +5,7 @@ import (
 
 	"gosrc.io/xmpp/stanza"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -49,12 +50,47 @@ func parseInbound(m stanza.Message) inbound {
 	return in
 }
 
+// checkIDs refuses (gateway.ErrBadRequest) a message whose id, origin-id
+// or the ids it names (correction, retraction, reactions, reply) are over
+// gateway.MaxStanzaIDLen: the hub keeps such ids in its id map for days.
+func (in inbound) checkIDs(id string) error {
+	var reactions, reply string
+	if in.reactions != nil {
+		reactions = in.reactions.ID
+	}
+	if in.reply != nil {
+		reply = in.reply.ID
+	}
+	return gateway.CheckStanzaIDs(id, in.originID, in.replace, in.retract, reactions, reply)
+}
+
+// maxFallbackRanges bounds the XEP-0428 fallback ranges a message may
+// carry for one namespace. Clients send one (the quote of a reply); a
+// message with more is refused with bad-request before any is applied.
+const maxFallbackRanges = 32
+
+// fallbackRanges counts the fallback ranges for namespace ns.
+func (in inbound) fallbackRanges(ns string) int {
+	n := 0
+	for _, f := range in.fallbacks {
+		if f.For == ns {
+			n += max(len(f.Body), 1) // no range: the whole body
+		}
+	}
+	return n
+}
+
 // bodyWithout returns the body without the fallback parts meant for clients
 // that do not understand namespace ns (XEP-0428). Ranges count Unicode code
 // points; a fallback element without ranges covers the whole body.
+//
+// Its work is linear in the body's length plus the number of ranges,
+// however they overlap: each range adds one mark where it starts and one
+// where it ends, and a single pass keeps what no range covers.
 func (in inbound) bodyWithout(body, ns string) string {
 	runes := []rune(body)
-	drop := make([]bool, len(runes))
+	// cover[i] is how many ranges start at i minus how many end there.
+	cover := make([]int32, len(runes)+1)
 	for _, f := range in.fallbacks {
 		if f.For != ns {
 			continue
@@ -71,14 +107,17 @@ func (in inbound) bodyWithout(body, ns string) string {
 				end = *r.End
 			}
 			start, end = max(0, min(start, len(runes))), max(0, min(end, len(runes)))
-			for i := start; i < end; i++ {
-				drop[i] = true
+			if start < end {
+				cover[start]++
+				cover[end]--
 			}
 		}
 	}
 	var b strings.Builder
+	depth := int32(0)
 	for i, r := range runes {
-		if !drop[i] {
+		depth += cover[i]
+		if depth == 0 {
 			b.WriteRune(r)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"strings"
 
 	"gosrc.io/xmpp/stanza"
@@ -31,6 +32,10 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 		return
 	}
 	owner := Owner(from)
+	if err := parseInbound(m).checkIDs(m.Id); err != nil {
+		c.replyMessageError(ctx, m, mapErr(err))
+		return
+	}
 	if c.isRoom(to) {
 		c.onRoomMessage(ctx, m, from, to) // muc_message.go
 		return
@@ -87,6 +92,15 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 	msg := &event.Message{Meta: event.Meta{Chat: chat}}
 	if in.reply != nil && in.reply.ID != "" {
 		msg.ReplyTo = ids.MessageID(in.reply.ID)
+		// The hub checks the message only after the stripping: check
+		// here first that the sender may send at all and that the ranges
+		// are few, so that nobody makes the gateway work for nothing.
+		if _, ok := c.gw.Capabilities(owner, p, chat); !ok {
+			return "", gateway.ErrNotLinked
+		}
+		if n := in.fallbackRanges(xep.NSReply); n > maxFallbackRanges {
+			return "", fmt.Errorf("%d reply fallback ranges, at most %d are allowed: %w", n, maxFallbackRanges, gateway.ErrBadRequest)
+		}
 		body = in.bodyWithout(body, xep.NSReply)
 	}
 	for _, u := range in.oob {

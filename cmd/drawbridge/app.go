@@ -143,6 +143,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Logger:        log,
 			// limits.max_stanza_size (config/limits.go)
 			MaxStanzaSize: int64(cfg.Limits.MaxStanzaSize),
+			// limits.dispatch_chat_bytes, dispatch_total_bytes
+			MaxLaneBytes:    int64(cfg.Limits.DispatchChatBytes),
+			MaxBacklogBytes: int64(cfg.Limits.DispatchTotalBytes),
 		},
 		Name:     cfg.Component.Name,
 		Platform: pid,

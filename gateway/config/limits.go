@@ -9,6 +9,13 @@ type LimitsConfig struct {
 	// from the XMPP server; a larger one is skipped (and its sender told)
 	// without being held in memory.
 	MaxStanzaSize ByteSize `yaml:"max_stanza_size"`
+	// DispatchChatBytes bounds the inbound stanzas (bytes as read) waiting
+	// to be handled in one dispatch lane (the lane of a conversation, which
+	// it may share with others), and DispatchTotalBytes those waiting in
+	// all lanes together. A stanza that does not fit is answered
+	// wait/resource-constraint instead of being held.
+	DispatchChatBytes  ByteSize `yaml:"dispatch_chat_bytes"`
+	DispatchTotalBytes ByteSize `yaml:"dispatch_total_bytes"`
 	// MaxBodySize is the longest message body, in bytes, sent on to a
 	// platform.
 	MaxBodySize ByteSize `yaml:"max_body_size"`
@@ -50,6 +57,10 @@ const (
 	// and s2s (512 KiB) defaults, so only what a server lets through
 	// unusually large is skipped.
 	DefaultMaxStanzaSize = 1 << 20
+	// DefaultDispatchChatBytes and DefaultDispatchTotalBytes bound the
+	// stanzas waiting for a handler: 16 MiB in one lane, 128 MiB in all.
+	DefaultDispatchChatBytes  = 16 << 20
+	DefaultDispatchTotalBytes = 128 << 20
 	// DefaultMaxBodySize is 64 KiB, WhatsApp's own text limit.
 	DefaultMaxBodySize    = 64 << 10
 	DefaultMaxAttachments = 10
@@ -60,12 +71,15 @@ const (
 
 func defaultLimits() LimitsConfig {
 	return LimitsConfig{
-		MaxStanzaSize:  DefaultMaxStanzaSize,
-		MaxBodySize:    DefaultMaxBodySize,
-		MaxAttachments: DefaultMaxAttachments,
-		Messages:       RateConfig{PerJID: 600, PerJIDBurst: 100, Global: 6_000_000, GlobalBurst: 20_000},
-		Registrations:  RateConfig{PerJID: 6, PerJIDBurst: 3, Global: 600, GlobalBurst: 60},
-		Logins:         RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
+		MaxStanzaSize: DefaultMaxStanzaSize,
+		MaxBodySize:   DefaultMaxBodySize,
+
+		DispatchChatBytes:  DefaultDispatchChatBytes,
+		DispatchTotalBytes: DefaultDispatchTotalBytes,
+		MaxAttachments:     DefaultMaxAttachments,
+		Messages:           RateConfig{PerJID: 600, PerJIDBurst: 100, Global: 6_000_000, GlobalBurst: 20_000},
+		Registrations:      RateConfig{PerJID: 6, PerJIDBurst: 3, Global: 600, GlobalBurst: 60},
+		Logins:             RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
 
 		SendRetryDeadline: Duration(DefaultSendRetryDeadline),
 	}
@@ -75,6 +89,12 @@ func (c Config) validateLimits(p *problems) {
 	l := c.Limits
 	if l.MaxStanzaSize < 4096 {
 		p.add("limits.max_stanza_size", "must be at least 4096 bytes")
+	}
+	if l.DispatchChatBytes < l.MaxStanzaSize {
+		p.add("limits.dispatch_chat_bytes", "must be at least limits.max_stanza_size (%d bytes)", int64(l.MaxStanzaSize))
+	}
+	if l.DispatchTotalBytes < l.DispatchChatBytes {
+		p.add("limits.dispatch_total_bytes", "must be at least limits.dispatch_chat_bytes (%d bytes)", int64(l.DispatchChatBytes))
 	}
 	if l.MaxBodySize <= 0 {
 		p.add("limits.max_body_size", "must be a positive number of bytes")

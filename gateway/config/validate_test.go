@@ -114,6 +114,10 @@ func TestValidate(t *testing.T) {
 		{"negative retry deadline", func(c *Config) { c.Limits.SendRetryDeadline = -1 },
 			"limits.send_retry_deadline: must not be negative (e.g. 2m; 0 turns retrying off), got -1ns"},
 		{"no retrying", func(c *Config) { c.Limits.SendRetryDeadline = 0 }, ""},
+		{"dispatch budget below the stanza size", func(c *Config) { c.Limits.DispatchChatBytes = 4096 },
+			"limits.dispatch_chat_bytes: must be at least limits.max_stanza_size (1048576 bytes)"},
+		{"dispatch total below one lane", func(c *Config) { c.Limits.DispatchTotalBytes = 2 << 20 },
+			"limits.dispatch_total_bytes: must be at least limits.dispatch_chat_bytes (16777216 bytes)"},
 		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: "verbose" is not one of debug, info, warn, error`},
 		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, `log.format: "xml" is not one of text, json`},
 		{"several problems in order", func(c *Config) {

@@ -75,6 +75,12 @@ type Config struct {
 	// is skipped without being buffered and reaches the Handler as an
 	// Undecodable. Default DefaultMaxStanzaSize.
 	MaxStanzaSize int64
+	// MaxLaneBytes bounds the bytes (as read from the wire) of the inbound
+	// stanzas queued on one dispatch lane, and MaxBacklogBytes those on all
+	// lanes together. A stanza that does not fit is not handled: its sender
+	// gets the stanza error wait/resource-constraint. Defaults
+	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
+	MaxLaneBytes, MaxBacklogBytes int64
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).
 	OnState func(connected bool)
@@ -201,6 +207,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.SecretSetting == "" {
 		cfg.SecretSetting = "the component secret"
+	}
+	if cfg.MaxLaneBytes <= 0 {
+		cfg.MaxLaneBytes = DefaultMaxLaneBytes
+	}
+	if cfg.MaxBacklogBytes <= 0 {
+		cfg.MaxBacklogBytes = DefaultMaxBacklogBytes
 	}
 	if cfg.PingTo == "" {
 		cfg.PingTo = parentDomain(cfg.Domain)

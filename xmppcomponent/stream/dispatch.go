@@ -15,23 +15,40 @@ import (
 // dispatcher runs the Handler off the read loop on a fixed set of serial
 // lanes. A stanza's lane is chosen by hashing its bare from and bare to, so
 // the stanzas of one conversation are handled one at a time and in order,
-// while different conversations proceed in parallel. Lanes have unbounded
-// queues: the read loop never blocks on a slow Handler (it must keep reading
-// IQ replies that Handlers may be waiting for).
+// while different conversations proceed in parallel. The read loop never
+// blocks on a slow Handler (it must keep reading IQ replies that Handlers
+// may be waiting for), so the lanes' queues are bounded instead: by count
+// and bytes per lane (maxLaneBacklog, Config.MaxLaneBytes) and by bytes
+// over all lanes (Config.MaxBacklogBytes). A stanza that does not fit is
+// not queued: reject answers its sender wait/resource-constraint.
 type dispatcher struct {
 	h       Handler
 	log     *slog.Logger
 	seed    maphash.Seed
 	lanes   []*lane
 	backlog atomic.Int64
-	dropped atomic.Int64 // stanzas dropped because their lane was full
+	dropped atomic.Int64 // stanzas refused because their lane or the backlog was full
 	wg      sync.WaitGroup
+
+	// The byte bounds (0: none) and the bytes queued over all lanes.
+	laneBytes, totalBytes int64
+	bytes                 atomic.Int64
+	// reject, if set, is told of each refused stanza (from the read loop;
+	// it must not block).
+	reject func(p stanza.Packet)
 }
 
 type lane struct {
 	mu    sync.Mutex
-	items []stanza.Packet
+	items []laneItem
+	bytes int64         // the wire size of items
 	wake  chan struct{} // cap 1
+}
+
+// laneItem is a queued stanza and its size on the wire.
+type laneItem struct {
+	p    stanza.Packet
+	size int64
 }
 
 func newDispatcher(h Handler, log *slog.Logger, seed maphash.Seed, n int) *dispatcher {
@@ -55,26 +72,45 @@ func (d *dispatcher) wait() { d.wg.Wait() }
 
 func (d *dispatcher) backlogLen() int { return int(d.backlog.Load()) }
 
-// maxLaneBacklog bounds each lane's queue: beyond it, stanzas are dropped
-// (and logged) rather than held, so that a flood from remote users cannot
-// grow the gateway's memory without bound while its Handler is slow.
+// maxLaneBacklog bounds the number of stanzas in each lane's queue: beyond
+// it (or the byte bounds), stanzas are refused rather than held, so that a
+// flood from remote users cannot grow the gateway's memory without bound
+// while its Handler is slow.
 const maxLaneBacklog = 4096
 
-// dispatch queues p on its conversation's lane. It never blocks; a stanza
-// for a full lane is dropped.
-func (d *dispatcher) dispatch(p stanza.Packet) {
+// Defaults of Config.MaxLaneBytes and Config.MaxBacklogBytes.
+const (
+	DefaultMaxLaneBytes    = 16 << 20
+	DefaultMaxBacklogBytes = 128 << 20
+)
+
+// dispatch queues p, size bytes on the wire, on its conversation's lane.
+// It never blocks; a stanza for a full lane, or one that would take the
+// lanes over their byte budget, is refused: counted, logged and handed to
+// reject. A stanza always fits an empty lane within the overall budget, so
+// a single large stanza is never refused for its size alone.
+func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
-	if len(l.items) >= maxLaneBacklog {
+	full := len(l.items) >= maxLaneBacklog ||
+		(l.bytes > 0 && d.laneBytes > 0 && l.bytes+size > d.laneBytes) ||
+		(d.totalBytes > 0 && d.bytes.Load() > 0 && d.bytes.Load()+size > d.totalBytes)
+	if full {
 		l.mu.Unlock()
-		if n := d.dropped.Add(1); n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th... drop
-			from, _, _ := connAddrs(p)
-			d.log.Warn("dispatch lane full: dropping inbound stanzas", slog.Int64("dropped", n), slog.String("from", from))
+		from, _, _ := connAddrs(p)
+		if n := d.dropped.Add(1); n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th... refusal
+			d.log.Warn("dispatch lane full: refusing inbound stanzas with resource-constraint",
+				slog.Int64("refused", n), slog.String("from", from), slog.Int64("queued_bytes", d.bytes.Load()))
+		}
+		if d.reject != nil {
+			d.reject(p)
 		}
 		return
 	}
 	d.backlog.Add(1)
-	l.items = append(l.items, p)
+	d.bytes.Add(size)
+	l.bytes += size
+	l.items = append(l.items, laneItem{p, size})
 	l.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:
@@ -97,14 +133,15 @@ func (d *dispatcher) laneOf(p stanza.Packet) int {
 
 func (d *dispatcher) work(ctx context.Context, l *lane) {
 	defer d.wg.Done()
-	var batch []stanza.Packet
+	var batch []laneItem
 	for {
 		select {
 		case <-ctx.Done():
 			l.mu.Lock()
-			left := len(l.items)
-			l.items = nil
+			left, bytes := len(l.items), l.bytes
+			l.items, l.bytes = nil, 0
 			l.mu.Unlock()
+			d.bytes.Add(-bytes)
 			if left > 0 {
 				d.backlog.Add(-int64(left))
 				d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
@@ -115,7 +152,7 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 		l.mu.Lock()
 		batch, l.items = l.items, batch[:0]
 		l.mu.Unlock()
-		for i, p := range batch {
+		for i, it := range batch {
 			if ctx.Err() != nil {
 				// Put the rest back so the shutdown branch counts them.
 				l.mu.Lock()
@@ -123,9 +160,15 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 				l.mu.Unlock()
 				break
 			}
-			d.call(ctx, p)
+			d.call(ctx, it.p)
 			d.backlog.Add(-1)
-			batch[i] = nil
+			// The stanza's bytes stay counted until it has been handled:
+			// they are held until then.
+			l.mu.Lock()
+			l.bytes -= it.size
+			l.mu.Unlock()
+			d.bytes.Add(-it.size)
+			batch[i] = laneItem{}
 		}
 		batch = batch[:0]
 	}
@@ -182,4 +225,40 @@ func hashLowerASCII(h *maphash.Hash, s string) {
 		}
 		h.WriteByte(b)
 	}
+}
+
+// rejectBusy answers a stanza the dispatcher had no room for with the
+// stanza error wait/resource-constraint (RFC 6120 §8.3.3.18), so that its
+// sender learns it was not handled and may retry later. Errors and IQ
+// results are not answered (RFC 6120 §8.3.1), nor stanzas without a
+// sender. It never blocks: with the outbound queue full too, the answer is
+// dropped.
+func (c *Conn) rejectBusy(p stanza.Packet) {
+	var kind, from, to, id string
+	var typ stanza.StanzaType
+	switch v := p.(type) {
+	case stanza.Message:
+		kind, from, to, id, typ = "message", v.From, v.To, v.Id, v.Type
+	case stanza.Presence:
+		kind, from, to, id, typ = "presence", v.From, v.To, v.Id, v.Type
+	case *stanza.IQ:
+		kind, from, to, id, typ = "iq", v.From, v.To, v.Id, v.Type
+	case Undecodable:
+		kind, from, to, id, typ = v.Kind, v.Attrs.From, v.Attrs.To, v.Attrs.Id, v.Attrs.Type
+	default:
+		return
+	}
+	if from == "" || typ == stanza.StanzaType("error") || (kind == "iq" && typ == stanza.StanzaType("result")) {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("<" + kind + " type='error' from='" + escapeConnAttr(to) + "' to='" + escapeConnAttr(from) + "'")
+	if id != "" {
+		b.WriteString(" id='" + escapeConnAttr(id) + "'")
+	}
+	b.WriteString("><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" +
+		"<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>The gateway is busy with earlier stanzas; try again later.</text></error></" + kind + ">")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // enqueue must not wait for room
+	_ = c.enqueue(ctx, []byte(b.String()), nil)
 }

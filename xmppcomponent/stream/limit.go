@@ -15,6 +15,16 @@ const DefaultMaxStanzaSize = 1 << 20
 // element of the stream grows over the limit.
 var errStanzaTooLarge = errors.New("stanza too large")
 
+// errRestrictedXML is returned by the stanza limiter, for good, when the
+// stream holds a comment, a processing instruction (other than the XML
+// declaration before the stream header) or a DTD or other <! declaration:
+// RFC 6120 §11.1 forbids them in XMPP streams. They are refused at the
+// byte level, before encoding/xml sees them, because its idea of where
+// they end need not match the limiter's, and a decoder inside a comment
+// the limiter took for text would buffer without bound. The Conn answers
+// it with the stream error restricted-xml.
+var errRestrictedXML = errors.New("restricted XML: comment, processing instruction or DTD on the stream (RFC 6120 §11.1)")
+
 // syntheticRoot is fed to a fresh XML decoder after an oversized stanza was
 // discarded, so that it knows the stream's namespaces again.
 const syntheticRoot = `<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>`
@@ -23,16 +33,14 @@ const syntheticRoot = `<stream:stream xmlns='jabber:component:accept' xmlns:stre
 type lexState uint8
 
 const (
-	lexText    lexState = iota // character data
-	lexLT                      // just read '<'
-	lexStart                   // in a start tag
-	lexQuote                   // in a quoted attribute value
-	lexEnd                     // in an end tag
-	lexBang                    // just read "<!"
-	lexComment                 // in <!-- -->
-	lexCDATA                   // in <![CDATA[ ]]>
-	lexDecl                    // in another <! > declaration
-	lexPI                      // in <? ?>
+	lexText  lexState = iota // character data
+	lexLT                    // just read '<'
+	lexStart                 // in a start tag
+	lexQuote                 // in a quoted attribute value
+	lexEnd                   // in an end tag
+	lexBang                  // just read "<!"
+	lexCDATA                 // in <![CDATA[ ]]>
+	lexPI                    // in <? ?> (only the XML declaration, before the stream header)
 )
 
 // stanzaLimiter sits between the socket and the XML decoder. It follows
@@ -42,6 +50,10 @@ const (
 // so that no single stanza makes the decoder buffer without bound. After
 // such a failure, discard drops the rest of the element, and the stream
 // can be read on with a fresh decoder.
+//
+// It refuses comments, processing instructions and <! declarations other
+// than CDATA sections (errRestrictedXML), so that its lexer and the
+// decoder always agree on where markup ends.
 //
 // It implements io.ByteReader, so encoding/xml reads through it without a
 // read-ahead buffer of its own.
@@ -55,6 +67,9 @@ type stanzaLimiter struct {
 	prev   byte   // previous byte within a tag or comment, for "/>", "-->", "]]>", "?>"
 	prev2  byte   // the byte before prev
 	prefix []byte // bytes served before r, not lexed (syntheticRoot)
+	err    error  // errRestrictedXML once seen: every later read fails
+	header bool   // the stream header has been read
+	total  int64  // bytes read from r, for the size of each stanza
 }
 
 func newStanzaLimiter(r io.Reader, max int64) *stanzaLimiter {
@@ -71,6 +86,9 @@ func (l *stanzaLimiter) ReadByte() (byte, error) {
 		l.prefix = l.prefix[1:]
 		return b, nil
 	}
+	if l.err != nil {
+		return 0, l.err
+	}
 	if l.n >= l.max {
 		return 0, fmt.Errorf("%w (over %d bytes)", errStanzaTooLarge, l.max)
 	}
@@ -78,9 +96,13 @@ func (l *stanzaLimiter) ReadByte() (byte, error) {
 	if err != nil {
 		return 0, err
 	}
+	l.total++
 	l.n++
 	if l.step(b) {
 		l.n = 0
+	}
+	if l.err != nil {
+		return 0, l.err
 	}
 	return b, nil
 }
@@ -111,7 +133,12 @@ func (l *stanzaLimiter) discard() error {
 		if err != nil {
 			return err
 		}
-		if l.step(b) || l.depth < 1 {
+		l.total++
+		ended := l.step(b)
+		if l.err != nil {
+			return l.err
+		}
+		if ended || l.depth < 1 {
 			break
 		}
 	}
@@ -122,6 +149,7 @@ func (l *stanzaLimiter) discard() error {
 
 // step advances the lexer by one byte and reports whether a top-level
 // element (a child of the stream root) or the stream header just ended.
+// Markup that XMPP forbids sets l.err.
 func (l *stanzaLimiter) step(b byte) (ended bool) {
 	prev, prev2 := l.prev, l.prev2
 	l.prev2, l.prev = prev, b
@@ -137,6 +165,9 @@ func (l *stanzaLimiter) step(b byte) (ended bool) {
 		case '!':
 			l.state = lexBang
 		case '?':
+			if l.header || l.depth > 0 {
+				l.err = errRestrictedXML // only the XML declaration, before the header
+			}
 			l.state = lexPI
 		default:
 			l.state = lexStart
@@ -151,7 +182,11 @@ func (l *stanzaLimiter) step(b byte) (ended bool) {
 				return l.depth == 1 // an empty top-level element
 			}
 			l.depth++
-			return l.depth == 1 // the stream header
+			if l.depth == 1 {
+				l.header = true
+				return true // the stream header
+			}
+			return false
 		}
 	case lexQuote:
 		if b == l.quote {
@@ -165,25 +200,13 @@ func (l *stanzaLimiter) step(b byte) (ended bool) {
 			return l.depth == 1
 		}
 	case lexBang:
-		switch b {
-		case '-':
-			l.state = lexComment
-		case '[':
-			l.state = lexCDATA
-		default:
-			l.state = lexDecl
+		if b != '[' || l.depth < 1 {
+			l.err = errRestrictedXML // a comment, DOCTYPE or other declaration
 		}
+		l.state = lexCDATA
 		l.prev, l.prev2 = 0, 0
-	case lexComment:
-		if b == '>' && prev == '-' && prev2 == '-' {
-			l.state = lexText
-		}
 	case lexCDATA:
 		if b == '>' && prev == ']' && prev2 == ']' {
-			l.state = lexText
-		}
-	case lexDecl:
-		if b == '>' {
 			l.state = lexText
 		}
 	case lexPI:

@@ -140,6 +140,9 @@ func (sr *streamReader) next() (stanza.Packet, error) {
 		if errors.Is(err, errStanzaTooLarge) {
 			return nil, sr.skipLarge(xml.StartElement{Name: xml.Name{Local: "stanza"}}, err)
 		}
+		if sr.lim.err != nil {
+			return nil, sr.lim.err
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.ErrUnexpectedEOF
@@ -153,6 +156,9 @@ func (sr *streamReader) next() (stanza.Packet, error) {
 			}
 		case xml.StartElement:
 			p, err := sr.decode(t)
+			if sr.lim.err != nil {
+				return nil, sr.lim.err
+			}
 			if errors.Is(err, errStanzaTooLarge) {
 				return nil, sr.skipLarge(t, err)
 			}

@@ -77,16 +77,22 @@ func (s *session) readLoop(disp *dispatcher) {
 	defer close(s.readerDone)
 	c := s.c
 	for {
+		start := s.sr.lim.total
 		p, err := s.sr.next()
+		size := s.sr.lim.total - start // on the wire, for the lanes' byte budget
 		if err != nil {
 			var skipped *errUndecodable
 			if errors.As(err, &skipped) {
 				c.stanzasIn.Add(1)
 				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
 				if u, ok := skipped.undecodable(s.sr.lim.max); ok {
-					disp.dispatch(u) // the Handler tells the sender (malformed.go)
+					// The stanza itself was not kept: count what is.
+					disp.dispatch(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
 				}
 				continue
+			}
+			if errors.Is(err, errRestrictedXML) {
+				s.sendStreamError("restricted-xml")
 			}
 			s.fail(fmt.Errorf("stream: read: %w", err))
 			return
@@ -107,14 +113,22 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				c.stanzasIn.Add(1)
 				if !c.iqs.deliver(v) {
-					disp.dispatch(v)
+					disp.dispatch(v, size)
 				}
 				continue
 			}
 		}
 		c.stanzasIn.Add(1)
-		disp.dispatch(p)
+		disp.dispatch(p, size)
 	}
+}
+
+// sendStreamError tells the server why the component ends the stream
+// (RFC 6120 §4.9) before the session fails. The write is one call, so it
+// never interleaves with the writer's batches.
+func (s *session) sendStreamError(condition string) {
+	_ = s.nc.SetWriteDeadline(time.Now().Add(min(s.c.cfg.WriteTimeout, closeGrace)))
+	_, _ = s.nc.Write([]byte("<stream:error><" + condition + " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"))
 }
 
 // ackPing consumes the reply (result or error: either proves the server has

@@ -19,6 +19,8 @@ import (
 // wrapping ErrClosed.
 func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
+	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
+	disp.reject = c.rejectBusy
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
@@ -142,6 +144,8 @@ func (c *Conn) logSessionEnd(established bool, err error, retry time.Duration) {
 		default:
 			c.log.Error("component connection closed by the server with a stream error", attrs...)
 		}
+	case errors.Is(err, errRestrictedXML):
+		c.log.Error("component stream closed with restricted-xml: the server sent a comment, processing instruction or DTD", attrs...)
 	case established:
 		c.log.Warn("component connection lost", attrs...)
 	default:
