@@ -102,6 +102,7 @@ func New(opts Options) (*Gateway, error) {
 	g.journal = delivery.NewJournal(delivery.JournalConfig{
 		Store:       opts.Store,
 		Frontend:    g.journalFrontend,
+		IDs:         g.idmap,
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
 		Log:         log,
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,9 +68,15 @@ func TestSlixmppMUC(t *testing.T) {
 	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &result); jerr != nil || err != nil {
 		t.Fatalf("slixmpp client: %v / %v\n%s", err, jerr, out.String())
 	}
-	// The nick it chose is its own; the invitation names who added it.
+	// The nick it chose is its own; the invitation names who added it —
+	// Alice —, or the gateway when its look at the account's groups right
+	// after linking (a goroutine) already saw the new membership: the
+	// client is invited to a room once. (The inviter of a membership
+	// change is checked deterministically by the muc_deliver script and
+	// TestGroupRooms.)
+	inviters := []string{string(sandbox.Alice) + "@" + e2eComponent, e2eComponent}
 	if !result.OK || !result.Reflected || !result.Received || result.Nick != "Dave S" ||
-		result.Inviter != string(sandbox.Alice)+"@"+e2eComponent ||
+		!slices.Contains(inviters, result.Inviter) ||
 		result.Subject != "Welcome to the Sandbox Lounge" || result.Occupants < 3 {
 		t.Fatalf("slixmpp result %+v\n%s", result, out.String())
 	}

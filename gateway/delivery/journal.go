@@ -40,6 +40,10 @@ type JournalConfig struct {
 	Unsupported func(error) bool
 	// Log gets what goes wrong; nil means slog.Default().
 	Log *slog.Logger
+	// IDs, if set, tells a replay which platform messages this process
+	// has delivered already (IDMap.SeenInbound): their journal items are
+	// removed without a second delivery.
+	IDs *IDMap
 }
 
 const (
@@ -80,6 +84,7 @@ type journalKey struct {
 type Journal struct {
 	st          store.Queues
 	frontend    func() (Confirmer, bool)
+	ids         *IDMap
 	unsupported func(error) bool
 	log         *slog.Logger
 	seed        maphash.Seed
@@ -113,6 +118,7 @@ func NewJournal(cfg JournalConfig) *Journal {
 		st:          cfg.Store,
 		frontend:    cfg.Frontend,
 		unsupported: cfg.Unsupported,
+		ids:         cfg.IDs,
 		log:         cfg.Log,
 		appender:    newAppender(cfg.Store),
 		seed:        maphash.MakeSeed(),
@@ -154,6 +160,12 @@ func (j *Journal) Emit(ctx context.Context, f Confirmer, owner ids.Owner, platfo
 	}
 	lock.Unlock()
 	if err != nil {
+		// A write that failed on the way back (the connection dropped
+		// after the store took it) may have left the item in the store:
+		// the next pass with nothing in flight replays what is there.
+		j.mu.Lock()
+		j.more = true
+		j.mu.Unlock()
 		return fmt.Errorf("journal %T: %w: %w", ev, ErrNotDurable, err)
 	}
 	return j.deliver(ctx, f, journalKey{owner, seq}, platform, ev)
@@ -407,6 +419,12 @@ func (j *Journal) replayOwner(ctx context.Context, f Confirmer, owner ids.Owner)
 			j.drop(k, err)
 			continue
 		}
+		if j.deliveredAlready(owner, ev) {
+			// The adapter offered it again and that copy went out (a
+			// store write that failed on the way back left this one).
+			j.confirm(k)
+			continue
+		}
 		if err := j.deliver(ctx, f, k, platform, ev); err != nil && !j.unsupported(err) {
 			j.log.Warn("cannot replay a journaled event", "owner", owner, "seq", k.seq, "err", err)
 		}
@@ -418,4 +436,11 @@ func (j *Journal) replayOwner(ctx context.Context, f Confirmer, owner ids.Owner)
 		}
 	}
 	return len(todo), nil
+}
+
+// deliveredAlready reports whether ev is a platform message this process
+// has delivered (IDMap.SeenInbound).
+func (j *Journal) deliveredAlready(owner ids.Owner, ev event.Event) bool {
+	m, ok := ev.(*event.Message)
+	return ok && j.ids != nil && m.ID != "" && j.ids.SeenInbound(owner, m.Chat, m.ID)
 }

@@ -19,6 +19,9 @@ type countingQueues struct {
 	store.Store
 	batches, items atomic.Int64
 	fail           atomic.Bool
+	// lostReply: the next write is stored but reported failed (the
+	// connection dropped on the way back).
+	lostReply atomic.Bool
 }
 
 func (c *countingQueues) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
@@ -27,7 +30,11 @@ func (c *countingQueues) Enqueue(ctx context.Context, owner ids.Owner, item []by
 	}
 	c.batches.Add(1)
 	c.items.Add(1)
-	return c.Store.Enqueue(ctx, owner, item)
+	seq, err := c.Store.Enqueue(ctx, owner, item)
+	if err == nil && c.lostReply.CompareAndSwap(true, false) {
+		return "", errors.New("EOF")
+	}
+	return seq, err
 }
 
 func (c *countingQueues) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]string, error) {
@@ -36,7 +43,11 @@ func (c *countingQueues) EnqueueAll(ctx context.Context, items []store.QueueAppe
 	}
 	c.batches.Add(1)
 	c.items.Add(int64(len(items)))
-	return c.Store.EnqueueAll(ctx, items)
+	seqs, err := c.Store.EnqueueAll(ctx, items)
+	if err == nil && c.lostReply.CompareAndSwap(true, false) {
+		return nil, errors.New("EOF")
+	}
+	return seqs, err
 }
 
 func TestAppenderKeepsEachOwnersOrder(t *testing.T) {

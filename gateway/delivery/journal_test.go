@@ -101,3 +101,37 @@ func TestJournalAlone(t *testing.T) {
 	f.confirmAll()
 	testutil.WaitFor(t, "the replayed event to leave the journal", func() bool { return pendingLen(t, q) == 0 })
 }
+
+// TestJournalWriteLostOnTheWayBack: a journal write the store took but
+// reported failed (its reply was lost) leaves an item behind that nobody
+// has in flight. The adapter offers the event again and that copy is
+// delivered; the next pass finds the orphan and removes it without a
+// second delivery, so the journal empties.
+func TestJournalWriteLostOnTheWayBack(t *testing.T) {
+	q := &countingQueues{Store: openStore(t)}
+	f := &fakeConfirmer{}
+	idm := NewIDMap(IDMapConfig{Store: q})
+	j := NewJournal(JournalConfig{Store: q, Frontend: func() (Confirmer, bool) { return f, true }, IDs: idm})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer func() { cancel(); j.Stop() }()
+	j.Start(ctx)
+	msg := &event.Message{Meta: event.Meta{Chat: testChat, ID: "W1"}, Body: "hello"}
+
+	q.lostReply.Store(true)
+	if err := j.Emit(ctx, f, testOwner, "sandbox", msg); !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("Emit whose write reply was lost: %v, want ErrNotDurable", err)
+	}
+	if n := pendingLen(t, q); n != 1 {
+		t.Fatalf("%d items in the store after the lost reply, want the orphan", n)
+	}
+	// The adapter offers it again; this copy goes out (the hub notes it).
+	if err := j.Emit(ctx, f, testOwner, "sandbox", msg); err != nil {
+		t.Fatal(err)
+	}
+	idm.NoteInbound(testOwner, testChat, "W1")
+	f.confirmAll()
+	testutil.WaitFor(t, "an empty journal", func() bool { return pendingLen(t, q) == 0 })
+	if got := f.bodies(); len(got) != 1 {
+		t.Errorf("delivered %q, want the message once", got)
+	}
+}
