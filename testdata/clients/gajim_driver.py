@@ -213,6 +213,14 @@ def scenario():
             click(w, 'add') or click(w, 'next')
         for jid, nick in [s for s in EVENTS['subscribe'] if s[0] not in accepted]:
             accepted.add(jid)
+            if '@' not in jid:
+                # The gateway itself (XEP-0100 asks it to subscribe after
+                # registration): accept and add it back, as Accept and
+                # Add Contact do, without the contact window.
+                presence = client().get_module('Presence')
+                presence.subscribed(jid)
+                presence.subscribe(jid, groups=['Transports'])
+                continue
             app.window.activate_action(f'subscription-accept-{ARGS.account}', GLib.Variant('as', [jid, nick]))
         if subscribed_to_echo() and not toplevels('AddContact'):
             break
