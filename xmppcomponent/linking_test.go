@@ -132,7 +132,7 @@ func TestFollowRelaysLoginSteps(t *testing.T) {
 		return loginAnswer{step: gateway.LoginStep{Kind: gateway.StepCode, Data: data}}
 	}
 	done := loginAnswer{step: gateway.LoginStep{Kind: gateway.StepDone, Account: "+15550001111"}}
-	linked := "Your Sandbox account +15550001111 is now linked; your contacts will ask to be added."
+	linked := "Your Sandbox account +15550001111 is now linked; its contacts are coming into your roster."
 	endless := gateway.LoginStep{Kind: gateway.StepCode, Data: "AGAIN"}
 	var tooMany []string
 	for range loginFollowSteps {

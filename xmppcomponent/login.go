@@ -49,7 +49,7 @@ func stepText(info gateway.Info, step gateway.LoginStep) string {
 	case gateway.StepQR:
 		fmt.Fprintf(&b, "QR code data: %s\n", step.Data)
 	case gateway.StepDone:
-		fmt.Fprintf(&b, "Your %s account %s is now linked; your contacts will ask to be added.\n", info.Name, step.Account)
+		fmt.Fprintf(&b, "Your %s account %s is now linked; its contacts are coming into your roster.\n", info.Name, step.Account)
 	}
 	if !step.Expires.IsZero() && step.Kind != gateway.StepDone {
 		fmt.Fprintf(&b, "Valid until %s.\n", step.Expires.UTC().Format("15:04:05 MST"))
