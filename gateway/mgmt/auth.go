@@ -5,11 +5,13 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
@@ -111,19 +113,29 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.log.Warn("api: request refused", "reason", reason, "remote", r.RemoteAddr, "path", r.URL.Path)
-		if isGRPC(r) {
-			w.Header().Set("Content-Type", "application/grpc")
-			w.Header().Set("Grpc-Status", "16") // UNAUTHENTICATED
-			w.Header().Set("Grpc-Message", grpcMessage(reason))
-			w.WriteHeader(http.StatusOK)
-			return
+		if !isGRPC(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="drawbridge"`)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("WWW-Authenticate", `Bearer realm="drawbridge"`)
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprintf(w, `{"code":16,"message":%q,"details":[]}`+"\n", reason)
+		s.refuse(w, r, reason, 16, http.StatusUnauthorized) // UNAUTHENTICATED
 	})
+}
+
+// refuse answers a request the API will not serve, and logs why: a gRPC
+// call gets grpcCode as its status, a REST request httpStatus and the
+// JSON error body grpc-gateway gives (code, message, details).
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason string, grpcCode, httpStatus int) {
+	s.log.Warn("api: request refused", "reason", reason, "remote", r.RemoteAddr, "path", r.URL.Path)
+	if isGRPC(r) {
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Grpc-Status", strconv.Itoa(grpcCode))
+		w.Header().Set("Grpc-Message", grpcMessage(reason))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"code": grpcCode, "message": reason, "details": []any{}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // isGRPC reports whether r is a gRPC call rather than a REST request.

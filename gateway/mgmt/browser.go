@@ -1,7 +1,6 @@
 package mgmt
 
 import (
-	"encoding/json"
 	"fmt"
 	"mime"
 	"net"
@@ -144,21 +143,10 @@ func (s *Server) guardBrowsers(g *browserGuard, next http.Handler) http.Handler 
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.log.Warn("api: request refused", "reason", reason, "remote", r.RemoteAddr, "path", r.URL.Path)
-		if isGRPC(r) {
-			w.Header().Set("Content-Type", "application/grpc")
-			w.Header().Set("Grpc-Status", "7") // PERMISSION_DENIED
-			w.Header().Set("Grpc-Message", grpcMessage(reason))
-			w.WriteHeader(http.StatusOK)
-			return
-		}
 		grpcCode := 7 // PERMISSION_DENIED
 		if code == http.StatusUnsupportedMediaType {
 			grpcCode = 3 // INVALID_ARGUMENT
 		}
-		body, _ := json.Marshal(map[string]any{"code": grpcCode, "message": reason, "details": []any{}})
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_, _ = w.Write(append(body, '\n'))
+		s.refuse(w, r, reason, grpcCode, code)
 	})
 }
