@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -113,28 +114,11 @@ func (c *Component) follow(owner ids.Owner, run LoginRun) {
 // forget drops the component's in-memory state about owner.
 func (c *Component) forget(owner ids.Owner) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.chat, owner)
 	delete(c.stopped, owner)
 	delete(c.gwRoster, owner)
-	for k := range c.presence {
-		if k.owner == owner {
-			delete(c.presence, k)
-		}
-	}
-	for k := range c.avatars {
-		if k.owner == owner {
-			delete(c.avatars, k)
-		}
-	}
-	for k := range c.asked {
-		if k.owner == owner {
-			delete(c.asked, k)
-		}
-	}
-	for id, s := range c.adhoc {
-		if s.owner == owner {
-			delete(c.adhoc, id)
-		}
-	}
+	deleteOwner(c.avatars, owner)
+	maps.DeleteFunc(c.adhoc, func(_ string, s *adhocSession) bool { return s.owner == owner })
+	c.mu.Unlock()
+	c.forgetShown(owner)
 }

@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -118,16 +119,13 @@ func (c *Component) shownContacts(ctx context.Context, owner ids.Owner) []ids.Us
 func (c *Component) forgetShown(owner ids.Owner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.presence {
-		if k.owner == owner {
-			delete(c.presence, k)
-		}
-	}
-	for k := range c.asked {
-		if k.owner == owner {
-			delete(c.asked, k)
-		}
-	}
+	deleteOwner(c.presence, owner)
+	deleteOwner(c.asked, owner)
+}
+
+// deleteOwner drops owner's entries of a map by contact.
+func deleteOwner[V any](m map[contactKey]V, owner ids.Owner) {
+	maps.DeleteFunc(m, func(k contactKey, _ V) bool { return k.owner == owner })
 }
 
 // leaveRooms ends every session of owner's resources in the rooms of the
