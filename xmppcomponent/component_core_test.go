@@ -271,7 +271,7 @@ type fakeUploader struct {
 	err error
 }
 
-func (u *fakeUploader) Upload(_ context.Context, owner ids.Owner, a event.Attachment) (string, error) {
+func (u *fakeUploader) Upload(_ context.Context, owner ids.Owner, _ ids.UserID, a event.Attachment) (string, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.got = append(u.got, string(owner)+" "+a.Name)
@@ -308,7 +308,7 @@ func TestAttachmentURL(t *testing.T) {
 			if tc.uploader != nil {
 				c.cfg.Uploader = tc.uploader
 			}
-			url, err := c.attachmentURL(t.Context(), "alice@example.test", tc.a)
+			url, err := c.attachmentURL(t.Context(), "alice@example.test", "+15550000001", tc.a)
 			if url != tc.want || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("attachmentURL = %q, %v; want %q, error %q", url, err, tc.want, tc.wantErr)
 			}

@@ -180,7 +180,7 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps ga
 		add(msg)
 	}
 	for _, a := range e.Attachments {
-		url, err := c.attachmentURL(ctx, owner, a)
+		url, err := c.attachmentURL(ctx, owner, e.Sender, a)
 		if err != nil {
 			c.log.Error("cannot pass a file on", "owner", owner, "chat", e.Chat, "name", a.Name, "err", err)
 			add(c.chatMessage(from, owner, mark(fmt.Sprintf("[a file (%s, %s) could not be passed on: %s]", fileLabel(a), a.MIMEType, userText(err)))))

@@ -101,7 +101,7 @@ type qrUploader struct {
 	bytes [][]byte
 }
 
-func (u *qrUploader) Upload(ctx context.Context, owner ids.Owner, a event.Attachment) (string, error) {
+func (u *qrUploader) Upload(ctx context.Context, owner ids.Owner, _ ids.UserID, a event.Attachment) (string, error) {
 	if u.fail != nil {
 		return "", u.fail
 	}

@@ -30,7 +30,7 @@ func (c *Component) sendQR(owner ids.Owner, data string) {
 		c.log.Error("cannot render QR code", "owner", owner, "err", err)
 		return
 	}
-	url, err := c.cfg.Uploader.Upload(ctx, owner, event.Attachment{
+	url, err := c.cfg.Uploader.Upload(ctx, owner, "", event.Attachment{
 		Name: "link-" + string(c.info.ID) + ".png", MIMEType: "image/png", Size: int64(len(png)), Kind: event.KindImage,
 		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(png)), nil },
 	})

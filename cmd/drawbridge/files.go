@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -71,6 +72,7 @@ func (f *appFiles) start(ctx context.Context) error {
 	host, err := media.NewFileHost(media.FileHostConfig{
 		Dir: dir, PublicURL: public, Listen: ln.Addr().String(),
 		Expiry: f.cfg.ExpiryDuration(), Quota: int64(f.cfg.Quota), MaxFileSize: int64(f.cfg.MaxFileSize),
+		OwnerQuota: int64(f.cfg.OwnerQuota), SenderQuota: int64(f.cfg.SenderQuota),
 		Logger: f.log.With("part", "filehost"),
 	})
 	if err != nil {
@@ -133,7 +135,7 @@ func (f *appFiles) serverUpload(ctx context.Context) *media.HTTPUpload {
 }
 
 // Upload implements xmppcomponent.FileUploader.
-func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, a event.Attachment) (string, error) {
+func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, sender ids.UserID, a event.Attachment) (string, error) {
 	var up media.Uploader
 	switch su, host := f.serverUpload(ctx), f.fileHost(); {
 	case su != nil && host != nil:
@@ -163,5 +165,33 @@ func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, a event.Attachme
 		}
 		body, size = bytes.NewReader(data), int64(len(data))
 	}
-	return up.Upload(ctx, media.Upload{Owner: string(owner), Name: a.Name, MIMEType: a.MIMEType, Size: size, Body: body})
+	url, err := up.Upload(ctx, media.Upload{Owner: string(owner), Sender: string(sender), Name: a.Name, MIMEType: a.MIMEType, Size: size, Body: body})
+	if err != nil {
+		return "", explainQuota(err, f.cfg.ExpiryDuration())
+	}
+	return url, nil
+}
+
+// explainQuota gives a file host's quota error the sentence the user sees
+// in the chat: whose share is used up, and when space comes back.
+func explainQuota(err error, expiry time.Duration) error {
+	var q *media.QuotaError
+	if !errors.As(err, &q) {
+		return err
+	}
+	var whose string
+	switch q.Bound {
+	case media.QuotaOwner:
+		whose = fmt.Sprintf("your share of the gateway's file storage (%s, files.owner_quota) is used up", mib(q.Limit))
+	case media.QuotaSender:
+		whose = fmt.Sprintf("the sender's share of the gateway's file storage (%s, files.sender_quota) is used up: they sent more files than it holds", mib(q.Limit))
+	default:
+		whose = fmt.Sprintf("the gateway's file storage (%s, files.quota) is full", mib(q.Limit))
+	}
+	return gateway.Explain(fmt.Sprintf("%s; files are kept for %s, and space comes back as they expire", whose, expiry), err)
+}
+
+// mib writes a byte count in MiB.
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

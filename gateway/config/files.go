@@ -24,6 +24,13 @@ type FilesConfig struct {
 	Expiry Duration `yaml:"expiry"`
 	// Quota is the most bytes the file host keeps at once, e.g. "1GiB".
 	Quota ByteSize `yaml:"quota"`
+	// OwnerQuota is the most bytes the file host keeps for one user (the
+	// recipient), e.g. "256MiB", and SenderQuota the most it keeps from
+	// one platform sender over all users, e.g. "128MiB": one sender, or
+	// the files sent to one user, cannot fill the file host for everybody.
+	// Quota stays the bound for all together.
+	OwnerQuota  ByteSize `yaml:"owner_quota"`
+	SenderQuota ByteSize `yaml:"sender_quota"`
 	// MaxFileSize is the largest file the file host accepts, e.g. "100MiB".
 	MaxFileSize ByteSize `yaml:"max_file_size"`
 	// AllowPrivateFetch lets downloads of files users send reach loopback
@@ -39,6 +46,10 @@ const (
 	DefaultFilesExpiry = 168 * time.Hour
 	DefaultFilesQuota  = 1 << 30
 	DefaultFilesMax    = 100 << 20
+	// DefaultFilesOwnerQuota and DefaultFilesSenderQuota are a quarter
+	// and an eighth of DefaultFilesQuota.
+	DefaultFilesOwnerQuota  = 256 << 20
+	DefaultFilesSenderQuota = 128 << 20
 )
 
 func defaultFiles() FilesConfig {
@@ -48,6 +59,8 @@ func defaultFiles() FilesConfig {
 		Dir:          "files",
 		Expiry:       Duration(DefaultFilesExpiry),
 		Quota:        DefaultFilesQuota,
+		OwnerQuota:   DefaultFilesOwnerQuota,
+		SenderQuota:  DefaultFilesSenderQuota,
 		MaxFileSize:  DefaultFilesMax,
 	}
 }
@@ -77,5 +90,18 @@ func (c Config) validateFiles(p *problems) {
 	}
 	if f.MaxFileSize <= 0 || f.MaxFileSize > f.Quota {
 		p.add("files.max_file_size", "must be positive and at most files.quota")
+	}
+	// A share smaller than the largest file would refuse it even when
+	// empty; a share above files.quota is bounded by files.quota.
+	for _, share := range []struct {
+		key string
+		v   ByteSize
+	}{{"files.owner_quota", f.OwnerQuota}, {"files.sender_quota", f.SenderQuota}} {
+		switch {
+		case share.v <= 0:
+			p.add(share.key, "must be a positive number of bytes")
+		case share.v < f.MaxFileSize && f.MaxFileSize <= f.Quota:
+			p.add(share.key, "must be at least files.max_file_size (%d bytes)", int64(f.MaxFileSize))
+		}
 	}
 }

@@ -50,8 +50,16 @@ type FileHostConfig struct {
 	// is not enough the upload fails with ErrQuota (live files are never
 	// evicted early: their URLs have been sent).
 	Quota int64
+	// OwnerQuota bounds the bytes of the stored files of one owner (the
+	// user the files are for, Upload.Owner), and SenderQuota those of one
+	// sender (Upload.Sender, counted over all owners), so that one sender,
+	// or the files sent to one user, cannot fill the host for everybody.
+	// 0 means no such share (Quota alone); a share above Quota is bounded
+	// by Quota. Uploads without an owner or a sender count against Quota
+	// alone.
+	OwnerQuota, SenderQuota int64
 	// MaxFileSize bounds one file; default 100 MiB, and never more than
-	// Quota.
+	// Quota or a share.
 	MaxFileSize int64
 	// JanitorInterval is how often expired files are removed; default
 	// 10 minutes (never more than Expiry).
@@ -80,6 +88,9 @@ type FileHost struct {
 	files    map[string]fileMeta
 	used     int64 // bytes of stored files
 	reserved int64 // bytes of uploads in progress
+	// byOwner and bySender count the bytes of stored files and uploads
+	// in progress of each owner and sender (entries at 0 are removed).
+	byOwner, bySender map[string]int64
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -109,7 +120,13 @@ func NewFileHost(cfg FileHostConfig) (*FileHost, error) {
 	if cfg.MaxFileSize <= 0 {
 		cfg.MaxFileSize = DefaultMaxFileSize
 	}
+	cfg.OwnerQuota, cfg.SenderQuota = max(cfg.OwnerQuota, 0), max(cfg.SenderQuota, 0)
 	cfg.MaxFileSize = min(cfg.MaxFileSize, cfg.Quota)
+	for _, share := range []int64{cfg.OwnerQuota, cfg.SenderQuota} {
+		if share > 0 {
+			cfg.MaxFileSize = min(cfg.MaxFileSize, share)
+		}
+	}
 	if cfg.JanitorInterval <= 0 {
 		cfg.JanitorInterval = DefaultJanitorInterval
 	}
@@ -124,10 +141,12 @@ func NewFileHost(cfg FileHostConfig) (*FileHost, error) {
 		return nil, err
 	}
 	h := &FileHost{
-		cfg:   cfg,
-		log:   cfg.Logger.With(slog.String("filehost", cfg.Dir)),
-		files: map[string]fileMeta{},
-		done:  make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger.With(slog.String("filehost", cfg.Dir)),
+		files:    map[string]fileMeta{},
+		byOwner:  map[string]int64{},
+		bySender: map[string]int64{},
+		done:     make(chan struct{}),
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
 	u.RawPath = ""
@@ -163,7 +182,9 @@ func (h *FileHost) Usage() (used, quota int64) {
 }
 
 // Upload stores f and returns its public URL. It fails with
-// ErrFileTooLarge, ErrQuota or ErrSizeMismatch (errors wrap them), or with
+// ErrFileTooLarge, ErrQuota (a *QuotaError says which bound: the host's
+// quota, the owner's or the sender's share) or ErrSizeMismatch (errors
+// wrap them), or with
 // ctx's error. The data is written to a temporary file and renamed into
 // place, and the metadata sidecar is written last, so an interrupted
 // upload leaves nothing that is served.
@@ -174,7 +195,7 @@ func (h *FileHost) Upload(ctx context.Context, f Upload) (string, error) {
 	if f.Size > h.cfg.MaxFileSize {
 		return "", fmt.Errorf("%w: %d bytes, the file host accepts %d", ErrFileTooLarge, f.Size, h.cfg.MaxFileSize)
 	}
-	if err := h.reserve(f.Size); err != nil {
+	if err := h.reserve(f.Owner, f.Sender, f.Size); err != nil {
 		return "", err
 	}
 	committed := false
@@ -182,6 +203,7 @@ func (h *FileHost) Upload(ctx context.Context, f Upload) (string, error) {
 		if !committed {
 			h.mu.Lock()
 			h.reserved -= f.Size
+			h.count(f.Owner, f.Sender, -f.Size)
 			h.mu.Unlock()
 		}
 	}()
@@ -195,6 +217,7 @@ func (h *FileHost) Upload(ctx context.Context, f Upload) (string, error) {
 		Type:    mediaType(f.MIMEType),
 		Size:    f.Size,
 		Owner:   f.Owner,
+		Sender:  f.Sender,
 		Created: now.UTC(),
 		Expires: now.Add(h.cfg.Expiry).UTC(),
 	}
@@ -215,25 +238,64 @@ func (h *FileHost) Upload(ctx context.Context, f Upload) (string, error) {
 	return h.base + id + "/" + url.PathEscape(m.Name), nil
 }
 
-// reserve books size bytes of the quota, removing expired files first if
-// they are in the way.
-func (h *FileHost) reserve(size int64) error {
+// reserve books size bytes of the quota and of the owner's and the
+// sender's shares, removing expired files first if they are in the way.
+func (h *FileHost) reserve(owner, sender string, size int64) error {
 	for attempt := 0; ; attempt++ {
 		h.mu.Lock()
-		if h.used+h.reserved+size <= h.cfg.Quota {
+		err := h.fits(owner, sender, size)
+		if err == nil {
 			h.reserved += size
+			h.count(owner, sender, size)
 			h.mu.Unlock()
 			return nil
 		}
-		used := h.used + h.reserved
 		h.mu.Unlock()
 		if attempt > 0 {
-			return fmt.Errorf("%w: %d of %d bytes used, %d more needed", ErrQuota, used, h.cfg.Quota, size)
+			return err
 		}
 		if _, err := h.RemoveExpired(); err != nil {
 			h.log.Warn("removing expired files", slog.Any("error", err))
 		}
 	}
+}
+
+// fits returns nil if size more bytes fit in the quota and the shares of
+// owner and sender, else a *QuotaError naming the first bound in the way.
+// h.mu is held.
+func (h *FileHost) fits(owner, sender string, size int64) error {
+	if owner != "" && h.cfg.OwnerQuota > 0 && h.byOwner[owner]+size > h.cfg.OwnerQuota {
+		return &QuotaError{Bound: QuotaOwner, Used: h.byOwner[owner], Limit: h.cfg.OwnerQuota, Need: size}
+	}
+	if sender != "" && h.cfg.SenderQuota > 0 && h.bySender[sender]+size > h.cfg.SenderQuota {
+		return &QuotaError{Bound: QuotaSender, Used: h.bySender[sender], Limit: h.cfg.SenderQuota, Need: size}
+	}
+	if used := h.used + h.reserved; used+size > h.cfg.Quota {
+		return &QuotaError{Bound: QuotaHost, Used: used, Limit: h.cfg.Quota, Need: size}
+	}
+	return nil
+}
+
+// count adds delta bytes to owner's and sender's usage. h.mu is held.
+func (h *FileHost) count(owner, sender string, delta int64) {
+	add := func(m map[string]int64, key string) {
+		if key == "" {
+			return
+		}
+		if m[key] += delta; m[key] <= 0 {
+			delete(m, key)
+		}
+	}
+	add(h.byOwner, owner)
+	add(h.bySender, sender)
+}
+
+// ShareUsage returns the bytes stored (uploads in progress included) for
+// owner and from sender, and their shares (0: none).
+func (h *FileHost) ShareUsage(owner, sender string) (ownerUsed, ownerQuota, senderUsed, senderQuota int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.byOwner[owner], h.cfg.OwnerQuota, h.bySender[sender], h.cfg.SenderQuota
 }
 
 // writeData copies exactly f.Size bytes of f.Body to the file's data path.

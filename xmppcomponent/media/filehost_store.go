@@ -16,6 +16,7 @@ type fileMeta struct {
 	Type    string    `json:"type"`
 	Size    int64     `json:"size"`
 	Owner   string    `json:"owner,omitempty"`
+	Sender  string    `json:"sender,omitempty"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 }
@@ -81,6 +82,7 @@ func (h *FileHost) load() error {
 			}
 			h.files[id] = m
 			h.used += m.Size
+			h.count(m.Owner, m.Sender, m.Size)
 		}
 	}
 	h.log.Info("file host ready", slog.Int("files", len(h.files)), slog.Int64("bytes", h.used), slog.Int64("quota", h.cfg.Quota))
@@ -125,6 +127,7 @@ func (h *FileHost) RemoveExpired() (int, error) {
 			expired = append(expired, id)
 			delete(h.files, id)
 			h.used -= m.Size
+			h.count(m.Owner, m.Sender, -m.Size)
 		}
 	}
 	h.mu.Unlock()

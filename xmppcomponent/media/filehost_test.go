@@ -451,3 +451,92 @@ func TestFileHostPrivateFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFileHostShares: one sender's files fill only that sender's share
+// (over all owners), and the files for one owner only that owner's share,
+// so the global quota keeps room for everybody else. The shares count
+// again after a restart, and expired files give their share back.
+func TestFileHostShares(t *testing.T) {
+	clock := newTestClock()
+	dir := t.TempDir()
+	cfg := FileHostConfig{Dir: dir, Now: clock.Now, Expiry: time.Hour, Quota: 800, OwnerQuota: 400, SenderQuota: 200, MaxFileSize: 100}
+	h, _ := startFileHost(t, cfg)
+	upload := func(h *FileHost, owner, sender string) error {
+		_, err := h.Upload(testCtx(t), Upload{Owner: owner, Sender: sender, Name: "f", Size: 100, Body: bytes.NewReader(make([]byte, 100))})
+		return err
+	}
+	// The attack: mallory sends ten files to alice.
+	stored := 0
+	for range 10 {
+		err := upload(h, "alice@example.test", "mallory")
+		var q *QuotaError
+		switch {
+		case err == nil:
+			stored++
+		case errors.As(err, &q) && errors.Is(err, ErrQuota):
+			if q.Bound != QuotaSender || q.Used != 200 || q.Limit != 200 || q.Need != 100 {
+				t.Errorf("refusal %+v, want the sender's share 200 of 200 used", q)
+			}
+		default:
+			t.Fatalf("upload: %v", err)
+		}
+	}
+	if stored != 2 {
+		t.Errorf("mallory stored %d files, want 2 (the sender share)", stored)
+	}
+	// Mallory's share spans owners: bob gets nothing more from mallory.
+	var q *QuotaError
+	if err := upload(h, "bob@example.test", "mallory"); !errors.As(err, &q) || q.Bound != QuotaSender {
+		t.Errorf("mallory to bob: %v, want the sender share refused", err)
+	}
+	// Bob's next file from somebody else still fits.
+	if err := upload(h, "bob@example.test", "carol"); err != nil {
+		t.Errorf("carol to bob after mallory's flood: %v", err)
+	}
+	// Many senders to alice fill alice's share, not the host.
+	for _, s := range []string{"s1", "s2"} {
+		if err := upload(h, "alice@example.test", s); err != nil {
+			t.Fatalf("%s to alice: %v", s, err)
+		}
+	}
+	if err := upload(h, "alice@example.test", "s3"); !errors.As(err, &q) || q.Bound != QuotaOwner {
+		t.Errorf("fifth file for alice: %v, want the owner share refused", err)
+	}
+	// Files without an owner or sender count against the quota alone, which
+	// stays the backstop: 500 of 800 are used.
+	for range 3 {
+		if err := upload(h, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := upload(h, "dave@example.test", "erin"); !errors.As(err, &q) || q.Bound != QuotaHost {
+		t.Errorf("over the quota: %v, want the host quota refused", err)
+	}
+	if ou, oq, su, sq := h.ShareUsage("alice@example.test", "mallory"); ou != 400 || oq != 400 || su != 200 || sq != 200 {
+		t.Errorf("ShareUsage = %d/%d, %d/%d", ou, oq, su, sq)
+	}
+	h.Close()
+
+	// A restart counts the shares from the stored files.
+	h2, _ := startFileHost(t, cfg)
+	if err := upload(h2, "bob@example.test", "mallory"); !errors.As(err, &q) || q.Bound != QuotaSender {
+		t.Errorf("after a restart, mallory to bob: %v, want the sender share refused", err)
+	}
+	// Expired files give the shares back.
+	clock.Advance(2 * time.Hour)
+	if err := upload(h2, "bob@example.test", "mallory"); err != nil {
+		t.Errorf("after mallory's files expired: %v", err)
+	}
+	if ou, _, su, _ := h2.ShareUsage("alice@example.test", "mallory"); ou != 0 || su != 100 {
+		t.Errorf("after expiry: alice %d, mallory %d; want 0 and 100", ou, su)
+	}
+}
+
+// TestFileHostMaxFileSizeWithinShares: a file larger than a share could
+// never be stored, so MaxFileSize is bounded by the shares.
+func TestFileHostMaxFileSizeWithinShares(t *testing.T) {
+	h, _ := startFileHost(t, FileHostConfig{Quota: 1000, OwnerQuota: 300, SenderQuota: 200, MaxFileSize: 500})
+	if got := h.MaxFileSize(); got != 200 {
+		t.Errorf("MaxFileSize = %d, want 200 (the sender share)", got)
+	}
+}

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -16,6 +17,10 @@ type Upload struct {
 	// Owner is the bare JID of the user the file is for. FileHost records
 	// it; HTTPUpload does not use it (the component is the uploader).
 	Owner string
+	// Sender identifies who sent the file (the platform user), so that
+	// FileHost can bound what one sender stores over all owners; empty
+	// means unknown (only the owner's share and the quota apply).
+	Sender string
 	// Name is the file name; it is sanitized, and an extension matching
 	// MIMEType is added if it has none. May be empty.
 	Name string
@@ -46,6 +51,29 @@ var (
 	// ErrSizeMismatch: Body was shorter or longer than Size.
 	ErrSizeMismatch = errors.New("media: body length differs from the declared size")
 )
+
+// Bounds a QuotaError names.
+const (
+	QuotaHost   = "quota"        // the file host's quota, for everybody together
+	QuotaOwner  = "owner share"  // the share of the user the files are for
+	QuotaSender = "sender share" // the share of one sender, over all users
+)
+
+// QuotaError is ErrQuota from FileHost, with the bound in the way.
+type QuotaError struct {
+	// Bound is QuotaHost, QuotaOwner or QuotaSender.
+	Bound string
+	// Used is what the bound already holds, Limit the bound and Need the
+	// size of the refused file, in bytes.
+	Used, Limit, Need int64
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("%v: %s: %d of %d bytes used, %d more needed", ErrQuota, e.Bound, e.Used, e.Limit, e.Need)
+}
+
+// Is makes errors.Is(err, ErrQuota) true.
+func (e *QuotaError) Is(target error) bool { return target == ErrQuota }
 
 // countingReader counts the bytes read through it and notes the end.
 type countingReader struct {
