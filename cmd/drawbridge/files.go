@@ -188,7 +188,20 @@ func explainQuota(err error, expiry time.Duration) error {
 	default:
 		whose = fmt.Sprintf("the gateway's file storage (%s, files.quota) is full", mib(q.Limit))
 	}
-	return gateway.Explain(fmt.Sprintf("%s; files are kept for %s, and space comes back as they expire", whose, expiry), err)
+	return gateway.Explain(fmt.Sprintf("%s; files are kept for %s, and space comes back as they expire", whose, spanText(expiry)), err)
+}
+
+// spanText writes d in days or hours when it is whole ones.
+func spanText(d time.Duration) string {
+	switch day := 24 * time.Hour; {
+	case d == day:
+		return "1 day"
+	case d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
 }
 
 // mib writes a byte count in MiB.
