@@ -167,16 +167,20 @@ func (f *appFiles) Upload(ctx context.Context, owner ids.Owner, sender ids.UserI
 	}
 	url, err := up.Upload(ctx, media.Upload{Owner: string(owner), Sender: string(sender), Name: a.Name, MIMEType: a.MIMEType, Size: size, Body: body})
 	if err != nil {
-		return "", explainQuota(err, f.cfg.ExpiryDuration())
+		return "", f.explainUpload(err)
 	}
 	return url, nil
 }
 
-// explainQuota gives a file host's quota error the sentence the user sees
-// in the chat: whose share is used up, and when space comes back.
-func explainQuota(err error, expiry time.Duration) error {
+// explainUpload gives the file host's refusals the sentence the user sees
+// in the chat: for a quota, whose share is used up and when space comes
+// back.
+func (f *appFiles) explainUpload(err error) error {
 	var q *media.QuotaError
 	if !errors.As(err, &q) {
+		if errors.Is(err, media.ErrFileTooLarge) {
+			return gateway.Explain(fmt.Sprintf("it is larger than the gateway's file host accepts (%s, files.max_file_size)", mib(int64(f.cfg.MaxFileSize))), err)
+		}
 		return err
 	}
 	var whose string
@@ -188,7 +192,7 @@ func explainQuota(err error, expiry time.Duration) error {
 	default:
 		whose = fmt.Sprintf("the gateway's file storage (%s, files.quota) is full", mib(q.Limit))
 	}
-	return gateway.Explain(fmt.Sprintf("%s; files are kept for %s, and space comes back as they expire", whose, spanText(expiry)), err)
+	return gateway.Explain(fmt.Sprintf("%s; files are kept for %s, and space comes back as they expire", whose, spanText(f.cfg.ExpiryDuration())), err)
 }
 
 // spanText writes d in days or hours when it is whole ones.
@@ -204,7 +208,13 @@ func spanText(d time.Duration) string {
 	return d.String()
 }
 
-// mib writes a byte count in MiB.
+// mib writes a byte count in GiB or MiB.
 func mib(n int64) string {
+	switch {
+	case n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

@@ -42,7 +42,7 @@ func TestFileHostSenderCannotFillIt(t *testing.T) {
 		switch {
 		case strings.Contains(s.Raw, `<x xmlns="jabber:x:oob">`):
 			stored++
-		case strings.Contains(s.Raw, "could not be passed on") && strings.Contains(s.Raw, "s share of the gateway") && strings.Contains(s.Raw, "(2.0 MiB, files.sender_quota) is used up") && strings.Contains(s.Raw, "kept for 7 days"):
+		case strings.Contains(s.Raw, "could not be passed on") && strings.Contains(s.Raw, "s share of the gateway") && strings.Contains(s.Raw, "(2 MiB, files.sender_quota) is used up") && strings.Contains(s.Raw, "kept for 7 days"):
 			refused++
 		default:
 			t.Errorf("alice got %s", s.Raw)
