@@ -7,6 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/drawbridge-im/drawbridge/gateway/config"
 )
 
 const repoRoot = "../.."
@@ -91,5 +95,66 @@ func TestLintToolPinned(t *testing.T) {
 	}
 	if !strings.Contains(string(lint[1]), "$(GO) tool staticcheck ./...") || strings.Contains(string(lint[1]), "staticcheck@") {
 		t.Errorf("make lint does not run the pinned staticcheck with go tool:\n%s", lint[1])
+	}
+}
+
+// TestReadmeLimitsTable: README's limits table has a row for every
+// limits.* setting and the file host's bounds, with the default that
+// `drawbridge config example` states.
+func TestReadmeLimitsTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "\n### Limits\n")
+	if start < 0 {
+		t.Fatal("README has no \"### Limits\" section")
+	}
+	section := readme[start+1:]
+	if end := strings.Index(section[4:], "\n#"); end >= 0 {
+		section = section[:end+4]
+	}
+	rows := map[string]string{} // key in the first cell → default cell
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		first := strings.TrimSpace(cells[1])
+		key := first[1 : 1+strings.Index(first[1:], "`")]
+		rows[key] = strings.TrimSpace(cells[2])
+	}
+
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(config.Example()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{} // key → its value in the example
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := prefix+n.Content[i].Value, n.Content[i+1]
+			if v.Kind == yaml.MappingNode {
+				walk(k+".", v)
+				continue
+			}
+			if strings.HasPrefix(k, "limits.") || k == "files.quota" || k == "files.owner_quota" || k == "files.sender_quota" || k == "files.max_file_size" || k == "files.expiry" {
+				want[k] = v.Value
+			}
+		}
+	}
+	walk("", doc.Content[0])
+	if len(want) < 20 {
+		t.Fatalf("found only %d limit settings in the example: %v", len(want), want)
+	}
+	for key, value := range want {
+		got, ok := rows[key]
+		switch {
+		case !ok:
+			t.Errorf("README's limits table has no row for %s", key)
+		case got != "`"+value+"`":
+			t.Errorf("README's limits table gives %s the default %s; the example says %s", key, got, value)
+		}
 	}
 }
