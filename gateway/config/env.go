@@ -194,32 +194,56 @@ func splitList(value string) []string {
 // nearestEnvName returns the known variable name closest to name when it
 // is a likely typo (at most two edits away), or "".
 func nearestEnvName(name string) string {
+	return Nearest(name, EnvNames())
+}
+
+// Nearest returns the candidate closest to name when name is a likely
+// typo of it (at most two edits away, and fewer edits than half name's
+// length, so that short words are not "corrected" into others), or "".
+// Ties go to the earliest candidate.
+func Nearest(name string, candidates []string) string {
 	best, bestDist := "", 3
-	for _, known := range EnvNames() {
-		if d := editDistance(name, known); d < bestDist {
+	for _, known := range candidates {
+		if d := editDistance(name, known); d < bestDist && 2*d < len(name) {
 			best, bestDist = known, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// unknownKey is the error for a key that names no setting, with the
+// nearest of known as a suggestion when there is one.
+func unknownKey(name string, known []string) error {
+	if near := Nearest(name, known); near != "" {
+		return fmt.Errorf("unknown key (did you mean %s?)", near)
+	}
+	return errors.New("unknown key")
+}
+
+// editDistance is the number of single-byte insertions, deletions,
+// substitutions and swaps of two neighbours that turn a into b (the
+// optimal string alignment distance), so that "confrim" is one edit from
+// "confirm".
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
