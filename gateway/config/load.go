@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -248,8 +249,30 @@ func checkNode(node *yaml.Node, t reflect.Type, key string, src Sources) error {
 		if node.Kind != yaml.ScalarNode {
 			return wrong("a string")
 		}
+	case reflect.Bool:
+		if node.Kind != yaml.ScalarNode || node.Decode(new(bool)) != nil {
+			return wrong(fmt.Sprintf("true or false, got %s", shownValue(node)))
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if node.Kind != yaml.ScalarNode || node.Decode(reflect.New(t).Interface()) != nil {
+			return wrong(fmt.Sprintf("a whole number, got %s", shownValue(node)))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// shownValue quotes a scalar for an error message, or names the kind of
+// another node. No setting of these types is a secret.
+func shownValue(node *yaml.Node) string {
+	switch node.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(node.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "something else"
 }
 
 // joinKey appends name to the key path prefix.
