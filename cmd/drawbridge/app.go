@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/delivery"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
@@ -73,24 +75,36 @@ func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error)
 	return nil, fmt.Errorf("store.backend: %q is not one of sqlite, redis", cfg.Backend)
 }
 
-// newApp wires everything without doing network I/O beyond opening the store.
-func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	platforms := enabledPlatforms(cfg)
-	if len(platforms) != 1 {
-		return nil, fmt.Errorf("platforms: exactly one platform must be enabled per component, found %d (%s)", len(platforms), strings.Join(platforms, ", "))
+// platforms are the adapters this build has, by platforms.<id> section.
+var platforms = []string{"sandbox", "whatsapp"}
+
+// newAdapter makes the adapter of the one enabled platform and returns
+// it with cfg as the adapter will see it (the WhatsApp section gets its
+// defaults). Every section must name a platform of this build, enabled
+// or not. It does no I/O: run and config check share it.
+func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
+	for _, id := range slices.Sorted(maps.Keys(cfg.Platforms)) {
+		if slices.Contains(platforms, id) {
+			continue
+		}
+		msg := fmt.Sprintf("no such platform in this build (available: %s)", strings.Join(platforms, ", "))
+		if near := config.Nearest(id, platforms); near != "" {
+			msg += "; did you mean " + near + "?"
+		}
+		return cfg, nil, &config.KeyError{Key: "platforms." + id, Err: errors.New(msg)}
 	}
-	a := &app{cfg: cfg, log: log}
-	a.mgmt = newAppMgmt(a, cfg)
-	var adapter gateway.Adapter
-	switch platforms[0] {
+	enabled := enabledPlatforms(cfg)
+	if len(enabled) != 1 {
+		return cfg, nil, fmt.Errorf("platforms: exactly one platform must be enabled per component, found %d (%s)", len(enabled), strings.Join(enabled, ", "))
+	}
+	switch enabled[0] {
 	case "sandbox":
 		// The simulated platform starts afresh with each process, on a
 		// store that remembers the last one's message ids (the journal,
 		// the id map): ids of its own keep them apart.
-		a.sandbox = sandbox.New(sandbox.NewPlatform(sandbox.Options{
+		return cfg, sandbox.New(sandbox.NewPlatform(sandbox.Options{
 			IDPrefix: "SB" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
-		}))
-		adapter = a.sandbox
+		})), nil
 	case "whatsapp":
 		// The adapter names its device after the component and keeps its
 		// device store beside the gateway's sqlite file, unless told otherwise.
@@ -100,9 +114,71 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		}
 		cfg.Platforms = maps.Clone(cfg.Platforms)
 		cfg.Platforms["whatsapp"] = whatsapp.Defaults(cfg.Platforms["whatsapp"], cfg.Component.JID, sqlitePath)
-		adapter = whatsapp.New(whatsappOptions...)
-	default:
-		return nil, fmt.Errorf("platforms.%s: no such platform in this build (available: sandbox, whatsapp)", platforms[0])
+		return cfg, whatsapp.New(whatsappOptions...), nil
+	}
+	return cfg, nil, fmt.Errorf("platforms.%s: listed as available but not built", enabled[0])
+}
+
+// loadChecked loads the configuration file at path as config.Load does
+// and makes the checks run makes before it starts anything: the platform
+// sections, and the enabled adapter's Init, which decodes its section.
+// Nothing is opened, dialled or listened on. Each problem names its key
+// and where its value came from, as config.Load's do.
+func loadChecked(path string) (config.Config, error) {
+	cfg, src, err := config.LoadSources(path)
+	if err != nil {
+		return cfg, err
+	}
+	if err := checkConfig(cfg); err != nil {
+		return config.Config{}, src.Blame(path, src.Annotate("", err))
+	}
+	return cfg, nil
+}
+
+// checkConfig makes on a loaded configuration the checks of loadChecked.
+// The adapter's problems are named by their full key path
+// ("platforms.sandbox.auto_confirm"), which the adapter's own
+// ("sandbox.auto_confirm") lacks the first part of.
+func checkConfig(cfg config.Config) error {
+	cfg, adapter, err := newAdapter(cfg)
+	if err != nil {
+		return err
+	}
+	id := adapter.Info().ID
+	if err := adapter.Init(checkHost{}, cfg.Platforms[string(id)]); err != nil {
+		return config.Sources{}.Annotate("platforms.", err)
+	}
+	return nil
+}
+
+// checkHost is the gateway.Host of an adapter that config check
+// initialises: Init may only keep it, so every call is refused.
+type checkHost struct{}
+
+var errCheckOnly = errors.New("config check: the adapter is not running")
+
+func (checkHost) Emit(context.Context, event.Event) error                      { return errCheckOnly }
+func (checkHost) SetState(context.Context, ids.AccountID, event.State, string) {}
+func (checkHost) KV(ids.AccountID) gateway.AccountKV                           { return checkKV{} }
+func (checkHost) Logger() *slog.Logger                                         { return slog.New(slog.DiscardHandler) }
+
+// checkKV is checkHost's key-value space; it refuses every call.
+type checkKV struct{}
+
+func (checkKV) Get(context.Context, string) ([]byte, error) { return nil, errCheckOnly }
+func (checkKV) Set(context.Context, string, []byte) error   { return errCheckOnly }
+func (checkKV) Delete(context.Context, string) error        { return errCheckOnly }
+
+// newApp wires everything without doing network I/O beyond opening the store.
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	cfg, adapter, err := newAdapter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log}
+	a.mgmt = newAppMgmt(a, cfg)
+	if sb, ok := adapter.(*sandbox.Adapter); ok {
+		a.sandbox = sb
 	}
 	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
@@ -121,7 +197,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	a.gw, err = gateway.New(gateway.Options{
 		Store:               st,
 		Adapters:            []gateway.Adapter{adapter},
-		AdapterConfig:       map[ids.PlatformID]map[string]any{pid: cfg.Platforms[platforms[0]]},
+		AdapterConfig:       map[ids.PlatformID]map[string]any{pid: cfg.Platforms[string(pid)]},
 		RegistrationAllowed: a.mgmt.registrationAllowed,
 		Logger:              log,
 		Observer:            a.mgmt.metrics,

@@ -49,7 +49,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if *path == "" {
 		return errors.New("run: --config FILE is required (see 'drawbridge config example')")
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := loadChecked(*path)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 		if len(args) != 2 {
 			return errors.New("config check: want exactly one FILE")
 		}
-		if _, err := config.Load(args[1]); err != nil {
+		if _, err := loadChecked(args[1]); err != nil { // exactly what run checks
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: ok\n", args[1])

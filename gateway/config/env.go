@@ -76,8 +76,9 @@ func EnvNames() []string {
 
 // applyEnv applies every DRAWBRIDGE_* entry of env to cfg. Later entries
 // of the same name win, as in a process environment. An entry that names
-// no setting is an error; its value is never shown.
-func applyEnv(cfg *Config, env []string) error {
+// no setting is an error; its value is never shown. The key path of each
+// setting set is recorded in src with the variable's name.
+func applyEnv(cfg *Config, env []string, src Sources) error {
 	values := make(map[string]string)
 	for _, entry := range env {
 		name, value, ok := strings.Cut(entry, "=")
@@ -93,23 +94,34 @@ func applyEnv(cfg *Config, env []string) error {
 
 	var errs []error
 	for _, name := range names {
-		if err := applyEnvVar(cfg, name, values[name]); err != nil {
-			errs = append(errs, err)
+		key, err := applyEnvVar(cfg, name, values[name])
+		if err != nil {
+			errs = append(errs, &envError{err})
+		} else if key != "" {
+			src[key] = name
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// applyEnvVar applies one DRAWBRIDGE_* variable.
-func applyEnvVar(cfg *Config, name, value string) error {
+// envError is a problem with an environment variable, which the error
+// names; Load does not blame the configuration file for it.
+type envError struct{ err error }
+
+func (e *envError) Error() string { return e.err.Error() }
+func (e *envError) Unwrap() error { return e.err }
+
+// applyEnvVar applies one DRAWBRIDGE_* variable and returns the key path
+// of the setting it set.
+func applyEnvVar(cfg *Config, name, value string) (string, error) {
 	if s, ok := envSettings[name]; ok {
 		field := reflect.ValueOf(cfg).Elem().FieldByIndex(s.index)
 		if u, ok := field.Addr().Interface().(encoding.TextUnmarshaler); ok {
 			// ByteSize, Duration: their own grammar.
 			if err := u.UnmarshalText([]byte(value)); err != nil {
-				return fmt.Errorf("%s (%s): %w", name, s.key, err)
+				return "", fmt.Errorf("%s (%s): %w", name, s.key, err)
 			}
-			return nil
+			return s.key, nil
 		}
 		switch {
 		case s.list:
@@ -117,19 +129,19 @@ func applyEnvVar(cfg *Config, name, value string) error {
 		case field.Kind() == reflect.Bool:
 			b, err := strconv.ParseBool(value)
 			if err != nil {
-				return fmt.Errorf("%s (%s): want true or false", name, s.key)
+				return "", fmt.Errorf("%s (%s): want true or false", name, s.key)
 			}
 			field.SetBool(b)
 		case field.Kind() == reflect.Int64:
 			n, err := strconv.ParseInt(value, 10, 64)
 			if err != nil {
-				return fmt.Errorf("%s (%s): want a whole number", name, s.key)
+				return "", fmt.Errorf("%s (%s): want a whole number", name, s.key)
 			}
 			field.SetInt(n)
 		default:
 			field.SetString(value)
 		}
-		return nil
+		return s.key, nil
 	}
 	if strings.HasPrefix(name, envPlatforms) {
 		return applyPlatformEnv(cfg, name, value)
@@ -138,7 +150,7 @@ func applyEnvVar(cfg *Config, name, value string) error {
 	if near := nearestEnvName(name); near != "" {
 		msg += " (did you mean " + near + "?)"
 	}
-	return errors.New(msg)
+	return "", errors.New(msg)
 }
 
 // applyPlatformEnv applies DRAWBRIDGE_PLATFORMS_<ID>_<KEY>=value: it sets
@@ -146,7 +158,7 @@ func applyEnvVar(cfg *Config, name, value string) error {
 // needed. The id is the longest configured platform id that fits, or else
 // the first underscore-separated word. "true" and "false" become booleans;
 // anything else stays a string.
-func applyPlatformEnv(cfg *Config, name, value string) error {
+func applyPlatformEnv(cfg *Config, name, value string) (string, error) {
 	rest := strings.TrimPrefix(name, envPlatforms)
 	id, key := "", ""
 	for known := range cfg.Platforms {
@@ -160,7 +172,7 @@ func applyPlatformEnv(cfg *Config, name, value string) error {
 		id, key = strings.ToLower(upperID), upperKey
 	}
 	if id == "" || key == "" {
-		return fmt.Errorf("environment variable %s: want %s<PLATFORM>_<KEY>", name, envPlatforms)
+		return "", fmt.Errorf("environment variable %s: want %s<PLATFORM>_<KEY>", name, envPlatforms)
 	}
 	if cfg.Platforms == nil {
 		cfg.Platforms = make(map[string]map[string]any)
@@ -176,7 +188,7 @@ func applyPlatformEnv(cfg *Config, name, value string) error {
 		v = false
 	}
 	cfg.Platforms[id][strings.ToLower(key)] = v
-	return nil
+	return "platforms." + id + "." + strings.ToLower(key), nil
 }
 
 // splitList splits a comma-separated list, trimming spaces and dropping
@@ -194,32 +206,56 @@ func splitList(value string) []string {
 // nearestEnvName returns the known variable name closest to name when it
 // is a likely typo (at most two edits away), or "".
 func nearestEnvName(name string) string {
+	return Nearest(name, EnvNames())
+}
+
+// Nearest returns the candidate closest to name when name is a likely
+// typo of it (at most two edits away, and fewer edits than half name's
+// length, so that short words are not "corrected" into others), or "".
+// Ties go to the earliest candidate.
+func Nearest(name string, candidates []string) string {
 	best, bestDist := "", 3
-	for _, known := range EnvNames() {
-		if d := editDistance(name, known); d < bestDist {
+	for _, known := range candidates {
+		if d := editDistance(name, known); d < bestDist && 2*d < len(name) {
 			best, bestDist = known, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// unknownKey is the error for a key that names no setting, with the
+// nearest of known as a suggestion when there is one.
+func unknownKey(name string, known []string) error {
+	if near := Nearest(name, known); near != "" {
+		return fmt.Errorf("unknown key (did you mean %s?)", near)
+	}
+	return errors.New("unknown key")
+}
+
+// editDistance is the number of single-byte insertions, deletions,
+// substitutions and swaps of two neighbours that turn a into b (the
+// optimal string alignment distance), so that "confrim" is one edit from
+// "confirm".
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }

@@ -96,7 +96,7 @@ func TestEnvSetsEveryField(t *testing.T) {
 		case typ.Kind() == reflect.Int64:
 			value, want = "42", int64(42)
 		}
-		if err := applyEnv(&c, []string{name + "=" + value}); err != nil {
+		if err := applyEnv(&c, []string{name + "=" + value}, Sources{}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		field := reflect.ValueOf(c).FieldByIndex(s.index)

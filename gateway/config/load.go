@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -16,20 +17,29 @@ import (
 // from the defaults, the file, and the process environment, with secret
 // files read and the result validated. An empty path skips the file, so
 // that a deployment may be configured by environment alone.
+//
+// Each problem names its key and where the value came from: problems
+// with the file's values start with path and give the line; problems
+// with an environment variable's value name the variable instead.
 func Load(path string) (Config, error) {
+	cfg, _, err := LoadSources(path)
+	return cfg, err
+}
+
+// LoadSources is [Load], also returning where each setting that the file
+// or the environment set came from, for the checks made outside this
+// package (the adapters' sections).
+func LoadSources(path string) (Config, Sources, error) {
 	var data []byte
 	if path != "" {
 		var err error
 		data, err = os.ReadFile(path)
 		if err != nil {
-			return Config{}, fmt.Errorf("config: %w", err)
+			return Config{}, nil, fmt.Errorf("config: %w", err)
 		}
 	}
-	cfg, err := Parse(data, os.Environ())
-	if err != nil && path != "" {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, err
+	cfg, src, err := parse(data, os.Environ())
+	return cfg, src, src.Blame(path, err)
 }
 
 // Parse is [Load] without reading a configuration file: data is the YAML
@@ -37,30 +47,110 @@ func Load(path string) (Config, error) {
 // of KEY=value entries. It still reads the files named by *_file settings.
 // On error it returns the zero Config.
 func Parse(data []byte, env []string) (Config, error) {
+	cfg, _, err := parse(data, env)
+	return cfg, err
+}
+
+// parse is Parse, also returning the sources of the settings it read.
+func parse(data []byte, env []string) (Config, Sources, error) {
 	cfg := Default()
+	src := Sources{}
 	// The Redis URL default applies only when neither url nor addrs is
 	// set, so that setting addrs alone does not conflict with it.
 	defaultRedisURL := cfg.Store.Redis.URL
 	cfg.Store.Redis.URL = ""
-	if err := decodeYAML(data, &cfg); err != nil {
-		return Config{}, err
+	if err := decodeYAML(data, &cfg, src); err != nil {
+		return Config{}, src, err
 	}
-	if err := applyEnv(&cfg, env); err != nil {
-		return Config{}, err
+	if err := applyEnv(&cfg, env, src); err != nil {
+		return Config{}, src, err
 	}
 	if cfg.Store.Redis.URL == "" && len(cfg.Store.Redis.Addrs) == 0 {
 		cfg.Store.Redis.URL = defaultRedisURL
 	}
 	if err := errors.Join(resolveSecretFiles(&cfg), cfg.Validate()); err != nil {
-		return Config{}, err
+		return Config{}, src, src.Annotate("", err)
 	}
-	return cfg, nil
+	return cfg, src, nil
+}
+
+// Sources maps the key path of each setting that the configuration file
+// or the environment set ("limits.max_body_size",
+// "platforms.sandbox.auto_confirm", "registration.allowed_jids[1]") to
+// where its value came from: "line 12" of the file, or the name of the
+// environment variable. A variable set after the file wins, as its value
+// does.
+type Sources map[string]string
+
+// Of returns the source of the setting at key path key, or of the list
+// it is an item of, or "".
+func (s Sources) Of(key string) string {
+	for {
+		if src, ok := s[key]; ok {
+			return src
+		}
+		i := strings.LastIndexByte(key, '[')
+		if i < 0 {
+			return ""
+		}
+		key = key[:i]
+	}
+}
+
+// Annotate returns err with the source filled in on each *[KeyError] it
+// joins that has none, its key first prefixed with prefix (for the
+// checks of an adapter's section: prefix "platforms.", key
+// "sandbox.auto_confirm"). Other errors are kept as they are.
+func (s Sources) Annotate(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		if ke, ok := e.(*KeyError); ok && ke.Source == "" {
+			e = &KeyError{Key: prefix + ke.Key, Err: ke.Err, Source: s.Of(prefix + ke.Key)}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// Blame starts each problem in err with path, the configuration file,
+// except those that an environment variable is to blame for.
+func (s Sources) Blame(path string, err error) error {
+	if err == nil || path == "" {
+		return err
+	}
+	var out []error
+	for _, e := range flatten(err) {
+		var ke *KeyError
+		var ee *envError
+		if !(errors.As(e, &ke) && ke.fromEnv()) && !errors.As(e, &ee) {
+			e = fmt.Errorf("%s: %w", path, e)
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// flatten lists the errors that err joins (errors.Join), recursively,
+// or err alone.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // decodeYAML lays the YAML document in data over cfg. Unknown keys and
 // values of the wrong kind are reported with their key path and line;
 // syntax errors keep the line number the YAML parser gives them.
-func decodeYAML(data []byte, cfg *Config) error {
+func decodeYAML(data []byte, cfg *Config, src Sources) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -72,7 +162,7 @@ func decodeYAML(data []byte, cfg *Config) error {
 	if doc.Kind != yaml.MappingNode {
 		return fmt.Errorf("config: line %d: the document must be a mapping of sections", doc.Line)
 	}
-	if err := checkNode(doc, reflect.TypeFor[Config](), ""); err != nil {
+	if err := checkNode(doc, reflect.TypeFor[Config](), "", src); err != nil {
 		return err
 	}
 	if mappingValue(doc, "platforms") != nil {
@@ -104,7 +194,7 @@ func emptyDocument(doc *yaml.Node) bool {
 // reported with their key path and line, before the YAML decoder decodes the
 // document. A null value is always accepted (it leaves the default, or
 // empties a list). The values inside platform sections are free-form.
-func checkNode(node *yaml.Node, t reflect.Type, key string) error {
+func checkNode(node *yaml.Node, t reflect.Type, key string, src Sources) error {
 	if node.Kind == yaml.AliasNode && node.Alias != nil {
 		node = node.Alias
 	}
@@ -135,28 +225,54 @@ func checkNode(node *yaml.Node, t reflect.Type, key string) error {
 				errs = append(errs, &KeyError{Key: joinKey(key, k.Value), Err: fmt.Errorf("unknown key (line %d)", k.Line)})
 				continue
 			}
-			errs = append(errs, checkNode(v, f.Type, joinKey(key, k.Value)))
+			src[joinKey(key, k.Value)] = fmt.Sprintf("line %d", k.Line)
+			errs = append(errs, checkNode(v, f.Type, joinKey(key, k.Value), src))
 		}
 	case reflect.Map:
 		if node.Kind != yaml.MappingNode {
 			return wrong("a mapping")
 		}
 		for i := 0; i+1 < len(node.Content); i += 2 {
-			errs = append(errs, checkNode(node.Content[i+1], t.Elem(), joinKey(key, node.Content[i].Value)))
+			k := node.Content[i]
+			src[joinKey(key, k.Value)] = fmt.Sprintf("line %d", k.Line)
+			errs = append(errs, checkNode(node.Content[i+1], t.Elem(), joinKey(key, k.Value), src))
 		}
 	case reflect.Slice:
 		if node.Kind != yaml.SequenceNode {
 			return wrong("a list")
 		}
 		for i, item := range node.Content {
-			errs = append(errs, checkNode(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i)))
+			src[fmt.Sprintf("%s[%d]", key, i)] = fmt.Sprintf("line %d", item.Line)
+			errs = append(errs, checkNode(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i), src))
 		}
 	case reflect.String:
 		if node.Kind != yaml.ScalarNode {
 			return wrong("a string")
 		}
+	case reflect.Bool:
+		if node.Kind != yaml.ScalarNode || node.Decode(new(bool)) != nil {
+			return wrong(fmt.Sprintf("true or false, got %s", shownValue(node)))
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if node.Kind != yaml.ScalarNode || node.Decode(reflect.New(t).Interface()) != nil {
+			return wrong(fmt.Sprintf("a whole number, got %s", shownValue(node)))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// shownValue quotes a scalar for an error message, or names the kind of
+// another node. No setting of these types is a secret.
+func shownValue(node *yaml.Node) string {
+	switch node.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(node.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "something else"
 }
 
 // joinKey appends name to the key path prefix.

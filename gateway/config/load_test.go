@@ -57,3 +57,36 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Load(bad) error does not unwrap to the *KeyError of log.level: %v", err)
 	}
 }
+
+// Each problem names where its value came from: the file's line, or the
+// environment variable, which the file is not blamed for.
+func TestLoadNamesTheSource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.yaml")
+	data := "component:\n  jid: wa.example.org\n  secret: a-test-secret-of-24-chars\n" +
+		"registration:\n  allowed_jids:\n    - alice@example.org\n    - not a jid\nlog:\n  level: debug\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DRAWBRIDGE_LOG_LEVEL", "verbose")
+	t.Setenv("DRAWBRIDGE_LOG_FORMAT", "xml")
+	_, src, err := LoadSources(path)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		path + `: registration.allowed_jids[1]: "not a jid" is not a bare JID (localpart@domain) (line 7)`,
+		`log.level: "verbose" is not one of debug, info, warn, error (from DRAWBRIDGE_LOG_LEVEL)`,
+		`log.format: "xml" is not one of text, json (from DRAWBRIDGE_LOG_FORMAT)`,
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	for key, want := range map[string]string{
+		"component.jid": "line 2", "registration.allowed_jids[0]": "line 6", "registration.allowed_jids": "line 5",
+		"log.level": "DRAWBRIDGE_LOG_LEVEL", "log": "line 8", "store.backend": "",
+	} {
+		if got := src.Of(key); got != want {
+			t.Errorf("Sources.Of(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -27,7 +27,8 @@ const EnabledKey = "enabled"
 // [SectionValidator], its rules run next.
 //
 // Every problem is a *[KeyError] whose key is name and the section's key,
-// e.g. "whatsapp.foo: unknown key"; all are returned, joined, in key order
+// e.g. "whatsapp.foo: unknown key", or "sandbox.auto_confrim: unknown key
+// (did you mean auto_confirm?)" for a near miss; all are returned, joined, in key order
 // (the validator's in the order it found them). Messages quote a wrong
 // value unless the key looks like a secret (see [Config.Redacted]).
 func DecodeSection(name string, section map[string]any, out any) error {
@@ -45,7 +46,8 @@ func DecodeSection(name string, section map[string]any, out any) error {
 		case !known && key == EnabledKey, v == nil:
 			continue
 		case !known:
-			errs = append(errs, &KeyError{Key: joinKey(name, key), Err: errors.New("unknown key")})
+			known := append(slices.Sorted(maps.Keys(fields)), EnabledKey)
+			errs = append(errs, &KeyError{Key: joinKey(name, key), Err: unknownKey(key, known)})
 			continue
 		}
 		if err := setField(st.FieldByIndex(f.Index), v, secretKey(key)); err != nil {

@@ -60,6 +60,8 @@ func TestDecodeSectionErrors(t *testing.T) {
 		want    []string // every line of the error, in order
 	}{
 		{"unknown key", map[string]any{"foo": 1}, []string{"whatsapp.foo: unknown key"}},
+		{"a near miss is suggested", map[string]any{"cuont": 1}, []string{"whatsapp.cuont: unknown key (did you mean count?)"}},
+		{"enabled is a known key too", map[string]any{"enabeld": true}, []string{"whatsapp.enabeld: unknown key (did you mean enabled?)"}},
 		{"unexported field is unknown", map[string]any{"internal": "x"}, []string{"whatsapp.internal: unknown key"}},
 		{"string", map[string]any{"name": 3}, []string{"whatsapp.name: want a string, got 3"}},
 		{"bool", map[string]any{"on": "perhaps"}, []string{`whatsapp.on: want true or false, got "perhaps"`}},

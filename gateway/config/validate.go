@@ -18,10 +18,29 @@ type KeyError struct {
 	Key string
 	// Err says what is wrong with it.
 	Err error
+	// Source, when known, is where the value came from: "line 12" of
+	// the configuration file, or the environment variable that set it
+	// ("DRAWBRIDGE_LOG_LEVEL"). Parse and Load fill it in for the
+	// problems found after decoding.
+	Source string
 }
 
-// Error returns "key: problem".
-func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+// Error returns "key: problem", followed by the source in parentheses
+// when it is known: "(line 12)" or "(from DRAWBRIDGE_LOG_LEVEL)".
+func (e *KeyError) Error() string {
+	msg := e.Key + ": " + e.Err.Error()
+	switch {
+	case e.Source == "":
+	case e.fromEnv():
+		msg += " (from " + e.Source + ")"
+	default:
+		msg += " (" + e.Source + ")"
+	}
+	return msg
+}
+
+// fromEnv reports whether the value came from an environment variable.
+func (e *KeyError) fromEnv() bool { return strings.HasPrefix(e.Source, EnvPrefix) }
 
 // Unwrap returns the underlying problem.
 func (e *KeyError) Unwrap() error { return e.Err }

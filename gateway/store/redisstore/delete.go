@@ -80,7 +80,15 @@ func (s *Store) deleteAccount(ctx context.Context, owner ids.Owner, platform ids
 	if err := s.release(ctx, released); err != nil {
 		return err
 	}
-	return s.forgetOwnerIfEmpty(ctx, owner)
+	if err := s.forgetOwnerIfEmpty(ctx, owner); err != nil {
+		return err
+	}
+	// An owner with no record left keeps no empty queue either; one that
+	// still holds items goes with the last Ack.
+	if err := s.ack(ctx, owner, nil); err != nil {
+		return fmt.Errorf("forgetting the empty queue: %w", err)
+	}
+	return nil
 }
 
 // forgetOwnerIfEmpty removes owner from the owners set if they have no

@@ -24,8 +24,10 @@
 //	kv:{P:A}               hash  adapter key → value
 //	owners                 set   owners with at least one account record
 //	queue:{O}              stream O's queue (store.Queues); the entry id is
-//	                             the sequence, field "d" the item
-//	queues                 set   owners that have ever queued an item
+//	                             the sequence, field "d" the item; deleted
+//	                             when empty once O has no account record
+//	queues                 set   owners that have queued an item, until
+//	                             their queue is deleted
 //
 // Everything of one owner shares the hash tag {O}, so it lives in one
 // Cluster slot and multi-key writes run in MULTI/EXEC (with WATCH for

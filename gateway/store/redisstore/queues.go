@@ -21,7 +21,8 @@ const queueField = "d"
 // entry id is the sequence. The owner is added to the queues set first, so
 // that an item is never queued for an owner PendingOwners does not look at.
 // The set and the stream live in different slots, so they are two commands;
-// the set only ever grows (by one member per owner that ever queued), and
+// the set grows by one member per owner that queued, loses it when an
+// owner without accounts has an empty queue (ackScript), and
 // PendingOwners skips the owners whose stream is empty. On one server
 // (standalone, or Sentinel's master) the two go in one pipeline: one
 // connection executes them in order, and what makes SADD fail (OOM,
@@ -147,21 +148,78 @@ func streamIDTime(id string) time.Time {
 	return time.UnixMilli(n).UTC()
 }
 
-// Ack implements store.Queues with XDEL. A sequence that is not a stream
-// entry id names no item, so acknowledging it does nothing.
+// ackScript removes the entries ARGV (none is fine) from the stream
+// KEYS[1], an owner's queue, and deletes the stream once it is empty and
+// the owner has no account record left (KEYS[2], the owner's acct hash:
+// same hash tag, same slot), so that nothing of an unregistered owner
+// stays behind. It returns 1 when it deleted the stream.
+var ackScript = redis.NewScript(`
+if #ARGV > 0 then
+	redis.call('XDEL', KEYS[1], unpack(ARGV))
+end
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+	redis.call('DEL', KEYS[1])
+	return 1
+end
+return 0
+`)
+
+// ackArgs are the keys and arguments of ackScript for owner's seqs.
+func (s *Store) ackArgs(owner ids.Owner, seqs []string) ([]string, []any) {
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		args[i] = seq
+	}
+	return []string{s.keys.queue(owner), s.keys.accounts(owner)}, args
+}
+
+// Ack implements store.Queues with XDEL (ackScript). A sequence that is
+// not a stream entry id names no item, so acknowledging it does nothing.
 func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 	if !validStreamID(seq) {
 		return nil
 	}
-	if err := s.client.XDel(ctx, s.keys.queue(owner), seq).Err(); err != nil {
+	if err := s.ack(ctx, owner, []string{seq}); err != nil {
 		return fmt.Errorf("redisstore: ack %s of %s: %w", seq, owner, err)
 	}
 	return nil
 }
 
-// AckAll implements store.Queues: one XDEL per owner (per delBatch items),
-// all in one pipeline. Sequences that are not stream entry ids are skipped,
-// as Ack does.
+// ack runs ackScript for owner's seqs and forgets the owner's queue when
+// the script deleted it.
+func (s *Store) ack(ctx context.Context, owner ids.Owner, seqs []string) error {
+	keys, args := s.ackArgs(owner, seqs)
+	gone, err := ackScript.Run(ctx, s.client, keys, args...).Int()
+	if err != nil {
+		return err
+	}
+	if gone == 1 {
+		return s.forgetQueue(ctx, owner)
+	}
+	return nil
+}
+
+// forgetQueue removes owner from the queues set after ackScript deleted
+// their stream. An Enqueue that re-created the stream meanwhile (it adds
+// to the set before it appends) is seen by the second look, which adds
+// the owner back.
+func (s *Store) forgetQueue(ctx context.Context, owner ids.Owner) error {
+	if err := s.client.SRem(ctx, s.keys.queueOwners(), string(owner)).Err(); err != nil {
+		return fmt.Errorf("updating the queues set: %w", err)
+	}
+	n, err := s.client.Exists(ctx, s.keys.queue(owner)).Result()
+	if err == nil && n > 0 {
+		err = s.client.SAdd(ctx, s.keys.queueOwners(), string(owner)).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("updating the queues set: %w", err)
+	}
+	return nil
+}
+
+// AckAll implements store.Queues: one ackScript per owner (per delBatch
+// items), all in one pipeline. Sequences that are not stream entry ids
+// are skipped, as Ack does.
 func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	byOwner := make(map[ids.Owner][]string)
 	var owners []ids.Owner
@@ -179,7 +237,7 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 		return nil
 	case 1:
 		if seqs := byOwner[owners[0]]; len(seqs) <= delBatch {
-			if err := s.client.XDel(ctx, s.keys.queue(owners[0]), seqs...).Err(); err != nil {
+			if err := s.ack(ctx, owners[0], seqs); err != nil {
 				return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), owners[0], err)
 			}
 			return nil
@@ -187,20 +245,33 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	}
 	type xdel struct {
 		owner ids.Owner
-		cmd   *redis.IntCmd
+		seqs  []string
+		cmd   *redis.Cmd
 	}
 	var cmds []xdel
+	// The script is loaded once so that the pipeline can use EVALSHA.
+	if err := ackScript.Load(ctx, s.client).Err(); err != nil {
+		return fmt.Errorf("redisstore: ack %d items: %w", len(items), err)
+	}
 	// Errors are read from each command below, not from Pipelined.
 	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, o := range owners {
 			for seqs := range slices.Chunk(byOwner[o], delBatch) {
-				cmds = append(cmds, xdel{o, p.XDel(ctx, s.keys.queue(o), seqs...)})
+				keys, args := s.ackArgs(o, seqs)
+				cmds = append(cmds, xdel{o, seqs, ackScript.EvalSha(ctx, p, keys, args...)})
 			}
 		}
 		return nil
 	})
 	for _, c := range cmds {
-		if err := c.cmd.Err(); err != nil {
+		gone, err := c.cmd.Int()
+		switch {
+		case redis.HasErrorPrefix(err, "NOSCRIPT"): // the script cache was flushed since Load
+			err = s.ack(ctx, c.owner, c.seqs)
+		case err == nil && gone == 1:
+			err = s.forgetQueue(ctx, c.owner)
+		}
+		if err != nil {
 			return fmt.Errorf("redisstore: ack %d items: XDEL of %s: %w", len(items), c.owner, err)
 		}
 	}

@@ -233,3 +233,86 @@ func TestSetAccountStateRecord(t *testing.T) {
 		t.Errorf("state of a missing record: %v, want ErrNotFound", err)
 	}
 }
+
+// TestQueueOfAFormerOwnerIsDeleted: an owner without an account record
+// keeps no queue once it is empty, whichever comes last (the last Ack or
+// DeleteAccount), and leaves the queues set; an owner with a record keeps
+// their empty stream. Enqueue after that works as before.
+func TestQueueOfAFormerOwnerIsDeleted(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	s := New(client, Options{})
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	exists := func(owner ids.Owner) (stream, member bool) {
+		t.Helper()
+		n, err := client.Exists(ctx, s.keys.queue(owner)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := client.SIsMember(ctx, s.keys.queueOwners(), string(owner)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 1, m
+	}
+	enqueue := func(owner ids.Owner) string {
+		t.Helper()
+		seq, err := s.Enqueue(ctx, owner, []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	if err := s.PutAccount(ctx, store.Account{Owner: "kept", Platform: "p", ID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAccount(ctx, store.Account{Owner: "gone", Platform: "p", ID: "g"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The last Ack comes after DeleteAccount.
+	seqKept, seqGone := enqueue("kept"), enqueue("gone")
+	if err := s.DeleteAccount(ctx, "gone", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if stream, member := exists("gone"); !stream || !member {
+		t.Fatalf("a queue with an item was deleted (stream %v, in the set %v)", stream, member)
+	}
+	if err := s.AckAll(ctx, []store.QueueRef{{Owner: "kept", Seq: seqKept}, {Owner: "gone", Seq: seqGone}}); err != nil {
+		t.Fatal(err)
+	}
+	if stream, member := exists("gone"); stream || member {
+		t.Errorf("after the last Ack: stream %v, in the set %v; want neither", stream, member)
+	}
+	if stream, member := exists("kept"); !stream || !member {
+		t.Errorf("an owner with an account lost the empty queue (stream %v, in the set %v)", stream, member)
+	}
+
+	// DeleteAccount comes after the last Ack; script cache flushed on the way.
+	if err := s.PutAccount(ctx, store.Account{Owner: "gone", Platform: "p", ID: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctx, "gone", enqueue("gone")); err != nil {
+		t.Fatal(err)
+	}
+	if stream, _ := exists("gone"); !stream {
+		t.Fatal("an owner with an account lost the empty queue")
+	}
+	if err := client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccount(ctx, "gone", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if stream, member := exists("gone"); stream || member {
+		t.Errorf("after DeleteAccount: stream %v, in the set %v; want neither", stream, member)
+	}
+
+	// A new item is queued and listed as before.
+	enqueue("gone")
+	owners, err := s.PendingOwners(ctx)
+	if err != nil || len(owners) != 1 || owners[0] != "gone" {
+		t.Errorf("PendingOwners = %v, %v; want [gone]", owners, err)
+	}
+}
