@@ -67,7 +67,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		bash .ci/fuzz.sh $(GO) $$pkg $$fn $(FUZZTIME); \
 	done
 
 # One package at a time (-p 1): packages benchmarked side by side would
