@@ -3,11 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,32 +20,19 @@ import (
 // more JID and changes the log level).
 func TestAdminStanzaScripts(t *testing.T) {
 	xmpptest.EachScript(t, "../../testdata/scripts/admin/*.xml", func(t *testing.T, path string) {
-		cfg := config.Default()
-		cfg.Component.JID = "gw.example.test"
-		cfg.Component.Secret = "s"
-		cfg.Component.Admins = []string{"root@example.test"}
-		cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
-		a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.mgmt.setLoader(func() (config.Config, error) {
+		var cfg config.Config
+		h := newStanzaHarness(t, func(c *config.Config) {
+			c.Component.Admins = []string{"root@example.test"}
+			cfg = *c
+		})
+		h.a.mgmt.setLoader(func() (config.Config, error) {
 			next := cfg
 			next.Registration.AllowedJIDs = []string{"friend@elsewhere.test"}
 			next.Log.Level = "debug"
 			return next, nil
 		})
-		rec := &recorder{}
-		a.component.SetSender(rec)
-		if err := a.gw.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
-		runScript(t, path, func(p stanza.Packet) [][]byte {
-			a.component.Handle(t.Context(), p)
-			return rec.take()
-		})
-		if !a.mgmt.live.Load().RegistrationAllowed("friend@elsewhere.test") {
+		runScript(t, path, h.handle)
+		if !h.a.mgmt.live.Load().RegistrationAllowed("friend@elsewhere.test") {
 			t.Error("the reload did not apply registration.allowed_jids")
 		}
 	})

@@ -45,6 +45,13 @@ func newStanzaHarness(t *testing.T, edit func(*config.Config)) *stanzaHarness {
 	return &stanzaHarness{t: t, a: a, rec: rec}
 }
 
+// handle hands one decoded stanza to the component and returns what it
+// answered synchronously (runScript's handler).
+func (h *stanzaHarness) handle(p stanza.Packet) [][]byte {
+	h.a.component.Handle(h.t.Context(), p)
+	return h.rec.take()
+}
+
 // send hands one stanza to the component and returns what it answered
 // synchronously, serialized.
 func (h *stanzaHarness) send(raw string) []string {

@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/xml"
 	"flag"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
 
-	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -62,24 +58,7 @@ func normalize(b []byte) string {
 // Run with -update to rewrite the golden files after a deliberate change.
 func TestStanzaScripts(t *testing.T) {
 	xmpptest.EachScript(t, "../../testdata/scripts/*.xml", func(t *testing.T, path string) {
-		cfg := config.Default()
-		cfg.Component.JID = "gw.example.test"
-		cfg.Component.Secret = "s"
-		cfg.Store.SQLite.Path = filepath.Join(t.TempDir(), "db")
-		a, err := newApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec := &recorder{}
-		a.component.SetSender(rec)
-		if err := a.gw.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = a.gw.Stop(context.Background()); a.store.Close() })
-
-		runScript(t, path, func(p stanza.Packet) [][]byte {
-			a.component.Handle(t.Context(), p)
-			return rec.take()
-		})
+		h := newStanzaHarness(t, nil)
+		runScript(t, path, h.handle)
 	})
 }
