@@ -85,7 +85,11 @@ func (c *Component) gatewayPresence(ctx context.Context, owner ids.Owner, typ st
 			c.sendGatewayPresence(ctx, owner, a.ID != "", a.State, a.StateDetail)
 		}
 	case stanza.PresenceTypeUnsubscribe:
-		c.gatewayInRoster(owner, rosterOut)
+		// Only owners are remembered: a stranger's unsubscribe must not
+		// grow the table.
+		if registered {
+			c.gatewayInRoster(owner, rosterOut)
+		}
 		c.sendPresence(ctx, c.domain, owner, stanza.PresenceTypeUnsubscribed)
 	case stanza.PresenceTypeUnsubscribed:
 		// The answer to the gateway's probe when it is not in the
