@@ -56,6 +56,7 @@ type Gateway struct {
 	sent     delivery.SentTimes
 	cancel   context.CancelFunc
 	journal  *delivery.Journal
+	intake   *delivery.Intake // intake.go
 	retry    *delivery.RetryQueue
 	idmap    *delivery.IDMap
 	// restoring connects the sessions Start loaded.
@@ -106,6 +107,7 @@ func New(opts Options) (*Gateway, error) {
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
 		Log:         log,
 	})
+	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log})
 	g.retry = delivery.NewRetryQueue(delivery.RetryConfig{
 		Policy:      opts.SendRetry,
 		Store:       opts.Store,
@@ -185,6 +187,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.Start(runCtx)
 	g.journal.Replay(runCtx)
+	g.intake.Start(runCtx)
 	var loaded []restored
 	for _, a := range accts {
 		if a.ID == "" {
@@ -288,6 +291,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		s.Disconnect()
 	}
 	g.journal.Stop()
+	g.intake.Stop()
 	g.retry.Wait()
 	g.idmap.Stop()
 	var errs []error

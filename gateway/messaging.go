@@ -41,6 +41,12 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	queue := func() bool {
 		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: msg, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
 	}
+	if opts.Replayed {
+		if id, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, xmppIDs); sent {
+			g.log.Info("replayed message was sent before the restart; not again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
+			return id, nil
+		}
+	}
 	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
@@ -81,6 +87,13 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	}
 	g.sent.Put(owner, msg.Chat, id, msg.Time)
 	g.idmap.Put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
+	if opts.Durable {
+		if err := g.idmap.Flush(ctx); err != nil {
+			// Sent all the same: only a replay after a crash may send
+			// it again.
+			g.log.Warn("message ids of a sent message not written yet", "owner", owner, "chat", msg.Chat, "id", xmppIDs, "err", err)
+		}
+	}
 	return id, nil
 }
 

@@ -91,4 +91,15 @@ type SendOptions struct {
 	// wait in the retry queue (an operator's test message wants to know
 	// now).
 	NoQueue bool
+	// Replayed marks a message the XMPP side handles again after a
+	// restart (it was read, recorded in the intake and maybe sent before
+	// the process died): if the store knows any of XMPPIDs as sent in the
+	// chat, it is not sent again and that platform id is returned.
+	Replayed bool
+	// Durable: the message's ids are written to the store before
+	// SendMessage returns (a group-commit write shared with the sends of
+	// other chats), not shortly after. For a message the XMPP side keeps
+	// in its intake until SendMessage returns: a crash right after leaves
+	// it there, and its replay then finds it sent (Replayed).
+	Durable bool
 }

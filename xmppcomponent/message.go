@@ -19,6 +19,12 @@ import (
 // chat command; to a contact JID it is text, a receipt, a marker or a chat
 // state for the platform.
 func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
+	c.handleMessage(ctx, m, false)
+}
+
+// handleMessage is onMessage; replayed marks a message read by a previous
+// process and handled again (intake.go).
+func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replayed bool) {
 	if c.onPrivilege(ctx, m) { // XEP-0356 advertisements, bounces and echoes
 		return
 	}
@@ -56,7 +62,7 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	}
 	chat := ids.DirectChat(user)
 	c.onMarkers(ctx, owner, chat, m)
-	if err := c.relay(ctx, owner, chat, m); err != nil {
+	if _, err := c.relayID(ctx, owner, chat, m, replayed); err != nil {
 		if errors.Is(err, gateway.ErrQueued) {
 			// Accepted: the hub retries, and calls SendFailed if it
 			// gives up (queued.go).
@@ -68,16 +74,12 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	}
 }
 
-// relay hands a user's message to the hub: a retraction, a reaction set, a
-// correction, or a new message (with a reply reference and files).
-func (c *Component) relay(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) error {
-	_, err := c.relayID(ctx, owner, chat, m)
-	return err
-}
-
-// relayID is relay that also returns the platform's id of a new message
-// (empty for the other kinds, and for markers and chat states only).
-func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) (ids.MessageID, error) {
+// relayID hands a user's message to the hub: a retraction, a reaction set,
+// a correction, or a new message (with a reply reference and files). It
+// returns the platform's id of a new message (empty for the other kinds,
+// and for markers and chat states only). replayed: see
+// gateway.SendOptions.Replayed.
+func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, replayed bool) (ids.MessageID, error) {
 	in := parseInbound(m)
 	p := c.cfg.Platform
 	switch {
@@ -114,7 +116,8 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 	if body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
-	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m)})
+	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m),
+		Replayed: replayed, Durable: c.cfg.Journal != nil})
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

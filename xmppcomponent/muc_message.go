@@ -49,7 +49,7 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 		return // the platform's ChatInfo brings the new subject to everyone
 	}
 	in := parseInbound(m)
-	id, err := c.relayID(ctx, owner, chat, m)
+	id, err := c.relayID(ctx, owner, chat, m, false)
 	queued := errors.Is(err, gateway.ErrQueued) // accepted; SendFailed answers if it is given up (queued.go)
 	if err != nil && !queued {
 		c.logErr("send to group", owner, err)

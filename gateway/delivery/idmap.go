@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"sync"
@@ -78,6 +79,11 @@ type IDMap struct {
 	wake       chan struct{}
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+
+	// writeMu is held from taking a batch of pending pairs to the end of
+	// its write, so that Flush, which takes it too, returns only once the
+	// pairs pending when it was called are written.
+	writeMu sync.Mutex
 }
 
 // IDMapConfig is what an IDMap depends on.
@@ -383,9 +389,19 @@ func (m *IDMap) run(ctx context.Context) {
 			return
 		case <-m.wake:
 		}
-		for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
-			if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+		for {
+			m.writeMu.Lock()
+			batch := m.take(idFlushBatch)
+			if len(batch) == 0 {
+				m.writeMu.Unlock()
+				break
+			}
+			err := m.st.PutMessageIDs(ctx, batch)
+			if err != nil {
 				m.putBack(batch)
+			}
+			m.writeMu.Unlock()
+			if err != nil {
 				if ctx.Err() != nil {
 					break
 				}
@@ -402,6 +418,22 @@ func (m *IDMap) run(ctx context.Context) {
 			wait = minWait
 		}
 	}
+}
+
+// Flush writes the pairs recorded so far (Put) before it returns, and
+// those whose write is under way are written by then too. It is for a
+// caller that forgets its own record of a send once the send's ids are
+// durable (the intake, intake.go).
+func (m *IDMap) Flush(ctx context.Context) error {
+	m.writeMu.Lock()
+	defer m.writeMu.Unlock()
+	for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
+		if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+			m.putBack(batch)
+			return fmt.Errorf("delivery: write message ids: %w", err)
+		}
+	}
+	return nil
 }
 
 // flushOnStop writes what is pending, for a bounded time, once the hub

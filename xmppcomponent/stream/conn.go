@@ -81,6 +81,9 @@ type Config struct {
 	// gets the stanza error wait/resource-constraint. Defaults
 	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
 	MaxLaneBytes, MaxBacklogBytes int64
+	// Intake, if set, records inbound stanzas as they are read and is
+	// told once each is handled (intake.go); nil means none is recorded.
+	Intake Intake
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).
 	OnState func(connected bool)

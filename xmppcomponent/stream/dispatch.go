@@ -36,6 +36,9 @@ type dispatcher struct {
 	// reject, if set, is told of each refused stanza (from the read loop;
 	// it must not block).
 	reject func(p stanza.Packet)
+	// rec, if set, records the stanzas the read loop accepts before they
+	// reach dispatchDone (intake.go).
+	rec *recorder
 }
 
 type lane struct {
@@ -45,10 +48,12 @@ type lane struct {
 	wake  chan struct{} // cap 1
 }
 
-// laneItem is a queued stanza and its size on the wire.
+// laneItem is a queued stanza, its size on the wire and what to call once
+// it is handled (Intake.Record's function, or nil).
 type laneItem struct {
 	p    stanza.Packet
 	size int64
+	done func()
 }
 
 func newDispatcher(h Handler, log *slog.Logger, seed maphash.Seed, n int) *dispatcher {
@@ -70,7 +75,15 @@ func (d *dispatcher) start(ctx context.Context) {
 // wait blocks until every worker has returned (after ctx is done).
 func (d *dispatcher) wait() { d.wg.Wait() }
 
-func (d *dispatcher) backlogLen() int { return int(d.backlog.Load()) }
+// backlogLen counts the stanzas waiting for a lane, and those waiting to
+// be recorded before.
+func (d *dispatcher) backlogLen() int {
+	n := int(d.backlog.Load())
+	if d.rec != nil {
+		n += d.rec.backlogLen()
+	}
+	return n
+}
 
 // maxLaneBacklog bounds the number of stanzas in each lane's queue: beyond
 // it (or the byte bounds), stanzas are refused rather than held, so that a
@@ -90,6 +103,13 @@ const (
 // reject. A stanza always fits an empty lane within the overall budget, so
 // a single large stanza is never refused for its size alone.
 func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
+	d.dispatchDone(p, size, nil)
+}
+
+// dispatchDone is dispatch for a stanza with a done function (nil for
+// none): it is called once the Handler has returned, or once the stanza
+// was refused and its sender told.
+func (d *dispatcher) dispatchDone(p stanza.Packet, size int64, done func()) {
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
 	full := len(l.items) >= maxLaneBacklog ||
@@ -105,12 +125,15 @@ func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
 		if d.reject != nil {
 			d.reject(p)
 		}
+		if done != nil {
+			done()
+		}
 		return
 	}
 	d.backlog.Add(1)
 	d.bytes.Add(size)
 	l.bytes += size
-	l.items = append(l.items, laneItem{p, size})
+	l.items = append(l.items, laneItem{p, size, done})
 	l.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:
@@ -161,6 +184,11 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 				break
 			}
 			d.call(ctx, it.p)
+			if it.done != nil && ctx.Err() == nil {
+				// A Handler cut short by the shutdown may not have
+				// finished: the stanza stays recorded for the next start.
+				it.done()
+			}
 			d.backlog.Add(-1)
 			// The stanza's bytes stay counted until it has been handled:
 			// they are held until then.

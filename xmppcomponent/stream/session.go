@@ -74,6 +74,10 @@ func (s *session) fail(err error) {
 // SendIQ calls and pings are consumed here (never blocking); everything else
 // goes to the dispatcher.
 func (s *session) readLoop(disp *dispatcher) {
+	accept := disp.dispatch
+	if disp.rec != nil {
+		accept = disp.rec.accept // recorded first (intake.go), in the same order
+	}
 	defer close(s.readerDone)
 	c := s.c
 	for {
@@ -87,7 +91,7 @@ func (s *session) readLoop(disp *dispatcher) {
 				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
 				if u, ok := skipped.undecodable(s.sr.lim.max); ok {
 					// The stanza itself was not kept: count what is.
-					disp.dispatch(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
+					accept(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
 				}
 				continue
 			}
@@ -113,13 +117,13 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				c.stanzasIn.Add(1)
 				if !c.iqs.deliver(v) {
-					disp.dispatch(v, size)
+					accept(v, size)
 				}
 				continue
 			}
 		}
 		c.stanzasIn.Add(1)
-		disp.dispatch(p, size)
+		accept(p, size)
 	}
 }
 
