@@ -167,7 +167,11 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 			d.bytes.Add(-bytes)
 			if left > 0 {
 				d.backlog.Add(-int64(left))
-				d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
+				if d.rec != nil {
+					d.log.Info("inbound stanzas not yet handled at shutdown; the recorded ones are handled at the next start", slog.Int("count", left))
+				} else {
+					d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
+				}
 			}
 			return
 		case <-l.wake:
