@@ -32,6 +32,8 @@ type fakeHub struct {
 	logins   map[ids.Owner]*fakeLogin
 	// nextID numbers the platform ids SendMessage and CreateGroup mint.
 	nextID int
+	// sendOpts are the options of each SendMessage call, in order.
+	sendOpts []gateway.SendOptions
 }
 
 const fakePlatform ids.PlatformID = "sandbox"
@@ -325,6 +327,9 @@ func (h *fakeHub) mint(prefix string) string {
 }
 
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {
+	h.mu.Lock()
+	h.sendOpts = append(h.sendOpts, opts)
+	h.mu.Unlock()
 	if err := h.record("SendMessage", owner, msg, opts.XMPPIDs); err != nil {
 		return "", err
 	}

@@ -155,6 +155,8 @@ func (in *Intake) Start(ctx context.Context) {
 			case <-in.wake:
 			case <-retry.C:
 			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
 				flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalAckTimeout)
 				in.removeDone(flush)
 				cancel()
