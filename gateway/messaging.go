@@ -87,13 +87,6 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	}
 	g.sent.Put(owner, msg.Chat, id, msg.Time)
 	g.idmap.Put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
-	if opts.Durable {
-		if err := g.idmap.Flush(ctx); err != nil {
-			// Sent all the same: only a replay after a crash may send
-			// it again.
-			g.log.Warn("message ids of a sent message not written yet", "owner", owner, "chat", msg.Chat, "id", xmppIDs, "err", err)
-		}
-	}
 	return id, nil
 }
 

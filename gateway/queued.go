@@ -96,10 +96,4 @@ type SendOptions struct {
 	// the process died): if the store knows any of XMPPIDs as sent in the
 	// chat, it is not sent again and that platform id is returned.
 	Replayed bool
-	// Durable: the message's ids are written to the store before
-	// SendMessage returns (a group-commit write shared with the sends of
-	// other chats), not shortly after. For a message the XMPP side keeps
-	// in its intake until SendMessage returns: a crash right after leaves
-	// it there, and its replay then finds it sent (Replayed).
-	Durable bool
 }

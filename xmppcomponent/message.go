@@ -117,7 +117,7 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		return "", nil // markers and chat states only
 	}
 	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m),
-		Replayed: replayed, Durable: c.cfg.Journal != nil})
+		Replayed: replayed})
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need
