@@ -52,10 +52,11 @@ type IntakeConfig struct {
 	Store store.Queues
 	// Log gets what goes wrong; nil means slog.Default().
 	Log *slog.Logger
-	// IDs, if set, is flushed before records are removed: the ids of
-	// what was sent are then durable, so a message handled again after a
-	// crash is recognised as sent (gateway.SendOptions.Replayed) unless the
-	// crash came between the platform's answer and that write.
+	// IDs, if set, has written what it was given before records are
+	// removed (IDMap.Synced): the ids of what was sent are then durable,
+	// so a message handled again after a crash is recognised as sent
+	// (gateway.SendOptions.Replayed) unless the crash came between the
+	// platform's answer and that write.
 	IDs *IDMap
 }
 
@@ -182,7 +183,7 @@ func (in *Intake) removeDone(ctx context.Context) bool {
 	in.mu.Unlock()
 	if len(batch) > 0 && in.ids != nil {
 		fctx, cancel := context.WithTimeout(ctx, journalAckTimeout)
-		err := in.ids.Flush(fctx)
+		err := in.ids.Synced(fctx)
 		cancel()
 		if err != nil {
 			in.log.Warn("cannot remove handled stanzas from the intake yet: their message ids are not written", "stanzas", len(batch), "err", err)

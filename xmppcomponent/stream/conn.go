@@ -81,8 +81,10 @@ type Config struct {
 	// gets the stanza error wait/resource-constraint. Defaults
 	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
 	MaxLaneBytes, MaxBacklogBytes int64
-	// Intake, if set, records inbound stanzas as they are read and is
-	// told once each is handled (intake.go); nil means none is recorded.
+	// Intake, if set, records inbound stanzas as they are read, before
+	// they reach the lanes, and is told once each is handled (intake.go):
+	// the read loop waits while MaxUnrecorded/2 stanzas wait for a
+	// write. nil means nothing is recorded.
 	Intake Intake
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).

@@ -72,7 +72,8 @@ func (s *session) fail(err error) {
 
 // readLoop reads stanzas until the connection fails. IQ replies to pending
 // SendIQ calls and pings are consumed here (never blocking); everything else
-// goes to the dispatcher.
+// goes to the dispatcher, through the recorder if there is an Intake (which
+// holds the loop while maxRecordBacklog stanzas wait to be recorded).
 func (s *session) readLoop(disp *dispatcher) {
 	accept := disp.dispatch
 	if disp.rec != nil {
