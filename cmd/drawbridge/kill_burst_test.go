@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -34,19 +39,28 @@ import (
 // shape (one block, right after what was read) rather than a number it
 // cannot control. A lost message gets no receipt, so the user's client
 // shows it undelivered; every echoed one gets its receipt, replayed or not.
-// It runs on both store backends.
+// It runs on both store backends, and in a second form (stuck_chat) where
+// the chat's first message carries a link to a file server that does not
+// answer before the kill: every message after it was read and waits its
+// turn, which a gateway without the intake loses in full.
 func TestGatewaySIGKILLMidBurstFromXMPP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test: builds and runs the gateway binary; needs prosody")
 	}
 	bin := buildGateway(t)
 	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
-		t.Run(backend, func(t *testing.T) {
-			if _, err := exec.LookPath("redis-server"); backend == config.BackendRedis && err != nil {
-				t.Skip("redis-server is not installed")
+		for _, stuck := range []bool{false, true} {
+			name := backend
+			if stuck {
+				name += "/stuck_chat"
 			}
-			testGatewaySIGKILLMidBurst(t, bin, backend)
-		})
+			t.Run(name, func(t *testing.T) {
+				if _, err := exec.LookPath("redis-server"); backend == config.BackendRedis && err != nil {
+					t.Skip("redis-server is not installed")
+				}
+				testGatewaySIGKILLMidBurst(t, bin, backend, stuck)
+			})
+		}
 	}
 }
 
@@ -84,7 +98,7 @@ func (r *burstResult) record(t *testing.T, s xmpptest.Stanza) {
 	}
 }
 
-func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
+func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string, stuck bool) {
 	const (
 		n      = 400 // the burst
 		killAt = 40  // the gateway dies once this one is echoed
@@ -96,6 +110,30 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
 	cfg := loadConfig(t, backend, p.ComponentAddr)
 	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
 	editFile(t, cfg, "level: warn", "level: info")
+	// The stuck chat's file server, on loopback: it answers once released.
+	release := make(chan struct{})
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("a file"))
+	}))
+	t.Cleanup(files.Close)
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	fetched := make(chan struct{}, 16)
+	files.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive {
+			select {
+			case fetched <- struct{}{}:
+			default:
+			}
+		}
+	}
+	editFile(t, cfg, "  server_upload: false\n", "  server_upload: false\n  allow_private_fetch: true\n")
 
 	e := &e2e{t: t, prosody: p}
 	u := e.user("alice")
@@ -156,12 +194,28 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
 	}
 	signal(syscall.SIGCONT)
 	readUntil(func() bool { return len(r.echoes) >= calibration })
+	if stuck {
+		// The chat's lane stays busy with this one until the kill.
+		u.raw(fmt.Sprintf(`<message type='chat' to='%s' id='S000'><body>S000</body><x xmlns='jabber:x:oob'><url>%s/file.txt</url></x></message>`, echoJID, files.URL))
+		select {
+		case <-fetched:
+		case <-time.After(e2eWait):
+			t.Fatal("the gateway did not fetch the stuck message's file")
+		}
+	}
 	base, _ := read()
 
 	for i := range n {
 		send(k(i))
 	}
-	readUntil(func() bool { return len(r.echoes[k(killAt)]) > 0 })
+	if stuck {
+		waitFor(t, "the gateway to read the whole burst", func() bool {
+			now, _ := read()
+			return now-base >= n*size
+		})
+	} else {
+		readUntil(func() bool { return len(r.echoes[k(killAt)]) > 0 })
+	}
 	// Stopped first, so that what the gateway has read is what it had
 	// read when it died.
 	signal(syscall.SIGSTOP)
@@ -174,6 +228,7 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
 	echoedBefore := len(r.echoes) - calibration
 	waitComponent(t, u, false)
 
+	releaseOnce.Do(func() { close(release) }) // the file server answers the next process
 	startGatewayProcess(t, bin, cfg)
 	waitComponent(t, u, true)
 	// A message after the restart: the Echo Bot answers in order, and what
@@ -194,10 +249,14 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
 	st := openConfiguredStore(t, cfg)
 	chat := ids.DirectChat(sandbox.EchoBot)
 	var platformLost, readLost, neverRead []int
+	echoed := 0
 	twice := 0
 	for i := range n {
 		id := k(i)
 		echoes, bounce := r.echoes[id], r.bounced[id]
+		if len(echoes) > 0 {
+			echoed++
+		}
 		switch {
 		case len(echoes) == 0 && bounce == "":
 			if _, err := st.PlatformMessageID(t.Context(), ids.Owner(u.bare), chat, id); err == nil {
@@ -222,7 +281,10 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string) {
 		}
 	}
 	t.Logf("%s: %d messages of %d bytes; at the kill the gateway had read %d of them in whole, %d bytes more were in its socket; in the end %d echoed (%d before the kill), %d bounced by Prosody, %d taken by the in-process platform that died before answering %v, %d read by the gateway but not yet recorded %v, %d never read by the gateway %v, %d sent twice",
-		backend, n, size, readMsgs, unread, len(r.echoes)-calibration-1, echoedBefore, len(r.bounced), len(platformLost), blocks(platformLost), len(readLost), blocks(readLost), len(neverRead), blocks(neverRead), twice)
+		backend, n, size, readMsgs, unread, echoed, echoedBefore, len(r.bounced), len(platformLost), blocks(platformLost), len(readLost), blocks(readLost), len(neverRead), blocks(neverRead), twice)
+	if stuck && len(r.echoes["S000"]) == 0 {
+		t.Error("the stuck message S000 was not sent after the restart")
+	}
 	// What the gateway read and lost can only be what it had not recorded
 	// yet: a batch being written, one waiting, and what its reader had
 	// buffered and not parsed (4 KiB).
