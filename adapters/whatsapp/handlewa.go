@@ -69,9 +69,9 @@ func (s *Session) handle(evt any) bool {
 		s.stopped(ctx, event.StateDisconnected,
 			fmt.Sprintf("WhatsApp refused the connection (%s %s); retrying in a minute.", e.Reason, e.Message), time.Minute)
 	case *events.PushNameSetting:
-		if s.cfg.markOnline {
-			s.markOnline(ctx)
-		}
+		s.presenceSynced(ctx, false)
+	case *events.AppStateSyncComplete:
+		s.presenceSynced(ctx, true)
 	case *events.Message:
 		return s.onMessage(ctx, e)
 	case *events.UndecryptableMessage:
@@ -262,7 +262,7 @@ func (s *Session) subscribePresence(chat types.JID) {
 	}
 	jid := chat.ToNonAD()
 	s.mu.Lock()
-	if s.presence == nil || s.presence[jid] || !s.cfg.markOnline {
+	if s.presence == nil || s.presence[jid] || !s.presenceSent() {
 		s.mu.Unlock()
 		return
 	}

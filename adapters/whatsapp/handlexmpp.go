@@ -476,6 +476,7 @@ func (s *Session) SendChatState(ctx context.Context, cs *event.ChatState) error 
 	if cs.State == event.Composing {
 		state = types.ChatPresenceComposing
 	}
+	s.ownerTyping(ctx, cs.Chat, state == types.ChatPresenceComposing)
 	if err := s.c.client.SendChatPresence(ctx, chat, state, types.ChatPresenceMediaText); err != nil {
 		return sendErr("sending a typing notification", err)
 	}
