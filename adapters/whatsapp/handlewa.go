@@ -80,6 +80,7 @@ func (s *Session) handle(evt any) bool {
 		if e.IsFromMe && e.Sender.Device == 0 {
 			s.seePhone(ctx, e.Timestamp)
 		}
+		s.readElsewhere(ctx, e)
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.Receipt(ctx, s.env(), e) })
 	case *events.ChatPresence:
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.ChatPresence(ctx, s.env(), e) })
@@ -157,6 +158,7 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.mu.Unlock()
 	} else if _, ok := ev.(*event.Message); ok {
 		s.subscribePresence(e.Info.Chat)
+		s.noteUnread(ctx, ev.EventMeta().Chat, e.Info.ID, e.Info.Sender, e.Info.IsGroup)
 	}
 	return s.emit(ctx, ev)
 }

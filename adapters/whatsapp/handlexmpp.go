@@ -401,8 +401,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 }
 
 // SendReceipt implements gateway.ReceiptSender. "Displayed" marks the
-// contact's messages read on WhatsApp (blue ticks, unless the owner turned
-// read receipts off on the phone). Delivery receipts are sent by whatsmeow
+// contact's messages read on WhatsApp up to the one named, as XEP-0333
+// means it (blue ticks, unless the owner turned read receipts off on the
+// phone). Delivery receipts are sent by whatsmeow
 // itself when a message arrives, so "delivered" is accepted and dropped.
 func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if r == nil || len(r.Targets) == 0 {
@@ -422,41 +423,7 @@ func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if err != nil {
 		return err
 	}
-	// In a group, WhatsApp wants the read messages of each author apart.
-	var authors []ids.UserID
-	msgIDs := map[ids.UserID][]types.MessageID{}
-	for _, t := range r.Targets {
-		ref, err := waid.ParseMessageID(t)
-		if err != nil || ref.FromMe {
-			// The owner's own messages need no read marker.
-			continue
-		}
-		if chat.Server == types.GroupServer && ref.Participant == "" {
-			continue
-		}
-		if _, ok := msgIDs[ref.Participant]; !ok {
-			authors = append(authors, ref.Participant)
-		}
-		msgIDs[ref.Participant] = append(msgIDs[ref.Participant], ref.ID)
-	}
-	at := r.Time
-	if at.IsZero() {
-		at = s.a.now()
-	}
-	for _, author := range authors {
-		sender := types.EmptyJID
-		if chat.Server == types.GroupServer {
-			jid, err := s.participantJID(r.Chat, author)
-			if err != nil {
-				continue
-			}
-			sender = jid
-		}
-		if err := s.c.client.MarkRead(ctx, msgIDs[author], at, chat, sender); err != nil {
-			return sendErr("marking messages read", err)
-		}
-	}
-	return nil
+	return s.markDisplayed(ctx, r, chat) // markers.go
 }
 
 // SendChatState implements gateway.ChatStateSender: "composing" shows the

@@ -99,6 +99,7 @@ type Session struct {
 	memberAddr map[memberKey]types.JID
 	sent       sentTimes
 	pres       ownPresence // presence.go
+	unread     unreadLists // markers.go
 }
 
 type reportedState struct {
