@@ -166,7 +166,13 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 		return "", fmt.Errorf("whatsapp: message body is %d bytes, WhatsApp takes at most %d: %w",
 			len(msg.Body), MaxBodyLength, gateway.ErrNotAcceptable)
 	}
-	ci, err := s.replyContext(ctx, msg, to)
+	mentions, body := s.outboundMentions(ctx, msg, to) // mentions.go
+	if body != msg.Body {
+		cp := *msg
+		cp.Body = body
+		msg = &cp
+	}
+	ci, err := s.replyContext(ctx, msg, to, mentions)
 	if err != nil {
 		return "", err
 	}
@@ -215,13 +221,7 @@ func hasCaption(m *waE2E.Message) bool {
 }
 
 // replyContext builds the ContextInfo of a reply and mentions.
-func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID) (*waE2E.ContextInfo, error) {
-	var mentions []types.JID
-	for _, u := range msg.Mentions {
-		if jid, err := s.participantJID(msg.Chat, u); err == nil {
-			mentions = append(mentions, jid)
-		}
-	}
+func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID, mentions []types.JID) (*waE2E.ContextInfo, error) {
 	if msg.ReplyTo == "" {
 		return convert.ReplyContext("", types.EmptyJID, "", mentions), nil
 	}

@@ -216,11 +216,7 @@ func Message(ctx context.Context, env Env, evt *events.Message) (event.Event, er
 				out.ReplyQuote = Summary(q)
 			}
 		}
-		for _, j := range ci.GetMentionedJID() {
-			if jid, err := types.ParseJID(j); err == nil {
-				out.Mentions = append(out.Mentions, env.Users.UserID(ctx, jid, types.EmptyJID))
-			}
-		}
+		out.Body, out.Mentions = Mentions(ctx, env, out.Body, ci.GetMentionedJID()) // mentions.go
 	}
 	return out, nil
 }

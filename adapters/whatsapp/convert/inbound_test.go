@@ -171,16 +171,22 @@ func messageCases() map[string]*events.Message {
 		"group_from_phone":             wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P20", Time: when}.Event(text("mine")),
 		"group_reply_to_member":        inGroup(alice, "G4").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("right"), ContextInfo: &waE2E.ContextInfo{StanzaID: proto.String("G3"), Participant: proto.String(bobLID.String()), QuotedMessage: text("who am I")}}}),
 		"group_reply_to_mine":          inGroup(alice, "G5").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("yes"), ContextInfo: &waE2E.ContextInfo{StanzaID: proto.String("P20"), Participant: proto.String(ownerLID.String()), QuotedMessage: text("mine")}}}),
-		"group_mention":                inGroup(alice, "G6").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("@900000003333 look"), ContextInfo: &waE2E.ContextInfo{MentionedJID: []string{carolLID.String()}}}}),
-		"group_edit_by_member":         inGroup(alice, "G7").Event(aliceBuilder.BuildEdit(group, "G1", text("group chat (edited)"))),
-		"group_revoke_by_member":       inGroup(alice, "G8").Event(aliceBuilder.BuildRevoke(group, types.EmptyJID, "G1")),
-		"group_revoke_by_admin":        inGroup(alice, "G9").Event(aliceBuilder.BuildRevoke(group, bobLID, "G3")),
-		"group_revoke_from_phone":      wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P21", Time: when}.Event(ownerBuilder.BuildRevoke(group, types.EmptyJID, "P20")),
-		"group_reaction_to_member":     inGroup(alice, "G10").Event(aliceBuilder.BuildReaction(group, carolLID, "C1", "👍")),
-		"group_reaction_to_mine":       inGroup(alice, "G11").Event(aliceBuilder.BuildReaction(group, owner, "P20", "❤️")),
-		"group_reaction_from_phone":    wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P22", Time: when}.Event(ownerBuilder.BuildReaction(group, alice, "G1", "😂")),
-		"status":                       wt.Msg{Chat: types.StatusBroadcastJID, Sender: alice, ID: "S1", Time: when}.Event(text("my status")),
-		"broadcast_list":               wt.Msg{Chat: types.NewJID("1234567890", types.BroadcastServer), Sender: alice, ID: "BC1", Time: when}.Event(text("to my list")),
+		"group_mention_lids": inGroup(aliceLID, "G7").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{
+			Text:        proto.String("@900000000100 and @900000002222: ask @9000000033334 or @900000003333, @900000003333!"),
+			ContextInfo: &waE2E.ContextInfo{MentionedJID: []string{ownerLID.String(), bobLID.String(), carolLID.String()}}}}),
+		"image_caption_mention": inGroup(aliceLID, "G8").Event(&waE2E.Message{ImageMessage: &waE2E.ImageMessage{
+			Caption: proto.String("@900000003333 in the photo"), Mimetype: proto.String("image/jpeg"),
+			ContextInfo: &waE2E.ContextInfo{MentionedJID: []string{carolLID.String()}}}}),
+		"group_mention":             inGroup(alice, "G6").Event(&waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String("@900000003333 look"), ContextInfo: &waE2E.ContextInfo{MentionedJID: []string{carolLID.String()}}}}),
+		"group_edit_by_member":      inGroup(alice, "G7").Event(aliceBuilder.BuildEdit(group, "G1", text("group chat (edited)"))),
+		"group_revoke_by_member":    inGroup(alice, "G8").Event(aliceBuilder.BuildRevoke(group, types.EmptyJID, "G1")),
+		"group_revoke_by_admin":     inGroup(alice, "G9").Event(aliceBuilder.BuildRevoke(group, bobLID, "G3")),
+		"group_revoke_from_phone":   wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P21", Time: when}.Event(ownerBuilder.BuildRevoke(group, types.EmptyJID, "P20")),
+		"group_reaction_to_member":  inGroup(alice, "G10").Event(aliceBuilder.BuildReaction(group, carolLID, "C1", "👍")),
+		"group_reaction_to_mine":    inGroup(alice, "G11").Event(aliceBuilder.BuildReaction(group, owner, "P20", "❤️")),
+		"group_reaction_from_phone": wt.Msg{Chat: group, Sender: ownerDev, FromMe: true, ID: "P22", Time: when}.Event(ownerBuilder.BuildReaction(group, alice, "G1", "😂")),
+		"status":                    wt.Msg{Chat: types.StatusBroadcastJID, Sender: alice, ID: "S1", Time: when}.Event(text("my status")),
+		"broadcast_list":            wt.Msg{Chat: types.NewJID("1234567890", types.BroadcastServer), Sender: alice, ID: "BC1", Time: when}.Event(text("to my list")),
 	}
 }
 
