@@ -287,7 +287,13 @@ func body(ctx context.Context, env Env, evt *events.Message, out *event.Message)
 		out.Body = Poll(poll(msg))
 	case msg.GetPollUpdateMessage() != nil:
 		return skip("poll vote (votes are encrypted and not shown)")
+	case msg.GetAlbumMessage() != nil:
+		return skip("album header (its photos and videos follow as messages of their own)")
 	default:
+		if text := BusinessText(msg); text != "" { // richmsg.go
+			out.Body = text
+			return nil
+		}
 		if kind := unsupportedKind(msg); kind != "" {
 			out.Body = fmt.Sprintf("[%s a WhatsApp %s, which the gateway cannot show. Open WhatsApp on your phone to see it.]",
 				sentVerb(evt.Info.IsFromMe), kind)
@@ -459,6 +465,14 @@ func ContextInfoOf(msg *waE2E.Message) *waE2E.ContextInfo {
 		msg.GetContactMessage().GetContextInfo(),
 		msg.GetContactsArrayMessage().GetContextInfo(),
 		poll(msg).GetContextInfo(),
+		msg.GetTemplateMessage().GetContextInfo(),
+		msg.GetButtonsMessage().GetContextInfo(),
+		msg.GetListMessage().GetContextInfo(),
+		msg.GetInteractiveMessage().GetContextInfo(),
+		msg.GetButtonsResponseMessage().GetContextInfo(),
+		msg.GetTemplateButtonReplyMessage().GetContextInfo(),
+		msg.GetListResponseMessage().GetContextInfo(),
+		msg.GetInteractiveResponseMessage().GetContextInfo(),
 	} {
 		if ci != nil {
 			return ci
@@ -510,6 +524,9 @@ func Summary(msg *waE2E.Message) string {
 	case poll(msg) != nil:
 		return "[poll " + poll(msg).GetName() + "]"
 	}
+	if t := BusinessText(msg); t != "" {
+		return t
+	}
 	return "[message]"
 }
 
@@ -549,8 +566,6 @@ func unsupportedKind(msg *waE2E.Message) string {
 		return "event"
 	case msg.GetScheduledCallCreationMessage() != nil:
 		return "scheduled call"
-	case msg.GetAlbumMessage() != nil:
-		return "album"
 	case msg.GetStickerPackMessage() != nil:
 		return "sticker pack"
 	}

@@ -161,7 +161,7 @@ func messageCases() map[string]*events.Message {
 		"poll_multi":                   fromAlice("A25").Event(&waE2E.Message{PollCreationMessage: &waE2E.PollCreationMessage{Name: proto.String("Which days?"), Options: []*waE2E.PollCreationMessage_Option{{OptionName: proto.String("Mon")}, {OptionName: proto.String("Tue")}, {OptionName: proto.String("Wed")}}}}),
 		"poll_vote":                    fromAlice("A26").Event(&waE2E.Message{PollUpdateMessage: &waE2E.PollUpdateMessage{PollCreationMessageKey: &waCommon.MessageKey{ID: proto.String("A24")}}}),
 		"view_once":                    fromAlice("A27").Event(&waE2E.Message{ViewOnceMessageV2: &waE2E.FutureProofMessage{Message: image("secret")}}),
-		"unsupported_buttons":          fromAlice("A28").Event(&waE2E.Message{ButtonsMessage: &waE2E.ButtonsMessage{ContentText: proto.String("pick one")}}),
+		"buttons_content_only":         fromAlice("A28").Event(&waE2E.Message{ButtonsMessage: &waE2E.ButtonsMessage{ContentText: proto.String("pick one")}}),
 		"key_distribution":             fromAlice("A29").Event(&waE2E.Message{SenderKeyDistributionMessage: &waE2E.SenderKeyDistributionMessage{GroupID: proto.String("x")}}),
 		"protocol_ephemeral":           fromAlice("A30").Event(&waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{Type: waE2E.ProtocolMessage_EPHEMERAL_SETTING.Enum(), EphemeralExpiration: proto.Uint32(86400)}}),
 		"protocol_revoke_default_type": fromAlice("A31").Event(&waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{Key: &waCommon.MessageKey{ID: proto.String("A1"), FromMe: proto.Bool(true), RemoteJID: proto.String(owner.String())}}}),
