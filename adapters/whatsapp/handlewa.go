@@ -71,7 +71,9 @@ func (s *Session) handle(evt any) bool {
 	case *events.PushNameSetting:
 		s.presenceSynced(ctx, false)
 	case *events.AppStateSyncComplete:
-		s.presenceSynced(ctx, true)
+		s.onAppStateSynced(ctx, e) // contacts_sync.go
+	case *events.AppStateSyncError:
+		s.onAppStateSyncError(ctx, e)
 	case *events.Message:
 		return s.onMessage(ctx, e)
 	case *events.UndecryptableMessage:
@@ -116,7 +118,8 @@ func (s *Session) handle(evt any) bool {
 	case *events.JoinedGroup:
 		return s.onJoinedGroup(ctx, e)
 	case *events.HistorySync:
-		s.log.Debug("whatsapp: history sync not bridged", "type", e.Data.GetSyncType().String())
+		s.onHistoryPushNames(ctx, e.Data.GetPushnames())
+		s.log.Debug("whatsapp: history sync messages not bridged", "type", e.Data.GetSyncType().String())
 	}
 	return true
 }

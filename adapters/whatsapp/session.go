@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -98,8 +99,9 @@ type Session struct {
 	// memberAddr is the JID WhatsApp last used for a member of a group.
 	memberAddr map[memberKey]types.JID
 	sent       sentTimes
-	pres       ownPresence // presence.go
-	unread     unreadLists // markers.go
+	pres       ownPresence                   // presence.go
+	unread     unreadLists                   // markers.go
+	resynced   map[appstate.WAPatchName]bool // contacts_sync.go
 }
 
 type reportedState struct {

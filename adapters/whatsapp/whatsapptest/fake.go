@@ -98,6 +98,7 @@ type Client struct {
 	calls         []string
 	pairedPhones  []string
 	changed       chan struct{}
+	fetches       []AppStateFetch // appstate.go
 
 	groups             map[types.JID]*types.GroupInfo
 	groupOrder         []types.JID
