@@ -68,11 +68,18 @@ type ClientFactory func(device *store.Device, log waLog.Logger) Client
 // that acknowledges a message only after the adapter has handed it to the
 // hub (SynchronousAck) and keeps decrypted messages until then
 // (EnableDecryptedEventBuffer), so that a message the hub could not take
-// is delivered again instead of lost.
+// is delivered again instead of lost. A message it cannot decrypt is asked
+// for from the phone too, not only from its sender
+// (AutomaticMessageRerequestFromPhone), and the messages it sends are kept
+// in the device store for 7 days (UseRetryMessageStore), so that a
+// recipient whose device asks for one again after a gateway restart gets
+// it instead of "Waiting for this message".
 func NewWhatsmeowClient(device *store.Device, log waLog.Logger) Client {
 	c := whatsmeow.NewClient(device, log)
 	c.SynchronousAck = true
 	c.EnableDecryptedEventBuffer = true
+	c.AutomaticMessageRerequestFromPhone = true
+	c.UseRetryMessageStore = true
 	return c
 }
 

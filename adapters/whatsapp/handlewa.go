@@ -77,7 +77,7 @@ func (s *Session) handle(evt any) bool {
 	case *events.Message:
 		return s.onMessage(ctx, e)
 	case *events.UndecryptableMessage:
-		return s.emitConverted(ctx, func() (event.Event, error) { return convert.UndecryptableNotice(ctx, s.env(), e) })
+		return s.onUndecryptable(ctx, e) // undecryptable.go
 	case *events.Receipt:
 		if e.IsFromMe && e.Sender.Device == 0 {
 			s.seePhone(ctx, e.Timestamp)
@@ -162,6 +162,11 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 	} else if _, ok := ev.(*event.Message); ok {
 		s.subscribePresence(e.Info.Chat)
 		s.noteUnread(ctx, ev.EventMeta().Chat, e.Info.ID, e.Info.Sender, e.Info.IsGroup)
+	}
+	if m, isMsg := ev.(*event.Message); isMsg {
+		if handled, ok := s.arrivedAfterNotice(ctx, m); handled {
+			return ok
+		}
 	}
 	return s.emit(ctx, ev)
 }

@@ -97,11 +97,12 @@ type Session struct {
 	chatAddr  map[ids.ChatID]types.JID // the JID WhatsApp last used for a chat
 	groups    map[types.JID]groupState // name and topic of the groups seen
 	// memberAddr is the JID WhatsApp last used for a member of a group.
-	memberAddr map[memberKey]types.JID
-	sent       sentTimes
-	pres       ownPresence                   // presence.go
-	unread     unreadLists                   // markers.go
-	resynced   map[appstate.WAPatchName]bool // contacts_sync.go
+	memberAddr  map[memberKey]types.JID
+	sent        sentTimes
+	pres        ownPresence                   // presence.go
+	unread      unreadLists                   // markers.go
+	resynced    map[appstate.WAPatchName]bool // contacts_sync.go
+	undecrypted undecrypted                   // undecryptable.go
 }
 
 type reportedState struct {

@@ -674,8 +674,10 @@ func CallNotice(ctx context.Context, env Env, meta types.BasicCallMeta, media st
 }
 
 // UndecryptableNotice is the message that tells the owner that a message
-// could not be decrypted (whatsmeow has asked the sender's phone to send
-// it again). Messages WhatsApp marks as not worth showing give a *Skipped.
+// could not be decrypted (whatsmeow has asked the sender and the phone to
+// send it again). It has the message's own id, so that the message, when
+// it arrives, corrects it. Messages WhatsApp marks as not worth showing
+// give a *Skipped.
 func UndecryptableNotice(ctx context.Context, env Env, evt *events.UndecryptableMessage) (*event.Message, error) {
 	if evt.DecryptFailMode == events.DecryptFailHide {
 		return nil, skip("undecryptable message WhatsApp hides")
@@ -684,7 +686,6 @@ func UndecryptableNotice(ctx context.Context, env Env, evt *events.Undecryptable
 	if err != nil {
 		return nil, err
 	}
-	m.ID = ids.MessageID("undecryptable-" + evt.Info.ID)
 	body := "[A message could not be decrypted. WhatsApp has been asked to send it again; if it does not arrive, read it on your phone.]"
 	if evt.IsUnavailable {
 		if evt.UnavailableType == events.UnavailableTypeViewOnce {
