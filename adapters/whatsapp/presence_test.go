@@ -106,3 +106,36 @@ func TestMarkOnlineAlways(t *testing.T) {
 		t.Fatalf("presences = %v, want [available]", got)
 	}
 }
+
+// TestPresenceWaitsForPushName: a device whose push name is not known yet
+// (a restart before the first app-state sync finished) sends no presence
+// until whatsmeow reports the push name (PushNameSetting).
+func TestPresenceWaitsForPushName(t *testing.T) {
+	e := newEnv(t, nil)
+	acct, c0 := e.link()
+	c0.Device.PushName = ""
+	if err := c0.Device.Save(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.Stop(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e2 := newEnvOn(t, e.h, e.db, nil)
+	sess, err := e2.a.LoadSession(e2.ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.h.StateChanges())
+	sess.Connect(e2.ctx)
+	e2.waitState(acct, event.StateConnected, before)
+	c := e2.client(0)
+	if got := c.Presences(); len(got) != 0 {
+		t.Fatalf("presence sent without a push name: %v", got)
+	}
+	// whatsmeow stores the push name from the app state, then reports it.
+	c.Device.PushName = "Romeo"
+	c.Dispatch(&events.PushNameSetting{})
+	if got := c.Presences(); !slices.Equal(got, []types.Presence{unavail}) {
+		t.Fatalf("presences after the push name = %v, want [unavailable]", got)
+	}
+}

@@ -12,8 +12,8 @@ import (
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 )
 
-// richCases are business messages as WhatsApp delivers them (real waE2E
-// protobufs).
+// richCases are business messages, and other kinds the gateway renders as
+// a notice, as WhatsApp delivers them (real waE2E protobufs).
 func richCases() map[string]*waE2E.Message {
 	s := proto.String
 	return map[string]*waE2E.Message{
@@ -65,7 +65,20 @@ func richCases() map[string]*waE2E.Message {
 		"template_reply":    {TemplateButtonReplyMessage: &waE2E.TemplateButtonReplyMessage{SelectedID: s("t"), SelectedDisplayText: s("Thanks")}},
 		"list_response":     {ListResponseMessage: &waE2E.ListResponseMessage{Title: s("Soup"), Description: s("tomato"), SingleSelectReply: &waE2E.ListResponseMessage_SingleSelectReply{SelectedRowID: s("1")}}},
 		"interactive_reply": {InteractiveResponseMessage: &waE2E.InteractiveResponseMessage{Body: &waE2E.InteractiveResponseMessage_Body{Text: s("Later")}}},
-		"album_parent":      {AlbumMessage: &waE2E.AlbumMessage{ExpectedImageCount: proto.Uint32(3), ExpectedVideoCount: proto.Uint32(1)}},
+		"hsm_hydrated": {HighlyStructuredMessage: &waE2E.HighlyStructuredMessage{HydratedHsm: &waE2E.TemplateMessage{
+			HydratedTemplate: &waE2E.TemplateMessage_HydratedFourRowTemplate{HydratedContentText: s("Your table is ready.")}}}},
+		"ptv":                  {PtvMessage: &waE2E.VideoMessage{DirectPath: s("/v/video"), Mimetype: s("video/mp4"), FileLength: proto.Uint64(8)}},
+		"other_payment":        {SendPaymentMessage: &waE2E.SendPaymentMessage{}},
+		"other_payment_ask":    {RequestPaymentMessage: &waE2E.RequestPaymentMessage{}},
+		"other_payment_invite": {PaymentInviteMessage: &waE2E.PaymentInviteMessage{}},
+		"other_invoice":        {InvoiceMessage: &waE2E.InvoiceMessage{}},
+		"other_order":          {OrderMessage: &waE2E.OrderMessage{}},
+		"other_product":        {ProductMessage: &waE2E.ProductMessage{}},
+		"other_group_invite":   {GroupInviteMessage: &waE2E.GroupInviteMessage{GroupName: s("Trip")}},
+		"other_event":          {EventMessage: &waE2E.EventMessage{Name: s("Party")}},
+		"other_scheduled_call": {ScheduledCallCreationMessage: &waE2E.ScheduledCallCreationMessage{}},
+		"other_sticker_pack":   {StickerPackMessage: &waE2E.StickerPackMessage{}},
+		"album_parent":         {AlbumMessage: &waE2E.AlbumMessage{ExpectedImageCount: proto.Uint32(3), ExpectedVideoCount: proto.Uint32(1)}},
 	}
 }
 
