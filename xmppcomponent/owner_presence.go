@@ -49,6 +49,26 @@ func (r *ownerResources) set(owner ids.Owner, resource string, available bool) (
 	return had != (len(r.res[owner]) > 0)
 }
 
+// has reports whether owner has an available resource.
+func (r *ownerResources) has(owner ids.Owner) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.res[owner]) > 0
+}
+
+// ownerPresenceOnConnect repeats to a session that has just connected that
+// its owner is available: it may have been loaded after the owner's first
+// resource came.
+func (c *Component) ownerPresenceOnConnect(ctx context.Context, owner ids.Owner) {
+	hub, ok := c.gw.(OwnerPresenceHub)
+	if !ok || !c.ownerRes.has(owner) {
+		return
+	}
+	if err := hub.SetOwnerPresence(ctx, owner, c.cfg.Platform, true); err != nil {
+		c.logErr("cannot pass the owner's presence on", owner, err)
+	}
+}
+
 // noteOwnerPresence follows the owner's availability from the presence
 // their server sends to the gateway or a contact, and tells the hub when
 // the first resource comes or the last one leaves.
