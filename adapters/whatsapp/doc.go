@@ -23,7 +23,20 @@
 // last seen ("phone_last_seen").
 //
 // The adapter keeps there too, per chat, the contacts' messages not
-// marked read yet ("unread/<chat>", newest 256; markers.go).
+// marked read yet ("unread/<chat>", newest 256; markers.go), and the
+// contacts met without a phone number ("lid_only/<LID>"; identity.go).
+//
+// # Identity and addressing
+//
+// The phone number is the identity whenever it is known: it is what people
+// know, type and keep in address books, and it outlives WhatsApp's LIDs. A
+// contact met as "lid-<LID>" whose number becomes known moves to the
+// number: the old chat gets a notice naming the new address and the
+// contact is announced under the number. How WhatsApp addresses people is
+// not kept in memory only: in groups the group's addressing mode and
+// whatsmeow's LID store (persistent) give the LID that replies, reactions,
+// read markers and mentions must name, also after a restart
+// (addressing.go).
 //
 // # Presence
 //

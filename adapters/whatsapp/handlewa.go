@@ -147,6 +147,9 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.logSkip(e.Info.ID, err)
 		return true
 	}
+	if !e.Info.IsFromMe {
+		s.noteIdentity(ctx, e.Info.Sender, ev.EventMeta().Sender) // identity.go
+	}
 	switch {
 	case e.Info.Chat.Server == types.GroupServer:
 		if !e.Info.IsFromMe {

@@ -66,15 +66,20 @@ func (s *Session) chatJID(m *event.Meta) (types.JID, error) {
 }
 
 // participantJID is the JID of a member of a group in the addressing
-// WhatsApp last used for them there (a LID or the phone number).
-func (s *Session) participantJID(chat ids.ChatID, user ids.UserID) (types.JID, error) {
+// WhatsApp last used for them there (a LID or the phone number), or else
+// in the group's addressing mode (addressing.go).
+func (s *Session) participantJID(ctx context.Context, chat ids.ChatID, user ids.UserID) (types.JID, error) {
 	s.mu.Lock()
 	addr, ok := s.memberAddr[memberKey{chat, user}]
 	s.mu.Unlock()
 	if ok {
 		return addr, nil
 	}
-	return waid.JID(string(user))
+	jid, err := waid.JID(string(user))
+	if err != nil {
+		return jid, err
+	}
+	return s.memberAddress(ctx, chat, jid), nil
 }
 
 // rememberMember records the JID WhatsApp used for a member of a group.
@@ -97,8 +102,12 @@ type memberKey struct {
 }
 
 // ownFor is the owner's JID in the addressing of chat.
-func (s *Session) ownFor(chat types.JID) types.JID {
-	if chat.Server == types.HiddenUserServer && !s.users.OwnLID.IsEmpty() {
+func (s *Session) ownFor(ctx context.Context, chat types.JID) types.JID {
+	if s.users.OwnLID.IsEmpty() {
+		return s.ownJID
+	}
+	if chat.Server == types.HiddenUserServer ||
+		chat.Server == types.GroupServer && s.groupAddressing(ctx, chat) == types.AddressingModeLID {
 		return s.users.OwnLID
 	}
 	return s.ownJID
@@ -232,9 +241,9 @@ func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat typ
 	author := chat
 	switch {
 	case ref.FromMe:
-		author = s.ownFor(chat)
+		author = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if jid, err := s.participantJID(msg.Chat, ref.Participant); err == nil {
+		if jid, err := s.participantJID(ctx, msg.Chat, ref.Participant); err == nil {
 			author = jid
 		}
 	case chat.Server == types.GroupServer:
@@ -383,9 +392,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 	sender := chat
 	switch {
 	case ref.FromMe:
-		sender = s.ownFor(chat)
+		sender = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if sender, err = s.participantJID(r.Chat, ref.Participant); err != nil {
+		if sender, err = s.participantJID(ctx, r.Chat, ref.Participant); err != nil {
 			return fmt.Errorf("whatsapp: reaction target: %w", gateway.ErrTargetNotFound)
 		}
 	case chat.Server == types.GroupServer:

@@ -149,7 +149,7 @@ func (s *Session) markDisplayed(ctx context.Context, r *event.Receipt, chat type
 		}
 		m := unreadMsg{ID: ref.ID}
 		if group {
-			jid, err := s.participantJID(r.Chat, ref.Participant)
+			jid, err := s.participantJID(ctx, r.Chat, ref.Participant)
 			if err != nil {
 				continue
 			}

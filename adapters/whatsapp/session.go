@@ -103,6 +103,7 @@ type Session struct {
 	unread      unreadLists                   // markers.go
 	resynced    map[appstate.WAPatchName]bool // contacts_sync.go
 	undecrypted undecrypted                   // undecryptable.go
+	lidOnly     lidOnly                       // identity.go
 }
 
 type reportedState struct {
