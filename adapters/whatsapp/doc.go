@@ -70,7 +70,7 @@
 //	| events.PushNameSetting             | nothing; the account's presence can be sent now                               | TestPresenceWaitsForPushName |
 //	| events.AppStateSyncComplete        | every stored contact named in the roster (contact list); own presence sent    | TestRosterNamedAfterSync, TestPresenceFollowsOwner |
 //	| events.AppStateSyncError           | nothing; one full resync is asked for, then as above                          | TestAppStateSyncErrorResync |
-//	| events.Message                     | a message, correction, retraction or reaction (message types below)           | TestInboundRouting, TestMessageGolden |
+//	| events.Message                     | a message, correction, retraction or reaction (message types below)           | TestInboundRouting, TestMessageGolden, TestLIDContactMovesToNumber |
 //	| events.UndecryptableMessage        | a notice under the message's id, corrected into the message when it arrives   | TestUndecryptableCorrected, TestRetryStoreSurvivesRestart |
 //	| events.Receipt                     | delivery and displayed markers; read on the phone clears unread               | TestInboundRouting, TestUnreadSurvivesRestart |
 //	| events.ChatPresence                | typing notifications (chat states)                                            | TestInboundRouting |
