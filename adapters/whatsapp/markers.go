@@ -75,7 +75,7 @@ func (u *unreadLists) list(ctx context.Context, kv interface {
 	return l, nil
 }
 
-// store saves the list of chat (mu held).
+// storeUnread saves the unread list of chat (s.unread.mu held).
 func (s *Session) storeUnread(ctx context.Context, chat ids.ChatID, l []unreadMsg) error {
 	s.unread.chats[chat] = l
 	kv := s.host.KV(s.acct)

@@ -118,5 +118,6 @@ func (s *Session) updatePresence(ctx context.Context) {
 }
 
 // presenceSent reports whether the account has sent a presence on this
-// connection: WhatsApp sends contacts' presence only to clients that did.
+// connection (s.mu held): WhatsApp sends contacts' presence only to
+// clients that did.
 func (s *Session) presenceSent() bool { return s.pres.sent != "" }
