@@ -20,11 +20,15 @@ type OwnerPresenceHub interface {
 
 // ownerResources are the owners' resources that sent available presence
 // to the gateway or one of its contacts, and have not left since. Only
-// registered owners are tracked, so strangers cannot grow it.
+// registered owners are tracked, so strangers cannot grow it, and at most
+// maxOwnerResources of each (more change nothing: the owner is available).
 type ownerResources struct {
 	mu  sync.Mutex
 	res map[ids.Owner]map[string]bool
 }
+
+// maxOwnerResources bounds the resources tracked per owner.
+const maxOwnerResources = 64
 
 // set records resource as available or gone and reports whether the
 // owner went from no resource to some (or back).
@@ -39,7 +43,9 @@ func (r *ownerResources) set(owner ids.Owner, resource string, available bool) (
 		if r.res[owner] == nil {
 			r.res[owner] = map[string]bool{}
 		}
-		r.res[owner][resource] = true
+		if len(r.res[owner]) < maxOwnerResources {
+			r.res[owner][resource] = true
+		}
 	} else {
 		delete(r.res[owner], resource)
 		if len(r.res[owner]) == 0 {
