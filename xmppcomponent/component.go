@@ -74,6 +74,8 @@ type Component struct {
 	priv  privileges // XEP-0356 grants (privilege.go)
 	parts partMemory // stanzas of recent multi-part messages (parts.go)
 	muc   mucRooms   // rooms for platform groups (muc_state.go)
+
+	ownerRes ownerResources // owners' available resources (owner_presence.go)
 }
 
 type contactKey struct {

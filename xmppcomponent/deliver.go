@@ -248,6 +248,9 @@ func (c *Component) accountState(ctx context.Context, owner ids.Owner, e *event.
 		return
 	}
 	c.pushGatewayPresence(ctx, owner, e.State, e.Detail)
+	if e.State == event.StateConnected {
+		c.ownerPresenceOnConnect(ctx, owner) // owner_presence.go
+	}
 	var text string
 	switch e.State {
 	case event.StateConnected:

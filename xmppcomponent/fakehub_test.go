@@ -281,6 +281,10 @@ func (h *fakeHub) addContact(owner ids.Owner, c store.Contact) {
 	h.contacts[owner][c.User] = c
 }
 
+func (h *fakeHub) SetOwnerPresence(_ context.Context, owner ids.Owner, _ ids.PlatformID, available bool) error {
+	return h.record("SetOwnerPresence", owner, available)
+}
+
 func (h *fakeHub) SetSubscribed(_ context.Context, owner ids.Owner, _ ids.PlatformID, user ids.UserID, subscribed bool) error {
 	if err := h.record("SetSubscribed", owner, user, subscribed); err != nil {
 		return err

@@ -110,8 +110,8 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 			body = ""
 		}
 	}
-	msg.Body = body
-	if body == "" && len(msg.Attachments) == 0 {
+	msg.Body, msg.Mentions = c.inboundMentions(owner, chat, m.Body, body, in.mentions) // mention.go
+	if msg.Body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
 	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m)})

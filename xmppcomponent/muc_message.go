@@ -80,7 +80,7 @@ func (c *Component) reflect(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		for _, ext := range m.Extensions {
 			switch ext.(type) {
 			case *xep.OriginID, *xep.Replace, *xep.Retract, *xep.ApplyTo, *xep.Reactions, *xep.Reply,
-				*xep.Fallback, *stanza.OOB, *xep.StoreHint:
+				*xep.Fallback, *stanza.OOB, *xep.StoreHint, *xep.Reference:
 				base.Extensions = append(base.Extensions, ext)
 			}
 		}

@@ -25,10 +25,11 @@ const (
 	// ConfigComponentJID (string): the component's domain, passed by the
 	// gateway; it names the device.
 	ConfigComponentJID = "component_jid"
-	// ConfigMarkOnline (bool, default true): mark the account online while
-	// the gateway is connected. WhatsApp sends typing notifications and
-	// contacts' presence only to online clients; while one is online the
-	// phone gets no push notifications.
+	// ConfigMarkOnline (bool, default false): keep the account online for
+	// as long as the gateway is connected. By default it is online only
+	// while the owner has an available XMPP resource or is typing, and
+	// offline otherwise, so that the phone keeps showing notifications
+	// and contacts do not see the user online around the clock.
 	ConfigMarkOnline = "mark_online"
 	// ConfigMaxFileSize (a size, default 2GB, WhatsApp's limit for
 	// documents): the largest file sent to WhatsApp, in bytes or with a
@@ -70,7 +71,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{database: DefaultDatabase, markOnline: true, maxFileSize: convert.MaxDocumentSize}
+	return config{database: DefaultDatabase, markOnline: false, maxFileSize: convert.MaxDocumentSize}
 }
 
 // section is the configuration section as written, for

@@ -9,17 +9,17 @@ import (
 func TestParseConfig(t *testing.T) {
 	cfg, err := parseConfig(map[string]any{
 		"enabled": true, "database": "/var/lib/drawbridge/wa.db", "component_jid": "wa.example.org",
-		"mark_online": "false", "max_file_size": "100MB",
+		"mark_online": "true", "max_file_size": "100MB",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.database != "/var/lib/drawbridge/wa.db" || cfg.deviceName != "Drawbridge (wa.example.org)" || cfg.markOnline ||
+	if cfg.database != "/var/lib/drawbridge/wa.db" || cfg.deviceName != "Drawbridge (wa.example.org)" || !cfg.markOnline ||
 		cfg.maxFileSize != 100_000_000 {
 		t.Errorf("cfg = %+v", cfg)
 	}
 	cfg, err = parseConfig(nil)
-	if err != nil || cfg.database != DefaultDatabase || cfg.deviceName != "Drawbridge" || !cfg.markOnline || cfg.maxFileSize != convert.MaxDocumentSize {
+	if err != nil || cfg.database != DefaultDatabase || cfg.deviceName != "Drawbridge" || cfg.markOnline || cfg.maxFileSize != convert.MaxDocumentSize {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}
 	// Every documented key is known.

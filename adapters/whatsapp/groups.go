@@ -20,9 +20,11 @@ import (
 const groupCap = 10_000
 
 // groupState is what a session remembers of a group between WhatsApp's
-// notifications, which carry only what changed: its name and topic.
+// notifications, which carry only what changed: its name and topic, and
+// how it addresses its members (mentions.go).
 type groupState struct {
 	name, topic string
+	addressing  types.AddressingMode
 }
 
 // IsGroup implements gateway.GroupManager: a group's ChatID is
@@ -265,7 +267,11 @@ func (s *Session) rememberGroup(g *types.GroupInfo) {
 	if g.TopicDeleted {
 		topic = ""
 	}
-	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic}
+	addressing := g.AddressingMode
+	if addressing == "" {
+		addressing = s.groups[g.JID.ToNonAD()].addressing
+	}
+	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic, addressing: addressing}
 }
 
 // knownGroup returns what the session knows of a group before a change:

@@ -69,17 +69,20 @@ func (s *Session) handle(evt any) bool {
 		s.stopped(ctx, event.StateDisconnected,
 			fmt.Sprintf("WhatsApp refused the connection (%s %s); retrying in a minute.", e.Reason, e.Message), time.Minute)
 	case *events.PushNameSetting:
-		if s.cfg.markOnline {
-			s.markOnline(ctx)
-		}
+		s.presenceSynced(ctx, false)
+	case *events.AppStateSyncComplete:
+		s.onAppStateSynced(ctx, e) // contacts_sync.go
+	case *events.AppStateSyncError:
+		s.onAppStateSyncError(ctx, e)
 	case *events.Message:
 		return s.onMessage(ctx, e)
 	case *events.UndecryptableMessage:
-		return s.emitConverted(ctx, func() (event.Event, error) { return convert.UndecryptableNotice(ctx, s.env(), e) })
+		return s.onUndecryptable(ctx, e) // undecryptable.go
 	case *events.Receipt:
 		if e.IsFromMe && e.Sender.Device == 0 {
 			s.seePhone(ctx, e.Timestamp)
 		}
+		s.readElsewhere(ctx, e)
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.Receipt(ctx, s.env(), e) })
 	case *events.ChatPresence:
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.ChatPresence(ctx, s.env(), e) })
@@ -115,7 +118,8 @@ func (s *Session) handle(evt any) bool {
 	case *events.JoinedGroup:
 		return s.onJoinedGroup(ctx, e)
 	case *events.HistorySync:
-		s.log.Debug("whatsapp: history sync not bridged", "type", e.Data.GetSyncType().String())
+		s.onHistoryPushNames(ctx, e.Data.GetPushnames())
+		s.log.Debug("whatsapp: history sync messages not bridged", "type", e.Data.GetSyncType().String())
 	}
 	return true
 }
@@ -143,6 +147,9 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.logSkip(e.Info.ID, err)
 		return true
 	}
+	if !e.Info.IsFromMe {
+		s.noteIdentity(ctx, e.Info.Sender, ev.EventMeta().Sender) // identity.go
+	}
 	switch {
 	case e.Info.Chat.Server == types.GroupServer:
 		if !e.Info.IsFromMe {
@@ -157,6 +164,12 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.mu.Unlock()
 	} else if _, ok := ev.(*event.Message); ok {
 		s.subscribePresence(e.Info.Chat)
+		s.noteUnread(ctx, ev.EventMeta().Chat, e.Info.ID, e.Info.Sender, e.Info.IsGroup)
+	}
+	if m, isMsg := ev.(*event.Message); isMsg {
+		if handled, ok := s.arrivedAfterNotice(ctx, m); handled {
+			return ok
+		}
 	}
 	return s.emit(ctx, ev)
 }
@@ -262,7 +275,7 @@ func (s *Session) subscribePresence(chat types.JID) {
 	}
 	jid := chat.ToNonAD()
 	s.mu.Lock()
-	if s.presence == nil || s.presence[jid] || !s.cfg.markOnline {
+	if s.presence == nil || s.presence[jid] || !s.presenceSent() {
 		s.mu.Unlock()
 		return
 	}

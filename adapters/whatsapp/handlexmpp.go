@@ -66,15 +66,20 @@ func (s *Session) chatJID(m *event.Meta) (types.JID, error) {
 }
 
 // participantJID is the JID of a member of a group in the addressing
-// WhatsApp last used for them there (a LID or the phone number).
-func (s *Session) participantJID(chat ids.ChatID, user ids.UserID) (types.JID, error) {
+// WhatsApp last used for them there (a LID or the phone number), or else
+// in the group's addressing mode (addressing.go).
+func (s *Session) participantJID(ctx context.Context, chat ids.ChatID, user ids.UserID) (types.JID, error) {
 	s.mu.Lock()
 	addr, ok := s.memberAddr[memberKey{chat, user}]
 	s.mu.Unlock()
 	if ok {
 		return addr, nil
 	}
-	return waid.JID(string(user))
+	jid, err := waid.JID(string(user))
+	if err != nil {
+		return jid, err
+	}
+	return s.memberAddress(ctx, chat, jid), nil
 }
 
 // rememberMember records the JID WhatsApp used for a member of a group.
@@ -97,8 +102,12 @@ type memberKey struct {
 }
 
 // ownFor is the owner's JID in the addressing of chat.
-func (s *Session) ownFor(chat types.JID) types.JID {
-	if chat.Server == types.HiddenUserServer && !s.users.OwnLID.IsEmpty() {
+func (s *Session) ownFor(ctx context.Context, chat types.JID) types.JID {
+	if s.users.OwnLID.IsEmpty() {
+		return s.ownJID
+	}
+	if chat.Server == types.HiddenUserServer ||
+		chat.Server == types.GroupServer && s.groupAddressing(ctx, chat) == types.AddressingModeLID {
 		return s.users.OwnLID
 	}
 	return s.ownJID
@@ -166,7 +175,13 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 		return "", fmt.Errorf("whatsapp: message body is %d bytes, WhatsApp takes at most %d: %w",
 			len(msg.Body), MaxBodyLength, gateway.ErrNotAcceptable)
 	}
-	ci, err := s.replyContext(ctx, msg, to)
+	mentions, body := s.outboundMentions(ctx, msg, to) // mentions.go
+	if body != msg.Body {
+		cp := *msg
+		cp.Body = body
+		msg = &cp
+	}
+	ci, err := s.replyContext(ctx, msg, to, mentions)
 	if err != nil {
 		return "", err
 	}
@@ -215,13 +230,7 @@ func hasCaption(m *waE2E.Message) bool {
 }
 
 // replyContext builds the ContextInfo of a reply and mentions.
-func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID) (*waE2E.ContextInfo, error) {
-	var mentions []types.JID
-	for _, u := range msg.Mentions {
-		if jid, err := s.participantJID(msg.Chat, u); err == nil {
-			mentions = append(mentions, jid)
-		}
-	}
+func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID, mentions []types.JID) (*waE2E.ContextInfo, error) {
 	if msg.ReplyTo == "" {
 		return convert.ReplyContext("", types.EmptyJID, "", mentions), nil
 	}
@@ -232,9 +241,9 @@ func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat typ
 	author := chat
 	switch {
 	case ref.FromMe:
-		author = s.ownFor(chat)
+		author = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if jid, err := s.participantJID(msg.Chat, ref.Participant); err == nil {
+		if jid, err := s.participantJID(ctx, msg.Chat, ref.Participant); err == nil {
 			author = jid
 		}
 	case chat.Server == types.GroupServer:
@@ -383,9 +392,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 	sender := chat
 	switch {
 	case ref.FromMe:
-		sender = s.ownFor(chat)
+		sender = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if sender, err = s.participantJID(r.Chat, ref.Participant); err != nil {
+		if sender, err = s.participantJID(ctx, r.Chat, ref.Participant); err != nil {
 			return fmt.Errorf("whatsapp: reaction target: %w", gateway.ErrTargetNotFound)
 		}
 	case chat.Server == types.GroupServer:
@@ -401,8 +410,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 }
 
 // SendReceipt implements gateway.ReceiptSender. "Displayed" marks the
-// contact's messages read on WhatsApp (blue ticks, unless the owner turned
-// read receipts off on the phone). Delivery receipts are sent by whatsmeow
+// contact's messages read on WhatsApp up to the one named, as XEP-0333
+// means it (blue ticks, unless the owner turned read receipts off on the
+// phone). Delivery receipts are sent by whatsmeow
 // itself when a message arrives, so "delivered" is accepted and dropped.
 func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if r == nil || len(r.Targets) == 0 {
@@ -422,41 +432,7 @@ func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if err != nil {
 		return err
 	}
-	// In a group, WhatsApp wants the read messages of each author apart.
-	var authors []ids.UserID
-	msgIDs := map[ids.UserID][]types.MessageID{}
-	for _, t := range r.Targets {
-		ref, err := waid.ParseMessageID(t)
-		if err != nil || ref.FromMe {
-			// The owner's own messages need no read marker.
-			continue
-		}
-		if chat.Server == types.GroupServer && ref.Participant == "" {
-			continue
-		}
-		if _, ok := msgIDs[ref.Participant]; !ok {
-			authors = append(authors, ref.Participant)
-		}
-		msgIDs[ref.Participant] = append(msgIDs[ref.Participant], ref.ID)
-	}
-	at := r.Time
-	if at.IsZero() {
-		at = s.a.now()
-	}
-	for _, author := range authors {
-		sender := types.EmptyJID
-		if chat.Server == types.GroupServer {
-			jid, err := s.participantJID(r.Chat, author)
-			if err != nil {
-				continue
-			}
-			sender = jid
-		}
-		if err := s.c.client.MarkRead(ctx, msgIDs[author], at, chat, sender); err != nil {
-			return sendErr("marking messages read", err)
-		}
-	}
-	return nil
+	return s.markDisplayed(ctx, r, chat) // markers.go
 }
 
 // SendChatState implements gateway.ChatStateSender: "composing" shows the
@@ -476,6 +452,7 @@ func (s *Session) SendChatState(ctx context.Context, cs *event.ChatState) error 
 	if cs.State == event.Composing {
 		state = types.ChatPresenceComposing
 	}
+	s.ownerTyping(ctx, cs.Chat, state == types.ChatPresenceComposing)
 	if err := s.c.client.SendChatPresence(ctx, chat, state, types.ChatPresenceMediaText); err != nil {
 		return sendErr("sending a typing notification", err)
 	}

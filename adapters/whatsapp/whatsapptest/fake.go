@@ -98,6 +98,7 @@ type Client struct {
 	calls         []string
 	pairedPhones  []string
 	changed       chan struct{}
+	fetches       []AppStateFetch // appstate.go
 
 	groups             map[types.JID]*types.GroupInfo
 	groupOrder         []types.JID
@@ -564,11 +565,15 @@ func (c *Client) Reads() []Read {
 	return append([]Read(nil), c.reads...)
 }
 
-// SendPresence implements whatsapp.Client.
+// SendPresence implements whatsapp.Client; like whatsmeow it refuses
+// while the device has no push name (before the first app-state sync).
 func (c *Client) SendPresence(_ context.Context, state types.Presence) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record("SendPresence")
+	if c.Device.PushName == "" {
+		return whatsmeow.ErrNoPushName
+	}
 	c.presences = append(c.presences, state)
 	return nil
 }
