@@ -71,6 +71,9 @@ type Component struct {
 
 	avatarSem chan struct{}
 
+	chatq  chatQueues // messages waiting for their files (chatqueue.go)
+	admits bool       // the connection runs admit (admit.go)
+
 	priv  privileges // XEP-0356 grants (privilege.go)
 	parts partMemory // stanzas of recent multi-part messages (parts.go)
 	muc   mucRooms   // rooms for platform groups (muc_state.go)
@@ -124,6 +127,7 @@ func New(cfg Config, gw Hub) (*Component, error) {
 			gw.FrontendConnected()
 		}
 	}
+	connCfg.Admit, c.admits = c.admit, true // admit.go
 	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
 	c.connects = c.conn.Connects

@@ -308,6 +308,7 @@ func handleScriptLine(t *testing.T, s *script, line string) {
 		t.Fatal(err)
 	}
 	s.c.Handle(t.Context(), p)
+	waitChatQueues(t, s.c)
 }
 
 func TestAdhocSessionsAreBounded(t *testing.T) {
