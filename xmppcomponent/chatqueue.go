@@ -33,6 +33,7 @@ type chatQueues struct {
 	chats    map[chatKey]*chatQueue
 	perOwner map[ids.Owner]int
 	total    int
+	workers  sync.WaitGroup
 }
 
 type chatKey struct {
@@ -80,7 +81,7 @@ func (q *chatQueues) run(ctx context.Context, owner ids.Owner, chat ids.ChatID, 
 	cq = &chatQueue{items: []func(context.Context){fn}}
 	q.chats[k] = cq
 	q.mu.Unlock()
-	go q.work(ctx, k, cq)
+	q.workers.Go(func() { q.work(ctx, k, cq) })
 	return nil
 }
 
@@ -116,6 +117,10 @@ func (q *chatQueues) call(ctx context.Context, fn func(context.Context)) {
 	}()
 	fn(ctx)
 }
+
+// wait blocks until every chat's goroutine has returned; with the ctx
+// they were given done, that is once their current message gave up.
+func (q *chatQueues) wait() { q.workers.Wait() }
 
 // queued is the number of messages waiting in the chat queues.
 func (q *chatQueues) queued() int {

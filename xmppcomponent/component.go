@@ -142,7 +142,13 @@ func (c *Component) Conn() *stream.Conn { return c.conn }
 func (c *Component) SetSender(s Sender) { c.out = s }
 
 // Run serves the XMPP connection until ctx is done, reconnecting as needed.
-func (c *Component) Run(ctx context.Context) error { return c.conn.Run(ctx) }
+// It returns once the messages waiting in chat queues (chatqueue.go) have
+// given up too.
+func (c *Component) Run(ctx context.Context) error {
+	err := c.conn.Run(ctx)
+	c.chatq.wait()
+	return err
+}
 
 // Handle processes one inbound stanza. It is the connection's Handler.
 func (c *Component) Handle(ctx context.Context, p stanza.Packet) {
