@@ -210,8 +210,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			PerOwner:       int(cfg.Limits.FetchesPerUser),
 			Global:         int(cfg.Limits.Fetches),
 		},
-		Limits:              hubLimits(cfg.Limits),
-		SendRetry:           delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
+		Limits:    hubLimits(cfg.Limits),
+		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
 		st.Close()
