@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -176,6 +178,10 @@ func remoteFault(err error) error {
 	var op *net.OpError
 	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
 		return fmt.Errorf("%w (%w)", ErrUnreachable, err)
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The host hung up before the whole answer.
+		return fmt.Errorf("%w: the connection was closed (%w)", ErrUnreachable, err)
 	}
 	return err
 }

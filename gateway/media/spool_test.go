@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -153,6 +154,46 @@ func TestBudget(t *testing.T) {
 				if _, err := big.Fetch(testCtx(t), s.URL+"/f"); !errors.Is(err, ErrTooLarge) {
 					t.Errorf("a declared file larger than the budget: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// TestFetchHostHangsUp: a host that accepts and then closes the connection
+// without an answer, or in the middle of the body, is the URL's fault
+// (ErrUnreachable), not the gateway's.
+func TestFetchHostHangsUp(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write string
+	}{
+		{"no answer", ""},
+		{"half a body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: text/plain\r\n\r\nhalf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					buf := make([]byte, 4096)
+					_, _ = c.Read(buf)
+					_, _ = io.WriteString(c, tc.write)
+					if tcp, ok := c.(*net.TCPConn); ok && tc.write == "" {
+						_ = tcp.SetLinger(0) // a reset, as when the host goes away
+					}
+					c.Close()
+				}
+			}()
+			f := &Fetcher{MaxSize: 1000, AllowPrivate: true, TempDir: t.TempDir()}
+			if _, err := f.Fetch(testCtx(t), "http://"+ln.Addr().String()+"/x.txt"); !errors.Is(err, ErrUnreachable) {
+				t.Errorf("%v, want ErrUnreachable", err)
 			}
 		})
 	}
