@@ -1,16 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"gosrc.io/xmpp/stanza"
+
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -83,5 +89,79 @@ func TestAttackScript(t *testing.T) {
 		if !seen[a] {
 			t.Errorf("%s not withstood (or not run)", a)
 		}
+	}
+}
+
+// TestAttackScriptCommentFlood runs the script's hostile server: the
+// gateway's XEP-0114 link connects to it, and after the handshake it
+// sends "<!--" and up to 300 MB. The link refuses the comment at once
+// (restricted-xml), long before the flood has been sent.
+func TestAttackScriptCommentFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the attack script")
+	}
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import slixmpp").Run(); err != nil {
+		t.Fatalf("python3-slixmpp is required (apt-get install python3-slixmpp): %v", err)
+	}
+	script, err := filepath.Abs("../../testdata/attacks/attack.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := testutil.FreeAddr(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, python, script, "comment-flood",
+		"--component-listen", addr, "--gateway", e2eComponent, "--secret", e2eSecret,
+		"--flood-bytes", "300MB", "--step-timeout", "20", "--timeout", "60")
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The script accepts one connection: the link's, once it listens.
+	listening := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		var said []string
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "waiting for the gateway") {
+				listening <- true
+				_, _ = io.Copy(io.Discard, stderr)
+				return
+			}
+			said = append(said, sc.Text())
+		}
+		t.Logf("attack.py said: %s", strings.Join(said, "\n"))
+		listening <- false
+	}()
+	if !<-listening {
+		_ = cmd.Wait()
+		t.Fatal("the script did not listen")
+	}
+	linkCtx, stopLink := context.WithCancel(ctx)
+	defer stopLink()
+	conn := stream.New(stream.Config{Addr: addr, Domain: e2eComponent, Secret: e2eSecret, Logger: slog.New(slog.DiscardHandler)}, func(context.Context, stanza.Packet) {})
+	go func() { _ = conn.Run(linkCtx) }()
+	err = cmd.Wait()
+	stopLink()
+	t.Logf("attack.py: %s", stdout.String())
+	if err != nil {
+		t.Fatalf("attack.py: %v", err)
+	}
+	var r struct {
+		Withstood  bool  `json:"withstood"`
+		BytesSent  int64 `json:"bytes_sent"`
+		Restricted bool  `json:"restricted_xml"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout.String())), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Withstood || r.BytesSent >= 300_000_000 {
+		t.Errorf("comment flood: %+v; want the link closed before the whole flood was sent", r)
 	}
 }

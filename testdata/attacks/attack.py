@@ -369,7 +369,8 @@ def account(s):
 
 
 def size(s):
-    units = {"k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
+    units = {"k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3,
+             "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
     s = s.strip().lower()
     for u in sorted(units, key=len, reverse=True):
         if s.endswith(u):
