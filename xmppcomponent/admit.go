@@ -1,10 +1,13 @@
 package xmppcomponent
 
 import (
+	"context"
 	"encoding/xml"
 	"strings"
 
 	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
 // admit is the connection's Config.Admit: it runs on the read loop, before
@@ -39,11 +42,28 @@ func (c *Component) admit(p stanza.Packet) stanza.Packet {
 	}
 }
 
+// HandleNow does with p what the connection does with a stanza it has
+// read, the read-path checks (a refusal goes to the Sender) and then
+// Handle, and returns once everything it started has finished, messages
+// that waited in a chat queue for their files included. It is for
+// harnesses that feed stanzas without a connection and read the answers
+// at once; the connection itself never waits so.
+func (c *Component) HandleNow(ctx context.Context, p stanza.Packet) {
+	if refusal := c.admit(p); refusal != nil {
+		c.send(ctx, refusal)
+		return
+	}
+	c.Handle(ctx, p)
+	c.chatq.waitIdle()
+}
+
 // admissible reports whether m is a new message from a client (a full
 // JID) to a contact or a room, which admit checks and the handler then
 // sends with SendOptions.Admitted; and with what body size (0 when a
 // reply fallback will be stripped first, so the hub checks it then) and
-// number of files. The server's own copies (from a bare JID), chat
+// number of files. Messages the handler refuses before they reach the hub
+// (ids too long, too many fallback ranges) are not, so that they cost no
+// token of the sender's rate. The server's own copies (from a bare JID), chat
 // commands, corrections, retractions, reactions, subjects and markers are
 // not: the handler checks them.
 func (c *Component) admissible(m stanza.Message) (bodyBytes, files int, ok bool) {
@@ -60,6 +80,10 @@ func (c *Component) admissible(m stanza.Message) (bodyBytes, files int, ok bool)
 	}
 	in := parseInbound(m)
 	if in.retract != "" || in.reactions != nil || in.replace != "" || (strings.TrimSpace(m.Body) == "" && len(in.oob) == 0) {
+		return 0, 0, false
+	}
+	// What the handler refuses before the hub sees it costs no token.
+	if in.checkIDs(m.Id) != nil || in.fallbackRanges(xep.NSReply) > maxFallbackRanges {
 		return 0, 0, false
 	}
 	if in.reply == nil || in.reply.ID == "" { // relayID strips no fallback

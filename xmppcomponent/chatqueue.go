@@ -34,6 +34,7 @@ type chatQueues struct {
 	perOwner map[ids.Owner]int
 	total    int
 	workers  sync.WaitGroup
+	idle     *sync.Cond // on mu; signalled when total drops to 0
 }
 
 type chatKey struct {
@@ -54,9 +55,7 @@ type chatQueue struct {
 func (q *chatQueues) run(ctx context.Context, owner ids.Owner, chat ids.ChatID, slow bool, fn func(context.Context)) error {
 	k := chatKey{owner, chat}
 	q.mu.Lock()
-	if q.chats == nil {
-		q.chats, q.perOwner = make(map[chatKey]*chatQueue), make(map[ids.Owner]int)
-	}
+	q.init()
 	cq := q.chats[k]
 	if cq == nil && !slow {
 		q.mu.Unlock()
@@ -99,6 +98,9 @@ func (q *chatQueues) work(ctx context.Context, k chatKey, cq *chatQueue) {
 		if q.perOwner[k.owner]--; q.perOwner[k.owner] == 0 {
 			delete(q.perOwner, k.owner)
 		}
+		if q.total == 0 {
+			q.idle.Broadcast()
+		}
 		if len(cq.items) == 0 {
 			delete(q.chats, k)
 			q.mu.Unlock()
@@ -121,6 +123,24 @@ func (q *chatQueues) call(ctx context.Context, fn func(context.Context)) {
 // wait blocks until every chat's goroutine has returned; with the ctx
 // they were given done, that is once their current message gave up.
 func (q *chatQueues) wait() { q.workers.Wait() }
+
+// init makes the maps and the condition; q.mu must be held.
+func (q *chatQueues) init() {
+	if q.chats == nil {
+		q.chats, q.perOwner = make(map[chatKey]*chatQueue), make(map[ids.Owner]int)
+		q.idle = sync.NewCond(&q.mu)
+	}
+}
+
+// waitIdle blocks until no message waits in any chat queue.
+func (q *chatQueues) waitIdle() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.init()
+	for q.total > 0 {
+		q.idle.Wait()
+	}
+}
 
 // queued is the number of messages waiting in the chat queues.
 func (q *chatQueues) queued() int {

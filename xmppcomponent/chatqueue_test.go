@@ -13,13 +13,6 @@ import (
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
-// waitChatQueues waits until the chat queues have run everything queued:
-// a handled stanza's effects are then all visible.
-func waitChatQueues(t testing.TB, c *Component) {
-	t.Helper()
-	testutil.WaitFor(t, "the chat queues to run what was queued", func() bool { return c.chatq.queued() == 0 })
-}
-
 // TestChatQueueKeepsOrderOffTheCaller: a slow message runs off the
 // caller's goroutine, the chat's next messages (slow or not) queue behind
 // it in order, other chats run at once, and the queues are bounded per

@@ -307,8 +307,7 @@ func handleScriptLine(t *testing.T, s *script, line string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.c.Handle(t.Context(), p)
-	waitChatQueues(t, s.c)
+	s.c.HandleNow(t.Context(), p)
 }
 
 func TestAdhocSessionsAreBounded(t *testing.T) {
