@@ -12,6 +12,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/media"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
@@ -44,6 +45,8 @@ type Gateway struct {
 	log      *slog.Logger
 	obs      Observer
 	media    MediaOptions
+	fetches  *fetchPool    // attachments.go
+	budget   *media.Budget // attachments.go
 	limits   *limits
 
 	mu       sync.Mutex
@@ -116,7 +119,9 @@ func New(opts Options) (*Gateway, error) {
 		Log:         log,
 		Now:         now,
 	})
-	g.media = opts.Media
+	g.media = opts.Media.withDefaults()
+	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
+	g.budget = media.NewBudget(g.media.InFlightBytes, g.media.BudgetWait)
 	g.limits = newLimits(opts.Limits)
 	g.obs = opts.Observer
 	if g.obs == nil {

@@ -62,16 +62,41 @@ func allow(lim *ratelimit.Limiter, r RateLimit, owner ids.Owner, what string) er
 // checkMessage is the one check of an outbound message (SendMessage,
 // EditMessage) before the adapter sees it, in this order: the hub's limits
 // (body size, number of attachments: ErrOverLimit), then what the chat's
-// platform takes (caps, see checkCapabilities), then owner's message rate,
-// last so that a refused message costs no token. Attachments are checked
+// platform takes (caps, see checkCapabilities), then owner's message rate
+// (unless rate is false: AdmitMessage took the token), last so that a
+// refused message costs no token. Attachments are checked
 // against caps once more after their download (fetchAttachments), when
 // their real size and type are known.
-func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message) error {
+func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message, rate bool) error {
 	if err := g.checkMessageSize(msg.Body, len(msg.Attachments)); err != nil {
 		return err
 	}
 	if err := checkCapabilities(caps, msg); err != nil {
 		return err
+	}
+	if !rate {
+		return nil
+	}
+	return g.checkMessageRate(owner)
+}
+
+// AdmitMessage makes the checks of a new message that its sender's
+// stanza alone allows, before the frontend queues it for handling: owner
+// has linked an account on platform, the body (bodyBytes, 0 if it is not
+// known yet) and the number of files are within the hub's limits, and
+// owner is within its message rate, whose token it takes. A frontend
+// calls it on its read path, so it must stay cheap: it touches neither the
+// store nor the adapter. A message admitted is sent with
+// SendOptions.Admitted, so that the token is not taken twice.
+func (g *Gateway) AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyBytes, attachments int) error {
+	if _, err := g.session(owner, platform); err != nil {
+		return err
+	}
+	if err := g.checkMessageSize("", attachments); err != nil {
+		return err
+	}
+	if c := g.limits.cfg; c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
+		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", bodyBytes, c.MaxBodySize, ErrOverLimit)
 	}
 	return g.checkMessageRate(owner)
 }

@@ -30,17 +30,17 @@ func TestLimits(t *testing.T) {
 		do   func() error
 		want error // nil: allowed
 	}{
-		{"alice 1", func() error { return g.checkMessage(alice, files, msg("hi", 0)) }, nil},
-		{"alice 2", func() error { return g.checkMessage(alice, files, msg("hi", 1)) }, nil},
-		{"alice over her rate", func() error { return g.checkMessage(alice, files, msg("hi", 0)) }, ErrTooFast},
-		{"bob has his own bucket", func() error { return g.checkMessage(bob, files, msg("hi", 0)) }, nil},
-		{"everybody over the global rate", func() error { return g.checkMessage(bob, files, msg("hi", 0)) }, ErrRateLimited},
-		{"body too long, checked before the rate", func() error { return g.checkMessage(bob, files, msg(strings.Repeat("x", 11), 0)) }, ErrOverLimit},
-		{"too many attachments", func() error { return g.checkMessage(bob, files, msg("", 2)) }, ErrOverLimit},
+		{"alice 1", func() error { return g.checkMessage(alice, files, msg("hi", 0), true) }, nil},
+		{"alice 2", func() error { return g.checkMessage(alice, files, msg("hi", 1), true) }, nil},
+		{"alice over her rate", func() error { return g.checkMessage(alice, files, msg("hi", 0), true) }, ErrTooFast},
+		{"bob has his own bucket", func() error { return g.checkMessage(bob, files, msg("hi", 0), true) }, nil},
+		{"everybody over the global rate", func() error { return g.checkMessage(bob, files, msg("hi", 0), true) }, ErrRateLimited},
+		{"body too long, checked before the rate", func() error { return g.checkMessage(bob, files, msg(strings.Repeat("x", 11), 0), true) }, ErrOverLimit},
+		{"too many attachments", func() error { return g.checkMessage(bob, files, msg("", 2), true) }, ErrOverLimit},
 		{"the platform's body limit, before the rate", func() error {
-			return g.checkMessage(bob, Capabilities{MaxBodyLength: 1}, msg("hi", 0))
+			return g.checkMessage(bob, Capabilities{MaxBodyLength: 1}, msg("hi", 0), true)
 		}, ErrNotSupported},
-		{"the platform takes no files, before the rate", func() error { return g.checkMessage(bob, Capabilities{}, msg("hi", 1)) }, ErrNotSupported},
+		{"the platform takes no files, before the rate", func() error { return g.checkMessage(bob, Capabilities{}, msg("hi", 1), true) }, ErrNotSupported},
 		{"first registration", func() error { return g.checkRegistrationRate(alice) }, nil},
 		{"second registration", func() error { return g.checkRegistrationRate(alice) }, ErrTooFast},
 		{"another JID registers", func() error { return g.checkRegistrationRate(bob) }, nil},
@@ -58,7 +58,7 @@ func TestLimits(t *testing.T) {
 		}
 	}
 	clock = clock.Add(time.Minute)
-	if err := g.checkMessage(alice, files, msg("hi", 0)); err != nil {
+	if err := g.checkMessage(alice, files, msg("hi", 0), true); err != nil {
 		t.Errorf("after a minute: %v", err)
 	}
 }
@@ -67,7 +67,7 @@ func TestLimits(t *testing.T) {
 func TestNoLimits(t *testing.T) {
 	g := &Gateway{limits: newLimits(Limits{})}
 	for range 1000 {
-		if err := g.checkMessage("a@b", Capabilities{MaxFileSize: 1}, &event.Message{Body: strings.Repeat("x", 1<<16), Attachments: make([]event.Attachment, 50)}); err != nil {
+		if err := g.checkMessage("a@b", Capabilities{MaxFileSize: 1}, &event.Message{Body: strings.Repeat("x", 1<<16), Attachments: make([]event.Attachment, 50)}, true); err != nil {
 			t.Fatal(err)
 		}
 	}

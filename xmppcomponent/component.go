@@ -71,6 +71,9 @@ type Component struct {
 
 	avatarSem chan struct{}
 
+	chatq  chatQueues // messages waiting for their files (chatqueue.go)
+	admits bool       // the connection runs admit (admit.go)
+
 	priv  privileges // XEP-0356 grants (privilege.go)
 	parts partMemory // stanzas of recent multi-part messages (parts.go)
 	muc   mucRooms   // rooms for platform groups (muc_state.go)
@@ -126,6 +129,7 @@ func New(cfg Config, gw Hub) (*Component, error) {
 			gw.FrontendConnected()
 		}
 	}
+	connCfg.Admit, c.admits = c.admit, true // admit.go
 	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
 	c.connects = c.conn.Connects
@@ -140,7 +144,13 @@ func (c *Component) Conn() *stream.Conn { return c.conn }
 func (c *Component) SetSender(s Sender) { c.out = s }
 
 // Run serves the XMPP connection until ctx is done, reconnecting as needed.
-func (c *Component) Run(ctx context.Context) error { return c.conn.Run(ctx) }
+// It returns once the messages waiting in chat queues (chatqueue.go) have
+// given up too.
+func (c *Component) Run(ctx context.Context) error {
+	err := c.conn.Run(ctx)
+	c.chatq.wait()
+	return err
+}
 
 // Handle processes one inbound stanza. It is the connection's Handler.
 func (c *Component) Handle(ctx context.Context, p stanza.Packet) {

@@ -328,6 +328,10 @@ func (h *fakeHub) mint(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, h.nextID)
 }
 
+func (h *fakeHub) AdmitMessage(owner ids.Owner, _ ids.PlatformID, _, _ int) error {
+	return nil
+}
+
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {
 	if err := h.record("SendMessage", owner, msg, opts.XMPPIDs); err != nil {
 		return "", err

@@ -55,6 +55,18 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 		return
 	}
 	chat := ids.DirectChat(user)
+	// A message with files waits for their download off the lanes, and
+	// the chat's next messages behind it (chatqueue.go).
+	slow := len(parseInbound(m).oob) > 0
+	if err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) { c.onChatMessage(ctx, owner, chat, m) }); err != nil {
+		c.logErr("message not queued", owner, err)
+		c.replyMessageError(ctx, m, mapErr(err))
+	}
+}
+
+// onChatMessage hands a message to a contact to the hub, in its chat's
+// order.
+func (c *Component) onChatMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) {
 	c.onMarkers(ctx, owner, chat, m)
 	if err := c.relay(ctx, owner, chat, m); err != nil {
 		if errors.Is(err, gateway.ErrQueued) {
@@ -114,7 +126,9 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 	if msg.Body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
-	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m)})
+	// admit.go took the rate token of what it admitted.
+	_, _, admitted := c.admissible(m)
+	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m), Admitted: admitted && c.admits})
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

@@ -48,6 +48,16 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 		}
 		return // the platform's ChatInfo brings the new subject to everyone
 	}
+	slow := len(parseInbound(m).oob) > 0 // as onMessage (chatqueue.go)
+	if err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) { c.onGroupMessage(ctx, owner, chat, m) }); err != nil {
+		c.logErr("message not queued", owner, err)
+		c.replyMessageError(ctx, m, mapErr(err))
+	}
+}
+
+// onGroupMessage sends a groupchat message to the group and reflects it,
+// in the room's order.
+func (c *Component) onGroupMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) {
 	in := parseInbound(m)
 	id, err := c.relayID(ctx, owner, chat, m)
 	queued := errors.Is(err, gateway.ErrQueued) // accepted; SendFailed answers if it is given up (queued.go)

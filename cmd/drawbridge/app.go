@@ -201,9 +201,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		RegistrationAllowed: a.mgmt.registrationAllowed,
 		Logger:              log,
 		Observer:            a.mgmt.metrics,
-		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
-		Limits:              hubLimits(cfg.Limits),
-		SendRetry:           delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
+		Media: gateway.MediaOptions{
+			AllowPrivate: cfg.Files.AllowPrivateFetch,
+			// limits.fetch_* (config/limits.go)
+			Timeout:        time.Duration(cfg.Limits.FetchTimeout),
+			ConnectTimeout: time.Duration(cfg.Limits.FetchConnectTimeout),
+			InFlightBytes:  int64(cfg.Limits.FetchInFlightBytes),
+			PerOwner:       int(cfg.Limits.FetchesPerUser),
+			Global:         int(cfg.Limits.Fetches),
+		},
+		Limits:    hubLimits(cfg.Limits),
+		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
 		st.Close()

@@ -81,6 +81,13 @@ type Config struct {
 	// gets the stanza error wait/resource-constraint. Defaults
 	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
 	MaxLaneBytes, MaxBacklogBytes int64
+	// Admit, if set, is called on the read loop with every stanza bound
+	// for the Handler, before it is queued on a dispatch lane, so that
+	// what its sender may not do (rates, sizes) is refused before it takes
+	// a place in a lane. A non-nil refusal is written instead of handling
+	// the stanza (dropped, with a log line, if the outbound queue is
+	// full). Admit must be quick and must not block.
+	Admit func(p stanza.Packet) (refusal stanza.Packet)
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).
 	OnState func(connected bool)

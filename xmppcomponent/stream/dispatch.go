@@ -36,6 +36,9 @@ type dispatcher struct {
 	// reject, if set, is told of each refused stanza (from the read loop;
 	// it must not block).
 	reject func(p stanza.Packet)
+	// admit, if set, decides first whether p is queued at all
+	// (Config.Admit); it answers what it refuses.
+	admit func(p stanza.Packet) bool
 }
 
 type lane struct {
@@ -90,6 +93,9 @@ const (
 // reject. A stanza always fits an empty lane within the overall budget, so
 // a single large stanza is never refused for its size alone.
 func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
+	if d.admit != nil && !d.admit(p) {
+		return
+	}
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
 	full := len(l.items) >= maxLaneBacklog ||
@@ -224,6 +230,27 @@ func hashLowerASCII(h *maphash.Hash, s string) {
 			b += 'a' - 'A'
 		}
 		h.WriteByte(b)
+	}
+}
+
+// admitFunc is Config.Admit as the dispatcher calls it: a refusal is
+// written at once, without waiting for room in the outbound queue.
+func (c *Conn) admitFunc() func(p stanza.Packet) bool {
+	admit := c.cfg.Admit
+	if admit == nil {
+		return nil
+	}
+	return func(p stanza.Packet) bool {
+		refusal := admit(p)
+		if refusal == nil {
+			return true
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Send must not wait for room
+		if err := c.Send(ctx, refusal); err != nil {
+			c.log.Warn("refusal of an inbound stanza not sent", slog.Any("error", err))
+		}
+		return false
 	}
 }
 

@@ -21,6 +21,7 @@ func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
 	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
 	disp.reject = c.rejectBusy
+	disp.admit = c.admitFunc()
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()
