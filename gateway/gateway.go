@@ -44,7 +44,7 @@ type Gateway struct {
 	log      *slog.Logger
 	obs      Observer
 	media    MediaOptions
-	limits   *limits
+	limits   atomic.Pointer[limits]
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -117,7 +117,7 @@ func New(opts Options) (*Gateway, error) {
 		Now:         now,
 	})
 	g.media = opts.Media
-	g.limits = newLimits(opts.Limits)
+	g.limits.Store(newLimits(opts.Limits, nil))
 	g.obs = opts.Observer
 	if g.obs == nil {
 		g.obs = noObserver{}
