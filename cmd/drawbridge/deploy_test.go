@@ -337,7 +337,7 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	svc := sections["Service"]
 	for k, want := range map[string]string{
-		"ExecReload": "/bin/kill -HUP $MAINPID", // SIGHUP reloads (reload.go)
+		"ExecReload":  "/bin/kill -HUP $MAINPID", // SIGHUP reloads (reload.go)
 		"DynamicUser": "yes", "ProtectSystem": "strict", "StateDirectory": "drawbridge", "NoNewPrivileges": "yes",
 		"ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes", "RestrictSUIDSGID": "yes",
 		"CapabilityBoundingSet": "", "MemoryDenyWriteExecute": "yes",
