@@ -47,7 +47,7 @@ type Gateway struct {
 	media    MediaOptions
 	fetches  *fetchPool    // attachments.go
 	budget   *media.Budget // attachments.go
-	limits   *limits
+	limits   atomic.Pointer[limits]
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -122,7 +122,7 @@ func New(opts Options) (*Gateway, error) {
 	g.media = opts.Media.withDefaults()
 	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
 	g.budget = media.NewBudget(g.media.InFlightBytes, g.media.BudgetWait)
-	g.limits = newLimits(opts.Limits)
+	g.limits.Store(newLimits(opts.Limits, nil))
 	g.obs = opts.Observer
 	if g.obs == nil {
 		g.obs = noObserver{}

@@ -37,14 +37,39 @@ type limits struct {
 	messages, registrations, logins *ratelimit.Limiter
 }
 
-func newLimits(l Limits) *limits {
-	mk := func(r RateLimit) *ratelimit.Limiter {
+// newLimits makes the limiters of l. A limiter of prev whose rates l keeps
+// is kept, with its buckets, so that a reload does not hand everybody a
+// fresh burst.
+func newLimits(l Limits, prev *limits) *limits {
+	mk := func(r RateLimit, old RateLimit, oldLim *ratelimit.Limiter) *ratelimit.Limiter {
 		if r.PerJID.Unlimited() && r.Global.Unlimited() {
 			return nil
 		}
+		if prev != nil && oldLim != nil && r == old {
+			return oldLim
+		}
 		return ratelimit.New(r.PerJID, r.Global, l.Now)
 	}
-	return &limits{cfg: l, messages: mk(l.Messages), registrations: mk(l.Registrations), logins: mk(l.Logins)}
+	if prev == nil {
+		prev = &limits{}
+	}
+	return &limits{
+		cfg:           l,
+		messages:      mk(l.Messages, prev.cfg.Messages, prev.messages),
+		registrations: mk(l.Registrations, prev.cfg.Registrations, prev.registrations),
+		logins:        mk(l.Logins, prev.cfg.Logins, prev.logins),
+	}
+}
+
+// SetLimits replaces the hub's limits while it runs (a configuration
+// reload). Rate limiters whose rates do not change keep their state;
+// l.Now is taken from the limits the hub was made with when nil.
+func (g *Gateway) SetLimits(l Limits) {
+	prev := g.limits.Load()
+	if l.Now == nil {
+		l.Now = prev.cfg.Now
+	}
+	g.limits.Store(newLimits(l, prev))
 }
 
 // allow takes a token from lim for owner: ErrTooFast when owner is over its
@@ -95,7 +120,7 @@ func (g *Gateway) AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyByt
 	if err := g.checkMessageSize("", attachments); err != nil {
 		return err
 	}
-	if c := g.limits.cfg; c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
+	if c := g.limits.Load().cfg; c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
 		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", bodyBytes, c.MaxBodySize, ErrOverLimit)
 	}
 	return g.checkMessageRate(owner)
@@ -104,7 +129,8 @@ func (g *Gateway) AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyByt
 // checkMessageRate is the rate check of reactions, which count as
 // messages.
 func (g *Gateway) checkMessageRate(owner ids.Owner) error {
-	return allow(g.limits.messages, g.limits.cfg.Messages, owner, "messages")
+	lim := g.limits.Load()
+	return allow(lim.messages, lim.cfg.Messages, owner, "messages")
 }
 
 // MaxStanzaIDLen is the longest XMPP stanza id, in bytes, that the hub
@@ -127,17 +153,19 @@ func CheckStanzaIDs(xmppIDs ...string) error {
 
 // checkRegistrationRate is Register's rate check for new registrations.
 func (g *Gateway) checkRegistrationRate(owner ids.Owner) error {
-	return allow(g.limits.registrations, g.limits.cfg.Registrations, owner, "registrations")
+	lim := g.limits.Load()
+	return allow(lim.registrations, lim.cfg.Registrations, owner, "registrations")
 }
 
 // checkLoginRate is StartLogin's rate check.
 func (g *Gateway) checkLoginRate(owner ids.Owner) error {
-	return allow(g.limits.logins, g.limits.cfg.Logins, owner, "login attempts")
+	lim := g.limits.Load()
+	return allow(lim.logins, lim.cfg.Logins, owner, "login attempts")
 }
 
 // checkMessageSize refuses a body or attachment list over the limits.
 func (g *Gateway) checkMessageSize(body string, attachments int) error {
-	c := g.limits.cfg
+	c := g.limits.Load().cfg
 	if c.MaxBodySize > 0 && len(body) > c.MaxBodySize {
 		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", len(body), c.MaxBodySize, ErrOverLimit)
 	}

@@ -12,14 +12,14 @@ import (
 
 func TestLimits(t *testing.T) {
 	clock := time.Unix(1_000_000, 0)
-	g := &Gateway{limits: newLimits(Limits{
+	g := gatewayWithLimits(Limits{
 		Messages:       RateLimit{PerJID: Rate{PerMinute: 60, Burst: 2}, Global: Rate{PerMinute: 60, Burst: 3}},
 		Registrations:  RateLimit{PerJID: Rate{PerMinute: 1, Burst: 1}},
 		Logins:         RateLimit{Global: Rate{PerMinute: 1, Burst: 1}},
 		MaxBodySize:    10,
 		MaxAttachments: 1,
 		Now:            func() time.Time { return clock },
-	})}
+	})
 	const alice, bob = ids.Owner("alice@example.org"), ids.Owner("bob@example.org")
 	msg := func(body string, files int) *event.Message {
 		return &event.Message{Body: body, Attachments: make([]event.Attachment, files)}
@@ -65,10 +65,54 @@ func TestLimits(t *testing.T) {
 
 // TestNoLimits: the zero Limits refuses nothing.
 func TestNoLimits(t *testing.T) {
-	g := &Gateway{limits: newLimits(Limits{})}
+	g := gatewayWithLimits(Limits{})
 	for range 1000 {
 		if err := g.checkMessage("a@b", Capabilities{MaxFileSize: 1}, &event.Message{Body: strings.Repeat("x", 1<<16), Attachments: make([]event.Attachment, 50)}, true); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// gatewayWithLimits is a Gateway with only its limits set.
+func gatewayWithLimits(l Limits) *Gateway {
+	g := &Gateway{}
+	g.limits.Store(newLimits(l, nil))
+	return g
+}
+
+// TestSetLimits: new limits apply at once (a reload); a rate limiter whose
+// rates stay keeps its buckets (no fresh burst), one whose rates change
+// starts afresh.
+func TestSetLimits(t *testing.T) {
+	clock := time.Unix(1_000_000, 0)
+	g := gatewayWithLimits(Limits{
+		Messages:    RateLimit{PerJID: Rate{PerMinute: 1, Burst: 1}},
+		Logins:      RateLimit{PerJID: Rate{PerMinute: 1, Burst: 1}},
+		MaxBodySize: 10,
+		Now:         func() time.Time { return clock },
+	})
+	const alice = ids.Owner("alice@example.org")
+	if err := g.checkMessageSize(strings.Repeat("x", 15), 0); !errors.Is(err, ErrOverLimit) {
+		t.Fatalf("15 bytes under a 10-byte limit: %v", err)
+	}
+	if err := g.checkMessageRate(alice); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.checkLoginRate(alice); err != nil {
+		t.Fatal(err)
+	}
+	g.SetLimits(Limits{
+		Messages:    RateLimit{PerJID: Rate{PerMinute: 1, Burst: 1}},
+		Logins:      RateLimit{PerJID: Rate{PerMinute: 1, Burst: 2}},
+		MaxBodySize: 20,
+	})
+	if err := g.checkMessageSize(strings.Repeat("x", 15), 0); err != nil {
+		t.Errorf("15 bytes under the reloaded 20-byte limit: %v", err)
+	}
+	if err := g.checkMessageRate(alice); !errors.Is(err, ErrTooFast) {
+		t.Errorf("the unchanged message rate gave a fresh burst: %v", err)
+	}
+	if err := g.checkLoginRate(alice); err != nil {
+		t.Errorf("the changed login rate (burst 2) refuses: %v", err)
 	}
 }

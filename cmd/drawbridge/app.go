@@ -30,8 +30,10 @@ import (
 
 // app is one wired gateway: store, hub, adapters and XMPP component.
 type app struct {
-	cfg       config.Config
-	log       *slog.Logger
+	cfg config.Config
+	log *slog.Logger
+	// level is log's level, which a reload sets (nil: fixed).
+	level     *slog.LevelVar
 	store     store.Store
 	gw        *gateway.Gateway
 	component *xmppcomponent.Component
@@ -299,12 +301,17 @@ func ignoreCanceled(err error) error {
 // serve builds and runs the gateway with cfg, logging to w. reload
 // re-reads the configuration for ReloadConfig; nil: not possible.
 func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (config.Config, error)) error {
-	log := cfg.Logger(w)
+	level := new(slog.LevelVar)
+	level.Set(cfg.SlogLevel())
+	log := cfg.LoggerLevel(w, level)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	a.level = level
 	a.mgmt.setLoader(reload)
+	stop := a.reloadOnHangup(ctx)
+	defer stop()
 	return a.run(ctx)
 }
 

@@ -113,6 +113,7 @@ func TestDemosSideBySide(t *testing.T) {
 		if m == nil {
 			t.Fatalf("one-shot demo %d prints no ports line:\n%s", i, out)
 		}
+		checkClientHint(t, fmt.Sprint("one-shot demo ", i), out, m[1])
 		for _, port := range m[1:] {
 			if prev, dup := used[port]; dup {
 				t.Errorf("port %s used twice (%s and demo %d)", port, prev, i)
@@ -138,6 +139,11 @@ func TestDemosSideBySide(t *testing.T) {
 			t.Errorf("the interactive demo's banner lacks %q:\n%s", want, iout)
 		}
 	}
+	if m := portLine.FindStringSubmatch(iout); m == nil {
+		t.Errorf("the interactive demo prints no ports line:\n%s", iout)
+	} else {
+		checkClientHint(t, "the interactive demo", iout, m[1])
+	}
 	if err := ip.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +157,25 @@ func TestDemosSideBySide(t *testing.T) {
 	kept, _ := filepath.Glob(filepath.Join(ftmp, "drawbridge-demo.*"))
 	if len(kept) != 1 || !strings.Contains(testutil.Tail(400, flog), "state and logs kept in "+kept[0]) {
 		t.Errorf("the failed demo keeps %v and should say so:\n%s", kept, testutil.Tail(60, flog))
+	}
+}
+
+// checkClientHint: the demo's output says, with the exact client port,
+// which desktop clients connect to its plaintext loopback server and how,
+// and which cannot (Dino refuses plaintext; a phone cannot reach the
+// machine's 127.0.0.1).
+func checkClientHint(t *testing.T, which, out, c2sPort string) {
+	t.Helper()
+	for _, want := range []string{
+		"server 127.0.0.1 port " + c2sPort + ", no TLS",
+		"Gajim     account settings, Advanced: custom host 127.0.0.1 port " + c2sPort + ", connection type Plain",
+		"Profanity /connect demo@localhost server 127.0.0.1 port " + c2sPort + " tls disable",
+		"poezio    poezio.cfg: custom_host = 127.0.0.1, custom_port = " + c2sPort + ", force_encryption = false",
+		"Dino      cannot: it refuses connections without TLS",
+		"phones (Conversations, Monal, ...) cannot",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: the client hint lacks %q:\n%s", which, want, out)
+		}
 	}
 }

@@ -8,6 +8,8 @@
 //	drawbridge accounts ...        list, show, link, unlink accounts through the API
 //	drawbridge health [--url URL]  check a running gateway's health endpoint
 //	drawbridge status              show the gateway's status through the API
+//	drawbridge backup              copy the store, device store, files and key
+//	drawbridge restore             put a backup in place for a stopped gateway
 //	drawbridge version             print the version
 package main
 
@@ -55,6 +57,14 @@ commands:
   status [--api ADDR]   the gateway's status through the management API: the XMPP
                         link and what needs an operator, store, users (--json;
                         flags as for accounts)
+  backup --config FILE --out DIR
+                        a consistent copy of what the gateway keeps on this machine:
+                        the sqlite store, the WhatsApp device store, the file host's
+                        files, the encryption key, the configuration (safe while it
+                        runs); says how to back up Redis
+  restore --config FILE --from DIR
+                        put a backup where FILE keeps its data (gateway stopped;
+                        nothing is overwritten)
   version               print the version
 `
 
@@ -78,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "status":
 		// The API's GetStatus, with the accounts command's flags.
 		return cmdAccounts(ctx, append([]string{"status"}, args[1:]...), os.Stdin, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

@@ -89,7 +89,7 @@ func TestLintToolPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lint := regexp.MustCompile(`(?m)^lint:\n((?:\t.*\n)+)`).FindSubmatch(mk)
+	lint := regexp.MustCompile(`(?m)^lint:.*\n((?:\t.*\n)+)`).FindSubmatch(mk)
 	if lint == nil {
 		t.Fatal("Makefile has no lint target")
 	}

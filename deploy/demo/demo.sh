@@ -234,16 +234,31 @@ fi
 LINKED_NOTE="the scripted client linked ${PHONE} for this account"
 ((client_rc == 0)) || LINKED_NOTE="send \"link\" to ${GW_DOMAIN} to link a simulated phone (e.g. ${PHONE})"
 
+# client_hint: which clients can use this demo's server, and how. The
+# server is Prosody on 127.0.0.1 without TLS: only a desktop client on this
+# machine that allows a plaintext connection gets in.
+client_hint() {
+	cat <<EOF
+Your own XMPP client on this machine can join in: account ${DEMO_USER}@${XMPP_HOST}, password ${DEMO_PASS},
+server 127.0.0.1 port ${C2S_PORT}, no TLS (the server is plaintext, on loopback only).
+  Gajim     account settings, Advanced: custom host 127.0.0.1 port ${C2S_PORT}, connection type Plain
+  Profanity /connect ${DEMO_USER}@${XMPP_HOST} server 127.0.0.1 port ${C2S_PORT} tls disable
+  poezio    poezio.cfg: custom_host = 127.0.0.1, custom_port = ${C2S_PORT}, force_encryption = false
+  Dino      cannot: it refuses connections without TLS
+  phones (Conversations, Monal, ...) cannot: 127.0.0.1 is this machine, not the phone
+EOF
+}
+
 if [[ $ONESHOT == 1 ]]; then
+	echo
+	client_hint
 	exit "$client_rc"
 fi
 
+client_hint
 cat <<EOF
-Drawbridge is running. Connect your own XMPP client (Gajim, Dino, Conversations, ...):
 
-  account   ${DEMO_USER}@${XMPP_HOST}   password ${DEMO_PASS}
-  server    127.0.0.1   port ${C2S_PORT}   (no TLS: allow plaintext / unencrypted auth)
-
+Drawbridge is running.
   send "help" to ${GW_DOMAIN} for the gateway's commands
   management API 127.0.0.1:${API_PORT}   (drawbridge accounts list --api 127.0.0.1:${API_PORT})
   metrics http://127.0.0.1:${METRICS_PORT}/metrics   file host http://127.0.0.1:${FILES_PORT}/

@@ -78,8 +78,9 @@ type AdminServiceClient interface {
 	// one of its platform contacts.
 	SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*SendTestMessageResponse, error)
 	// ReloadConfig re-reads the configuration and applies the settings that
-	// can change at run time (registration.*, component.admins). It reports
-	// the other settings that changed, which need a restart.
+	// can change at run time (registration.*, component.admins, log.level,
+	// the rate limits, limits.max_body_size and max_attachments), as SIGHUP
+	// does. It reports the other settings that changed, which need a restart.
 	ReloadConfig(ctx context.Context, in *ReloadConfigRequest, opts ...grpc.CallOption) (*ReloadConfigResponse, error)
 }
 
@@ -228,8 +229,9 @@ type AdminServiceServer interface {
 	// one of its platform contacts.
 	SendTestMessage(context.Context, *SendTestMessageRequest) (*SendTestMessageResponse, error)
 	// ReloadConfig re-reads the configuration and applies the settings that
-	// can change at run time (registration.*, component.admins). It reports
-	// the other settings that changed, which need a restart.
+	// can change at run time (registration.*, component.admins, log.level,
+	// the rate limits, limits.max_body_size and max_attachments), as SIGHUP
+	// does. It reports the other settings that changed, which need a restart.
 	ReloadConfig(context.Context, *ReloadConfigRequest) (*ReloadConfigResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
