@@ -211,7 +211,8 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 }
 
 func hasCaption(m *waE2E.Message) bool {
-	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil
+	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil ||
+		m.GetDocumentWithCaptionMessage() != nil
 }
 
 // replyContext builds the ContextInfo of a reply and mentions.
@@ -286,12 +287,18 @@ func (s *Session) uploadAttachment(ctx context.Context, a event.Attachment, capt
 		return nil, fmt.Errorf("whatsapp: upload: %w", err)
 	}
 	kind := convert.PlanMedia(a, n)
+	kind, info, err := s.prepareMedia(f, n, kind, &a) // media_out.go
+	if err != nil {
+		return nil, err
+	}
 	// One file serves as plaintext and as encryption buffer.
 	up, err := s.c.client.UploadReader(ctx, f, f, kind.UploadType())
 	if err != nil {
 		return nil, sendErr("uploading a file", err)
 	}
-	return convert.MediaMessage(kind, up, a, caption, ci), nil
+	wm := convert.MediaMessage(kind, up, a, caption, ci)
+	convert.Decorate(wm, info)
+	return convert.WrapDocumentCaption(wm), nil
 }
 
 // ownTarget reads the id of a message of the owner that an edit or a

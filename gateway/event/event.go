@@ -88,10 +88,13 @@ type AttachmentKind string
 
 // Attachment kinds.
 const (
-	KindFile    AttachmentKind = "file"
-	KindImage   AttachmentKind = "image"
-	KindVideo   AttachmentKind = "video"
-	KindAudio   AttachmentKind = "audio"
+	KindFile  AttachmentKind = "file"
+	KindImage AttachmentKind = "image"
+	KindVideo AttachmentKind = "video"
+	KindAudio AttachmentKind = "audio"
+	// KindVoice is a recorded voice message (a "voice note"): a platform
+	// plays it inline with a waveform. From XMPP, an Ogg/Opus audio file
+	// is taken for one (XMPP clients record voice messages as such).
 	KindVoice   AttachmentKind = "voice"
 	KindSticker AttachmentKind = "sticker"
 )
