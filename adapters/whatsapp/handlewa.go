@@ -138,6 +138,9 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 	if e.Info.IsFromMe && e.Info.Sender.Device == 0 {
 		s.seePhone(ctx, e.Info.Timestamp)
 	}
+	if handled, ok := s.onMessageTimer(ctx, e); handled { // disappearing.go
+		return ok
+	}
 	ev, err := convert.Message(ctx, s.env(), e)
 	if err != nil {
 		s.logSkip(e.Info.ID, err)

@@ -123,6 +123,7 @@ func sendErr(what string, err error) error {
 // arriving before SendMessage returns already name it) and remembers when.
 func (s *Session) send(ctx context.Context, to types.JID, msg *waE2E.Message, what string) (types.MessageID, error) {
 	id := s.c.client.GenerateMessageID()
+	msg = s.withTimer(ctx, to, msg) // disappearing.go
 	resp, err := s.c.client.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
 	if err != nil {
 		return "", sendErr(what, err)

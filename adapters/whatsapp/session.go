@@ -98,6 +98,7 @@ type Session struct {
 	// memberAddr is the JID WhatsApp last used for a member of a group.
 	memberAddr map[memberKey]types.JID
 	sent       sentTimes
+	timers     chatTimers // disappearing.go
 }
 
 type reportedState struct {
