@@ -39,6 +39,7 @@ type Client interface {
 
 	UploadReader(ctx context.Context, plaintext io.Reader, tempFile io.ReadWriteSeeker, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
+	SendMediaRetryReceipt(ctx context.Context, message *types.MessageInfo, mediaKey []byte) error
 
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendPresence(ctx context.Context, state types.Presence) error

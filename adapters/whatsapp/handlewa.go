@@ -110,6 +110,7 @@ func (s *Session) handle(evt any) bool {
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.CallNotice(ctx, s.env(), e.BasicCallMeta, e.Media) })
 	case *events.MediaRetry:
 		s.seePhone(ctx, e.Timestamp)
+		return s.onMediaRetry(ctx, e) // mediaretry.go
 	case *events.GroupInfo:
 		return s.onGroupInfo(ctx, e)
 	case *events.JoinedGroup:
@@ -141,7 +142,7 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 	if handled, ok := s.onMessageTimer(ctx, e); handled { // disappearing.go
 		return ok
 	}
-	ev, err := convert.Message(ctx, s.env(), e)
+	ev, err := convert.Message(ctx, s.mediaEnv(e.Info), e) // mediaretry.go
 	if err != nil {
 		s.logSkip(e.Info.ID, err)
 		return true

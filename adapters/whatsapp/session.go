@@ -98,7 +98,8 @@ type Session struct {
 	// memberAddr is the JID WhatsApp last used for a member of a group.
 	memberAddr map[memberKey]types.JID
 	sent       sentTimes
-	timers     chatTimers // disappearing.go
+	timers     chatTimers   // disappearing.go
+	retries    mediaRetries // mediaretry.go
 }
 
 type reportedState struct {

@@ -79,6 +79,10 @@ type Client struct {
 	Media map[string][]byte
 	// GroupErr, if set, is returned by every group call.
 	GroupErr error
+	// MediaErr answers DownloadToFile for a direct path with an error, as
+	// WhatsApp's media servers do for expired files
+	// (whatsmeow.ErrMediaDownloadFailedWith410 ...); see mediaretry.go.
+	MediaErr map[string]error
 
 	handlers      []handler
 	nextHandler   uint32
@@ -105,6 +109,7 @@ type Client struct {
 	topicChanges       []TopicChange
 	left               []types.JID
 	created            []whatsmeow.ReqCreateGroup
+	mediaRetries       []MediaRetryRequest
 }
 
 type handler struct {
@@ -537,7 +542,11 @@ func (c *Client) DownloadToFile(_ context.Context, msg whatsmeow.DownloadableMes
 	c.mu.Lock()
 	c.record("DownloadToFile")
 	data, ok := c.Media[msg.GetDirectPath()]
+	merr := c.MediaErr[msg.GetDirectPath()]
 	c.mu.Unlock()
+	if merr != nil {
+		return merr
+	}
 	if !ok {
 		return whatsmeow.ErrMediaDownloadFailedWith404
 	}
