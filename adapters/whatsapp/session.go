@@ -100,6 +100,8 @@ type Session struct {
 	sent       sentTimes
 	timers     chatTimers   // disappearing.go
 	retries    mediaRetries // mediaretry.go
+	trouble    connTrouble  // connstate.go
+	panics     panicNotes   // panics.go
 }
 
 type reportedState struct {
@@ -423,6 +425,7 @@ func (s *Session) connected(ctx context.Context) {
 	s.phase = sessConnected
 	s.presence = map[types.JID]bool{}
 	s.mu.Unlock()
+	s.resetTrouble() // connstate.go
 	if s.cfg.markOnline {
 		s.markOnline(ctx)
 	}
@@ -531,6 +534,9 @@ func (s *Session) loggedOut(ctx context.Context, evt *events.LoggedOut) {
 		reason = evt.Reason.String()
 	}
 	s.log.Info("whatsapp: logged out by WhatsApp", "reason", reason)
+	if ban := logoutBan(evt); ban != "" { // connstate.go
+		s.setState(ctx, event.StateBanned, ban)
+	}
 	s.setState(ctx, event.StateLoggedOut,
 		fmt.Sprintf("WhatsApp logged this gateway out (%s); its keys are deleted and your WhatsApp messages no longer reach XMPP until you link the account again.", reason))
 }

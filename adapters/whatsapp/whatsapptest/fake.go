@@ -77,6 +77,10 @@ type Client struct {
 	Pictures map[types.JID]*types.ProfilePictureInfo
 	// Media is the plaintext of downloadable files by direct path.
 	Media map[string][]byte
+	// ConnectEvent, if set, is what a linked device gets after Connect
+	// instead of events.Connected: a refusal WhatsApp sends once the
+	// socket is open (events.TemporaryBan, events.ConnectFailure, ...).
+	ConnectEvent any
 	// GroupErr, if set, is returned by every group call.
 	GroupErr error
 	// MediaErr answers DownloadToFile for a direct path with an error, as
@@ -285,9 +289,15 @@ func (c *Client) Connect() error {
 	c.connected = true
 	linked := c.Device.ID != nil
 	c.loggedIn = linked
+	var evt any = &events.Connected{}
+	if c.ConnectEvent != nil {
+		// WhatsApp refuses after the socket opened: whatsmeow's Connect
+		// succeeds, then the refusal arrives as an event.
+		evt, c.connected, c.loggedIn = c.ConnectEvent, false, false
+	}
 	c.mu.Unlock()
 	if linked {
-		go c.Dispatch(&events.Connected{})
+		go c.Dispatch(evt)
 		return nil
 	}
 	c.QR("QR-CODE-1", 60*time.Second)
