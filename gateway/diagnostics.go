@@ -39,3 +39,14 @@ func (g *Gateway) AccountDiagnostics(ctx context.Context, owner ids.Owner, platf
 	}
 	return append([]Fact{{Name: "account", Value: string(l.account)}}, d.Diagnostics(ctx)...), nil
 }
+
+// Diagnose is AccountDiagnostics for administrators: platform "" means
+// the only platform.
+func (a *Admin) Diagnose(ctx context.Context, owner ids.Owner, platform ids.PlatformID) (ids.PlatformID, []Fact, error) {
+	platform, err := a.Platform(platform)
+	if err != nil {
+		return "", nil, err
+	}
+	facts, err := a.g.AccountDiagnostics(ctx, owner, platform)
+	return platform, facts, err
+}
