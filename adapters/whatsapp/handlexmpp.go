@@ -350,7 +350,8 @@ func (s *Session) EditMessage(ctx context.Context, e *event.Edit) error {
 }
 
 // RetractMessage implements gateway.Retracter: the owner's own message,
-// within RetractWindow, is deleted for everyone.
+// within RetractWindow, is deleted for everyone; in a group where the
+// owner is an admin, another member's message too (revoke.go).
 func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	if r == nil {
 		return fmt.Errorf("whatsapp: no retraction: %w", gateway.ErrBadRequest)
@@ -361,6 +362,9 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	chat, err := s.chatJID(&r.Meta)
 	if err != nil {
 		return err
+	}
+	if ref, err := waid.ParseMessageID(r.Target); err == nil && !ref.FromMe && ref.Participant != "" && chat.Server == types.GroupServer {
+		return s.adminRevoke(ctx, r, chat, ref) // revoke.go
 	}
 	id, err := s.ownTarget(r.Target, "deleted for everyone", RetractWindow)
 	if err != nil {
