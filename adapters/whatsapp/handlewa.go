@@ -134,6 +134,9 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 	if handled, ok := s.onMessageTimer(ctx, e); handled { // disappearing.go
 		return ok
 	}
+	if handled, ok := s.onPoll(ctx, e); handled { // polls.go
+		return ok
+	}
 	ev, err := convert.Message(ctx, s.mediaEnv(e.Info), e) // mediaretry.go
 	if err != nil {
 		s.logSkip(e.Info.ID, err)

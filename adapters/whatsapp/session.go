@@ -102,6 +102,7 @@ type Session struct {
 	retries    mediaRetries // mediaretry.go
 	trouble    connTrouble  // connstate.go
 	panics     panicNotes   // panics.go
+	polls      polls        // polls.go
 }
 
 type reportedState struct {

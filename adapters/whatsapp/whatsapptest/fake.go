@@ -259,6 +259,13 @@ func (c *Client) RemoveEventHandler(id uint32) bool {
 func (c *Client) Dispatch(evt any) bool {
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
+	if m, ok := evt.(*events.Message); ok && m != nil && c.Device.MsgSecrets != nil {
+		// whatsmeow keeps the secret of each message it decrypts (polls,
+		// events), with which later votes are decrypted.
+		if secret := m.Message.GetMessageContextInfo().GetMessageSecret(); len(secret) > 0 {
+			_ = c.Device.MsgSecrets.PutMessageSecret(context.Background(), m.Info.Chat, m.Info.Sender, m.Info.ID, secret)
+		}
+	}
 	c.mu.Lock()
 	hs := append([]handler(nil), c.handlers...)
 	c.mu.Unlock()
