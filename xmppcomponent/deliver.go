@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -135,12 +136,16 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps ga
 	from := c.addr.ChatFullJID(e.Chat)
 	var out []*stanza.Message
 	add := func(msg *stanza.Message) {
+		if e.History && !e.Group && !e.Time.IsZero() {
+			// History from before the link, delivered late (XEP-0203).
+			msg.Extensions = append(msg.Extensions, &xep.Delay{From: c.domain, Stamp: e.Time.UTC().Format(time.RFC3339)})
+		}
 		if e.ID != "" {
 			id := string(ids.PartID(e.ID, len(out)))
 			msg.Id = id
 			msg.Extensions = append(msg.Extensions, &xep.OriginID{ID: id})
 		}
-		if !e.FromMe {
+		if !e.FromMe && !e.History { // history asks for no receipts and shows no typing
 			if caps.Receipts {
 				msg.Extensions = append(msg.Extensions, &stanza.ReceiptRequest{})
 			}

@@ -36,6 +36,12 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 				sid := s.Id // the message's (part) id, or a random one
 				msgs = append(msgs, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
 			}
+			if e.History {
+				// Kept in the archive only: members see it when they
+				// join or page back, without a notification each.
+				msgs = nil
+				return
+			}
 			name, idle = roomName(r.info), len(r.joined) == 0
 			sendAll(ctx, out, msgs)
 		})

@@ -61,6 +61,11 @@ type Message struct {
 	ReplyQuote string
 	// Mentions lists users mentioned in Body.
 	Mentions []ids.UserID
+	// History marks a message from before the account was linked (a
+	// platform's history sync) delivered late: the XMPP side stamps it
+	// with its time (XEP-0203) and, in a group, only keeps it in the
+	// room's archive (XEP-0313), so that clients do not notify for each.
+	History bool
 }
 
 // Attachment is a file carried by a message.
