@@ -108,7 +108,7 @@ func (s *Session) handle(evt any) (ok bool) {
 	case *events.JoinedGroup:
 		return s.onJoinedGroup(ctx, e)
 	case *events.HistorySync:
-		s.log.Debug("whatsapp: history sync not bridged", "type", e.Data.GetSyncType().String())
+		return s.onHistorySync(ctx, e) // history.go
 	}
 	return true
 }
