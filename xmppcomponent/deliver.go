@@ -54,8 +54,9 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		}
 		return nil
 	case *event.Edit:
-		msg := c.chatMessage(from, owner, e.Body)
-		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
+		body, files := c.editContent(ctx, owner, e) // edit_files.go
+		msg := c.chatMessage(from, owner, body)
+		msg.Extensions = append(append(msg.Extensions, &xep.Replace{ID: string(e.Target)}), files...)
 		return c.deliverStanza(ctx, out, owner, e.FromMe, msg)
 	case *event.Retract:
 		// Every stanza the message was shown as goes; clients without

@@ -50,7 +50,8 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 		}
 		return nil
 	case *event.Edit:
-		return c.roomChange(ctx, out, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
+		body, files := c.editContent(ctx, owner, e) // edit_files.go
+		return c.roomChange(ctx, out, key, m, body, append([]stanza.MsgExtension{&xep.Replace{ID: string(e.Target)}}, files...)...)
 	case *event.Retract:
 		for i, target := range c.parts.of(owner, m.Chat, e.Target) {
 			body, exts := retractedNotice, []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{}}

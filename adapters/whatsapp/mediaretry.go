@@ -25,16 +25,12 @@ import (
 // after that a download fails with 403, 404 or 410. The phone still has
 // the file and uploads it again when asked (a "media retry receipt"); its
 // answer (events.MediaRetry) names the new path, encrypted with the
-// file's media key. The session asks once per message, tells the owner
-// that the file follows, and delivers it when the phone answers: as a new
-// stanza whose id is a part of the original message's (RetriedPart), so
-// that replies and reactions to it reach the original message. The
-// requests wait in memory (bounded): one that a restart interrupts is not
-// answered.
-
-// RetriedPart is the part number (ids.PartID) of a file delivered again
-// after the phone uploaded it anew.
-const RetriedPart = 100
+// file's media key. The session asks once per message and tells the owner
+// that the file follows (the XMPP side shows that in place of the file);
+// when the phone answers, the file comes as a correction (XEP-0308) of
+// that placeholder (event.Edit with the attachment), or, if the phone
+// cannot, a correction saying so. The requests wait in memory (bounded):
+// one that a restart interrupts is not answered.
 
 // mediaRetryCap bounds the media retries that wait for the phone.
 const mediaRetryCap = 1000
@@ -144,11 +140,19 @@ func (s *Session) onMediaRetry(ctx context.Context, e *events.MediaRetry) bool {
 		s.log.Debug("whatsapp: media retry answer for no request of this session", "id", e.MessageID)
 		return true
 	}
-	notice := func(text string) bool {
-		m := p.meta
-		m.ID, m.Time = ids.PartID(m.ID, RetriedPart), s.a.now()
-		return s.emit(ctx, &event.Message{Meta: m, Body: text})
+	// The XMPP side showed the file as the message's part 1 when it had
+	// a caption (part 0 is the text), else as part 0.
+	orig, _ := convert.Message(ctx, s.env(), &events.Message{Info: p.info, Message: wrapMedia(p.media)})
+	target := p.meta.ID
+	if m, ok := orig.(*event.Message); ok && m.Body != "" {
+		target = ids.PartID(target, 1)
 	}
+	edit := func(e *event.Edit) bool {
+		e.Meta = p.meta
+		e.ID, e.Time, e.Target = "", s.a.now(), target
+		return s.emit(ctx, e)
+	}
+	notice := func(text string) bool { return edit(&event.Edit{Body: "[" + text + "]"}) }
 	notif, err := whatsmeow.DecryptMediaRetryNotification(e, p.media.GetMediaKey())
 	switch {
 	case errors.Is(err, whatsmeow.ErrMediaNotAvailableOnPhone):
@@ -173,8 +177,7 @@ func (s *Session) onMediaRetry(ctx context.Context, e *events.MediaRetry) bool {
 	if !ok || len(msg.Attachments) == 0 {
 		return true
 	}
-	msg.ID, msg.Time, msg.Body, msg.ReplyTo = ids.PartID(msg.ID, RetriedPart), s.a.now(), "", ""
-	return s.emit(ctx, msg)
+	return edit(&event.Edit{Attachments: msg.Attachments})
 }
 
 // setDirectPath points a media message at the path the phone uploaded

@@ -11,10 +11,10 @@ import (
 	"go.mau.fi/whatsmeow/proto/waMmsRetry"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
@@ -31,7 +31,8 @@ func openAll(ctx context.Context, a event.Attachment) ([]byte, error) {
 // TestExpiredMediaIsFetchedAgain: a file WhatsApp's servers no longer have
 // (403, 404, 410) makes the session ask the phone for it once, tells the
 // owner it follows, and delivers it when the phone answers with the new
-// path; a phone without the file is told too.
+// path, as a correction of the placeholder; a phone without the file is
+// told the same way.
 func TestExpiredMediaIsFetchedAgain(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -82,16 +83,15 @@ func TestExpiredMediaIsFetchedAgain(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("answer emitted %d events, want the file", len(got))
 			}
-			again := got[0].(*event.Message)
-			if again.ID != ids.PartID(msg.ID, whatsapp.RetriedPart) || again.Chat != aliceChat || len(again.Attachments) != 1 {
-				t.Fatalf("delivered again as %+v", again)
+			// The photo had a caption: the XMPP side showed the text as
+			// part 0 and the placeholder as part 1, which is corrected.
+			fix, ok := got[0].(*event.Edit)
+			if !ok || fix.Target != ids.PartID(msg.ID, 1) || fix.Chat != aliceChat || fix.Sender != ids.UserID(alicePhone) || len(fix.Attachments) != 1 {
+				t.Fatalf("delivered again as %s %+v", gatewaytest.Describe(got[0]), got[0])
 			}
-			if base, _ := ids.SplitPart(again.ID); base != msg.ID {
-				t.Errorf("id %s does not lead back to %s", again.ID, msg.ID)
-			}
-			data, err := openAll(e.ctx, again.Attachments[0])
-			if err != nil || string(data) != "the photo" || again.Attachments[0].Kind != event.KindImage {
-				t.Errorf("file delivered again = %q (%s), %v", data, again.Attachments[0].Kind, err)
+			data, err := openAll(e.ctx, fix.Attachments[0])
+			if err != nil || string(data) != "the photo" || fix.Attachments[0].Kind != event.KindImage {
+				t.Errorf("file delivered again = %q (%s), %v", data, fix.Attachments[0].Kind, err)
 			}
 			if s.PendingMediaRetries() != 0 {
 				t.Errorf("PendingMediaRetries = %d after the answer", s.PendingMediaRetries())
@@ -116,9 +116,10 @@ func TestExpiredMediaIsFetchedAgain(t *testing.T) {
 			t.Fatalf("requests = %+v", reqs)
 		}
 		c.Dispatch(wt.MediaRetryError(reqs[0], 2))
-		last := e.h.Events()[len(e.h.Events())-1].(*event.Message)
-		if !strings.Contains(last.Body, "no longer on the phone") || len(last.Attachments) != 0 {
-			t.Errorf("notice = %+v", last)
+		// No caption: the placeholder was part 0, the message's own id.
+		last, ok := e.h.Events()[len(e.h.Events())-1].(*event.Edit)
+		if !ok || last.Target != msg.ID || !strings.Contains(last.Body, "no longer on the phone") || len(last.Attachments) != 0 {
+			t.Errorf("notice = %+v", e.h.Events()[len(e.h.Events())-1])
 		}
 	})
 }

@@ -123,6 +123,11 @@ type Edit struct {
 	Meta
 	Target ids.MessageID
 	Body   string
+	// Attachments, from a platform, replace the file the target showed:
+	// a file the platform could not give at first (it had expired on its
+	// servers) and sends now. Target is then the part that showed the
+	// file (ids.PartID). Empty for corrections of text.
+	Attachments []Attachment
 }
 
 // Retract withdraws an earlier message (Target) of the same sender for
