@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -55,5 +56,44 @@ func TestWhatsAppExpiredMediaEndToEnd(t *testing.T) {
 	got, _ := io.ReadAll(res.Body)
 	if string(got) != string(photo) {
 		t.Errorf("the file at %s is %q, want the photo", m[1], got)
+	}
+}
+
+// TestWhatsAppVoiceMessageEndToEnd: an Ogg/Opus recording an XMPP client
+// sends by URL (as Conversations and Gajim send voice messages) reaches
+// WhatsApp as a voice message (PTT) with its length and a waveform; an
+// .ogg URL that serves something else is not.
+func TestWhatsAppVoiceMessageEndToEnd(t *testing.T) {
+	e, f := startWhatsAppE2E(t, config.BackendSQLite)
+	u := e.user("romeo")
+	c := linkWhatsApp(t, f, u, "+15550000100", nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/voice/rec.ogg":
+			w.Header().Set("Content-Type", "audio/ogg")
+			_, _ = w.Write(wt.OggOpus(3))
+		case "/voice/fake.ogg":
+			w.Header().Set("Content-Type", "application/pdf")
+			_, _ = w.Write([]byte("%PDF-1.4 not audio"))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	contact := "+15550001111@" + e2eComponent
+	for _, tc := range []struct {
+		path  string
+		voice bool
+	}{{"/voice/rec.ogg", true}, {"/voice/fake.ogg", false}} {
+		before := len(c.Sent())
+		url := srv.URL + tc.path
+		u.raw(`<message type='chat' to='` + contact + `' id='v` + tc.path[7:11] + `'><body>` + url + `</body><x xmlns='jabber:x:oob'><url>` + url + `</url></x></message>`)
+		waitFor(t, "the file on WhatsApp", func() bool { return len(c.Sent()) > before })
+		m := c.Sent()[before].Message
+		am := m.GetAudioMessage()
+		switch {
+		case tc.voice && (!am.GetPTT() || am.GetSeconds() != 3 || len(am.GetWaveform()) != 64):
+			t.Errorf("%s sent as %v; want a 3-second voice message with a waveform", tc.path, m)
+		case !tc.voice && m.GetDocumentMessage() == nil:
+			t.Errorf("%s (a PDF) sent as %v; want a document", tc.path, m)
+		}
 	}
 }
