@@ -42,7 +42,12 @@ func (s *Session) recoverEvent(evt any, ok *bool) {
 	if !first {
 		return
 	}
-	s.mu.Lock()
+	// The panic may have left the session's lock held: tell only if it
+	// is free, rather than block the handler for ever.
+	if !s.mu.TryLock() {
+		s.log.Error("whatsapp: the session's lock was held when handling failed; the owner is not told")
+		return
+	}
 	state := s.reported.state
 	s.mu.Unlock()
 	if state == "" {
