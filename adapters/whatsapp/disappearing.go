@@ -112,7 +112,11 @@ func (s *Session) onMessageTimer(ctx context.Context, e *events.Message) (handle
 			return true, true
 		}
 		secs := pm.GetEphemeralExpiration()
-		s.setTimer(ctx, chat, secs)
+		if !s.setTimer(ctx, chat, secs) {
+			// Already known (a group tells it twice: as a setting
+			// message and as a group change): one notice is enough.
+			return true, true
+		}
 		ref := waid.MessageRef{ID: e.Info.ID, FromMe: e.Info.IsFromMe}
 		if e.Info.IsGroup && !e.Info.IsFromMe {
 			ref.Participant = sender

@@ -147,6 +147,13 @@ func TestDisappearingTimerInGroups(t *testing.T) {
 	if n.Chat != groupChat || n.Sender != ids.UserID(alicePhone) || !strings.Contains(n.Body, "1 hour") {
 		t.Errorf("group notice = %+v", n)
 	}
+	// The same change as a setting message in the group: no second notice.
+	before = len(e.h.Events())
+	c.Dispatch(wt.Msg{Chat: groupJID, Sender: aliceLID, ID: "D9", Time: when}.Event(&waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
+		Type: waE2E.ProtocolMessage_EPHEMERAL_SETTING.Enum(), EphemeralExpiration: proto.Uint32(3600)}}))
+	if got := e.h.Events()[before:]; len(got) != 0 {
+		t.Errorf("the same timer told twice: %v", got)
+	}
 	if _, err := s.SendMessage(e.ctx, &event.Message{Meta: msg.Meta, Body: "again"}); err != nil {
 		t.Fatal(err)
 	}
