@@ -14,8 +14,9 @@ import (
 // downloaded (convert.MediaInfo) from the spooled file f of n bytes, and
 // converts PNG and WebP photos to JPEG in f (a's MIME type, name and size
 // follow). A photo that cannot be read is sent as a document when WhatsApp
-// could not show it anyway (WebP), as it is otherwise; a file whose length
-// or size cannot be read is sent without them. f is left at its start.
+// could not show it anyway (WebP), as it is otherwise; a voice message
+// that is not Ogg Opus goes as ordinary audio; a file whose length or size
+// cannot be read is sent without them. f is left at its start.
 func (s *Session) prepareMedia(f *os.File, n int64, kind convert.MediaKind, a *event.Attachment) (convert.MediaKind, convert.MediaInfo, error) {
 	var info convert.MediaInfo
 	defer f.Seek(0, io.SeekStart) //nolint:errcheck // checked by the caller's upload
@@ -47,6 +48,11 @@ func (s *Session) prepareMedia(f *os.File, n int64, kind convert.MediaKind, a *e
 		info, err := convert.OggOpusInfo(io.NewSectionReader(f, 0, n))
 		if err != nil {
 			s.log.Info("whatsapp: audio sent without its length", "name", a.Name, "err", err)
+			if kind == convert.MediaVoice && errors.Is(err, convert.ErrNotOggOpus) {
+				// WhatsApp plays voice messages only in Opus (an Ogg
+				// Vorbis file is music): an ordinary audio file then.
+				return convert.MediaAudio, convert.MediaInfo{}, nil
+			}
 			return kind, convert.MediaInfo{}, nil
 		}
 		return kind, info, nil

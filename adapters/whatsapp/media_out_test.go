@@ -183,6 +183,12 @@ func TestSentMediaLooksNative(t *testing.T) {
 			t.Errorf("waveform %v: want 0 at the ends and 100 in the middle", w)
 		}
 	})
+	t.Run("not_opus_is_not_voice", func(t *testing.T) {
+		am := send(t, "", file("song.ogg", "audio/ogg", event.KindVoice, []byte("OggS but not Opus at all"))).GetAudioMessage()
+		if am == nil || am.GetPTT() || am.GetMimetype() != "audio/ogg" {
+			t.Errorf("an Ogg file that is not Opus sent as %v; want plain audio", am)
+		}
+	})
 	t.Run("document_caption_wrapped", func(t *testing.T) {
 		m := send(t, "the report", file("r.pdf", "application/pdf", event.KindFile, []byte("%PDF-1.4")))
 		doc := m.GetDocumentWithCaptionMessage().GetMessage().GetDocumentMessage()
