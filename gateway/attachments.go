@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
@@ -106,7 +107,7 @@ func (g *Gateway) fetchAttachments(ctx context.Context, owner ids.Owner, caps Ca
 		}
 		files, fetched = append(files, file), append(fetched, i)
 		a.Name, a.MIMEType, a.Size, a.Open = file.Name, file.MIMEType, file.Size, file.Open
-		if a.Kind == "" {
+		if a.Kind == "" || a.Kind == event.KindVoice && !isVoice(file.MIMEType) {
 			a.Kind = event.KindOf(file.MIMEType)
 		}
 	}
@@ -160,4 +161,17 @@ func (g *Gateway) fetch(ctx context.Context, owner ids.Owner, caps Capabilities,
 		return nil, fmt.Errorf("cannot download the file: %w", err)
 	}
 	return file, nil
+}
+
+// isVoice reports whether a file of MIME type mimeType can be a voice
+// message: Ogg or Opus audio. The XMPP side guesses KindVoice from a URL
+// before the file is fetched; a file that turns out otherwise gets the
+// kind of its type.
+func isVoice(mimeType string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(mimeType), ";")
+	switch strings.TrimSpace(base) {
+	case "audio/ogg", "audio/opus":
+		return true
+	}
+	return false
 }

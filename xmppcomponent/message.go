@@ -116,7 +116,7 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		body = in.bodyWithout(body, xep.NSReply)
 	}
 	for _, u := range in.oob {
-		msg.Attachments = append(msg.Attachments, event.Attachment{URL: u})
+		msg.Attachments = append(msg.Attachments, event.Attachment{URL: u, Kind: voiceHint(u)}) // voice.go
 		// Clients repeat the URL as the body for those without OOB.
 		if strings.TrimSpace(body) == u {
 			body = ""

@@ -72,6 +72,8 @@ func TestConfigErrors(t *testing.T) {
 			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 3GB"},
 		{"max_file_size zero", map[string]any{"max_file_size": 0},
 			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 0B"},
+		{"history_days negative", map[string]any{"history_days": -1},
+			"whatsapp.history_days: must be between 0 (no history) and 366 days, got -1"},
 		{"several", map[string]any{"colour": "blue", "mark_online": 2},
 			"whatsapp.colour: unknown key\nwhatsapp.mark_online: want true or false, got 2"},
 	} {

@@ -60,13 +60,13 @@
 //	|------------------------------------|-------------------------------------------------------------------------------|-----------|
 //	| events.Connected                   | the gateway's presence "Connected"; own presence sent                         | TestDisconnectAndReconnect, TestPresenceAfterRestart |
 //	| events.Disconnected                | gateway presence away "reconnecting"                                          | TestDisconnectAndReconnect |
-//	| events.KeepAliveTimeout            | nothing (logged)                                                              | TestQuietEvents |
-//	| events.KeepAliveRestored           | nothing (logged)                                                              | TestQuietEvents |
-//	| events.LoggedOut                   | gateway presence: logged out, with the reason                                 | TestLoggedOutRemotely |
+//	| events.KeepAliveTimeout            | gateway presence away: connecting, messages may be delayed                    | TestKeepAliveLossShowsConnecting |
+//	| events.KeepAliveRestored           | gateway presence: connected again                                             | TestKeepAliveLossShowsConnecting |
+//	| events.LoggedOut                   | gateway presence: logged out, with the reason (403 locked, 406 banned)        | TestLoggedOutRemotely, TestLockedAndBannedLogouts |
 //	| events.StreamReplaced              | gateway presence away: another program took the device                        | TestPermanentDisconnects |
 //	| events.ClientOutdated              | gateway presence away: the operator must update                               | TestPermanentDisconnects |
-//	| events.TemporaryBan                | gateway presence: banned, until when                                          | TestPermanentDisconnects |
-//	| events.ConnectFailure              | gateway presence away: refused, retrying                                      | TestPermanentDisconnects |
+//	| events.TemporaryBan                | gateway presence: banned, until when; with no end, retried after 1, 2, 4 h... | TestPermanentDisconnects, TestBanWithoutEndBacksOff |
+//	| events.ConnectFailure              | gateway presence away: refused, retrying; no retry when waiting cannot heal   | TestPermanentDisconnects, TestConnectFailures |
 //	| events.PushNameSetting             | nothing; the account's presence can be sent now                               | TestPresenceWaitsForPushName |
 //	| events.AppStateSyncComplete        | every stored contact named in the roster (contact list); own presence sent    | TestRosterNamedAfterSync, TestPresenceFollowsOwner |
 //	| events.AppStateSyncError           | nothing; one full resync is asked for, then as above                          | TestAppStateSyncErrorResync |
@@ -81,10 +81,10 @@
 //	| events.Picture                     | the contact's new avatar                                                      | TestContactInfoGolden |
 //	| events.CallOffer                   | a notice: incoming call, answer on the phone                                  | TestInboundRouting |
 //	| events.CallOfferNotice             | a notice: incoming (group, video) call                                        | TestInboundRouting |
-//	| events.MediaRetry                  | nothing yet; the phone counts as seen                                         | TestQuietEvents |
-//	| events.GroupInfo                   | room subject, membership and role changes                                     | TestGroupInbound |
+//	| events.MediaRetry                  | the expired file, as a correction of its placeholder, or a notice             | TestExpiredMediaIsFetchedAgain |
+//	| events.GroupInfo                   | room subject, membership, role and disappearing-timer changes                 | TestGroupInbound, TestDisappearingTimerInGroups |
 //	| events.JoinedGroup                 | a new room                                                                    | TestGroupInbound |
-//	| events.HistorySync                 | contacts named from the history's push names (messages not bridged)           | TestHistoryPushNames, TestInboundRouting |
+//	| events.HistorySync                 | contacts named; last history_days of messages: 1:1 stamped, groups archived   | TestHistoryPushNames, TestHistorySync, TestHistoryOff |
 //	| waE2E.Conversation                 | the text                                                                      | TestMessageGolden |
 //	| waE2E.ExtendedTextMessage          | the text, reply (XEP-0461) and mentions (XEP-0372, LIDs as numbers)           | TestMessageGolden, TestMentionInLIDGroup |
 //	| waE2E.ImageMessage                 | the photo (a link, XEP-0066) and its caption                                  | TestMessageGolden, TestInboundMediaDownload |
@@ -98,8 +98,8 @@
 //	| waE2E.ContactMessage               | "Contact: name" and the vCard as a file                                       | TestMessageGolden |
 //	| waE2E.ContactsArrayMessage         | the names and one vCard file each                                             | TestMessageGolden |
 //	| waE2E.PollCreationMessage          | the poll as text (all versions), "vote on your phone"                         | TestMessageGolden |
-//	| waE2E.PollUpdateMessage            | nothing (votes are encrypted; logged)                                         | TestMessageGolden |
-//	| waE2E.ProtocolMessage              | a retraction (REVOKE) or correction (MESSAGE_EDIT); other kinds nothing       | TestMessageGolden |
+//	| waE2E.PollUpdateMessage            | the vote decrypted: a correction of the poll's message with the tally         | TestPollVotesShowTheTally |
+//	| waE2E.ProtocolMessage              | retraction (REVOKE), correction (MESSAGE_EDIT), timer notice (EPHEMERAL_...)  | TestMessageGolden, TestDisappearingTimer |
 //	| waE2E.ReactionMessage              | the sender's reactions (XEP-0444)                                             | TestMessageGolden |
 //	| waE2E.AlbumMessage                 | nothing: its photos and videos follow as messages                             | TestBusinessMessagesGolden, TestOTPNoticeThroughClient |
 //	| waE2E.PlaceholderMessage           | a notice that a one-time code was sent, to read on the phone                  | TestBusinessMessagesGolden, TestOTPNoticeThroughClient |

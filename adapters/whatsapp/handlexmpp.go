@@ -132,6 +132,7 @@ func sendErr(what string, err error) error {
 // arriving before SendMessage returns already name it) and remembers when.
 func (s *Session) send(ctx context.Context, to types.JID, msg *waE2E.Message, what string) (types.MessageID, error) {
 	id := s.c.client.GenerateMessageID()
+	msg = s.withTimer(ctx, to, msg) // disappearing.go
 	resp, err := s.c.client.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
 	if err != nil {
 		return "", sendErr(what, err)
@@ -226,7 +227,8 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 }
 
 func hasCaption(m *waE2E.Message) bool {
-	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil
+	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil ||
+		m.GetDocumentWithCaptionMessage() != nil
 }
 
 // replyContext builds the ContextInfo of a reply and mentions.
@@ -295,12 +297,18 @@ func (s *Session) uploadAttachment(ctx context.Context, a event.Attachment, capt
 		return nil, fmt.Errorf("whatsapp: upload: %w", err)
 	}
 	kind := convert.PlanMedia(a, n)
+	kind, info, err := s.prepareMedia(f, n, kind, &a) // media_out.go
+	if err != nil {
+		return nil, err
+	}
 	// One file serves as plaintext and as encryption buffer.
 	up, err := s.c.client.UploadReader(ctx, f, f, kind.UploadType())
 	if err != nil {
 		return nil, sendErr("uploading a file", err)
 	}
-	return convert.MediaMessage(kind, up, a, caption, ci), nil
+	wm := convert.MediaMessage(kind, up, a, caption, ci)
+	convert.Decorate(wm, info)
+	return convert.WrapDocumentCaption(wm), nil
 }
 
 // ownTarget reads the id of a message of the owner that an edit or a
@@ -351,7 +359,8 @@ func (s *Session) EditMessage(ctx context.Context, e *event.Edit) error {
 }
 
 // RetractMessage implements gateway.Retracter: the owner's own message,
-// within RetractWindow, is deleted for everyone.
+// within RetractWindow, is deleted for everyone; in a group where the
+// owner is an admin, another member's message too (revoke.go).
 func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	if r == nil {
 		return fmt.Errorf("whatsapp: no retraction: %w", gateway.ErrBadRequest)
@@ -362,6 +371,9 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	chat, err := s.chatJID(&r.Meta)
 	if err != nil {
 		return err
+	}
+	if ref, err := waid.ParseMessageID(r.Target); err == nil && !ref.FromMe && ref.Participant != "" && chat.Server == types.GroupServer {
+		return s.adminRevoke(ctx, r, chat, ref) // revoke.go
 	}
 	id, err := s.ownTarget(r.Target, "deleted for everyone", RetractWindow)
 	if err != nil {

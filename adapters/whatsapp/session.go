@@ -104,6 +104,11 @@ type Session struct {
 	resynced    map[appstate.WAPatchName]bool // contacts_sync.go
 	undecrypted undecrypted                   // undecryptable.go
 	lidOnly     lidOnly                       // identity.go
+	timers      chatTimers                    // disappearing.go
+	retries     mediaRetries                  // mediaretry.go
+	trouble     connTrouble                   // connstate.go
+	panics      panicNotes                    // panics.go
+	polls       polls                         // polls.go
 }
 
 type reportedState struct {
@@ -429,6 +434,7 @@ func (s *Session) connected(ctx context.Context) {
 	s.phase = sessConnected
 	s.presence = map[types.JID]bool{}
 	s.mu.Unlock()
+	s.resetTrouble() // connstate.go
 	s.presenceConnected(ctx)
 	s.setState(ctx, event.StateConnected, "")
 	s.checkPhone(ctx)
@@ -525,6 +531,9 @@ func (s *Session) loggedOut(ctx context.Context, evt *events.LoggedOut) {
 		reason = evt.Reason.String()
 	}
 	s.log.Info("whatsapp: logged out by WhatsApp", "reason", reason)
+	if ban := logoutBan(evt); ban != "" { // connstate.go
+		s.setState(ctx, event.StateBanned, ban)
+	}
 	s.setState(ctx, event.StateLoggedOut,
 		fmt.Sprintf("WhatsApp logged this gateway out (%s); its keys are deleted and your WhatsApp messages no longer reach XMPP until you link the account again.", reason))
 }

@@ -53,6 +53,9 @@ commands:
   config check FILE     validate a configuration file
   accounts SUBCOMMAND   list, show, link or unlink users' accounts through the
                         management API (drawbridge accounts help)
+  whatsapp doctor OWNER what a user's WhatsApp session knows of itself: connected,
+                        push name, LID mapping, phone last seen, pending retries
+                        (flags as for accounts)
   health [--url URL]    check a running gateway's /healthz (or /readyz)
   status [--api ADDR]   the gateway's status through the management API: the XMPP
                         link and what needs an operator, store, users (--json;
@@ -85,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
+	case "whatsapp":
+		return cmdWhatsApp(ctx, args[1:], stdout, stderr) // doctor.go
 	case "status":
 		// The API's GetStatus, with the accounts command's flags.
 		return cmdAccounts(ctx, append([]string{"status"}, args[1:]...), os.Stdin, stdout, stderr)

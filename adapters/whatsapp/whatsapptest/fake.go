@@ -77,8 +77,16 @@ type Client struct {
 	Pictures map[types.JID]*types.ProfilePictureInfo
 	// Media is the plaintext of downloadable files by direct path.
 	Media map[string][]byte
+	// ConnectEvent, if set, is what a linked device gets after Connect
+	// instead of events.Connected: a refusal WhatsApp sends once the
+	// socket is open (events.TemporaryBan, events.ConnectFailure, ...).
+	ConnectEvent any
 	// GroupErr, if set, is returned by every group call.
 	GroupErr error
+	// MediaErr answers DownloadToFile for a direct path with an error, as
+	// WhatsApp's media servers do for expired files
+	// (whatsmeow.ErrMediaDownloadFailedWith410 ...); see mediaretry.go.
+	MediaErr map[string]error
 
 	handlers      []handler
 	nextHandler   uint32
@@ -106,6 +114,7 @@ type Client struct {
 	topicChanges       []TopicChange
 	left               []types.JID
 	created            []whatsmeow.ReqCreateGroup
+	mediaRetries       []MediaRetryRequest
 }
 
 type handler struct {
@@ -251,6 +260,13 @@ func (c *Client) RemoveEventHandler(id uint32) bool {
 func (c *Client) Dispatch(evt any) bool {
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
+	if m, ok := evt.(*events.Message); ok && m != nil && c.Device.MsgSecrets != nil {
+		// whatsmeow keeps the secret of each message it decrypts (polls,
+		// events), with which later votes are decrypted.
+		if secret := m.Message.GetMessageContextInfo().GetMessageSecret(); len(secret) > 0 {
+			_ = c.Device.MsgSecrets.PutMessageSecret(context.Background(), m.Info.Chat, m.Info.Sender, m.Info.ID, secret)
+		}
+	}
 	c.mu.Lock()
 	hs := append([]handler(nil), c.handlers...)
 	c.mu.Unlock()
@@ -281,9 +297,15 @@ func (c *Client) Connect() error {
 	c.connected = true
 	linked := c.Device.ID != nil
 	c.loggedIn = linked
+	var evt any = &events.Connected{}
+	if c.ConnectEvent != nil {
+		// WhatsApp refuses after the socket opened: whatsmeow's Connect
+		// succeeds, then the refusal arrives as an event.
+		evt, c.connected, c.loggedIn = c.ConnectEvent, false, false
+	}
 	c.mu.Unlock()
 	if linked {
-		go c.Dispatch(&events.Connected{})
+		go c.Dispatch(evt)
 		return nil
 	}
 	c.QR("QR-CODE-1", 60*time.Second)
@@ -538,7 +560,11 @@ func (c *Client) DownloadToFile(_ context.Context, msg whatsmeow.DownloadableMes
 	c.mu.Lock()
 	c.record("DownloadToFile")
 	data, ok := c.Media[msg.GetDirectPath()]
+	merr := c.MediaErr[msg.GetDirectPath()]
 	c.mu.Unlock()
+	if merr != nil {
+		return merr
+	}
 	if !ok {
 		return whatsmeow.ErrMediaDownloadFailedWith404
 	}
