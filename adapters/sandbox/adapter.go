@@ -77,8 +77,9 @@ func (a *Adapter) Info() gateway.Info {
 }
 
 // Init implements gateway.Adapter: it reads the keys auto_confirm,
-// code_ttl, echo_delay, edit_window, retract_window and max_file_size (see
-// the Config constants), refuses other keys, and does no I/O.
+// code_ttl, echo_delay, edit_window, retract_window, max_file_size and
+// the web section (see the Config constants), refuses other keys, and does
+// no I/O.
 // echo_delay and the limits (edit_window, retract_window, max_file_size)
 // are rules of the platform: they apply to the whole Platform, as the last
 // Init set them.

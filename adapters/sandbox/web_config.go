@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"strings"
 
 	gwconfig "github.com/drawbridge-im/drawbridge/gateway/config"
 )
@@ -34,22 +35,33 @@ func (w *webConfig) ValidateSection(problem func(key, format string, args ...any
 }
 
 // parseWebConfig takes the "web" sub-section out of raw and decodes it;
-// problems are named "sandbox.web.<key>". It returns raw without it.
+// problems are named "sandbox.web.<key>". The environment sets the keys
+// flat (DRAWBRIDGE_PLATFORMS_SANDBOX_WEB_LISTEN gives "web_listen"):
+// those are taken too. It returns raw without them.
 func parseWebConfig(raw map[string]any) (webConfig, map[string]any, error) {
 	var w webConfig
-	v, ok := raw[ConfigWeb]
-	if !ok || v == nil {
-		return w, raw, nil
+	sub := map[string]any{}
+	if v, ok := raw[ConfigWeb]; ok && v != nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return w, nil, &gwconfig.KeyError{Key: string(PlatformID) + "." + ConfigWeb,
+				Err: fmt.Errorf("want a section with listen and token, got %T", v)}
+		}
+		maps.Copy(sub, m)
 	}
-	sub, ok := v.(map[string]any)
-	if !ok {
-		return w, nil, &gwconfig.KeyError{Key: string(PlatformID) + "." + ConfigWeb,
-			Err: fmt.Errorf("want a section with listen and token, got %T", v)}
+	rest := maps.Clone(raw)
+	delete(rest, ConfigWeb)
+	for k, v := range raw {
+		if key, ok := strings.CutPrefix(k, ConfigWeb+"_"); ok {
+			sub[key] = v
+			delete(rest, k)
+		}
+	}
+	if len(sub) == 0 {
+		return w, raw, nil
 	}
 	if err := gwconfig.DecodeSection(string(PlatformID)+"."+ConfigWeb, sub, &w); err != nil {
 		return w, nil, err
 	}
-	rest := maps.Clone(raw)
-	delete(rest, ConfigWeb)
 	return w, rest, nil
 }

@@ -359,3 +359,25 @@ func TestWebActsThroughPlatform(t *testing.T) {
 		return ok && ci.Account == acct && ci.Name == "Page group"
 	})
 }
+
+// TestWebConfigFromEnvironment: the environment's flat keys
+// (DRAWBRIDGE_PLATFORMS_SANDBOX_WEB_LISTEN gives web_listen) configure
+// the page as the web section does, and their problems are named
+// sandbox.web.<key>.
+func TestWebConfigFromEnvironment(t *testing.T) {
+	e := newEnv(t, map[string]any{"web_listen": "127.0.0.1:0"}, sandbox.Options{})
+	if !strings.HasPrefix(e.a.WebURL(), "http://127.0.0.1:") {
+		t.Errorf("WebURL = %q", e.a.WebURL())
+	}
+	err := sandbox.New(nil).Init(gatewaytest.NewHost(t), map[string]any{"web_listen": "0.0.0.0:8482"})
+	if err == nil || !strings.Contains(err.Error(), "sandbox.web.token") {
+		t.Errorf("Init off loopback without a token = %v", err)
+	}
+	err = sandbox.New(nil).Init(gatewaytest.NewHost(t), map[string]any{"web": map[string]any{"listne": "x"}})
+	if err == nil || !strings.Contains(err.Error(), "sandbox.web.listne") {
+		t.Errorf("Init with a typo = %v", err)
+	}
+	if e := newEnv(t, nil, sandbox.Options{}); e.a.WebURL() != "" {
+		t.Errorf("without web.listen the page is served at %q", e.a.WebURL())
+	}
+}
