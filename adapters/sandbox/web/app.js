@@ -158,7 +158,7 @@ function renderMessage(m) {
     el("time", { dateTime: m.time, text: new Date(m.time).toLocaleTimeString() }));
   if (m.edited && !m.retracted) meta.append(el("span", { class: "edited", text: "edited" }));
   if (m.status) {
-    const ticks = { sent: "✓", delivered: "✓✓", read: "✓✓" }[m.status];
+    const ticks = { sent: "✓ sent", delivered: "✓✓ delivered", read: "✓✓ read" }[m.status];
     meta.append(el("span", { class: "tick", "data-status": m.status, "aria-label": m.status, title: m.status, text: ticks }));
   }
   li.append(meta);
