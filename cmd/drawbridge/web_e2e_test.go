@@ -67,6 +67,18 @@ func (p *page) waitJS(what, expr string) {
 	}
 }
 
+// clickJS clicks the element the CSS selector finds, in one step in the
+// page (the lists re-render as the platform changes: a click in two steps
+// could find an element that a re-rendering replaced).
+func (p *page) clickJS(what, sel string) {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel)
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](js))
+	if err != nil || !ok {
+		p.t.Fatalf("page: %s: no %s (%v)", what, sel, err)
+	}
+}
+
 // msgJS is a JavaScript expression for the page's message with id.
 func msgJS(id string) string {
 	return fmt.Sprintf(`document.querySelector('#messages .msg[data-id="%s"]')`, id)
@@ -97,8 +109,9 @@ func (p *page) screenshot(name string) []byte {
 // compared); the XMPP user replies, reacts, corrects and reads, and types,
 // and the page shows each (asserted from its DOM), its read tick turning
 // to read; the page reads the XMPP user's message (a displayed marker
-// reaches them); a group made on the page becomes a room the XMPP user is
-// invited to, joins, and hears the page in.
+// reaches them), reacts to it, types, corrects its text and retracts its
+// image, and the XMPP user gets each; a group made on the page becomes a
+// room the XMPP user is invited to, joins, and hears the page in.
 func TestWebPageChromium(t *testing.T) {
 	browser := chromium(t)
 	e := startE2EConfig(t, config.BackendSQLite, xmpptest.ProsodyOptions{}, func(c *config.Config) {
@@ -192,7 +205,7 @@ func TestWebPageChromium(t *testing.T) {
 	alice.waitRaw("Carol's displayed marker", `from="`+carolJID, `<displayed xmlns="urn:xmpp:chat-markers:0"`)
 
 	// The page reacts to the reply; Alice gets the reaction.
-	p.run("react to the reply", chromedp.Click(chromedp.CSS(`#messages .msg:not(.mine) button[aria-label="React with ❤️"]`)))
+	p.clickJS("react to the reply", `#messages .msg:not(.mine) button[aria-label="React with ❤️"]`)
 	alice.waitRaw("Carol's reaction", `from="`+carolJID, `<reactions xmlns="urn:xmpp:reactions:0"`, "❤️")
 	p.waitJS("Carol's reaction on the page", `document.querySelector('#messages .msg:not(.mine) .reaction[data-emoji="❤️"]')`)
 	shot := p.screenshot("sandbox-web-chat.png")
@@ -201,6 +214,25 @@ func TestWebPageChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// The page types, corrects its text and retracts its image; Alice gets
+	// each.
+	p.run("type", chromedp.SendKeys(chromedp.CSS("#body"), "Let me"))
+	alice.waitRaw("Carol typing", `from="`+carolJID, `<composing xmlns="http://jabber.org/protocol/chatstates"`)
+	p.clickJS("edit the text", `#messages .msg[data-id="`+text.Id+`"] .action-edit`)
+	if got := textOf(p, `document.querySelector('#body').value`); got != "Hello from the page" {
+		t.Errorf("the composer holds %q to edit, want the message's text", got)
+	}
+	textOf(p, `(document.querySelector('#body').value = '')`)
+	p.run("write the correction",
+		chromedp.SendKeys(chromedp.CSS("#body"), "Hello from the sandbox page"),
+		chromedp.Click(chromedp.CSS("#send")))
+	alice.waitRaw("Carol's correction", `from="`+carolJID, `<replace xmlns="urn:xmpp:message-correct:0" id="`+text.Id+`"`, "Hello from the sandbox page")
+	p.waitJS("the edit on the page", msgJS(text.Id)+`?.querySelector('.edited') && `+msgJS(text.Id)+`.querySelector('.body').textContent === 'Hello from the sandbox page'`)
+	imageID := textOf(p, `document.querySelector('#messages .msg.mine img').closest('.msg').dataset.id`)
+	p.clickJS("retract the image", `#messages .msg[data-id="`+imageID+`"] .action-retract`)
+	alice.waitRaw("Carol's retraction", `from="`+carolJID, `<retract xmlns="urn:xmpp:message-retract:1" id="`+imageID+`"`)
+	p.waitJS("the retraction on the page", msgJS(imageID)+`?.querySelector('.retracted')`)
 
 	// A group from the page: Alice is invited to its room, joins, and
 	// hears the page there.

@@ -88,6 +88,25 @@ async function loadUsers() {
   }));
 }
 
+// reconcile makes parent's children the rendering of items, in order,
+// keeping the element of an item that did not change (same key, same
+// data): a re-rendering keeps focus and what the person points at.
+function reconcile(parent, items, key, render) {
+  const old = new Map([...parent.children].map((c) => [c.dataset.key, c]));
+  const next = items.map((it) => {
+    const k = key(it);
+    const sig = JSON.stringify(it);
+    const prev = old.get(k);
+    if (prev && prev.dataset.sig === sig) return prev;
+    const e = render(it);
+    e.dataset.key = k;
+    e.dataset.sig = sig;
+    return e;
+  });
+  if (next.length === parent.children.length && next.every((e, i) => parent.children[i] === e)) return;
+  parent.replaceChildren(...next);
+}
+
 function fillSelect(sel, users, value, label) {
   sel.replaceChildren(...users.map((u) => el("option", { value: u.id, text: label(u) })));
   if (users.some((u) => u.id === value)) sel.value = value;
@@ -98,14 +117,14 @@ function fillSelect(sel, users, value, label) {
 async function loadChats() {
   if (!state.me) return;
   const chats = await api("GET", "/api/chats?as=" + encodeURIComponent(state.me));
-  $("chats").replaceChildren(...chats.map((c) => {
+  reconcile($("chats"), chats.map((c) => ({ ...c, current: c.id === state.chat })), (c) => c.id, (c) => {
     const b = el("button", { type: "button", "data-chat": c.id },
       el("span", { class: "name", text: (c.group ? "👥 " : "") + c.name }),
       el("span", { class: "last", text: c.last || "" }));
     if (c.id === state.chat) b.setAttribute("aria-current", "true");
     b.addEventListener("click", () => openChat(c.id));
     return el("li", {}, b);
-  }));
+  });
 }
 
 function openChat(id) {
@@ -136,7 +155,7 @@ async function loadChat() {
   $("typing").textContent = v.typing ? `${v.chat.name} is typing…` : "";
   $("addmember").hidden = !(v.chat.group && v.admin);
   $("composer").hidden = false;
-  $("messages").replaceChildren(...v.messages.map(renderMessage));
+  reconcile($("messages"), v.messages, (m) => m.id, renderMessage);
   const last = $("messages").lastElementChild;
   if (last) last.scrollIntoView({ block: "nearest" });
   markRead(v);
