@@ -32,8 +32,12 @@ func (s *WebServer) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/react", s.postReact)
 	mux.HandleFunc("POST /api/read", s.postRead)
 	mux.HandleFunc("POST /api/typing", s.postTyping)
-	mux.HandleFunc("POST /api/groups", s.postGroup)
-	mux.HandleFunc("POST /api/groups/members", s.postMember)
+	mux.HandleFunc("POST /api/groups", s.postGroup)             // web_api_groups.go
+	mux.HandleFunc("POST /api/groups/members", s.postMember)    // web_api_groups.go
+	mux.HandleFunc("POST /api/groups/settings", s.postSettings) // web_api_groups.go
+	mux.HandleFunc("POST /api/presence", s.postPresence)        // web_api_people.go
+	mux.HandleFunc("GET /api/avatar", s.getAvatar)              // web_api_people.go
+	mux.HandleFunc("POST /api/avatar", s.postAvatar)            // web_api_people.go
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, fmt.Sprintf("no API call %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	})
@@ -95,7 +99,7 @@ func (s *WebServer) getUsers(w http.ResponseWriter, _ *http.Request) {
 	users := s.p.Users()
 	out := make([]webUser, 0, len(users))
 	for _, u := range users {
-		out = append(out, toWebUser(u))
+		out = append(out, s.p.webUser(u))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -123,7 +127,7 @@ func (s *WebServer) postUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, _ := s.p.User(ids.UserID(phone))
-	writeJSON(w, http.StatusCreated, toWebUser(u))
+	writeJSON(w, http.StatusCreated, s.p.webUser(u))
 }
 
 func (s *WebServer) getChats(w http.ResponseWriter, r *http.Request) {
@@ -337,59 +341,6 @@ func (s *WebServer) postTyping(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		err = s.p.typingBy(me, ids.UserID(req.To), event.ChatStateKind(req.State))
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *WebServer) postGroup(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		As      string   `json:"as"`
-		Name    string   `json:"name"`
-		Members []string `json:"members"`
-	}
-	if err := decode(r, &req, 64<<10); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	me, err := s.player(req.As)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	members := make([]ids.UserID, len(req.Members))
-	for i, m := range req.Members {
-		members[i] = ids.UserID(m)
-	}
-	id, err := s.p.CreateGroup(me, req.Name, members...)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": string(id)})
-}
-
-func (s *WebServer) postMember(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		As     string `json:"as"`
-		Group  string `json:"group"`
-		User   string `json:"user"`
-		Remove bool   `json:"remove"`
-	}
-	if err := decode(r, &req, 4<<10); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	me, err := s.player(req.As)
-	if err == nil {
-		if req.Remove {
-			err = s.p.Kick(me, ids.ChatID(req.Group), ids.UserID(req.User))
-		} else {
-			err = s.p.AddMember(me, ids.ChatID(req.Group), ids.UserID(req.User))
-		}
 	}
 	if err != nil {
 		s.fail(w, r, err)

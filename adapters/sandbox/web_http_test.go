@@ -381,3 +381,80 @@ func TestWebConfigFromEnvironment(t *testing.T) {
 		t.Errorf("without web.listen the page is served at %q", e.a.WebURL())
 	}
 }
+
+// TestWebPeopleAndGroups: presence, pictures and group administration
+// from the page are the platform's own: the linked account gets the
+// presence, the new picture's hash, the topic, and each membership change;
+// what the platform refuses is refused with a status and a reason.
+func TestWebPeopleAndGroups(t *testing.T) {
+	e, base := webEnv(t)
+	acct := e.link(t, phoneA)
+	e.connect(t, acct)
+	carol := ids.UserID("+15550003333")
+	post := func(path, body string, want int) string {
+		t.Helper()
+		code, _, got := do(t, "POST", base+path, body, nil)
+		if code != want {
+			t.Fatalf("POST %s %s = %d %s, want %d", path, body, code, got, want)
+		}
+		return got
+	}
+	post("/api/users", `{"phone":"`+string(carol)+`","name":"Carol"}`, 201)
+
+	post("/api/presence", `{"as":"`+string(carol)+`","available":false,"status":"in a meeting"}`, 204)
+	e.h.WaitEvents(t, 1, func(ev event.Event) bool {
+		p, ok := ev.(*event.Presence)
+		return ok && p.Account == acct && p.Sender == carol && !p.Available && p.Status == "in a meeting"
+	})
+
+	// The picture: served as PNG, replaced by an upload the account learns.
+	_, _, users := do(t, "GET", base+"/api/users", "", nil)
+	if !strings.Contains(users, `"avatar":"/api/avatar?user=%2B15550003333`) {
+		t.Fatalf("no picture URL for Carol in %s", users)
+	}
+	code, h, pic := do(t, "GET", base+"/api/avatar?user=%2B15550003333", "", nil)
+	if code != 200 || h.Get("Content-Type") != "image/png" || !strings.HasPrefix(pic, "\x89PNG") {
+		t.Fatalf("GET the picture: %d %s", code, h.Get("Content-Type"))
+	}
+	other, _ := e.p.Avatar(sandbox.Bob)
+	post("/api/avatar", `{"as":"`+string(carol)+`","data":"`+base64.StdEncoding.EncodeToString(other.Data)+`"}`, 204)
+	e.h.WaitEvents(t, 1, func(ev event.Event) bool {
+		ci, ok := ev.(*event.ContactInfo)
+		return ok && ci.Account == acct && ci.Sender == carol && ci.AvatarHash == other.Hash
+	})
+	if body := post("/api/avatar", `{"as":"`+string(carol)+`","data":"`+base64.StdEncoding.EncodeToString([]byte("GIF89a"))+`"}`, 400); !strings.Contains(body, "not a PNG") {
+		t.Errorf("a GIF as picture: %s", body)
+	}
+
+	// A group: topic, promotion, removal, and the refusals.
+	var g struct{ ID string }
+	if err := json.Unmarshal([]byte(post("/api/groups", `{"as":"`+string(carol)+`","name":"Committee","members":["`+phoneA+`"]}`, 201)), &g); err != nil {
+		t.Fatal(err)
+	}
+	post("/api/groups/settings", `{"as":"`+string(carol)+`","group":"`+g.ID+`","topic":"Article 7"}`, 204)
+	e.h.WaitEvents(t, 1, func(ev event.Event) bool {
+		ci, ok := ev.(*event.ChatInfo)
+		return ok && ci.Account == acct && string(ci.Chat) == g.ID && ci.Topic == "Article 7"
+	})
+	for _, tc := range []struct {
+		action string
+		want   event.MembershipAction
+	}{{"promote", event.Promoted}, {"demote", event.Demoted}, {"remove", event.Kicked}} {
+		post("/api/groups/members", `{"as":"`+string(carol)+`","group":"`+g.ID+`","user":"`+phoneA+`","action":"`+tc.action+`"}`, 204)
+		e.h.WaitEvents(t, 1, func(ev event.Event) bool {
+			mc, ok := ev.(*event.MembershipChange)
+			return ok && mc.Account == acct && string(mc.Chat) == g.ID && mc.User == phoneA && mc.Action == tc.want
+		})
+	}
+	post("/api/groups/members", `{"as":"`+string(carol)+`","group":"`+g.ID+`","user":"`+string(sandbox.Bob)+`","action":"add"}`, 204)
+	if body := post("/api/groups/settings", `{"as":"`+string(sandbox.Bob)+`","group":"`+g.ID+`","topic":"mine"}`, 403); !strings.Contains(body, "admin") {
+		t.Errorf("a member sets the topic: %s", body)
+	}
+	if body := post("/api/groups/members", `{"as":"`+string(carol)+`","group":"`+g.ID+`","user":"`+string(sandbox.Bob)+`","action":"ban"}`, 400); !strings.Contains(body, "not one of") {
+		t.Errorf("an unknown action: %s", body)
+	}
+	post("/api/groups/members", `{"as":"`+string(sandbox.Bob)+`","group":"`+g.ID+`","action":"leave"}`, 204)
+	if info, err := e.p.Group(ids.ChatID(g.ID), carol); err != nil || len(info.Members) != 1 {
+		t.Errorf("after the removal and the departure: %+v, %v", info, err)
+	}
+}

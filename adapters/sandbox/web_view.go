@@ -23,10 +23,30 @@ type webUser struct {
 	Linked    bool   `json:"linked"`
 	Available bool   `json:"available"`
 	Status    string `json:"status,omitempty"`
+	// Avatar is the URL of the user's picture; empty: none.
+	Avatar string `json:"avatar,omitempty"`
 }
 
-func toWebUser(u User) webUser {
-	return webUser{ID: string(u.ID), Name: u.Name, Kind: u.Kind.String(), Linked: u.Linked, Available: u.Available, Status: u.Status}
+// webUser is u as the page shows it.
+func (p *Platform) webUser(u User) webUser {
+	return webUser{ID: string(u.ID), Name: u.Name, Kind: u.Kind.String(), Linked: u.Linked, Available: u.Available, Status: u.Status,
+		Avatar: p.avatarURL(u.ID)}
+}
+
+// avatarURL is where the page gets id's picture, with its hash so that a
+// new picture is a new URL; "" if id has none.
+func (p *Platform) avatarURL(id ids.UserID) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.avatarURLLocked(id)
+}
+
+func (p *Platform) avatarURLLocked(id ids.UserID) string {
+	u := p.users[id]
+	if u == nil || u.avatarHash == "" {
+		return ""
+	}
+	return "/api/avatar?" + url.Values{"user": {string(id)}, "v": {u.avatarHash}}.Encode()
 }
 
 // webChat is one line of a user's chat list.
@@ -36,6 +56,9 @@ type webChat struct {
 	Group bool      `json:"group"`
 	Last  string    `json:"last,omitempty"`
 	Time  time.Time `json:"time,omitzero"`
+	// Avatar is the URL of the other person's picture (a one-to-one chat
+	// with someone who has one).
+	Avatar string `json:"avatar,omitempty"`
 }
 
 // webFile is an attachment, fetched from URL.
@@ -122,7 +145,7 @@ func (p *Platform) webChats(me ids.UserID) []webChat {
 			}
 			c = byID[string(peer)]
 			if c == nil {
-				c = &webChat{ID: string(peer), Name: p.nameLocked(peer)}
+				c = &webChat{ID: string(peer), Name: p.nameLocked(peer), Avatar: p.avatarURLLocked(peer)}
 				byID[string(peer)] = c
 			}
 		}
@@ -176,8 +199,10 @@ func (p *Platform) webChatView(me ids.UserID, chat string) (webChatView, error) 
 		if p.users[peer] == nil {
 			return v, fmt.Errorf("sandbox: no user %s on the platform: %w", peer, gateway.ErrUnknownChat)
 		}
-		v.Chat = webChat{ID: chat, Name: p.nameLocked(peer)}
-		u := toWebUser(p.userLocked(peer))
+		v.Chat = webChat{ID: chat, Name: p.nameLocked(peer), Avatar: p.avatarURLLocked(peer)}
+		pu := p.userLocked(peer)
+		u := webUser{ID: string(pu.ID), Name: pu.Name, Kind: pu.Kind.String(), Linked: pu.Linked, Available: pu.Available,
+			Status: pu.Status, Avatar: v.Chat.Avatar}
 		v.Peer = &u
 		v.Typing = p.typingLocked(peer, me)
 	}

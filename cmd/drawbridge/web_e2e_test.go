@@ -111,7 +111,9 @@ func (p *page) screenshot(name string) []byte {
 // to read; the page reads the XMPP user's message (a displayed marker
 // reaches them), reacts to it, types, corrects its text and retracts its
 // image, and the XMPP user gets each; a group made on the page becomes a
-// room the XMPP user is invited to, joins, and hears the page in.
+// room the XMPP user is invited to, joins, and hears the page in; its
+// topic and the XMPP user's promotion, set on the page, reach the room;
+// the page's presence reaches the XMPP user.
 func TestWebPageChromium(t *testing.T) {
 	browser := chromium(t)
 	e := startE2EConfig(t, config.BackendSQLite, xmpptest.ProsodyOptions{}, func(c *config.Config) {
@@ -249,6 +251,25 @@ func TestWebPageChromium(t *testing.T) {
 	p.run("write in the group", chromedp.SendKeys(chromedp.CSS("#body"), "Welcome to the group"), chromedp.Click(chromedp.CSS("#send")))
 	alice.waitRaw("the group message", `from="`+room+`/`, `type="groupchat"`, "Welcome to the group")
 	p.waitJS("the group message on the page", `[...document.querySelectorAll('#messages .msg.mine .body')].some(b => b.textContent === 'Welcome to the group')`)
+
+	// The page's admin controls: a topic, Alice made an admin.
+	textOf(p, `(document.querySelector('#gt-topic').value = '')`)
+	p.run("set the topic", chromedp.SendKeys(chromedp.CSS("#gt-topic"), "Article 7 interoperability"),
+		chromedp.Click(chromedp.CSS(`#topic button[type="submit"]`)))
+	alice.waitRaw("the new subject", `from="`+room+`/Carol Page"`, "<subject>Article 7 interoperability</subject>")
+	p.clickJS("make Alice an admin", `#members li[data-member="`+alicePhone+`"] button[data-action="promote"]`)
+	alice.waitRaw("her promotion", `from="`+room+`/alice"`, `affiliation="admin"`, `code="110"`)
+	p.waitJS("Alice an admin on the page", `document.querySelector('#members li[data-member="`+alicePhone+`"]').textContent.includes('admin')`)
+
+	// Presence: Alice subscribes to Carol, who goes offline with a
+	// status; Alice sees it.
+	alice.raw(`<presence to='` + carolJID + `' type='subscribe'/>`)
+	alice.waitRaw("Carol's approval", `from="`+carolJID+`"`, `type="subscribed"`)
+	p.run("go offline",
+		chromedp.SetValue(chromedp.CSS("#pr-state"), "off"),
+		chromedp.SendKeys(chromedp.CSS("#pr-status"), "at the hearing"),
+		chromedp.Click(chromedp.CSS(`#presence button[type="submit"]`)))
+	alice.waitRaw("Carol's presence", `from="`+carolJID, `type="unavailable"`, "at the hearing")
 	p.screenshot("sandbox-web-group.png")
 }
 

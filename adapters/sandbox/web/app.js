@@ -12,6 +12,7 @@ const state = {
   editing: null,   // {id} while correcting one's own message
   read: new Set(), // messages already reported read
   typing: false,
+  shown: "",       // whose presence the presence form shows
 };
 
 const $ = (id) => document.getElementById(id);
@@ -74,11 +75,19 @@ async function loadUsers() {
     state.me = people.some((u) => u.id === saved) ? saved : (people[0] || {}).id || "";
   }
   fillSelect($("me"), people, state.me, (u) => `${u.name} (${u.id})`);
+  const me = state.users.find((u) => u.id === state.me);
+  if (me && state.shown !== me.id) {
+    // The presence form shows the person's presence when one starts
+    // playing them; afterwards it is the person's to edit.
+    state.shown = me.id;
+    $("pr-state").value = me.available ? "on" : "off";
+    $("pr-status").value = me.status || "";
+  }
+  showImage($("me-avatar"), me && me.avatar);
   const others = state.users.filter((u) => u.id !== state.me);
   // Linked XMPP users first: they are whom a demonstration talks to.
   others.sort((a, b) => Number(b.linked) - Number(a.linked));
   fillSelect($("nc-peer"), others, $("nc-peer").value, describe);
-  fillSelect($("am-user"), others, $("am-user").value, describe);
   const box = $("ng-members");
   const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
   box.replaceChildren(...others.map((u, i) => {
@@ -107,6 +116,16 @@ function reconcile(parent, items, key, render) {
   parent.replaceChildren(...next);
 }
 
+function showImage(img, src) {
+  if (src) {
+    if (img.getAttribute("src") !== src) img.src = src;
+    img.hidden = false;
+  } else {
+    img.hidden = true;
+    img.removeAttribute("src");
+  }
+}
+
 function fillSelect(sel, users, value, label) {
   sel.replaceChildren(...users.map((u) => el("option", { value: u.id, text: label(u) })));
   if (users.some((u) => u.id === value)) sel.value = value;
@@ -119,6 +138,7 @@ async function loadChats() {
   const chats = await api("GET", "/api/chats?as=" + encodeURIComponent(state.me));
   reconcile($("chats"), chats.map((c) => ({ ...c, current: c.id === state.chat })), (c) => c.id, (c) => {
     const b = el("button", { type: "button", "data-chat": c.id },
+      c.avatar ? el("img", { class: "avatar", src: c.avatar, alt: "" }) : null,
       el("span", { class: "name", text: (c.group ? "👥 " : "") + c.name }),
       el("span", { class: "last", text: c.last || "" }));
     if (c.id === state.chat) b.setAttribute("aria-current", "true");
@@ -149,16 +169,44 @@ async function loadChat() {
   if (v.peer) {
     sub = `${v.peer.id} · ${v.peer.linked ? "XMPP user through Drawbridge" : v.peer.kind} · ${v.peer.available ? "online" : "offline"}`;
   } else {
-    sub = (v.topic ? v.topic + " · " : "") + "Members: " + v.members.map((m) => `${m.name} (${m.role})`).join(", ");
+    sub = v.topic ? "Topic: " + v.topic : "No topic";
   }
   $("chat-sub").textContent = sub;
   $("typing").textContent = v.typing ? `${v.chat.name} is typing…` : "";
-  $("addmember").hidden = !(v.chat.group && v.admin);
+  showImage($("chat-avatar"), v.chat.avatar);
+  renderGroup(v);
   $("composer").hidden = false;
   reconcile($("messages"), v.messages, (m) => m.id, renderMessage);
   const last = $("messages").lastElementChild;
   if (last) last.scrollIntoView({ block: "nearest" });
   markRead(v);
+}
+
+// renderGroup shows a group's members, and to its admins the controls to
+// change them and the topic.
+function renderGroup(v) {
+  $("group").hidden = !v.chat.group;
+  if (!v.chat.group) return;
+  $("topic").hidden = !v.admin;
+  $("addmember").hidden = !v.admin;
+  if (v.admin && document.activeElement !== $("gt-topic")) $("gt-topic").value = v.topic || "";
+  const members = new Set(v.members.map((m) => m.id));
+  fillSelect($("am-user"), state.users.filter((u) => !members.has(u.id)), $("am-user").value, describe);
+  reconcile($("members"), v.members.map((m) => ({ ...m, admin: v.admin })), (m) => m.id, (m) => {
+    const li = el("li", { "data-member": m.id }, el("span", { text: `${m.name} (${m.id}) — ${m.role}` }));
+    const can = m.admin && m.role !== "owner" && m.id !== state.me;
+    const action = (name, label) => {
+      const b = el("button", { type: "button", class: "plain", text: label, "aria-label": `${label} ${m.name}`, "data-action": name });
+      b.addEventListener("click", () => act(() => api("POST", "/api/groups/members",
+        { as: state.me, group: state.chat, user: m.id, action: name })));
+      return b;
+    };
+    if (can) {
+      li.append(m.role === "admin" ? action("demote", "Demote") : action("promote", "Make admin"));
+      li.append(action("remove", "Remove"));
+    }
+    return li;
+  });
 }
 
 function renderMessage(m) {
@@ -274,6 +322,19 @@ async function submit() {
   setTyping(false);
 }
 
+// closeChat shows no chat.
+function closeChat() {
+  state.chat = "";
+  state.view = null;
+  $("composer").hidden = true;
+  $("group").hidden = true;
+  $("messages").replaceChildren();
+  $("chat-title").textContent = "No chat open";
+  $("chat-sub").textContent = "";
+  $("typing").textContent = "";
+  showImage($("chat-avatar"), "");
+}
+
 // --- wiring -------------------------------------------------------------
 
 async function refresh() {
@@ -300,13 +361,7 @@ function start() {
   $("me").addEventListener("change", () => {
     state.me = $("me").value;
     localStorage.setItem("sandbox.me", state.me);
-    state.chat = "";
-    state.view = null;
-    $("composer").hidden = true;
-    $("addmember").hidden = true;
-    $("messages").replaceChildren();
-    $("chat-title").textContent = "No chat open";
-    $("chat-sub").textContent = "";
+    closeChat();
     act(refresh);
   });
   $("who").addEventListener("submit", (e) => e.preventDefault());
@@ -333,7 +388,29 @@ function start() {
   });
   $("addmember").addEventListener("submit", (e) => {
     e.preventDefault();
-    act(() => api("POST", "/api/groups/members", { as: state.me, group: state.chat, user: $("am-user").value }));
+    act(() => api("POST", "/api/groups/members", { as: state.me, group: state.chat, user: $("am-user").value, action: "add" }));
+  });
+  $("topic").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(() => api("POST", "/api/groups/settings", { as: state.me, group: state.chat, topic: $("gt-topic").value }));
+  });
+  $("leave").addEventListener("click", () => act(async () => {
+    await api("POST", "/api/groups/members", { as: state.me, group: state.chat, user: state.me, action: "leave" });
+    closeChat();
+    await refresh();
+  }));
+  $("presence").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(() => api("POST", "/api/presence", { as: state.me, available: $("pr-state").value === "on", status: $("pr-status").value }));
+  });
+  $("avatar").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(async () => {
+      const f = $("av-file").files[0];
+      if (!f) throw new Error("Choose a PNG picture first.");
+      await api("POST", "/api/avatar", { as: state.me, data: await readFile(f) });
+      $("avatar").reset();
+    });
   });
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); act(submit); });
   $("body").addEventListener("keydown", (e) => {
