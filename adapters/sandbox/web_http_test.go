@@ -458,3 +458,51 @@ func TestWebPeopleAndGroups(t *testing.T) {
 		t.Errorf("after the removal and the departure: %+v, %v", info, err)
 	}
 }
+
+// TestWebPersonToPerson: two people on the page (no XMPP account) chat:
+// the platform keeps their read receipts and typing for each other's
+// view.
+func TestWebPersonToPerson(t *testing.T) {
+	_, base := webEnv(t)
+	alice, bob := string(sandbox.Alice), string(sandbox.Bob)
+	code, _, body := do(t, "POST", base+"/api/send", `{"as":"`+alice+`","to":"`+bob+`","body":"hi Bob"}`, nil)
+	if code != 201 {
+		t.Fatalf("send: %d %s", code, body)
+	}
+	var sent struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &sent); err != nil {
+		t.Fatal(err)
+	}
+	view := func(as, with string) (status string, typing bool) {
+		t.Helper()
+		_, _, body := do(t, "GET", base+"/api/chat?as="+strings.ReplaceAll(as, "+", "%2B")+"&with="+strings.ReplaceAll(with, "+", "%2B"), "", nil)
+		var v struct {
+			Typing   bool
+			Messages []struct{ ID, Status string }
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil || len(v.Messages) != 1 || v.Messages[0].ID != sent.ID {
+			t.Fatalf("view of %s: %s (%v)", as, body, err)
+		}
+		return v.Messages[0].Status, v.Typing
+	}
+	if status, typing := view(alice, bob); status != "sent" || typing {
+		t.Errorf("before Bob read or typed: %q, typing %v", status, typing)
+	}
+	for _, req := range []struct{ path, body string }{
+		{"/api/read", `{"as":"` + bob + `","to":"` + alice + `","targets":["` + sent.ID + `"]}`},
+		{"/api/typing", `{"as":"` + bob + `","to":"` + alice + `","state":"composing"}`},
+	} {
+		if code, _, body := do(t, "POST", base+req.path, req.body, nil); code != 204 {
+			t.Fatalf("%s: %d %s", req.path, code, body)
+		}
+	}
+	if status, typing := view(alice, bob); status != "read" || !typing {
+		t.Errorf("after Bob read and typed: %q, typing %v", status, typing)
+	}
+	if code, _, body := do(t, "POST", base+"/api/typing", `{"as":"`+bob+`","to":"`+alice+`","state":"dancing"}`, nil); code != 400 {
+		t.Errorf("a chat state that does not exist: %d %s", code, body)
+	}
+	if code, _, body := do(t, "POST", base+"/api/read", `{"as":"`+bob+`","to":"`+string(sandbox.Lounge)+`","targets":["x"]}`, nil); code != 422 || !strings.Contains(body, "groups") {
+		t.Errorf("read receipts in a group: %d %s", code, body)
+	}
+}
