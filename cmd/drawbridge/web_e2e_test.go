@@ -113,7 +113,8 @@ func (p *page) screenshot(name string) []byte {
 // image, and the XMPP user gets each; a group made on the page becomes a
 // room the XMPP user is invited to, joins, and hears the page in; its
 // topic and the XMPP user's promotion, set on the page, reach the room;
-// the page's presence reaches the XMPP user.
+// the page's presence reaches the XMPP user. On a phone-sized screen the
+// page fits the width.
 func TestWebPageChromium(t *testing.T) {
 	browser := chromium(t)
 	e := startE2EConfig(t, config.BackendSQLite, xmpptest.ProsodyOptions{}, func(c *config.Config) {
@@ -271,6 +272,12 @@ func TestWebPageChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#presence button[type="submit"]`)))
 	alice.waitRaw("Carol's presence", `from="`+carolJID, `type="unavailable"`, "at the hearing")
 	p.screenshot("sandbox-web-group.png")
+
+	// On a phone-sized screen the page reflows: nothing wider than the
+	// screen.
+	p.run("a phone-sized screen", chromedp.EmulateViewport(390, 844))
+	p.waitJS("one column", `document.documentElement.scrollWidth <= window.innerWidth && document.querySelector('.side').getBoundingClientRect().right <= window.innerWidth`)
+	p.screenshot("sandbox-web-phone.png")
 }
 
 // textOf evaluates a JavaScript expression that gives a string.
