@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +103,7 @@ func TestDemosSideBySide(t *testing.T) {
 	// A gateway that exits at once: the demo fails and keeps its directory.
 	fp, ftmp, flog := start("failing", "DEMO_ONESHOT=1", "DEMO_BIN=/bin/false")
 
-	portLine := regexp.MustCompile(`==> ports: client (\d+), component (\d+), API (\d+), metrics (\d+), files (\d+) \(all on 127\.0\.0\.1\)`)
+	portLine := regexp.MustCompile(`==> ports: client (\d+), component (\d+), API (\d+), metrics (\d+), files (\d+), platform page (\d+) \(all on 127\.0\.0\.1\)`)
 	used := map[string]string{}
 	for i, r := range oneShots {
 		err := wait(r.p)
@@ -134,7 +136,8 @@ func TestDemosSideBySide(t *testing.T) {
 		t.Fatalf("interactive demo: %v\n%s", err, testutil.Tail(60, ilog))
 	}
 	iout := testutil.Tail(400, ilog)
-	for _, want := range []string{"management API 127.0.0.1:", "metrics http://127.0.0.1:", "file host http://127.0.0.1:"} {
+	for _, want := range []string{"management API 127.0.0.1:", "metrics http://127.0.0.1:", "file host http://127.0.0.1:",
+		"the platform side in a browser: http://127.0.0.1:"} {
 		if !strings.Contains(iout, want) {
 			t.Errorf("the interactive demo's banner lacks %q:\n%s", want, iout)
 		}
@@ -143,6 +146,19 @@ func TestDemosSideBySide(t *testing.T) {
 		t.Errorf("the interactive demo prints no ports line:\n%s", iout)
 	} else {
 		checkClientHint(t, "the interactive demo", iout, m[1])
+	}
+	// The printed page is served.
+	if m := regexp.MustCompile(`in a browser: (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(iout); m != nil {
+		res, err := http.Get(m[1])
+		if err != nil {
+			t.Errorf("the platform page of the demo: %v", err)
+		} else {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), "Sandbox platform") {
+				t.Errorf("the platform page of the demo: %s %.200s", res.Status, body)
+			}
+		}
 	}
 	if err := ip.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 
 # Every listener gets a free port: Prosody's client and component ports, and
 # the gateway's management API, metrics and file host.
-read -r C2S_PORT COMP_PORT API_PORT METRICS_PORT FILES_PORT < <(free_ports 5)
+read -r C2S_PORT COMP_PORT API_PORT METRICS_PORT FILES_PORT WEB_PORT < <(free_ports 6)
 [[ -n ${FILES_PORT:-} ]] || die "could not pick free ports on 127.0.0.1"
 # Interactively, Prosody's client port is the usual 5222 when that is free
 # (clients find it by default); a one-shot run never races another for it.
@@ -190,7 +190,7 @@ wait_until() {
 
 : >"$DIR/prosody.log"
 say "state dir: $DIR"
-say "ports: client $C2S_PORT, component $COMP_PORT, API $API_PORT, metrics $METRICS_PORT, files $FILES_PORT (all on 127.0.0.1)"
+say "ports: client $C2S_PORT, component $COMP_PORT, API $API_PORT, metrics $METRICS_PORT, files $FILES_PORT, platform page $WEB_PORT (all on 127.0.0.1)"
 say "starting Prosody (client port $C2S_PORT, component port $COMP_PORT)"
 prosody --config "$CFG" -F >"$DIR/prosody.out" 2>&1 &
 PROSODY_PID=$!
@@ -210,6 +210,7 @@ DRAWBRIDGE_COMPONENT_SERVER=127.0.0.1:$COMP_PORT \
 	DRAWBRIDGE_FILES_LISTEN=127.0.0.1:$FILES_PORT \
 	DRAWBRIDGE_FILES_DIR=$DIR/files \
 	DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=$ECHO_DELAY \
+	DRAWBRIDGE_PLATFORMS_SANDBOX_WEB_LISTEN=127.0.0.1:$WEB_PORT \
 	"$BIN" demo >"$DIR/drawbridge.log" 2>&1 &
 GW_PID=$!
 wait_until 30 "gateway connected to Prosody" "$GW_PID" \
@@ -262,6 +263,9 @@ Drawbridge is running.
   send "help" to ${GW_DOMAIN} for the gateway's commands
   management API 127.0.0.1:${API_PORT}   (drawbridge accounts list --api 127.0.0.1:${API_PORT})
   metrics http://127.0.0.1:${METRICS_PORT}/metrics   file host http://127.0.0.1:${FILES_PORT}/
+
+  the platform side in a browser: http://127.0.0.1:${WEB_PORT}/
+    play a sandbox person (pick one or create one) and chat, by mouse, with ${DEMO_USER}@${XMPP_HOST}
   the echo bot is ${ECHO_BOT}; Alice is ${ALICE}
   ${LINKED_NOTE}
 
