@@ -1,10 +1,15 @@
 # Drawbridge — the two commands a newcomer needs are `make demo` and `make test`.
-GO        ?= go
-BIN       := bin/drawbridge
+#
+# Needs Go 1.26 or later. Debian 12 has no such package: take the tarball
+# from https://go.dev/dl/ and unpack it into /usr/local (→ /usr/local/go).
+# `go` is looked up on PATH, then in /usr/local/go/bin.
+GO        ?= $(or $(shell command -v go 2>/dev/null),$(wildcard /usr/local/go/bin/go),go)
+BIN       ?= bin/drawbridge
+DIST      ?= dist
 # End-to-end tests start Prosody and redis-server; give them room.
 TESTFLAGS ?= -race -timeout 20m
 
-.PHONY: all build test test-short demo clients lint bench clean proto proto-check
+.PHONY: all build dist check-go modules test test-short demo clients lint bench clean proto proto-check
 
 all: build
 
@@ -12,15 +17,55 @@ all: build
 # (a tag, or the commit; -dirty with local changes).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 
-build:
+# check-go: a missing or too old Go is named with what to install, not
+# left to `go: not found`.
+check-go:
+	@if ! command -v $(GO) >/dev/null 2>&1; then \
+		echo "make: no Go toolchain: $(GO) not found (looked for go on PATH, then /usr/local/go/bin/go)." >&2; \
+		echo "  Drawbridge needs Go 1.26 or later; Debian 12 has no package for it." >&2; \
+		echo "  Install it from https://go.dev/dl/ :" >&2; \
+		echo "    curl -LO https://go.dev/dl/go1.26.8.linux-amd64.tar.gz" >&2; \
+		echo "    sudo tar -C /usr/local -xzf go1.26.8.linux-amd64.tar.gz" >&2; \
+		echo "  or pass GO=/path/to/go. Release binaries (make dist) need no Go." >&2; \
+		exit 1; \
+	fi
+	@v=$$($(GO) env GOVERSION 2>/dev/null); \
+	case "$$v" in go1.2[6-9]*|go1.[3-9][0-9]*|go[2-9]*) ;; \
+	*) echo "make: $(GO) is $${v:-unusable}; Drawbridge needs Go 1.26 or later (https://go.dev/dl/)." >&2; exit 1;; esac
+
+# modules: the first build downloads the dependencies; say so instead of a
+# silent wait (GOPROXY=off: does the module cache have them already?).
+modules: check-go
+	@GOPROXY=off $(GO) list -deps ./cmd/drawbridge >/dev/null 2>&1 || \
+		{ echo "downloading modules (first run: go mod download)"; $(GO) mod download; }
+
+build: modules
+	@echo "building $(BIN) (version $(VERSION); a first build compiles every dependency: minutes on a cold machine)"
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/drawbridge
+
+# Release binaries for operators without a Go toolchain: static
+# (CGO off), reproducible (-trimpath, no VCS stamp, no build id: the same
+# commit and Go version give the same bytes), the version from git describe
+# as in `make build`; dist/SHA256SUMS lists their checksums
+# (verify with `sha256sum -c SHA256SUMS` in dist/).
+DIST_PLATFORMS ?= linux/amd64 linux/arm64
+dist: modules
+	@mkdir -p $(DIST)
+	@set -e; for p in $(DIST_PLATFORMS); do \
+		os=$${p%%/*}; arch=$${p##*/}; out=$(DIST)/drawbridge-$(VERSION)-$$os-$$arch; \
+		echo "building $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+			-ldflags "-s -w -buildid= -X main.buildVersion=$(VERSION)" -o $$out ./cmd/drawbridge; \
+	done
+	@cd $(DIST) && rm -f SHA256SUMS && sha256sum drawbridge-$(VERSION)-* > SHA256SUMS
+	@echo "wrote $(DIST)/SHA256SUMS:"; cat $(DIST)/SHA256SUMS
 
 # Everything, including the end-to-end tests against a real Prosody and a
 # real redis-server (install them with .ci/run or the packages it names).
 # With ALLOWED_SKIPS (a file; CI sets .ci/allowed-skips), a test that
 # skips without a line there fails the run (.ci/skipcheck.go).
 ALLOWED_SKIPS ?=
-test:
+test: modules
 	$(GO) vet ./...
 ifeq ($(ALLOWED_SKIPS),)
 	$(GO) test $(TESTFLAGS) ./...
@@ -29,7 +74,7 @@ else
 endif
 
 # Unit tests only (no external servers: their tests skip under -short).
-test-short:
+test-short: modules
 	$(GO) test -short ./...
 
 demo: build
@@ -44,7 +89,7 @@ clients: build
 
 # staticcheck is a tool dependency pinned in go.mod (go get -tool ...):
 # after `go mod download` this runs without the network.
-lint:
+lint: check-go
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
@@ -108,4 +153,4 @@ proto-check: proto
 		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto; exit 1)
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

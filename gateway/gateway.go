@@ -12,6 +12,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/media"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
@@ -44,7 +45,9 @@ type Gateway struct {
 	log      *slog.Logger
 	obs      Observer
 	media    MediaOptions
-	limits   *limits
+	fetches  *fetchPool    // attachments.go
+	budget   *media.Budget // attachments.go
+	limits   atomic.Pointer[limits]
 
 	mu       sync.Mutex
 	frontend Frontend
@@ -118,8 +121,10 @@ func New(opts Options) (*Gateway, error) {
 		Log:         log,
 		Now:         now,
 	})
-	g.media = opts.Media
-	g.limits = newLimits(opts.Limits)
+	g.media = opts.Media.withDefaults()
+	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
+	g.budget = media.NewBudget(g.media.InFlightBytes, g.media.BudgetWait)
+	g.limits.Store(newLimits(opts.Limits, nil))
 	g.obs = opts.Observer
 	if g.obs == nil {
 		g.obs = noObserver{}

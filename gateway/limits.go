@@ -37,14 +37,39 @@ type limits struct {
 	messages, registrations, logins *ratelimit.Limiter
 }
 
-func newLimits(l Limits) *limits {
-	mk := func(r RateLimit) *ratelimit.Limiter {
+// newLimits makes the limiters of l. A limiter of prev whose rates l keeps
+// is kept, with its buckets, so that a reload does not hand everybody a
+// fresh burst.
+func newLimits(l Limits, prev *limits) *limits {
+	mk := func(r RateLimit, old RateLimit, oldLim *ratelimit.Limiter) *ratelimit.Limiter {
 		if r.PerJID.Unlimited() && r.Global.Unlimited() {
 			return nil
 		}
+		if prev != nil && oldLim != nil && r == old {
+			return oldLim
+		}
 		return ratelimit.New(r.PerJID, r.Global, l.Now)
 	}
-	return &limits{cfg: l, messages: mk(l.Messages), registrations: mk(l.Registrations), logins: mk(l.Logins)}
+	if prev == nil {
+		prev = &limits{}
+	}
+	return &limits{
+		cfg:           l,
+		messages:      mk(l.Messages, prev.cfg.Messages, prev.messages),
+		registrations: mk(l.Registrations, prev.cfg.Registrations, prev.registrations),
+		logins:        mk(l.Logins, prev.cfg.Logins, prev.logins),
+	}
+}
+
+// SetLimits replaces the hub's limits while it runs (a configuration
+// reload). Rate limiters whose rates do not change keep their state;
+// l.Now is taken from the limits the hub was made with when nil.
+func (g *Gateway) SetLimits(l Limits) {
+	prev := g.limits.Load()
+	if l.Now == nil {
+		l.Now = prev.cfg.Now
+	}
+	g.limits.Store(newLimits(l, prev))
 }
 
 // allow takes a token from lim for owner: ErrTooFast when owner is over its
@@ -62,16 +87,41 @@ func allow(lim *ratelimit.Limiter, r RateLimit, owner ids.Owner, what string) er
 // checkMessage is the one check of an outbound message (SendMessage,
 // EditMessage) before the adapter sees it, in this order: the hub's limits
 // (body size, number of attachments: ErrOverLimit), then what the chat's
-// platform takes (caps, see checkCapabilities), then owner's message rate,
-// last so that a refused message costs no token. Attachments are checked
+// platform takes (caps, see checkCapabilities), then owner's message rate
+// (unless rate is false: AdmitMessage took the token), last so that a
+// refused message costs no token. Attachments are checked
 // against caps once more after their download (fetchAttachments), when
 // their real size and type are known.
-func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message) error {
+func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message, rate bool) error {
 	if err := g.checkMessageSize(msg.Body, len(msg.Attachments)); err != nil {
 		return err
 	}
 	if err := checkCapabilities(caps, msg); err != nil {
 		return err
+	}
+	if !rate {
+		return nil
+	}
+	return g.checkMessageRate(owner)
+}
+
+// AdmitMessage makes the checks of a new message that its sender's
+// stanza alone allows, before the frontend queues it for handling: owner
+// has linked an account on platform, the body (bodyBytes, 0 if it is not
+// known yet) and the number of files are within the hub's limits, and
+// owner is within its message rate, whose token it takes. A frontend
+// calls it on its read path, so it must stay cheap: it touches neither the
+// store nor the adapter. A message admitted is sent with
+// SendOptions.Admitted, so that the token is not taken twice.
+func (g *Gateway) AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyBytes, attachments int) error {
+	if _, err := g.session(owner, platform); err != nil {
+		return err
+	}
+	if err := g.checkMessageSize("", attachments); err != nil {
+		return err
+	}
+	if c := g.limits.Load().cfg; c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
+		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", bodyBytes, c.MaxBodySize, ErrOverLimit)
 	}
 	return g.checkMessageRate(owner)
 }
@@ -79,7 +129,8 @@ func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Me
 // checkMessageRate is the rate check of reactions, which count as
 // messages.
 func (g *Gateway) checkMessageRate(owner ids.Owner) error {
-	return allow(g.limits.messages, g.limits.cfg.Messages, owner, "messages")
+	lim := g.limits.Load()
+	return allow(lim.messages, lim.cfg.Messages, owner, "messages")
 }
 
 // MaxStanzaIDLen is the longest XMPP stanza id, in bytes, that the hub
@@ -102,17 +153,19 @@ func CheckStanzaIDs(xmppIDs ...string) error {
 
 // checkRegistrationRate is Register's rate check for new registrations.
 func (g *Gateway) checkRegistrationRate(owner ids.Owner) error {
-	return allow(g.limits.registrations, g.limits.cfg.Registrations, owner, "registrations")
+	lim := g.limits.Load()
+	return allow(lim.registrations, lim.cfg.Registrations, owner, "registrations")
 }
 
 // checkLoginRate is StartLogin's rate check.
 func (g *Gateway) checkLoginRate(owner ids.Owner) error {
-	return allow(g.limits.logins, g.limits.cfg.Logins, owner, "login attempts")
+	lim := g.limits.Load()
+	return allow(lim.logins, lim.cfg.Logins, owner, "login attempts")
 }
 
 // checkMessageSize refuses a body or attachment list over the limits.
 func (g *Gateway) checkMessageSize(body string, attachments int) error {
-	c := g.limits.cfg
+	c := g.limits.Load().cfg
 	if c.MaxBodySize > 0 && len(body) > c.MaxBodySize {
 		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", len(body), c.MaxBodySize, ErrOverLimit)
 	}

@@ -38,8 +38,18 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
 	sum := g.idmap.Sum(msg)
+	var fetched []bool // which attachments the hub downloaded
 	queue := func() bool {
-		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: msg, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
+		// Downloaded files go when SendMessage returns: the queued copy
+		// downloads them again when it is sent (sendQueued).
+		q := *msg
+		q.Attachments = slices.Clone(msg.Attachments)
+		for i, f := range fetched {
+			if f {
+				q.Attachments[i].Open = nil
+			}
+		}
+		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: &q, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
 	}
 	if opts.Replayed {
 		if id, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, xmppIDs); sent {
@@ -55,10 +65,15 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		return "", ErrQueued
 	}
 	caps := l.session.Capabilities(msg.Chat)
-	if err := g.checkMessage(owner, caps, msg); err != nil { // limits.go
+	if err := g.checkMessage(owner, caps, msg, !opts.Admitted); err != nil { // limits.go
 		return "", err
 	}
-	if err := g.fetchAttachments(ctx, caps, msg); err != nil {
+	for _, a := range msg.Attachments {
+		fetched = append(fetched, a.Open == nil && a.URL != "")
+	}
+	release, err := g.fetchAttachments(ctx, owner, caps, msg)
+	defer release()
+	if err != nil {
 		return "", err
 	}
 	if msg.ReplyTo != "" {

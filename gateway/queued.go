@@ -45,10 +45,13 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *delivery.
 			g.log.Info("restored message was sent before the restart", "owner", owner, "chat", msg.Chat, "id", it.XMPPIDs)
 			return nil
 		}
-		caps := l.session.Capabilities(msg.Chat)
-		if err := g.fetchAttachments(ctx, caps, msg); err != nil {
-			return err // files are not stored with the message: fetched again
-		}
+	}
+	// Files are neither stored nor kept in the queue with the message:
+	// each attempt downloads them again and removes them after.
+	release, err := g.fetchAttachments(ctx, owner, l.session.Capabilities(msg.Chat), msg)
+	defer release()
+	if err != nil {
+		return err
 	}
 	msg.Account = l.account
 	g.sending.Begin(owner, msg.Chat)
@@ -96,4 +99,8 @@ type SendOptions struct {
 	// the process died): if the store knows any of XMPPIDs as sent in the
 	// chat, it is not sent again and that platform id is returned.
 	Replayed bool
+	// Admitted: the frontend made AdmitMessage's checks as the message
+	// arrived, which took its token of the sender's message rate; the
+	// rate is not checked again.
+	Admitted bool
 }

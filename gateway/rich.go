@@ -65,7 +65,7 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if !ok || !caps.Edits {
 		return fmt.Errorf("corrections: %w", ErrNotSupported)
 	}
-	if err := g.checkMessage(owner, caps, &event.Message{Body: body}); err != nil { // limits.go
+	if err := g.checkMessage(owner, caps, &event.Message{Body: body}, true); err != nil { // limits.go
 		return err
 	}
 	target := g.platformID(ctx, owner, chat, targetXMPPID)

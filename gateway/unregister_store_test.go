@@ -17,6 +17,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
 	"github.com/drawbridge-im/drawbridge/gateway/store/sqlitestore"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 // TestUnregisterDeletesEverything: after an owner unregisters, no Redis
@@ -73,6 +74,16 @@ func testUnregisterDeletesEverything(t *testing.T, st store.Store, dump func(*te
 			t.Fatal(err)
 		}
 		waitPending(t, st, u.owner, 0) // confirmed, and acknowledged
+		// The id map writes behind the sends: wait for its pairs, so that
+		// the dump below sees everything of the owner's.
+		for i := range 2 {
+			if !testutil.Poll(testutil.DefaultTimeout, func() bool {
+				_, err := st.PlatformMessageID(ctx, u.owner, echoChat, fmt.Sprint("x", i))
+				return err == nil
+			}) {
+				t.Fatalf("the id pair of x%d of %s never reached the store", i, u.owner)
+			}
+		}
 	}
 	mentions := func(entries []string, needles ...string) []string {
 		var out []string

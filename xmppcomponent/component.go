@@ -75,9 +75,14 @@ type Component struct {
 
 	avatarSem chan struct{}
 
+	chatq  chatQueues // messages waiting for their files (chatqueue.go)
+	admits bool       // the connection runs admit (admit.go)
+
 	priv  privileges // XEP-0356 grants (privilege.go)
 	parts partMemory // stanzas of recent multi-part messages (parts.go)
 	muc   mucRooms   // rooms for platform groups (muc_state.go)
+
+	ownerRes ownerResources // owners' available resources (owner_presence.go)
 }
 
 type contactKey struct {
@@ -130,7 +135,9 @@ func New(cfg Config, gw Hub) (*Component, error) {
 	}
 	if cfg.Journal != nil {
 		connCfg.Intake = &intake{j: cfg.Journal, c: c}
+		connCfg.HandleRecorded = c.handleRecorded // intake.go
 	}
+	connCfg.Admit, c.admits = c.admit, true // admit.go
 	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
 	c.connects = c.conn.Connects
@@ -146,10 +153,13 @@ func (c *Component) SetSender(s Sender) { c.out = s }
 
 // Run serves the XMPP connection until ctx is done, reconnecting as needed.
 // It first handles the messages a previous process read and did not
-// finish (Config.Journal), so they stay ahead of new ones.
+// finish (Config.Journal), so they stay ahead of new ones; it returns once
+// the messages waiting in chat queues (chatqueue.go) have given up too.
 func (c *Component) Run(ctx context.Context) error {
 	c.replayIntake(ctx)
-	return c.conn.Run(ctx)
+	err := c.conn.Run(ctx)
+	c.chatq.wait()
+	return err
 }
 
 // Handle processes one inbound stanza. It is the connection's Handler.

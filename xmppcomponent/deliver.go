@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+	"time"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -53,8 +54,9 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		}
 		return nil
 	case *event.Edit:
-		msg := c.chatMessage(from, owner, e.Body)
-		msg.Extensions = append(msg.Extensions, &xep.Replace{ID: string(e.Target)})
+		body, files := c.editContent(ctx, owner, e) // edit_files.go
+		msg := c.chatMessage(from, owner, body)
+		msg.Extensions = append(append(msg.Extensions, &xep.Replace{ID: string(e.Target)}), files...)
 		return c.deliverStanza(ctx, out, owner, e.FromMe, msg)
 	case *event.Retract:
 		// Every stanza the message was shown as goes; clients without
@@ -135,12 +137,16 @@ func (c *Component) messageStanzas(ctx context.Context, owner ids.Owner, caps ga
 	from := c.addr.ChatFullJID(e.Chat)
 	var out []*stanza.Message
 	add := func(msg *stanza.Message) {
+		if e.History && !e.Group && !e.Time.IsZero() {
+			// History from before the link, delivered late (XEP-0203).
+			msg.Extensions = append(msg.Extensions, &xep.Delay{From: c.domain, Stamp: e.Time.UTC().Format(time.RFC3339)})
+		}
 		if e.ID != "" {
 			id := string(ids.PartID(e.ID, len(out)))
 			msg.Id = id
 			msg.Extensions = append(msg.Extensions, &xep.OriginID{ID: id})
 		}
-		if !e.FromMe {
+		if !e.FromMe && !e.History { // history asks for no receipts and shows no typing
 			if caps.Receipts {
 				msg.Extensions = append(msg.Extensions, &stanza.ReceiptRequest{})
 			}
@@ -248,6 +254,9 @@ func (c *Component) accountState(ctx context.Context, owner ids.Owner, e *event.
 		return
 	}
 	c.pushGatewayPresence(ctx, owner, e.State, e.Detail)
+	if e.State == event.StateConnected {
+		c.ownerPresenceOnConnect(ctx, owner) // owner_presence.go
+	}
 	var text string
 	switch e.State {
 	case event.StateConnected:

@@ -283,6 +283,10 @@ func (h *fakeHub) addContact(owner ids.Owner, c store.Contact) {
 	h.contacts[owner][c.User] = c
 }
 
+func (h *fakeHub) SetOwnerPresence(_ context.Context, owner ids.Owner, _ ids.PlatformID, available bool) error {
+	return h.record("SetOwnerPresence", owner, available)
+}
+
 func (h *fakeHub) SetSubscribed(_ context.Context, owner ids.Owner, _ ids.PlatformID, user ids.UserID, subscribed bool) error {
 	if err := h.record("SetSubscribed", owner, user, subscribed); err != nil {
 		return err
@@ -324,6 +328,10 @@ func (h *fakeHub) mint(prefix string) string {
 	defer h.mu.Unlock()
 	h.nextID++
 	return fmt.Sprintf("%s%d", prefix, h.nextID)
+}
+
+func (h *fakeHub) AdmitMessage(owner ids.Owner, _ ids.PlatformID, _, _ int) error {
+	return nil
 }
 
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {

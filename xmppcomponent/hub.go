@@ -47,7 +47,9 @@ type Hub interface {
 	ResolveUser(ctx context.Context, owner ids.Owner, platform ids.PlatformID, input string) (ids.UserID, error)
 	Avatar(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (gateway.Avatar, error)
 
-	// Messaging, XMPP → platform.
+	// Messaging, XMPP → platform. AdmitMessage is the cheap check of a
+	// new message on the read path (admit.go).
+	AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyBytes, attachments int) error
 	SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error)
 	EditMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID, body, xmppID string) error
 	RetractMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string) error

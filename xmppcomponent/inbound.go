@@ -19,6 +19,7 @@ type inbound struct {
 	reply     *xep.Reply
 	fallbacks []*xep.Fallback
 	oob       []string
+	mentions  []*xep.Reference // XEP-0372, type mention
 }
 
 func parseInbound(m stanza.Message) inbound {
@@ -41,6 +42,10 @@ func parseInbound(m stanza.Message) inbound {
 			in.reply = e
 		case *xep.Fallback:
 			in.fallbacks = append(in.fallbacks, e)
+		case *xep.Reference:
+			if e.Type == "mention" {
+				in.mentions = append(in.mentions, e)
+			}
 		case *stanza.OOB:
 			if e.URL != "" {
 				in.oob = append(in.oob, strings.TrimSpace(e.URL))

@@ -163,8 +163,7 @@ func (c *Component) replayIntake(ctx context.Context) {
 				if ctx.Err() != nil {
 					return // left recorded for the next start
 				}
-				c.replayOne(ctx, e)
-				j.Done(e.Sender, e.Seq)
+				c.replayOne(ctx, e, func() { j.Done(e.Sender, e.Seq) })
 			}
 		})
 	}
@@ -176,13 +175,38 @@ func (c *Component) replayIntake(ctx context.Context) {
 // at the same time at start.
 const maxReplaySenders = 8
 
-// replayOne handles one recorded message; an unreadable one is logged and
-// dropped.
-func (c *Component) replayOne(ctx context.Context, e delivery.IntakeEntry) {
+// replayOne handles one recorded message, calling done once it is
+// handled (handleMessage); an unreadable one is logged and dropped.
+func (c *Component) replayOne(ctx context.Context, e delivery.IntakeEntry, done func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			// As on the lanes; and dropped, or it would fail every start.
+			c.log.Error("dropping a recorded inbound message whose handling panicked", "sender", e.Sender, "seq", e.Seq, "panic", r)
+			done()
+		}
+	}()
 	var m stanza.Message
 	if err := xml.Unmarshal(e.Data, &m); err != nil {
 		c.log.Error("dropping an unreadable recorded inbound message", "sender", e.Sender, "seq", e.Seq, "err", fmt.Errorf("decode: %w", err))
+		done()
 		return
 	}
-	c.handleMessage(ctx, m, true)
+	c.handleMessage(ctx, m, true, done)
+}
+
+// handleRecorded is the connection's Handler for a stanza the intake
+// recorded: done goes with the message (handleMessage) or, for anything
+// else, is called once Handle returned.
+func (c *Component) handleRecorded(ctx context.Context, p stanza.Packet, done func()) {
+	switch m := p.(type) {
+	case stanza.Message:
+		c.handleMessage(ctx, m, false, done)
+	case *stanza.Message:
+		c.handleMessage(ctx, *m, false, done)
+	default:
+		c.Handle(ctx, p)
+		if ctx.Err() == nil {
+			done()
+		}
+	}
 }

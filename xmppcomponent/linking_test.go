@@ -307,7 +307,7 @@ func handleScriptLine(t *testing.T, s *script, line string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.c.Handle(t.Context(), p)
+	s.c.HandleNow(t.Context(), p)
 }
 
 func TestAdhocSessionsAreBounded(t *testing.T) {

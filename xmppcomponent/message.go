@@ -19,12 +19,21 @@ import (
 // chat command; to a contact JID it is text, a receipt, a marker or a chat
 // state for the platform.
 func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
-	c.handleMessage(ctx, m, false)
+	c.handleMessage(ctx, m, false, nil)
 }
 
-// handleMessage is onMessage; replayed marks a message read by a previous
-// process and handled again (intake.go).
-func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replayed bool) {
+// handleMessage is onMessage for a message the intake recorded (intake.go):
+// done, if set, is called once the message is handled — sent, queued for
+// the platform or answered with an error — which may be after
+// handleMessage returned when the message waits in its chat's queue, and
+// is not called if ctx ends first. replayed marks a message read by a
+// previous process and handled again.
+func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replayed bool, done func()) {
+	defer func() {
+		if done != nil && ctx.Err() == nil {
+			done()
+		}
+	}()
 	if c.onPrivilege(ctx, m) { // XEP-0356 advertisements, bounces and echoes
 		return
 	}
@@ -43,7 +52,7 @@ func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replaye
 		return
 	}
 	if c.isRoom(to) {
-		c.onRoomMessage(ctx, m, from, to) // muc_message.go
+		c.onRoomMessage(ctx, m, from, to, replayed, c.takeDone(&done)) // muc_message.go
 		return
 	}
 	if c.isGateway(to) {
@@ -61,6 +70,42 @@ func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replaye
 		return
 	}
 	chat := ids.DirectChat(user)
+	// A message with files waits for their download off the lanes, and
+	// the chat's next messages behind it (chatqueue.go).
+	slow := len(parseInbound(m).oob) > 0
+	if err := c.runInChat(ctx, owner, chat, slow, &done, func(ctx context.Context) { c.onChatMessage(ctx, owner, chat, m, replayed) }); err != nil {
+		c.logErr("message not queued", owner, err)
+		c.replyMessageError(ctx, m, mapErr(err))
+	}
+}
+
+// runInChat is chatq.run, with *done (see handleMessage) called once fn
+// has run, unless ctx ended: if fn is queued, *done goes with it (and is
+// set to nil here).
+func (c *Component) runInChat(ctx context.Context, owner ids.Owner, chat ids.ChatID, slow bool, done *func(), fn func(context.Context)) error {
+	d := c.takeDone(done)
+	err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) {
+		fn(ctx)
+		if d != nil && ctx.Err() == nil {
+			d()
+		}
+	})
+	if err != nil && d != nil {
+		*done = d // not queued: answered by the caller, done there
+	}
+	return err
+}
+
+// takeDone returns *done and leaves nil in its place: the callee calls it.
+func (c *Component) takeDone(done *func()) func() {
+	d := *done
+	*done = nil
+	return d
+}
+
+// onChatMessage hands a message to a contact to the hub, in its chat's
+// order.
+func (c *Component) onChatMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, replayed bool) {
 	c.onMarkers(ctx, owner, chat, m)
 	if _, err := c.relayID(ctx, owner, chat, m, replayed); err != nil {
 		if errors.Is(err, gateway.ErrQueued) {
@@ -106,17 +151,20 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 		body = in.bodyWithout(body, xep.NSReply)
 	}
 	for _, u := range in.oob {
-		msg.Attachments = append(msg.Attachments, event.Attachment{URL: u})
+		msg.Attachments = append(msg.Attachments, event.Attachment{URL: u, Kind: voiceHint(u)}) // voice.go
 		// Clients repeat the URL as the body for those without OOB.
 		if strings.TrimSpace(body) == u {
 			body = ""
 		}
 	}
-	msg.Body = body
-	if body == "" && len(msg.Attachments) == 0 {
+	msg.Body, msg.Mentions = c.inboundMentions(owner, chat, m.Body, body, in.mentions) // mention.go
+	if msg.Body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
-	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m),
+	// admit.go took the rate token of what it admitted (in this process:
+	// not a replay).
+	_, _, admitted := c.admissible(m)
+	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m), Admitted: admitted && c.admits && !replayed,
 		Replayed: replayed})
 }
 

@@ -36,6 +36,12 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 				sid := s.Id // the message's (part) id, or a random one
 				msgs = append(msgs, c.roomMessage(r, owner, roomJID, from, m, *s, sid)...)
 			}
+			if e.History {
+				// Kept in the archive only: members see it when they
+				// join or page back, without a notification each.
+				msgs = nil
+				return
+			}
 			name, idle = roomName(r.info), len(r.joined) == 0
 			sendAll(ctx, out, msgs)
 		})
@@ -44,7 +50,8 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 		}
 		return nil
 	case *event.Edit:
-		return c.roomChange(ctx, out, key, m, e.Body, &xep.Replace{ID: string(e.Target)})
+		body, files := c.editContent(ctx, owner, e) // edit_files.go
+		return c.roomChange(ctx, out, key, m, body, append([]stanza.MsgExtension{&xep.Replace{ID: string(e.Target)}}, files...)...)
 	case *event.Retract:
 		for i, target := range c.parts.of(owner, m.Chat, e.Target) {
 			body, exts := retractedNotice, []stanza.MsgExtension{&xep.Retract{ID: string(target)}, &xep.Fallback{For: xep.NSRetract}, &xep.StoreHint{}}

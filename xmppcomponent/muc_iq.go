@@ -17,7 +17,7 @@ import (
 // roomFeatures are what every room handles (this package serves each).
 var roomFeatures = []string{
 	xep.NSDiscoInfo, xep.NSDiscoItems, xep.NSCommands, xep.NSMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous",
-	"muc_unsecured", "muc_hidden", xep.NSOccupantID, xep.NSSID, xep.NSMAM, xep.NSPing,
+	"muc_unsecured", "muc_hidden", xep.NSOccupantID, xep.NSSID, xep.NSMAM, xep.NSPing, xep.NSModerate,
 }
 
 // onRoomIQ answers requests to a room or an occupant: disco, self-ping
@@ -68,6 +68,11 @@ func (c *Component) onRoomIQ(ctx context.Context, iq *stanza.IQ, from, to jid.JI
 	case *xep.Command:
 		if iq.Type == stanza.IQTypeSet && !occupant {
 			c.roomCommand(ctx, iq, from, owner, chat, p)
+			return
+		}
+	case *xep.Moderate:
+		if iq.Type == stanza.IQTypeSet && !occupant {
+			c.roomModerate(ctx, iq, from, owner, chat, p) // muc_moderate.go
 			return
 		}
 	}

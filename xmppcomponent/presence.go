@@ -13,8 +13,9 @@ import (
 )
 
 // onPresence handles subscriptions and probes addressed to the gateway or a
-// contact. The user's own availability is not needed by the platforms yet;
-// the gateway notes from it that it is in the user's roster.
+// contact. The user's own availability goes to the hub
+// (noteOwnerPresence); the gateway also notes from it that it is in the
+// user's roster.
 func (c *Component) onPresence(ctx context.Context, p stanza.Presence) {
 	from, to, err := c.parseAddrs(p.Attrs)
 	if err != nil {
@@ -26,6 +27,7 @@ func (c *Component) onPresence(ctx context.Context, p stanza.Presence) {
 		return
 	}
 	owner := Owner(from)
+	c.noteOwnerPresence(ctx, from, p.Type)
 	if c.isGateway(to) {
 		c.gatewayPresence(ctx, owner, p.Type)
 		return

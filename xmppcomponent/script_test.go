@@ -148,7 +148,7 @@ func (s *script) step(ctx context.Context, line string) {
 		if err != nil {
 			t.Fatalf("script stanza %s: %v", line, err)
 		}
-		s.c.Handle(ctx, p)
+		s.c.HandleNow(ctx, p)
 	case strings.HasPrefix(line, "!"):
 		fmt.Fprintf(&s.out, "%s\n", line)
 		if err := s.directive(ctx, line[1:]); err != nil {

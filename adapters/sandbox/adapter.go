@@ -36,6 +36,8 @@ type Adapter struct {
 	cfg      config
 	sessions map[ids.AccountID]*Session
 	logins   map[*login]struct{}
+	// web is the platform's web page while it is served (web.go).
+	web *WebServer
 }
 
 var (
@@ -75,8 +77,9 @@ func (a *Adapter) Info() gateway.Info {
 }
 
 // Init implements gateway.Adapter: it reads the keys auto_confirm,
-// code_ttl, echo_delay, edit_window, retract_window and max_file_size (see
-// the Config constants), refuses other keys, and does no I/O.
+// code_ttl, echo_delay, edit_window, retract_window, max_file_size and
+// the web section (see the Config constants), refuses other keys, and does
+// no I/O.
 // echo_delay and the limits (edit_window, retract_window, max_file_size)
 // are rules of the platform: they apply to the whole Platform, as the last
 // Init set them.
@@ -100,16 +103,44 @@ func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	return nil
 }
 
-// Start implements gateway.Adapter; the sandbox has no platform-wide work.
-func (a *Adapter) Start(context.Context) error {
-	_, _, err := a.env()
-	return err
+// Start implements gateway.Adapter. With web.listen set it serves the
+// platform's web page there (WebURL says where).
+func (a *Adapter) Start(ctx context.Context) error {
+	_, cfg, err := a.env()
+	if err != nil || cfg.web.Listen == "" {
+		return err
+	}
+	w, err := NewWebServer(a.p, cfg.web.Listen, cfg.web.Token, a.logger())
+	if err != nil {
+		return err
+	}
+	if err := w.Listen(ctx, cfg.web.Listen); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.web = w
+	a.mu.Unlock()
+	a.logger().Info("sandbox: the platform's web page is served", "url", w.URL())
+	return nil
+}
+
+// WebURL is the address of the platform's web page, or "" when it is not
+// served (web.listen unset, or before Start).
+func (a *Adapter) WebURL() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.web == nil {
+		return ""
+	}
+	return a.web.URL()
 }
 
 // Stop implements gateway.Adapter: it cancels running logins and
 // disconnects every session. A Platform that New made itself is closed.
-func (a *Adapter) Stop(context.Context) error {
+func (a *Adapter) Stop(ctx context.Context) error {
 	a.mu.Lock()
+	web := a.web
+	a.web = nil
 	sessions := make([]*Session, 0, len(a.sessions))
 	for _, s := range a.sessions {
 		sessions = append(sessions, s)
@@ -124,6 +155,11 @@ func (a *Adapter) Stop(context.Context) error {
 	}
 	for _, s := range sessions {
 		s.Disconnect()
+	}
+	if web != nil {
+		if err := web.Close(ctx); err != nil {
+			a.logger().Warn("sandbox: closing the web page", "err", err)
+		}
 	}
 	if a.ownsP {
 		a.p.Close()

@@ -100,6 +100,7 @@ func (p *Platform) SetPresence(id ids.UserID, available bool, status string) err
 		u.lastSeen = p.now()
 	}
 	u.available, u.status = available, status
+	p.watch.bump()
 	p.broadcastPresenceLocked(id)
 	return nil
 }

@@ -120,6 +120,7 @@ func (p *Platform) SetAvatar(id ids.UserID, data []byte) error {
 	if u.avatarHash == before {
 		return nil
 	}
+	p.watch.bump()
 	for _, a := range p.accountsWithContactLocked(id) {
 		p.deliverLocked(a, nil, true, nil, func() event.Event { return p.contactInfoLocked(a.id, id) })
 	}

@@ -28,6 +28,10 @@ const (
 	// "2 MiB" or "1.5MB" (gateway/config.ByteSize); 0 means the platform
 	// takes no files.
 	ConfigMaxFileSize = "max_file_size"
+	// ConfigWeb is the sub-section of the web page (web.go): "listen"
+	// (host:port, default empty: no page) and "token" (required when
+	// listen is not a loopback address).
+	ConfigWeb = "web"
 )
 
 // Defaults of the configuration.
@@ -49,6 +53,7 @@ type config struct {
 	codeTTL     time.Duration
 	echoDelay   time.Duration
 	limits      limits
+	web         webConfig
 }
 
 func defaultConfig() config {
@@ -86,6 +91,10 @@ func (s *section) ValidateSection(problem func(key, format string, args ...any))
 // bad values are errors, every one naming its key ("sandbox.code_ttl: ...").
 func parseConfig(raw map[string]any) (config, error) {
 	d := defaultConfig()
+	web, raw, err := parseWebConfig(raw)
+	if err != nil {
+		return config{}, err
+	}
 	s := section{
 		AutoConfirm: d.autoConfirm, CodeTTL: d.codeTTL, EchoDelay: d.echoDelay,
 		EditWindow: d.limits.editWindow, RetractWindow: d.limits.retractWindow,
@@ -97,5 +106,6 @@ func parseConfig(raw map[string]any) (config, error) {
 	return config{
 		autoConfirm: s.AutoConfirm, codeTTL: s.CodeTTL, echoDelay: s.EchoDelay,
 		limits: limits{editWindow: s.EditWindow, retractWindow: s.RetractWindow, maxFileSize: int64(s.MaxFileSize)},
+		web:    web,
 	}, nil
 }

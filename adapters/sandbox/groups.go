@@ -54,6 +54,7 @@ func (p *Platform) seedGroupsLocked() {
 	}
 	g.roles[Alice] = gateway.RoleOwner
 	p.groups.byID[g.id] = g
+	p.watch.bump()
 }
 
 // groupLocked returns a group, checking that actor (if set) is a member and,
@@ -111,6 +112,7 @@ func (p *Platform) chatInfoLocked(g *group, acct ids.AccountID, actor ids.UserID
 // membershipLocked tells every member (and user, if they just left) that
 // actor did action to user.
 func (p *Platform) membershipLocked(g *group, actor, user ids.UserID, action event.MembershipAction) {
+	p.watch.bump()
 	var extra []ids.UserID
 	if !slices.Contains(g.members, user) {
 		extra = []ids.UserID{user}
@@ -233,6 +235,7 @@ func (p *Platform) setTopic(actor ids.UserID, gid ids.ChatID, topic string) erro
 		return err
 	}
 	g.topic = topic
+	p.watch.bump()
 	p.tellMembersLocked(g, nil, nil, func(acct ids.AccountID) event.Event { return p.chatInfoLocked(g, acct, actor) })
 	return nil
 }
@@ -249,6 +252,7 @@ func (p *Platform) rename(actor ids.UserID, gid ids.ChatID, name string) error {
 		return err
 	}
 	g.name = strings.TrimSpace(name)
+	p.watch.bump()
 	p.tellMembersLocked(g, nil, nil, func(acct ids.AccountID) event.Event { return p.chatInfoLocked(g, acct, actor) })
 	return nil
 }
@@ -311,6 +315,7 @@ func (p *Platform) routeGroup(o groupOutgoing) (ids.MessageID, error) {
 	rec.ID = p.mintIDLocked()
 	p.log = append(p.log, rec)
 	p.byID[rec.ID] = rec
+	p.watch.bump()
 	snap := *rec
 	for _, u := range g.members {
 		a := p.accounts[ids.AccountID(u)]

@@ -215,6 +215,7 @@ func (p *Platform) updateOnlineLocked(a *account) {
 		u.lastSeen = p.now()
 	}
 	u.available = online
+	p.watch.bump()
 	p.broadcastPresenceLocked(u.id)
 }
 

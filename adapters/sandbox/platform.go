@@ -127,6 +127,7 @@ type Platform struct {
 	echoDelay time.Duration
 	serial    map[string]*serialQueue
 	groups    groupSet // groups.go
+	watch     watch    // watch.go
 
 	outageMu sync.Mutex
 	outage   map[ids.AccountID]bool // outage.go
@@ -205,6 +206,7 @@ func (p *Platform) AddHuman(id ids.UserID, name string) error {
 	u.setAvatar(makeAvatar(id))
 	p.users[id] = u
 	p.seeded = append(p.seeded, id)
+	p.watch.bump()
 	return nil
 }
 

@@ -166,6 +166,7 @@ func (p *Platform) edit(c change) error {
 	at := p.now()
 	m.Edits = append(m.Edits, Revision{ID: id, Previous: m.Body, Body: c.body, Time: at})
 	m.Body = c.body
+	p.watch.bump()
 	p.spreadLocked(c.from, c.peer, c.fromDevice, func(acct ids.AccountID, peer ids.UserID) event.Event {
 		return &event.Edit{
 			Meta:   event.Meta{Account: acct, Chat: ids.DirectChat(peer), Sender: c.from, Time: at, ID: id},
@@ -205,6 +206,7 @@ func (p *Platform) retract(c change) error {
 	}
 	at := p.now()
 	m.Retracted, m.RetractedAt = true, at
+	p.watch.bump()
 	p.spreadLocked(c.from, c.peer, c.fromDevice, func(acct ids.AccountID, peer ids.UserID) event.Event {
 		return &event.Retract{
 			Meta:   event.Meta{Account: acct, Chat: ids.DirectChat(peer), Sender: c.from, Time: at, ID: id},
@@ -251,6 +253,7 @@ func (p *Platform) react(c change) error {
 		}
 		m.Reactions[c.from] = emojis
 	}
+	p.watch.bump()
 	at := p.now()
 	p.spreadLocked(c.from, c.peer, c.fromDevice, func(acct ids.AccountID, peer ids.UserID) event.Event {
 		return &event.Reaction{

@@ -57,6 +57,7 @@ func (p *Platform) route(o outgoing) (ids.MessageID, error) {
 	id := rec.ID
 	p.log = append(p.log, rec)
 	p.byID[id] = rec
+	p.watch.bump()
 	snap := *rec
 
 	sender := p.accounts[ids.AccountID(o.from)]
@@ -164,6 +165,7 @@ func (p *Platform) ownerReceipt(acct ids.AccountID, r *event.Receipt) error {
 	p.receipts = append(p.receipts, Receipt{
 		From: ids.UserID(acct), To: to, Kind: r.Kind, Targets: slices.Clone(r.Targets), Time: p.now(),
 	})
+	p.watch.bump()
 	p.mu.Unlock()
 	if to == ids.UserID(acct) {
 		return nil
@@ -187,6 +189,7 @@ func (p *Platform) ownerChatState(acct ids.AccountID, s *event.ChatState) error 
 	}
 	p.mu.Lock()
 	p.states = append(p.states, ChatState{From: ids.UserID(acct), To: to, State: s.State, Time: p.now()})
+	p.watch.bump()
 	p.mu.Unlock()
 	if to == ids.UserID(acct) {
 		return nil

@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waWeb"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
 	waLog "go.mau.fi/whatsmeow/util/log"
 )
 
@@ -39,11 +42,15 @@ type Client interface {
 
 	UploadReader(ctx context.Context, plaintext io.Reader, tempFile io.ReadWriteSeeker, appInfo whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error
+	SendMediaRetryReceipt(ctx context.Context, message *types.MessageInfo, mediaKey []byte) error
+	DecryptPollVote(ctx context.Context, vote *events.Message) (*waE2E.PollVoteMessage, error)
+	ParseWebMessage(chatJID types.JID, webMsg *waWeb.WebMessageInfo) (*events.Message, error)
 
 	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
 	SendPresence(ctx context.Context, state types.Presence) error
 	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
 	SubscribePresence(ctx context.Context, jid types.JID) error
+	FetchAppState(ctx context.Context, name appstate.WAPatchName, fullSync, onlyIfNotSynced bool) error
 
 	IsOnWhatsApp(ctx context.Context, phones []string) ([]types.IsOnWhatsAppResponse, error)
 	GetProfilePictureInfo(ctx context.Context, jid types.JID, params *whatsmeow.GetProfilePictureParams) (*types.ProfilePictureInfo, error)
@@ -66,11 +73,18 @@ type ClientFactory func(device *store.Device, log waLog.Logger) Client
 // that acknowledges a message only after the adapter has handed it to the
 // hub (SynchronousAck) and keeps decrypted messages until then
 // (EnableDecryptedEventBuffer), so that a message the hub could not take
-// is delivered again instead of lost.
+// is delivered again instead of lost. A message it cannot decrypt is asked
+// for from the phone too, not only from its sender
+// (AutomaticMessageRerequestFromPhone), and the messages it sends are kept
+// in the device store for 7 days (UseRetryMessageStore), so that a
+// recipient whose device asks for one again after a gateway restart gets
+// it instead of "Waiting for this message".
 func NewWhatsmeowClient(device *store.Device, log waLog.Logger) Client {
 	c := whatsmeow.NewClient(device, log)
 	c.SynchronousAck = true
 	c.EnableDecryptedEventBuffer = true
+	c.AutomaticMessageRerequestFromPhone = true
+	c.UseRetryMessageStore = true
 	return c
 }
 

@@ -25,16 +25,25 @@ const (
 	// ConfigComponentJID (string): the component's domain, passed by the
 	// gateway; it names the device.
 	ConfigComponentJID = "component_jid"
-	// ConfigMarkOnline (bool, default true): mark the account online while
-	// the gateway is connected. WhatsApp sends typing notifications and
-	// contacts' presence only to online clients; while one is online the
-	// phone gets no push notifications.
+	// ConfigMarkOnline (bool, default false): keep the account online for
+	// as long as the gateway is connected. By default it is online only
+	// while the owner has an available XMPP resource or is typing, and
+	// offline otherwise, so that the phone keeps showing notifications
+	// and contacts do not see the user online around the clock.
 	ConfigMarkOnline = "mark_online"
 	// ConfigMaxFileSize (a size, default 2GB, WhatsApp's limit for
 	// documents): the largest file sent to WhatsApp, in bytes or with a
 	// unit such as "100MB" or "16MiB" (gateway/config.ByteSize).
 	ConfigMaxFileSize = "max_file_size"
+	// ConfigHistoryDays (int, default 7; 0 turns history off): how many
+	// days of the history the phone sends after linking are bridged:
+	// one-to-one messages are delivered once, stamped with their time,
+	// group messages go into the room's archive (history.go).
+	ConfigHistoryDays = "history_days"
 )
+
+// DefaultHistoryDays is how many days of history are bridged by default.
+const DefaultHistoryDays = 7
 
 // DefaultDatabase is the default sqlite file of the device store.
 const DefaultDatabase = "whatsapp.db"
@@ -67,10 +76,11 @@ type config struct {
 	componentJID string
 	markOnline   bool
 	maxFileSize  int64
+	historyDays  int
 }
 
 func defaultConfig() config {
-	return config{database: DefaultDatabase, markOnline: true, maxFileSize: convert.MaxDocumentSize}
+	return config{database: DefaultDatabase, markOnline: false, maxFileSize: convert.MaxDocumentSize, historyDays: DefaultHistoryDays}
 }
 
 // section is the configuration section as written, for
@@ -82,6 +92,7 @@ type section struct {
 	ComponentJID string            `yaml:"component_jid"`
 	MarkOnline   bool              `yaml:"mark_online"`
 	MaxFileSize  gwconfig.ByteSize `yaml:"max_file_size"`
+	HistoryDays  int               `yaml:"history_days"`
 }
 
 // ValidateSection implements gwconfig.SectionValidator.
@@ -93,13 +104,20 @@ func (s *section) ValidateSection(problem func(key, format string, args ...any))
 		problem(ConfigMaxFileSize, "must be between 1 byte and %s (WhatsApp's limit), got %s",
 			gwconfig.ByteSize(convert.MaxDocumentSize), s.MaxFileSize)
 	}
+	if s.HistoryDays < 0 || s.HistoryDays > maxHistoryDays {
+		problem(ConfigHistoryDays, "must be between 0 (no history) and %d days, got %d", maxHistoryDays, s.HistoryDays)
+	}
 }
+
+// maxHistoryDays bounds history_days: WhatsApp's full history sync goes
+// back about a year.
+const maxHistoryDays = 366
 
 // parseConfig reads the adapter's section. Unknown keys and bad values are
 // errors, every one naming its key ("whatsapp.max_file_size: ...").
 func parseConfig(raw map[string]any) (config, error) {
 	d := defaultConfig()
-	s := section{Database: d.database, MarkOnline: d.markOnline, MaxFileSize: gwconfig.ByteSize(d.maxFileSize)}
+	s := section{Database: d.database, MarkOnline: d.markOnline, MaxFileSize: gwconfig.ByteSize(d.maxFileSize), HistoryDays: d.historyDays}
 	if err := gwconfig.DecodeSection(string(PlatformID), raw, &s); err != nil {
 		return config{}, err
 	}
@@ -112,5 +130,6 @@ func parseConfig(raw map[string]any) (config, error) {
 	return config{
 		database: s.Database, postgresDSN: s.PostgresDSN, deviceName: s.DeviceName,
 		componentJID: s.ComponentJID, markOnline: s.MarkOnline, maxFileSize: int64(s.MaxFileSize),
+		historyDays: s.HistoryDays,
 	}, nil
 }

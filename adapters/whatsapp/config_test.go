@@ -9,17 +9,17 @@ import (
 func TestParseConfig(t *testing.T) {
 	cfg, err := parseConfig(map[string]any{
 		"enabled": true, "database": "/var/lib/drawbridge/wa.db", "component_jid": "wa.example.org",
-		"mark_online": "false", "max_file_size": "100MB",
+		"mark_online": "true", "max_file_size": "100MB",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.database != "/var/lib/drawbridge/wa.db" || cfg.deviceName != "Drawbridge (wa.example.org)" || cfg.markOnline ||
+	if cfg.database != "/var/lib/drawbridge/wa.db" || cfg.deviceName != "Drawbridge (wa.example.org)" || !cfg.markOnline ||
 		cfg.maxFileSize != 100_000_000 {
 		t.Errorf("cfg = %+v", cfg)
 	}
 	cfg, err = parseConfig(nil)
-	if err != nil || cfg.database != DefaultDatabase || cfg.deviceName != "Drawbridge" || !cfg.markOnline || cfg.maxFileSize != convert.MaxDocumentSize {
+	if err != nil || cfg.database != DefaultDatabase || cfg.deviceName != "Drawbridge" || cfg.markOnline || cfg.maxFileSize != convert.MaxDocumentSize {
 		t.Errorf("defaults = %+v, %v", cfg, err)
 	}
 	// Every documented key is known.
@@ -72,6 +72,8 @@ func TestConfigErrors(t *testing.T) {
 			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 3GB"},
 		{"max_file_size zero", map[string]any{"max_file_size": 0},
 			"whatsapp.max_file_size: must be between 1 byte and 2GB (WhatsApp's limit), got 0B"},
+		{"history_days negative", map[string]any{"history_days": -1},
+			"whatsapp.history_days: must be between 0 (no history) and 366 days, got -1"},
 		{"several", map[string]any{"colour": "blue", "mark_online": 2},
 			"whatsapp.colour: unknown key\nwhatsapp.mark_online: want true or false, got 2"},
 	} {

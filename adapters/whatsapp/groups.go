@@ -20,9 +20,11 @@ import (
 const groupCap = 10_000
 
 // groupState is what a session remembers of a group between WhatsApp's
-// notifications, which carry only what changed: its name and topic.
+// notifications, which carry only what changed: its name and topic, and
+// how it addresses its members (mentions.go).
 type groupState struct {
 	name, topic string
+	addressing  types.AddressingMode
 }
 
 // IsGroup implements gateway.GroupManager: a group's ChatID is
@@ -91,6 +93,7 @@ func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 			continue
 		}
 		s.rememberGroup(g)
+		s.noteGroupTimer(ctx, g)
 		out = append(out, convert.GroupInfo(ctx, s.env(), g))
 	}
 	return out, nil
@@ -113,6 +116,7 @@ func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.Group
 		return gateway.GroupInfo{}, fmt.Errorf("whatsapp: group %s: %w", chat, gateway.ErrUnknownChat)
 	}
 	s.rememberGroup(g)
+	s.noteGroupTimer(ctx, g)
 	return convert.GroupInfo(ctx, s.env(), g), nil
 }
 
@@ -265,7 +269,11 @@ func (s *Session) rememberGroup(g *types.GroupInfo) {
 	if g.TopicDeleted {
 		topic = ""
 	}
-	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic}
+	addressing := g.AddressingMode
+	if addressing == "" {
+		addressing = s.groups[g.JID.ToNonAD()].addressing
+	}
+	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic, addressing: addressing}
 }
 
 // knownGroup returns what the session knows of a group before a change:
@@ -289,6 +297,9 @@ func (s *Session) knownGroup(ctx context.Context, jid types.JID) *types.GroupInf
 
 // onGroupInfo handles a change of a group: its name, topic or members.
 func (s *Session) onGroupInfo(ctx context.Context, e *events.GroupInfo) bool {
+	if e.Ephemeral != nil && !s.onGroupTimer(ctx, e) { // disappearing.go
+		return false
+	}
 	var known *types.GroupInfo
 	if e.Name != nil || e.Topic != nil {
 		known = s.knownGroup(ctx, e.JID)
@@ -318,6 +329,7 @@ func (s *Session) onJoinedGroup(ctx context.Context, e *events.JoinedGroup) bool
 		return true
 	}
 	s.rememberGroup(&e.GroupInfo)
+	s.noteGroupTimer(ctx, &e.GroupInfo)
 	ci := convert.JoinedGroup(ctx, s.env(), e)
 	if ci.Time.IsZero() {
 		ci.Time = s.a.now()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types"
@@ -24,7 +23,8 @@ import (
 // false when a message could not be handed to the hub, so that whatsmeow
 // does not acknowledge it and WhatsApp delivers it again. It must not wait
 // for the session to stop (Disconnect waits for it).
-func (s *Session) handle(evt any) bool {
+func (s *Session) handle(evt any) (ok bool) {
+	defer s.recoverEvent(evt, &ok) // panics.go
 	s.mu.Lock()
 	phase, cancel := s.phase, s.cancel
 	s.mu.Unlock()
@@ -43,9 +43,9 @@ func (s *Session) handle(evt any) bool {
 		s.mu.Unlock()
 		s.setState(ctx, event.StateDisconnected, "The connection to WhatsApp was lost; reconnecting.")
 	case *events.KeepAliveTimeout:
-		s.log.Debug("whatsapp: keepalive timed out", "errors", e.ErrorCount, "last_success", e.LastSuccess)
+		s.onKeepAliveTimeout(ctx, e) // connstate.go
 	case *events.KeepAliveRestored:
-		s.log.Debug("whatsapp: keepalive restored")
+		s.onKeepAliveRestored(ctx) // connstate.go
 	case *events.LoggedOut:
 		s.loggedOut(ctx, e)
 	case *events.StreamReplaced:
@@ -57,29 +57,24 @@ func (s *Session) handle(evt any) bool {
 			"WhatsApp refuses this version of the gateway as outdated; the operator must update Drawbridge. "+
 				"Your account stays linked.", 0)
 	case *events.TemporaryBan:
-		detail := fmt.Sprintf("WhatsApp has temporarily banned this account (%s).", e.Code)
-		if e.Expire > 0 {
-			until := s.a.now().Add(e.Expire).UTC()
-			detail += fmt.Sprintf(" The ban ends in about %s, at %s; the gateway reconnects then.",
-				e.Expire.Round(time.Minute), until.Format("2006-01-02 15:04 MST"))
-		}
-		detail += " WhatsApp may ban accounts that use unofficial clients."
-		s.stopped(ctx, event.StateBanned, detail, e.Expire+time.Minute)
+		s.onTemporaryBan(ctx, e) // connstate.go
 	case *events.ConnectFailure:
-		s.stopped(ctx, event.StateDisconnected,
-			fmt.Sprintf("WhatsApp refused the connection (%s %s); retrying in a minute.", e.Reason, e.Message), time.Minute)
+		s.onConnectFailure(ctx, e) // connstate.go
 	case *events.PushNameSetting:
-		if s.cfg.markOnline {
-			s.markOnline(ctx)
-		}
+		s.presenceSynced(ctx, false)
+	case *events.AppStateSyncComplete:
+		s.onAppStateSynced(ctx, e) // contacts_sync.go
+	case *events.AppStateSyncError:
+		s.onAppStateSyncError(ctx, e)
 	case *events.Message:
 		return s.onMessage(ctx, e)
 	case *events.UndecryptableMessage:
-		return s.emitConverted(ctx, func() (event.Event, error) { return convert.UndecryptableNotice(ctx, s.env(), e) })
+		return s.onUndecryptable(ctx, e) // undecryptable.go
 	case *events.Receipt:
 		if e.IsFromMe && e.Sender.Device == 0 {
 			s.seePhone(ctx, e.Timestamp)
 		}
+		s.readElsewhere(ctx, e)
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.Receipt(ctx, s.env(), e) })
 	case *events.ChatPresence:
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.ChatPresence(ctx, s.env(), e) })
@@ -110,12 +105,14 @@ func (s *Session) handle(evt any) bool {
 		return s.emitConverted(ctx, func() (event.Event, error) { return convert.CallNotice(ctx, s.env(), e.BasicCallMeta, e.Media) })
 	case *events.MediaRetry:
 		s.seePhone(ctx, e.Timestamp)
+		return s.onMediaRetry(ctx, e) // mediaretry.go
 	case *events.GroupInfo:
 		return s.onGroupInfo(ctx, e)
 	case *events.JoinedGroup:
 		return s.onJoinedGroup(ctx, e)
 	case *events.HistorySync:
-		s.log.Debug("whatsapp: history sync not bridged", "type", e.Data.GetSyncType().String())
+		s.onHistoryPushNames(ctx, e.Data.GetPushnames()) // contacts_sync.go
+		return s.onHistorySync(ctx, e)                   // history.go
 	}
 	return true
 }
@@ -138,10 +135,19 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 	if e.Info.IsFromMe && e.Info.Sender.Device == 0 {
 		s.seePhone(ctx, e.Info.Timestamp)
 	}
-	ev, err := convert.Message(ctx, s.env(), e)
+	if handled, ok := s.onMessageTimer(ctx, e); handled { // disappearing.go
+		return ok
+	}
+	if handled, ok := s.onPoll(ctx, e); handled { // polls.go
+		return ok
+	}
+	ev, err := convert.Message(ctx, s.mediaEnv(e.Info), e) // mediaretry.go
 	if err != nil {
 		s.logSkip(e.Info.ID, err)
 		return true
+	}
+	if !e.Info.IsFromMe {
+		s.noteIdentity(ctx, e.Info.Sender, ev.EventMeta().Sender) // identity.go
 	}
 	switch {
 	case e.Info.Chat.Server == types.GroupServer:
@@ -157,6 +163,12 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 		s.mu.Unlock()
 	} else if _, ok := ev.(*event.Message); ok {
 		s.subscribePresence(e.Info.Chat)
+		s.noteUnread(ctx, ev.EventMeta().Chat, e.Info.ID, e.Info.Sender, e.Info.IsGroup)
+	}
+	if m, isMsg := ev.(*event.Message); isMsg {
+		if handled, ok := s.arrivedAfterNotice(ctx, m); handled {
+			return ok
+		}
 	}
 	return s.emit(ctx, ev)
 }
@@ -262,7 +274,7 @@ func (s *Session) subscribePresence(chat types.JID) {
 	}
 	jid := chat.ToNonAD()
 	s.mu.Lock()
-	if s.presence == nil || s.presence[jid] || !s.cfg.markOnline {
+	if s.presence == nil || s.presence[jid] || !s.presenceSent() {
 		s.mu.Unlock()
 		return
 	}

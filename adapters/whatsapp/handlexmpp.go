@@ -66,15 +66,20 @@ func (s *Session) chatJID(m *event.Meta) (types.JID, error) {
 }
 
 // participantJID is the JID of a member of a group in the addressing
-// WhatsApp last used for them there (a LID or the phone number).
-func (s *Session) participantJID(chat ids.ChatID, user ids.UserID) (types.JID, error) {
+// WhatsApp last used for them there (a LID or the phone number), or else
+// in the group's addressing mode (addressing.go).
+func (s *Session) participantJID(ctx context.Context, chat ids.ChatID, user ids.UserID) (types.JID, error) {
 	s.mu.Lock()
 	addr, ok := s.memberAddr[memberKey{chat, user}]
 	s.mu.Unlock()
 	if ok {
 		return addr, nil
 	}
-	return waid.JID(string(user))
+	jid, err := waid.JID(string(user))
+	if err != nil {
+		return jid, err
+	}
+	return s.memberAddress(ctx, chat, jid), nil
 }
 
 // rememberMember records the JID WhatsApp used for a member of a group.
@@ -97,8 +102,12 @@ type memberKey struct {
 }
 
 // ownFor is the owner's JID in the addressing of chat.
-func (s *Session) ownFor(chat types.JID) types.JID {
-	if chat.Server == types.HiddenUserServer && !s.users.OwnLID.IsEmpty() {
+func (s *Session) ownFor(ctx context.Context, chat types.JID) types.JID {
+	if s.users.OwnLID.IsEmpty() {
+		return s.ownJID
+	}
+	if chat.Server == types.HiddenUserServer ||
+		chat.Server == types.GroupServer && s.groupAddressing(ctx, chat) == types.AddressingModeLID {
 		return s.users.OwnLID
 	}
 	return s.ownJID
@@ -123,6 +132,7 @@ func sendErr(what string, err error) error {
 // arriving before SendMessage returns already name it) and remembers when.
 func (s *Session) send(ctx context.Context, to types.JID, msg *waE2E.Message, what string) (types.MessageID, error) {
 	id := s.c.client.GenerateMessageID()
+	msg = s.withTimer(ctx, to, msg) // disappearing.go
 	resp, err := s.c.client.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
 	if err != nil {
 		return "", sendErr(what, err)
@@ -166,7 +176,13 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 		return "", fmt.Errorf("whatsapp: message body is %d bytes, WhatsApp takes at most %d: %w",
 			len(msg.Body), MaxBodyLength, gateway.ErrNotAcceptable)
 	}
-	ci, err := s.replyContext(ctx, msg, to)
+	mentions, body := s.outboundMentions(ctx, msg, to) // mentions.go
+	if body != msg.Body {
+		cp := *msg
+		cp.Body = body
+		msg = &cp
+	}
+	ci, err := s.replyContext(ctx, msg, to, mentions)
 	if err != nil {
 		return "", err
 	}
@@ -211,17 +227,12 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 }
 
 func hasCaption(m *waE2E.Message) bool {
-	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil
+	return m.GetImageMessage() != nil || m.GetVideoMessage() != nil || m.GetDocumentMessage() != nil ||
+		m.GetDocumentWithCaptionMessage() != nil
 }
 
 // replyContext builds the ContextInfo of a reply and mentions.
-func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID) (*waE2E.ContextInfo, error) {
-	var mentions []types.JID
-	for _, u := range msg.Mentions {
-		if jid, err := s.participantJID(msg.Chat, u); err == nil {
-			mentions = append(mentions, jid)
-		}
-	}
+func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat types.JID, mentions []types.JID) (*waE2E.ContextInfo, error) {
 	if msg.ReplyTo == "" {
 		return convert.ReplyContext("", types.EmptyJID, "", mentions), nil
 	}
@@ -232,9 +243,9 @@ func (s *Session) replyContext(ctx context.Context, msg *event.Message, chat typ
 	author := chat
 	switch {
 	case ref.FromMe:
-		author = s.ownFor(chat)
+		author = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if jid, err := s.participantJID(msg.Chat, ref.Participant); err == nil {
+		if jid, err := s.participantJID(ctx, msg.Chat, ref.Participant); err == nil {
 			author = jid
 		}
 	case chat.Server == types.GroupServer:
@@ -286,12 +297,18 @@ func (s *Session) uploadAttachment(ctx context.Context, a event.Attachment, capt
 		return nil, fmt.Errorf("whatsapp: upload: %w", err)
 	}
 	kind := convert.PlanMedia(a, n)
+	kind, info, err := s.prepareMedia(f, n, kind, &a) // media_out.go
+	if err != nil {
+		return nil, err
+	}
 	// One file serves as plaintext and as encryption buffer.
 	up, err := s.c.client.UploadReader(ctx, f, f, kind.UploadType())
 	if err != nil {
 		return nil, sendErr("uploading a file", err)
 	}
-	return convert.MediaMessage(kind, up, a, caption, ci), nil
+	wm := convert.MediaMessage(kind, up, a, caption, ci)
+	convert.Decorate(wm, info)
+	return convert.WrapDocumentCaption(wm), nil
 }
 
 // ownTarget reads the id of a message of the owner that an edit or a
@@ -342,7 +359,8 @@ func (s *Session) EditMessage(ctx context.Context, e *event.Edit) error {
 }
 
 // RetractMessage implements gateway.Retracter: the owner's own message,
-// within RetractWindow, is deleted for everyone.
+// within RetractWindow, is deleted for everyone; in a group where the
+// owner is an admin, another member's message too (revoke.go).
 func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	if r == nil {
 		return fmt.Errorf("whatsapp: no retraction: %w", gateway.ErrBadRequest)
@@ -353,6 +371,9 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	chat, err := s.chatJID(&r.Meta)
 	if err != nil {
 		return err
+	}
+	if ref, err := waid.ParseMessageID(r.Target); err == nil && !ref.FromMe && ref.Participant != "" && chat.Server == types.GroupServer {
+		return s.adminRevoke(ctx, r, chat, ref) // revoke.go
 	}
 	id, err := s.ownTarget(r.Target, "deleted for everyone", RetractWindow)
 	if err != nil {
@@ -383,9 +404,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 	sender := chat
 	switch {
 	case ref.FromMe:
-		sender = s.ownFor(chat)
+		sender = s.ownFor(ctx, chat)
 	case ref.Participant != "":
-		if sender, err = s.participantJID(r.Chat, ref.Participant); err != nil {
+		if sender, err = s.participantJID(ctx, r.Chat, ref.Participant); err != nil {
 			return fmt.Errorf("whatsapp: reaction target: %w", gateway.ErrTargetNotFound)
 		}
 	case chat.Server == types.GroupServer:
@@ -401,8 +422,9 @@ func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
 }
 
 // SendReceipt implements gateway.ReceiptSender. "Displayed" marks the
-// contact's messages read on WhatsApp (blue ticks, unless the owner turned
-// read receipts off on the phone). Delivery receipts are sent by whatsmeow
+// contact's messages read on WhatsApp up to the one named, as XEP-0333
+// means it (blue ticks, unless the owner turned read receipts off on the
+// phone). Delivery receipts are sent by whatsmeow
 // itself when a message arrives, so "delivered" is accepted and dropped.
 func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if r == nil || len(r.Targets) == 0 {
@@ -422,41 +444,7 @@ func (s *Session) SendReceipt(ctx context.Context, r *event.Receipt) error {
 	if err != nil {
 		return err
 	}
-	// In a group, WhatsApp wants the read messages of each author apart.
-	var authors []ids.UserID
-	msgIDs := map[ids.UserID][]types.MessageID{}
-	for _, t := range r.Targets {
-		ref, err := waid.ParseMessageID(t)
-		if err != nil || ref.FromMe {
-			// The owner's own messages need no read marker.
-			continue
-		}
-		if chat.Server == types.GroupServer && ref.Participant == "" {
-			continue
-		}
-		if _, ok := msgIDs[ref.Participant]; !ok {
-			authors = append(authors, ref.Participant)
-		}
-		msgIDs[ref.Participant] = append(msgIDs[ref.Participant], ref.ID)
-	}
-	at := r.Time
-	if at.IsZero() {
-		at = s.a.now()
-	}
-	for _, author := range authors {
-		sender := types.EmptyJID
-		if chat.Server == types.GroupServer {
-			jid, err := s.participantJID(r.Chat, author)
-			if err != nil {
-				continue
-			}
-			sender = jid
-		}
-		if err := s.c.client.MarkRead(ctx, msgIDs[author], at, chat, sender); err != nil {
-			return sendErr("marking messages read", err)
-		}
-	}
-	return nil
+	return s.markDisplayed(ctx, r, chat) // markers.go
 }
 
 // SendChatState implements gateway.ChatStateSender: "composing" shows the
@@ -476,6 +464,7 @@ func (s *Session) SendChatState(ctx context.Context, cs *event.ChatState) error 
 	if cs.State == event.Composing {
 		state = types.ChatPresenceComposing
 	}
+	s.ownerTyping(ctx, cs.Chat, state == types.ChatPresenceComposing)
 	if err := s.c.client.SendChatPresence(ctx, chat, state, types.ChatPresenceMediaText); err != nil {
 		return sendErr("sending a typing notification", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/proto/waSyncAction"
 	"go.mau.fi/whatsmeow/types"
@@ -29,6 +30,9 @@ var when = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 func TestInboundRouting(t *testing.T) {
 	e := newEnv(t, nil)
 	s, c := e.connected()
+	// The first app-state sync: the account sends its presence, which
+	// WhatsApp needs before presence subscriptions.
+	c.Dispatch(&events.AppStateSyncComplete{Name: appstate.WAPatchCriticalBlock})
 	acct := s.Account()
 	before := len(e.h.Events())
 	msg := wt.Msg{Chat: alice, ID: "A1", Time: when}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
@@ -21,8 +22,9 @@ func text(s *whatsapp.Session, body string) *event.Message {
 }
 
 func TestConnectedAfterLinkAndMarkedOnline(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, map[string]any{whatsapp.ConfigMarkOnline: true})
 	s, c := e.connected()
+	c.Dispatch(&events.AppStateSyncComplete{Name: appstate.WAPatchCriticalBlock})
 	states := e.h.States(s.Account())
 	if len(states) < 2 || states[0] != event.StateConnecting || states[len(states)-1] != event.StateConnected {
 		t.Errorf("states = %v, want connecting … connected", states)
@@ -30,14 +32,6 @@ func TestConnectedAfterLinkAndMarkedOnline(t *testing.T) {
 	testutil.WaitFor(t, "marked online", func() bool { return len(c.Presences()) > 0 })
 	if p := c.Presences()[0]; p != types.PresenceAvailable {
 		t.Errorf("presence = %q", p)
-	}
-}
-
-func TestNotMarkedOnline(t *testing.T) {
-	e := newEnv(t, map[string]any{whatsapp.ConfigMarkOnline: false})
-	_, c := e.connected()
-	if p := c.Presences(); len(p) != 0 {
-		t.Errorf("presence sent with mark_online false: %v", p)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -96,8 +97,18 @@ type Session struct {
 	chatAddr  map[ids.ChatID]types.JID // the JID WhatsApp last used for a chat
 	groups    map[types.JID]groupState // name and topic of the groups seen
 	// memberAddr is the JID WhatsApp last used for a member of a group.
-	memberAddr map[memberKey]types.JID
-	sent       sentTimes
+	memberAddr  map[memberKey]types.JID
+	sent        sentTimes
+	pres        ownPresence                   // presence.go
+	unread      unreadLists                   // markers.go
+	resynced    map[appstate.WAPatchName]bool // contacts_sync.go
+	undecrypted undecrypted                   // undecryptable.go
+	lidOnly     lidOnly                       // identity.go
+	timers      chatTimers                    // disappearing.go
+	retries     mediaRetries                  // mediaretry.go
+	trouble     connTrouble                   // connstate.go
+	panics      panicNotes                    // panics.go
+	polls       polls                         // polls.go
 }
 
 type reportedState struct {
@@ -113,6 +124,8 @@ func newSession(a *Adapter, host gateway.Host, acct ids.AccountID, c *conn, fres
 		avatars:  map[ids.UserID]string{},
 		chatAddr: map[ids.ChatID]types.JID{},
 	}
+	// A new link (not a loaded session) waits for its first app-state sync.
+	s.pres.awaitSync = !fresh
 	if c.device.ID != nil {
 		s.ownJID = c.device.ID.ToNonAD()
 		s.devJID = c.device.ID.String()
@@ -421,21 +434,10 @@ func (s *Session) connected(ctx context.Context) {
 	s.phase = sessConnected
 	s.presence = map[types.JID]bool{}
 	s.mu.Unlock()
-	if s.cfg.markOnline {
-		s.markOnline(ctx)
-	}
+	s.resetTrouble() // connstate.go
+	s.presenceConnected(ctx)
 	s.setState(ctx, event.StateConnected, "")
 	s.checkPhone(ctx)
-}
-
-// markOnline tells WhatsApp the account is online, so that it sends
-// typing notifications and presence.
-func (s *Session) markOnline(ctx context.Context) {
-	if err := s.c.client.SendPresence(ctx, types.PresenceAvailable); err != nil {
-		// Before the first app-state sync the device has no push name and
-		// whatsmeow refuses; PushNameSetting retries.
-		s.log.Debug("whatsapp: cannot mark the account online yet", "err", err)
-	}
 }
 
 // loadPhoneSeen reads when the phone was last seen.
@@ -529,6 +531,9 @@ func (s *Session) loggedOut(ctx context.Context, evt *events.LoggedOut) {
 		reason = evt.Reason.String()
 	}
 	s.log.Info("whatsapp: logged out by WhatsApp", "reason", reason)
+	if ban := logoutBan(evt); ban != "" { // connstate.go
+		s.setState(ctx, event.StateBanned, ban)
+	}
 	s.setState(ctx, event.StateLoggedOut,
 		fmt.Sprintf("WhatsApp logged this gateway out (%s); its keys are deleted and your WhatsApp messages no longer reach XMPP until you link the account again.", reason))
 }

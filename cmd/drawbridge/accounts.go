@@ -38,6 +38,8 @@ subcommands:
   link OWNER           link a platform account for a user: follows the login
                        flow, showing pairing codes and QR codes, asking for input
   unlink OWNER         log the user's platform account out (they stay registered)
+  doctor OWNER         what the user's live session knows of itself (platforms
+                       that can tell, e.g. WhatsApp: drawbridge whatsapp doctor)
 
 flags (anywhere after the subcommand):
   --api HOST:PORT      the management API (default: $DRAWBRIDGE_API_LISTEN or ` + config.DefaultAPIListen + `);
@@ -126,7 +128,7 @@ func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	want := map[string]int{"list": 0, "show": 1, "link": 1, "unlink": 1, "status": 0}
+	want := map[string]int{"list": 0, "show": 1, "link": 1, "unlink": 1, "status": 0, "doctor": 1}
 	n, known := want[sub]
 	if !known {
 		fmt.Fprint(stderr, accountsUsage)
@@ -190,6 +192,8 @@ func cmdAccounts(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		err = c.unlink(ctx, pos[0])
 	case "status": // drawbridge status (status.go)
 		err = c.status(ctx)
+	case "doctor": // drawbridge whatsapp doctor (doctor.go)
+		err = c.doctor(ctx, pos[0])
 	}
 	if err != nil {
 		return fmt.Errorf("accounts %s: %w", sub, c.explain(err))

@@ -17,7 +17,7 @@ import (
 // TestAdminStanzaScripts runs testdata/scripts/admin/*.xml like
 // TestStanzaScripts, with root@example.test as the gateway's
 // administrator and a configuration source for reloads (which allows one
-// more JID and changes the log level).
+// more JID and changes the log format, which needs a restart).
 func TestAdminStanzaScripts(t *testing.T) {
 	xmpptest.EachScript(t, "../../testdata/scripts/admin/*.xml", func(t *testing.T, path string) {
 		var cfg config.Config
@@ -28,7 +28,7 @@ func TestAdminStanzaScripts(t *testing.T) {
 		h.a.mgmt.setLoader(func() (config.Config, error) {
 			next := cfg
 			next.Registration.AllowedJIDs = []string{"friend@elsewhere.test"}
-			next.Log.Level = "debug"
+			next.Log.Format = "json"
 			return next, nil
 		})
 		runScript(t, path, h.handle)

@@ -30,8 +30,10 @@ import (
 
 // app is one wired gateway: store, hub, adapters and XMPP component.
 type app struct {
-	cfg       config.Config
-	log       *slog.Logger
+	cfg config.Config
+	log *slog.Logger
+	// level is log's level, which a reload sets (nil: fixed).
+	level     *slog.LevelVar
 	store     store.Store
 	gw        *gateway.Gateway
 	component *xmppcomponent.Component
@@ -201,9 +203,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		RegistrationAllowed: a.mgmt.registrationAllowed,
 		Logger:              log,
 		Observer:            a.mgmt.metrics,
-		Media:               gateway.MediaOptions{AllowPrivate: cfg.Files.AllowPrivateFetch},
-		Limits:              hubLimits(cfg.Limits),
-		SendRetry:           delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
+		Media: gateway.MediaOptions{
+			AllowPrivate: cfg.Files.AllowPrivateFetch,
+			// limits.fetch_* (config/limits.go)
+			Timeout:        time.Duration(cfg.Limits.FetchTimeout),
+			ConnectTimeout: time.Duration(cfg.Limits.FetchConnectTimeout),
+			InFlightBytes:  int64(cfg.Limits.FetchInFlightBytes),
+			PerOwner:       int(cfg.Limits.FetchesPerUser),
+			Global:         int(cfg.Limits.Fetches),
+		},
+		Limits:    hubLimits(cfg.Limits),
+		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
 		st.Close()
@@ -293,12 +303,17 @@ func ignoreCanceled(err error) error {
 // serve builds and runs the gateway with cfg, logging to w. reload
 // re-reads the configuration for ReloadConfig; nil: not possible.
 func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (config.Config, error)) error {
-	log := cfg.Logger(w)
+	level := new(slog.LevelVar)
+	level.Set(cfg.SlogLevel())
+	log := cfg.LoggerLevel(w, level)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	a.level = level
 	a.mgmt.setLoader(reload)
+	stop := a.reloadOnHangup(ctx)
+	defer stop()
 	return a.run(ctx)
 }
 

@@ -48,7 +48,7 @@ func newStanzaHarness(t *testing.T, edit func(*config.Config)) *stanzaHarness {
 // handle hands one decoded stanza to the component and returns what it
 // answered synchronously (runScript's handler).
 func (h *stanzaHarness) handle(p stanza.Packet) [][]byte {
-	h.a.component.Handle(h.t.Context(), p)
+	h.a.component.HandleNow(h.t.Context(), p)
 	return h.rec.take()
 }
 
@@ -64,7 +64,7 @@ func (h *stanzaHarness) send(raw string) []string {
 	if err != nil {
 		h.t.Fatalf("decode %s: %v", raw, err)
 	}
-	h.a.component.Handle(h.t.Context(), p)
+	h.a.component.HandleNow(h.t.Context(), p)
 	var out []string
 	for _, b := range h.rec.take() {
 		out = append(out, string(b))

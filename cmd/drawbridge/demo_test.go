@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +103,7 @@ func TestDemosSideBySide(t *testing.T) {
 	// A gateway that exits at once: the demo fails and keeps its directory.
 	fp, ftmp, flog := start("failing", "DEMO_ONESHOT=1", "DEMO_BIN=/bin/false")
 
-	portLine := regexp.MustCompile(`==> ports: client (\d+), component (\d+), API (\d+), metrics (\d+), files (\d+) \(all on 127\.0\.0\.1\)`)
+	portLine := regexp.MustCompile(`==> ports: client (\d+), component (\d+), API (\d+), metrics (\d+), files (\d+), platform page (\d+) \(all on 127\.0\.0\.1\)`)
 	used := map[string]string{}
 	for i, r := range oneShots {
 		err := wait(r.p)
@@ -113,6 +115,7 @@ func TestDemosSideBySide(t *testing.T) {
 		if m == nil {
 			t.Fatalf("one-shot demo %d prints no ports line:\n%s", i, out)
 		}
+		checkClientHint(t, fmt.Sprint("one-shot demo ", i), out, m[1])
 		for _, port := range m[1:] {
 			if prev, dup := used[port]; dup {
 				t.Errorf("port %s used twice (%s and demo %d)", port, prev, i)
@@ -133,9 +136,28 @@ func TestDemosSideBySide(t *testing.T) {
 		t.Fatalf("interactive demo: %v\n%s", err, testutil.Tail(60, ilog))
 	}
 	iout := testutil.Tail(400, ilog)
-	for _, want := range []string{"management API 127.0.0.1:", "metrics http://127.0.0.1:", "file host http://127.0.0.1:"} {
+	for _, want := range []string{"management API 127.0.0.1:", "metrics http://127.0.0.1:", "file host http://127.0.0.1:",
+		"the platform side in a browser: http://127.0.0.1:"} {
 		if !strings.Contains(iout, want) {
 			t.Errorf("the interactive demo's banner lacks %q:\n%s", want, iout)
+		}
+	}
+	if m := portLine.FindStringSubmatch(iout); m == nil {
+		t.Errorf("the interactive demo prints no ports line:\n%s", iout)
+	} else {
+		checkClientHint(t, "the interactive demo", iout, m[1])
+	}
+	// The printed page is served.
+	if m := regexp.MustCompile(`in a browser: (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(iout); m != nil {
+		res, err := http.Get(m[1])
+		if err != nil {
+			t.Errorf("the platform page of the demo: %v", err)
+		} else {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), "Sandbox platform") {
+				t.Errorf("the platform page of the demo: %s %.200s", res.Status, body)
+			}
 		}
 	}
 	if err := ip.Stop(30 * time.Second); err != nil {
@@ -151,5 +173,25 @@ func TestDemosSideBySide(t *testing.T) {
 	kept, _ := filepath.Glob(filepath.Join(ftmp, "drawbridge-demo.*"))
 	if len(kept) != 1 || !strings.Contains(testutil.Tail(400, flog), "state and logs kept in "+kept[0]) {
 		t.Errorf("the failed demo keeps %v and should say so:\n%s", kept, testutil.Tail(60, flog))
+	}
+}
+
+// checkClientHint: the demo's output says, with the exact client port,
+// which desktop clients connect to its plaintext loopback server and how,
+// and which cannot (Dino refuses plaintext; a phone cannot reach the
+// machine's 127.0.0.1).
+func checkClientHint(t *testing.T, which, out, c2sPort string) {
+	t.Helper()
+	for _, want := range []string{
+		"server 127.0.0.1 port " + c2sPort + ", no TLS",
+		"Gajim     account settings, Advanced: custom host 127.0.0.1 port " + c2sPort + ", connection type Plain",
+		"Profanity /connect demo@localhost server 127.0.0.1 port " + c2sPort + " tls disable",
+		"poezio    poezio.cfg: custom_host = 127.0.0.1, custom_port = " + c2sPort + ", force_encryption = false",
+		"Dino      cannot: it refuses connections without TLS",
+		"phones (Conversations, Monal, ...) cannot",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: the client hint lacks %q:\n%s", which, want, out)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -116,7 +115,8 @@ func startE2EConfig(t *testing.T, backend string, opts xmpptest.ProsodyOptions, 
 func (e *e2e) start() {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// As run makes it (log.format, log.redact), at debug level.
+	log := e.cfg.LoggerLevel(e.logs, slog.LevelDebug)
 	a, err := newApp(ctx, e.cfg, log)
 	if err != nil {
 		cancel()

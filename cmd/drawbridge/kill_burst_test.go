@@ -280,7 +280,7 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string, stuck bool) {
 			t.Errorf("%s reached the platform %d times (echoes with origin-ids %v)", id, len(origins), origins)
 		}
 	}
-	t.Logf("%s: %d messages of %d bytes; at the kill the gateway had read %d of them in whole, %d bytes more were in its socket; in the end %d echoed (%d before the kill), %d bounced by Prosody, %d taken by the in-process platform that died before answering %v, %d read by the gateway but not yet recorded %v, %d never read by the gateway %v, %d sent twice",
+	t.Logf("%s: %d messages of %d bytes; at the kill the gateway had read %d of them in whole, %d bytes more were in its socket; in the end %d echoed (%d before the kill), %d answered with an error (by Prosody or the gateway), %d taken by the in-process platform that died before answering %v, %d read by the gateway but not yet recorded %v, %d never read by the gateway %v, %d sent twice",
 		backend, n, size, readMsgs, unread, echoed, echoedBefore, len(r.bounced), len(platformLost), blocks(platformLost), len(readLost), blocks(readLost), len(neverRead), blocks(neverRead), twice)
 	if stuck && len(r.echoes["S000"]) == 0 {
 		t.Error("the stuck message S000 was not sent after the restart")

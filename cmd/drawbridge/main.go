@@ -8,6 +8,8 @@
 //	drawbridge accounts ...        list, show, link, unlink accounts through the API
 //	drawbridge health [--url URL]  check a running gateway's health endpoint
 //	drawbridge status              show the gateway's status through the API
+//	drawbridge backup              copy the store, device store, files and key
+//	drawbridge restore             put a backup in place for a stopped gateway
 //	drawbridge version             print the version
 package main
 
@@ -51,10 +53,21 @@ commands:
   config check FILE     validate a configuration file
   accounts SUBCOMMAND   list, show, link or unlink users' accounts through the
                         management API (drawbridge accounts help)
+  whatsapp doctor OWNER what a user's WhatsApp session knows of itself: connected,
+                        push name, LID mapping, phone last seen, pending retries
+                        (flags as for accounts)
   health [--url URL]    check a running gateway's /healthz (or /readyz)
   status [--api ADDR]   the gateway's status through the management API: the XMPP
                         link and what needs an operator, store, users (--json;
                         flags as for accounts)
+  backup --config FILE --out DIR
+                        a consistent copy of what the gateway keeps on this machine:
+                        the sqlite store, the WhatsApp device store, the file host's
+                        files, the encryption key, the configuration (safe while it
+                        runs); says how to back up Redis
+  restore --config FILE --from DIR
+                        put a backup where FILE keeps its data (gateway stopped;
+                        nothing is overwritten)
   version               print the version
 `
 
@@ -75,9 +88,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
+	case "whatsapp":
+		return cmdWhatsApp(ctx, args[1:], stdout, stderr) // doctor.go
 	case "status":
 		// The API's GetStatus, with the accounts command's flags.
 		return cmdAccounts(ctx, append([]string{"status"}, args[1:]...), os.Stdin, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -40,12 +41,28 @@ type appMgmt struct {
 }
 
 // runtimeSettings are the settings a reload applies; any other change
-// needs a restart.
-var runtimeSettings = map[string]bool{
-	"registration.allowed_domains": true,
-	"registration.allowed_jids":    true,
-	"registration.denied_jids":     true,
-	"component.admins":             true,
+// needs a restart. A key ending in "." covers every setting under it.
+var runtimeSettings = []string{
+	"registration.allowed_domains",
+	"registration.allowed_jids",
+	"registration.denied_jids",
+	"component.admins",
+	"log.level",
+	"limits.max_body_size",
+	"limits.max_attachments",
+	"limits.messages.",
+	"limits.registrations.",
+	"limits.logins.",
+}
+
+// reloadable reports whether a reload applies the setting key.
+func reloadable(key string) bool {
+	for _, k := range runtimeSettings {
+		if key == k || strings.HasSuffix(k, ".") && strings.HasPrefix(key, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // newAppMgmt prepares what the hub needs at construction (the observer,
@@ -187,7 +204,7 @@ func (m *appMgmt) reload(context.Context) (gateway.ReloadReport, error) {
 	var r gateway.ReloadReport
 	cur := *m.live.Load()
 	for _, key := range changed {
-		if runtimeSettings[key] {
+		if reloadable(key) {
 			r.Applied = append(r.Applied, key)
 		} else {
 			r.NeedsRestart = append(r.NeedsRestart, key)
@@ -195,8 +212,18 @@ func (m *appMgmt) reload(context.Context) (gateway.ReloadReport, error) {
 	}
 	cur.Registration = next.Registration
 	cur.Component.Admins = next.Component.Admins
+	cur.Log.Level = next.Log.Level
+	cur.Limits.MaxBodySize, cur.Limits.MaxAttachments = next.Limits.MaxBodySize, next.Limits.MaxAttachments
+	cur.Limits.Messages, cur.Limits.Registrations, cur.Limits.Logins = next.Limits.Messages, next.Limits.Registrations, next.Limits.Logins
 	m.live.Store(&cur)
+	if m.a.level != nil {
+		m.a.level.Set(cur.SlogLevel())
+	}
+	m.a.gw.SetLimits(hubLimits(cur.Limits))
 	m.log.Info("configuration reloaded", "applied", r.Applied, "needs_restart", r.NeedsRestart)
+	for _, key := range r.NeedsRestart {
+		m.log.Warn("configuration reload: this change needs a restart to take effect; the old value stays until then", "key", key)
+	}
 	return r, nil
 }
 

@@ -87,7 +87,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 
 # Every listener gets a free port: Prosody's client and component ports, and
 # the gateway's management API, metrics and file host.
-read -r C2S_PORT COMP_PORT API_PORT METRICS_PORT FILES_PORT < <(free_ports 5)
+read -r C2S_PORT COMP_PORT API_PORT METRICS_PORT FILES_PORT WEB_PORT < <(free_ports 6)
 [[ -n ${FILES_PORT:-} ]] || die "could not pick free ports on 127.0.0.1"
 # Interactively, Prosody's client port is the usual 5222 when that is free
 # (clients find it by default); a one-shot run never races another for it.
@@ -190,7 +190,7 @@ wait_until() {
 
 : >"$DIR/prosody.log"
 say "state dir: $DIR"
-say "ports: client $C2S_PORT, component $COMP_PORT, API $API_PORT, metrics $METRICS_PORT, files $FILES_PORT (all on 127.0.0.1)"
+say "ports: client $C2S_PORT, component $COMP_PORT, API $API_PORT, metrics $METRICS_PORT, files $FILES_PORT, platform page $WEB_PORT (all on 127.0.0.1)"
 say "starting Prosody (client port $C2S_PORT, component port $COMP_PORT)"
 prosody --config "$CFG" -F >"$DIR/prosody.out" 2>&1 &
 PROSODY_PID=$!
@@ -210,6 +210,7 @@ DRAWBRIDGE_COMPONENT_SERVER=127.0.0.1:$COMP_PORT \
 	DRAWBRIDGE_FILES_LISTEN=127.0.0.1:$FILES_PORT \
 	DRAWBRIDGE_FILES_DIR=$DIR/files \
 	DRAWBRIDGE_PLATFORMS_SANDBOX_ECHO_DELAY=$ECHO_DELAY \
+	DRAWBRIDGE_PLATFORMS_SANDBOX_WEB_LISTEN=127.0.0.1:$WEB_PORT \
 	"$BIN" demo >"$DIR/drawbridge.log" 2>&1 &
 GW_PID=$!
 wait_until 30 "gateway connected to Prosody" "$GW_PID" \
@@ -234,19 +235,37 @@ fi
 LINKED_NOTE="the scripted client linked ${PHONE} for this account"
 ((client_rc == 0)) || LINKED_NOTE="send \"link\" to ${GW_DOMAIN} to link a simulated phone (e.g. ${PHONE})"
 
+# client_hint: which clients can use this demo's server, and how. The
+# server is Prosody on 127.0.0.1 without TLS: only a desktop client on this
+# machine that allows a plaintext connection gets in.
+client_hint() {
+	cat <<EOF
+Your own XMPP client on this machine can join in: account ${DEMO_USER}@${XMPP_HOST}, password ${DEMO_PASS},
+server 127.0.0.1 port ${C2S_PORT}, no TLS (the server is plaintext, on loopback only).
+  Gajim     account settings, Advanced: custom host 127.0.0.1 port ${C2S_PORT}, connection type Plain
+  Profanity /connect ${DEMO_USER}@${XMPP_HOST} server 127.0.0.1 port ${C2S_PORT} tls disable
+  poezio    poezio.cfg: custom_host = 127.0.0.1, custom_port = ${C2S_PORT}, force_encryption = false
+  Dino      cannot: it refuses connections without TLS
+  phones (Conversations, Monal, ...) cannot: 127.0.0.1 is this machine, not the phone
+EOF
+}
+
 if [[ $ONESHOT == 1 ]]; then
+	echo
+	client_hint
 	exit "$client_rc"
 fi
 
+client_hint
 cat <<EOF
-Drawbridge is running. Connect your own XMPP client (Gajim, Dino, Conversations, ...):
 
-  account   ${DEMO_USER}@${XMPP_HOST}   password ${DEMO_PASS}
-  server    127.0.0.1   port ${C2S_PORT}   (no TLS: allow plaintext / unencrypted auth)
-
+Drawbridge is running.
   send "help" to ${GW_DOMAIN} for the gateway's commands
   management API 127.0.0.1:${API_PORT}   (drawbridge accounts list --api 127.0.0.1:${API_PORT})
   metrics http://127.0.0.1:${METRICS_PORT}/metrics   file host http://127.0.0.1:${FILES_PORT}/
+
+  the platform side in a browser: http://127.0.0.1:${WEB_PORT}/
+    play a sandbox person (pick one or create one) and chat, by mouse, with ${DEMO_USER}@${XMPP_HOST}
   the echo bot is ${ECHO_BOT}; Alice is ${ALICE}
   ${LINKED_NOTE}
 

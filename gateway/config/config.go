@@ -118,6 +118,9 @@ type LogConfig struct {
 	Level string `yaml:"level"`
 	// Format is text or json.
 	Format string `yaml:"format"`
+	// Redact replaces JIDs and phone numbers in log records by a short
+	// keyed hash, the same for the same address (see [RedactHandler]).
+	Redact bool `yaml:"redact"`
 }
 
 // Default returns the embedded defaults: component gw.localhost on

@@ -32,6 +32,19 @@ type LimitsConfig struct {
 	// it was not sent, e.g. "2m"; "0" turns the retry queue off (the
 	// sender is told at once).
 	SendRetryDeadline Duration `yaml:"send_retry_deadline"`
+	// FetchTimeout bounds the download of one file a user sends (a
+	// XEP-0066 or XEP-0363 URL), from connecting to the last byte, and
+	// FetchConnectTimeout the connect alone.
+	FetchTimeout        Duration `yaml:"fetch_timeout"`
+	FetchConnectTimeout Duration `yaml:"fetch_connect_timeout"`
+	// FetchInFlightBytes bounds the bytes of all downloaded files not yet
+	// passed on to the platform, together; a download that finds it used
+	// up waits up to 10s, then is refused.
+	FetchInFlightBytes ByteSize `yaml:"fetch_in_flight_bytes"`
+	// FetchesPerUser bounds the downloads one user's messages make at
+	// once, and Fetches those of everybody together.
+	FetchesPerUser int64 `yaml:"fetches_per_user"`
+	Fetches        int64 `yaml:"fetches"`
 }
 
 // SendRetryDuration is SendRetryDeadline as a time.Duration.
@@ -67,6 +80,13 @@ const (
 	// DefaultSendRetryDeadline is how long a message waits for an
 	// unavailable platform.
 	DefaultSendRetryDeadline = 2 * time.Minute
+	// Downloads of the files users send: 30s each, 5s to connect, 256 MiB
+	// in flight, 2 at once per user and 16 in all.
+	DefaultFetchTimeout        = 30 * time.Second
+	DefaultFetchConnectTimeout = 5 * time.Second
+	DefaultFetchInFlightBytes  = 256 << 20
+	DefaultFetchesPerUser      = 2
+	DefaultFetches             = 16
 )
 
 func defaultLimits() LimitsConfig {
@@ -82,6 +102,12 @@ func defaultLimits() LimitsConfig {
 		Logins:             RateConfig{PerJID: 6, PerJIDBurst: 5, Global: 600, GlobalBurst: 60},
 
 		SendRetryDeadline: Duration(DefaultSendRetryDeadline),
+
+		FetchTimeout:        Duration(DefaultFetchTimeout),
+		FetchConnectTimeout: Duration(DefaultFetchConnectTimeout),
+		FetchInFlightBytes:  DefaultFetchInFlightBytes,
+		FetchesPerUser:      DefaultFetchesPerUser,
+		Fetches:             DefaultFetches,
 	}
 }
 
@@ -104,6 +130,21 @@ func (c Config) validateLimits(p *problems) {
 	}
 	if l.SendRetryDeadline < 0 {
 		p.add("limits.send_retry_deadline", "must not be negative (e.g. 2m; 0 turns retrying off), got %s", l.SendRetryDeadline)
+	}
+	if l.FetchTimeout <= 0 {
+		p.add("limits.fetch_timeout", "must be a positive duration (e.g. 30s), got %s", l.FetchTimeout)
+	}
+	if l.FetchConnectTimeout <= 0 || l.FetchConnectTimeout > l.FetchTimeout {
+		p.add("limits.fetch_connect_timeout", "must be a positive duration no longer than limits.fetch_timeout (e.g. 5s), got %s", l.FetchConnectTimeout)
+	}
+	if l.FetchInFlightBytes < 1<<20 {
+		p.add("limits.fetch_in_flight_bytes", "must be at least 1MiB")
+	}
+	if l.FetchesPerUser < 1 {
+		p.add("limits.fetches_per_user", "must be at least 1")
+	}
+	if l.Fetches < l.FetchesPerUser {
+		p.add("limits.fetches", "must be at least limits.fetches_per_user (%d)", l.FetchesPerUser)
 	}
 	for _, r := range []struct {
 		key string

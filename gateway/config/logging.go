@@ -21,11 +21,25 @@ func (c Config) SlogLevel() slog.Level {
 }
 
 // Logger returns a logger writing to w in log.format (json, or text for
-// anything else) at log.level.
+// anything else) at log.level, redacting addresses if log.redact is set.
 func (c Config) Logger(w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	level := new(slog.LevelVar)
+	level.Set(c.SlogLevel())
+	return c.LoggerLevel(w, level)
+}
+
+// LoggerLevel is Logger with its level taken from level, which a reload
+// may change while the logger is in use.
+func (c Config) LoggerLevel(w io.Writer, level slog.Leveler) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	if c.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if c.Log.Redact {
+		h = NewRedactHandler(h, c.redactKey())
+	}
+	return slog.New(h)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -121,6 +122,16 @@ func TestValidate(t *testing.T) {
 			"limits.dispatch_chat_bytes: must be at least limits.max_stanza_size (1048576 bytes)"},
 		{"dispatch total below one lane", func(c *Config) { c.Limits.DispatchTotalBytes = 2 << 20 },
 			"limits.dispatch_total_bytes: must be at least limits.dispatch_chat_bytes (16777216 bytes)"},
+		{"no download timeout", func(c *Config) { c.Limits.FetchTimeout = 0 },
+			"limits.fetch_timeout: must be a positive duration (e.g. 30s), got 0s\n" +
+				"limits.fetch_connect_timeout: must be a positive duration no longer than limits.fetch_timeout (e.g. 5s), got 5s"},
+		{"connect timeout over the download's", func(c *Config) { c.Limits.FetchConnectTimeout = Duration(time.Minute) },
+			"limits.fetch_connect_timeout: must be a positive duration no longer than limits.fetch_timeout (e.g. 5s), got 1m0s"},
+		{"download budget too small", func(c *Config) { c.Limits.FetchInFlightBytes = 1000 },
+			"limits.fetch_in_flight_bytes: must be at least 1MiB"},
+		{"no downloads per user", func(c *Config) { c.Limits.FetchesPerUser = 0 }, "limits.fetches_per_user: must be at least 1"},
+		{"fewer downloads than one user's", func(c *Config) { c.Limits.Fetches = 1 },
+			"limits.fetches: must be at least limits.fetches_per_user (2)"},
 		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, `log.level: "verbose" is not one of debug, info, warn, error`},
 		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, `log.format: "xml" is not one of text, json`},
 		{"several problems in order", func(c *Config) {

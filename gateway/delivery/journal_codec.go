@@ -54,6 +54,31 @@ type journalMessage struct {
 	Attachments []journalAttachment `json:"Attachments,omitempty"`
 }
 
+// journalEdit is how an Edit is journaled, its Attachments shadowed as
+// a Message's are.
+type journalEdit struct {
+	*event.Edit
+	Attachments []journalAttachment `json:"Attachments,omitempty"`
+}
+
+// journalAttachments is what the journal keeps of files.
+func journalAttachments(atts []event.Attachment) []journalAttachment {
+	var out []journalAttachment
+	for _, a := range atts {
+		out = append(out, journalAttachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
+	}
+	return out
+}
+
+// eventAttachments are journaled files as attachments without content.
+func eventAttachments(atts []journalAttachment) []event.Attachment {
+	var out []event.Attachment
+	for _, a := range atts {
+		out = append(out, event.Attachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
+	}
+	return out
+}
+
 // Journaled reports whether ev goes through the journal: what the user
 // would miss (messages, edits, retractions, reactions, delivery receipts:
 // without one a client shows a message undelivered for good), not what
@@ -78,13 +103,9 @@ func encodeJournal(platform ids.PlatformID, ev event.Event) ([]byte, error) {
 	)
 	switch e := ev.(type) {
 	case *event.Message:
-		jm := journalMessage{Message: e}
-		for _, a := range e.Attachments {
-			jm.Attachments = append(jm.Attachments, journalAttachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
-		}
-		tag, body = tagMessage, jm
+		tag, body = tagMessage, journalMessage{Message: e, Attachments: journalAttachments(e.Attachments)}
 	case *event.Edit:
-		tag, body = tagEdit, e
+		tag, body = tagEdit, journalEdit{Edit: e, Attachments: journalAttachments(e.Attachments)}
 	case *event.Retract:
 		tag, body = tagRetract, e
 	case *event.Reaction:
@@ -118,14 +139,15 @@ func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
 		ev     event.Event
 		target any
 		jm     *journalMessage
+		je     *journalEdit
 	)
 	switch env.Type {
 	case tagMessage:
 		jm = &journalMessage{Message: &event.Message{}}
 		ev, target = jm.Message, jm
 	case tagEdit:
-		e := &event.Edit{}
-		ev, target = e, e
+		je = &journalEdit{Edit: &event.Edit{}}
+		ev, target = je.Edit, je
 	case tagRetract:
 		e := &event.Retract{}
 		ev, target = e, e
@@ -142,9 +164,10 @@ func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
 		return "", nil, fmt.Errorf("delivery: journal %s: %w", env.Type, err)
 	}
 	if jm != nil {
-		for _, a := range jm.Attachments {
-			jm.Message.Attachments = append(jm.Message.Attachments, event.Attachment{URL: a.URL, Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind})
-		}
+		jm.Message.Attachments = eventAttachments(jm.Attachments)
+	}
+	if je != nil {
+		je.Edit.Attachments = eventAttachments(je.Attachments)
 	}
 	return env.Platform, ev, nil
 }

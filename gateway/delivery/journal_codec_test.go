@@ -27,7 +27,10 @@ func TestJournalCodecRoundTrip(t *testing.T) {
 		{"message with a file", &event.Message{Meta: meta, Attachments: []event.Attachment{
 			{URL: "https://files.example.test/a.jpg", Name: "a.jpg", MIMEType: "image/jpeg", Size: 1234, Kind: event.KindImage}}}},
 		{"empty message", &event.Message{}},
+		{"history message", &event.Message{Meta: meta, Body: "from before the link", History: true}},
 		{"edit", &event.Edit{Meta: meta, Target: "msg-0", Body: "fixed"}},
+		{"edit with a file", &event.Edit{Meta: meta, Target: "msg-0~1", Attachments: []event.Attachment{
+			{URL: "https://files.example.test/b.jpg", Name: "b.jpg", MIMEType: "image/jpeg", Size: 99, Kind: event.KindImage}}}},
 		{"group message", &event.Message{Meta: event.Meta{Account: "+15550001111", Chat: "g1", Sender: "+15550002222", Group: true, ID: "msg-2"}, Body: "hi all"}},
 		{"retract", &event.Retract{Meta: meta, Target: "msg-0"}},
 		{"reaction", &event.Reaction{Meta: meta, Target: "msg-0", Emojis: []string{"👍", "❤️"}}},

@@ -61,6 +61,11 @@ type Message struct {
 	ReplyQuote string
 	// Mentions lists users mentioned in Body.
 	Mentions []ids.UserID
+	// History marks a message from before the account was linked (a
+	// platform's history sync) delivered late: the XMPP side stamps it
+	// with its time (XEP-0203) and, in a group, only keeps it in the
+	// room's archive (XEP-0313), so that clients do not notify for each.
+	History bool
 }
 
 // Attachment is a file carried by a message.
@@ -88,10 +93,13 @@ type AttachmentKind string
 
 // Attachment kinds.
 const (
-	KindFile    AttachmentKind = "file"
-	KindImage   AttachmentKind = "image"
-	KindVideo   AttachmentKind = "video"
-	KindAudio   AttachmentKind = "audio"
+	KindFile  AttachmentKind = "file"
+	KindImage AttachmentKind = "image"
+	KindVideo AttachmentKind = "video"
+	KindAudio AttachmentKind = "audio"
+	// KindVoice is a recorded voice message (a "voice note"): a platform
+	// plays it inline with a waveform. From XMPP, an Ogg/Opus audio file
+	// is taken for one (XMPP clients record voice messages as such).
 	KindVoice   AttachmentKind = "voice"
 	KindSticker AttachmentKind = "sticker"
 )
@@ -115,6 +123,11 @@ type Edit struct {
 	Meta
 	Target ids.MessageID
 	Body   string
+	// Attachments, from a platform, replace the file the target showed:
+	// a file the platform could not give at first (it had expired on its
+	// servers) and sends now. Target is then the part that showed the
+	// file (ids.PartID). Empty for corrections of text.
+	Attachments []Attachment
 }
 
 // Retract withdraws an earlier message (Target) of the same sender for

@@ -12,6 +12,10 @@ var (
 	// ErrTooLarge means the file is larger than Fetcher.MaxSize, as declared
 	// by Content-Length or found while reading.
 	ErrTooLarge = errors.New("media: file too large")
+	// ErrBusy means the downloads in progress hold the whole Budget and
+	// none gave room back in time. The fault is not the URL's: the same
+	// file may pass later.
+	ErrBusy = errors.New("media: too many downloads in progress")
 	// ErrForbiddenAddress means the URL's host is, or resolves to, an
 	// address the Fetcher must not connect to (loopback, private,
 	// link-local, unspecified, multicast, reserved).

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,13 +20,15 @@ const (
 	// DefaultTimeout bounds a whole Fetch (connect, headers and body) when
 	// Fetcher.Timeout is zero.
 	DefaultTimeout = 30 * time.Second
+	// DefaultConnectTimeout bounds the TCP connect of a Fetch when
+	// Fetcher.ConnectTimeout is zero: a host that does not accept at once
+	// is not worth waiting for.
+	DefaultConnectTimeout = 5 * time.Second
 	// MaxRedirects is the number of redirects a Fetch follows; each target
 	// is checked like the original URL.
 	MaxRedirects = 3
 
-	dialTimeout         = 10 * time.Second
 	maxHeaderBytes      = 64 << 10
-	maxPrealloc         = 1 << 20 // trust Content-Length this far when allocating
 	userAgent           = "Drawbridge (XMPP gateway; media fetch)"
 	tlsHandshakeTimeout = 10 * time.Second
 )
@@ -34,9 +36,10 @@ const (
 // Fetcher downloads files that XMPP users sent (XEP-0066 out-of-band and
 // XEP-0363 upload URLs) for the platform.
 //
-// Files are held in memory, so MaxSize bounds the memory one Fetch uses;
-// platforms' own limits (tens of MiB) make a temporary-file spool
-// unnecessary for now.
+// A file is streamed to a temporary file (in TempDir) as it arrives, with
+// MaxSize enforced while streaming, so its size costs disk, not memory;
+// the returned File must be closed, which removes it. Budget, if set,
+// bounds the bytes that all downloads sharing it hold at once.
 //
 // A Fetcher may be used by several goroutines at once. Its fields must not
 // change, and it must not be copied, after the first Fetch.
@@ -48,6 +51,14 @@ type Fetcher struct {
 	// Timeout bounds the whole request, body included; default
 	// DefaultTimeout.
 	Timeout time.Duration
+	// ConnectTimeout bounds connecting to the host (each address tried);
+	// default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// TempDir is where downloads are spooled; "" means os.TempDir().
+	TempDir string
+	// Budget, if set, is the in-flight byte budget the download's bytes
+	// are taken from (see Budget); without one, only MaxSize bounds them.
+	Budget *Budget
 	// AllowPrivate allows connections to loopback, private, link-local and
 	// other non-public addresses. Off by default, which protects the
 	// operator's network from requests forged by remote users (SSRF); turn
@@ -72,13 +83,14 @@ type Fetcher struct {
 	allowAddr func(netip.AddrPort) bool
 }
 
-// Fetch downloads rawURL (http or https only) and returns its content.
+// Fetch downloads rawURL (http or https only) into a temporary file and
+// returns it; the caller must Close the File.
 //
 // Errors wrap ErrBadURL (malformed or non-http URL, too many redirects),
 // ErrForbiddenAddress (the host is or resolves to a non-public address, or
 // is a number that is not a dotted IPv4 address), ErrUnreachable (the host
 // does not resolve or refuses the connection), ErrTimeout,
-// ErrTooLarge, ErrUnsupportedType, ErrBadStatus (a *StatusError: the final
+// ErrTooLarge, ErrBusy (Budget had no room in time), ErrUnsupportedType, ErrBadStatus (a *StatusError: the final
 // response was not 200 OK), context.DeadlineExceeded (Timeout passed, with
 // ErrTimeout) or
 // the error of ctx. Error texts name the host, never the whole URL, whose
@@ -136,21 +148,18 @@ func (f *Fetcher) fetch(ctx context.Context, u *url.URL) (*File, error) {
 	if mt := mediaType(declared); mt != "" && !genericType(mt) && !f.typeAllowed(mt) {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedType, mt)
 	}
-	data, err := readCapped(resp.Body, f.MaxSize, resp.ContentLength)
+	file, err := f.spool(ctx, resp.Body, resp.ContentLength)
 	if err != nil {
 		return nil, err
 	}
-	mt := effectiveType(declared, data)
+	mt := effectiveType(declared, file.head)
 	if !f.typeAllowed(mt) {
+		file.Close()
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedType, mt)
 	}
-	return &File{
-		Name:         fileName(resp.Header.Get("Content-Disposition"), u, resp.Request.URL),
-		MIMEType:     mt,
-		DeclaredType: declared,
-		Size:         int64(len(data)),
-		Data:         data,
-	}, nil
+	file.Name = fileName(resp.Header.Get("Content-Disposition"), u, resp.Request.URL)
+	file.MIMEType, file.DeclaredType = mt, declared
+	return file, nil
 }
 
 // remoteFault marks the network errors that the URL's host causes (its
@@ -170,24 +179,11 @@ func remoteFault(err error) error {
 	if errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial") {
 		return fmt.Errorf("%w (%w)", ErrUnreachable, err)
 	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The host hung up before the whole answer.
+		return fmt.Errorf("%w: the connection was closed (%w)", ErrUnreachable, err)
+	}
 	return err
-}
-
-// readCapped reads at most limit+1 bytes of r and fails with ErrTooLarge
-// if there are more than limit.
-func readCapped(r io.Reader, limit, contentLength int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if contentLength > 0 {
-		buf.Grow(int(min(contentLength, maxPrealloc)))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the body: %w", err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
-	}
-	return buf.Bytes(), nil
 }
 
 func (f *Fetcher) typeAllowed(mt string) bool {
@@ -254,7 +250,11 @@ func (f *Fetcher) httpClient() *http.Client {
 			f.client = &c
 			return
 		}
-		d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+		connect := f.ConnectTimeout
+		if connect <= 0 {
+			connect = DefaultConnectTimeout
+		}
+		d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 		if !f.AllowPrivate {
 			d.Control = f.dialControl
 		}

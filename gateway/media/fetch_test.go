@@ -47,8 +47,8 @@ func TestFetchOK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(file.Data, body) || file.Size != int64(len(body)) {
-		t.Errorf("got %d bytes, size %d", len(file.Data), file.Size)
+	if data := content(t, file); !bytes.Equal(data, body) || file.Size != int64(len(body)) {
+		t.Errorf("got %d bytes, size %d", len(data), file.Size)
 	}
 	if file.Name != "holiday photo.png" || file.MIMEType != "image/png" || file.DeclaredType != "image/png" {
 		t.Errorf("file %+v", file)
@@ -249,7 +249,7 @@ func TestFetchRedirectLimit(t *testing.T) {
 		w.Write([]byte("arrived"))
 	})
 	f := &Fetcher{MaxSize: 1000, AllowPrivate: true}
-	if file, err := f.Fetch(testCtx(t), s.URL+"/hop/3"); err != nil || string(file.Data) != "arrived" {
+	if file, err := f.Fetch(testCtx(t), s.URL+"/hop/3"); err != nil || string(content(t, file)) != "arrived" {
 		t.Errorf("3 redirects: %v", err)
 	}
 	if _, err := f.Fetch(testCtx(t), s.URL+"/hop/4"); !errors.Is(err, ErrBadURL) {
@@ -292,7 +292,7 @@ func TestFetchRefusesPrivateAddresses(t *testing.T) {
 	})
 	pubAddr := netip.MustParseAddrPort(strings.TrimPrefix(public.URL, "http://"))
 	f = &Fetcher{MaxSize: 1000, allowAddr: func(ap netip.AddrPort) bool { return ap == pubAddr }}
-	if file, err := f.Fetch(testCtx(t), public.URL+"/ok"); err != nil || string(file.Data) != "public content" {
+	if file, err := f.Fetch(testCtx(t), public.URL+"/ok"); err != nil || string(content(t, file)) != "public content" {
 		t.Fatalf("the exempted server: %v", err)
 	}
 	for _, p := range []string{"/to-literal", "/to-name"} {

@@ -1,12 +1,15 @@
 package media
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"unicode"
@@ -16,7 +19,8 @@ import (
 // maxNameBytes bounds the length of a file name taken from a URL or header.
 const maxNameBytes = 255
 
-// File is a downloaded file, held in memory.
+// File is a downloaded file, spooled to a temporary file. Close removes it
+// and gives its bytes back to the Fetcher's Budget.
 type File struct {
 	// Name is the file name from the Content-Disposition header, else the
 	// last segment of the URL's path (unescaped; the original URL's before
@@ -30,16 +34,42 @@ type File struct {
 	MIMEType string
 	// DeclaredType is the Content-Type header as the server sent it.
 	DeclaredType string
-	// Size is len(Data).
+	// Size is the length of the content in bytes.
 	Size int64
-	// Data is the content.
-	Data []byte
+
+	path     string
+	head     []byte // the first bytes, for sniffing the type
+	budget   *Budget
+	reserved int64 // bytes taken from budget
+	closed   closeOnce
 }
 
-// Open returns a reader of the content. ctx is unused for in-memory files;
-// it is there so that spooled files can honour it later.
+// Open returns a reader of the content. It may be called several times,
+// but not after Close.
 func (f *File) Open(ctx context.Context) (io.ReadCloser, error) {
-	return io.NopCloser(bytes.NewReader(f.Data)), nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r, err := os.Open(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("media: opening the downloaded file: %w", err)
+	}
+	return r, nil
+}
+
+// Close removes the temporary file and gives its bytes back to the
+// budget. Readers opened before keep working until they are closed (the
+// space is freed then). Close may be called more than once.
+func (f *File) Close() error {
+	f.closed.once.Do(func() {
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			f.closed.err = fmt.Errorf("media: removing the downloaded file: %w", err)
+		}
+		if f.budget != nil {
+			f.budget.give(f.reserved)
+		}
+	})
+	return f.closed.err
 }
 
 // genericTypes are declared types that say nothing about the content.

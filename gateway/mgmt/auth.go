@@ -1,8 +1,6 @@
 package mgmt
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -15,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/httpguard"
 )
 
 // Auth says how the API authenticates requests. Every mechanism that is
@@ -84,10 +83,7 @@ var publicPaths = map[string]bool{
 // calls with status UNAUTHENTICATED, REST calls with 401. The token is
 // compared in constant time and never logged.
 func (s *Server) authenticate(next http.Handler) http.Handler {
-	var want [sha256.Size]byte
-	if s.opts.Auth.Token != "" {
-		want = sha256.Sum256([]byte(s.opts.Auth.Token))
-	}
+	token := httpguard.NewToken(s.opts.Auth.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if publicPaths[r.URL.Path] {
 			next.ServeHTTP(w, r)
@@ -97,17 +93,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if s.opts.Auth.ClientCA != "" && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 			reason = "a client certificate is required"
 		}
-		if reason == "" && s.opts.Auth.Token != "" {
-			scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-			switch {
-			case !ok || !strings.EqualFold(scheme, "Bearer") || token == "":
-				reason = "a bearer token is required (Authorization: Bearer TOKEN)"
-			default:
-				got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-				if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-					reason = "the bearer token is not valid"
-				}
-			}
+		if reason == "" {
+			reason = token.CheckBearer(r)
 		}
 		if reason == "" {
 			next.ServeHTTP(w, r)

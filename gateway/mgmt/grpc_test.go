@@ -160,6 +160,14 @@ func TestGRPC(t *testing.T) {
 		t.Errorf("sandbox adapter with a session = %v", sb)
 	}
 
+	// The sandbox cannot describe itself; strangers are not found.
+	_, err = c.DiagnoseAccount(ctx, &adminv1.DiagnoseAccountRequest{Owner: alice, Platform: "sandbox"})
+	wantCode(t, "DiagnoseAccount of a sandbox session", err, codes.Unimplemented)
+	_, err = c.DiagnoseAccount(ctx, &adminv1.DiagnoseAccountRequest{Owner: bob, Platform: "sandbox"})
+	wantCode(t, "DiagnoseAccount of a stranger", err, codes.NotFound)
+	_, err = c.DiagnoseAccount(ctx, &adminv1.DiagnoseAccountRequest{Owner: "not a jid", Platform: "sandbox"})
+	wantCode(t, "DiagnoseAccount of a bad owner", err, codes.InvalidArgument)
+
 	// Unlink; then there is nothing to unlink.
 	un, err := c.UnlinkAccount(ctx, &adminv1.UnlinkAccountRequest{Owner: alice, Platform: "sandbox"})
 	if err != nil {

@@ -86,6 +86,20 @@ type Config struct {
 	// the read loop waits while MaxUnrecorded/2 stanzas wait for a
 	// write. nil means nothing is recorded.
 	Intake Intake
+	// HandleRecorded, if set, handles the stanzas Intake recorded instead
+	// of the Handler, and is given their done function to call once each
+	// is handled — which may be after it returned, for a stanza it keeps
+	// waiting elsewhere — and not at all if it is not handled before the
+	// Conn stops. Without it the Handler runs and done is called when it
+	// returns.
+	HandleRecorded func(ctx context.Context, p stanza.Packet, done func())
+	// Admit, if set, is called on the read loop with every stanza bound
+	// for the Handler, before it is queued on a dispatch lane, so that
+	// what its sender may not do (rates, sizes) is refused before it takes
+	// a place in a lane. A non-nil refusal is written instead of handling
+	// the stanza (dropped, with a log line, if the outbound queue is
+	// full). Admit must be quick and must not block.
+	Admit func(p stanza.Packet) (refusal stanza.Packet)
 	// OnState, if set, is called (from the supervisor goroutine) every time
 	// the link goes up (true) or down (false).
 	OnState func(connected bool)

@@ -37,8 +37,13 @@ type dispatcher struct {
 	// it must not block).
 	reject func(p stanza.Packet)
 	// rec, if set, records the stanzas the read loop accepts before they
-	// reach dispatchDone (intake.go).
-	rec *recorder
+	// reach dispatchDone (intake.go); handleRecorded is
+	// Config.HandleRecorded.
+	rec            *recorder
+	handleRecorded func(ctx context.Context, p stanza.Packet, done func())
+	// admit, if set, decides first whether p is queued at all
+	// (Config.Admit); it answers what it refuses.
+	admit func(p stanza.Packet) bool
 }
 
 type lane struct {
@@ -103,12 +108,15 @@ const (
 // reject. A stanza always fits an empty lane within the overall budget, so
 // a single large stanza is never refused for its size alone.
 func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
+	if d.admit != nil && !d.admit(p) {
+		return
+	}
 	d.dispatchDone(p, size, nil)
 }
 
 // dispatchDone is dispatch for a stanza with a done function (nil for
-// none): it is called once the Handler has returned, or once the stanza
-// was refused and its sender told.
+// none), already admitted: done is called once the Handler has returned,
+// or once the stanza was refused and its sender told.
 func (d *dispatcher) dispatchDone(p stanza.Packet, size int64, done func()) {
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
@@ -187,11 +195,19 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 				l.mu.Unlock()
 				break
 			}
-			d.call(ctx, it.p)
-			if it.done != nil && ctx.Err() == nil {
-				// A Handler cut short by the shutdown may not have
-				// finished: the stanza stays recorded for the next start.
-				it.done()
+			switch {
+			case it.done != nil && d.handleRecorded != nil:
+				d.callRecorded(ctx, it.p, it.done) // it calls done
+			case it.done != nil:
+				d.call(ctx, it.p)
+				if ctx.Err() == nil {
+					// A Handler cut short by the shutdown may not have
+					// finished: the stanza stays recorded for the next
+					// start.
+					it.done()
+				}
+			default:
+				d.call(ctx, it.p)
 			}
 			d.backlog.Add(-1)
 			// The stanza's bytes stay counted until it has been handled:
@@ -208,6 +224,17 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 
 // call runs the Handler, turning a panic into an error log.
 func (d *dispatcher) call(ctx context.Context, p stanza.Packet) {
+	d.callWith(p, func() { d.h(ctx, p) })
+}
+
+// callRecorded runs Config.HandleRecorded, turning a panic into an error
+// log (done is then not called: the stanza stays recorded).
+func (d *dispatcher) callRecorded(ctx context.Context, p stanza.Packet, done func()) {
+	d.callWith(p, func() { d.handleRecorded(ctx, p, done) })
+}
+
+// callWith runs f for p, turning a panic into an error log.
+func (d *dispatcher) callWith(p stanza.Packet, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			from, to, _ := connAddrs(p)
@@ -219,7 +246,7 @@ func (d *dispatcher) call(ctx context.Context, p stanza.Packet) {
 				slog.String("stack", string(debug.Stack())))
 		}
 	}()
-	d.h(ctx, p)
+	f()
 }
 
 // connAddrs returns the from and to of the stanza types gosrc decodes.
@@ -256,6 +283,27 @@ func hashLowerASCII(h *maphash.Hash, s string) {
 			b += 'a' - 'A'
 		}
 		h.WriteByte(b)
+	}
+}
+
+// admitFunc is Config.Admit as the dispatcher calls it: a refusal is
+// written at once, without waiting for room in the outbound queue.
+func (c *Conn) admitFunc() func(p stanza.Packet) bool {
+	admit := c.cfg.Admit
+	if admit == nil {
+		return nil
+	}
+	return func(p stanza.Packet) bool {
+		refusal := admit(p)
+		if refusal == nil {
+			return true
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Send must not wait for room
+		if err := c.Send(ctx, refusal); err != nil {
+			c.log.Warn("refusal of an inbound stanza not sent", slog.Any("error", err))
+		}
+		return false
 	}
 }
 

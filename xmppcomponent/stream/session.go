@@ -77,7 +77,14 @@ func (s *session) fail(err error) {
 func (s *session) readLoop(disp *dispatcher) {
 	accept := disp.dispatch
 	if disp.rec != nil {
-		accept = disp.rec.accept // recorded first (intake.go), in the same order
+		// Admitted first (what is refused is not worth a write), then
+		// recorded (intake.go), in the order read.
+		accept = func(p stanza.Packet, size int64) {
+			if disp.admit != nil && !disp.admit(p) {
+				return
+			}
+			disp.rec.accept(p, size)
+		}
 	}
 	defer close(s.readerDone)
 	c := s.c

@@ -23,7 +23,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	disp.reject = c.rejectBusy
 	if c.cfg.Intake != nil {
 		disp.rec = newRecorder(c.cfg.Intake, disp)
+		disp.handleRecorded = c.cfg.HandleRecorded
 	}
+	disp.admit = c.admitFunc()
 	c.mu.Lock()
 	if c.started {
 		c.mu.Unlock()

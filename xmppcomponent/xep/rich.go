@@ -100,6 +100,7 @@ func init() {
 		{xml.Name{Space: NSFallback, Local: "fallback"}, Fallback{}},
 		{xml.Name{Space: NSSID, Local: "origin-id"}, OriginID{}},
 		{xml.Name{Space: NSHints, Local: "store"}, StoreHint{}},
+		{xml.Name{Space: NSReference, Local: "reference"}, Reference{}},
 	} {
 		stanza.TypeRegistry.MapExtension(stanza.PKTMessage, ext.name, ext.v)
 	}

@@ -216,11 +216,7 @@ func Message(ctx context.Context, env Env, evt *events.Message) (event.Event, er
 				out.ReplyQuote = Summary(q)
 			}
 		}
-		for _, j := range ci.GetMentionedJID() {
-			if jid, err := types.ParseJID(j); err == nil {
-				out.Mentions = append(out.Mentions, env.Users.UserID(ctx, jid, types.EmptyJID))
-			}
-		}
+		out.Body, out.Mentions = Mentions(ctx, env, out.Body, ci.GetMentionedJID()) // mentions.go
 	}
 	return out, nil
 }
@@ -291,7 +287,13 @@ func body(ctx context.Context, env Env, evt *events.Message, out *event.Message)
 		out.Body = Poll(poll(msg))
 	case msg.GetPollUpdateMessage() != nil:
 		return skip("poll vote (votes are encrypted and not shown)")
+	case msg.GetAlbumMessage() != nil:
+		return skip("album header (its photos and videos follow as messages of their own)")
 	default:
+		if text := BusinessText(msg); text != "" { // richmsg.go
+			out.Body = text
+			return nil
+		}
 		if kind := unsupportedKind(msg); kind != "" {
 			out.Body = fmt.Sprintf("[%s a WhatsApp %s, which the gateway cannot show. Open WhatsApp on your phone to see it.]",
 				sentVerb(evt.Info.IsFromMe), kind)
@@ -463,6 +465,14 @@ func ContextInfoOf(msg *waE2E.Message) *waE2E.ContextInfo {
 		msg.GetContactMessage().GetContextInfo(),
 		msg.GetContactsArrayMessage().GetContextInfo(),
 		poll(msg).GetContextInfo(),
+		msg.GetTemplateMessage().GetContextInfo(),
+		msg.GetButtonsMessage().GetContextInfo(),
+		msg.GetListMessage().GetContextInfo(),
+		msg.GetInteractiveMessage().GetContextInfo(),
+		msg.GetButtonsResponseMessage().GetContextInfo(),
+		msg.GetTemplateButtonReplyMessage().GetContextInfo(),
+		msg.GetListResponseMessage().GetContextInfo(),
+		msg.GetInteractiveResponseMessage().GetContextInfo(),
 	} {
 		if ci != nil {
 			return ci
@@ -514,6 +524,9 @@ func Summary(msg *waE2E.Message) string {
 	case poll(msg) != nil:
 		return "[poll " + poll(msg).GetName() + "]"
 	}
+	if t := BusinessText(msg); t != "" {
+		return t
+	}
 	return "[message]"
 }
 
@@ -553,8 +566,6 @@ func unsupportedKind(msg *waE2E.Message) string {
 		return "event"
 	case msg.GetScheduledCallCreationMessage() != nil:
 		return "scheduled call"
-	case msg.GetAlbumMessage() != nil:
-		return "album"
 	case msg.GetStickerPackMessage() != nil:
 		return "sticker pack"
 	}
@@ -663,8 +674,10 @@ func CallNotice(ctx context.Context, env Env, meta types.BasicCallMeta, media st
 }
 
 // UndecryptableNotice is the message that tells the owner that a message
-// could not be decrypted (whatsmeow has asked the sender's phone to send
-// it again). Messages WhatsApp marks as not worth showing give a *Skipped.
+// could not be decrypted (whatsmeow has asked the sender and the phone to
+// send it again). It has the message's own id, so that the message, when
+// it arrives, corrects it. Messages WhatsApp marks as not worth showing
+// give a *Skipped.
 func UndecryptableNotice(ctx context.Context, env Env, evt *events.UndecryptableMessage) (*event.Message, error) {
 	if evt.DecryptFailMode == events.DecryptFailHide {
 		return nil, skip("undecryptable message WhatsApp hides")
@@ -673,7 +686,6 @@ func UndecryptableNotice(ctx context.Context, env Env, evt *events.Undecryptable
 	if err != nil {
 		return nil, err
 	}
-	m.ID = ids.MessageID("undecryptable-" + evt.Info.ID)
 	body := "[A message could not be decrypted. WhatsApp has been asked to send it again; if it does not arrive, read it on your phone.]"
 	if evt.IsUnavailable {
 		if evt.UnavailableType == events.UnavailableTypeViewOnce {

@@ -86,6 +86,9 @@ func PlanMedia(a event.Attachment, size int64) MediaKind {
 		return MediaVoice
 	case among(base, inlineImages) && a.Kind != event.KindFile:
 		return MediaImage
+	case base == "image/webp" && a.Kind == event.KindImage:
+		// Sent as a JPEG photo (PrepareImage).
+		return MediaImage
 	case among(base, inlineVideos) && a.Kind != event.KindFile:
 		return MediaVideo
 	case among(base, inlineAudio) && a.Kind != event.KindFile:

@@ -74,3 +74,18 @@ func (m Msg) Event(raw *waE2E.Message) *events.Message {
 func Builder(own types.JID) *whatsmeow.Client {
 	return whatsmeow.NewClient(&store.Device{ID: &own}, nil)
 }
+
+// EventTypes returns one value of each whatsmeow event type the fake
+// plays to the adapter (Dispatch), the list the adapter's event table is
+// checked against (adapters/whatsapp/doc.go).
+func EventTypes() []any {
+	return []any{
+		&events.Connected{}, &events.Disconnected{}, &events.KeepAliveTimeout{}, &events.KeepAliveRestored{},
+		&events.LoggedOut{}, &events.StreamReplaced{}, &events.ClientOutdated{}, &events.TemporaryBan{},
+		&events.ConnectFailure{}, &events.PushNameSetting{}, &events.AppStateSyncComplete{}, &events.AppStateSyncError{},
+		&events.Message{}, &events.UndecryptableMessage{}, &events.Receipt{}, &events.ChatPresence{},
+		&events.Presence{}, &events.PushName{}, &events.Contact{}, &events.BusinessName{}, &events.Picture{},
+		&events.CallOffer{}, &events.CallOfferNotice{}, &events.MediaRetry{}, &events.GroupInfo{},
+		&events.JoinedGroup{}, &events.HistorySync{},
+	}
+}

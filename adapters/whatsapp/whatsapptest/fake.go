@@ -77,8 +77,16 @@ type Client struct {
 	Pictures map[types.JID]*types.ProfilePictureInfo
 	// Media is the plaintext of downloadable files by direct path.
 	Media map[string][]byte
+	// ConnectEvent, if set, is what a linked device gets after Connect
+	// instead of events.Connected: a refusal WhatsApp sends once the
+	// socket is open (events.TemporaryBan, events.ConnectFailure, ...).
+	ConnectEvent any
 	// GroupErr, if set, is returned by every group call.
 	GroupErr error
+	// MediaErr answers DownloadToFile for a direct path with an error, as
+	// WhatsApp's media servers do for expired files
+	// (whatsmeow.ErrMediaDownloadFailedWith410 ...); see mediaretry.go.
+	MediaErr map[string]error
 
 	handlers      []handler
 	nextHandler   uint32
@@ -98,6 +106,7 @@ type Client struct {
 	calls         []string
 	pairedPhones  []string
 	changed       chan struct{}
+	fetches       []AppStateFetch // appstate.go
 
 	groups             map[types.JID]*types.GroupInfo
 	groupOrder         []types.JID
@@ -105,6 +114,7 @@ type Client struct {
 	topicChanges       []TopicChange
 	left               []types.JID
 	created            []whatsmeow.ReqCreateGroup
+	mediaRetries       []MediaRetryRequest
 }
 
 type handler struct {
@@ -250,6 +260,13 @@ func (c *Client) RemoveEventHandler(id uint32) bool {
 func (c *Client) Dispatch(evt any) bool {
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
+	if m, ok := evt.(*events.Message); ok && m != nil && c.Device.MsgSecrets != nil {
+		// whatsmeow keeps the secret of each message it decrypts (polls,
+		// events), with which later votes are decrypted.
+		if secret := m.Message.GetMessageContextInfo().GetMessageSecret(); len(secret) > 0 {
+			_ = c.Device.MsgSecrets.PutMessageSecret(context.Background(), m.Info.Chat, m.Info.Sender, m.Info.ID, secret)
+		}
+	}
 	c.mu.Lock()
 	hs := append([]handler(nil), c.handlers...)
 	c.mu.Unlock()
@@ -280,9 +297,15 @@ func (c *Client) Connect() error {
 	c.connected = true
 	linked := c.Device.ID != nil
 	c.loggedIn = linked
+	var evt any = &events.Connected{}
+	if c.ConnectEvent != nil {
+		// WhatsApp refuses after the socket opened: whatsmeow's Connect
+		// succeeds, then the refusal arrives as an event.
+		evt, c.connected, c.loggedIn = c.ConnectEvent, false, false
+	}
 	c.mu.Unlock()
 	if linked {
-		go c.Dispatch(&events.Connected{})
+		go c.Dispatch(evt)
 		return nil
 	}
 	c.QR("QR-CODE-1", 60*time.Second)
@@ -537,7 +560,11 @@ func (c *Client) DownloadToFile(_ context.Context, msg whatsmeow.DownloadableMes
 	c.mu.Lock()
 	c.record("DownloadToFile")
 	data, ok := c.Media[msg.GetDirectPath()]
+	merr := c.MediaErr[msg.GetDirectPath()]
 	c.mu.Unlock()
+	if merr != nil {
+		return merr
+	}
 	if !ok {
 		return whatsmeow.ErrMediaDownloadFailedWith404
 	}
@@ -564,11 +591,15 @@ func (c *Client) Reads() []Read {
 	return append([]Read(nil), c.reads...)
 }
 
-// SendPresence implements whatsapp.Client.
+// SendPresence implements whatsapp.Client; like whatsmeow it refuses
+// while the device has no push name (before the first app-state sync).
 func (c *Client) SendPresence(_ context.Context, state types.Presence) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record("SendPresence")
+	if c.Device.PushName == "" {
+		return whatsmeow.ErrNoPushName
+	}
 	c.presences = append(c.presences, state)
 	return nil
 }

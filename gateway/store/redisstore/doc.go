@@ -28,6 +28,8 @@
 //	                             when empty once O has no account record
 //	queues                 set   owners that have queued an item, until
 //	                             their queue is deleted
+//	schema                 string the key layout's version (Migrate):
+//	                             a newer one than SchemaVersion is refused
 //
 // Everything of one owner shares the hash tag {O}, so it lives in one
 // Cluster slot and multi-key writes run in MULTI/EXEC (with WATCH for

@@ -70,3 +70,6 @@ func (k keys) queue(owner ids.Owner) string { return k.prefix + "queue:" + owner
 
 // queueOwners is the set of owners that have ever queued an item.
 func (k keys) queueOwners() string { return k.prefix + "queues" }
+
+// schema holds the key layout's version (Migrate).
+func (k keys) schema() string { return k.prefix + "schema" }

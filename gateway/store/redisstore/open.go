@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
 // Config says which Redis to use. Exactly one of URL and Addrs is set.
@@ -27,8 +29,9 @@ type Config struct {
 	KeyPrefix string
 }
 
-// Open connects to the Redis that cfg describes, checks that it answers PING
-// and returns a Store that owns the connection.
+// Open connects to the Redis that cfg describes, checks that it answers PING,
+// brings the key layout up to date (Migrate) and returns a Store that owns
+// the connection.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	client, target, err := newClient(cfg)
 	if err != nil {
@@ -38,7 +41,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		client.Close()
 		return nil, fmt.Errorf("redisstore: redis at %s does not answer PING: %w", target, err)
 	}
-	return New(client, Options{KeyPrefix: cfg.KeyPrefix}), nil
+	s := New(client, Options{KeyPrefix: cfg.KeyPrefix})
+	if err := s.Migrate(ctx); err != nil {
+		client.Close()
+		if tooNew, ok := errors.AsType[*store.SchemaTooNewError](err); ok {
+			tooNew.Store = fmt.Sprintf("the Redis store at %s (key %s)", target, s.keys.schema())
+			return nil, fmt.Errorf("redisstore: %w", tooNew)
+		}
+		return nil, fmt.Errorf("%w (redis at %s)", err, target)
+	}
+	return s, nil
 }
 
 // newClient builds the client for cfg and describes what it connects to

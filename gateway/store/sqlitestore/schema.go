@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
 // migrations are the schema changes in order; migrations[i] takes the schema
@@ -79,6 +81,11 @@ CREATE INDEX drawbridge_queue_by_owner ON drawbridge_queue (owner, seq);
 `,
 }
 
+// SchemaVersion is the newest schema version this program knows: the one
+// Open brings a database to. A database with a newer one is refused
+// (store.SchemaTooNewError).
+func SchemaVersion() int { return len(migrations) }
+
 // migrate brings db's schema to the latest version in one transaction, which
 // takes the write lock first so that two processes opening the same new
 // file do not both migrate it.
@@ -113,7 +120,7 @@ func migrateLocked(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("migrate: reading the schema version: %w", err)
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("migrate: the database has schema version %d, newer than this program's %d", version, len(migrations))
+		return &store.SchemaTooNewError{Store: "the sqlite database", Found: version, Known: len(migrations)}
 	}
 	for v := version; v < len(migrations); v++ {
 		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {

@@ -163,6 +163,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s, err := OpenDB(ctx, db)
 	if err != nil {
 		db.Close()
+		if tooNew, ok := errors.AsType[*store.SchemaTooNewError](err); ok {
+			tooNew.Store = "the sqlite database " + path
+			return nil, fmt.Errorf("sqlitestore: %w", tooNew)
+		}
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	s.ownsDB = true

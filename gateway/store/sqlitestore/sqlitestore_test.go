@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,8 +88,24 @@ func TestRefusesNewerSchema(t *testing.T) {
 		s.Close()
 		t.Fatal("Open of a database with a newer schema succeeded")
 	}
-	if !strings.Contains(err.Error(), "schema version 999") {
-		t.Errorf("Open error %q does not name the version", err)
+	tooNew, ok := errors.AsType[*store.SchemaTooNewError](err)
+	if !ok || tooNew.Found != 999 || tooNew.Known != SchemaVersion() {
+		t.Fatalf("Open error = %v, want a SchemaTooNewError 999 > %d", err, SchemaVersion())
+	}
+	for _, want := range []string{path, "schema version 999", fmt.Sprintf("up to %d", SchemaVersion()), "newer drawbridge", "restore the backup"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error %q does not say %q", err, want)
+		}
+	}
+	// Refused, not touched: the version stays.
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version int
+	if err := db.QueryRowContext(ctx, `SELECT version FROM drawbridge_schema_version`).Scan(&version); err != nil || version != 999 {
+		t.Errorf("the refused database's version = %d, %v; want 999", version, err)
 	}
 }
 

@@ -1797,6 +1797,173 @@ func (x *ReloadConfigResponse) GetNeedsRestart() []string {
 	return nil
 }
 
+type DiagnoseAccountRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Platform      string                 `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiagnoseAccountRequest) Reset() {
+	*x = DiagnoseAccountRequest{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiagnoseAccountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiagnoseAccountRequest) ProtoMessage() {}
+
+func (x *DiagnoseAccountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiagnoseAccountRequest.ProtoReflect.Descriptor instead.
+func (*DiagnoseAccountRequest) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *DiagnoseAccountRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DiagnoseAccountRequest) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+// AccountDiagnosis is what a live session says about itself.
+type AccountDiagnosis struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Owner    string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Platform string                 `protobuf:"bytes,2,opt,name=platform,proto3" json:"platform,omitempty"`
+	// The facts, in the order the platform gives them.
+	Facts         []*Fact `protobuf:"bytes,3,rep,name=facts,proto3" json:"facts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountDiagnosis) Reset() {
+	*x = AccountDiagnosis{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountDiagnosis) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountDiagnosis) ProtoMessage() {}
+
+func (x *AccountDiagnosis) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountDiagnosis.ProtoReflect.Descriptor instead.
+func (*AccountDiagnosis) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AccountDiagnosis) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *AccountDiagnosis) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *AccountDiagnosis) GetFacts() []*Fact {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+// Fact is one named value of a diagnosis, for people.
+type Fact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Fact) Reset() {
+	*x = Fact{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Fact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Fact) ProtoMessage() {}
+
+func (x *Fact) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Fact.ProtoReflect.Descriptor instead.
+func (*Fact) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Fact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Fact) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 var File_drawbridge_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
@@ -1944,13 +2111,23 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"\x13ReloadConfigRequest\"U\n" +
 	"\x14ReloadConfigResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x03(\tR\aapplied\x12#\n" +
-	"\rneeds_restart\x18\x02 \x03(\tR\fneedsRestart*\x97\x01\n" +
+	"\rneeds_restart\x18\x02 \x03(\tR\fneedsRestart\"J\n" +
+	"\x16DiagnoseAccountRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\"u\n" +
+	"\x10AccountDiagnosis\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x1a\n" +
+	"\bplatform\x18\x02 \x01(\tR\bplatform\x12/\n" +
+	"\x05facts\x18\x03 \x03(\v2\x19.drawbridge.admin.v1.FactR\x05facts\"0\n" +
+	"\x04Fact\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value*\x97\x01\n" +
 	"\rLoginStepKind\x12\x1f\n" +
 	"\x1bLOGIN_STEP_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LOGIN_STEP_KIND_INPUT\x10\x01\x12\x16\n" +
 	"\x12LOGIN_STEP_KIND_QR\x10\x02\x12\x18\n" +
 	"\x14LOGIN_STEP_KIND_CODE\x10\x03\x12\x18\n" +
-	"\x14LOGIN_STEP_KIND_DONE\x10\x042\xf5\x06\n" +
+	"\x14LOGIN_STEP_KIND_DONE\x10\x042\xdc\a\n" +
 	"\fAdminService\x12c\n" +
 	"\fListAccounts\x12(.drawbridge.admin.v1.ListAccountsRequest\x1a).drawbridge.admin.v1.ListAccountsResponse\x12R\n" +
 	"\n" +
@@ -1961,7 +2138,8 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"\fListAdapters\x12(.drawbridge.admin.v1.ListAdaptersRequest\x1a).drawbridge.admin.v1.ListAdaptersResponse\x12O\n" +
 	"\tGetStatus\x12%.drawbridge.admin.v1.GetStatusRequest\x1a\x1b.drawbridge.admin.v1.Status\x12l\n" +
 	"\x0fSendTestMessage\x12+.drawbridge.admin.v1.SendTestMessageRequest\x1a,.drawbridge.admin.v1.SendTestMessageResponse\x12c\n" +
-	"\fReloadConfig\x12(.drawbridge.admin.v1.ReloadConfigRequest\x1a).drawbridge.admin.v1.ReloadConfigResponseBGZEgithub.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1;adminv1b\x06proto3"
+	"\fReloadConfig\x12(.drawbridge.admin.v1.ReloadConfigRequest\x1a).drawbridge.admin.v1.ReloadConfigResponse\x12e\n" +
+	"\x0fDiagnoseAccount\x12+.drawbridge.admin.v1.DiagnoseAccountRequest\x1a%.drawbridge.admin.v1.AccountDiagnosisBGZEgithub.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_drawbridge_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -1976,7 +2154,7 @@ func file_drawbridge_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_drawbridge_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_drawbridge_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_drawbridge_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_drawbridge_admin_v1_admin_proto_goTypes = []any{
 	(LoginStepKind)(0),               // 0: drawbridge.admin.v1.LoginStepKind
 	(*Account)(nil),                  // 1: drawbridge.admin.v1.Account
@@ -2003,53 +2181,59 @@ var file_drawbridge_admin_v1_admin_proto_goTypes = []any{
 	(*SendTestMessageResponse)(nil),  // 22: drawbridge.admin.v1.SendTestMessageResponse
 	(*ReloadConfigRequest)(nil),      // 23: drawbridge.admin.v1.ReloadConfigRequest
 	(*ReloadConfigResponse)(nil),     // 24: drawbridge.admin.v1.ReloadConfigResponse
-	nil,                              // 25: drawbridge.admin.v1.LinkAccountRequest.InputsEntry
-	nil,                              // 26: drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
-	nil,                              // 27: drawbridge.admin.v1.Counts.ByStateEntry
-	(*timestamppb.Timestamp)(nil),    // 28: google.protobuf.Timestamp
+	(*DiagnoseAccountRequest)(nil),   // 25: drawbridge.admin.v1.DiagnoseAccountRequest
+	(*AccountDiagnosis)(nil),         // 26: drawbridge.admin.v1.AccountDiagnosis
+	(*Fact)(nil),                     // 27: drawbridge.admin.v1.Fact
+	nil,                              // 28: drawbridge.admin.v1.LinkAccountRequest.InputsEntry
+	nil,                              // 29: drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
+	nil,                              // 30: drawbridge.admin.v1.Counts.ByStateEntry
+	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
 }
 var file_drawbridge_admin_v1_admin_proto_depIdxs = []int32{
-	28, // 0: drawbridge.admin.v1.Account.registered:type_name -> google.protobuf.Timestamp
-	28, // 1: drawbridge.admin.v1.Account.updated:type_name -> google.protobuf.Timestamp
-	28, // 2: drawbridge.admin.v1.Account.last_activity:type_name -> google.protobuf.Timestamp
+	31, // 0: drawbridge.admin.v1.Account.registered:type_name -> google.protobuf.Timestamp
+	31, // 1: drawbridge.admin.v1.Account.updated:type_name -> google.protobuf.Timestamp
+	31, // 2: drawbridge.admin.v1.Account.last_activity:type_name -> google.protobuf.Timestamp
 	1,  // 3: drawbridge.admin.v1.ListAccountsResponse.accounts:type_name -> drawbridge.admin.v1.Account
-	25, // 4: drawbridge.admin.v1.LinkAccountRequest.inputs:type_name -> drawbridge.admin.v1.LinkAccountRequest.InputsEntry
+	28, // 4: drawbridge.admin.v1.LinkAccountRequest.inputs:type_name -> drawbridge.admin.v1.LinkAccountRequest.InputsEntry
 	0,  // 5: drawbridge.admin.v1.LoginStep.kind:type_name -> drawbridge.admin.v1.LoginStepKind
 	6,  // 6: drawbridge.admin.v1.LoginStep.fields:type_name -> drawbridge.admin.v1.LoginField
-	28, // 7: drawbridge.admin.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
-	26, // 8: drawbridge.admin.v1.SubmitLoginInputRequest.inputs:type_name -> drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
+	31, // 7: drawbridge.admin.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
+	29, // 8: drawbridge.admin.v1.SubmitLoginInputRequest.inputs:type_name -> drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
 	7,  // 9: drawbridge.admin.v1.SubmitLoginInputResponse.next:type_name -> drawbridge.admin.v1.LoginStep
 	13, // 10: drawbridge.admin.v1.ListAdaptersResponse.adapters:type_name -> drawbridge.admin.v1.Adapter
 	14, // 11: drawbridge.admin.v1.Adapter.login_flows:type_name -> drawbridge.admin.v1.LoginFlow
 	15, // 12: drawbridge.admin.v1.Adapter.capabilities:type_name -> drawbridge.admin.v1.Capabilities
-	28, // 13: drawbridge.admin.v1.Status.started:type_name -> google.protobuf.Timestamp
+	31, // 13: drawbridge.admin.v1.Status.started:type_name -> google.protobuf.Timestamp
 	18, // 14: drawbridge.admin.v1.Status.xmpp:type_name -> drawbridge.admin.v1.XMPPLink
 	19, // 15: drawbridge.admin.v1.Status.store:type_name -> drawbridge.admin.v1.StoreStatus
 	20, // 16: drawbridge.admin.v1.Status.counts:type_name -> drawbridge.admin.v1.Counts
-	27, // 17: drawbridge.admin.v1.Counts.by_state:type_name -> drawbridge.admin.v1.Counts.ByStateEntry
-	2,  // 18: drawbridge.admin.v1.AdminService.ListAccounts:input_type -> drawbridge.admin.v1.ListAccountsRequest
-	4,  // 19: drawbridge.admin.v1.AdminService.GetAccount:input_type -> drawbridge.admin.v1.GetAccountRequest
-	5,  // 20: drawbridge.admin.v1.AdminService.LinkAccount:input_type -> drawbridge.admin.v1.LinkAccountRequest
-	8,  // 21: drawbridge.admin.v1.AdminService.SubmitLoginInput:input_type -> drawbridge.admin.v1.SubmitLoginInputRequest
-	10, // 22: drawbridge.admin.v1.AdminService.UnlinkAccount:input_type -> drawbridge.admin.v1.UnlinkAccountRequest
-	11, // 23: drawbridge.admin.v1.AdminService.ListAdapters:input_type -> drawbridge.admin.v1.ListAdaptersRequest
-	16, // 24: drawbridge.admin.v1.AdminService.GetStatus:input_type -> drawbridge.admin.v1.GetStatusRequest
-	21, // 25: drawbridge.admin.v1.AdminService.SendTestMessage:input_type -> drawbridge.admin.v1.SendTestMessageRequest
-	23, // 26: drawbridge.admin.v1.AdminService.ReloadConfig:input_type -> drawbridge.admin.v1.ReloadConfigRequest
-	3,  // 27: drawbridge.admin.v1.AdminService.ListAccounts:output_type -> drawbridge.admin.v1.ListAccountsResponse
-	1,  // 28: drawbridge.admin.v1.AdminService.GetAccount:output_type -> drawbridge.admin.v1.Account
-	7,  // 29: drawbridge.admin.v1.AdminService.LinkAccount:output_type -> drawbridge.admin.v1.LoginStep
-	9,  // 30: drawbridge.admin.v1.AdminService.SubmitLoginInput:output_type -> drawbridge.admin.v1.SubmitLoginInputResponse
-	1,  // 31: drawbridge.admin.v1.AdminService.UnlinkAccount:output_type -> drawbridge.admin.v1.Account
-	12, // 32: drawbridge.admin.v1.AdminService.ListAdapters:output_type -> drawbridge.admin.v1.ListAdaptersResponse
-	17, // 33: drawbridge.admin.v1.AdminService.GetStatus:output_type -> drawbridge.admin.v1.Status
-	22, // 34: drawbridge.admin.v1.AdminService.SendTestMessage:output_type -> drawbridge.admin.v1.SendTestMessageResponse
-	24, // 35: drawbridge.admin.v1.AdminService.ReloadConfig:output_type -> drawbridge.admin.v1.ReloadConfigResponse
-	27, // [27:36] is the sub-list for method output_type
-	18, // [18:27] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	30, // 17: drawbridge.admin.v1.Counts.by_state:type_name -> drawbridge.admin.v1.Counts.ByStateEntry
+	27, // 18: drawbridge.admin.v1.AccountDiagnosis.facts:type_name -> drawbridge.admin.v1.Fact
+	2,  // 19: drawbridge.admin.v1.AdminService.ListAccounts:input_type -> drawbridge.admin.v1.ListAccountsRequest
+	4,  // 20: drawbridge.admin.v1.AdminService.GetAccount:input_type -> drawbridge.admin.v1.GetAccountRequest
+	5,  // 21: drawbridge.admin.v1.AdminService.LinkAccount:input_type -> drawbridge.admin.v1.LinkAccountRequest
+	8,  // 22: drawbridge.admin.v1.AdminService.SubmitLoginInput:input_type -> drawbridge.admin.v1.SubmitLoginInputRequest
+	10, // 23: drawbridge.admin.v1.AdminService.UnlinkAccount:input_type -> drawbridge.admin.v1.UnlinkAccountRequest
+	11, // 24: drawbridge.admin.v1.AdminService.ListAdapters:input_type -> drawbridge.admin.v1.ListAdaptersRequest
+	16, // 25: drawbridge.admin.v1.AdminService.GetStatus:input_type -> drawbridge.admin.v1.GetStatusRequest
+	21, // 26: drawbridge.admin.v1.AdminService.SendTestMessage:input_type -> drawbridge.admin.v1.SendTestMessageRequest
+	23, // 27: drawbridge.admin.v1.AdminService.ReloadConfig:input_type -> drawbridge.admin.v1.ReloadConfigRequest
+	25, // 28: drawbridge.admin.v1.AdminService.DiagnoseAccount:input_type -> drawbridge.admin.v1.DiagnoseAccountRequest
+	3,  // 29: drawbridge.admin.v1.AdminService.ListAccounts:output_type -> drawbridge.admin.v1.ListAccountsResponse
+	1,  // 30: drawbridge.admin.v1.AdminService.GetAccount:output_type -> drawbridge.admin.v1.Account
+	7,  // 31: drawbridge.admin.v1.AdminService.LinkAccount:output_type -> drawbridge.admin.v1.LoginStep
+	9,  // 32: drawbridge.admin.v1.AdminService.SubmitLoginInput:output_type -> drawbridge.admin.v1.SubmitLoginInputResponse
+	1,  // 33: drawbridge.admin.v1.AdminService.UnlinkAccount:output_type -> drawbridge.admin.v1.Account
+	12, // 34: drawbridge.admin.v1.AdminService.ListAdapters:output_type -> drawbridge.admin.v1.ListAdaptersResponse
+	17, // 35: drawbridge.admin.v1.AdminService.GetStatus:output_type -> drawbridge.admin.v1.Status
+	22, // 36: drawbridge.admin.v1.AdminService.SendTestMessage:output_type -> drawbridge.admin.v1.SendTestMessageResponse
+	24, // 37: drawbridge.admin.v1.AdminService.ReloadConfig:output_type -> drawbridge.admin.v1.ReloadConfigResponse
+	26, // 38: drawbridge.admin.v1.AdminService.DiagnoseAccount:output_type -> drawbridge.admin.v1.AccountDiagnosis
+	29, // [29:39] is the sub-list for method output_type
+	19, // [19:29] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_drawbridge_admin_v1_admin_proto_init() }
@@ -2063,7 +2247,7 @@ func file_drawbridge_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_drawbridge_admin_v1_admin_proto_rawDesc), len(file_drawbridge_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,6 +38,7 @@ const (
 	AdminService_GetStatus_FullMethodName        = "/drawbridge.admin.v1.AdminService/GetStatus"
 	AdminService_SendTestMessage_FullMethodName  = "/drawbridge.admin.v1.AdminService/SendTestMessage"
 	AdminService_ReloadConfig_FullMethodName     = "/drawbridge.admin.v1.AdminService/ReloadConfig"
+	AdminService_DiagnoseAccount_FullMethodName  = "/drawbridge.admin.v1.AdminService/DiagnoseAccount"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -78,9 +79,16 @@ type AdminServiceClient interface {
 	// one of its platform contacts.
 	SendTestMessage(ctx context.Context, in *SendTestMessageRequest, opts ...grpc.CallOption) (*SendTestMessageResponse, error)
 	// ReloadConfig re-reads the configuration and applies the settings that
-	// can change at run time (registration.*, component.admins). It reports
-	// the other settings that changed, which need a restart.
+	// can change at run time (registration.*, component.admins, log.level,
+	// the rate limits, limits.max_body_size and max_attachments), as SIGHUP
+	// does. It reports the other settings that changed, which need a restart.
 	ReloadConfig(ctx context.Context, in *ReloadConfigRequest, opts ...grpc.CallOption) (*ReloadConfigResponse, error)
+	// DiagnoseAccount asks the owner's live session what it knows of itself
+	// (for WhatsApp: whether the socket is up, the push name, the LID
+	// mapping, when the phone was last seen, pending retries).
+	// NOT_FOUND if the owner has not registered, FAILED_PRECONDITION if no
+	// session is loaded, UNIMPLEMENTED if the platform cannot tell.
+	DiagnoseAccount(ctx context.Context, in *DiagnoseAccountRequest, opts ...grpc.CallOption) (*AccountDiagnosis, error)
 }
 
 type adminServiceClient struct {
@@ -190,6 +198,16 @@ func (c *adminServiceClient) ReloadConfig(ctx context.Context, in *ReloadConfigR
 	return out, nil
 }
 
+func (c *adminServiceClient) DiagnoseAccount(ctx context.Context, in *DiagnoseAccountRequest, opts ...grpc.CallOption) (*AccountDiagnosis, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AccountDiagnosis)
+	err := c.cc.Invoke(ctx, AdminService_DiagnoseAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -228,9 +246,16 @@ type AdminServiceServer interface {
 	// one of its platform contacts.
 	SendTestMessage(context.Context, *SendTestMessageRequest) (*SendTestMessageResponse, error)
 	// ReloadConfig re-reads the configuration and applies the settings that
-	// can change at run time (registration.*, component.admins). It reports
-	// the other settings that changed, which need a restart.
+	// can change at run time (registration.*, component.admins, log.level,
+	// the rate limits, limits.max_body_size and max_attachments), as SIGHUP
+	// does. It reports the other settings that changed, which need a restart.
 	ReloadConfig(context.Context, *ReloadConfigRequest) (*ReloadConfigResponse, error)
+	// DiagnoseAccount asks the owner's live session what it knows of itself
+	// (for WhatsApp: whether the socket is up, the push name, the LID
+	// mapping, when the phone was last seen, pending retries).
+	// NOT_FOUND if the owner has not registered, FAILED_PRECONDITION if no
+	// session is loaded, UNIMPLEMENTED if the platform cannot tell.
+	DiagnoseAccount(context.Context, *DiagnoseAccountRequest) (*AccountDiagnosis, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -267,6 +292,9 @@ func (UnimplementedAdminServiceServer) SendTestMessage(context.Context, *SendTes
 }
 func (UnimplementedAdminServiceServer) ReloadConfig(context.Context, *ReloadConfigRequest) (*ReloadConfigResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReloadConfig not implemented")
+}
+func (UnimplementedAdminServiceServer) DiagnoseAccount(context.Context, *DiagnoseAccountRequest) (*AccountDiagnosis, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiagnoseAccount not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -444,6 +472,24 @@ func _AdminService_ReloadConfig_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_DiagnoseAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiagnoseAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DiagnoseAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DiagnoseAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DiagnoseAccount(ctx, req.(*DiagnoseAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -482,6 +528,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadConfig",
 			Handler:    _AdminService_ReloadConfig_Handler,
+		},
+		{
+			MethodName: "DiagnoseAccount",
+			Handler:    _AdminService_DiagnoseAccount_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

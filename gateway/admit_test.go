@@ -1,0 +1,76 @@
+package gateway_test
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// TestAdmitMessage: AdmitMessage refuses an owner without an account,
+// bodies and file counts over the limits, and an owner over its message
+// rate, taking the rate token of what it admits; SendMessage with
+// Admitted does not take another one.
+func TestAdmitMessage(t *testing.T) {
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	gw, err := gateway.New(gateway.Options{
+		Store:         openStore(t),
+		Adapters:      []gateway.Adapter{sandbox.New(p)},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+		Logger:        slog.New(slog.DiscardHandler),
+		Limits: gateway.Limits{
+			Messages:       gateway.RateLimit{PerJID: gateway.Rate{PerMinute: 1, Burst: 2}},
+			MaxBodySize:    10,
+			MaxAttachments: 1,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := newFrontend()
+	gw.SetFrontend(fe)
+	if err := gw.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(t.Context()) })
+	h := &hub{gw: gw, fe: fe, platform: p}
+	const alice = ids.Owner("alice@example.test")
+	h.link(t, alice, "+15557654321")
+
+	for _, tc := range []struct {
+		name         string
+		owner        ids.Owner
+		body, files  int
+		want         error
+		wantContains string
+	}{
+		{"not linked", "mallory@example.test", 2, 0, gateway.ErrNotLinked, ""},
+		{"body over the limit", alice, 11, 0, gateway.ErrOverLimit, "11 bytes"},
+		{"too many files", alice, 0, 2, gateway.ErrOverLimit, "2 attachments"},
+		{"first", alice, 2, 1, nil, ""},
+		{"second", alice, 2, 0, nil, ""},
+		{"over the rate", alice, 2, 0, gateway.ErrTooFast, "at most 1 a minute"},
+	} {
+		err := gw.AdmitMessage(tc.owner, sb, tc.body, tc.files)
+		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantContains)) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// Both admitted messages are sent although the bucket is empty now.
+	for _, id := range []string{"a1", "a2"} {
+		msg := &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: "hi " + id}
+		if _, err := gw.SendMessage(t.Context(), alice, sb, msg, gateway.SendOptions{XMPPIDs: []string{id}, Admitted: true}); err != nil {
+			t.Errorf("admitted message %s: %v", id, err)
+		}
+	}
+	msg := &event.Message{Meta: event.Meta{Chat: ids.ChatID(sandbox.EchoBot)}, Body: "later"}
+	if _, err := gw.SendMessage(t.Context(), alice, sb, msg, gateway.SendOptions{XMPPIDs: []string{"a3"}}); !errors.Is(err, gateway.ErrTooFast) {
+		t.Errorf("a message not admitted, over the rate: %v, want ErrTooFast", err)
+	}
+}
