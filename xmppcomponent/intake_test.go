@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"gosrc.io/xmpp/stanza"
@@ -18,7 +19,7 @@ import (
 )
 
 // intakeComponent is a component over hub that records into in.
-func intakeComponent(t *testing.T, hub Hub, in *delivery.Intake) (*Component, *scriptRecorder) {
+func intakeComponent(t *testing.T, hub Hub, in StanzaJournal) (*Component, *scriptRecorder) {
 	t.Helper()
 	c, err := New(Config{
 		Conn:     stream.Config{Domain: "gw.example.test"},
@@ -112,4 +113,65 @@ func TestIntakeRecordsAndReplays(t *testing.T) {
 		left, err := in.Pending(t.Context())
 		return err == nil && len(left) == 0
 	})
+}
+
+// TestRecordedMessageDoneWhenItLeavesItsChatQueue checks that a recorded
+// message waiting for its files in its chat's queue (chatqueue.go), and
+// the chat's next message behind it, are marked done only once they have
+// gone to the hub, in order — not when the lane's Handler returned — and
+// not at all if the component stops first (they stay recorded).
+func TestRecordedMessageDoneWhenItLeavesItsChatQueue(t *testing.T) {
+	hub := newFakeHub()
+	linkFake(hub, "alice@example.test")
+	hub.sendGate = make(chan struct{})
+	c, _ := intakeComponent(t, hub, nil)
+	msg := func(id, extra string) stanza.Message {
+		var m stanza.Message
+		raw := `<message type='chat' id='` + id + `' from='alice@example.test/phone' to='+15550000001@gw.example.test'><body>` + id + `</body>` + extra + `</message>`
+		if err := xml.Unmarshal([]byte(raw), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	var mu sync.Mutex
+	var done []string
+	doneFn := func(id string) func() {
+		return func() {
+			mu.Lock()
+			done = append(done, id)
+			mu.Unlock()
+		}
+	}
+	doneIDs := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(done)
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	c.handleRecorded(ctx, msg("f1", `<x xmlns='jabber:x:oob'><url>https://files.example.test/a.jpg</url></x>`), doneFn("f1"))
+	c.handleRecorded(ctx, msg("t2", ""), doneFn("t2"))
+	if got := doneIDs(); len(got) != 0 {
+		t.Fatalf("done %v while both wait in the chat queue", got)
+	}
+	close(hub.sendGate)
+	testutil.WaitFor(t, "both to be done", func() bool { return len(doneIDs()) == 2 })
+	if got := doneIDs(); !slices.Equal(got, []string{"f1", "t2"}) {
+		t.Errorf("done in the order %v, want [f1 t2]", got)
+	}
+
+	// The component stops while one waits: it stays recorded.
+	hub.mu.Lock()
+	hub.sendGate = make(chan struct{})
+	gate := hub.sendGate
+	hub.mu.Unlock()
+	stopCtx, stop := context.WithCancel(t.Context())
+	c.handleRecorded(stopCtx, msg("f3", `<x xmlns='jabber:x:oob'><url>https://files.example.test/b.jpg</url></x>`), doneFn("f3"))
+	stop()
+	close(gate)
+	c.chatq.wait()
+	if got := doneIDs(); slices.Contains(got, "f3") {
+		t.Errorf("f3 was marked done though the component stopped before handling it: %v", got)
+	}
 }
