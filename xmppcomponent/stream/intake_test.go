@@ -198,3 +198,36 @@ func TestConnIntakeGroupCommit(t *testing.T) {
 		t.Errorf("the second batch has %d stanzas, want the %d that waited", second, maxRecordBacklog)
 	}
 }
+
+// TestConnHandleRecordedKeepsDone checks that with HandleRecorded the
+// recorded stanzas go to it with their done function, which the lanes do
+// not call themselves: it is for the handler to call once the stanza is
+// really handled, later if it keeps the stanza waiting.
+func TestConnHandleRecordedKeepsDone(t *testing.T) {
+	srv := newConnTestServer(t, testDomain, testSecret)
+	in := &fakeIntake{entered: make(chan struct{}, 1000)}
+	kept := make(chan func(), 10)
+	log, _ := newConnLogger(t)
+	cfg := testConnConfig(srv, log)
+	cfg.Intake = in
+	cfg.HandleRecorded = func(_ context.Context, p stanza.Packet, done func()) { kept <- done }
+	c := New(cfg, func(context.Context, stanza.Packet) { t.Error("the Handler got a recorded stanza") })
+	startConn(t, c)
+	waitConn(t, c)
+	if err := srv.session(1).send(messagesXML(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	var dones []func()
+	for range 3 {
+		dones = append(dones, <-kept)
+	}
+	if got := in.doneIDs(); len(got) != 0 {
+		t.Fatalf("done %v before the handler called it", got)
+	}
+	for _, d := range dones {
+		d()
+	}
+	if got := in.doneIDs(); !slices.Equal(got, ids(0, 3)) {
+		t.Errorf("done = %v, want %v", got, ids(0, 3))
+	}
+}
