@@ -221,6 +221,9 @@ func TestConnHandleRecordedKeepsDone(t *testing.T) {
 	for range 3 {
 		dones = append(dones, <-kept)
 	}
+	// The lanes are through with all three (they count a stanza off
+	// after their part, which would be calling done).
+	testutil.WaitFor(t, "the lanes to finish", func() bool { return c.Stats().Dispatching == 0 })
 	if got := in.doneIDs(); len(got) != 0 {
 		t.Fatalf("done %v before the handler called it", got)
 	}
