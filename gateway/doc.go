@@ -22,12 +22,13 @@
 //     ids the owner's client knows (delivery.IDMap; receipts and reactions
 //     first wait for a send of the same chat still returning), and drops a
 //     message the platform offers twice.
-//  3. Messages, edits, retractions and reactions are journaled before
-//     anything else: delivery.Journal.Emit encodes the event and hands it
-//     to the appender's goroutine, which writes whatever queued meanwhile
-//     in one store call (group commit); Emit waits for that write. Past this
-//     point the event survives a crash, and Emit's nil lets the adapter
-//     acknowledge it to the platform. Other events skip the journal.
+//  3. Messages, edits, retractions, reactions and delivery receipts are
+//     journaled before anything else: delivery.Journal.Emit encodes the
+//     event and hands it to the appender's goroutine, which writes
+//     whatever queued meanwhile in one store call (group commit); Emit
+//     waits for that write. Past this point the event survives a crash,
+//     and Emit's nil lets the adapter acknowledge it to the platform.
+//     Other events skip the journal.
 //  4. Gateway.deliver — the only place the hub calls the frontend — adds
 //     the chat's limits (Delivery.Caps) and calls Frontend.Deliver with a
 //     Delivery whose Done will tell the journal that the server took the

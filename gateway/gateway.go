@@ -59,6 +59,7 @@ type Gateway struct {
 	sent     delivery.SentTimes
 	cancel   context.CancelFunc
 	journal  *delivery.Journal
+	intake   *delivery.Intake // intake.go
 	retry    *delivery.RetryQueue
 	idmap    *delivery.IDMap
 	// restoring connects the sessions Start loaded.
@@ -109,6 +110,7 @@ func New(opts Options) (*Gateway, error) {
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
 		Log:         log,
 	})
+	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log})
 	g.retry = delivery.NewRetryQueue(delivery.RetryConfig{
 		Policy:      opts.SendRetry,
 		Store:       opts.Store,
@@ -190,6 +192,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	// connects, so they stay ahead of new events of the same chats.
 	g.journal.Start(runCtx)
 	g.journal.Replay(runCtx)
+	g.intake.Start(runCtx)
 	var loaded []restored
 	for _, a := range accts {
 		if a.ID == "" {
@@ -293,6 +296,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		s.Disconnect()
 	}
 	g.journal.Stop()
+	g.intake.Stop()
 	g.retry.Wait()
 	g.idmap.Stop()
 	var errs []error

@@ -23,8 +23,9 @@ var _ Host = (*host)(nil)
 
 // Emit routes a platform event to the owner of its account. Events of one
 // account are delivered in the order Emit is called. With a
-// ConfirmingFrontend, messages, edits, retractions and reactions are
-// journaled first, and Emit fails with ErrNotDurable if they could not be.
+// ConfirmingFrontend, messages, edits, retractions, reactions and delivery
+// receipts are journaled first, and Emit fails with ErrNotDurable if they
+// could not be.
 func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	defer func(t0 time.Time) { h.g.observe(h.platform, ToXMPP, eventKind(ev), t0, err) }(time.Now())
 	m := ev.EventMeta()

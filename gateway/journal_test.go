@@ -127,7 +127,8 @@ func TestJournalReplaysAfterRestart(t *testing.T) {
 		want = append(want, fmt.Sprintf("echo: %d", i))
 	}
 	first.fe.wait(t, owner, n, isEchoMessage)
-	items := waitPending(t, st, owner, n)
+	// Each echo, and the delivery receipt the Echo Bot sends before it.
+	items := waitPending(t, st, owner, 2*n)
 	if err := first.gw.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestJournalReplaysAfterRestart(t *testing.T) {
 	fe.mu.Lock()
 	held := len(fe.pending)
 	fe.mu.Unlock()
-	if held != 0 || len(items) != n {
+	if held != 0 || len(items) != 2*n {
 		t.Errorf("held %d confirmations, journal had %d items", held, len(items))
 	}
 }

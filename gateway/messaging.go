@@ -51,6 +51,12 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		}
 		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: &q, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
 	}
+	if opts.Replayed {
+		if id, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, xmppIDs); sent {
+			g.log.Info("replayed message was sent before the restart; not again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
+			return id, nil
+		}
+	}
 	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil

@@ -94,6 +94,11 @@ type SendOptions struct {
 	// wait in the retry queue (an operator's test message wants to know
 	// now).
 	NoQueue bool
+	// Replayed marks a message the XMPP side handles again after a
+	// restart (it was read, recorded in the intake and maybe sent before
+	// the process died): if the store knows any of XMPPIDs as sent in the
+	// chat, it is not sent again and that platform id is returned.
+	Replayed bool
 	// Admitted: the frontend made AdmitMessage's checks as the message
 	// arrived, which took its token of the sender's message rate; the
 	// rate is not checked again.

@@ -37,6 +37,10 @@ type Config struct {
 	// for join history and its archive (XEP-0313), per owner; 0 means
 	// DefaultRoomHistory, a negative value keeps none.
 	RoomHistory int
+	// Journal, if set, records the messages read from the connection
+	// until they are handled, and Run first handles what a previous
+	// process left there (intake.go). nil: nothing is recorded.
+	Journal StanzaJournal
 	// Admin, if set, adds the administration commands (adhoc_admin.go).
 	Admin  *AdminCommands
 	Logger *slog.Logger
@@ -129,6 +133,10 @@ func New(cfg Config, gw Hub) (*Component, error) {
 			gw.FrontendConnected()
 		}
 	}
+	if cfg.Journal != nil {
+		connCfg.Intake = &intake{j: cfg.Journal, c: c}
+		connCfg.HandleRecorded = c.handleRecorded // intake.go
+	}
 	connCfg.Admit, c.admits = c.admit, true // admit.go
 	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
@@ -144,9 +152,11 @@ func (c *Component) Conn() *stream.Conn { return c.conn }
 func (c *Component) SetSender(s Sender) { c.out = s }
 
 // Run serves the XMPP connection until ctx is done, reconnecting as needed.
-// It returns once the messages waiting in chat queues (chatqueue.go) have
-// given up too.
+// It first handles the messages a previous process read and did not
+// finish (Config.Journal), so they stay ahead of new ones; it returns once
+// the messages waiting in chat queues (chatqueue.go) have given up too.
 func (c *Component) Run(ctx context.Context) error {
+	c.replayIntake(ctx)
 	err := c.conn.Run(ctx)
 	c.chatq.wait()
 	return err

@@ -32,6 +32,10 @@ type fakeHub struct {
 	logins   map[ids.Owner]*fakeLogin
 	// nextID numbers the platform ids SendMessage and CreateGroup mint.
 	nextID int
+	// sendOpts are the options of each SendMessage call, in order.
+	sendOpts []gateway.SendOptions
+	// sendGate, if set, holds every SendMessage until it is closed.
+	sendGate chan struct{}
 }
 
 const fakePlatform ids.PlatformID = "sandbox"
@@ -333,6 +337,13 @@ func (h *fakeHub) AdmitMessage(owner ids.Owner, _ ids.PlatformID, _, _ int) erro
 }
 
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {
+	h.mu.Lock()
+	h.sendOpts = append(h.sendOpts, opts)
+	gate := h.sendGate
+	h.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	if err := h.record("SendMessage", owner, msg, opts.XMPPIDs); err != nil {
 		return "", err
 	}

@@ -19,6 +19,21 @@ import (
 // chat command; to a contact JID it is text, a receipt, a marker or a chat
 // state for the platform.
 func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
+	c.handleMessage(ctx, m, false, nil)
+}
+
+// handleMessage is onMessage for a message the intake recorded (intake.go):
+// done, if set, is called once the message is handled — sent, queued for
+// the platform or answered with an error — which may be after
+// handleMessage returned when the message waits in its chat's queue, and
+// is not called if ctx ends first. replayed marks a message read by a
+// previous process and handled again.
+func (c *Component) handleMessage(ctx context.Context, m stanza.Message, replayed bool, done func()) {
+	defer func() {
+		if done != nil && ctx.Err() == nil {
+			done()
+		}
+	}()
 	if c.onPrivilege(ctx, m) { // XEP-0356 advertisements, bounces and echoes
 		return
 	}
@@ -37,7 +52,7 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 		return
 	}
 	if c.isRoom(to) {
-		c.onRoomMessage(ctx, m, from, to) // muc_message.go
+		c.onRoomMessage(ctx, m, from, to, replayed, c.takeDone(&done)) // muc_message.go
 		return
 	}
 	if c.isGateway(to) {
@@ -58,17 +73,41 @@ func (c *Component) onMessage(ctx context.Context, m stanza.Message) {
 	// A message with files waits for their download off the lanes, and
 	// the chat's next messages behind it (chatqueue.go).
 	slow := len(parseInbound(m).oob) > 0
-	if err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) { c.onChatMessage(ctx, owner, chat, m) }); err != nil {
+	if err := c.runInChat(ctx, owner, chat, slow, &done, func(ctx context.Context) { c.onChatMessage(ctx, owner, chat, m, replayed) }); err != nil {
 		c.logErr("message not queued", owner, err)
 		c.replyMessageError(ctx, m, mapErr(err))
 	}
 }
 
+// runInChat is chatq.run, with *done (see handleMessage) called once fn
+// has run, unless ctx ended: if fn is queued, *done goes with it (and is
+// set to nil here).
+func (c *Component) runInChat(ctx context.Context, owner ids.Owner, chat ids.ChatID, slow bool, done *func(), fn func(context.Context)) error {
+	d := c.takeDone(done)
+	err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) {
+		fn(ctx)
+		if d != nil && ctx.Err() == nil {
+			d()
+		}
+	})
+	if err != nil && d != nil {
+		*done = d // not queued: answered by the caller, done there
+	}
+	return err
+}
+
+// takeDone returns *done and leaves nil in its place: the callee calls it.
+func (c *Component) takeDone(done *func()) func() {
+	d := *done
+	*done = nil
+	return d
+}
+
 // onChatMessage hands a message to a contact to the hub, in its chat's
 // order.
-func (c *Component) onChatMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) {
+func (c *Component) onChatMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, replayed bool) {
 	c.onMarkers(ctx, owner, chat, m)
-	if err := c.relay(ctx, owner, chat, m); err != nil {
+	if _, err := c.relayID(ctx, owner, chat, m, replayed); err != nil {
 		if errors.Is(err, gateway.ErrQueued) {
 			// Accepted: the hub retries, and calls SendFailed if it
 			// gives up (queued.go).
@@ -80,16 +119,12 @@ func (c *Component) onChatMessage(ctx context.Context, owner ids.Owner, chat ids
 	}
 }
 
-// relay hands a user's message to the hub: a retraction, a reaction set, a
-// correction, or a new message (with a reply reference and files).
-func (c *Component) relay(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) error {
-	_, err := c.relayID(ctx, owner, chat, m)
-	return err
-}
-
-// relayID is relay that also returns the platform's id of a new message
-// (empty for the other kinds, and for markers and chat states only).
-func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) (ids.MessageID, error) {
+// relayID hands a user's message to the hub: a retraction, a reaction set,
+// a correction, or a new message (with a reply reference and files). It
+// returns the platform's id of a new message (empty for the other kinds,
+// and for markers and chat states only). replayed: see
+// gateway.SendOptions.Replayed.
+func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, replayed bool) (ids.MessageID, error) {
 	in := parseInbound(m)
 	p := c.cfg.Platform
 	switch {
@@ -126,9 +161,11 @@ func (c *Component) relayID(ctx context.Context, owner ids.Owner, chat ids.ChatI
 	if msg.Body == "" && len(msg.Attachments) == 0 {
 		return "", nil // markers and chat states only
 	}
-	// admit.go took the rate token of what it admitted.
+	// admit.go took the rate token of what it admitted (in this process:
+	// not a replay).
 	_, _, admitted := c.admissible(m)
-	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m), Admitted: admitted && c.admits})
+	return c.gw.SendMessage(ctx, owner, p, msg, gateway.SendOptions{XMPPIDs: []string{m.Id, in.originID}, Tag: queuedTag(m), Admitted: admitted && c.admits && !replayed,
+		Replayed: replayed})
 }
 
 // onMarkers forwards receipts, displayed markers and chat states. They need

@@ -20,7 +20,14 @@ import (
 // subject change, or a groupchat message (text, correction, retraction,
 // reaction, reply, file) for the group, reflected to the owner's
 // resources in the room with the room's stanza-id.
-func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, to jid.JID) {
+//
+// done and replayed are handleMessage's (message.go).
+func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, to jid.JID, replayed bool, done func()) {
+	defer func() {
+		if done != nil && ctx.Err() == nil {
+			done()
+		}
+	}()
 	owner := Owner(from)
 	chat, _ := c.addr.RoomOf(to)
 	if to.Resourcepart() != "" {
@@ -49,7 +56,7 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 		return // the platform's ChatInfo brings the new subject to everyone
 	}
 	slow := len(parseInbound(m).oob) > 0 // as onMessage (chatqueue.go)
-	if err := c.chatq.run(ctx, owner, chat, slow, func(ctx context.Context) { c.onGroupMessage(ctx, owner, chat, m) }); err != nil {
+	if err := c.runInChat(ctx, owner, chat, slow, &done, func(ctx context.Context) { c.onGroupMessage(ctx, owner, chat, m, replayed) }); err != nil {
 		c.logErr("message not queued", owner, err)
 		c.replyMessageError(ctx, m, mapErr(err))
 	}
@@ -57,9 +64,9 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 
 // onGroupMessage sends a groupchat message to the group and reflects it,
 // in the room's order.
-func (c *Component) onGroupMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message) {
+func (c *Component) onGroupMessage(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, replayed bool) {
 	in := parseInbound(m)
-	id, err := c.relayID(ctx, owner, chat, m)
+	id, err := c.relayID(ctx, owner, chat, m, replayed)
 	queued := errors.Is(err, gateway.ErrQueued) // accepted; SendFailed answers if it is given up (queued.go)
 	if err != nil && !queued {
 		c.logErr("send to group", owner, err)

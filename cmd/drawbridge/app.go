@@ -240,7 +240,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		Uploader: a.files,
 		// 0 means none here; the component's own 0 means its default.
 		RoomHistory: roomHistory(cfg.Groups.History),
-		Logger:      log,
+		// Messages read from the server are recorded until handled.
+		Journal: a.gw.Intake(),
+		Logger:  log,
 	}, xmppcomponent.HubOf(a.gw))
 	if err == nil {
 		a.files.conn = a.component.Conn()

@@ -7,6 +7,9 @@
 //     server confirmed them, replayed after a restart or a reconnection;
 //     its appender writes them with group commit, its codec is their
 //     stored form;
+//   - the intake (Intake): messages from XMPP, recorded in the same
+//     Queues as the XMPP side reads them (in batches), removed once
+//     handled, and handled again by the next process after a crash;
 //   - the outbound retry queue (RetryQueue) of messages waiting for an
 //     unavailable platform, and its durable copy, the outbox;
 //   - the XMPP ↔ platform message id map (IDMap): a bounded cache in front

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"sync"
@@ -78,6 +79,13 @@ type IDMap struct {
 	wake       chan struct{}
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+
+	// queued counts the pairs ever put in pending, finished those of
+	// them written (or dropped): pending is first in, first out, so
+	// finished >= n means the first n are done with (Synced). progress
+	// is closed, and replaced, whenever finished grows.
+	queued, finished uint64
+	progress         chan struct{}
 }
 
 // IDMapConfig is what an IDMap depends on.
@@ -102,6 +110,7 @@ func NewIDMap(cfg IDMapConfig) *IDMap {
 		byPlatform: make(map[idKey]idValue),
 		ring:       make([]idSlot, idCacheSize),
 		wake:       make(chan struct{}, 1),
+		progress:   make(chan struct{}),
 	}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -186,9 +195,11 @@ func (m *IDMap) record(ctx context.Context, owner ids.Owner, chat ids.ChatID, id
 	behind := m.running && !through
 	if behind {
 		m.pending = append(m.pending, pairs...)
+		m.queued += uint64(len(pairs))
 		if over := len(m.pending) - idPendingMax; over > 0 {
 			m.pending = append(m.pending[:0], m.pending[over:]...)
 			m.dropped += over
+			m.finishedLocked(over)
 		}
 	}
 	m.mu.Unlock()
@@ -370,7 +381,44 @@ func (m *IDMap) putBack(batch []store.MessageIDPair) {
 	if over := len(m.pending) - idPendingMax; over > 0 {
 		m.pending = m.pending[over:]
 		m.dropped += over
+		m.finishedLocked(over)
 	}
+}
+
+// written notes that n pairs taken from pending were written.
+func (m *IDMap) written(n int) {
+	m.mu.Lock()
+	m.finishedLocked(n)
+	m.mu.Unlock()
+}
+
+// finishedLocked counts n pairs off the front of pending as done with;
+// the caller holds m.mu.
+func (m *IDMap) finishedLocked(n int) {
+	m.finished += uint64(n)
+	close(m.progress)
+	m.progress = make(chan struct{})
+}
+
+// Synced returns once every pair recorded (Put) before the call is
+// written to the store, by the background writer and in its batches; or
+// with ctx's error. It is for a caller that forgets its own record of a
+// send once the send's ids are durable (the intake, intake.go).
+func (m *IDMap) Synced(ctx context.Context) error {
+	m.mu.Lock()
+	target := m.queued
+	for m.finished < target {
+		ch := m.progress
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("delivery: wait for message ids to be written: %w", ctx.Err())
+		}
+		m.mu.Lock()
+	}
+	m.mu.Unlock()
+	return nil
 }
 
 func (m *IDMap) run(ctx context.Context) {
@@ -399,6 +447,7 @@ func (m *IDMap) run(ctx context.Context) {
 				wait = min(2*wait, maxWait)
 				continue
 			}
+			m.written(len(batch))
 			wait = minWait
 		}
 	}
@@ -414,5 +463,6 @@ func (m *IDMap) flushOnStop() {
 			m.log.Warn("message ids not recorded at stop", "pairs", len(batch), "err", err)
 			return
 		}
+		m.written(len(batch))
 	}
 }

@@ -1,9 +1,11 @@
 package delivery
 
 import (
+	"context"
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
 // TestIDMapAlone checks lookups both ways, from memory and, for a new map,
@@ -38,5 +40,43 @@ func TestIDMapAlone(t *testing.T) {
 	m2 := NewIDMap(IDMapConfig{Store: st})
 	if id, ok := m2.SentBefore(ctx, testOwner, testChat, []string{"", "o1"}); !ok || id != "p1" {
 		t.Errorf("SentBefore from the store = %q, %v", id, ok)
+	}
+}
+
+// gatedIDs is a store whose PutMessageIDs waits for gate.
+type gatedIDs struct {
+	store.Store
+	gate chan struct{}
+}
+
+func (g gatedIDs) PutMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
+	<-g.gate
+	return g.Store.PutMessageIDs(ctx, pairs)
+}
+
+// TestIDMapSynced checks that Synced waits for the background writer to
+// write what was put before the call, and no longer.
+func TestIDMapSynced(t *testing.T) {
+	st := gatedIDs{Store: openStore(t), gate: make(chan struct{})}
+	m := NewIDMap(IDMapConfig{Store: st})
+	m.Start(t.Context())
+	t.Cleanup(m.Stop)
+	if err := m.Synced(t.Context()); err != nil {
+		t.Fatalf("Synced with nothing put: %v", err)
+	}
+	m.Put(t.Context(), testOwner, testChat, "p1", 1, "s1")
+	synced := make(chan error, 1)
+	go func() { synced <- m.Synced(t.Context()) }()
+	select {
+	case err := <-synced:
+		t.Fatalf("Synced returned (%v) while the write waits", err)
+	default:
+	}
+	close(st.gate)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if id, err := st.PlatformMessageID(t.Context(), testOwner, testChat, "s1"); err != nil || id != "p1" {
+		t.Errorf("after Synced the store maps s1 to %q (%v)", id, err)
 	}
 }

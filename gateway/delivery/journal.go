@@ -373,6 +373,9 @@ func (j *Journal) Replay(ctx context.Context) {
 		if _, ok := isOutbox(owner); ok {
 			continue // the retry queue's (outbox.go)
 		}
+		if _, ok := isIntake(owner); ok {
+			continue // stanzas from XMPP (intake.go)
+		}
 		n, err := j.replayOwner(ctx, f, owner)
 		replayed += n
 		if err != nil {

@@ -19,6 +19,7 @@ const (
 	tagEdit     = "edit"
 	tagRetract  = "retract"
 	tagReaction = "reaction"
+	tagReceipt  = "receipt"
 )
 
 // errNotJournaled is returned by encodeJournal for events that do not go
@@ -79,12 +80,17 @@ func eventAttachments(atts []journalAttachment) []event.Attachment {
 }
 
 // Journaled reports whether ev goes through the journal: what the user
-// would miss (messages, edits, retractions, reactions), not what is stale a
-// moment later (typing, presence, receipts, states).
+// would miss (messages, edits, retractions, reactions, delivery receipts:
+// without one a client shows a message undelivered for good), not what
+// is stale a moment later (typing, presence, states) or made up for by
+// the next one (a displayed marker covers the messages before it,
+// XEP-0333).
 func Journaled(ev event.Event) bool {
-	switch ev.(type) {
+	switch e := ev.(type) {
 	case *event.Message, *event.Edit, *event.Retract, *event.Reaction:
 		return true
+	case *event.Receipt:
+		return e.Kind == event.Delivered
 	}
 	return false
 }
@@ -104,6 +110,8 @@ func encodeJournal(platform ids.PlatformID, ev event.Event) ([]byte, error) {
 		tag, body = tagRetract, e
 	case *event.Reaction:
 		tag, body = tagReaction, e
+	case *event.Receipt:
+		tag, body = tagReceipt, e
 	default:
 		return nil, fmt.Errorf("%T: %w", ev, errNotJournaled)
 	}
@@ -145,6 +153,9 @@ func decodeJournal(data []byte) (ids.PlatformID, event.Event, error) {
 		ev, target = e, e
 	case tagReaction:
 		e := &event.Reaction{}
+		ev, target = e, e
+	case tagReceipt:
+		e := &event.Receipt{}
 		ev, target = e, e
 	default:
 		return "", nil, fmt.Errorf("delivery: journal item of unknown type %q", env.Type)

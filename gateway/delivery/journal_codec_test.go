@@ -35,6 +35,7 @@ func TestJournalCodecRoundTrip(t *testing.T) {
 		{"retract", &event.Retract{Meta: meta, Target: "msg-0"}},
 		{"reaction", &event.Reaction{Meta: meta, Target: "msg-0", Emojis: []string{"👍", "❤️"}}},
 		{"reactions removed", &event.Reaction{Meta: meta, Target: "msg-0"}},
+		{"delivery receipt", &event.Receipt{Meta: meta, Kind: event.Delivered, Targets: []ids.MessageID{"msg-0", "msg-1"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,8 +77,8 @@ func TestJournalCodecDropsOpen(t *testing.T) {
 }
 
 func TestJournalCodecRefuses(t *testing.T) {
-	if Journaled(&event.ChatState{}) || Journaled(&event.Presence{}) || Journaled(&event.Receipt{}) {
-		t.Error("typing, presence or receipts would be journaled")
+	if Journaled(&event.ChatState{}) || Journaled(&event.Presence{}) || Journaled(&event.Receipt{Kind: event.Displayed}) {
+		t.Error("typing, presence or displayed markers would be journaled")
 	}
 	if _, err := encodeJournal("sandbox", &event.ChatState{}); !errors.Is(err, errNotJournaled) {
 		t.Errorf("encode a chat state: %v, want errNotJournaled", err)

@@ -81,6 +81,18 @@ type Config struct {
 	// gets the stanza error wait/resource-constraint. Defaults
 	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
 	MaxLaneBytes, MaxBacklogBytes int64
+	// Intake, if set, records inbound stanzas as they are read, before
+	// they reach the lanes, and is told once each is handled (intake.go):
+	// the read loop waits while MaxUnrecorded/2 stanzas wait for a
+	// write. nil means nothing is recorded.
+	Intake Intake
+	// HandleRecorded, if set, handles the stanzas Intake recorded instead
+	// of the Handler, and is given their done function to call once each
+	// is handled — which may be after it returned, for a stanza it keeps
+	// waiting elsewhere — and not at all if it is not handled before the
+	// Conn stops. Without it the Handler runs and done is called when it
+	// returns.
+	HandleRecorded func(ctx context.Context, p stanza.Packet, done func())
 	// Admit, if set, is called on the read loop with every stanza bound
 	// for the Handler, before it is queued on a dispatch lane, so that
 	// what its sender may not do (rates, sizes) is refused before it takes

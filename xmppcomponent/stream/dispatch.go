@@ -36,6 +36,11 @@ type dispatcher struct {
 	// reject, if set, is told of each refused stanza (from the read loop;
 	// it must not block).
 	reject func(p stanza.Packet)
+	// rec, if set, records the stanzas the read loop accepts before they
+	// reach dispatchDone (intake.go); handleRecorded is
+	// Config.HandleRecorded.
+	rec            *recorder
+	handleRecorded func(ctx context.Context, p stanza.Packet, done func())
 	// admit, if set, decides first whether p is queued at all
 	// (Config.Admit); it answers what it refuses.
 	admit func(p stanza.Packet) bool
@@ -48,10 +53,12 @@ type lane struct {
 	wake  chan struct{} // cap 1
 }
 
-// laneItem is a queued stanza and its size on the wire.
+// laneItem is a queued stanza, its size on the wire and what to call once
+// it is handled (Intake.Record's function, or nil).
 type laneItem struct {
 	p    stanza.Packet
 	size int64
+	done func()
 }
 
 func newDispatcher(h Handler, log *slog.Logger, seed maphash.Seed, n int) *dispatcher {
@@ -73,7 +80,15 @@ func (d *dispatcher) start(ctx context.Context) {
 // wait blocks until every worker has returned (after ctx is done).
 func (d *dispatcher) wait() { d.wg.Wait() }
 
-func (d *dispatcher) backlogLen() int { return int(d.backlog.Load()) }
+// backlogLen counts the stanzas waiting for a lane, and those waiting to
+// be recorded before.
+func (d *dispatcher) backlogLen() int {
+	n := int(d.backlog.Load())
+	if d.rec != nil {
+		n += d.rec.backlogLen()
+	}
+	return n
+}
 
 // maxLaneBacklog bounds the number of stanzas in each lane's queue: beyond
 // it (or the byte bounds), stanzas are refused rather than held, so that a
@@ -96,6 +111,13 @@ func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
 	if d.admit != nil && !d.admit(p) {
 		return
 	}
+	d.dispatchDone(p, size, nil)
+}
+
+// dispatchDone is dispatch for a stanza with a done function (nil for
+// none), already admitted: done is called once the Handler has returned,
+// or once the stanza was refused and its sender told.
+func (d *dispatcher) dispatchDone(p stanza.Packet, size int64, done func()) {
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
 	full := len(l.items) >= maxLaneBacklog ||
@@ -111,12 +133,15 @@ func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
 		if d.reject != nil {
 			d.reject(p)
 		}
+		if done != nil {
+			done()
+		}
 		return
 	}
 	d.backlog.Add(1)
 	d.bytes.Add(size)
 	l.bytes += size
-	l.items = append(l.items, laneItem{p, size})
+	l.items = append(l.items, laneItem{p, size, done})
 	l.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:
@@ -150,7 +175,11 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 			d.bytes.Add(-bytes)
 			if left > 0 {
 				d.backlog.Add(-int64(left))
-				d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
+				if d.rec != nil {
+					d.log.Info("inbound stanzas not yet handled at shutdown; the recorded ones are handled at the next start", slog.Int("count", left))
+				} else {
+					d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
+				}
 			}
 			return
 		case <-l.wake:
@@ -166,7 +195,20 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 				l.mu.Unlock()
 				break
 			}
-			d.call(ctx, it.p)
+			switch {
+			case it.done != nil && d.handleRecorded != nil:
+				d.callRecorded(ctx, it.p, it.done) // it calls done
+			case it.done != nil:
+				d.call(ctx, it.p)
+				if ctx.Err() == nil {
+					// A Handler cut short by the shutdown may not have
+					// finished: the stanza stays recorded for the next
+					// start.
+					it.done()
+				}
+			default:
+				d.call(ctx, it.p)
+			}
 			d.backlog.Add(-1)
 			// The stanza's bytes stay counted until it has been handled:
 			// they are held until then.
@@ -182,6 +224,17 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 
 // call runs the Handler, turning a panic into an error log.
 func (d *dispatcher) call(ctx context.Context, p stanza.Packet) {
+	d.callWith(p, func() { d.h(ctx, p) })
+}
+
+// callRecorded runs Config.HandleRecorded, turning a panic into an error
+// log (done is then not called: the stanza stays recorded).
+func (d *dispatcher) callRecorded(ctx context.Context, p stanza.Packet, done func()) {
+	d.callWith(p, func() { d.handleRecorded(ctx, p, done) })
+}
+
+// callWith runs f for p, turning a panic into an error log.
+func (d *dispatcher) callWith(p stanza.Packet, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			from, to, _ := connAddrs(p)
@@ -193,7 +246,7 @@ func (d *dispatcher) call(ctx context.Context, p stanza.Packet) {
 				slog.String("stack", string(debug.Stack())))
 		}
 	}()
-	d.h(ctx, p)
+	f()
 }
 
 // connAddrs returns the from and to of the stanza types gosrc decodes.

@@ -4,9 +4,11 @@
 // It owns everything below the stanza: the stream reader with its per-stanza
 // size limit, the handshake, the writer with its outbound queue (which
 // survives reconnects), the IQ tracker that matches replies to SendIQ calls,
-// the dispatch lanes that run the Handler (one conversation in order,
-// different conversations in parallel), keepalive and confirmation pings
-// (SendConfirmed), and the serialization of outbound stanzas.
+// the recorder that hands what is read to an Intake (Config.Intake) in
+// batches before the stanzas go on, the dispatch lanes that run the
+// Handler (one conversation in order, different conversations in
+// parallel), keepalive and confirmation pings (SendConfirmed), and the
+// serialization of outbound stanzas.
 //
 // It knows nothing of the hub or of what stanzas mean: the translation
 // between stanzas and hub events is package xmppcomponent, which hands a

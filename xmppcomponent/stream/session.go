@@ -72,8 +72,20 @@ func (s *session) fail(err error) {
 
 // readLoop reads stanzas until the connection fails. IQ replies to pending
 // SendIQ calls and pings are consumed here (never blocking); everything else
-// goes to the dispatcher.
+// goes to the dispatcher, through the recorder if there is an Intake (which
+// holds the loop while maxRecordBacklog stanzas wait to be recorded).
 func (s *session) readLoop(disp *dispatcher) {
+	accept := disp.dispatch
+	if disp.rec != nil {
+		// Admitted first (what is refused is not worth a write), then
+		// recorded (intake.go), in the order read.
+		accept = func(p stanza.Packet, size int64) {
+			if disp.admit != nil && !disp.admit(p) {
+				return
+			}
+			disp.rec.accept(p, size)
+		}
+	}
 	defer close(s.readerDone)
 	c := s.c
 	for {
@@ -87,7 +99,7 @@ func (s *session) readLoop(disp *dispatcher) {
 				s.log.Warn("dropping inbound stanza", slog.Any("error", err))
 				if u, ok := skipped.undecodable(s.sr.lim.max); ok {
 					// The stanza itself was not kept: count what is.
-					disp.dispatch(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
+					accept(u, int64(len(u.Attrs.From)+len(u.Attrs.To)+len(u.Attrs.Id))+64) // the Handler tells the sender (malformed.go)
 				}
 				continue
 			}
@@ -113,13 +125,13 @@ func (s *session) readLoop(disp *dispatcher) {
 				}
 				c.stanzasIn.Add(1)
 				if !c.iqs.deliver(v) {
-					disp.dispatch(v, size)
+					accept(v, size)
 				}
 				continue
 			}
 		}
 		c.stanzasIn.Add(1)
-		disp.dispatch(p, size)
+		accept(p, size)
 	}
 }
 

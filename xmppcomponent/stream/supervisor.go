@@ -21,6 +21,10 @@ func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
 	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
 	disp.reject = c.rejectBusy
+	if c.cfg.Intake != nil {
+		disp.rec = newRecorder(c.cfg.Intake, disp)
+		disp.handleRecorded = c.cfg.HandleRecorded
+	}
 	disp.admit = c.admitFunc()
 	c.mu.Lock()
 	if c.started {
@@ -32,6 +36,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Unlock()
 
 	disp.start(ctx)
+	if disp.rec != nil {
+		disp.rec.start(ctx)
+	}
 	var num uint64
 	attempt := 0
 	for ctx.Err() == nil {
@@ -79,6 +86,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Unlock()
 	close(c.endCh)
 	disp.wait()
+	if disp.rec != nil {
+		disp.rec.wait()
+	}
 	if queued > 0 {
 		c.log.Warn("shutdown: dropping stanzas not yet written", slog.Int("count", queued))
 	}
