@@ -1,0 +1,241 @@
+package report
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
+)
+
+// Deployment is a running Prosody and gateway on the sandbox platform,
+// what the suite runs against.
+type Deployment struct {
+	// C2SAddr is the XMPP server's client listener, host:port.
+	C2SAddr string
+	// Domain is the server's domain, where the report's user registers.
+	Domain string
+	// Component is the gateway's JID.
+	Component string
+	// Platform is the gateway's sandbox, which the suite drives as the
+	// platform's users.
+	Platform *sandbox.Platform
+	// Register creates an XMPP account on the server.
+	Register func(user, password string) error
+	// Secrets are removed from the transcripts (the component secret).
+	Secrets []string
+}
+
+// Options tune a run.
+type Options struct {
+	// Tries per row (default 20).
+	Tries int
+	// Timeout of one try (default 20s).
+	Timeout time.Duration
+	// Log receives progress; nil discards it.
+	Log *slog.Logger
+}
+
+// reportPhone is the sandbox number the report's XMPP user links.
+const reportPhone = "+15550160016"
+
+// Run runs every row of the suite against d and returns the rows. An
+// error means the run could not start (no login, no link); a row that
+// fails is a row with Outcome Fail.
+func Run(ctx context.Context, d Deployment, o Options) ([]Row, error) {
+	if o.Tries <= 0 {
+		o.Tries = 20
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 20 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Platform == nil {
+		return nil, errors.New("report: the deployment has no sandbox platform to drive")
+	}
+	pw := randomHex(12)
+	tr := newTranscripts(append([]string{pw}, d.Secrets...))
+	e, err := setup(ctx, d, pw, tr, o)
+	if err != nil {
+		return nil, err
+	}
+	defer e.files.close()
+	defer e.x.c.Close()
+
+	var rows []Row
+	for _, c := range suite() {
+		rows = append(rows, e.runCheck(ctx, c, o))
+	}
+	return rows, nil
+}
+
+// setup logs the report's user in, links a sandbox account and puts it in
+// a group whose room it joins.
+func setup(ctx context.Context, d Deployment, pw string, tr *transcripts, o Options) (*env, error) {
+	user := "regulator"
+	if err := d.Register(user, pw); err != nil {
+		return nil, fmt.Errorf("report: registering the XMPP user: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 4*o.Timeout)
+	defer cancel()
+	c, err := xmpptest.DialClient(sctx, d.C2SAddr, user+"@"+d.Domain, pw)
+	if err != nil {
+		return nil, fmt.Errorf("report: logging in as %s@%s: %w", user, d.Domain, err)
+	}
+	c.SetTrace(tr.trace)
+	files, err := startFileServer()
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	e := &env{
+		d: d, x: &xmppSide{c: c, jid: user + "@" + d.Domain}, tr: tr, files: files, media: fixtures(),
+		acct: ids.AccountID(reportPhone), self: ids.UserID(reportPhone),
+		peer: sandbox.Alice, peerJID: string(sandbox.Alice) + "@" + d.Component,
+	}
+	fail := func(err error) (*env, error) {
+		files.close()
+		c.Close()
+		return nil, fmt.Errorf("report: setting up: %w", err)
+	}
+	tr.row("setup")
+	steps := []func() error{
+		func() error { return e.x.send(`<presence/>`) },
+		func() error { return e.x.send(`<message type='chat' to='%s'><body>link</body></message>`, d.Component) },
+		func() error { _, err := e.x.wait(sctx, `from="`+d.Component, "Reply with your phone number"); return err },
+		func() error {
+			return e.x.send(`<message type='chat' to='%s'><body>%s</body></message>`, d.Component, reportPhone)
+		},
+		func() error { _, err := e.x.wait(sctx, `from="`+d.Component, "is now linked"); return err },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fail(err)
+		}
+	}
+	o.Log.Info("report: linked", "user", e.x.jid, "phone", reportPhone)
+	return e, nil
+}
+
+// joinGroup creates the report's group on the platform (Alice, Bob and
+// the linked account, which is made an admin) and joins its room.
+func (e *env) joinGroup(ctx context.Context) error {
+	gid, err := e.p().CreateGroup(sandbox.Alice, "Article 7 evidence", e.self, sandbox.Bob)
+	if err != nil {
+		return fmt.Errorf("creating the group: %w", err)
+	}
+	e.group = gid
+	inv, err := e.x.wait(ctx, `<message`, `jabber:x:conference`)
+	if err != nil {
+		return err
+	}
+	room := attrValue(inv.Raw, `jid="`)
+	if room == "" {
+		return fmt.Errorf("the invitation names no room: %s", inv.Raw)
+	}
+	e.room = room
+	if err := e.p().Promote(sandbox.Alice, gid, e.self); err != nil {
+		return fmt.Errorf("making the account an admin: %w", err)
+	}
+	if err := e.x.send(`<presence to='%s/Regulator'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`, xmlAttr(room)); err != nil {
+		return err
+	}
+	_, err = e.x.wait(ctx, `from="`+room+`"`, `<subject`)
+	return err
+}
+
+func attrValue(raw, prefix string) string {
+	_, rest, ok := strings.Cut(raw, prefix)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+// runCheck runs c's tries and makes its row.
+func (e *env) runCheck(ctx context.Context, c check, o Options) Row {
+	row := Row{ID: c.id, Section: c.section, Function: c.function, Direction: c.dir, XEPs: c.xeps,
+		Supported: c.supported, Outcome: Pass, Note: c.note, BytesEqual: true}
+	e.tr.row(c.id)
+	defer func() { row.Transcript = e.tr.of(c.id) }()
+	if c.try == nil {
+		row.Outcome = c.stated
+		row.Transcript = ""
+		return row
+	}
+	if c.needsGroup && e.group == "" {
+		gctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		err := e.joinGroup(gctx)
+		cancel()
+		if err != nil {
+			row.Outcome, row.Note = Fail, "could not set up the group: "+err.Error()
+			return row
+		}
+	}
+	tries := o.Tries
+	if c.stated != "" {
+		tries = 1 // a refusal is observed once
+	}
+	for i := range tries {
+		e.x.drain()
+		tok := fmt.Sprintf("%s-%d-%s", c.id, i+1, randomHex(3))
+		e.tr.note("try %d (%s)", i+1, tok)
+		tctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		res, err := c.try(tctx, e, tok)
+		cancel()
+		row.Tries++
+		if err != nil {
+			row.Outcome = Fail
+			row.Note = fmt.Sprintf("try %d: %v", i+1, err)
+			e.tr.note("FAILED: %v", err)
+			o.Log.Warn("report: row failed", "row", c.id, "try", i+1, "err", err)
+			break
+		}
+		row.Latencies = append(row.Latencies, res.latency)
+		if e.isMedia(c.id) {
+			row.Bytes = res.bytes
+			row.BytesEqual = row.BytesEqual && res.equal
+			if !res.equal {
+				row.Outcome, row.Note = Fail, fmt.Sprintf("try %d: the bytes received differ from the bytes sent", i+1)
+				break
+			}
+		}
+		if res.note != "" {
+			row.Note = res.note
+		}
+	}
+	if c.stated != "" && row.Outcome == Pass {
+		row.Outcome = c.stated
+	}
+	if !e.isMedia(c.id) {
+		row.Bytes, row.BytesEqual = 0, false
+	}
+	o.Log.Info("report: row", "row", c.id, "outcome", row.Outcome, "tries", row.Tries)
+	return row
+}
+
+// isMedia reports whether the row sends a file.
+func (e *env) isMedia(id string) bool {
+	for _, k := range []string{"image-", "voice-", "video-", "file-", "group-media-"} {
+		if strings.HasPrefix(id, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,107 @@
+package report
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Versions lists the gateway's version, the Go toolchain, the modules
+// that speak XMPP and the platforms, and the external programs of the
+// deployment (first line of their version output; "not installed" when
+// missing).
+func Versions(ctx context.Context, gateway string) []Fact {
+	facts := []Fact{{"drawbridge", gateway}, {"go", runtime.Version()}}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			switch d.Path {
+			case "gosrc.io/xmpp", "go.mau.fi/whatsmeow", "modernc.org/sqlite", "github.com/redis/go-redis/v9", "gonum.org/v1/plot":
+				facts = append(facts, Fact{d.Path, d.Version})
+			}
+		}
+	}
+	for _, prog := range [][]string{{"prosody", "prosodyctl", "about"}, {"chromium", "chromium", "--version"}} {
+		facts = append(facts, Fact{prog[0], programVersion(ctx, prog[0], prog[1], prog[2:]...)})
+	}
+	return facts
+}
+
+// programVersion runs a program's version command and keeps the line that
+// names it.
+func programVersion(ctx context.Context, name, prog string, args ...string) string {
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		return "not installed"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, args...).Output()
+	if err != nil && len(out) == 0 {
+		return "unknown (" + err.Error() + ")"
+	}
+	for line := range strings.Lines(string(out)) {
+		l := strings.TrimSpace(line)
+		if strings.Contains(strings.ToLower(l), name) && strings.ContainsAny(l, "0123456789") {
+			return l
+		}
+	}
+	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+}
+
+// Machine describes where the report ran.
+func Machine() []Fact {
+	host, _ := os.Hostname()
+	facts := []Fact{
+		{"os/arch", runtime.GOOS + "/" + runtime.GOARCH},
+		{"CPUs", itoa(runtime.NumCPU())},
+		{"host", host},
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		facts = append(facts, Fact{"kernel", strings.TrimSpace(string(b))})
+	}
+	if v := osRelease(); v != "" {
+		facts = append(facts, Fact{"distribution", v})
+	}
+	if m := cpuModel(); m != "" {
+		facts = append(facts, Fact{"CPU model", m})
+	}
+	return facts
+}
+
+func osRelease() string {
+	f, err := os.Open("/etc/os-release")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
