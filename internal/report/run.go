@@ -163,14 +163,13 @@ func attrValue(raw, prefix string) string {
 }
 
 // runCheck runs c's tries and makes its row.
-func (e *env) runCheck(ctx context.Context, c check, o Options) Row {
-	row := Row{ID: c.id, Section: c.section, Function: c.function, Direction: c.dir, XEPs: c.xeps,
+func (e *env) runCheck(ctx context.Context, c check, o Options) (row Row) {
+	row = Row{ID: c.id, Section: c.section, Function: c.function, Direction: c.dir, XEPs: c.xeps,
 		Supported: c.supported, Outcome: Pass, Note: c.note, BytesEqual: true}
 	e.tr.row(c.id)
 	defer func() { row.Transcript = e.tr.of(c.id) }()
 	if c.try == nil {
 		row.Outcome = c.stated
-		row.Transcript = ""
 		return row
 	}
 	if c.needsGroup && e.group == "" {

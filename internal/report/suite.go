@@ -111,9 +111,20 @@ func suite() []check {
 // notification to wait on, so the platform side's latencies have that
 // resolution.
 func poll(ctx context.Context, what string, cond func() bool) error {
+	return pollRefusal(ctx, nil, "", what, cond)
+}
+
+// pollRefusal is poll that also ends, with the stanza error, when the
+// gateway refuses the stanza with id (x and id may be empty).
+func pollRefusal(ctx context.Context, x *xmppSide, id, what string, cond func() bool) error {
 	t := time.NewTicker(500 * time.Microsecond)
 	defer t.Stop()
 	for !cond() {
+		if x != nil {
+			if refusal, ok := x.refused(id); ok {
+				return fmt.Errorf("the gateway refused %s: %s", what, refusal)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for %s on the platform: %w", what, ctx.Err())
@@ -128,7 +139,7 @@ func textToPlatform(ctx context.Context, e *env, tok string) (tryResult, error) 
 	if err := e.x.send(`<message type='chat' to='%s' id='%s'><body>%s</body></message>`, e.peerJID, tok, tok); err != nil {
 		return tryResult{}, err
 	}
-	err := poll(ctx, "the text", func() bool {
+	err := pollRefusal(ctx, e.x, tok, "the text", func() bool {
 		return slices.ContainsFunc(e.p().Received(e.peer), func(m sandbox.Message) bool { return m.From == e.self && m.Body == tok })
 	})
 	return tryResult{latency: time.Since(start)}, err
@@ -153,7 +164,7 @@ func mediaToPlatform(kind string) func(context.Context, *env, string) (tryResult
 			return tryResult{}, err
 		}
 		var got []byte
-		err := poll(ctx, "the "+m.kind, func() bool {
+		err := pollRefusal(ctx, e.x, tok, "the "+m.kind, func() bool {
 			for _, msg := range e.p().Received(e.peer) {
 				if msg.From == e.self && len(msg.Attachments) == 1 && bytes.HasSuffix(msg.Attachments[0].Data, []byte(tok)) {
 					got = msg.Attachments[0].Data
@@ -217,7 +228,7 @@ func groupTextToPlatform(ctx context.Context, e *env, tok string) (tryResult, er
 	if err := e.x.send(`<message type='groupchat' to='%s' id='%s'><body>%s</body></message>`, e.room, tok, tok); err != nil {
 		return tryResult{}, err
 	}
-	err := poll(ctx, "the group text", func() bool {
+	err := pollRefusal(ctx, e.x, tok, "the group text", func() bool {
 		return slices.ContainsFunc(e.p().GroupMessages(e.group), func(m sandbox.Message) bool { return m.From == e.self && m.Body == tok })
 	})
 	return tryResult{latency: time.Since(start)}, err
@@ -241,7 +252,7 @@ func groupMediaToPlatform(ctx context.Context, e *env, tok string) (tryResult, e
 		return tryResult{}, err
 	}
 	var got []byte
-	err := poll(ctx, "the group image", func() bool {
+	err := pollRefusal(ctx, e.x, tok, "the group image", func() bool {
 		for _, msg := range e.p().GroupMessages(e.group) {
 			if msg.From == e.self && len(msg.Attachments) == 1 && bytes.HasSuffix(msg.Attachments[0].Data, []byte(tok)) {
 				got = msg.Attachments[0].Data
@@ -348,7 +359,7 @@ func groupTopicToPlatform(ctx context.Context, e *env, tok string) (tryResult, e
 	if err := e.x.send(`<message type='groupchat' to='%s' id='%s'><subject>%s</subject></message>`, e.room, tok, tok); err != nil {
 		return tryResult{}, err
 	}
-	err := poll(ctx, "the topic", func() bool {
+	err := pollRefusal(ctx, e.x, tok, "the topic", func() bool {
 		gi, err := e.p().Group(e.group, e.self)
 		return err == nil && gi.Topic == tok
 	})
@@ -360,7 +371,7 @@ func groupTopicToXMPP(ctx context.Context, e *env, tok string) (tryResult, error
 	if err := e.p().SetTopic(sandbox.Alice, e.group, tok); err != nil {
 		return tryResult{}, err
 	}
-	_, err := e.x.wait(ctx, `<message`, `from="`+e.room+`"`, `<subject>`+tok+`</subject>`)
+	_, err := e.x.wait(ctx, `<message`, `from="`+e.room+`/`, `<subject>`+tok+`</subject>`)
 	return tryResult{latency: time.Since(start)}, err
 }
 

@@ -107,6 +107,20 @@ func (x *xmppSide) drain() {
 	}
 }
 
+// refused returns the raw error stanza already received for the stanza
+// with id, if any, without waiting.
+func (x *xmppSide) refused(id string) (string, bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, err := x.c.WaitFor(ctx, func(s xmpptest.Stanza) bool {
+		return strings.Contains(s.Raw, `type="error"`) && strings.Contains(s.Raw, `id="`+id+`"`)
+	})
+	if err != nil {
+		return "", false
+	}
+	return s.Raw, true
+}
+
 // iq sends an IQ as written and returns the raw reply (result or error).
 func (x *xmppSide) iq(ctx context.Context, typ, to, payload string) (string, error) {
 	id := fmt.Sprintf("r%d", time.Now().UnixNano())
