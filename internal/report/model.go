@@ -106,11 +106,12 @@ func (r *Report) Sections() []string {
 	return out
 }
 
-// Failing returns the rows the README lists as supported that did not pass.
+// Failing returns the rows the README lists as supported that did not
+// pass, other than those this deployment cannot measure.
 func (r *Report) Failing() []Row {
 	var out []Row
 	for _, row := range r.Rows {
-		if row.Supported && row.Outcome != Pass {
+		if row.Supported && row.Outcome != Pass && row.Outcome != NotMeasured {
 			out = append(out, row)
 		}
 	}

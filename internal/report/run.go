@@ -111,7 +111,10 @@ func setup(ctx context.Context, d Deployment, pw string, tr *transcripts, o Opti
 	steps := []func() error{
 		func() error { return e.x.send(`<presence/>`) },
 		func() error { return e.x.send(`<message type='chat' to='%s'><body>link</body></message>`, d.Component) },
-		func() error { _, err := e.x.wait(sctx, `from="`+d.Component, "Reply with your phone number"); return err },
+		func() error {
+			_, err := e.x.wait(sctx, `from="`+d.Component, "Reply with your phone number")
+			return err
+		},
 		func() error {
 			return e.x.send(`<message type='chat' to='%s'><body>%s</body></message>`, d.Component, reportPhone)
 		},
