@@ -65,7 +65,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rows, runErr := report.Run(ctx, dep.Deployment, report.Options{Tries: *tries, Timeout: *timeout, Log: log})
+	res, runErr := report.Run(ctx, dep.Deployment, report.Options{Tries: *tries, Timeout: *timeout, Log: log})
 	var tables []report.StoreTable
 	if runErr == nil {
 		tables, runErr = report.SQLiteTables(ctx, dep.cfg.Store.SQLite.Path)
@@ -82,7 +82,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Generated:  time.Now(),
 		Deployment: "a self-contained deployment: Prosody and the gateway on the sandbox platform, on loopback (per-user message rate limit off)",
 		Tries:      *tries,
-		Rows:       rows,
+		Rows:       res.Rows,
+		Setup:      res.Setup,
 		Encryption: report.Encryption(),
 		Store:      tables,
 		StoreNotes: report.StoreFacts(dep.cfg),

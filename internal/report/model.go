@@ -84,6 +84,8 @@ type Report struct {
 	Deployment string
 	Tries      int
 	Rows       []Row
+	// Setup is the transcript of the login and the link.
+	Setup string
 	// Encryption explains where end-to-end encryption ends.
 	Encryption []string
 	Store      []StoreTable

@@ -46,10 +46,17 @@ type Options struct {
 // reportPhone is the sandbox number the report's XMPP user links.
 const reportPhone = "+15550160016"
 
-// Run runs every row of the suite against d and returns the rows. An
-// error means the run could not start (no login, no link); a row that
-// fails is a row with Outcome Fail.
-func Run(ctx context.Context, d Deployment, o Options) ([]Row, error) {
+// Result is what Run measured.
+type Result struct {
+	Rows []Row
+	// Setup is the transcript of the login and the link.
+	Setup string
+}
+
+// Run runs every row of the suite against d. An error means the run could
+// not start (no login, no link); a row that fails is a row with Outcome
+// Fail.
+func Run(ctx context.Context, d Deployment, o Options) (Result, error) {
 	if o.Tries <= 0 {
 		o.Tries = 20
 	}
@@ -60,22 +67,22 @@ func Run(ctx context.Context, d Deployment, o Options) ([]Row, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if d.Platform == nil {
-		return nil, errors.New("report: the deployment has no sandbox platform to drive")
+		return Result{}, errors.New("report: the deployment has no sandbox platform to drive")
 	}
 	pw := randomHex(12)
 	tr := newTranscripts(append([]string{pw}, d.Secrets...))
 	e, err := setup(ctx, d, pw, tr, o)
 	if err != nil {
-		return nil, err
+		return Result{Setup: tr.of("setup")}, err
 	}
 	defer e.files.close()
 	defer e.x.c.Close()
 
-	var rows []Row
+	res := Result{Setup: tr.of("setup")}
 	for _, c := range suite() {
-		rows = append(rows, e.runCheck(ctx, c, o))
+		res.Rows = append(res.Rows, e.runCheck(ctx, c, o))
 	}
-	return rows, nil
+	return res, nil
 }
 
 // setup logs the report's user in, links a sandbox account and puts it in

@@ -62,16 +62,19 @@ func Machine() []Fact {
 		{"CPUs", itoa(runtime.NumCPU())},
 		{"host", host},
 	}
+	kernel := "unknown"
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		facts = append(facts, Fact{"kernel", strings.TrimSpace(string(b))})
+		kernel = strings.TrimSpace(string(b))
 	}
-	if v := osRelease(); v != "" {
-		facts = append(facts, Fact{"distribution", v})
+	// The same keys on every machine (the report's skeleton has them).
+	return append(facts, Fact{"kernel", kernel}, Fact{"distribution", orUnknown(osRelease())}, Fact{"CPU model", orUnknown(cpuModel())})
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
 	}
-	if m := cpuModel(); m != "" {
-		facts = append(facts, Fact{"CPU model", m})
-	}
-	return facts
+	return s
 }
 
 func osRelease() string {
