@@ -31,7 +31,7 @@ const (
 	Both       Direction = "both"
 )
 
-// Row is one function in one direction.
+// Row is one function in one direction, with one cell per server setup.
 type Row struct {
 	// ID names the row in the transcript links and the golden skeleton.
 	ID        string
@@ -43,7 +43,16 @@ type Row struct {
 	// Supported is whether the README lists the function as supported:
 	// such a row must pass.
 	Supported bool
-	Outcome   Outcome
+	// Cells are the row's results, one per server setup, in the order of
+	// Report.Servers.
+	Cells []Cell
+}
+
+// Cell is one row tried on one server setup.
+type Cell struct {
+	// Server names the setup (Deployment.Name).
+	Server  string
+	Outcome Outcome
 	// Note says what failed, or what happens instead.
 	Note string
 	// Latencies of the tries that passed.
@@ -57,11 +66,38 @@ type Row struct {
 	Transcript string
 }
 
-// P50 is the median latency of the row's passing tries.
-func (r Row) P50() time.Duration { return Percentile(r.Latencies, 50) }
+// P50 is the median latency of the cell's passing tries.
+func (c Cell) P50() time.Duration { return Percentile(c.Latencies, 50) }
 
-// P99 is the 99th percentile latency of the row's passing tries.
-func (r Row) P99() time.Duration { return Percentile(r.Latencies, 99) }
+// P99 is the 99th percentile latency of the cell's passing tries.
+func (c Cell) P99() time.Duration { return Percentile(c.Latencies, 99) }
+
+// Combine puts the rows of several runs (one per server setup, each row
+// with one cell) into one list with a cell per run, in runs' order.
+func Combine(runs ...[]Row) []Row {
+	var out []Row
+	index := map[string]int{}
+	for _, rows := range runs {
+		for _, r := range rows {
+			i, ok := index[r.ID]
+			if !ok {
+				index[r.ID] = len(out)
+				out = append(out, Row{ID: r.ID, Section: r.Section, Function: r.Function, Direction: r.Direction, XEPs: r.XEPs, Supported: r.Supported})
+				i = len(out) - 1
+			}
+			out[i].Cells = append(out[i].Cells, r.Cells...)
+		}
+	}
+	return out
+}
+
+// Server is one server setup the suite ran on.
+type Server struct {
+	Name        string
+	Description string
+	// Setup is the transcript of the login and the link.
+	Setup string
+}
 
 // StoreTable is one table (or key family) the gateway keeps.
 type StoreTable struct {
@@ -83,9 +119,9 @@ type Report struct {
 	// Deployment says what ran: self-contained or given.
 	Deployment string
 	Tries      int
-	Rows       []Row
-	// Setup is the transcript of the login and the link.
-	Setup string
+	// Servers are the server setups, one column each.
+	Servers []Server
+	Rows    []Row
 	// Encryption explains where end-to-end encryption ends.
 	Encryption []string
 	Store      []StoreTable
@@ -108,13 +144,20 @@ func (r *Report) Sections() []string {
 	return out
 }
 
-// Failing returns the rows the README lists as supported that did not
-// pass, other than those this deployment cannot measure.
-func (r *Report) Failing() []Row {
-	var out []Row
+// Failure is a supported row that did not pass on one server setup.
+type Failure struct {
+	Row, Server, Note string
+}
+
+// Failing returns the cells of rows the README lists as supported that did
+// not pass, other than those a deployment cannot measure.
+func (r *Report) Failing() []Failure {
+	var out []Failure
 	for _, row := range r.Rows {
-		if row.Supported && row.Outcome != Pass && row.Outcome != NotMeasured {
-			out = append(out, row)
+		for _, c := range row.Cells {
+			if row.Supported && c.Outcome != Pass && c.Outcome != NotMeasured {
+				out = append(out, Failure{row.ID, c.Server, c.Note})
+			}
 		}
 	}
 	return out

@@ -12,20 +12,25 @@ import (
 )
 
 // LatencyPlot draws the latency distribution of each measured row of a
-// section as a box plot (milliseconds, one box per row) and returns it as
-// inline SVG; empty when no row of the section has samples.
-func LatencyPlot(rows []Row, section string) (template.HTML, error) {
+// section on one server setup (the server-th cell) as a box plot
+// (milliseconds, one box per row) and returns it as inline SVG; empty when
+// no row of the section has samples there.
+func LatencyPlot(rows []Row, section string, server int) (template.HTML, error) {
 	p := plot.New()
-	p.Title.Text = section + ": latency per function and direction (ms)"
-	p.Y.Label.Text = "ms"
+	var name string
 	var names []string
 	w := vg.Points(14)
 	for _, r := range rows {
-		if r.Section != section || len(r.Latencies) == 0 || r.Outcome == NotBridged {
+		if r.Section != section || server >= len(r.Cells) {
 			continue
 		}
-		vals := make(plotter.Values, len(r.Latencies))
-		for i, d := range r.Latencies {
+		c := r.Cells[server]
+		name = c.Server
+		if len(c.Latencies) == 0 || c.Outcome == NotBridged {
+			continue
+		}
+		vals := make(plotter.Values, len(c.Latencies))
+		for i, d := range c.Latencies {
 			vals[i] = ms(d)
 		}
 		b, err := plotter.NewBoxPlot(w, float64(len(names)), vals)
@@ -35,6 +40,8 @@ func LatencyPlot(rows []Row, section string) (template.HTML, error) {
 		p.Add(b)
 		names = append(names, r.ID)
 	}
+	p.Title.Text = section + " on " + name + ": latency per function and direction (ms)"
+	p.Y.Label.Text = "ms"
 	if len(names) == 0 {
 		return "", nil
 	}

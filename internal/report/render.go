@@ -14,6 +14,7 @@ var pageTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"join": strings.Join,
+	"slug": slug,
 	"msf":  func(d time.Duration) string { return fmt.Sprintf("%.2f", ms(d)) },
 	"outcomeClass": func(o Outcome) string {
 		switch o {
@@ -29,7 +30,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 type sectionView struct {
 	ID, Name string
 	Rows     []Row
-	Plot     template.HTML
+	Plots    []template.HTML
 }
 
 // HTML renders r as one self-contained page: styles inline, plots as
@@ -43,11 +44,15 @@ func HTML(r *Report) ([]byte, error) {
 				sv.Rows = append(sv.Rows, row)
 			}
 		}
-		plot, err := LatencyPlot(r.Rows, name)
-		if err != nil {
-			return nil, err
+		for i := range r.Servers {
+			plot, err := LatencyPlot(r.Rows, name, i)
+			if err != nil {
+				return nil, err
+			}
+			if plot != "" {
+				sv.Plots = append(sv.Plots, plot)
+			}
 		}
-		sv.Plot = plot
 		sections = append(sections, sv)
 	}
 	var b bytes.Buffer
@@ -60,4 +65,18 @@ func HTML(r *Report) ([]byte, error) {
 		return nil, fmt.Errorf("report: rendering: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// slug makes a server name usable in an HTML id.
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
 }

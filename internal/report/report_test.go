@@ -67,23 +67,48 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// sampleReport is a report with one row of each outcome and fixed values.
+// sampleReport is a report on two server setups with one row of each
+// outcome and fixed values.
 func sampleReport() *Report {
 	lat := []time.Duration{time.Millisecond, 2 * time.Millisecond, 9 * time.Millisecond}
 	return &Report{
 		Title: "T", Generated: time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC), Deployment: "D", Tries: 3,
+		Servers: []Server{{Name: "Prosody", Description: "P", Setup: "-> link"}, {Name: "ejabberd", Description: "E"}},
 		Rows: []Row{
-			{ID: "text-to-platform", Section: SectionOneToOne, Function: "text", Direction: ToPlatform, XEPs: []string{"RFC 6120/6121"},
-				Supported: true, Outcome: Pass, Latencies: lat, Tries: 3, Transcript: "-> <message id='secret-ish 42'/>"},
-			{ID: "image-to-xmpp", Section: SectionOneToOne, Function: "image", Direction: ToXMPP, XEPs: []string{"XEP-0066"},
-				Supported: true, Outcome: Fail, Note: "try 2: took 20.1s", Latencies: lat[:1], Tries: 2, Bytes: 1234, Transcript: "<- x"},
-			{ID: "call-to-xmpp", Section: SectionCalls, Function: "calls", Direction: ToXMPP, XEPs: []string{"none"}, Outcome: NotBridged, Note: "not bridged"},
+			{ID: "text-to-platform", Section: SectionOneToOne, Function: "text", Direction: ToPlatform, XEPs: []string{"RFC 6120/6121"}, Supported: true,
+				Cells: []Cell{{Server: "Prosody", Outcome: Pass, Latencies: lat, Tries: 3, Transcript: "-> <message id='secret-ish 42'/>"},
+					{Server: "ejabberd", Outcome: Pass, Latencies: lat, Tries: 3, Transcript: "-> <message/>"}}},
+			{ID: "image-to-xmpp", Section: SectionOneToOne, Function: "image", Direction: ToXMPP, XEPs: []string{"XEP-0066"}, Supported: true,
+				Cells: []Cell{{Server: "Prosody", Outcome: Pass, Latencies: lat, Tries: 3, Bytes: 1000, BytesEqual: true, Transcript: "<- x"},
+					{Server: "ejabberd", Outcome: Fail, Note: "try 2: took 20.1s", Latencies: lat[:1], Tries: 2, Bytes: 1234, Transcript: "<- x"}}},
+			{ID: "call-to-xmpp", Section: SectionCalls, Function: "calls", Direction: ToXMPP, XEPs: []string{"none"},
+				Cells: []Cell{{Server: "Prosody", Outcome: NotBridged, Note: "not bridged"}, {Server: "ejabberd", Outcome: NotBridged, Note: "not bridged"}}},
 		},
 		Encryption: []string{"E"},
 		Store:      []StoreTable{{Name: "drawbridge_accounts", Columns: []string{"owner"}, Rows: 5, Holds: "H"}},
 		StoreNotes: []Fact{{"store.backend", "sqlite"}},
 		Versions:   []Fact{{"go", "go1.26.8"}},
 		Machine:    []Fact{{"CPUs", "2"}},
+	}
+}
+
+// TestCombineAndFailing: runs on several setups become one row per
+// function with a cell per setup; a supported row that failed on one
+// setup is reported with that setup, stated rows are not failures.
+func TestCombineAndFailing(t *testing.T) {
+	one := func(server string, o Outcome, supported bool, id string) Row {
+		return Row{ID: id, Supported: supported, Cells: []Cell{{Server: server, Outcome: o}}}
+	}
+	rows := Combine(
+		[]Row{one("A", Pass, true, "x"), one("A", NotMeasured, true, "y"), one("A", NotBridged, false, "z")},
+		[]Row{one("B", Fail, true, "x"), one("B", NotMeasured, true, "y"), one("B", NotBridged, false, "z")},
+	)
+	if len(rows) != 3 || len(rows[0].Cells) != 2 || rows[0].Cells[1].Server != "B" {
+		t.Fatalf("Combine: %+v", rows)
+	}
+	got := (&Report{Rows: rows}).Failing()
+	if len(got) != 1 || got[0].Row != "x" || got[0].Server != "B" {
+		t.Errorf("Failing() = %+v, want only x on B", got)
 	}
 }
 
@@ -100,13 +125,13 @@ func TestHTMLIsSelfContained(t *testing.T) {
 			t.Errorf("the page has %q: it must load nothing", banned)
 		}
 	}
-	for _, want := range []string{`<svg`, `id="row-text-to-platform"`, `href="#transcript-text-to-platform"`, `id="transcript-image-to-xmpp"`,
-		`id="row-call-to-xmpp"`, "1234 B, DIFFERENT", "not bridged"} {
+	for _, want := range []string{`<svg`, `id="row-text-to-platform-prosody"`, `href="#transcript-text-to-platform-ejabberd"`, `id="transcript-image-to-xmpp-ejabberd"`,
+		`id="row-call-to-xmpp-ejabberd"`, "1234 B, DIFFERENT", "not bridged", `id="transcript-setup-prosody"`, "<th>ejabberd</th>"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page lacks %s", want)
 		}
 	}
-	if strings.Contains(s, `href="#transcript-call-to-xmpp"`) {
+	if strings.Contains(s, `href="#transcript-call-to-xmpp-prosody"`) {
 		t.Error("a row with nothing tried links to a transcript")
 	}
 }
@@ -131,22 +156,23 @@ func TestSkeletonLeavesOutWhatChanges(t *testing.T) {
 	b := sampleReport()
 	b.Generated = b.Generated.Add(time.Hour)
 	b.Tries = 20
-	b.Rows[0].Latencies = []time.Duration{time.Second}
-	b.Rows[0].Transcript = "other"
-	b.Rows[1].Note = "try 1: other"
+	b.Rows[0].Cells[0].Latencies = []time.Duration{time.Second}
+	b.Rows[0].Cells[0].Transcript = "other"
+	b.Rows[1].Cells[1].Note = "try 1: other"
+	b.Servers[0].Setup = "other"
 	b.Store[0].Rows = 9
 	b.Versions[0].Value = "go1.27"
 	b.Machine[0].Value = "64"
 	if sa, sb := skel(a), skel(b); sa != sb {
 		t.Errorf("skeletons differ in what changes from run to run:\n%s\n---\n%s", sa, sb)
 	}
-	for _, want := range []string{"tr#row-text-to-platform: text | XMPP → platform | RFC 6120/6121 | yes | pass |", "h2#store: What the gateway stores", "| fail"} {
+	for _, want := range []string{"tr#row-text-to-platform-prosody: text | XMPP → platform | RFC 6120/6121 | yes | Prosody | pass |", "h2#store: What the gateway stores", "| fail"} {
 		if !strings.Contains(skel(a), want) {
 			t.Errorf("the skeleton lacks %q:\n%s", want, skel(a))
 		}
 	}
 	c := sampleReport()
-	c.Rows[0].Outcome = Fail
+	c.Rows[0].Cells[1].Outcome = Fail
 	if skel(a) == skel(c) {
 		t.Error("a changed outcome does not change the skeleton")
 	}

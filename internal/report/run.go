@@ -18,6 +18,8 @@ import (
 // Deployment is a running Prosody and gateway on the sandbox platform,
 // what the suite runs against.
 type Deployment struct {
+	// Name is the server setup's column heading (e.g. "Prosody").
+	Name string
 	// C2SAddr is the XMPP server's client listener, host:port.
 	C2SAddr string
 	// Domain is the server's domain, where the report's user registers.
@@ -173,9 +175,17 @@ func attrValue(raw, prefix string) string {
 }
 
 // runCheck runs c's tries and makes its row.
-func (e *env) runCheck(ctx context.Context, c check, o Options) (row Row) {
-	row = Row{ID: c.id, Section: c.section, Function: c.function, Direction: c.dir, XEPs: c.xeps,
-		Supported: c.supported, Outcome: Pass, Note: c.note, BytesEqual: true}
+func (e *env) runCheck(ctx context.Context, c check, o Options) Row {
+	row := Row{ID: c.id, Section: c.section, Function: c.function, Direction: c.dir, XEPs: c.xeps, Supported: c.supported}
+	cell := e.tryCheck(ctx, c, o)
+	cell.Server = e.d.Name
+	row.Cells = []Cell{cell}
+	return row
+}
+
+// tryCheck runs c's tries and makes its cell.
+func (e *env) tryCheck(ctx context.Context, c check, o Options) (row Cell) {
+	row = Cell{Outcome: Pass, Note: c.note, BytesEqual: true}
 	e.tr.row(c.id)
 	defer func() { row.Transcript = e.tr.of(c.id) }()
 	if c.try == nil {
@@ -207,7 +217,7 @@ func (e *env) runCheck(ctx context.Context, c check, o Options) (row Row) {
 			row.Outcome = Fail
 			row.Note = fmt.Sprintf("try %d: %v", i+1, err)
 			e.tr.note("FAILED: %v", err)
-			o.Log.Warn("report: row failed", "row", c.id, "try", i+1, "err", err)
+			o.Log.Warn("report: row failed", "server", e.d.Name, "row", c.id, "try", i+1, "err", err)
 			break
 		}
 		row.Latencies = append(row.Latencies, res.latency)
@@ -229,7 +239,7 @@ func (e *env) runCheck(ctx context.Context, c check, o Options) (row Row) {
 	if !e.isMedia(c.id) {
 		row.Bytes, row.BytesEqual = 0, false
 	}
-	o.Log.Info("report: row", "row", c.id, "outcome", row.Outcome, "tries", row.Tries)
+	o.Log.Info("report: row", "server", e.d.Name, "row", c.id, "outcome", row.Outcome, "tries", row.Tries)
 	return row
 }
 

@@ -42,9 +42,21 @@ type ProsodyOptions struct {
 	// ExtraComponent is Lua appended to each component's section, after
 	// the operator snippet (e.g. modules_enabled = { "privilege" }).
 	ExtraComponent string
+	// S2S turns server-to-server links on (see ProsodyS2S); nil: none.
+	S2S *ProsodyS2S
 	// LogLevel is Prosody's minimum log level (debug, info, warn, error);
 	// default "info". Debug logging slows Prosody down noticeably.
 	LogLevel string
+}
+
+// ProsodyS2S re-enables what the harness turns off for single-server
+// setups: server-to-server links (dialback, still no TLS) on the loopback
+// port Port, with Prosody's resolver pointing every *.test name at a peer
+// server's s2s port PeerPort on localhost, which HostsFile (a hosts file:
+// Prosody reads no /etc/hosts here) resolves.
+type ProsodyS2S struct {
+	Port, PeerPort int
+	HostsFile      string
 }
 
 // ComponentSpec is one XEP-0114 component Prosody accepts.
@@ -152,7 +164,12 @@ func LaunchProsody(dir string, opts ProsodyOptions) (*Prosody, error) {
 		p.HTTPAddr = testutil.LoopbackAddr(httpPort)
 		modules = append(modules, "http")
 	}
+	disabled := []string{"s2s", "tls"}
+	if opts.S2S != nil {
+		modules, disabled = append(modules, "dialback"), []string{"tls"}
+	}
 	cfg, err := prosodyConfig{
+		S2S:             opts.S2S,
 		Domain:          opts.Domain,
 		C2SPort:         ports[0],
 		CompPort:        ports[1],
@@ -163,7 +180,7 @@ func LaunchProsody(dir string, opts ProsodyOptions) (*Prosody, error) {
 		CertsDir:        filepath.Join(dir, "certs"),
 		HTTPPort:        httpPort,
 		ModulesEnabled:  modules,
-		ModulesDisabled: []string{"s2s", "tls"},
+		ModulesDisabled: disabled,
 		ExtraGlobal:     opts.ExtraGlobal,
 		ExtraHost:       opts.ExtraHost,
 		ExtraSections:   opts.ExtraSections,
