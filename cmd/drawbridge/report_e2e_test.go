@@ -14,7 +14,8 @@ import (
 )
 
 // TestReportCommand runs `drawbridge report` on its self-contained
-// deployment (a real Prosody, the gateway on the sandbox) with a few tries
+// deployments (the gateway on the sandbox with a real Prosody, a real
+// ejabberd, and an ejabberd user federating with Prosody) with a few tries
 // per row: it succeeds only when no row the README lists as supported
 // fails, writes a self-contained report.html whose skeleton (numbers,
 // dates, versions, notes, transcripts left out) equals
@@ -48,8 +49,11 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("report.html has %q: it must be one self-contained file", banned)
 		}
 	}
-	// Every measured row has a transcript, and no secret is in one.
-	for _, want := range []string{`id="transcript-text-to-platform"`, `id="transcript-image-to-xmpp"`, `id="transcript-group-admin-to-xmpp"`, "<svg"} {
+	// A column per server setup; measured rows have transcripts on each;
+	// no secret is in one.
+	for _, want := range []string{"<th>Prosody</th>", "<th>ejabberd</th>", "<th>ejabberd user via s2s</th>",
+		`id="transcript-text-to-platform-prosody"`, `id="transcript-image-to-xmpp-ejabberd"`,
+		`id="transcript-group-admin-to-xmpp-ejabberd-user-via-s2s"`, `id="transcript-setup-prosody"`, "<svg"} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("report.html lacks %s", want)
 		}

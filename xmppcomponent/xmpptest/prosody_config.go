@@ -178,4 +178,3 @@ func luaList(items []string) string {
 	}
 	return strings.Join(q, "; ")
 }
-
