@@ -40,8 +40,8 @@ func LatencyPlot(rows []Row, section string, server int) (template.HTML, error) 
 		p.Add(b)
 		names = append(names, r.ID)
 	}
-	p.Title.Text = section + " on " + name + ": latency per function and direction (ms)"
-	p.Y.Label.Text = "ms"
+	p.Title.Text = section + ", " + name
+	p.Y.Label.Text = "latency (ms)"
 	if len(names) == 0 {
 		return "", nil
 	}

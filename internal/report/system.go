@@ -26,10 +26,32 @@ func Versions(ctx context.Context, gateway string) []Fact {
 			}
 		}
 	}
-	for _, prog := range [][]string{{"prosody", "prosodyctl", "about"}, {"chromium", "chromium", "--version"}} {
-		facts = append(facts, Fact{prog[0], programVersion(ctx, prog[0], prog[1], prog[2:]...)})
+	for _, pkg := range []string{"prosody", "ejabberd", "erlang-base", "chromium"} {
+		facts = append(facts, Fact{pkg, packageVersion(ctx, pkg)})
 	}
 	return facts
+}
+
+// packageVersion is the installed version of a Debian package, from
+// dpkg-query, or "not installed"; on a system without dpkg, the program's
+// own version line where it has one.
+func packageVersion(ctx context.Context, pkg string) string {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if dpkg, err := exec.LookPath("dpkg-query"); err == nil {
+		out, err := exec.CommandContext(ctx, dpkg, "-W", "-f", "${Version}", pkg).Output()
+		if err != nil || len(out) == 0 {
+			return "not installed"
+		}
+		return "Debian package " + strings.TrimSpace(string(out))
+	}
+	switch pkg {
+	case "prosody":
+		return programVersion(ctx, pkg, "prosodyctl", "about")
+	case "chromium":
+		return programVersion(ctx, pkg, "chromium", "--version")
+	}
+	return "unknown (no dpkg-query)"
 }
 
 // programVersion runs a program's version command and keeps the line that
