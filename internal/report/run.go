@@ -206,7 +206,9 @@ func (e *env) tryCheck(ctx context.Context, c check, o Options) (row Cell) {
 		tries = 1 // a refusal is observed once
 	}
 	for i := range tries {
-		e.x.drain()
+		if e.x != nil {
+			e.x.drain()
+		}
 		tok := fmt.Sprintf("%s-%d-%s", c.id, i+1, randomHex(3))
 		e.tr.note("try %d (%s)", i+1, tok)
 		tctx, cancel := context.WithTimeout(ctx, o.Timeout)
