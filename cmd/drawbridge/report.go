@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/config"
-	"github.com/drawbridge-im/drawbridge/internal/report"
+	"github.com/drawbridge-im/drawbridge/cmd/drawbridge/report"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )

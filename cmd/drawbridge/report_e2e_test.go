@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drawbridge-im/drawbridge/internal/report"
+	"github.com/drawbridge-im/drawbridge/cmd/drawbridge/report"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
