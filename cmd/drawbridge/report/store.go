@@ -94,6 +94,7 @@ func StoreFacts(cfg config.Config) []Fact {
 		{"files.expiry (platform files served to XMPP users)", cfg.Files.ExpiryDuration().String()},
 		{"message bodies", "not stored, except in the durable queues while a side is down (above); the sandbox platform keeps its own record in memory"},
 	}
+	facts = append(facts, Fact{"with store.backend redis", "the same records as hashes, sets and streams under store.redis.key_prefix, one hash tag per owner (gateway/store/redisstore's package comment lists the keys); the id pairs expire by TTL, the rest is kept as above"})
 	if cfg.Store.Backend == config.BackendSQLite {
 		facts = append(facts[:1], append([]Fact{{"store.sqlite.path", "(one file; the report's run used a temporary one)"}}, facts[1:]...)...)
 	}
