@@ -61,6 +61,9 @@ func TestReportCommand(t *testing.T) {
 	if regexp.MustCompile(`<auth[^>]*>[^\[<]`).Match(page) {
 		t.Error("a SASL payload is in a transcript")
 	}
+	if !bytes.Contains(page, []byte("Code: [redacted]")) || regexp.MustCompile(`Code: [^\[]`).Match(page) {
+		t.Error("the pairing code of the link is not redacted in the setup transcript")
+	}
 	skel, err := report.Skeleton(page)
 	if err != nil {
 		t.Fatal(err)
@@ -83,5 +86,26 @@ func TestReportSupportedRowsMatchREADME(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "### The evidence report") {
 		t.Error("README has no \"The evidence report\" section")
+	}
+}
+
+// TestReportFlagErrors: bad flags are refused with the flag named, before
+// anything is started.
+func TestReportFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tries", "0"}, "--tries must be between 1 and 10000"},
+		{[]string{"--servers", "prosody,openfire"}, `--servers: unknown setup "openfire"`},
+		{[]string{"extra"}, "unexpected arguments"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), append([]string{"report"}, tc.args...), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("report %v: %v, want an error with %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
