@@ -88,8 +88,7 @@ func suite() []check {
 		check{id: "group-text-to-platform", section: SectionGroups, function: "text", dir: ToPlatform, xeps: []string{xepMUC}, supported: true, needsGroup: true, try: groupTextToPlatform},
 		check{id: "group-text-to-xmpp", section: SectionGroups, function: "text", dir: ToXMPP, xeps: []string{xepMUC}, supported: true, needsGroup: true, try: groupTextToXMPP},
 		check{id: "group-media-to-platform", section: SectionGroups, function: "media (image)", dir: ToPlatform, xeps: []string{xepMUC, xepOOB}, supported: true, needsGroup: true, try: groupMediaToPlatform},
-		check{id: "group-media-to-xmpp", section: SectionGroups, function: "media (image)", dir: ToXMPP, xeps: []string{xepMUC, xepOOB}, supported: true, stated: NotMeasured,
-			note: "The sandbox's API has no way for a member to send a file into a group, so this deployment cannot drive it. The hub and the room code carry group attachments from any platform that sends them (the WhatsApp adapter does)."},
+		check{id: "group-media-to-xmpp", section: SectionGroups, function: "media (image)", dir: ToXMPP, xeps: []string{xepMUC, xepOOB}, supported: true, needsGroup: true, try: groupMediaToXMPP},
 		check{id: "group-join-to-xmpp", section: SectionGroups, function: "join (a member is added)", dir: ToXMPP, xeps: []string{xepMUC}, supported: true, needsGroup: true, try: groupJoinToXMPP},
 		check{id: "group-leave-to-xmpp", section: SectionGroups, function: "leave (a member leaves)", dir: ToXMPP, xeps: []string{xepMUC}, supported: true, needsGroup: true, try: groupLeaveToXMPP},
 		check{id: "group-kick-to-xmpp", section: SectionGroups, function: "kick (an admin removes a member)", dir: ToXMPP, xeps: []string{xepMUC}, supported: true, needsGroup: true, try: groupKickToXMPP},
@@ -261,6 +260,23 @@ func groupMediaToPlatform(ctx context.Context, e *env, tok string) (tryResult, e
 		return false
 	})
 	return tryResult{latency: time.Since(start), bytes: len(got), equal: bytes.Equal(got, data)}, err
+}
+
+func groupMediaToXMPP(ctx context.Context, e *env, tok string) (tryResult, error) {
+	m := e.media["image"]
+	data := m.unique(tok)
+	start := time.Now()
+	id, err := e.p().SendGroupFileAs(ctx, sandbox.Bob, e.group, m.name, m.mime, data)
+	if err != nil {
+		return tryResult{}, err
+	}
+	s, err := e.x.wait(ctx, `type="groupchat"`, `from="`+e.room+`/`, `id="`+string(id)+`"`, `jabber:x:oob`)
+	lat := time.Since(start)
+	if err != nil {
+		return tryResult{}, err
+	}
+	got, err := download(ctx, oobURL.FindStringSubmatch(s.Raw))
+	return tryResult{latency: lat, bytes: len(got), equal: bytes.Equal(got, data)}, err
 }
 
 // nickOf is the room nick of a sandbox user: its name.
