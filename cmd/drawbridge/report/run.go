@@ -184,21 +184,21 @@ func (e *env) runCheck(ctx context.Context, c check, o Options) Row {
 }
 
 // tryCheck runs c's tries and makes its cell.
-func (e *env) tryCheck(ctx context.Context, c check, o Options) (row Cell) {
-	row = Cell{Outcome: Pass, Note: c.note, BytesEqual: true}
+func (e *env) tryCheck(ctx context.Context, c check, o Options) (cell Cell) {
+	cell = Cell{Outcome: Pass, Note: c.note, BytesEqual: true}
 	e.tr.row(c.id)
-	defer func() { row.Transcript = e.tr.of(c.id) }()
+	defer func() { cell.Transcript = e.tr.of(c.id) }()
 	if c.try == nil {
-		row.Outcome = c.stated
-		return row
+		cell.Outcome = c.stated
+		return cell
 	}
 	if c.needsGroup && e.group == "" {
 		gctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		err := e.joinGroup(gctx)
 		cancel()
 		if err != nil {
-			row.Outcome, row.Note = Fail, "could not set up the group: "+err.Error()
-			return row
+			cell.Outcome, cell.Note = Fail, "could not set up the group: "+err.Error()
+			return cell
 		}
 	}
 	tries := o.Tries
@@ -214,45 +214,35 @@ func (e *env) tryCheck(ctx context.Context, c check, o Options) (row Cell) {
 		tctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		res, err := c.try(tctx, e, tok)
 		cancel()
-		row.Tries++
+		cell.Tries++
 		if err != nil {
-			row.Outcome = Fail
-			row.Note = fmt.Sprintf("try %d: %v", i+1, err)
+			cell.Outcome = Fail
+			cell.Note = fmt.Sprintf("try %d: %v", i+1, err)
 			e.tr.note("FAILED: %v", err)
-			o.Log.Warn("report: row failed", "server", e.d.Name, "row", c.id, "try", i+1, "err", err)
+			o.Log.Warn("report: cell failed", "server", e.d.Name, "cell", c.id, "try", i+1, "err", err)
 			break
 		}
-		row.Latencies = append(row.Latencies, res.latency)
-		if e.isMedia(c.id) {
-			row.Bytes = res.bytes
-			row.BytesEqual = row.BytesEqual && res.equal
+		cell.Latencies = append(cell.Latencies, res.latency)
+		if c.media {
+			cell.Bytes = res.bytes
+			cell.BytesEqual = cell.BytesEqual && res.equal
 			if !res.equal {
-				row.Outcome, row.Note = Fail, fmt.Sprintf("try %d: the bytes received differ from the bytes sent", i+1)
+				cell.Outcome, cell.Note = Fail, fmt.Sprintf("try %d: the bytes received differ from the bytes sent", i+1)
 				break
 			}
 		}
 		if res.note != "" {
-			row.Note = res.note
+			cell.Note = res.note
 		}
 	}
-	if c.stated != "" && row.Outcome == Pass {
-		row.Outcome = c.stated
+	if c.stated != "" && cell.Outcome == Pass {
+		cell.Outcome = c.stated
 	}
-	if !e.isMedia(c.id) {
-		row.Bytes, row.BytesEqual = 0, false
+	if !c.media {
+		cell.Bytes, cell.BytesEqual = 0, false
 	}
-	o.Log.Info("report: row", "server", e.d.Name, "row", c.id, "outcome", row.Outcome, "tries", row.Tries)
-	return row
-}
-
-// isMedia reports whether the row sends a file.
-func (e *env) isMedia(id string) bool {
-	for _, k := range []string{"image-", "voice-", "video-", "file-", "group-media-"} {
-		if strings.HasPrefix(id, k) {
-			return true
-		}
-	}
-	return false
+	o.Log.Info("report: cell", "server", e.d.Name, "cell", c.id, "outcome", cell.Outcome, "tries", cell.Tries)
+	return cell
 }
 
 func randomHex(n int) string {

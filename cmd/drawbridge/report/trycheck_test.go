@@ -35,10 +35,10 @@ func TestTryCheckOutcomes(t *testing.T) {
 	}{
 		{"every try passes", check{id: "text-to-platform", try: ok}, Pass, 5, ""},
 		{"the second try fails", check{id: "text-to-platform", try: failSecond()}, Fail, 2, "try 2: no answer"},
-		{"bytes differ", check{id: "image-to-xmpp", try: func(context.Context, *env, string) (tryResult, error) {
+		{"bytes differ", check{id: "image-to-xmpp", media: true, try: func(context.Context, *env, string) (tryResult, error) {
 			return tryResult{latency: time.Millisecond, bytes: 10, equal: false}, nil
 		}}, Fail, 1, "try 1: the bytes received differ"},
-		{"bytes equal", check{id: "image-to-xmpp", try: func(context.Context, *env, string) (tryResult, error) {
+		{"bytes equal", check{id: "image-to-xmpp", media: true, try: func(context.Context, *env, string) (tryResult, error) {
 			return tryResult{latency: time.Millisecond, bytes: 10, equal: true}, nil
 		}}, Pass, 5, ""},
 		{"stated and observed once", check{id: "call-to-platform", stated: NotBridged, note: "stated", try: func(context.Context, *env, string) (tryResult, error) {
