@@ -9,7 +9,7 @@ DIST      ?= dist
 # End-to-end tests start Prosody and redis-server; give them room.
 TESTFLAGS ?= -race -timeout 20m
 
-.PHONY: all build dist check-go modules test test-short demo clients lint bench clean proto proto-check
+.PHONY: all build dist check-go modules test test-short demo clients report lint bench clean proto proto-check
 
 all: build
 
@@ -86,6 +86,12 @@ demo: build
 # GUI run takes about a minute). Profanity runs in make test (TestProfanity).
 clients: build
 	bash testdata/clients/gajim.sh
+
+# The DMA Article 7 evidence report (README "The evidence report"):
+# report-out/report.html and report-out/report.pdf. Needs prosody, ejabberd
+# and chromium.
+report: build
+	$(BIN) report --out report-out
 
 # staticcheck is a tool dependency pinned in go.mod (go get -tool ...):
 # after `go mod download` this runs without the network.

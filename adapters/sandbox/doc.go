@@ -63,7 +63,8 @@
 // ChatInfo (IsGroup) for new groups, topics and names. The Echo Bot, as a
 // member, answers "!echo <text>" with "<text>". Tests act through
 // CreateGroup, AddMember, Kick, Leave, Promote, Demote, SetTopic,
-// RenameGroup and SendGroupAs, and read Group and GroupMessages.
+// RenameGroup, SendGroupAs and SendGroupFileAs, and read Group and
+// GroupMessages.
 //
 // Edits, retractions and reactions get ids of their own (Meta.ID) from the
 // same counter as messages. Between two linked accounts everything is

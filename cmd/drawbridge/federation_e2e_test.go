@@ -44,10 +44,8 @@ func startFederation(t *testing.T) *federation {
 	}
 	s2sPorts := testutil.FreePorts(t, 2)
 	prosodyS2S, ejabberdS2S := s2sPorts[0], s2sPorts[1]
-	// Prosody's resolver (libunbound through luaunbound) takes one value
-	// per option (a list crashes it), so one redirect zone answers for
-	// every *.test name with one SRV record: ejabberd's s2s port on
-	// localhost, which the hosts file resolves.
+	// One redirect zone answers for every *.test name with one SRV record:
+	// ejabberd's s2s port on localhost, which the hosts file resolves.
 	hosts := filepath.Join(t.TempDir(), "hosts")
 	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -55,15 +53,7 @@ func startFederation(t *testing.T) *federation {
 	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
 		Domain:     alphaDomain,
 		Components: []xmpptest.ComponentSpec{{Domain: alphaGateway, Secret: e2eSecret}},
-		// Re-enable what the harness turns off for single-server tests:
-		// s2s (with dialback) on a loopback port, still without TLS.
-		ExtraGlobal: fmt.Sprintf(`modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "offline"; "carbons"; "version"; "uptime"; "dialback" }
-modules_disabled = { "tls" }
-s2s_ports = { %d }
-s2s_interfaces = { "127.0.0.1" }
-s2s_secure_auth = false
-unbound = { resolvconf = false; hoststxt = %q; options = { ["local-zone:"] = "test. redirect"; ["local-data:"] = "test. 300 IN SRV 0 0 %d localhost." } }`,
-			prosodyS2S, hosts, ejabberdS2S),
+		S2S:        &xmpptest.ProsodyS2S{Port: prosodyS2S, PeerPort: ejabberdS2S, HostsFile: hosts},
 	})
 	prosodyAddr := fmt.Sprintf("127.0.0.1:%d", prosodyS2S)
 	ej := xmpptest.StartEjabberd(t, xmpptest.EjabberdOptions{

@@ -10,6 +10,7 @@
 //	drawbridge status              show the gateway's status through the API
 //	drawbridge backup              copy the store, device store, files and key
 //	drawbridge restore             put a backup in place for a stopped gateway
+//	drawbridge report              the interoperability evidence report (HTML, PDF)
 //	drawbridge version             print the version
 package main
 
@@ -68,6 +69,10 @@ commands:
   restore --config FILE --from DIR
                         put a backup where FILE keeps its data (gateway stopped;
                         nothing is overwritten)
+  report [--out DIR] [--tries N]
+                        run the DMA Article 7 feature suite on a self-contained
+                        deployment (Prosody + the gateway on the sandbox) and write
+                        DIR/report.html and DIR/report.pdf (headless Chromium)
   version               print the version
 `
 
@@ -97,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBackup(ctx, args[1:], stdout, stderr)
 	case "restore":
 		return cmdRestore(ctx, args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "drawbridge", version())
 		return nil

@@ -65,6 +65,7 @@ type Client struct {
 	notify  chan struct{} // cap 1: inbox grew or the reader ended
 	pending map[string]chan Stanza
 	iqh     func(Stanza) stanza.Packet
+	trace   func(sent bool, raw string)
 	err     error // why the reader ended
 
 	done      chan struct{} // closed when the reader ends
@@ -268,6 +269,7 @@ func (c *Client) readLoop() {
 		if err != nil {
 			return
 		}
+		c.traced(false, st.Raw)
 		if se, ok := st.Packet.(stanza.StreamError); ok {
 			c.deliver(st)
 			err = fmt.Errorf("stream error %s: %s", se.Error.Local, se.Text)
@@ -374,7 +376,27 @@ func (c *Client) SendRaw(s string) error { return c.write([]byte(s)) }
 // SendPresence sends initial (available) presence.
 func (c *Client) SendPresence() error { return c.SendRaw("<presence/>") }
 
+// SetTrace makes the client call f with every stanza it writes (sent
+// true) and reads (sent false) from now on, as raw XML; nil stops it. f
+// must be quick and must not call the client. `drawbridge report` keeps
+// its stanza transcripts with it.
+func (c *Client) SetTrace(f func(sent bool, raw string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trace = f
+}
+
+func (c *Client) traced(sent bool, raw string) {
+	c.mu.Lock()
+	f := c.trace
+	c.mu.Unlock()
+	if f != nil {
+		f(sent, raw)
+	}
+}
+
 func (c *Client) write(b []byte) error {
+	c.traced(true, string(b))
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(clientWriteTimeout))

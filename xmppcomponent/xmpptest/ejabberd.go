@@ -103,14 +103,39 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	if testing.Short() {
 		t.Skip("-short: starts an ejabberd server")
 	}
+	if err := EjabberdInstalled(); err != nil {
+		t.Skip(err.Error())
+	}
+	e, err := LaunchEjabberd(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err) // the error has the log's tail
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s", e.tail(ejabberdLogTail))
+		}
+	})
+	t.Cleanup(e.stop)
+	return e
+}
+
+// EjabberdInstalled says what is missing to run ejabberd, or nil.
+func EjabberdInstalled() error {
 	for _, bin := range []string{"erl", "ejabberdctl"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skip("ejabberd is not installed (apt-get install ejabberd)")
+			return errors.New("ejabberd is not installed (apt-get install ejabberd)")
 		}
 	}
 	if matches, _ := filepath.Glob(filepath.Join(ejabberdErlLibs, "ejabberd-*")); len(matches) == 0 {
-		t.Skip("ejabberd's Erlang libraries are not in " + ejabberdErlLibs + " (Debian's ejabberd package)")
+		return errors.New("ejabberd's Erlang libraries are not in " + ejabberdErlLibs + " (Debian's ejabberd package)")
 	}
+	return nil
+}
+
+// LaunchEjabberd is StartEjabberd outside a test: it writes the config for
+// opts into dir (existing and empty), starts ejabberd on free loopback
+// ports and waits until it has started. The caller ends it with Close.
+func LaunchEjabberd(dir string, opts EjabberdOptions) (*Ejabberd, error) {
 	if opts.Domain == "" {
 		opts.Domain = "example.test"
 	}
@@ -119,9 +144,8 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	}
 	snippet, err := loadRepoFile(EjabberdSnippetPath)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	dir := t.TempDir()
 	e := &Ejabberd{
 		Domain:     opts.Domain,
 		Dir:        dir,
@@ -133,10 +157,13 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	}
 	for _, d := range []string{"db", "logs"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("xmpptest: %w", err)
 		}
 	}
-	ports := testutil.FreePorts(t, 4)
+	ports, err := testutil.PickPorts(4)
+	if err != nil {
+		return nil, err
+	}
 	e.C2SAddr = testutil.LoopbackAddr(ports[0])
 	e.ComponentAddr = testutil.LoopbackAddr(ports[1])
 	e.distPort = ports[2]
@@ -158,24 +185,24 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 		Snippet:    snippet,
 	}.render()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := os.WriteFile(e.ConfigPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	inetrc, bootEval, err := ejabberdResolver(opts.S2SRoutes)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// Not named "inetrc": ejabberdctl loads that one from --config-dir.
 	inetrcPath := filepath.Join(dir, "server.inetrc")
 	if err := os.WriteFile(inetrcPath, []byte(inetrc), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	// ejabberdctl gives its own Erlang node CONFIG_DIR/inetrc: an
 	// ordinary resolver (it must resolve "localhost" to reach the node).
 	if err := os.WriteFile(filepath.Join(dir, "inetrc"), []byte("{lookup, [file, native]}.\n"), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	// ejabberdctl (for Register) reads this file after its defaults:
 	// run as whoever we are (not su to the ejabberd user), reach the node
@@ -183,7 +210,7 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	ctlCfg := fmt.Sprintf("EXEC_CMD=as_current_user\nERLANG_NODE=%s\nERL_DIST_PORT=%d\nERL_OPTIONS=%q\n",
 		e.node, e.distPort, "-kernel inet_dist_use_interface {127,0,0,1}")
 	if err := os.WriteFile(e.ctlCfgPath, []byte(ctlCfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	// HOME holds the Erlang cookie the node and ejabberdctl share; the
 	// environment points ejabberd at the test's files.
@@ -208,18 +235,12 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 		args = append(args, "-eval", bootEval)
 	}
 	args = append(args, "-s", "ejabberd")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s", e.tail(ejabberdLogTail))
-		}
-	})
-	t.Cleanup(e.stop)
 	cmd := exec.Command("erl", args...)
 	cmd.Dir = e.Dir
 	cmd.Env = e.env
 	proc, err := testutil.Start(cmd, e.outPath)
 	if err != nil {
-		t.Fatalf("xmpptest: %v", err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
 	e.mu.Lock()
 	e.proc = proc
@@ -240,9 +261,15 @@ func StartEjabberd(t testing.TB, opts EjabberdOptions) *Ejabberd {
 	}
 	if err != nil {
 		e.stop()
-		t.Fatalf("xmpptest: ejabberd did not come up: %v", err) // the cleanup prints the log
+		return nil, fmt.Errorf("xmpptest: ejabberd did not come up: %w\n%s", err, e.tail(ejabberdLogTail))
 	}
-	return e
+	return e, nil
+}
+
+// Close stops an ejabberd started by LaunchEjabberd.
+func (e *Ejabberd) Close() error {
+	e.stop()
+	return nil
 }
 
 // Running reports whether the ejabberd process is alive.
@@ -274,12 +301,18 @@ func (e *Ejabberd) Register(t testing.TB, user, password string) {
 // (Domain or one of EjabberdOptions.ExtraHosts).
 func (e *Ejabberd) RegisterAt(t testing.TB, user, host, password string) {
 	t.Helper()
-	e.ctl(t, "register", user, host, password)
+	if err := e.RegisterUserAt(user, host, password); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// ctl runs an ejabberdctl command against the test's node.
-func (e *Ejabberd) ctl(t testing.TB, args ...string) {
-	t.Helper()
+// RegisterUserAt is RegisterAt outside a test.
+func (e *Ejabberd) RegisterUserAt(user, host, password string) error {
+	return e.ctl("register", user, host, password)
+}
+
+// ctl runs an ejabberdctl command against the node.
+func (e *Ejabberd) ctl(args ...string) error {
 	full := append([]string{
 		"--config-dir", e.Dir, "--ctl-config", e.ctlCfgPath, "--config", e.ConfigPath,
 		"--spool", filepath.Join(e.Dir, "db"), "--logs", filepath.Join(e.Dir, "logs"),
@@ -291,7 +324,7 @@ func (e *Ejabberd) ctl(t testing.TB, args ...string) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("xmpptest: ejabberdctl %s: %v", strings.Join(args, " "), err)
+		return fmt.Errorf("xmpptest: ejabberdctl %s: %w", strings.Join(args, " "), err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -300,12 +333,13 @@ func (e *Ejabberd) ctl(t testing.TB, args ...string) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("xmpptest: ejabberdctl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			return fmt.Errorf("xmpptest: ejabberdctl %s: %w\n%s", strings.Join(args, " "), err, out.String())
 		}
+		return nil
 	case <-timer.C:
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("xmpptest: ejabberdctl %s did not finish in %v\n%s", strings.Join(args, " "), ejabberdCtlTimeout, out.String())
+		return fmt.Errorf("xmpptest: ejabberdctl %s did not finish in %v\n%s", strings.Join(args, " "), ejabberdCtlTimeout, out.String())
 	}
 }
 

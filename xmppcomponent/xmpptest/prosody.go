@@ -42,9 +42,21 @@ type ProsodyOptions struct {
 	// ExtraComponent is Lua appended to each component's section, after
 	// the operator snippet (e.g. modules_enabled = { "privilege" }).
 	ExtraComponent string
+	// S2S turns server-to-server links on (see ProsodyS2S); nil: none.
+	S2S *ProsodyS2S
 	// LogLevel is Prosody's minimum log level (debug, info, warn, error);
 	// default "info". Debug logging slows Prosody down noticeably.
 	LogLevel string
+}
+
+// ProsodyS2S re-enables what the harness turns off for single-server
+// setups: server-to-server links (dialback, still no TLS) on the loopback
+// port Port, with Prosody's resolver pointing every *.test name at a peer
+// server's s2s port PeerPort on localhost, which HostsFile (a hosts file:
+// Prosody reads no /etc/hosts here) resolves.
+type ProsodyS2S struct {
+	Port, PeerPort int
+	HostsFile      string
 }
 
 // ComponentSpec is one XEP-0114 component Prosody accepts.
@@ -95,6 +107,26 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 	if _, err := exec.LookPath("prosody"); err != nil {
 		t.Skip("prosody is not installed (apt-get install prosody lua-unbound)")
 	}
+	p, err := LaunchProsody(t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last-in first-out: stop the process, then dump the log,
+	// then (registered earlier by t.TempDir) remove the directory.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s", p.tail(prosodyLogTail))
+		}
+	})
+	t.Cleanup(p.stop)
+	return p
+}
+
+// LaunchProsody is StartProsody outside a test: it writes the config for
+// opts into dir (which must exist and be empty), starts Prosody on free
+// loopback ports and waits for them. The caller ends it with Close.
+// `drawbridge report` runs its self-contained deployment on it.
+func LaunchProsody(dir string, opts ProsodyOptions) (*Prosody, error) {
 	if opts.Domain == "" {
 		opts.Domain = "example.test"
 	}
@@ -103,9 +135,8 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 	}
 	snippet, err := loadSnippet()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	dir := t.TempDir()
 	p := &Prosody{
 		Domain:     opts.Domain,
 		Dir:        dir,
@@ -117,10 +148,13 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 	}
 	for _, d := range []string{"data", "certs"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("xmpptest: %w", err)
 		}
 	}
-	ports := testutil.FreePorts(t, 3)
+	ports, err := testutil.PickPorts(3)
+	if err != nil {
+		return nil, err
+	}
 	p.C2SAddr = testutil.LoopbackAddr(ports[0])
 	p.ComponentAddr = testutil.LoopbackAddr(ports[1])
 	modules := []string{"roster", "saslauth", "disco", "ping", "presence", "offline", "carbons", "version", "uptime"}
@@ -130,7 +164,12 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 		p.HTTPAddr = testutil.LoopbackAddr(httpPort)
 		modules = append(modules, "http")
 	}
+	disabled := []string{"s2s", "tls"}
+	if opts.S2S != nil {
+		modules, disabled = append(modules, "dialback"), []string{"tls"}
+	}
 	cfg, err := prosodyConfig{
+		S2S:             opts.S2S,
 		Domain:          opts.Domain,
 		C2SPort:         ports[0],
 		CompPort:        ports[1],
@@ -141,7 +180,7 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 		CertsDir:        filepath.Join(dir, "certs"),
 		HTTPPort:        httpPort,
 		ModulesEnabled:  modules,
-		ModulesDisabled: []string{"s2s", "tls"},
+		ModulesDisabled: disabled,
 		ExtraGlobal:     opts.ExtraGlobal,
 		ExtraHost:       opts.ExtraHost,
 		ExtraSections:   opts.ExtraSections,
@@ -150,21 +189,34 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 		Snippet:         snippet,
 	}.render()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := os.WriteFile(p.ConfigPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("xmpptest: %w", err)
 	}
-	// Cleanups run last-in first-out: stop the process, then dump the log,
-	// then (registered earlier by t.TempDir) remove the directory.
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s", p.tail(prosodyLogTail))
-		}
-	})
-	t.Cleanup(p.stop)
-	p.Start(t)
-	return p
+	if err := p.launch(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close stops a Prosody started by LaunchProsody (SIGTERM, SIGKILL after
+// 10s); it does nothing if it is not running.
+func (p *Prosody) Close() error {
+	if !p.Running() {
+		return nil
+	}
+	return p.signal(syscall.SIGTERM)
+}
+
+// RegisterUser is Register outside a test.
+func (p *Prosody) RegisterUser(user, password string) error {
+	cmd := exec.Command("prosodyctl", "--config", p.ConfigPath, "register", user, p.Domain, password)
+	cmd.Dir = p.Dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("xmpptest: prosodyctl register %s@%s: %w\n%s", user, p.Domain, err, out)
+	}
+	return nil
 }
 
 // Start (re)starts Prosody with the same config, ports and data directory,
@@ -172,16 +224,23 @@ func StartProsody(t testing.TB, opts ProsodyOptions) *Prosody {
 // Prosody is already running or does not come up.
 func (p *Prosody) Start(t testing.TB) {
 	t.Helper()
+	if err := p.launch(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// launch starts the process and waits for its ports.
+func (p *Prosody) launch() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.proc != nil && p.proc.Running() {
-		t.Fatalf("xmpptest: prosody is already running (pid %d)", p.proc.Pid())
+		return fmt.Errorf("xmpptest: prosody is already running (pid %d)", p.proc.Pid())
 	}
 	cmd := exec.Command("prosody", "--config", p.ConfigPath, "-F")
 	cmd.Dir = p.Dir
 	proc, err := testutil.Start(cmd, p.outPath)
 	if err != nil {
-		t.Fatalf("xmpptest: %v", err)
+		return fmt.Errorf("xmpptest: %w", err)
 	}
 	p.proc = proc
 	addrs := []string{p.C2SAddr}
@@ -193,8 +252,9 @@ func (p *Prosody) Start(t testing.TB) {
 	}
 	if err := proc.WaitPorts(prosodyStartTimeout, addrs...); err != nil {
 		_ = proc.Kill()
-		t.Fatalf("xmpptest: prosody did not come up: %v\n%s", err, p.tail(prosodyLogTail))
+		return fmt.Errorf("xmpptest: prosody did not come up: %w\n%s", err, p.tail(prosodyLogTail))
 	}
+	return nil
 }
 
 // Stop sends SIGTERM and waits for Prosody to exit (SIGKILL after 10s).
@@ -249,11 +309,8 @@ func (p *Prosody) stop() {
 // Prosody is running).
 func (p *Prosody) Register(t testing.TB, user, password string) {
 	t.Helper()
-	cmd := exec.Command("prosodyctl", "--config", p.ConfigPath, "register", user, p.Domain, password)
-	cmd.Dir = p.Dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("xmpptest: prosodyctl register %s@%s: %v\n%s", user, p.Domain, err, out)
+	if err := p.RegisterUser(user, password); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -36,6 +36,7 @@ type prosodyConfig struct {
 	ExtraSections          string // appended after the components
 	Components             []ComponentSpec
 	Snippet                string // the operator snippet, with placeholders
+	S2S                    *ProsodyS2S
 }
 
 // render writes the config: loopback only, plaintext (no certificates
@@ -54,7 +55,18 @@ func (c prosodyConfig) render() (string, error) {
 	p(`local_interfaces = { "127.0.0.1" }`)
 	p("c2s_ports = { %d }", c.C2SPort)
 	p("c2s_direct_tls_ports = { }")
-	p("s2s_ports = { }")
+	if c.S2S != nil {
+		// Prosody's resolver (libunbound through luaunbound) takes one
+		// value per option (a list crashes it), hence one redirect zone
+		// with one SRV record for every *.test name.
+		p("s2s_ports = { %d }", c.S2S.Port)
+		p(`s2s_interfaces = { "127.0.0.1" }`)
+		p("s2s_secure_auth = false")
+		p(`unbound = { resolvconf = false; hoststxt = %s; options = { ["local-zone:"] = "test. redirect"; ["local-data:"] = "test. 300 IN SRV 0 0 %d localhost." } }`,
+			luaString(c.S2S.HostsFile), c.S2S.PeerPort)
+	} else {
+		p("s2s_ports = { }")
+	}
 	p("component_ports = { %d }", c.CompPort)
 	p(`component_interfaces = { "127.0.0.1" }`)
 	p("modules_enabled = { %s }", luaList(c.ModulesEnabled))
