@@ -217,13 +217,14 @@ wait_until 30 "gateway connected to Prosody" "$GW_PID" \
 	grep -q "External component successfully authenticated" "$DIR/prosody.log"
 
 # --- 5. the scripted client -------------------------------------------------------
-say "an independent XMPP client (slixmpp) links $PHONE and talks to the echo bot"
+say "an independent XMPP client (slixmpp) links $PHONE, talks to the echo bot, and to Alice, played through the platform's web page"
 echo
 echo "---------------------------- transcript ----------------------------"
 client_rc=0
 "$PY" "$CLIENT" --mode demo --transcript \
 	--jid "$DEMO_USER@$XMPP_HOST" --password "$DEMO_PASS" --server "127.0.0.1:$C2S_PORT" \
 	--gateway "$GW_DOMAIN" --phone "$PHONE" --contact "$ECHO_BOT" \
+	--page "http://127.0.0.1:${WEB_PORT}/" \
 	--timeout "$CLIENT_TIMEOUT" || client_rc=$?
 echo "--------------------------------------------------------------------"
 echo

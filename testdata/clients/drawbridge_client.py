@@ -23,6 +23,12 @@ gateway, wait for "is now linked", then send each --message to the contact
                 {"ok": ..., "sent": N, "echoed": N, "receipts": N, "caps_verified": B,
                  "replies_full_jid": N, "replies_active": N}.
 
+--page URL       also plays a person on the sandbox platform's web page at URL
+                (its JSON API, as the page's script does): --page-as (Alice by
+                default) writes to the linked phone from the page, the client
+                waits for that message from her contact JID and answers, and
+                the answer must show in her chat on the page.
+
 Exit status: 0 when everything expected arrived, 1 otherwise (what was missing
 is printed), 2 on bad arguments. Every wait is bounded by --step-timeout and
 the whole run by --timeout.
@@ -34,6 +40,8 @@ import json
 import logging
 import sys
 import traceback
+import urllib.parse
+import urllib.request
 
 logging.getLogger("slixmpp.stringprep").setLevel(logging.ERROR)  # "slower stringprep" notice
 
@@ -287,6 +295,9 @@ class DemoClient(slixmpp.ClientXMPP):
                                 and e in ev["body"], mark, frm=contact)
             self.summary["echoed"] += 1
 
+        if a.page:
+            await self.through_the_page(missing)
+
         def receipts_for():
             got = {ev["id"] for ev in self.events if ev["kind"] == "receipt" and ev["frm"] == contact}
             return [i for i in sent_ids if i in got]
@@ -337,6 +348,54 @@ class DemoClient(slixmpp.ClientXMPP):
         return (not missing, self.summary, missing)
 
 
+    # ---- the platform side, through the sandbox's web page ---------------
+
+    def page_call(self, method, path, payload=None):
+        """One call of the page's JSON API (loopback, no token)."""
+        url = self.args.page.rstrip("/") + path
+        data = None if payload is None else json.dumps(payload).encode()
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.read().decode()
+
+    async def through_the_page(self, missing):
+        a = self.args
+        person = slixmpp.JID("%s@%s" % (a.page_as, self.gateway.bare)).bare
+        text = "Hello from the platform's web page"
+        mark = len(self.events)
+        self.say("-- the page: %s writes to %s: %s" % (a.page_as, a.phone, text))
+        try:
+            await self.loop.run_in_executor(None, self.page_call, "POST", "/api/send",
+                                            {"as": a.page_as, "to": a.phone, "body": text})
+        except Exception as exc:
+            missing.append("a message from the page (%s): %s" % (a.page, exc))
+            return
+        await self.wait_for('"%s" from %s' % (text, person),
+                            lambda ev: ev["kind"] == "body" and ev["frm"] == person and text in ev["body"],
+                            mark, frm=person)
+        answer = "Hi from XMPP, seen on the page?"
+        self.send_chat(person, answer)
+        query = "/api/chat?" + urllib.parse.urlencode({"as": a.page_as, "with": a.phone})
+        limit = self.loop.time() + min(a.step_timeout, max(self.remaining(), 0))
+        while True:
+            try:
+                view = await self.loop.run_in_executor(None, self.page_call, "GET", query)
+            except Exception as exc:
+                view = ""
+                err = exc
+            else:
+                err = None
+            if answer in view:
+                self.say("-- the page shows the answer in %s's chat" % a.page_as)
+                return
+            if self.loop.time() >= limit:
+                missing.append("the answer in %s's chat on the page%s" % (
+                    a.page_as, (" (%s)" % err) if err else ""))
+                return
+            await asyncio.sleep(0.2)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--jid", required=True, help="user JID, e.g. demo@localhost")
@@ -349,6 +408,9 @@ def parse_args(argv):
     p.add_argument("--message", action="append", metavar="TEXT",
                    help="message for the echo bot (repeatable; default: two messages)")
     p.add_argument("--mode", choices=("demo", "interop"), default="demo")
+    p.add_argument("--page", metavar="URL", help="the sandbox platform's web page, e.g. http://127.0.0.1:8482/")
+    p.add_argument("--page-as", default="+15550001111", metavar="PHONE",
+                   help="the sandbox person the page plays (default: Alice)")
     p.add_argument("--timeout", type=float, default=60, help="bound for the whole run, seconds")
     p.add_argument("--step-timeout", type=float, default=20, help="bound for each awaited reply, seconds")
     p.add_argument("--transcript", action="store_true", help="print one line per stanza event")
