@@ -47,6 +47,23 @@
 // and shows the user online around the clock. mark_online keeps it
 // available while connected.
 //
+// # Large files and order
+//
+// whatsmeow hands events over one at a time and acknowledges a message
+// only when the handler returns; the hub downloads a message's files
+// inside Host.Emit. A message with files therefore goes through its chat's
+// queue (chatqueue.go): it is written to the account's key-value space
+// ("chat_queue", its protobuf and MessageInfo), acknowledged, and emitted
+// by a goroutine of its chat, with the chat's next messages behind it; the
+// other chats do not wait. The files stay lazy references (direct path
+// and media key in the protobuf), downloaded when the hub opens them; an
+// item leaves the queue once the hub took it, so one that a restart or a
+// disconnection interrupted is emitted again on the next Connect. The
+// hub's journal (gateway/delivery) does not keep Attachment.Open, so
+// journaling the message first and downloading at delivery would lose the
+// file in a replay after a restart: the adapter keeps what it needs to
+// download it again itself.
+//
 // # What each WhatsApp event becomes
 //
 // Every whatsmeow event the session handles (handlewa.go) and every
@@ -87,7 +104,7 @@
 //	| events.HistorySync                 | contacts named; last history_days of messages: 1:1 stamped, groups archived   | TestHistoryPushNames, TestHistorySync, TestHistoryOff |
 //	| waE2E.Conversation                 | the text                                                                      | TestMessageGolden |
 //	| waE2E.ExtendedTextMessage          | the text, reply (XEP-0461) and mentions (XEP-0372, LIDs as numbers)           | TestMessageGolden, TestMentionInLIDGroup |
-//	| waE2E.ImageMessage                 | the photo (a link, XEP-0066) and its caption                                  | TestMessageGolden, TestInboundMediaDownload |
+//	| waE2E.ImageMessage                 | the photo (a link, XEP-0066) and its caption                                  | TestMessageGolden, TestInboundMediaDownload, TestLargeDownloadDoesNotStallAccount, TestChatQueueSurvivesRestart |
 //	| waE2E.VideoMessage                 | the video and its caption                                                     | TestMessageGolden |
 //	| waE2E.PtvMessage                   | the round video note                                                          | TestBusinessMessagesGolden |
 //	| waE2E.AudioMessage                 | the audio file or voice message                                               | TestMessageGolden |

@@ -87,6 +87,9 @@ type Client struct {
 	// WhatsApp's media servers do for expired files
 	// (whatsmeow.ErrMediaDownloadFailedWith410 ...); see mediaretry.go.
 	MediaErr map[string]error
+	// MediaGate holds DownloadToFile for a direct path until its channel
+	// is closed or the context ends, as a large file on a slow link does.
+	MediaGate map[string]chan struct{}
 
 	handlers      []handler
 	nextHandler   uint32
@@ -556,12 +559,20 @@ func (c *Client) Uploads() []Upload {
 }
 
 // DownloadToFile implements whatsapp.Client from Media.
-func (c *Client) DownloadToFile(_ context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error {
+func (c *Client) DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error {
 	c.mu.Lock()
 	c.record("DownloadToFile")
 	data, ok := c.Media[msg.GetDirectPath()]
 	merr := c.MediaErr[msg.GetDirectPath()]
+	gate := c.MediaGate[msg.GetDirectPath()]
 	c.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if merr != nil {
 		return merr
 	}
