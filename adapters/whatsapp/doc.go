@@ -89,8 +89,8 @@
 //	| events.AppStateSyncError           | nothing; one full resync is asked for, then as above                          | TestAppStateSyncErrorResync |
 //	| events.Message                     | a message, correction, retraction or reaction (message types below)           | TestInboundRouting, TestMessageGolden, TestLIDContactMovesToNumber |
 //	| events.UndecryptableMessage        | a notice under the message's id, corrected into the message when it arrives   | TestUndecryptableCorrected, TestRetryStoreSurvivesRestart |
-//	| events.Receipt                     | delivery and displayed markers; read on the phone clears unread               | TestInboundRouting, TestUnreadSurvivesRestart |
-//	| events.ChatPresence                | typing notifications (chat states)                                            | TestInboundRouting |
+//	| events.Receipt                     | delivery and displayed markers; in a room, members' displayed markers; read on the phone clears unread | TestInboundRouting, TestUnreadSurvivesRestart, TestGroupReceiptsAndTyping |
+//	| events.ChatPresence                | typing notifications (chat states), in rooms from the member's nick           | TestInboundRouting, TestGroupReceiptsAndTyping |
 //	| events.Presence                    | the contact's presence, idle since last seen                                  | TestInboundRouting |
 //	| events.PushName                    | the contact's name in the roster                                              | TestContactInfoGolden |
 //	| events.Contact                     | the contact's address-book name in the roster                                 | TestContactInfoGolden |
