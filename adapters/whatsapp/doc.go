@@ -20,7 +20,9 @@
 // g.us), and a group message's id names its author ("<member>:<id>").
 // The adapter keeps, in the Host's key-value space of each account, the JID
 // of its device in the device store ("device_jid") and when the phone was
-// last seen ("phone_last_seen").
+// last seen ("phone_last_seen"). A new link of the same number logs the
+// previous device out and deletes the number's other devices from the
+// device store (relink.go), so that one device is the account's.
 //
 // The adapter keeps there too, per chat, the contacts' messages not
 // marked read yet ("unread/<chat>", newest 256; markers.go), and the

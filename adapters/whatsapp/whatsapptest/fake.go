@@ -90,6 +90,9 @@ type Client struct {
 	// MediaGate holds DownloadToFile for a direct path until its channel
 	// is closed or the context ends, as a large file on a slow link does.
 	MediaGate map[string]chan struct{}
+	// PairDevice is the device number PairSuccess gives the new device
+	// (WhatsApp gives each link of a phone a new one); 0 means 7.
+	PairDevice uint16
 
 	handlers      []handler
 	nextHandler   uint32
@@ -411,10 +414,14 @@ func (c *Client) closeQR(final whatsmeow.QRChannelItem) {
 // success, and the client reconnects and reports events.Connected.
 func (c *Client) PairSuccess(ctx context.Context, phone, lid string) error {
 	phone = strings.TrimPrefix(phone, "+")
-	jid := types.JID{User: phone, Device: 7, Server: types.DefaultUserServer}
+	dev := c.PairDevice
+	if dev == 0 {
+		dev = 7
+	}
+	jid := types.JID{User: phone, Device: dev, Server: types.DefaultUserServer}
 	c.Device.ID = &jid
 	if lid != "" {
-		c.Device.LID = types.JID{User: lid, Device: 7, Server: types.HiddenUserServer}
+		c.Device.LID = types.JID{User: lid, Device: dev, Server: types.HiddenUserServer}
 	}
 	c.Device.PushName = "Owner"
 	c.Device.Account = &waAdv.ADVSignedDeviceIdentity{
