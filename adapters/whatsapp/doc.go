@@ -49,6 +49,22 @@
 // and shows the user online around the clock. mark_online keeps it
 // available while connected.
 //
+// # The phone
+//
+// WhatsApp unlinks a device when the phone has not been online for 14
+// days; the session warns after 12 days without a sign of the phone
+// (session.go: the phone's own messages and receipts, media retry
+// answers). There is no phone keep-alive ping to send: the pinned
+// whatsmeow's keep-alive (keepalive.go, an IQ in the "w:p" namespace) goes
+// to WhatsApp's server, not to the phone, and it has no call that asks
+// the phone whether it is online. Its peer messages (SendPeerMessage with
+// BuildHistorySyncRequest or BuildUnavailableMessageRequest) are requests
+// for data with effects of their own, not a liveness check, so they are
+// not used as one. A user who only uses XMPP and whose phone stays
+// silent can therefore get the 12-day warning while the phone is online;
+// the warning says to open WhatsApp on the phone, which also resets
+// WhatsApp's own 14 days.
+//
 // # Large files and order
 //
 // whatsmeow hands events over one at a time and acknowledges a message
