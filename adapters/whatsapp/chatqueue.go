@@ -39,6 +39,11 @@ import (
 // kvChatQueue is the key of the queued messages in the account's space.
 const kvChatQueue = "chat_queue"
 
+// ChatQueueCap bounds the messages waiting in an account's chat queues
+// (they are stored as one value, rewritten at each change). Beyond it a
+// message is not acknowledged: WhatsApp offers it again later.
+const ChatQueueCap = 256
+
 // chatQueueRetry bounds the wait between two tries of an item the hub
 // refused for a reason that may pass.
 var chatQueueRetry = [2]time.Duration{time.Second, time.Minute}
@@ -103,6 +108,10 @@ func (s *Session) emitInChat(ctx context.Context, e *events.Message, ev event.Ev
 	item := &queuedMessage{Chat: chat, Info: e.Info, Raw: data, ev: ev}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if len(q.items) >= ChatQueueCap {
+		s.log.Warn("whatsapp: chat queues full; the message is left to WhatsApp to offer again", "id", e.Info.ID, "queued", len(q.items))
+		return false
+	}
 	q.next++
 	item.Seq = q.next
 	if err := s.saveQueueLocked(ctx, append(q.items, item)); err != nil {

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
@@ -139,5 +141,34 @@ func TestChatQueueSurvivesRestart(t *testing.T) {
 	e2.client(0).Dispatch(wt.Msg{Chat: alice, ID: "A3", Time: when}.Event(textMsg("later")))
 	if got := strings.Join(chatIDs(e.h, aliceChat), " "); got != "A1 A2 A3" {
 		t.Errorf("chat A at the end = %s; want A1 A2 A3", got)
+	}
+}
+
+// TestChatQueueBounded: while downloads hold the queues, at most
+// ChatQueueCap messages wait; the next is not acknowledged, so that
+// WhatsApp keeps it, and texts of other chats still go.
+func TestChatQueueBounded(t *testing.T) {
+	e := newEnv(t, nil)
+	gate := make(chan struct{})
+	t.Cleanup(func() { close(gate) })
+	e.f.Configure = func(c *wt.Client) {
+		c.Media = map[string][]byte{"/v/big": []byte("BIG PHOTO")}
+		c.MediaGate = map[string]chan struct{}{"/v/big": gate}
+	}
+	e.h.EmitHook = openFiles
+	_, c := e.connected()
+	for i := range whatsapp.ChatQueueCap {
+		if !c.Dispatch(wt.Msg{Chat: alice, ID: types.MessageID(fmt.Sprintf("Q%d", i)), Time: when}.Event(bigPhoto("/v/big"))) {
+			t.Fatalf("message %d of %d not acknowledged", i, whatsapp.ChatQueueCap)
+		}
+	}
+	if c.Dispatch(wt.Msg{Chat: alice, ID: "OVER", Time: when}.Event(textMsg("one too many"))) {
+		t.Error("a message beyond the queues' bound was acknowledged")
+	}
+	if !c.Dispatch(wt.Msg{Chat: wt.PN("+15550002222"), ID: "B1", Time: when}.Event(textMsg("other chat"))) {
+		t.Error("a text of another chat was not acknowledged")
+	}
+	if got := chatIDs(e.h, "+15550002222"); len(got) != 1 {
+		t.Errorf("other chat emitted %v", got)
 	}
 }

@@ -76,7 +76,9 @@
 // other chats do not wait. The files stay lazy references (direct path
 // and media key in the protobuf), downloaded when the hub opens them; an
 // item leaves the queue once the hub took it, so one that a restart or a
-// disconnection interrupted is emitted again on the next Connect. The
+// disconnection interrupted is emitted again on the next Connect. At most
+// ChatQueueCap messages wait; beyond that a message is not acknowledged
+// and WhatsApp offers it again later. The
 // hub's journal (gateway/delivery) does not keep Attachment.Open, so
 // journaling the message first and downloading at delivery would lose the
 // file in a replay after a restart: the adapter keeps what it needs to
