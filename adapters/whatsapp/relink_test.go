@@ -96,3 +96,20 @@ func TestRelinkLogsOldDeviceOut(t *testing.T) {
 		}
 	}
 }
+
+// TestRelinkBeforeLoad: a link the hub has not loaded yet is logged out
+// when the same number links again.
+func TestRelinkBeforeLoad(t *testing.T) {
+	e := newEnv(t, nil)
+	acct, c7 := e.link()
+	e.f.Configure = func(c *wt.Client) { c.PairDevice = 8 }
+	if got, _ := e.link(); got != acct {
+		t.Fatalf("relinked as %s, want %s", got, acct)
+	}
+	if calls := strings.Join(c7.Calls(), ","); !strings.Contains(calls, "Logout") {
+		t.Errorf("the unloaded link was not logged out on WhatsApp; its calls: %s", calls)
+	}
+	if got := storedDevices(t, e); !slices.Equal(got, []string{"15550000100:8@s.whatsapp.net"}) {
+		t.Errorf("devices after relinking = %v, want only the new one", got)
+	}
+}

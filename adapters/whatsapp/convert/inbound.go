@@ -56,7 +56,7 @@ func DirectChat(ctx context.Context, env Env, src types.MessageSource) (chat ids
 	case src.Chat == types.StatusBroadcastJID:
 		return "", "", skip("status update")
 	case src.Chat.Server == types.GroupServer || (src.IsGroup && !src.Chat.IsBroadcastList()):
-		return "", "", skip("group receipts and typing are not bridged")
+		return "", "", skip("a group, not a one-to-one chat")
 	case src.Chat.Server == types.NewsletterServer:
 		return "", "", skip("channels (newsletters) are not bridged")
 	}
