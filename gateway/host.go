@@ -39,6 +39,11 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	d := Delivery{Owner: owner, Platform: h.platform, Event: ev}
 	switch e := ev.(type) {
 	case *event.Receipt:
+		if m.Group {
+			// Markers in a room name the room's stanza-id, which for
+			// the owner's messages is the platform's id.
+			break
+		}
 		// Receipts name platform ids; the XMPP side needs the ids its
 		// client chose, recorded by a send that may still be returning.
 		h.g.sending.Wait(ctx, owner, m.Chat)

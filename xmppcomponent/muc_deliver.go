@@ -17,7 +17,8 @@ import (
 // deliverGroup turns an event of a platform group into stanzas of its room
 // for the owner's resources in it. Messages are kept in the room's history
 // even when no resource is in the room; then the owner is invited once.
-// Receipts and chat states of groups are not shown.
+// Typing and read markers are shown in the room, to the resources in it,
+// and not archived (muc_ephemeral.go).
 func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner ids.Owner, ev event.Event) error {
 	m := ev.EventMeta()
 	key := roomKey{owner, m.Chat}
@@ -71,6 +72,10 @@ func (c *Component) deliverGroup(ctx context.Context, out deliverySender, owner 
 	case *event.ChatInfo:
 		c.groupInfoChanged(ctx, owner, e)
 		return nil
+	case *event.ChatState:
+		return c.roomEphemeral(ctx, out, key, m, chatStateExt(e.State))
+	case *event.Receipt:
+		return c.roomReceipt(ctx, out, key, e) // muc_ephemeral.go
 	}
 	return nil
 }

@@ -60,6 +60,37 @@ func (p *Platform) SendReceipt(ctx context.Context, from ids.UserID, to ids.Acco
 	return nil
 }
 
+// SendGroupReceipt makes member from of group gid report to the account
+// to that it read (or received) the account's messages targets there.
+func (p *Platform) SendGroupReceipt(ctx context.Context, from ids.UserID, gid ids.ChatID, to ids.AccountID, kind event.ReceiptKind, targets ...ids.MessageID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if kind != event.Delivered && kind != event.Displayed {
+		return fmt.Errorf("sandbox: receipt kind %d: %w", kind, gateway.ErrBadRequest)
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("sandbox: receipt without messages: %w", gateway.ErrBadRequest)
+	}
+	if !IsGroupID(gid) {
+		return fmt.Errorf("sandbox: %s is not a group: %w", gid, gateway.ErrUnknownChat)
+	}
+	if err := p.checkAccount(to); err != nil {
+		return err
+	}
+	if err := p.checkUser(from); err != nil {
+		return err
+	}
+	p.deliver(ids.UserID(to), true, func(acct ids.AccountID) event.Event {
+		return &event.Receipt{
+			Meta:    event.Meta{Account: acct, Chat: gid, Sender: from, Time: p.now(), Group: true},
+			Kind:    kind,
+			Targets: slices.Clone(targets),
+		}
+	})
+	return nil
+}
+
 // Typing makes platform user from send a chat state to the account to.
 // Like on a real platform, it reaches only devices that are connected.
 func (p *Platform) Typing(from ids.UserID, to ids.AccountID, state event.ChatStateKind) error {

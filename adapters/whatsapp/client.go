@@ -78,13 +78,16 @@ type ClientFactory func(device *store.Device, log waLog.Logger) Client
 // (AutomaticMessageRerequestFromPhone), and the messages it sends are kept
 // in the device store for 7 days (UseRetryMessageStore), so that a
 // recipient whose device asks for one again after a gateway restart gets
-// it instead of "Waiting for this message".
+// it instead of "Waiting for this message". Its messages carry WhatsApp's
+// reporting token (SendReportingTokens), as those of WhatsApp's own
+// clients do, so that a recipient can report them like any other.
 func NewWhatsmeowClient(device *store.Device, log waLog.Logger) Client {
 	c := whatsmeow.NewClient(device, log)
 	c.SynchronousAck = true
 	c.EnableDecryptedEventBuffer = true
 	c.AutomaticMessageRerequestFromPhone = true
 	c.UseRetryMessageStore = true
+	c.SendReportingTokens = true
 	return c
 }
 

@@ -20,7 +20,9 @@
 // g.us), and a group message's id names its author ("<member>:<id>").
 // The adapter keeps, in the Host's key-value space of each account, the JID
 // of its device in the device store ("device_jid") and when the phone was
-// last seen ("phone_last_seen").
+// last seen ("phone_last_seen"). A new link of the same number logs the
+// previous device out and deletes the number's other devices from the
+// device store (relink.go), so that one device is the account's.
 //
 // The adapter keeps there too, per chat, the contacts' messages not
 // marked read yet ("unread/<chat>", newest 256; markers.go), and the
@@ -47,6 +49,41 @@
 // and shows the user online around the clock. mark_online keeps it
 // available while connected.
 //
+// # The phone
+//
+// WhatsApp unlinks a device when the phone has not been online for 14
+// days; the session warns after 12 days without a sign of the phone
+// (session.go: the phone's own messages and receipts, media retry
+// answers). There is no phone keep-alive ping to send: the pinned
+// whatsmeow's keep-alive (keepalive.go, an IQ in the "w:p" namespace) goes
+// to WhatsApp's server, not to the phone, and it has no call that asks
+// the phone whether it is online. Its peer messages (SendPeerMessage with
+// BuildHistorySyncRequest or BuildUnavailableMessageRequest) are requests
+// for data with effects of their own, not a liveness check, so they are
+// not used as one. A user who only uses XMPP and whose phone stays
+// silent can therefore get the 12-day warning while the phone is online;
+// the warning says to open WhatsApp on the phone, which also resets
+// WhatsApp's own 14 days.
+//
+// # Large files and order
+//
+// whatsmeow hands events over one at a time and acknowledges a message
+// only when the handler returns; the hub downloads a message's files
+// inside Host.Emit. A message with files therefore goes through its chat's
+// queue (chatqueue.go): it is written to the account's key-value space
+// ("chat_queue", its protobuf and MessageInfo), acknowledged, and emitted
+// by a goroutine of its chat, with the chat's next messages behind it; the
+// other chats do not wait. The files stay lazy references (direct path
+// and media key in the protobuf), downloaded when the hub opens them; an
+// item leaves the queue once the hub took it, so one that a restart or a
+// disconnection interrupted is emitted again on the next Connect. At most
+// ChatQueueCap messages wait; beyond that a message is not acknowledged
+// and WhatsApp offers it again later. The
+// hub's journal (gateway/delivery) does not keep Attachment.Open, so
+// journaling the message first and downloading at delivery would lose the
+// file in a replay after a restart: the adapter keeps what it needs to
+// download it again itself.
+//
 // # What each WhatsApp event becomes
 //
 // Every whatsmeow event the session handles (handlewa.go) and every
@@ -72,8 +109,8 @@
 //	| events.AppStateSyncError           | nothing; one full resync is asked for, then as above                          | TestAppStateSyncErrorResync |
 //	| events.Message                     | a message, correction, retraction or reaction (message types below)           | TestInboundRouting, TestMessageGolden, TestLIDContactMovesToNumber |
 //	| events.UndecryptableMessage        | a notice under the message's id, corrected into the message when it arrives   | TestUndecryptableCorrected, TestRetryStoreSurvivesRestart |
-//	| events.Receipt                     | delivery and displayed markers; read on the phone clears unread               | TestInboundRouting, TestUnreadSurvivesRestart |
-//	| events.ChatPresence                | typing notifications (chat states)                                            | TestInboundRouting |
+//	| events.Receipt                     | delivery and displayed markers; in a room, members' displayed markers; read on the phone clears unread | TestInboundRouting, TestUnreadSurvivesRestart, TestGroupReceiptsAndTyping |
+//	| events.ChatPresence                | typing notifications (chat states), in rooms from the member's nick           | TestInboundRouting, TestGroupReceiptsAndTyping |
 //	| events.Presence                    | the contact's presence, idle since last seen                                  | TestInboundRouting |
 //	| events.PushName                    | the contact's name in the roster                                              | TestContactInfoGolden |
 //	| events.Contact                     | the contact's address-book name in the roster                                 | TestContactInfoGolden |
@@ -87,7 +124,7 @@
 //	| events.HistorySync                 | contacts named; last history_days of messages: 1:1 stamped, groups archived   | TestHistoryPushNames, TestHistorySync, TestHistoryOff |
 //	| waE2E.Conversation                 | the text                                                                      | TestMessageGolden |
 //	| waE2E.ExtendedTextMessage          | the text, reply (XEP-0461) and mentions (XEP-0372, LIDs as numbers)           | TestMessageGolden, TestMentionInLIDGroup |
-//	| waE2E.ImageMessage                 | the photo (a link, XEP-0066) and its caption                                  | TestMessageGolden, TestInboundMediaDownload |
+//	| waE2E.ImageMessage                 | the photo (a link, XEP-0066) and its caption                                  | TestMessageGolden, TestInboundMediaDownload, TestLargeDownloadDoesNotStallAccount, TestChatQueueSurvivesRestart |
 //	| waE2E.VideoMessage                 | the video and its caption                                                     | TestMessageGolden |
 //	| waE2E.PtvMessage                   | the round video note                                                          | TestBusinessMessagesGolden |
 //	| waE2E.AudioMessage                 | the audio file or voice message                                               | TestMessageGolden |

@@ -170,7 +170,7 @@ func (s *Session) onMessage(ctx context.Context, e *events.Message) bool {
 			return ok
 		}
 	}
-	return s.emit(ctx, ev)
+	return s.emitInChat(ctx, e, ev) // chatqueue.go
 }
 
 // emitConverted converts and emits one event.

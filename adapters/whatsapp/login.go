@@ -266,6 +266,8 @@ func (l *login) finish() {
 	if err := kv.Set(ctx, kvPhoneLastSeen, []byte(l.a.now().UTC().Format(time.RFC3339))); err != nil {
 		l.a.logger().Warn("whatsapp: cannot record when the phone was seen", "account", acct, "err", err)
 	}
+	// Relinking the same number: the earlier device goes (relink.go).
+	l.a.retireOldDevices(ctx, acct, *jid)
 	l.a.handOver(acct, c)
 	l.mu.Lock()
 	l.phase = phaseDone

@@ -53,7 +53,8 @@ func TestExpiredMediaIsFetchedAgain(t *testing.T) {
 			c.Dispatch(wt.Msg{Chat: alice, ID: "M1", Time: when}.Event(&waE2E.Message{ImageMessage: &waE2E.ImageMessage{
 				URL: proto.String("https://mmg.whatsapp.net/v/old"), DirectPath: proto.String("/v/old"), MediaKey: key,
 				Mimetype: proto.String("image/jpeg"), FileLength: proto.Uint64(9), Caption: proto.String("look")}}))
-			msg := e.h.Events()[len(e.h.Events())-1].(*event.Message)
+			// Files reach the hub from their chat's queue (chatqueue.go).
+			msg := e.h.WaitEvents(t, 1, gatewaytest.Is[*event.Message])[0].(*event.Message)
 			if len(msg.Attachments) != 1 {
 				t.Fatalf("message %+v has no file", msg)
 			}
@@ -107,7 +108,8 @@ func TestExpiredMediaIsFetchedAgain(t *testing.T) {
 		c.Unlock()
 		c.Dispatch(wt.Msg{Chat: alice, ID: "M2", Time: when}.Event(&waE2E.Message{DocumentMessage: &waE2E.DocumentMessage{
 			DirectPath: proto.String("/v/gone"), MediaKey: []byte("k"), Mimetype: proto.String("application/pdf"), FileName: proto.String("a.pdf")}}))
-		msg := e.h.Events()[len(e.h.Events())-1].(*event.Message)
+		// Files reach the hub from their chat's queue (chatqueue.go).
+		msg := e.h.WaitEvents(t, 1, gatewaytest.Is[*event.Message])[0].(*event.Message)
 		if _, err := openAll(e.ctx, msg.Attachments[0]); err == nil {
 			t.Fatal("expired file opened")
 		}

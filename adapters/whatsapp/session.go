@@ -109,6 +109,7 @@ type Session struct {
 	trouble     connTrouble                   // connstate.go
 	panics      panicNotes                    // panics.go
 	polls       polls                         // polls.go
+	chatq       chatQueues                    // chatqueue.go
 }
 
 type reportedState struct {
@@ -180,9 +181,12 @@ func (s *Session) Connect(ctx context.Context) {
 	if prev != nil {
 		<-prev
 	}
+	s.waitChatQueues()
 	s.loadPhoneSeen(runCtx)
 	s.setState(ctx, event.StateConnecting, "")
-	// Events kept since the login finished are replayed now.
+	// Messages queued by an earlier connection go first (chatqueue.go),
+	// then the events kept since the login finished.
+	s.resumeChatQueues(runCtx)
 	s.c.setHandler(s.handle)
 	if !fresh && s.c.client.IsConnected() && s.c.client.IsLoggedIn() {
 		s.connected(runCtx)
@@ -308,6 +312,7 @@ func (s *Session) halt(next sessionPhase) bool {
 	if done != nil {
 		<-done
 	}
+	s.waitChatQueues()
 	return was
 }
 

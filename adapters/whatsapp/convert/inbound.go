@@ -56,7 +56,7 @@ func DirectChat(ctx context.Context, env Env, src types.MessageSource) (chat ids
 	case src.Chat == types.StatusBroadcastJID:
 		return "", "", skip("status update")
 	case src.Chat.Server == types.GroupServer || (src.IsGroup && !src.Chat.IsBroadcastList()):
-		return "", "", skip("group receipts and typing are not bridged")
+		return "", "", skip("a group, not a one-to-one chat")
 	case src.Chat.Server == types.NewsletterServer:
 		return "", "", skip("channels (newsletters) are not bridged")
 	}
@@ -572,9 +572,10 @@ func unsupportedKind(msg *waE2E.Message) string {
 	return ""
 }
 
-// Receipt converts a receipt about messages of a one-to-one chat. Receipts
-// the hub has no use for (retries, "sender" receipts of the owner's own
-// devices, group receipts) give a *Skipped error.
+// Receipt converts a receipt about messages of a one-to-one chat or a
+// member's receipt of the owner's messages in a group. Receipts the hub
+// has no use for (retries, "sender" receipts of the owner's own devices,
+// the owner's own in groups) give a *Skipped error.
 func Receipt(ctx context.Context, env Env, evt *events.Receipt) (*event.Receipt, error) {
 	var kind event.ReceiptKind
 	switch evt.Type {
@@ -588,12 +589,12 @@ func Receipt(ctx context.Context, env Env, evt *events.Receipt) (*event.Receipt,
 	default:
 		return nil, skip("receipt of type %q", evt.Type)
 	}
-	chat, sender, err := DirectChat(ctx, env, evt.MessageSource)
+	chat, sender, group, err := receiptChat(ctx, env, evt.MessageSource)
 	if err != nil {
 		return nil, err
 	}
 	r := &event.Receipt{
-		Meta: event.Meta{Account: env.Account, Chat: chat, Sender: sender, FromMe: evt.IsFromMe, Time: evt.Timestamp},
+		Meta: event.Meta{Account: env.Account, Chat: chat, Sender: sender, FromMe: evt.IsFromMe, Time: evt.Timestamp, Group: group},
 		Kind: kind,
 	}
 	for _, id := range evt.MessageIDs {
@@ -607,12 +608,13 @@ func Receipt(ctx context.Context, env Env, evt *events.Receipt) (*event.Receipt,
 	return r, nil
 }
 
-// ChatPresence converts a typing notification.
+// ChatPresence converts a typing notification, of a contact or of a group
+// member.
 func ChatPresence(ctx context.Context, env Env, evt *events.ChatPresence) (*event.ChatState, error) {
 	if evt.IsFromMe {
 		return nil, skip("the owner's own typing")
 	}
-	chat, sender, err := DirectChat(ctx, env, evt.MessageSource)
+	chat, sender, group, err := receiptChat(ctx, env, evt.MessageSource)
 	if err != nil {
 		return nil, err
 	}
@@ -620,7 +622,27 @@ func ChatPresence(ctx context.Context, env Env, evt *events.ChatPresence) (*even
 	if evt.State == types.ChatPresenceComposing {
 		state = event.Composing
 	}
-	return &event.ChatState{Meta: event.Meta{Account: env.Account, Chat: chat, Sender: sender, Time: time.Now()}, State: state}, nil
+	return &event.ChatState{Meta: event.Meta{Account: env.Account, Chat: chat, Sender: sender, Time: time.Now(), Group: group}, State: state}, nil
+}
+
+// receiptChat is the chat and sender of a receipt or typing notification:
+// DirectChat's, or in a group the group and the member (group reports
+// whether it is one). The owner's own in a group are skipped: read on the
+// phone is handled apart, and the owner does not type to themselves.
+func receiptChat(ctx context.Context, env Env, src types.MessageSource) (chat ids.ChatID, sender ids.UserID, group bool, err error) {
+	if src.Chat.Server != types.GroupServer {
+		chat, sender, err = DirectChat(ctx, env, src)
+		return chat, sender, false, err
+	}
+	if src.IsFromMe {
+		return "", "", false, skip("the owner's own receipt or typing in a group")
+	}
+	chat = GroupChat(ctx, env, src.Chat)
+	sender = env.Users.UserID(ctx, src.Sender, src.SenderAlt)
+	if chat == "" || sender == "" {
+		return "", "", false, skip("group receipt or typing without a usable chat or member")
+	}
+	return chat, sender, true, nil
 }
 
 // Presence converts a contact's availability ("last seen").

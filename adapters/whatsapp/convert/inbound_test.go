@@ -249,6 +249,8 @@ func otherCases(t *testing.T) map[string][]byte {
 	receipt("receipt_sender", fromPhone("").Source(), types.ReceiptTypeSender, "3EB0MINE1")
 	receipt("receipt_retry", fromAlice("").Source(), types.ReceiptTypeRetry, "3EB0MINE1")
 	receipt("receipt_group", inGroup(alice, "").Source(), types.ReceiptTypeRead, "3EB0MINE1")
+	receipt("receipt_group_delivered", inGroup(aliceLID, "").Source(), types.ReceiptTypeDelivered, "3EB0MINE1")
+	receipt("receipt_group_own", wt.Msg{Chat: group, Sender: ownerDev, FromMe: true}.Source(), types.ReceiptTypeRead, "G1")
 
 	typing := func(name string, src types.MessageSource, state types.ChatPresence, m types.ChatPresenceMedia) {
 		cs, err := convert.ChatPresence(ctx, env(), &events.ChatPresence{MessageSource: src, State: state, Media: m})
@@ -260,6 +262,8 @@ func otherCases(t *testing.T) map[string][]byte {
 	typing("chatpresence_composing", fromAlice("").Source(), types.ChatPresenceComposing, types.ChatPresenceMediaText)
 	typing("chatpresence_recording", fromAlice("").Source(), types.ChatPresenceComposing, types.ChatPresenceMediaAudio)
 	typing("chatpresence_paused", wt.Msg{Chat: aliceLID, SenderAlt: alice}.Source(), types.ChatPresencePaused, "")
+	typing("chatpresence_group", inGroup(alice, "").Source(), types.ChatPresenceComposing, types.ChatPresenceMediaText)
+	typing("chatpresence_group_own", wt.Msg{Chat: group, Sender: ownerDev, FromMe: true}.Source(), types.ChatPresenceComposing, types.ChatPresenceMediaText)
 
 	presence := func(name string, evt *events.Presence) {
 		p, err := convert.Presence(ctx, env(), evt, when)

@@ -87,6 +87,12 @@ type Client struct {
 	// WhatsApp's media servers do for expired files
 	// (whatsmeow.ErrMediaDownloadFailedWith410 ...); see mediaretry.go.
 	MediaErr map[string]error
+	// MediaGate holds DownloadToFile for a direct path until its channel
+	// is closed or the context ends, as a large file on a slow link does.
+	MediaGate map[string]chan struct{}
+	// PairDevice is the device number PairSuccess gives the new device
+	// (WhatsApp gives each link of a phone a new one); 0 means 7.
+	PairDevice uint16
 
 	handlers      []handler
 	nextHandler   uint32
@@ -408,10 +414,14 @@ func (c *Client) closeQR(final whatsmeow.QRChannelItem) {
 // success, and the client reconnects and reports events.Connected.
 func (c *Client) PairSuccess(ctx context.Context, phone, lid string) error {
 	phone = strings.TrimPrefix(phone, "+")
-	jid := types.JID{User: phone, Device: 7, Server: types.DefaultUserServer}
+	dev := c.PairDevice
+	if dev == 0 {
+		dev = 7
+	}
+	jid := types.JID{User: phone, Device: dev, Server: types.DefaultUserServer}
 	c.Device.ID = &jid
 	if lid != "" {
-		c.Device.LID = types.JID{User: lid, Device: 7, Server: types.HiddenUserServer}
+		c.Device.LID = types.JID{User: lid, Device: dev, Server: types.HiddenUserServer}
 	}
 	c.Device.PushName = "Owner"
 	c.Device.Account = &waAdv.ADVSignedDeviceIdentity{
@@ -556,12 +566,20 @@ func (c *Client) Uploads() []Upload {
 }
 
 // DownloadToFile implements whatsapp.Client from Media.
-func (c *Client) DownloadToFile(_ context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error {
+func (c *Client) DownloadToFile(ctx context.Context, msg whatsmeow.DownloadableMessage, file whatsmeow.File) error {
 	c.mu.Lock()
 	c.record("DownloadToFile")
 	data, ok := c.Media[msg.GetDirectPath()]
 	merr := c.MediaErr[msg.GetDirectPath()]
+	gate := c.MediaGate[msg.GetDirectPath()]
 	c.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if merr != nil {
 		return merr
 	}
