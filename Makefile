@@ -76,13 +76,16 @@ bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
 
 # Regenerate the management API's Go code and OpenAPI document from
-# proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml). Needs Debian's
+# proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml), and the
+# adapter protocol's Go code from proto/drawbridge/adapter/v1. Needs Debian's
 # protoc (apt-get install protobuf-compiler libprotobuf-dev: the well-known
 # types live in /usr/include); the plugins are the Go tool dependencies
 # pinned in go.mod. The output is committed.
 PROTO_INCLUDE ?= /usr/include
 PROTO_TOOLS   := $(CURDIR)/bin/tools
 ADMIN_API     := proto/drawbridge/admin/v1
+# The out-of-process adapter protocol (gRPC only, no REST face).
+ADAPTER_API   := proto/drawbridge/adapter/v1
 proto:
 	GOBIN=$(PROTO_TOOLS) $(GO) install tool
 	protoc -I proto -I $(PROTO_INCLUDE) \
@@ -100,6 +103,12 @@ proto:
 		--openapiv2_opt=json_names_for_fields=false \
 		--openapiv2_opt=preserve_rpc_order=true \
 		$(ADMIN_API)/admin.proto
+	protoc -I proto -I $(PROTO_INCLUDE) \
+		--plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go \
+		--plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
+		--go_out=proto --go_opt=paths=source_relative \
+		--go-grpc_out=proto --go-grpc_opt=paths=source_relative \
+		$(ADAPTER_API)/adapter.proto
 
 # CI: the committed generated code matches its sources.
 proto-check: proto
