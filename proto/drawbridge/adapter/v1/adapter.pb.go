@@ -314,7 +314,7 @@ func (x KVRequest_Op) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KVRequest_Op.Descriptor instead.
 func (KVRequest_Op) EnumDescriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{56, 0}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{57, 0}
 }
 
 type LogRecord_Level int32
@@ -369,7 +369,7 @@ func (x LogRecord_Level) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LogRecord_Level.Descriptor instead.
 func (LogRecord_Level) EnumDescriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{57, 0}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{58, 0}
 }
 
 type ErrorDetail_Reason int32
@@ -391,6 +391,8 @@ const (
 	ErrorDetail_REASON_REMOTE_TIMEOUT   ErrorDetail_Reason = 13 // DEADLINE_EXCEEDED
 	ErrorDetail_REASON_UNAVAILABLE      ErrorDetail_Reason = 14 // UNAVAILABLE
 	ErrorDetail_REASON_NOT_DURABLE      ErrorDetail_Reason = 15 // ABORTED
+	// A key-value Get of an absent key (store.ErrNotFound).
+	ErrorDetail_REASON_KEY_NOT_FOUND ErrorDetail_Reason = 16 // NOT_FOUND
 )
 
 // Enum value maps for ErrorDetail_Reason.
@@ -412,6 +414,7 @@ var (
 		13: "REASON_REMOTE_TIMEOUT",
 		14: "REASON_UNAVAILABLE",
 		15: "REASON_NOT_DURABLE",
+		16: "REASON_KEY_NOT_FOUND",
 	}
 	ErrorDetail_Reason_value = map[string]int32{
 		"REASON_UNSPECIFIED":      0,
@@ -430,6 +433,7 @@ var (
 		"REASON_REMOTE_TIMEOUT":   13,
 		"REASON_UNAVAILABLE":      14,
 		"REASON_NOT_DURABLE":      15,
+		"REASON_KEY_NOT_FOUND":    16,
 	}
 )
 
@@ -457,7 +461,7 @@ func (x ErrorDetail_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorDetail_Reason.Descriptor instead.
 func (ErrorDetail_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{60, 0}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{61, 0}
 }
 
 type Empty struct {
@@ -3199,9 +3203,9 @@ func (x *Message) GetMentions() []string {
 }
 
 // Attachment is a file. Its bytes are fetched by `ref`: from the adapter
-// with OpenAttachment for files the adapter emits; from the host with an
-// AdapterMessage.read_attachment for files the host sends (an empty ref:
-// only `url` is known).
+// with OpenAttachment for files the adapter emits; from the host with
+// AdapterMessage.read_attachment for files the host sends, valid while the
+// SendMessage call runs (an empty ref: only `url` is known).
 type Attachment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
@@ -3842,6 +3846,7 @@ type AdapterMessage struct {
 	//	*AdapterMessage_SetState
 	//	*AdapterMessage_Kv
 	//	*AdapterMessage_Log
+	//	*AdapterMessage_ReadAttachment
 	Kind          isAdapterMessage_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3927,6 +3932,15 @@ func (x *AdapterMessage) GetLog() *LogRecord {
 	return nil
 }
 
+func (x *AdapterMessage) GetReadAttachment() *ReadAttachment {
+	if x != nil {
+		if x, ok := x.Kind.(*AdapterMessage_ReadAttachment); ok {
+			return x.ReadAttachment
+		}
+	}
+	return nil
+}
+
 type isAdapterMessage_Kind interface {
 	isAdapterMessage_Kind()
 }
@@ -3947,6 +3961,10 @@ type AdapterMessage_Log struct {
 	Log *LogRecord `protobuf:"bytes,5,opt,name=log,proto3,oneof"`
 }
 
+type AdapterMessage_ReadAttachment struct {
+	ReadAttachment *ReadAttachment `protobuf:"bytes,6,opt,name=read_attachment,json=readAttachment,proto3,oneof"`
+}
+
 func (*AdapterMessage_Event) isAdapterMessage_Kind() {}
 
 func (*AdapterMessage_SetState) isAdapterMessage_Kind() {}
@@ -3954,6 +3972,62 @@ func (*AdapterMessage_SetState) isAdapterMessage_Kind() {}
 func (*AdapterMessage_Kv) isAdapterMessage_Kind() {}
 
 func (*AdapterMessage_Log) isAdapterMessage_Kind() {}
+
+func (*AdapterMessage_ReadAttachment) isAdapterMessage_Kind() {}
+
+// ReadAttachment asks the host for the next chunk (at most 64 KiB) of a
+// file it sends, from offset (reads go forward).
+type ReadAttachment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           string                 `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Offset        int64                  `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadAttachment) Reset() {
+	*x = ReadAttachment{}
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadAttachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadAttachment) ProtoMessage() {}
+
+func (x *ReadAttachment) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadAttachment.ProtoReflect.Descriptor instead.
+func (*ReadAttachment) Descriptor() ([]byte, []int) {
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ReadAttachment) GetRef() string {
+	if x != nil {
+		return x.Ref
+	}
+	return ""
+}
+
+func (x *ReadAttachment) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
 
 type StateChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3966,7 +4040,7 @@ type StateChange struct {
 
 func (x *StateChange) Reset() {
 	*x = StateChange{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[55]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3978,7 +4052,7 @@ func (x *StateChange) String() string {
 func (*StateChange) ProtoMessage() {}
 
 func (x *StateChange) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[55]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3991,7 +4065,7 @@ func (x *StateChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChange.ProtoReflect.Descriptor instead.
 func (*StateChange) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{55}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *StateChange) GetAccount() string {
@@ -4027,7 +4101,7 @@ type KVRequest struct {
 
 func (x *KVRequest) Reset() {
 	*x = KVRequest{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[56]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4039,7 +4113,7 @@ func (x *KVRequest) String() string {
 func (*KVRequest) ProtoMessage() {}
 
 func (x *KVRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[56]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4052,7 +4126,7 @@ func (x *KVRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVRequest.ProtoReflect.Descriptor instead.
 func (*KVRequest) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{56}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *KVRequest) GetOp() KVRequest_Op {
@@ -4094,7 +4168,7 @@ type LogRecord struct {
 
 func (x *LogRecord) Reset() {
 	*x = LogRecord{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[57]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4106,7 +4180,7 @@ func (x *LogRecord) String() string {
 func (*LogRecord) ProtoMessage() {}
 
 func (x *LogRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[57]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4119,7 +4193,7 @@ func (x *LogRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogRecord.ProtoReflect.Descriptor instead.
 func (*LogRecord) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{57}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *LogRecord) GetLevel() LogRecord_Level {
@@ -4149,15 +4223,17 @@ type HostMessage struct {
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	// error is unset on success.
 	Error *Status `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
-	// value answers a kv get.
-	Value         []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// value answers a kv get, or is a chunk of a read_attachment.
+	Value []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// eof: the read_attachment reached the end of the file.
+	Eof           bool `protobuf:"varint,4,opt,name=eof,proto3" json:"eof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HostMessage) Reset() {
 	*x = HostMessage{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[58]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4169,7 +4245,7 @@ func (x *HostMessage) String() string {
 func (*HostMessage) ProtoMessage() {}
 
 func (x *HostMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[58]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4182,7 +4258,7 @@ func (x *HostMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostMessage.ProtoReflect.Descriptor instead.
 func (*HostMessage) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{58}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *HostMessage) GetSeq() uint64 {
@@ -4206,6 +4282,13 @@ func (x *HostMessage) GetValue() []byte {
 	return nil
 }
 
+func (x *HostMessage) GetEof() bool {
+	if x != nil {
+		return x.Eof
+	}
+	return false
+}
+
 // Status is an error as the protocol carries it inside messages (login
 // replies, acks); RPCs return a gRPC status with an ErrorDetail instead.
 type Status struct {
@@ -4220,7 +4303,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[59]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4232,7 +4315,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[59]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4245,7 +4328,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{59}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Status) GetCode() int32 {
@@ -4281,7 +4364,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[60]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4293,7 +4376,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[60]
+	mi := &file_drawbridge_adapter_v1_adapter_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4306,7 +4389,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{60}
+	return file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ErrorDetail) GetReason() ErrorDetail_Reason {
@@ -4561,14 +4644,18 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x06action\x18\x02 \x01(\tR\x06action\"<\n" +
 	"\fAccountState\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail\"\x8d\x02\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xdf\x02\n" +
 	"\x0eAdapterMessage\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x124\n" +
 	"\x05event\x18\x02 \x01(\v2\x1c.drawbridge.adapter.v1.EventH\x00R\x05event\x12A\n" +
 	"\tset_state\x18\x03 \x01(\v2\".drawbridge.adapter.v1.StateChangeH\x00R\bsetState\x122\n" +
 	"\x02kv\x18\x04 \x01(\v2 .drawbridge.adapter.v1.KVRequestH\x00R\x02kv\x124\n" +
-	"\x03log\x18\x05 \x01(\v2 .drawbridge.adapter.v1.LogRecordH\x00R\x03logB\x06\n" +
-	"\x04kind\"U\n" +
+	"\x03log\x18\x05 \x01(\v2 .drawbridge.adapter.v1.LogRecordH\x00R\x03log\x12P\n" +
+	"\x0fread_attachment\x18\x06 \x01(\v2%.drawbridge.adapter.v1.ReadAttachmentH\x00R\x0ereadAttachmentB\x06\n" +
+	"\x04kind\":\n" +
+	"\x0eReadAttachment\x12\x10\n" +
+	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x03R\x06offset\"U\n" +
 	"\vStateChange\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x16\n" +
@@ -4600,18 +4687,19 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"LEVEL_INFO\x10\x02\x12\x0e\n" +
 	"\n" +
 	"LEVEL_WARN\x10\x03\x12\x0f\n" +
-	"\vLEVEL_ERROR\x10\x04\"j\n" +
+	"\vLEVEL_ERROR\x10\x04\"|\n" +
 	"\vHostMessage\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x123\n" +
 	"\x05error\x18\x02 \x01(\v2\x1d.drawbridge.adapter.v1.StatusR\x05error\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\fR\x05value\"r\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\x12\x10\n" +
+	"\x03eof\x18\x04 \x01(\bR\x03eof\"r\n" +
 	"\x06Status\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12:\n" +
-	"\x06detail\x18\x03 \x01(\v2\".drawbridge.adapter.v1.ErrorDetailR\x06detail\"\x89\x04\n" +
+	"\x06detail\x18\x03 \x01(\v2\".drawbridge.adapter.v1.ErrorDetailR\x06detail\"\xa3\x04\n" +
 	"\vErrorDetail\x12A\n" +
 	"\x06reason\x18\x01 \x01(\x0e2).drawbridge.adapter.v1.ErrorDetail.ReasonR\x06reason\x12\x1c\n" +
-	"\texplained\x18\x02 \x01(\tR\texplained\"\x98\x03\n" +
+	"\texplained\x18\x02 \x01(\tR\texplained\"\xb2\x03\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REASON_NOT_SUPPORTED\x10\x01\x12\x15\n" +
@@ -4629,7 +4717,8 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x17REASON_REMOTE_NOT_FOUND\x10\f\x12\x19\n" +
 	"\x15REASON_REMOTE_TIMEOUT\x10\r\x12\x16\n" +
 	"\x12REASON_UNAVAILABLE\x10\x0e\x12\x16\n" +
-	"\x12REASON_NOT_DURABLE\x10\x0f*\xe9\x01\n" +
+	"\x12REASON_NOT_DURABLE\x10\x0f\x12\x18\n" +
+	"\x14REASON_KEY_NOT_FOUND\x10\x10*\xe9\x01\n" +
 	"\aFeature\x12\x17\n" +
 	"\x13FEATURE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10FEATURE_RECEIPTS\x10\x01\x12\x17\n" +
@@ -4667,7 +4756,7 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\vResolveUser\x12).drawbridge.adapter.v1.ResolveUserRequest\x1a*.drawbridge.adapter.v1.ResolveUserResponse\x12R\n" +
 	"\x05Group\x12#.drawbridge.adapter.v1.GroupRequest\x1a$.drawbridge.adapter.v1.GroupResponse\x12^\n" +
 	"\x0eOpenAttachment\x12,.drawbridge.adapter.v1.OpenAttachmentRequest\x1a\x1c.drawbridge.adapter.v1.Chunk0\x01\x12U\n" +
-	"\x04Host\x12%.drawbridge.adapter.v1.AdapterMessage\x1a\".drawbridge.adapter.v1.HostMessage(\x010\x01BKZIgithub.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1;adapterv1b\x06proto3"
+	"\x04Host\x12\".drawbridge.adapter.v1.HostMessage\x1a%.drawbridge.adapter.v1.AdapterMessage(\x010\x01BKZIgithub.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1;adapterv1b\x06proto3"
 
 var (
 	file_drawbridge_adapter_v1_adapter_proto_rawDescOnce sync.Once
@@ -4682,7 +4771,7 @@ func file_drawbridge_adapter_v1_adapter_proto_rawDescGZIP() []byte {
 }
 
 var file_drawbridge_adapter_v1_adapter_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_drawbridge_adapter_v1_adapter_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_drawbridge_adapter_v1_adapter_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_drawbridge_adapter_v1_adapter_proto_goTypes = []any{
 	(Feature)(0),                  // 0: drawbridge.adapter.v1.Feature
 	(GroupRole)(0),                // 1: drawbridge.adapter.v1.GroupRole
@@ -4746,15 +4835,16 @@ var file_drawbridge_adapter_v1_adapter_proto_goTypes = []any{
 	(*MembershipChange)(nil),      // 59: drawbridge.adapter.v1.MembershipChange
 	(*AccountState)(nil),          // 60: drawbridge.adapter.v1.AccountState
 	(*AdapterMessage)(nil),        // 61: drawbridge.adapter.v1.AdapterMessage
-	(*StateChange)(nil),           // 62: drawbridge.adapter.v1.StateChange
-	(*KVRequest)(nil),             // 63: drawbridge.adapter.v1.KVRequest
-	(*LogRecord)(nil),             // 64: drawbridge.adapter.v1.LogRecord
-	(*HostMessage)(nil),           // 65: drawbridge.adapter.v1.HostMessage
-	(*Status)(nil),                // 66: drawbridge.adapter.v1.Status
-	(*ErrorDetail)(nil),           // 67: drawbridge.adapter.v1.ErrorDetail
-	nil,                           // 68: drawbridge.adapter.v1.LoginSubmit.InputEntry
-	nil,                           // 69: drawbridge.adapter.v1.LogRecord.AttrsEntry
-	(*timestamppb.Timestamp)(nil), // 70: google.protobuf.Timestamp
+	(*ReadAttachment)(nil),        // 62: drawbridge.adapter.v1.ReadAttachment
+	(*StateChange)(nil),           // 63: drawbridge.adapter.v1.StateChange
+	(*KVRequest)(nil),             // 64: drawbridge.adapter.v1.KVRequest
+	(*LogRecord)(nil),             // 65: drawbridge.adapter.v1.LogRecord
+	(*HostMessage)(nil),           // 66: drawbridge.adapter.v1.HostMessage
+	(*Status)(nil),                // 67: drawbridge.adapter.v1.Status
+	(*ErrorDetail)(nil),           // 68: drawbridge.adapter.v1.ErrorDetail
+	nil,                           // 69: drawbridge.adapter.v1.LoginSubmit.InputEntry
+	nil,                           // 70: drawbridge.adapter.v1.LogRecord.AttrsEntry
+	(*timestamppb.Timestamp)(nil), // 71: google.protobuf.Timestamp
 }
 var file_drawbridge_adapter_v1_adapter_proto_depIdxs = []int32{
 	18, // 0: drawbridge.adapter.v1.LoginFlowsResponse.flows:type_name -> drawbridge.adapter.v1.LoginFlow
@@ -4764,12 +4854,12 @@ var file_drawbridge_adapter_v1_adapter_proto_depIdxs = []int32{
 	22, // 4: drawbridge.adapter.v1.LoginRequest.submit:type_name -> drawbridge.adapter.v1.LoginSubmit
 	7,  // 5: drawbridge.adapter.v1.LoginRequest.wait:type_name -> drawbridge.adapter.v1.Empty
 	7,  // 6: drawbridge.adapter.v1.LoginRequest.cancel:type_name -> drawbridge.adapter.v1.Empty
-	68, // 7: drawbridge.adapter.v1.LoginSubmit.input:type_name -> drawbridge.adapter.v1.LoginSubmit.InputEntry
+	69, // 7: drawbridge.adapter.v1.LoginSubmit.input:type_name -> drawbridge.adapter.v1.LoginSubmit.InputEntry
 	24, // 8: drawbridge.adapter.v1.LoginReply.step:type_name -> drawbridge.adapter.v1.LoginStep
-	66, // 9: drawbridge.adapter.v1.LoginReply.error:type_name -> drawbridge.adapter.v1.Status
+	67, // 9: drawbridge.adapter.v1.LoginReply.error:type_name -> drawbridge.adapter.v1.Status
 	2,  // 10: drawbridge.adapter.v1.LoginStep.kind:type_name -> drawbridge.adapter.v1.LoginStep.Kind
 	19, // 11: drawbridge.adapter.v1.LoginStep.fields:type_name -> drawbridge.adapter.v1.LoginField
-	70, // 12: drawbridge.adapter.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
+	71, // 12: drawbridge.adapter.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
 	0,  // 13: drawbridge.adapter.v1.SessionDescription.features:type_name -> drawbridge.adapter.v1.Feature
 	30, // 14: drawbridge.adapter.v1.SessionDescription.direct_capabilities:type_name -> drawbridge.adapter.v1.Capabilities
 	30, // 15: drawbridge.adapter.v1.ChatCapabilities.capabilities:type_name -> drawbridge.adapter.v1.Capabilities
@@ -4785,7 +4875,7 @@ var file_drawbridge_adapter_v1_adapter_proto_depIdxs = []int32{
 	43, // 25: drawbridge.adapter.v1.GroupResponse.groups:type_name -> drawbridge.adapter.v1.GroupInfo
 	44, // 26: drawbridge.adapter.v1.GroupInfo.members:type_name -> drawbridge.adapter.v1.GroupMember
 	1,  // 27: drawbridge.adapter.v1.GroupMember.role:type_name -> drawbridge.adapter.v1.GroupRole
-	70, // 28: drawbridge.adapter.v1.Meta.time:type_name -> google.protobuf.Timestamp
+	71, // 28: drawbridge.adapter.v1.Meta.time:type_name -> google.protobuf.Timestamp
 	47, // 29: drawbridge.adapter.v1.Event.meta:type_name -> drawbridge.adapter.v1.Meta
 	49, // 30: drawbridge.adapter.v1.Event.message:type_name -> drawbridge.adapter.v1.Message
 	51, // 31: drawbridge.adapter.v1.Event.edit:type_name -> drawbridge.adapter.v1.Edit
@@ -4800,60 +4890,61 @@ var file_drawbridge_adapter_v1_adapter_proto_depIdxs = []int32{
 	60, // 40: drawbridge.adapter.v1.Event.account_state:type_name -> drawbridge.adapter.v1.AccountState
 	50, // 41: drawbridge.adapter.v1.Message.attachments:type_name -> drawbridge.adapter.v1.Attachment
 	3,  // 42: drawbridge.adapter.v1.Receipt.kind:type_name -> drawbridge.adapter.v1.Receipt.Kind
-	70, // 43: drawbridge.adapter.v1.Presence.last_seen:type_name -> google.protobuf.Timestamp
+	71, // 43: drawbridge.adapter.v1.Presence.last_seen:type_name -> google.protobuf.Timestamp
 	48, // 44: drawbridge.adapter.v1.AdapterMessage.event:type_name -> drawbridge.adapter.v1.Event
-	62, // 45: drawbridge.adapter.v1.AdapterMessage.set_state:type_name -> drawbridge.adapter.v1.StateChange
-	63, // 46: drawbridge.adapter.v1.AdapterMessage.kv:type_name -> drawbridge.adapter.v1.KVRequest
-	64, // 47: drawbridge.adapter.v1.AdapterMessage.log:type_name -> drawbridge.adapter.v1.LogRecord
-	4,  // 48: drawbridge.adapter.v1.KVRequest.op:type_name -> drawbridge.adapter.v1.KVRequest.Op
-	5,  // 49: drawbridge.adapter.v1.LogRecord.level:type_name -> drawbridge.adapter.v1.LogRecord.Level
-	69, // 50: drawbridge.adapter.v1.LogRecord.attrs:type_name -> drawbridge.adapter.v1.LogRecord.AttrsEntry
-	66, // 51: drawbridge.adapter.v1.HostMessage.error:type_name -> drawbridge.adapter.v1.Status
-	67, // 52: drawbridge.adapter.v1.Status.detail:type_name -> drawbridge.adapter.v1.ErrorDetail
-	6,  // 53: drawbridge.adapter.v1.ErrorDetail.reason:type_name -> drawbridge.adapter.v1.ErrorDetail.Reason
-	8,  // 54: drawbridge.adapter.v1.AdapterService.Info:input_type -> drawbridge.adapter.v1.InfoRequest
-	10, // 55: drawbridge.adapter.v1.AdapterService.Init:input_type -> drawbridge.adapter.v1.InitRequest
-	12, // 56: drawbridge.adapter.v1.AdapterService.Start:input_type -> drawbridge.adapter.v1.StartRequest
-	14, // 57: drawbridge.adapter.v1.AdapterService.Stop:input_type -> drawbridge.adapter.v1.StopRequest
-	16, // 58: drawbridge.adapter.v1.AdapterService.LoginFlows:input_type -> drawbridge.adapter.v1.LoginFlowsRequest
-	20, // 59: drawbridge.adapter.v1.AdapterService.Login:input_type -> drawbridge.adapter.v1.LoginRequest
-	25, // 60: drawbridge.adapter.v1.AdapterService.LoadSession:input_type -> drawbridge.adapter.v1.LoadSessionRequest
-	27, // 61: drawbridge.adapter.v1.AdapterService.Connect:input_type -> drawbridge.adapter.v1.SessionRequest
-	27, // 62: drawbridge.adapter.v1.AdapterService.Disconnect:input_type -> drawbridge.adapter.v1.SessionRequest
-	27, // 63: drawbridge.adapter.v1.AdapterService.Logout:input_type -> drawbridge.adapter.v1.SessionRequest
-	28, // 64: drawbridge.adapter.v1.AdapterService.Capabilities:input_type -> drawbridge.adapter.v1.ChatRequest
-	31, // 65: drawbridge.adapter.v1.AdapterService.SendMessage:input_type -> drawbridge.adapter.v1.SendMessageRequest
-	33, // 66: drawbridge.adapter.v1.AdapterService.SendEvent:input_type -> drawbridge.adapter.v1.SendEventRequest
-	34, // 67: drawbridge.adapter.v1.AdapterService.GetAvatar:input_type -> drawbridge.adapter.v1.UserRequest
-	27, // 68: drawbridge.adapter.v1.AdapterService.ListContacts:input_type -> drawbridge.adapter.v1.SessionRequest
-	37, // 69: drawbridge.adapter.v1.AdapterService.ResolveUser:input_type -> drawbridge.adapter.v1.ResolveUserRequest
-	39, // 70: drawbridge.adapter.v1.AdapterService.Group:input_type -> drawbridge.adapter.v1.GroupRequest
-	45, // 71: drawbridge.adapter.v1.AdapterService.OpenAttachment:input_type -> drawbridge.adapter.v1.OpenAttachmentRequest
-	61, // 72: drawbridge.adapter.v1.AdapterService.Host:input_type -> drawbridge.adapter.v1.AdapterMessage
-	9,  // 73: drawbridge.adapter.v1.AdapterService.Info:output_type -> drawbridge.adapter.v1.InfoResponse
-	11, // 74: drawbridge.adapter.v1.AdapterService.Init:output_type -> drawbridge.adapter.v1.InitResponse
-	13, // 75: drawbridge.adapter.v1.AdapterService.Start:output_type -> drawbridge.adapter.v1.StartResponse
-	15, // 76: drawbridge.adapter.v1.AdapterService.Stop:output_type -> drawbridge.adapter.v1.StopResponse
-	17, // 77: drawbridge.adapter.v1.AdapterService.LoginFlows:output_type -> drawbridge.adapter.v1.LoginFlowsResponse
-	23, // 78: drawbridge.adapter.v1.AdapterService.Login:output_type -> drawbridge.adapter.v1.LoginReply
-	26, // 79: drawbridge.adapter.v1.AdapterService.LoadSession:output_type -> drawbridge.adapter.v1.SessionDescription
-	7,  // 80: drawbridge.adapter.v1.AdapterService.Connect:output_type -> drawbridge.adapter.v1.Empty
-	7,  // 81: drawbridge.adapter.v1.AdapterService.Disconnect:output_type -> drawbridge.adapter.v1.Empty
-	7,  // 82: drawbridge.adapter.v1.AdapterService.Logout:output_type -> drawbridge.adapter.v1.Empty
-	29, // 83: drawbridge.adapter.v1.AdapterService.Capabilities:output_type -> drawbridge.adapter.v1.ChatCapabilities
-	32, // 84: drawbridge.adapter.v1.AdapterService.SendMessage:output_type -> drawbridge.adapter.v1.SendMessageResponse
-	7,  // 85: drawbridge.adapter.v1.AdapterService.SendEvent:output_type -> drawbridge.adapter.v1.Empty
-	35, // 86: drawbridge.adapter.v1.AdapterService.GetAvatar:output_type -> drawbridge.adapter.v1.Avatar
-	36, // 87: drawbridge.adapter.v1.AdapterService.ListContacts:output_type -> drawbridge.adapter.v1.ContactList
-	38, // 88: drawbridge.adapter.v1.AdapterService.ResolveUser:output_type -> drawbridge.adapter.v1.ResolveUserResponse
-	42, // 89: drawbridge.adapter.v1.AdapterService.Group:output_type -> drawbridge.adapter.v1.GroupResponse
-	46, // 90: drawbridge.adapter.v1.AdapterService.OpenAttachment:output_type -> drawbridge.adapter.v1.Chunk
-	65, // 91: drawbridge.adapter.v1.AdapterService.Host:output_type -> drawbridge.adapter.v1.HostMessage
-	73, // [73:92] is the sub-list for method output_type
-	54, // [54:73] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	63, // 45: drawbridge.adapter.v1.AdapterMessage.set_state:type_name -> drawbridge.adapter.v1.StateChange
+	64, // 46: drawbridge.adapter.v1.AdapterMessage.kv:type_name -> drawbridge.adapter.v1.KVRequest
+	65, // 47: drawbridge.adapter.v1.AdapterMessage.log:type_name -> drawbridge.adapter.v1.LogRecord
+	62, // 48: drawbridge.adapter.v1.AdapterMessage.read_attachment:type_name -> drawbridge.adapter.v1.ReadAttachment
+	4,  // 49: drawbridge.adapter.v1.KVRequest.op:type_name -> drawbridge.adapter.v1.KVRequest.Op
+	5,  // 50: drawbridge.adapter.v1.LogRecord.level:type_name -> drawbridge.adapter.v1.LogRecord.Level
+	70, // 51: drawbridge.adapter.v1.LogRecord.attrs:type_name -> drawbridge.adapter.v1.LogRecord.AttrsEntry
+	67, // 52: drawbridge.adapter.v1.HostMessage.error:type_name -> drawbridge.adapter.v1.Status
+	68, // 53: drawbridge.adapter.v1.Status.detail:type_name -> drawbridge.adapter.v1.ErrorDetail
+	6,  // 54: drawbridge.adapter.v1.ErrorDetail.reason:type_name -> drawbridge.adapter.v1.ErrorDetail.Reason
+	8,  // 55: drawbridge.adapter.v1.AdapterService.Info:input_type -> drawbridge.adapter.v1.InfoRequest
+	10, // 56: drawbridge.adapter.v1.AdapterService.Init:input_type -> drawbridge.adapter.v1.InitRequest
+	12, // 57: drawbridge.adapter.v1.AdapterService.Start:input_type -> drawbridge.adapter.v1.StartRequest
+	14, // 58: drawbridge.adapter.v1.AdapterService.Stop:input_type -> drawbridge.adapter.v1.StopRequest
+	16, // 59: drawbridge.adapter.v1.AdapterService.LoginFlows:input_type -> drawbridge.adapter.v1.LoginFlowsRequest
+	20, // 60: drawbridge.adapter.v1.AdapterService.Login:input_type -> drawbridge.adapter.v1.LoginRequest
+	25, // 61: drawbridge.adapter.v1.AdapterService.LoadSession:input_type -> drawbridge.adapter.v1.LoadSessionRequest
+	27, // 62: drawbridge.adapter.v1.AdapterService.Connect:input_type -> drawbridge.adapter.v1.SessionRequest
+	27, // 63: drawbridge.adapter.v1.AdapterService.Disconnect:input_type -> drawbridge.adapter.v1.SessionRequest
+	27, // 64: drawbridge.adapter.v1.AdapterService.Logout:input_type -> drawbridge.adapter.v1.SessionRequest
+	28, // 65: drawbridge.adapter.v1.AdapterService.Capabilities:input_type -> drawbridge.adapter.v1.ChatRequest
+	31, // 66: drawbridge.adapter.v1.AdapterService.SendMessage:input_type -> drawbridge.adapter.v1.SendMessageRequest
+	33, // 67: drawbridge.adapter.v1.AdapterService.SendEvent:input_type -> drawbridge.adapter.v1.SendEventRequest
+	34, // 68: drawbridge.adapter.v1.AdapterService.GetAvatar:input_type -> drawbridge.adapter.v1.UserRequest
+	27, // 69: drawbridge.adapter.v1.AdapterService.ListContacts:input_type -> drawbridge.adapter.v1.SessionRequest
+	37, // 70: drawbridge.adapter.v1.AdapterService.ResolveUser:input_type -> drawbridge.adapter.v1.ResolveUserRequest
+	39, // 71: drawbridge.adapter.v1.AdapterService.Group:input_type -> drawbridge.adapter.v1.GroupRequest
+	45, // 72: drawbridge.adapter.v1.AdapterService.OpenAttachment:input_type -> drawbridge.adapter.v1.OpenAttachmentRequest
+	66, // 73: drawbridge.adapter.v1.AdapterService.Host:input_type -> drawbridge.adapter.v1.HostMessage
+	9,  // 74: drawbridge.adapter.v1.AdapterService.Info:output_type -> drawbridge.adapter.v1.InfoResponse
+	11, // 75: drawbridge.adapter.v1.AdapterService.Init:output_type -> drawbridge.adapter.v1.InitResponse
+	13, // 76: drawbridge.adapter.v1.AdapterService.Start:output_type -> drawbridge.adapter.v1.StartResponse
+	15, // 77: drawbridge.adapter.v1.AdapterService.Stop:output_type -> drawbridge.adapter.v1.StopResponse
+	17, // 78: drawbridge.adapter.v1.AdapterService.LoginFlows:output_type -> drawbridge.adapter.v1.LoginFlowsResponse
+	23, // 79: drawbridge.adapter.v1.AdapterService.Login:output_type -> drawbridge.adapter.v1.LoginReply
+	26, // 80: drawbridge.adapter.v1.AdapterService.LoadSession:output_type -> drawbridge.adapter.v1.SessionDescription
+	7,  // 81: drawbridge.adapter.v1.AdapterService.Connect:output_type -> drawbridge.adapter.v1.Empty
+	7,  // 82: drawbridge.adapter.v1.AdapterService.Disconnect:output_type -> drawbridge.adapter.v1.Empty
+	7,  // 83: drawbridge.adapter.v1.AdapterService.Logout:output_type -> drawbridge.adapter.v1.Empty
+	29, // 84: drawbridge.adapter.v1.AdapterService.Capabilities:output_type -> drawbridge.adapter.v1.ChatCapabilities
+	32, // 85: drawbridge.adapter.v1.AdapterService.SendMessage:output_type -> drawbridge.adapter.v1.SendMessageResponse
+	7,  // 86: drawbridge.adapter.v1.AdapterService.SendEvent:output_type -> drawbridge.adapter.v1.Empty
+	35, // 87: drawbridge.adapter.v1.AdapterService.GetAvatar:output_type -> drawbridge.adapter.v1.Avatar
+	36, // 88: drawbridge.adapter.v1.AdapterService.ListContacts:output_type -> drawbridge.adapter.v1.ContactList
+	38, // 89: drawbridge.adapter.v1.AdapterService.ResolveUser:output_type -> drawbridge.adapter.v1.ResolveUserResponse
+	42, // 90: drawbridge.adapter.v1.AdapterService.Group:output_type -> drawbridge.adapter.v1.GroupResponse
+	46, // 91: drawbridge.adapter.v1.AdapterService.OpenAttachment:output_type -> drawbridge.adapter.v1.Chunk
+	61, // 92: drawbridge.adapter.v1.AdapterService.Host:output_type -> drawbridge.adapter.v1.AdapterMessage
+	74, // [74:93] is the sub-list for method output_type
+	55, // [55:74] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_drawbridge_adapter_v1_adapter_proto_init() }
@@ -4896,6 +4987,7 @@ func file_drawbridge_adapter_v1_adapter_proto_init() {
 		(*AdapterMessage_SetState)(nil),
 		(*AdapterMessage_Kv)(nil),
 		(*AdapterMessage_Log)(nil),
+		(*AdapterMessage_ReadAttachment)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4903,7 +4995,7 @@ func file_drawbridge_adapter_v1_adapter_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_drawbridge_adapter_v1_adapter_proto_rawDesc), len(file_drawbridge_adapter_v1_adapter_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   63,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

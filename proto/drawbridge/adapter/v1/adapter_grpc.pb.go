@@ -112,7 +112,7 @@ type AdapterServiceClient interface {
 	// only after the hub journaled it: the adapter acknowledges the platform
 	// only then. An ack with NOT_DURABLE means the adapter must keep the event
 	// and offer it again later.
-	Host(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AdapterMessage, HostMessage], error)
+	Host(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, AdapterMessage], error)
 }
 
 type adapterServiceClient struct {
@@ -315,18 +315,18 @@ func (c *adapterServiceClient) OpenAttachment(ctx context.Context, in *OpenAttac
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdapterService_OpenAttachmentClient = grpc.ServerStreamingClient[Chunk]
 
-func (c *adapterServiceClient) Host(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AdapterMessage, HostMessage], error) {
+func (c *adapterServiceClient) Host(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, AdapterMessage], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &AdapterService_ServiceDesc.Streams[2], AdapterService_Host_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[AdapterMessage, HostMessage]{ClientStream: stream}
+	x := &grpc.GenericClientStream[HostMessage, AdapterMessage]{ClientStream: stream}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type AdapterService_HostClient = grpc.BidiStreamingClient[AdapterMessage, HostMessage]
+type AdapterService_HostClient = grpc.BidiStreamingClient[HostMessage, AdapterMessage]
 
 // AdapterServiceServer is the server API for AdapterService service.
 // All implementations must embed UnimplementedAdapterServiceServer
@@ -384,7 +384,7 @@ type AdapterServiceServer interface {
 	// only after the hub journaled it: the adapter acknowledges the platform
 	// only then. An ack with NOT_DURABLE means the adapter must keep the event
 	// and offer it again later.
-	Host(grpc.BidiStreamingServer[AdapterMessage, HostMessage]) error
+	Host(grpc.BidiStreamingServer[HostMessage, AdapterMessage]) error
 	mustEmbedUnimplementedAdapterServiceServer()
 }
 
@@ -449,7 +449,7 @@ func (UnimplementedAdapterServiceServer) Group(context.Context, *GroupRequest) (
 func (UnimplementedAdapterServiceServer) OpenAttachment(*OpenAttachmentRequest, grpc.ServerStreamingServer[Chunk]) error {
 	return status.Error(codes.Unimplemented, "method OpenAttachment not implemented")
 }
-func (UnimplementedAdapterServiceServer) Host(grpc.BidiStreamingServer[AdapterMessage, HostMessage]) error {
+func (UnimplementedAdapterServiceServer) Host(grpc.BidiStreamingServer[HostMessage, AdapterMessage]) error {
 	return status.Error(codes.Unimplemented, "method Host not implemented")
 }
 func (UnimplementedAdapterServiceServer) mustEmbedUnimplementedAdapterServiceServer() {}
@@ -780,11 +780,11 @@ func _AdapterService_OpenAttachment_Handler(srv interface{}, stream grpc.ServerS
 type AdapterService_OpenAttachmentServer = grpc.ServerStreamingServer[Chunk]
 
 func _AdapterService_Host_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(AdapterServiceServer).Host(&grpc.GenericServerStream[AdapterMessage, HostMessage]{ServerStream: stream})
+	return srv.(AdapterServiceServer).Host(&grpc.GenericServerStream[HostMessage, AdapterMessage]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type AdapterService_HostServer = grpc.BidiStreamingServer[AdapterMessage, HostMessage]
+type AdapterService_HostServer = grpc.BidiStreamingServer[HostMessage, AdapterMessage]
 
 // AdapterService_ServiceDesc is the grpc.ServiceDesc for AdapterService service.
 // It's only intended for direct use with grpc.RegisterService,

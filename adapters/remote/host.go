@@ -1,0 +1,344 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	adapterv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1"
+)
+
+// callTimeout bounds the calls of the contract that take no context
+// (Disconnect, Capabilities, IsGroup).
+const callTimeout = 10 * time.Second
+
+// transport is how the host reaches the adapter: a go-plugin child or a
+// dialed address.
+type transport interface {
+	// conn returns the current connection.
+	conn() *grpc.ClientConn
+	// alive reports whether the adapter can be reached without a restart
+	// (the child has not exited).
+	alive() bool
+	// restart replaces the connection (launches the child again, or
+	// redials).
+	restart(ctx context.Context) error
+	// close ends the connection (and the child).
+	close() error
+	// describe names the adapter for logs ("child /usr/bin/x", "remote
+	// host:port").
+	describe() string
+}
+
+// Adapter is the host side: a gateway.Adapter whose platform adapter runs
+// out of process. It keeps the Host stream open, restarts or redials the
+// adapter when it goes away, and then loads and connects again the
+// sessions that were connected, so that the hub sees one adapter.
+type Adapter struct {
+	t    transport
+	info gateway.Info
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	host     gateway.Host
+	cfg      []byte
+	started  bool
+	sessions map[ids.AccountID]*session
+	life     context.Context
+	stop     context.CancelFunc
+	done     chan struct{}
+	ready    chan struct{} // closed while a Host stream is up; replaced on loss
+	files    *refTable
+	reading  map[string]*hostFile
+	restarts int
+}
+
+var _ gateway.Adapter = (*Adapter)(nil)
+
+// newAdapter asks the adapter for its Info over t.
+func newAdapter(ctx context.Context, t transport, log *slog.Logger) (*Adapter, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	r, err := adapterv1.NewAdapterServiceClient(t.conn()).Info(ctx, &adapterv1.InfoRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("adapter %s: Info: %w", t.describe(), fromRPC(err))
+	}
+	if r.GetProtocolVersion() != ProtocolVersion {
+		return nil, fmt.Errorf("adapter %s speaks protocol version %d, this gateway %d: %w",
+			t.describe(), r.GetProtocolVersion(), ProtocolVersion, gateway.ErrNotSupported)
+	}
+	info := gateway.Info{ID: ids.PlatformID(r.GetId()), Name: r.GetName(), GatewayType: r.GetGatewayType(), UserPrompt: r.GetUserPrompt()}
+	if info.ID == "" {
+		return nil, fmt.Errorf("adapter %s: Info without an id: %w", t.describe(), errMalformed)
+	}
+	return &Adapter{t: t, info: info, log: log.With("adapter", string(info.ID), "placement", t.describe()),
+		sessions: map[ids.AccountID]*session{}, files: newRefTable(4096), ready: make(chan struct{})}, nil
+}
+
+func (a *Adapter) client() adapterv1.AdapterServiceClient {
+	return adapterv1.NewAdapterServiceClient(a.t.conn())
+}
+
+// Restarts counts how often the adapter was restarted or redialed.
+func (a *Adapter) Restarts() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.restarts
+}
+
+// Info implements gateway.Adapter.
+func (a *Adapter) Info() gateway.Info { return a.info }
+
+// Init implements gateway.Adapter: the section travels as JSON, and the
+// adapter checks it at once.
+func (a *Adapter) Init(host gateway.Host, cfg map[string]any) error {
+	if host == nil {
+		return fmt.Errorf("remote adapter %s: Init without a host", a.info.ID)
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("remote adapter %s: configuration section: %w", a.info.ID, err)
+	}
+	a.mu.Lock()
+	a.host, a.cfg = host, raw
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	if _, err := a.client().Init(ctx, &adapterv1.InitRequest{ConfigJson: raw}); err != nil {
+		return fmt.Errorf("remote adapter %s: Init: %w", a.info.ID, fromRPC(err))
+	}
+	return nil
+}
+
+// Start implements gateway.Adapter: it opens the Host stream, starts the
+// adapter and keeps both up until Stop.
+func (a *Adapter) Start(ctx context.Context) error {
+	a.mu.Lock()
+	if a.host == nil {
+		a.mu.Unlock()
+		return fmt.Errorf("remote adapter %s: Start before Init", a.info.ID)
+	}
+	if a.started {
+		a.mu.Unlock()
+		return nil
+	}
+	a.started = true
+	a.life, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	a.done = make(chan struct{})
+	a.mu.Unlock()
+	stream, err := a.openHost(ctx)
+	if err == nil {
+		_, err = a.client().Start(ctx, &adapterv1.StartRequest{})
+		err = fromRPC(err)
+	}
+	if err != nil {
+		a.stop()
+		a.mu.Lock()
+		a.started = false
+		a.mu.Unlock()
+		return fmt.Errorf("remote adapter %s: Start: %w", a.info.ID, err)
+	}
+	go a.supervise(stream)
+	return nil
+}
+
+// openHost opens the Host stream and waits until the adapter has taken
+// it (its first answer is not needed: a stream is up once opened).
+func (a *Adapter) openHost(ctx context.Context) (adapterv1.AdapterService_HostClient, error) {
+	stream, err := a.client().Host(a.life)
+	if err != nil {
+		return nil, fromRPC(err)
+	}
+	// Force the stream's headers through, so that the adapter has it
+	// before Start (or a restart) makes it emit.
+	if err := stream.Send(&adapterv1.HostMessage{}); err != nil {
+		return nil, fromRPC(err)
+	}
+	_ = ctx
+	a.mu.Lock()
+	close(a.ready)
+	a.mu.Unlock()
+	return stream, nil
+}
+
+// supervise serves the Host stream; when it breaks it restarts (child) or
+// redials (remote) the adapter with backoff and restores its sessions.
+func (a *Adapter) supervise(stream adapterv1.AdapterService_HostClient) {
+	defer close(a.done)
+	backoff := 50 * time.Millisecond
+	for {
+		err := newHostServer(a, stream).run(a.life)
+		if a.life.Err() != nil {
+			return
+		}
+		a.mu.Lock()
+		a.ready = make(chan struct{})
+		a.mu.Unlock()
+		a.log.Warn("remote adapter: the Host stream broke; restoring the adapter", "err", err)
+		a.outage("the platform adapter went away; reconnecting")
+		for {
+			stream, err = a.recover()
+			if err == nil {
+				backoff = 50 * time.Millisecond
+				break
+			}
+			a.log.Warn("remote adapter: restoring failed", "err", err, "retry_in", backoff)
+			select {
+			case <-a.life.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
+}
+
+// outage tells the hub that the connected sessions are down for now.
+func (a *Adapter) outage(detail string) {
+	a.mu.Lock()
+	var accts []ids.AccountID
+	for acct, s := range a.sessions {
+		if s.wantConnected() {
+			accts = append(accts, acct)
+		}
+	}
+	host := a.host
+	a.mu.Unlock()
+	for _, acct := range accts {
+		host.SetState(a.life, acct, event.StateDisconnected, detail)
+	}
+}
+
+// recover brings the adapter back: a restart when the child exited or
+// does not answer, then Init, the Host stream, Start, and the sessions.
+func (a *Adapter) recover() (adapterv1.AdapterService_HostClient, error) {
+	ctx, cancel := context.WithTimeout(a.life, 30*time.Second)
+	defer cancel()
+	healthy := a.t.alive()
+	if healthy {
+		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := a.client().Info(hctx, &adapterv1.InfoRequest{})
+		hcancel()
+		healthy = err == nil
+	}
+	// A stream that broke while the adapter still answers means the
+	// adapter lost its state as far as the host knows: restart (or
+	// redial) either way, then restore.
+	_ = healthy
+	if err := a.t.restart(ctx); err != nil {
+		return nil, fmt.Errorf("restart: %w", err)
+	}
+	a.mu.Lock()
+	a.restarts++
+	cfg := a.cfg
+	a.mu.Unlock()
+	if _, err := a.client().Init(ctx, &adapterv1.InitRequest{ConfigJson: cfg}); err != nil {
+		return nil, fmt.Errorf("Init: %w", fromRPC(err))
+	}
+	stream, err := a.openHost(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("Host stream: %w", err)
+	}
+	if _, err := a.client().Start(ctx, &adapterv1.StartRequest{}); err != nil {
+		return nil, fmt.Errorf("Start: %w", fromRPC(err))
+	}
+	a.mu.Lock()
+	sessions := make([]*session, 0, len(a.sessions))
+	for _, s := range a.sessions {
+		sessions = append(sessions, s)
+	}
+	a.mu.Unlock()
+	for _, s := range sessions {
+		if err := s.reload(ctx); err != nil {
+			a.log.Warn("remote adapter: session not restored", "account", s.acct, "err", err)
+			continue
+		}
+		if s.wantConnected() {
+			s.Connect(a.life)
+		}
+	}
+	a.log.Info("remote adapter restored", "sessions", len(sessions))
+	return stream, nil
+}
+
+// waitReady waits until a Host stream is up (after a restart).
+func (a *Adapter) waitReady(ctx context.Context) error {
+	a.mu.Lock()
+	ch := a.ready
+	a.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("remote adapter %s not ready: %w", a.info.ID, gateway.ErrUnavailable)
+	}
+}
+
+// Stop implements gateway.Adapter: it stops the adapter and closes the
+// connection (a child process exits).
+func (a *Adapter) Stop(ctx context.Context) error {
+	a.mu.Lock()
+	started := a.started
+	a.started = false
+	stop, done := a.stop, a.done
+	a.mu.Unlock()
+	var err error
+	if started {
+		if _, rerr := a.client().Stop(ctx, &adapterv1.StopRequest{}); rerr != nil {
+			err = fmt.Errorf("remote adapter %s: Stop: %w", a.info.ID, fromRPC(rerr))
+		}
+		stop()
+		<-done
+	}
+	return errors.Join(err, a.t.close())
+}
+
+// LoginFlows implements gateway.Adapter.
+func (a *Adapter) LoginFlows() []gateway.LoginFlow {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	r, err := a.client().LoginFlows(ctx, &adapterv1.LoginFlowsRequest{})
+	if err != nil {
+		a.log.Warn("remote adapter: LoginFlows failed", "err", fromRPC(err))
+		return nil
+	}
+	return flowsFromProto(r.GetFlows())
+}
+
+// NewLogin implements gateway.Adapter: one Login stream per flow.
+func (a *Adapter) NewLogin(ctx context.Context, owner ids.Owner, flow string) (gateway.Login, error) {
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stream, err := a.client().Login(lctx)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("remote adapter %s: login: %w", a.info.ID, fromRPC(err))
+	}
+	l := &login{stream: stream, cancel: cancel}
+	if _, err := l.do(ctx, &adapterv1.LoginRequest{Request: &adapterv1.LoginRequest_Begin{Begin: &adapterv1.LoginBegin{Owner: string(owner), Flow: flow}}}, false); err != nil {
+		l.Cancel()
+		return nil, err
+	}
+	return l, nil
+}
+
+// LoadSession implements gateway.Adapter.
+func (a *Adapter) LoadSession(ctx context.Context, account ids.AccountID) (gateway.Session, error) {
+	s := &session{a: a, acct: account}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.sessions[account] = s
+	a.mu.Unlock()
+	return s.typed(), nil
+}
