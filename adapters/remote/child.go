@@ -122,6 +122,25 @@ func (t *childTransport) close() error {
 	return nil
 }
 
+// pid is the child's process id, 0 without a child.
+func (t *childTransport) pid() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.client == nil || t.client.ReattachConfig() == nil {
+		return 0
+	}
+	return t.client.ReattachConfig().Pid
+}
+
+// ChildPID is the process id of the adapter's child process; 0 for an
+// adapter that is not a child (dialed).
+func (a *Adapter) ChildPID() int {
+	if t, ok := a.t.(*childTransport); ok {
+		return t.pid()
+	}
+	return 0
+}
+
 func (t *childTransport) describe() string { return "child " + t.cmd().Path }
 
 // Launch starts the adapter as a child process (cmd builds the command,

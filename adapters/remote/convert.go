@@ -71,7 +71,7 @@ func metaFromProto(m *adapterv1.Meta) event.Meta {
 // attachRef names the file of an attachment on the wire; open resolves a
 // reference back into an Open function. Either may be nil (no files).
 type (
-	attachRef func(a event.Attachment) string
+	attachRef  func(a event.Attachment) string
 	attachOpen func(ref string) func(context.Context) (io.ReadCloser, error)
 )
 

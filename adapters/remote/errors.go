@@ -87,7 +87,14 @@ func fromStatus(st *adapterv1.Status) error {
 		}
 	}
 	if err == nil {
-		err = &remoteError{msg: st.GetMessage(), code: codes.Code(st.GetCode())}
+		re := &remoteError{msg: st.GetMessage(), code: codes.Code(st.GetCode())}
+		switch re.code {
+		case codes.Canceled:
+			re.sentinel = context.Canceled
+		case codes.DeadlineExceeded:
+			re.sentinel = context.DeadlineExceeded
+		}
+		err = re
 	}
 	if text := st.GetDetail().GetExplained(); text != "" {
 		err = gateway.Explain(text, err)
@@ -103,7 +110,7 @@ type remoteError struct {
 }
 
 func (e *remoteError) Error() string {
-	if e.sentinel == nil {
+	if e.sentinel == nil || e.code != codes.OK {
 		return fmt.Sprintf("adapter: %s (%s)", e.msg, e.code)
 	}
 	return "adapter: " + e.msg

@@ -252,6 +252,17 @@ func (a *Adapter) recover() (adapterv1.AdapterService_HostClient, error) {
 	if _, err := a.client().Start(ctx, &adapterv1.StartRequest{}); err != nil {
 		return nil, fmt.Errorf("Start: %w", fromRPC(err))
 	}
+	// The sessions are restored once the new Host stream is served (they
+	// read their key-value space through it).
+	go a.restoreSessions()
+	return stream, nil
+}
+
+// restoreSessions loads again, and connects again, the sessions the hub
+// had loaded before the adapter went away.
+func (a *Adapter) restoreSessions() {
+	ctx, cancel := context.WithTimeout(a.life, 30*time.Second)
+	defer cancel()
 	a.mu.Lock()
 	sessions := make([]*session, 0, len(a.sessions))
 	for _, s := range a.sessions {
@@ -268,7 +279,6 @@ func (a *Adapter) recover() (adapterv1.AdapterService_HostClient, error) {
 		}
 	}
 	a.log.Info("remote adapter restored", "sessions", len(sessions))
-	return stream, nil
 }
 
 // waitReady waits until a Host stream is up (after a restart).

@@ -268,7 +268,9 @@ type logHandler struct {
 	group string
 }
 
-func (l *logHandler) Enabled(ctx context.Context, lv slog.Level) bool { return l.local.Enabled(ctx, lv) }
+func (l *logHandler) Enabled(ctx context.Context, lv slog.Level) bool {
+	return l.local.Enabled(ctx, lv)
+}
 
 func (l *logHandler) Handle(ctx context.Context, r slog.Record) error {
 	rec := &adapterv1.LogRecord{Message: r.Message, Attrs: map[string]string{}}

@@ -70,7 +70,9 @@ func serveRemote(t *testing.T, ad gateway.Adapter) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- remote.Serve(ctx, l, remote.NewServer(ad, slog.New(slog.NewTextHandler(testWriter{t}, nil))), testToken) }()
+	go func() {
+		done <- remote.Serve(ctx, l, remote.NewServer(ad, slog.New(slog.NewTextHandler(testWriter{t}, nil))), testToken)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
