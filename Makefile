@@ -60,7 +60,8 @@ FUZZ_TARGETS := \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \
 	./xmppcomponent/stream:FuzzMarshalFast \
-	./gateway/config:FuzzParse
+	./gateway/config:FuzzParse \
+	./adapters/remote:FuzzHostDecode
 
 .PHONY: fuzz
 fuzz:

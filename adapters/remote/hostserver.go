@@ -52,6 +52,11 @@ func (h *hostServer) run(ctx context.Context) error {
 		if err := h.handle(ctx, m); err != nil {
 			h.a.log.Warn("remote adapter: refused a message on the Host stream", "seq", m.GetSeq(), "err", err)
 			h.reply(m.GetSeq(), err, nil, false)
+			if errors.Is(err, errMalformed) {
+				// An adapter that breaks the protocol is dropped: the
+				// supervisor restarts (or redials) it.
+				return fmt.Errorf("adapter dropped: %w", err)
+			}
 		}
 	}
 }
