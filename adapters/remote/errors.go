@@ -13,6 +13,10 @@ import (
 	adapterv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1"
 )
 
+// ErrUnauthenticated: the adapter refused the gateway's token (or its
+// absence).
+var ErrUnauthenticated = errors.New("the adapter refused the token")
+
 // sentinel is one hub sentinel error with its protocol reason and status
 // code.
 type sentinel struct {
@@ -150,6 +154,8 @@ func fromRPC(err error) error {
 		}
 	}
 	switch s.Code() {
+	case codes.Unauthenticated:
+		return fmt.Errorf("%s: %w", s.Message(), ErrUnauthenticated)
 	case codes.Unavailable:
 		return fmt.Errorf("adapter unreachable: %s: %w", s.Message(), gateway.ErrUnavailable)
 	case codes.Canceled:
