@@ -214,6 +214,7 @@ func (a *Adapter) outage(detail string) {
 	}
 	host := a.host
 	a.mu.Unlock()
+	a.log.Info("remote adapter: telling the hub of the outage", "accounts", len(accts))
 	for _, acct := range accts {
 		host.SetState(a.life, acct, event.StateDisconnected, detail)
 	}

@@ -55,6 +55,10 @@ commands:
   status [--api ADDR]   the gateway's status through the management API: the XMPP
                         link and what needs an operator, store, users (--json;
                         flags as for accounts)
+  adapter sandbox [--listen ADDR]
+                        run the sandbox adapter out of process: served on ADDR
+                        (token in DRAWBRIDGE_ADAPTER_TOKEN), or as a gateway's
+                        child (platforms.<id>: adapter: remote, command: [...])
   version               print the version
 `
 
@@ -73,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdConfig(args[1:], stdout, stderr)
 	case "accounts":
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "adapter":
+		return cmdAdapter(ctx, args[1:], stderr) // adapter.go
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
 	case "status":
