@@ -50,7 +50,7 @@ func placements() []placement {
 	}
 }
 
-func launchChild(t *testing.T) *remote.Adapter {
+func launchChild(t testing.TB) *remote.Adapter {
 	t.Helper()
 	a, err := remote.Launch(t.Context(), childCmd, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	if err != nil {
@@ -62,7 +62,7 @@ func launchChild(t *testing.T) *remote.Adapter {
 
 // serveRemote serves ad on a loopback port with testToken and returns the
 // address.
-func serveRemote(t *testing.T, ad gateway.Adapter) string {
+func serveRemote(t testing.TB, ad gateway.Adapter) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +82,7 @@ func serveRemote(t *testing.T, ad gateway.Adapter) string {
 	return l.Addr().String()
 }
 
-func dialRemote(t *testing.T, ad gateway.Adapter) *remote.Adapter {
+func dialRemote(t testing.TB, ad gateway.Adapter) *remote.Adapter {
 	t.Helper()
 	a, err := remote.Dial(t.Context(), serveRemote(t, ad), testToken, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	if err != nil {
@@ -111,7 +111,7 @@ func TestConformancePlacements(t *testing.T) {
 }
 
 // testWriter sends a logger's output to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
