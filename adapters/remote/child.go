@@ -107,6 +107,13 @@ func (t *childTransport) restart(context.Context) error {
 	old := t.client
 	t.mu.Unlock()
 	if old != nil {
+		// A child that stopped answering would hold go-plugin's graceful
+		// shutdown for seconds: it is beyond saving, end it at once.
+		if rc := old.ReattachConfig(); rc != nil && rc.Pid > 0 && !old.Exited() {
+			if p, err := os.FindProcess(rc.Pid); err == nil {
+				_ = p.Kill()
+			}
+		}
 		old.Kill()
 	}
 	return t.start()

@@ -60,6 +60,7 @@ type Adapter struct {
 	files    *refTable
 	reading  map[string]*hostFile
 	restarts int
+	health   time.Duration
 }
 
 var _ gateway.Adapter = (*Adapter)(nil)
@@ -136,7 +137,7 @@ func (a *Adapter) Start(ctx context.Context) error {
 	a.life, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	a.done = make(chan struct{})
 	a.mu.Unlock()
-	stream, err := a.openHost(ctx)
+	link, err := a.openHost()
 	if err == nil {
 		_, err = a.client().Start(ctx, &adapterv1.StartRequest{})
 		err = fromRPC(err)
@@ -148,36 +149,95 @@ func (a *Adapter) Start(ctx context.Context) error {
 		a.mu.Unlock()
 		return fmt.Errorf("remote adapter %s: Start: %w", a.info.ID, err)
 	}
-	go a.supervise(stream)
+	go a.supervise(link)
 	return nil
 }
 
-// openHost opens the Host stream and waits until the adapter has taken
-// it (its first answer is not needed: a stream is up once opened).
-func (a *Adapter) openHost(ctx context.Context) (adapterv1.AdapterService_HostClient, error) {
-	stream, err := a.client().Host(a.life)
+// hostLink is one open Host stream and what ends it.
+type hostLink struct {
+	stream adapterv1.AdapterService_HostClient
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// openHost opens the Host stream and sends a first (empty) message, so
+// that the adapter has the stream before Start (or a restart) makes it
+// emit.
+func (a *Adapter) openHost() (hostLink, error) {
+	ctx, cancel := context.WithCancel(a.life)
+	stream, err := a.client().Host(ctx)
+	if err == nil {
+		err = stream.Send(&adapterv1.HostMessage{})
+	}
 	if err != nil {
-		return nil, fromRPC(err)
+		cancel()
+		return hostLink{}, fromRPC(err)
 	}
-	// Force the stream's headers through, so that the adapter has it
-	// before Start (or a restart) makes it emit.
-	if err := stream.Send(&adapterv1.HostMessage{}); err != nil {
-		return nil, fromRPC(err)
-	}
-	_ = ctx
 	a.mu.Lock()
 	close(a.ready)
 	a.mu.Unlock()
-	return stream, nil
+	return hostLink{stream: stream, ctx: ctx, cancel: cancel}, nil
+}
+
+// SetHealthInterval sets how often the host checks that the adapter
+// answers (default 5 s); call it before Start.
+func (a *Adapter) SetHealthInterval(d time.Duration) {
+	a.mu.Lock()
+	a.health = d
+	a.mu.Unlock()
+}
+
+// healthCheck asks the adapter for its Info every interval while link is
+// up; a child that exited, or two checks in a row without an answer,
+// end the link (the supervisor then restarts the adapter).
+func (a *Adapter) healthCheck(link hostLink) {
+	a.mu.Lock()
+	every := a.health
+	a.mu.Unlock()
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failed := 0
+	for {
+		select {
+		case <-link.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !a.t.alive() {
+			a.log.Warn("remote adapter: the child exited")
+			link.cancel()
+			return
+		}
+		ctx, cancel := context.WithTimeout(link.ctx, max(every, time.Second))
+		_, err := a.client().Info(ctx, &adapterv1.InfoRequest{})
+		cancel()
+		if err == nil {
+			failed = 0
+			continue
+		}
+		if link.ctx.Err() != nil {
+			return
+		}
+		if failed++; failed >= 2 {
+			a.log.Warn("remote adapter: health check failed; dropping it", "err", fromRPC(err))
+			link.cancel()
+			return
+		}
+	}
 }
 
 // supervise serves the Host stream; when it breaks it restarts (child) or
 // redials (remote) the adapter with backoff and restores its sessions.
-func (a *Adapter) supervise(stream adapterv1.AdapterService_HostClient) {
+func (a *Adapter) supervise(link hostLink) {
 	defer close(a.done)
 	backoff := 50 * time.Millisecond
 	for {
-		err := newHostServer(a, stream).run(a.life)
+		go a.healthCheck(link)
+		err := newHostServer(a, link.stream).run(link.ctx)
+		link.cancel()
 		if a.life.Err() != nil {
 			return
 		}
@@ -187,7 +247,7 @@ func (a *Adapter) supervise(stream adapterv1.AdapterService_HostClient) {
 		a.log.Warn("remote adapter: the Host stream broke; restoring the adapter", "err", err)
 		a.outage("the platform adapter went away; reconnecting")
 		for {
-			stream, err = a.recover()
+			link, err = a.recover()
 			if err == nil {
 				backoff = 50 * time.Millisecond
 				break
@@ -222,41 +282,33 @@ func (a *Adapter) outage(detail string) {
 
 // recover brings the adapter back: a restart when the child exited or
 // does not answer, then Init, the Host stream, Start, and the sessions.
-func (a *Adapter) recover() (adapterv1.AdapterService_HostClient, error) {
+func (a *Adapter) recover() (hostLink, error) {
 	ctx, cancel := context.WithTimeout(a.life, 30*time.Second)
 	defer cancel()
-	healthy := a.t.alive()
-	if healthy {
-		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
-		_, err := a.client().Info(hctx, &adapterv1.InfoRequest{})
-		hcancel()
-		healthy = err == nil
-	}
-	// A stream that broke while the adapter still answers means the
-	// adapter lost its state as far as the host knows: restart (or
-	// redial) either way, then restore.
-	_ = healthy
+	// Whether the adapter still answers or not, the host no longer knows
+	// what it holds: launch (or dial) it afresh, then restore it.
 	if err := a.t.restart(ctx); err != nil {
-		return nil, fmt.Errorf("restart: %w", err)
+		return hostLink{}, fmt.Errorf("restart: %w", err)
 	}
 	a.mu.Lock()
 	a.restarts++
 	cfg := a.cfg
 	a.mu.Unlock()
 	if _, err := a.client().Init(ctx, &adapterv1.InitRequest{ConfigJson: cfg}); err != nil {
-		return nil, fmt.Errorf("Init: %w", fromRPC(err))
+		return hostLink{}, fmt.Errorf("Init: %w", fromRPC(err))
 	}
-	stream, err := a.openHost(ctx)
+	link, err := a.openHost()
 	if err != nil {
-		return nil, fmt.Errorf("Host stream: %w", err)
+		return hostLink{}, fmt.Errorf("Host stream: %w", err)
 	}
 	if _, err := a.client().Start(ctx, &adapterv1.StartRequest{}); err != nil {
-		return nil, fmt.Errorf("Start: %w", fromRPC(err))
+		link.cancel()
+		return hostLink{}, fmt.Errorf("Start: %w", fromRPC(err))
 	}
 	// The sessions are restored once the new Host stream is served (they
 	// read their key-value space through it).
 	go a.restoreSessions()
-	return stream, nil
+	return link, nil
 }
 
 // restoreSessions loads again, and connects again, the sessions the hub

@@ -19,7 +19,18 @@ import (
 // again and tells the hub of the outage; every message sent before and
 // after the kill gets its echo (counts both ways).
 func TestChildKilledMidConversation(t *testing.T) {
+	testChildRecovers(t, syscall.SIGKILL)
+}
+
+// TestHungChildIsRestarted: a child that stops answering (SIGSTOP) fails
+// the health checks and is replaced; the conversation goes on.
+func TestHungChildIsRestarted(t *testing.T) {
+	testChildRecovers(t, syscall.SIGSTOP)
+}
+
+func testChildRecovers(t *testing.T, sig syscall.Signal) {
 	a := launchChild(t)
+	a.SetHealthInterval(100 * time.Millisecond)
 	h := gatewaytest.NewHost(t)
 	h.Timeout = 20 * time.Second
 	if err := a.Init(h, nil); err != nil {
@@ -66,8 +77,11 @@ func TestChildKilledMidConversation(t *testing.T) {
 		t.Fatal("no child pid")
 	}
 	before := len(h.StateChanges())
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(pid, sig); err != nil {
 		t.Fatal(err)
+	}
+	if sig == syscall.SIGSTOP {
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
 	}
 	testutil.WaitFor(t, "the child launched again and the session connected", func() bool {
 		if a.Restarts() < 1 || a.ChildPID() == pid {
