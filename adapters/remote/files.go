@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
 	adapterv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1"
@@ -57,6 +58,7 @@ func (r *chunkReader) Close() error {
 // hostFile is the host's side of a file it sends the adapter: its open
 // reader and how far the adapter read.
 type hostFile struct {
+	mu  sync.Mutex
 	rc  io.ReadCloser
 	off int64
 }
@@ -87,6 +89,8 @@ func (a *Adapter) readFile(ctx context.Context, ref string, off int64) ([]byte, 
 		a.reading[ref] = f
 		a.mu.Unlock()
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if off != f.off {
 		return nil, false, fmt.Errorf("file %q read at %d, expected %d (reads go forward): %w", ref, off, f.off, gateway.ErrBadRequest)
 	}
@@ -104,4 +108,17 @@ func (a *Adapter) readFile(ctx context.Context, ref string, off int64) ([]byte, 
 		a.mu.Unlock()
 	}
 	return buf[:n], eof, nil
+}
+
+// dropFile forgets a file the host sent once its SendMessage returned,
+// closing what the adapter left half read.
+func (a *Adapter) dropFile(ref string) {
+	a.files.drop(ref)
+	a.mu.Lock()
+	f := a.reading[ref]
+	delete(a.reading, ref)
+	a.mu.Unlock()
+	if f != nil {
+		_ = f.rc.Close()
+	}
 }

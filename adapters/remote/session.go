@@ -165,7 +165,7 @@ func (s *session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	var refs []string
 	defer func() {
 		for _, r := range refs {
-			s.a.files.drop(r)
+			s.a.dropFile(r)
 		}
 	}()
 	pe, err := eventToProto(msg, func(at event.Attachment) string {
