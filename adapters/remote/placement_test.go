@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
@@ -52,7 +53,7 @@ func placements() []placement {
 
 func launchChild(t testing.TB) *remote.Adapter {
 	t.Helper()
-	a, err := remote.Launch(t.Context(), childCmd, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	a, err := remote.Launch(t.Context(), childCmd, testLogger(t))
 	if err != nil {
 		t.Fatalf("Launch: %v", err)
 	}
@@ -71,7 +72,7 @@ func serveRemote(t testing.TB, ad gateway.Adapter) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- remote.Serve(ctx, l, remote.NewServer(ad, slog.New(slog.NewTextHandler(testWriter{t}, nil))), testToken)
+		done <- remote.Serve(ctx, l, remote.NewServer(ad, testLogger(t)), testToken)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -84,7 +85,7 @@ func serveRemote(t testing.TB, ad gateway.Adapter) string {
 
 func dialRemote(t testing.TB, ad gateway.Adapter) *remote.Adapter {
 	t.Helper()
-	a, err := remote.Dial(t.Context(), serveRemote(t, ad), testToken, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	a, err := remote.Dial(t.Context(), serveRemote(t, ad), testToken, testLogger(t))
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -110,10 +111,29 @@ func TestConformancePlacements(t *testing.T) {
 	}
 }
 
-// testWriter sends a logger's output to the test log.
-type testWriter struct{ t testing.TB }
+// testLogger logs to the test log until the test ends (later records,
+// from goroutines that outlive it, are dropped).
+func testLogger(t testing.TB) *slog.Logger {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, nil))
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
+type testWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(string(p))
+	}
 	return len(p), nil
 }

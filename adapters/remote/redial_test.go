@@ -2,7 +2,6 @@ package remote_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 // the host's key-value space); the host redials it, restores the session
 // and the conversation goes on.
 func TestRemoteAdapterRestartIsRedialed(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	log := testLogger(t)
 	serve := func(addr string) (string, func()) {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -29,11 +28,16 @@ func TestRemoteAdapterRestartIsRedialed(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
+		ad := sandbox.New(nil)
 		go func() {
 			defer close(done)
-			_ = remote.Serve(ctx, l, remote.NewServer(sandbox.New(nil), log), testToken)
+			_ = remote.Serve(ctx, l, remote.NewServer(ad, log), testToken)
 		}()
-		return l.Addr().String(), func() { cancel(); <-done }
+		return l.Addr().String(), func() {
+			cancel()
+			<-done
+			_ = ad.Stop(context.Background()) // as the process's exit would
+		}
 	}
 	addr, stop := serve("127.0.0.1:0")
 	a, err := remote.Dial(t.Context(), addr, testToken, log)
