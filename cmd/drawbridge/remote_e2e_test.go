@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/drawbridge-im/drawbridge/adapters/remote"
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
@@ -19,6 +23,9 @@ import (
 // presence, then "Connected" again; every message before and after the
 // kill gets its echo, each exactly once.
 func TestEndToEndRemoteSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: needs prosody")
+	}
 	bin := buildGateway(t)
 	e := startE2EConfig(t, config.BackendSQLite, xmpptest.ProsodyOptions{}, func(c *config.Config) {
 		c.Platforms = map[string]map[string]any{"sandbox": {
@@ -75,4 +82,49 @@ func TestEndToEndRemoteSandbox(t *testing.T) {
 	if dup, err := u.c.WaitFor(done, func(s xmpptest.Stanza) bool { return strings.Contains(s.Raw, "echo: remote ") }); err == nil {
 		t.Errorf("an echo came twice: %s", dup.Raw)
 	}
+}
+
+// remoteSuffix on a store backend's name runs an end-to-end test with the
+// sandbox out of process: served on a loopback port with a token by this
+// test process (so that the test can still drive the platform's far
+// side through e.app.sandbox) and dialed by the gateway as
+// `adapter: remote`.
+const remoteSuffix = "+remote"
+
+// startE2EPlaced is startE2E for a backend name that may end in
+// remoteSuffix.
+func startE2EPlaced(t *testing.T, name string) *e2e {
+	t.Helper()
+	backend, isRemote := strings.CutSuffix(name, remoteSuffix)
+	if !isRemote {
+		return startE2E(t, backend)
+	}
+	if testing.Short() {
+		t.Skip("end-to-end test: needs prosody and redis-server")
+	}
+	const token = "e2e-remote-adapter-token"
+	sb := sandbox.New(nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- remote.Serve(ctx, l, remote.NewServer(sb, slog.New(slog.DiscardHandler)), token) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serving the adapter: %v", err)
+		}
+	})
+	e := startE2EConfig(t, backend, xmpptest.ProsodyOptions{}, func(c *config.Config) {
+		c.Platforms = map[string]map[string]any{"sandbox": {
+			"adapter": "remote", "address": l.Addr().String(), "token": token,
+		}}
+	})
+	if e.app.remote == nil {
+		t.Fatal("the sandbox is not out of process")
+	}
+	e.app.sandbox = sb
+	return e
 }
