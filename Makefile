@@ -78,7 +78,8 @@ bench:
 
 # Regenerate the management API's Go code and OpenAPI document from
 # proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml), and the
-# adapter protocol's Go code from proto/drawbridge/adapter/v1. Needs Debian's
+# adapter protocol's Go code from proto/drawbridge/adapter/v1 (and its Python
+# messages for examples/adapter-python). Needs Debian's
 # protoc (apt-get install protobuf-compiler libprotobuf-dev: the well-known
 # types live in /usr/include); the plugins are the Go tool dependencies
 # pinned in go.mod. The output is committed.
@@ -110,12 +111,13 @@ proto:
 		--go_out=proto --go_opt=paths=source_relative \
 		--go-grpc_out=proto --go-grpc_opt=paths=source_relative \
 		$(ADAPTER_API)/adapter.proto
+	protoc -I proto -I $(PROTO_INCLUDE) --python_out=examples/adapter-python $(ADAPTER_API)/adapter.proto
 
 # CI: the committed generated code matches its sources.
 proto-check: proto
-	@git diff --exit-code -- proto || (echo "generated code is stale: run make proto and commit"; exit 1)
-	@test -z "$$(git status --porcelain --untracked-files=all -- proto)" || \
-		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto; exit 1)
+	@git diff --exit-code -- proto examples/adapter-python || (echo "generated code is stale: run make proto and commit"; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- proto examples/adapter-python)" || \
+		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto examples/adapter-python; exit 1)
 
 clean:
 	rm -rf bin
