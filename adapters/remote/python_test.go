@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,6 +42,9 @@ func startPythonAdapter(t *testing.T) *remote.Adapter {
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 	if err != nil || !ok {
 		t.Fatalf("the Python adapter did not start: %q, %v", line, err)
+	}
+	if _, err := remote.Dial(t.Context(), addr, "wrong-token", testLogger(t)); !errors.Is(err, remote.ErrUnauthenticated) {
+		t.Fatalf("Dial with a wrong token = %v, want ErrUnauthenticated", err)
 	}
 	a, err := remote.Dial(t.Context(), addr, testToken, testLogger(t))
 	if err != nil {

@@ -278,13 +278,16 @@ class TokenCheck(grpc.ServerInterceptor):
         def refuse(req, context):
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "adapter: missing or wrong bearer token")
 
-        self.refuse = grpc.unary_unary_rpc_method_handler(refuse)
+        self.refuse_unary = grpc.unary_unary_rpc_method_handler(refuse)
+        self.refuse_stream = grpc.stream_stream_rpc_method_handler(refuse)
 
     def intercept_service(self, continuation, details):
         got = dict(details.invocation_metadata).get("authorization", "").encode()
         if hmac.compare_digest(got, self.want):
             return continuation(details)
-        return self.refuse
+        if details.method.endswith(("/Login", "/Host")):
+            return self.refuse_stream
+        return self.refuse_unary
 
 
 def main():
