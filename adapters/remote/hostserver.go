@@ -18,6 +18,10 @@ import (
 // the Host stream stops reading (back-pressure on the adapter).
 const laneDepth = 64
 
+// maxSideCalls bounds the key-value requests and file reads in flight on
+// one Host stream; beyond it the stream stops reading.
+const maxSideCalls = 64
+
 // hostServer answers one Host stream: events and states go to the hub in
 // order per account (a lane each), key-value requests and file reads run
 // beside them, log records go to the gateway's log.
@@ -26,11 +30,12 @@ type hostServer struct {
 	stream adapterv1.AdapterService_HostClient
 	sendMu sync.Mutex
 	lanes  map[ids.AccountID]chan func()
+	side   chan struct{}
 	wg     sync.WaitGroup
 }
 
 func newHostServer(a *Adapter, stream adapterv1.AdapterService_HostClient) *hostServer {
-	return &hostServer{a: a, stream: stream, lanes: map[ids.AccountID]chan func(){}}
+	return &hostServer{a: a, stream: stream, lanes: map[ids.AccountID]chan func(){}, side: make(chan struct{}, maxSideCalls)}
 }
 
 // run reads the stream until it breaks or ctx ends.
@@ -87,7 +92,7 @@ func (h *hostServer) handle(ctx context.Context, m *adapterv1.AdapterMessage) er
 	case *adapterv1.AdapterMessage_Log:
 		h.logRecord(ctx, k.Log)
 	case *adapterv1.AdapterMessage_ReadAttachment:
-		h.wg.Go(func() {
+		h.sideCall(func() {
 			data, eof, err := h.a.readFile(ctx, k.ReadAttachment.GetRef(), k.ReadAttachment.GetOffset())
 			h.reply(m.GetSeq(), err, data, eof)
 		})
@@ -138,11 +143,20 @@ func (h *hostServer) kv(ctx context.Context, seq uint64, r *adapterv1.KVRequest)
 	default:
 		return fmt.Errorf("key-value operation %d: %w", r.GetOp(), errMalformed)
 	}
-	h.wg.Go(func() {
+	h.sideCall(func() {
 		v, err := f()
 		h.reply(seq, err, v, false)
 	})
 	return nil
+}
+
+// sideCall runs f beside the lanes, at most maxSideCalls at once.
+func (h *hostServer) sideCall(f func()) {
+	h.side <- struct{}{}
+	h.wg.Go(func() {
+		defer func() { <-h.side }()
+		f()
+	})
 }
 
 func (h *hostServer) logRecord(ctx context.Context, r *adapterv1.LogRecord) {
