@@ -155,9 +155,10 @@ func NewGRPCServer(srv *Server, token string) *grpc.Server {
 }
 
 // Serve serves srv on l until ctx ends. token is required unless l
-// listens on loopback.
+// listens on loopback (l is closed when it is missing).
 func Serve(ctx context.Context, l net.Listener, srv *Server, token string) error {
 	if token == "" && !isLoopback(l.Addr().String()) {
+		_ = l.Close()
 		return fmt.Errorf("adapter listening on %s: %w", l.Addr(), errNeedToken)
 	}
 	g := NewGRPCServer(srv, token)
