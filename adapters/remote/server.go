@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -38,8 +39,10 @@ type Server struct {
 	life   context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	sessions map[ids.AccountID]gateway.Session
+	mu      sync.Mutex
+	handles map[string]gateway.Session // by session handle
+	newest  map[ids.AccountID]string   // the account's newest handle
+	nextID  uint64
 }
 
 // NewServer wraps a (not yet initialised) adapter. log receives the
@@ -49,7 +52,7 @@ func NewServer(a gateway.Adapter, log *slog.Logger) *Server {
 		log = slog.Default()
 	}
 	life, cancel := context.WithCancel(context.Background())
-	s := &Server{a: a, refs: newRefTable(1024), life: life, cancel: cancel, sessions: map[ids.AccountID]gateway.Session{}}
+	s := &Server{a: a, refs: newRefTable(1024), life: life, cancel: cancel, handles: map[string]gateway.Session{}, newest: map[ids.AccountID]string{}}
 	s.host = newHostProxy(log, s.refs)
 	return s
 }
@@ -87,7 +90,8 @@ func (s *Server) Start(context.Context, *adapterv1.StartRequest) (*adapterv1.Sta
 func (s *Server) Stop(ctx context.Context, _ *adapterv1.StopRequest) (*adapterv1.StopResponse, error) {
 	err := s.a.Stop(ctx)
 	s.mu.Lock()
-	clear(s.sessions)
+	clear(s.handles)
+	clear(s.newest)
 	s.mu.Unlock()
 	return &adapterv1.StopResponse{}, rpcError(err)
 }
@@ -186,7 +190,9 @@ func features(sess gateway.Session) []adapterv1.Feature {
 	return f
 }
 
-// LoadSession implements the protocol.
+// LoadSession implements the protocol: each call gives a new handle, as
+// the contract gives a new Session (the adapter supersedes the previous
+// one).
 func (s *Server) LoadSession(ctx context.Context, r *adapterv1.LoadSessionRequest) (*adapterv1.SessionDescription, error) {
 	acct := ids.AccountID(r.GetAccount())
 	sess, err := s.a.LoadSession(ctx, acct)
@@ -194,30 +200,34 @@ func (s *Server) LoadSession(ctx context.Context, r *adapterv1.LoadSessionReques
 		return nil, rpcError(err)
 	}
 	s.mu.Lock()
-	if old, ok := s.sessions[acct]; ok && old != sess {
-		old.Disconnect()
-	}
-	s.sessions[acct] = sess
+	s.nextID++
+	handle := fmt.Sprintf("%s#%d", acct, s.nextID)
+	s.handles[handle] = sess
+	s.newest[acct] = handle
 	s.mu.Unlock()
-	return &adapterv1.SessionDescription{Account: string(acct), Features: features(sess),
+	return &adapterv1.SessionDescription{Account: string(acct), Session: handle, Features: features(sess),
 		DirectCapabilities: capsToProto(sess.Capabilities(ids.DirectChat("")))}, nil
 }
 
-// session returns a session loaded earlier; NOT_LINKED otherwise (the
-// host loads it again after an adapter restart).
-func (s *Server) session(account string) (gateway.Session, error) {
+// session returns the session named by handle (empty: the account's
+// newest); NOT_LINKED for one never loaded here (the host loads it again
+// after an adapter restart) or of another account.
+func (s *Server) session(account, handle string) (gateway.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, ok := s.sessions[ids.AccountID(account)]
-	if !ok {
-		return nil, fmt.Errorf("session of %q not loaded: %w", account, gateway.ErrNotLinked)
+	if handle == "" {
+		handle = s.newest[ids.AccountID(account)]
+	}
+	sess, ok := s.handles[handle]
+	if !ok || !strings.HasPrefix(handle, account+"#") {
+		return nil, fmt.Errorf("session %q of %q not loaded: %w", handle, account, gateway.ErrNotLinked)
 	}
 	return sess, nil
 }
 
 // Connect implements the protocol.
 func (s *Server) Connect(_ context.Context, r *adapterv1.SessionRequest) (*adapterv1.Empty, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -227,7 +237,7 @@ func (s *Server) Connect(_ context.Context, r *adapterv1.SessionRequest) (*adapt
 
 // Disconnect implements the protocol.
 func (s *Server) Disconnect(_ context.Context, r *adapterv1.SessionRequest) (*adapterv1.Empty, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -237,7 +247,7 @@ func (s *Server) Disconnect(_ context.Context, r *adapterv1.SessionRequest) (*ad
 
 // Logout implements the protocol.
 func (s *Server) Logout(ctx context.Context, r *adapterv1.SessionRequest) (*adapterv1.Empty, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -245,14 +255,19 @@ func (s *Server) Logout(ctx context.Context, r *adapterv1.SessionRequest) (*adap
 		return nil, rpcError(err)
 	}
 	s.mu.Lock()
-	delete(s.sessions, ids.AccountID(r.GetAccount()))
+	for h := range s.handles {
+		if strings.HasPrefix(h, r.GetAccount()+"#") {
+			delete(s.handles, h)
+		}
+	}
+	delete(s.newest, ids.AccountID(r.GetAccount()))
 	s.mu.Unlock()
 	return &adapterv1.Empty{}, nil
 }
 
 // Capabilities implements the protocol.
 func (s *Server) Capabilities(_ context.Context, r *adapterv1.ChatRequest) (*adapterv1.ChatCapabilities, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -274,7 +289,7 @@ func (s *Server) SendMessage(ctx context.Context, r *adapterv1.SendMessageReques
 	if !ok {
 		return nil, rpcError(fmt.Errorf("SendMessage with a %T: %w", ev, errMalformed))
 	}
-	sess, err := s.session(string(msg.Account))
+	sess, err := s.session(string(msg.Account), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -291,7 +306,7 @@ func (s *Server) SendEvent(ctx context.Context, r *adapterv1.SendEventRequest) (
 	if err != nil {
 		return nil, rpcError(err)
 	}
-	sess, err := s.session(string(ev.EventMeta().Account))
+	sess, err := s.session(string(ev.EventMeta().Account), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -338,7 +353,7 @@ func (s *Server) SendEvent(ctx context.Context, r *adapterv1.SendEventRequest) (
 
 // GetAvatar implements the protocol.
 func (s *Server) GetAvatar(ctx context.Context, r *adapterv1.UserRequest) (*adapterv1.Avatar, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -355,7 +370,7 @@ func (s *Server) GetAvatar(ctx context.Context, r *adapterv1.UserRequest) (*adap
 
 // ListContacts implements the protocol.
 func (s *Server) ListContacts(ctx context.Context, r *adapterv1.SessionRequest) (*adapterv1.ContactList, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}
@@ -384,7 +399,7 @@ func (s *Server) ResolveUser(ctx context.Context, r *adapterv1.ResolveUserReques
 	if r.GetAccount() == "" {
 		res, _ = s.a.(gateway.UserResolver)
 	} else {
-		sess, err := s.session(r.GetAccount())
+		sess, err := s.session(r.GetAccount(), r.GetSession())
 		if err != nil {
 			return nil, rpcError(err)
 		}
@@ -402,7 +417,7 @@ func (s *Server) ResolveUser(ctx context.Context, r *adapterv1.ResolveUserReques
 
 // Group implements the protocol.
 func (s *Server) Group(ctx context.Context, r *adapterv1.GroupRequest) (*adapterv1.GroupResponse, error) {
-	sess, err := s.session(r.GetAccount())
+	sess, err := s.session(r.GetAccount(), r.GetSession())
 	if err != nil {
 		return nil, rpcError(err)
 	}

@@ -23,6 +23,7 @@ type session struct {
 	acct ids.AccountID
 
 	mu        sync.Mutex
+	handle    string
 	features  map[adapterv1.Feature]bool
 	direct    gateway.Capabilities
 	connected bool
@@ -61,7 +62,7 @@ func (s *session) reload(ctx context.Context) error {
 		f[v] = true
 	}
 	s.mu.Lock()
-	s.features, s.direct, s.chats = f, caps, map[ids.ChatID]chatKind{}
+	s.handle, s.features, s.direct, s.chats = d.GetSession(), f, caps, map[ids.ChatID]chatKind{}
 	s.mu.Unlock()
 	return nil
 }
@@ -84,8 +85,15 @@ func (s *session) wantConnected() bool {
 	return s.connected
 }
 
+// id is the session's handle on the adapter's side.
+func (s *session) id() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handle
+}
+
 func (s *session) req() *adapterv1.SessionRequest {
-	return &adapterv1.SessionRequest{Account: string(s.acct)}
+	return &adapterv1.SessionRequest{Account: string(s.acct), Session: s.id()}
 }
 
 // Connect implements gateway.Session; a failure to reach the adapter is
@@ -137,7 +145,7 @@ func (s *session) chat(chat ids.ChatID) chatKind {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	r, err := s.a.client().Capabilities(ctx, &adapterv1.ChatRequest{Account: string(s.acct), Chat: string(chat)})
+	r, err := s.a.client().Capabilities(ctx, &adapterv1.ChatRequest{Account: string(s.acct), Chat: string(chat), Session: s.id()})
 	if err != nil {
 		s.a.log.Warn("remote adapter: Capabilities failed", "account", s.acct, "chat", chat, "err", fromRPC(err))
 		return chatKind{caps: direct}
@@ -176,7 +184,7 @@ func (s *session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	if err != nil {
 		return "", err
 	}
-	r, err := s.a.client().SendMessage(ctx, &adapterv1.SendMessageRequest{Event: pe})
+	r, err := s.a.client().SendMessage(ctx, &adapterv1.SendMessageRequest{Event: pe, Session: s.id()})
 	if err != nil {
 		return "", fromRPC(err)
 	}
@@ -191,7 +199,7 @@ func (s *session) sendEvent(ctx context.Context, ev event.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.a.client().SendEvent(ctx, &adapterv1.SendEventRequest{Event: pe}); err != nil {
+	if _, err := s.a.client().SendEvent(ctx, &adapterv1.SendEventRequest{Event: pe, Session: s.id()}); err != nil {
 		return fromRPC(err)
 	}
 	return nil

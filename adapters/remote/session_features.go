@@ -133,7 +133,7 @@ func (s *session) typed() gateway.Session {
 func (p groupsPart) IsGroup(chat ids.ChatID) bool { return p.s.chat(chat).group }
 
 func (p groupsPart) call(ctx context.Context, chat ids.ChatID, req *adapterv1.GroupRequest) (*adapterv1.GroupResponse, error) {
-	req.Account, req.Chat = string(p.s.acct), string(chat)
+	req.Account, req.Chat, req.Session = string(p.s.acct), string(chat), p.s.id()
 	r, err := p.s.a.client().Group(ctx, req)
 	if err != nil {
 		return nil, fromRPC(err)
@@ -214,7 +214,7 @@ func (p groupsPart) CreateGroup(ctx context.Context, name string, members []ids.
 
 // GetAvatar implements gateway.AvatarGetter.
 func (p avatarsPart) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avatar, error) {
-	r, err := p.s.a.client().GetAvatar(ctx, &adapterv1.UserRequest{Account: string(p.s.acct), User: string(user)})
+	r, err := p.s.a.client().GetAvatar(ctx, &adapterv1.UserRequest{Account: string(p.s.acct), User: string(user), Session: p.s.id()})
 	if err != nil {
 		return gateway.Avatar{}, fromRPC(err)
 	}
@@ -244,7 +244,7 @@ func (p contactsPart) ListContacts(ctx context.Context) ([]*event.ContactInfo, e
 
 // ResolveUser implements gateway.UserResolver.
 func (p resolverPart) ResolveUser(ctx context.Context, input string) (ids.UserID, error) {
-	r, err := p.s.a.client().ResolveUser(ctx, &adapterv1.ResolveUserRequest{Account: string(p.s.acct), Input: input})
+	r, err := p.s.a.client().ResolveUser(ctx, &adapterv1.ResolveUserRequest{Account: string(p.s.acct), Input: input, Session: p.s.id()})
 	if err != nil {
 		return "", fromRPC(err)
 	}

@@ -1469,8 +1469,14 @@ type SessionDescription struct {
 	Account            string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	Features           []Feature              `protobuf:"varint,2,rep,packed,name=features,proto3,enum=drawbridge.adapter.v1.Feature" json:"features,omitempty"`
 	DirectCapabilities *Capabilities          `protobuf:"bytes,3,opt,name=direct_capabilities,json=directCapabilities,proto3" json:"direct_capabilities,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// session is the handle of this session: LoadSession returns a new
+	// session each time, and the previous one of the account is superseded
+	// (it does nothing from then on), so that the host may disconnect it
+	// after connecting its replacement. Calls name the session by handle;
+	// an empty handle means the account's newest session.
+	Session       string `protobuf:"bytes,4,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SessionDescription) Reset() {
@@ -1524,9 +1530,17 @@ func (x *SessionDescription) GetDirectCapabilities() *Capabilities {
 	return nil
 }
 
+func (x *SessionDescription) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
 type SessionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Session       string                 `protobuf:"bytes,2,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1568,10 +1582,18 @@ func (x *SessionRequest) GetAccount() string {
 	return ""
 }
 
+func (x *SessionRequest) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
 type ChatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	Chat          string                 `protobuf:"bytes,2,opt,name=chat,proto3" json:"chat,omitempty"`
+	Session       string                 `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1616,6 +1638,13 @@ func (x *ChatRequest) GetAccount() string {
 func (x *ChatRequest) GetChat() string {
 	if x != nil {
 		return x.Chat
+	}
+	return ""
+}
+
+func (x *ChatRequest) GetSession() string {
+	if x != nil {
+		return x.Session
 	}
 	return ""
 }
@@ -1825,6 +1854,7 @@ func (x *Capabilities) GetMediaTypes() []string {
 type SendMessageRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Session       string                 `protobuf:"bytes,2,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1864,6 +1894,13 @@ func (x *SendMessageRequest) GetEvent() *Event {
 		return x.Event
 	}
 	return nil
+}
+
+func (x *SendMessageRequest) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
 }
 
 type SendMessageResponse struct {
@@ -1913,6 +1950,7 @@ func (x *SendMessageResponse) GetId() string {
 type SendEventRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Event         *Event                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Session       string                 `protobuf:"bytes,2,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1954,10 +1992,18 @@ func (x *SendEventRequest) GetEvent() *Event {
 	return nil
 }
 
+func (x *SendEventRequest) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
 type UserRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Session       string                 `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2002,6 +2048,13 @@ func (x *UserRequest) GetAccount() string {
 func (x *UserRequest) GetUser() string {
 	if x != nil {
 		return x.User
+	}
+	return ""
+}
+
+func (x *UserRequest) GetSession() string {
+	if x != nil {
+		return x.Session
 	}
 	return ""
 }
@@ -2116,6 +2169,7 @@ type ResolveUserRequest struct {
 	// account is empty for the adapter-wide resolver.
 	Account       string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
 	Input         string `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	Session       string `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2160,6 +2214,13 @@ func (x *ResolveUserRequest) GetAccount() string {
 func (x *ResolveUserRequest) GetInput() string {
 	if x != nil {
 		return x.Input
+	}
+	return ""
+}
+
+func (x *ResolveUserRequest) GetSession() string {
+	if x != nil {
+		return x.Session
 	}
 	return ""
 }
@@ -2223,6 +2284,7 @@ type GroupRequest struct {
 	//	*GroupRequest_Leave
 	//	*GroupRequest_Create
 	Call          isGroupRequest_Call `protobuf_oneof:"call"`
+	Session       string              `protobuf:"bytes,11,opt,name=session,proto3" json:"session,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2348,6 +2410,13 @@ func (x *GroupRequest) GetCreate() *CreateGroup {
 		}
 	}
 	return nil
+}
+
+func (x *GroupRequest) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
 }
 
 type isGroupRequest_Call interface {
@@ -4478,16 +4547,19 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\tKIND_CODE\x10\x03\x12\r\n" +
 	"\tKIND_DONE\x10\x04\".\n" +
 	"\x12LoadSessionRequest\x12\x18\n" +
-	"\aaccount\x18\x01 \x01(\tR\aaccount\"\xc0\x01\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\"\xda\x01\n" +
 	"\x12SessionDescription\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12:\n" +
 	"\bfeatures\x18\x02 \x03(\x0e2\x1e.drawbridge.adapter.v1.FeatureR\bfeatures\x12T\n" +
-	"\x13direct_capabilities\x18\x03 \x01(\v2#.drawbridge.adapter.v1.CapabilitiesR\x12directCapabilities\"*\n" +
+	"\x13direct_capabilities\x18\x03 \x01(\v2#.drawbridge.adapter.v1.CapabilitiesR\x12directCapabilities\x12\x18\n" +
+	"\asession\x18\x04 \x01(\tR\asession\"D\n" +
 	"\x0eSessionRequest\x12\x18\n" +
-	"\aaccount\x18\x01 \x01(\tR\aaccount\";\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x18\n" +
+	"\asession\x18\x02 \x01(\tR\asession\"U\n" +
 	"\vChatRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
-	"\x04chat\x18\x02 \x01(\tR\x04chat\"q\n" +
+	"\x04chat\x18\x02 \x01(\tR\x04chat\x12\x18\n" +
+	"\asession\x18\x03 \x01(\tR\asession\"q\n" +
 	"\x10ChatCapabilities\x12G\n" +
 	"\fcapabilities\x18\x01 \x01(\v2#.drawbridge.adapter.v1.CapabilitiesR\fcapabilities\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\bR\x05group\"\xff\x03\n" +
@@ -4508,27 +4580,31 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\areplies\x18\f \x01(\bR\areplies\x12\"\n" +
 	"\rmax_file_size\x18\r \x01(\x03R\vmaxFileSize\x12\x1f\n" +
 	"\vmedia_types\x18\x0e \x03(\tR\n" +
-	"mediaTypes\"H\n" +
+	"mediaTypes\"b\n" +
 	"\x12SendMessageRequest\x122\n" +
-	"\x05event\x18\x01 \x01(\v2\x1c.drawbridge.adapter.v1.EventR\x05event\"%\n" +
+	"\x05event\x18\x01 \x01(\v2\x1c.drawbridge.adapter.v1.EventR\x05event\x12\x18\n" +
+	"\asession\x18\x02 \x01(\tR\asession\"%\n" +
 	"\x13SendMessageResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"F\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"`\n" +
 	"\x10SendEventRequest\x122\n" +
-	"\x05event\x18\x01 \x01(\v2\x1c.drawbridge.adapter.v1.EventR\x05event\";\n" +
+	"\x05event\x18\x01 \x01(\v2\x1c.drawbridge.adapter.v1.EventR\x05event\x12\x18\n" +
+	"\asession\x18\x02 \x01(\tR\asession\"U\n" +
 	"\vUserRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
-	"\x04user\x18\x02 \x01(\tR\x04user\"M\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12\x18\n" +
+	"\asession\x18\x03 \x01(\tR\asession\"M\n" +
 	"\x06Avatar\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1b\n" +
 	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\"G\n" +
 	"\vContactList\x128\n" +
-	"\bcontacts\x18\x01 \x03(\v2\x1c.drawbridge.adapter.v1.EventR\bcontacts\"D\n" +
+	"\bcontacts\x18\x01 \x03(\v2\x1c.drawbridge.adapter.v1.EventR\bcontacts\"^\n" +
 	"\x12ResolveUserRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
-	"\x05input\x18\x02 \x01(\tR\x05input\")\n" +
+	"\x05input\x18\x02 \x01(\tR\x05input\x12\x18\n" +
+	"\asession\x18\x03 \x01(\tR\asession\")\n" +
 	"\x13ResolveUserResponse\x12\x12\n" +
-	"\x04user\x18\x01 \x01(\tR\x04user\"\xca\x03\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"\xe4\x03\n" +
 	"\fGroupRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
 	"\x04chat\x18\x02 \x01(\tR\x04chat\x122\n" +
@@ -4541,7 +4617,8 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"add_member\x18\b \x01(\tH\x00R\taddMember\x124\n" +
 	"\x05leave\x18\t \x01(\v2\x1c.drawbridge.adapter.v1.EmptyH\x00R\x05leave\x12<\n" +
 	"\x06create\x18\n" +
-	" \x01(\v2\".drawbridge.adapter.v1.CreateGroupH\x00R\x06createB\x06\n" +
+	" \x01(\v2\".drawbridge.adapter.v1.CreateGroupH\x00R\x06create\x12\x18\n" +
+	"\asession\x18\v \x01(\tR\asessionB\x06\n" +
 	"\x04call\"Y\n" +
 	"\rSetMemberRole\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x124\n" +
