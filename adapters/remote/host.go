@@ -160,18 +160,27 @@ type hostLink struct {
 	cancel context.CancelFunc
 }
 
-// openHost opens the Host stream and sends a first (empty) message, so
+// openHost opens the Host stream and waits for the adapter's hello, so
 // that the adapter has the stream before Start (or a restart) makes it
-// emit.
+// emit or read its key-value space.
 func (a *Adapter) openHost() (hostLink, error) {
 	ctx, cancel := context.WithCancel(a.life)
 	stream, err := a.client().Host(ctx)
 	if err == nil {
 		err = stream.Send(&adapterv1.HostMessage{})
 	}
+	var hello *adapterv1.AdapterMessage
+	if err == nil {
+		// The adapter's first message says it took the stream.
+		hello, err = stream.Recv()
+	}
 	if err != nil {
 		cancel()
 		return hostLink{}, fromRPC(err)
+	}
+	if hello.GetSeq() != 0 || hello.GetKind() != nil {
+		cancel()
+		return hostLink{}, fmt.Errorf("the Host stream's first message is not the empty hello: %w", errMalformed)
 	}
 	a.mu.Lock()
 	close(a.ready)

@@ -53,6 +53,14 @@ func (h *hostProxy) serve(stream hostStream) error {
 	h.stream = stream
 	h.failPendingLocked()
 	h.mu.Unlock()
+	// The first message tells the gateway the stream is taken: calls
+	// that need it (a session's key-value reads) may come now.
+	h.sendMu.Lock()
+	err := stream.Send(&adapterv1.AdapterMessage{})
+	h.sendMu.Unlock()
+	if err != nil {
+		return err
+	}
 	defer func() {
 		h.mu.Lock()
 		if h.gen == gen {

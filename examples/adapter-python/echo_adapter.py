@@ -120,6 +120,7 @@ class EchoPlatform:
 
         threading.Thread(target=drain, daemon=True).start()
         try:
+            yield pb.AdapterMessage()  # hello: the stream is taken
             while True:
                 m = out.get()
                 if m is None:

@@ -111,7 +111,9 @@ type AdapterServiceClient interface {
 	// each event and key-value request (same `seq`). An event is acknowledged
 	// only after the hub journaled it: the adapter acknowledges the platform
 	// only then. An ack with NOT_DURABLE means the adapter must keep the event
-	// and offer it again later.
+	// and offer it again later. The host's first message is an empty
+	// HostMessage (it opens the stream); the adapter's first is an empty
+	// AdapterMessage (seq 0, no kind), sent once it took the stream.
 	Host(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, AdapterMessage], error)
 }
 
@@ -383,7 +385,9 @@ type AdapterServiceServer interface {
 	// each event and key-value request (same `seq`). An event is acknowledged
 	// only after the hub journaled it: the adapter acknowledges the platform
 	// only then. An ack with NOT_DURABLE means the adapter must keep the event
-	// and offer it again later.
+	// and offer it again later. The host's first message is an empty
+	// HostMessage (it opens the stream); the adapter's first is an empty
+	// AdapterMessage (seq 0, no kind), sent once it took the stream.
 	Host(grpc.BidiStreamingServer[HostMessage, AdapterMessage]) error
 	mustEmbedUnimplementedAdapterServiceServer()
 }
