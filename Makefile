@@ -111,7 +111,8 @@ FUZZ_TARGETS := \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \
 	./xmppcomponent/stream:FuzzMarshalFast \
-	./gateway/config:FuzzParse
+	./gateway/config:FuzzParse \
+	./adapters/remote:FuzzHostDecode
 
 .PHONY: fuzz
 fuzz:
@@ -127,13 +128,17 @@ bench:
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
 
 # Regenerate the management API's Go code and OpenAPI document from
-# proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml). Needs Debian's
+# proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml), and the
+# adapter protocol's Go code from proto/drawbridge/adapter/v1 (and its Python
+# messages for examples/adapter-python). Needs Debian's
 # protoc (apt-get install protobuf-compiler libprotobuf-dev: the well-known
 # types live in /usr/include); the plugins are the Go tool dependencies
 # pinned in go.mod. The output is committed.
 PROTO_INCLUDE ?= /usr/include
 PROTO_TOOLS   := $(CURDIR)/bin/tools
 ADMIN_API     := proto/drawbridge/admin/v1
+# The out-of-process adapter protocol (gRPC only, no REST face).
+ADAPTER_API   := proto/drawbridge/adapter/v1
 proto:
 	GOBIN=$(PROTO_TOOLS) $(GO) install tool
 	protoc -I proto -I $(PROTO_INCLUDE) \
@@ -151,12 +156,19 @@ proto:
 		--openapiv2_opt=json_names_for_fields=false \
 		--openapiv2_opt=preserve_rpc_order=true \
 		$(ADMIN_API)/admin.proto
+	protoc -I proto -I $(PROTO_INCLUDE) \
+		--plugin=protoc-gen-go=$(PROTO_TOOLS)/protoc-gen-go \
+		--plugin=protoc-gen-go-grpc=$(PROTO_TOOLS)/protoc-gen-go-grpc \
+		--go_out=proto --go_opt=paths=source_relative \
+		--go-grpc_out=proto --go-grpc_opt=paths=source_relative \
+		$(ADAPTER_API)/adapter.proto
+	protoc -I proto -I $(PROTO_INCLUDE) --python_out=examples/adapter-python $(ADAPTER_API)/adapter.proto
 
 # CI: the committed generated code matches its sources.
 proto-check: proto
-	@git diff --exit-code -- proto || (echo "generated code is stale: run make proto and commit"; exit 1)
-	@test -z "$$(git status --porcelain --untracked-files=all -- proto)" || \
-		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto; exit 1)
+	@git diff --exit-code -- proto examples/adapter-python || (echo "generated code is stale: run make proto and commit"; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- proto examples/adapter-python)" || \
+		(echo "untracked generated files:"; git status --porcelain --untracked-files=all -- proto examples/adapter-python; exit 1)
 
 clean:
 	rm -rf bin $(DIST)

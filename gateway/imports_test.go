@@ -85,6 +85,13 @@ var importRules = []importRule{
 	{prefix: modAdapters, forbid: concat(
 		[]string{modXMPP, modCmd, modProto, modMgmt, modMetrics, modRedisStore, modSQLiteStore, redisLib},
 		xmppLibs, rpcLibs)},
+	// The out-of-process adapter host and SDK: the hub's contract, the
+	// adapter protocol's generated code and gRPC; no XMPP, no platform, no
+	// other adapter, no hub store backend.
+	{prefix: modAdapters + "/remote", forbid: concat(
+		[]string{modXMPP, modCmd, modMgmt, modMetrics, modRedisStore, modSQLiteStore, redisLib, sqliteLib, postgresLib,
+			modAdapters + "/sandbox", modAdapters + "/whatsapp", modProto + "/drawbridge/admin"},
+		xmppLibs, platformLibs)},
 	// The XMPP side: no platform, no store backend, no RPC.
 	{prefix: modXMPP, forbid: concat(
 		[]string{modAdapters, modCmd, modProto, modMgmt, modMetrics, modRedisStore, modSQLiteStore, redisLib, sqliteLib, postgresLib},

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -40,6 +41,9 @@ type app struct {
 	// sandbox is set when the sandbox platform is enabled (tests and the
 	// demo drive its far side).
 	sandbox *sandbox.Adapter
+	// remote is set when the platform's adapter runs out of process
+	// (adapter.go).
+	remote *remote.Adapter
 	// mgmt is the API, metrics and admin side (mgmt.go).
 	mgmt *appMgmt
 	// files puts platform files where XMPP clients fetch them (files.go).
@@ -86,7 +90,7 @@ var platforms = []string{"sandbox", "whatsapp"}
 // or not. It does no I/O: run and config check share it.
 func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
 	for _, id := range slices.Sorted(maps.Keys(cfg.Platforms)) {
-		if slices.Contains(platforms, id) {
+		if slices.Contains(platforms, id) || remote.IsRemote(cfg.Platforms[id]) {
 			continue
 		}
 		msg := fmt.Sprintf("no such platform in this build (available: %s)", strings.Join(platforms, ", "))
@@ -142,6 +146,10 @@ func loadChecked(path string) (config.Config, error) {
 // ("platforms.sandbox.auto_confirm"), which the adapter's own
 // ("sandbox.auto_confirm") lacks the first part of.
 func checkConfig(cfg config.Config) error {
+	if id, section, ok := enabledRemote(cfg); ok { // adapter.go: checked without starting it
+		_, _, err := remote.ParseSection("platforms."+id, section)
+		return err
+	}
 	cfg, adapter, err := newAdapter(cfg)
 	if err != nil {
 		return err
@@ -173,7 +181,13 @@ func (checkKV) Delete(context.Context, string) error        { return errCheckOnl
 
 // newApp wires everything without doing network I/O beyond opening the store.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	cfg, adapter, err := newAdapter(cfg)
+	var adapter gateway.Adapter
+	var err error
+	if id, section, ok := enabledRemote(cfg); ok { // adapter.go: launches or dials it
+		cfg, adapter, err = newRemoteAdapter(ctx, cfg, id, section, log)
+	} else {
+		cfg, adapter, err = newAdapter(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +196,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	if sb, ok := adapter.(*sandbox.Adapter); ok {
 		a.sandbox = sb
 	}
+	a.remote, _ = adapter.(*remote.Adapter)
 	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

@@ -17,11 +17,12 @@ var echoJID = string(sandbox.EchoBot) + "@" + e2eComponent
 // TestEndToEnd drives a real XMPP client through Prosody and the gateway:
 // register, link with the ad-hoc command, chat with the echo bot both ways
 // with receipts and chat states, the refusal paths, XEP-0100, unregister.
-// It runs once per store backend.
+// It runs once per store backend, and with the sandbox out of process.
 func TestEndToEnd(t *testing.T) {
-	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
+	// sqlite+remote: the sandbox out of process, dialed (remote_e2e_test.go).
+	for _, backend := range []string{config.BackendSQLite, config.BackendRedis, config.BackendSQLite + remoteSuffix} {
 		t.Run(backend, func(t *testing.T) {
-			e := startE2E(t, backend)
+			e := startE2EPlaced(t, backend)
 			u := e.user("alice")
 
 			// Service discovery: the gateway says what it is.

@@ -73,6 +73,10 @@ commands:
                         run the DMA Article 7 feature suite on a self-contained
                         deployment (Prosody + the gateway on the sandbox) and write
                         DIR/report.html and DIR/report.pdf (headless Chromium)
+  adapter sandbox [--listen ADDR]
+                        run the sandbox adapter out of process: served on ADDR
+                        (token in DRAWBRIDGE_ADAPTER_TOKEN), or as a gateway's
+                        child (platforms.<id>: adapter: remote, command: [...])
   version               print the version
 `
 
@@ -91,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdConfig(args[1:], stdout, stderr)
 	case "accounts":
 		return cmdAccounts(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "adapter":
+		return cmdAdapter(ctx, args[1:], stderr) // adapter.go
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
 	case "whatsapp":
