@@ -128,6 +128,21 @@ func NewJournal(cfg JournalConfig) *Journal {
 	if j.frontend == nil {
 		j.frontend = func() (Confirmer, bool) { return nil, false }
 	}
+	if j.ids != nil {
+		// An event the platform emitted after a send (the echo of a
+		// message, its receipt) is journaled, and so can reach the user,
+		// only once the id pairs recorded before it are in the store: a
+		// message from XMPP that the intake replays after a crash
+		// (intake.go) is then known as sent whenever the user could have
+		// seen its consequences, and not sent twice. The id map writes
+		// behind, in batches; this waits for the batch under way, it adds
+		// no write.
+		j.appender.before = func(ctx context.Context) {
+			if err := j.ids.Synced(ctx); err != nil {
+				j.log.Warn("journal: message ids not yet written before an append", "err", err)
+			}
+		}
+	}
 	if j.unsupported == nil {
 		j.unsupported = func(error) bool { return false }
 	}

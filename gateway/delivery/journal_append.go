@@ -26,6 +26,9 @@ type appendReq struct {
 // own write. Each caller returns only once its item is durable.
 type appender struct {
 	st store.Queues
+	// before, if set, runs before each batch is written (the journal's: the
+	// id map's pending pairs are made durable first, see newJournal).
+	before func(ctx context.Context)
 
 	mu      sync.Mutex
 	queue   []*appendReq
@@ -102,6 +105,9 @@ func (a *appender) drain(ctx context.Context) {
 			items[i] = r.item
 		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalAckTimeout)
+		if a.before != nil {
+			a.before(wctx)
+		}
 		var seqs []string
 		var err error
 		if n == 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -133,5 +134,46 @@ func TestJournalWriteLostOnTheWayBack(t *testing.T) {
 	testutil.WaitFor(t, "an empty journal", func() bool { return pendingLen(t, q) == 0 })
 	if got := f.bodies(); len(got) != 1 {
 		t.Errorf("delivered %q, want the message once", got)
+	}
+}
+
+// TestJournalWaitsForEarlierIDPairs: an event emitted after a send's id
+// pair was recorded is journaled (and so can reach the user) only once
+// that pair is in the store, so that a message the intake replays after a
+// crash is known as sent whenever its echo could have been seen. Without
+// the wait, the echo was journaled while the pair still waited (the
+// gateway's SIGKILL test then saw every message echoed twice).
+func TestJournalWaitsForEarlierIDPairs(t *testing.T) {
+	gated := gatedIDs{Store: openStore(t), gate: make(chan struct{})}
+	q := &countingQueues{Store: gated}
+	m := NewIDMap(IDMapConfig{Store: gated})
+	ctx, cancel := context.WithCancel(t.Context())
+	m.Start(ctx)
+	f := &fakeConfirmer{}
+	j := NewJournal(JournalConfig{Store: q, IDs: m, Frontend: func() (Confirmer, bool) { return f, true }})
+	j.Start(ctx)
+	defer func() { cancel(); j.Stop(); m.Stop() }()
+
+	m.Put(ctx, testOwner, testChat, "p1", 1, "x1") // the send
+	emitted := make(chan error, 1)
+	go func() {
+		emitted <- j.Emit(ctx, f, testOwner, "sandbox", &event.Message{Meta: event.Meta{Chat: testChat, ID: "echo"}, Body: "echo"})
+	}()
+	select {
+	case err := <-emitted:
+		t.Fatalf("the echo was journaled (%v) before the send's id pair was written", err)
+	case <-time.After(50 * time.Millisecond):
+		// Not a synchronisation: the assertion is that nothing happens
+		// while the pair waits; Emit is then checked to complete.
+	}
+	if n := q.items.Load(); n != 0 {
+		t.Fatalf("%d journal items written while the id pair waits", n)
+	}
+	close(gated.gate)
+	if err := <-emitted; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gated.PlatformMessageID(ctx, testOwner, testChat, "x1"); err != nil {
+		t.Errorf("the pair is not in the store after the echo was journaled: %v", err)
 	}
 }
