@@ -152,7 +152,9 @@ func TestJournalWaitsForEarlierIDPairs(t *testing.T) {
 	f := &fakeConfirmer{}
 	j := NewJournal(JournalConfig{Store: q, IDs: m, Frontend: func() (Confirmer, bool) { return f, true }})
 	j.Start(ctx)
-	defer func() { cancel(); j.Stop(); m.Stop() }()
+	var open sync.Once
+	release := func() { open.Do(func() { close(gated.gate) }) }
+	defer func() { release(); cancel(); j.Stop(); m.Stop() }()
 
 	m.Put(ctx, testOwner, testChat, "p1", 1, "x1") // the send
 	emitted := make(chan error, 1)
@@ -169,7 +171,7 @@ func TestJournalWaitsForEarlierIDPairs(t *testing.T) {
 	if n := q.items.Load(); n != 0 {
 		t.Fatalf("%d journal items written while the id pair waits", n)
 	}
-	close(gated.gate)
+	release()
 	if err := <-emitted; err != nil {
 		t.Fatal(err)
 	}
