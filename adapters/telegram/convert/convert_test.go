@@ -1,0 +1,147 @@
+package convert_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const (
+	self  = 1001 // the linked account
+	alice = 2002
+)
+
+var when = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// msg is a one-to-one message as the account's client receives it.
+func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.Message {
+	m := &tg.Message{ID: id, Out: out, PeerID: &tg.PeerUser{UserID: alice}, Date: int(when.Unix()), Message: text, Entities: entities}
+	if !out {
+		m.FromID = &tg.PeerUser{UserID: alice}
+	}
+	m.SetFlags()
+	return m
+}
+
+// golden compares got, as indented JSON with its Go type, with
+// testdata/<name>.json.
+func golden(t *testing.T, name string, got event.Event) {
+	t.Helper()
+	b, err := json.MarshalIndent(map[string]any{"type": fmt.Sprintf("%T", got), "event": got}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, b)
+	}
+}
+
+// TestInboundGolden converts every update the adapter handles, built with
+// gotd's tg types, and compares the neutral events with golden files.
+func TestInboundGolden(t *testing.T) {
+	withReply := msg(12, false, "yes, that one")
+	withReply.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: 10}
+	withPhoto := msg(13, false, "look")
+	withPhoto.Media = &tg.MessageMediaPhoto{}
+	edited := msg(14, false, "fixed text")
+	edited.EditDate = int(when.Add(time.Minute).Unix())
+	cases := []struct {
+		name string
+		ev   event.Event
+	}{
+		{"text", convert.Message("1001", self, msg(10, false, "hello from Telegram"))},
+		{"from-me", convert.Message("1001", self, msg(11, true, "sent on my phone"))},
+		{"styled", convert.Message("1001", self, msg(15, false, "bold italic and code",
+			&tg.MessageEntityBold{Offset: 0, Length: 5}, &tg.MessageEntityItalic{Offset: 5, Length: 7},
+			&tg.MessageEntityCode{Offset: 16, Length: 4}))},
+		{"reply", convert.Message("1001", self, withReply)},
+		{"photo-not-bridged", convert.Message("1001", self, withPhoto)},
+		{"edit", convert.Edit("1001", self, edited)},
+		{"delete", convert.Retract("1001", alice, alice, 12, when)},
+		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
+		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
+		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},
+		{"contact", convert.Contact("1001", &tg.User{ID: alice, FirstName: "Alice", LastName: "Liddell", Phone: "15550001111"}, when)},
+		{"contact-username-only", convert.Contact("1001", &tg.User{ID: alice, Username: "alice"}, when)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, tc.ev) })
+	}
+}
+
+// TestStyled checks the entity → XEP-0393 translation, including UTF-16
+// offsets, nesting and whitespace at span edges.
+func TestStyled(t *testing.T) {
+	cases := []struct {
+		name     string
+		text     string
+		entities []tg.MessageEntityClass
+		want     string
+	}{
+		{"none", "plain", nil, "plain"},
+		{"bold", "a bold b", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 2, Length: 4}}, "a *bold* b"},
+		{"trailing space moves out", "bold rest", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 0, Length: 5}}, "*bold* rest"},
+		{"strike and code", "old x", []tg.MessageEntityClass{&tg.MessageEntityStrike{Offset: 0, Length: 3}, &tg.MessageEntityCode{Offset: 4, Length: 1}}, "~old~ `x`"},
+		{"nested", "all bold", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 0, Length: 8}, &tg.MessageEntityItalic{Offset: 4, Length: 4}}, "*all _bold_*"},
+		{"utf16 offsets after an emoji", "😀 hi", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 3, Length: 2}}, "😀 *hi*"},
+		{"pre block", "see\nfunc()\n", []tg.MessageEntityClass{&tg.MessageEntityPre{Offset: 4, Length: 6, Language: "go"}}, "see\n```go\nfunc()\n```\n"},
+		{"pre inline gets its own lines", "run x now", []tg.MessageEntityClass{&tg.MessageEntityPre{Offset: 4, Length: 1}}, "run \n```\nx\n```\n now"},
+		{"text link", "click here", []tg.MessageEntityClass{&tg.MessageEntityTextURL{Offset: 6, Length: 4, URL: "https://example.org"}}, "click here <https://example.org>"},
+		{"link equal to its text", "https://example.org", []tg.MessageEntityClass{&tg.MessageEntityTextURL{Offset: 0, Length: 19, URL: "https://example.org"}}, "https://example.org"},
+		{"blockquote", "he said\nline one\nline two", []tg.MessageEntityClass{&tg.MessageEntityBlockquote{Offset: 8, Length: 17}}, "he said\n> line one\n> line two"},
+		{"underline and spoiler keep text", "u s", []tg.MessageEntityClass{&tg.MessageEntityUnderline{Offset: 0, Length: 1}, &tg.MessageEntitySpoiler{Offset: 2, Length: 1}}, "u s"},
+		{"out of range ignored", "abc", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 2, Length: 9}}, "abc"},
+		{"whitespace-only span dropped", "a  b", []tg.MessageEntityClass{&tg.MessageEntityBold{Offset: 1, Length: 2}}, "a  b"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := convert.Styled(tc.text, tc.entities); got != tc.want {
+				t.Errorf("Styled(%q) = %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIDs(t *testing.T) {
+	if id, err := convert.ParseUser(convert.ChatID(alice)); err != nil || id != alice {
+		t.Errorf("ParseUser(ChatID) = %d, %v", id, err)
+	}
+	for _, bad := range []string{"", "abc", "-5", "0", "+15550001111"} {
+		if _, err := convert.ParseUser(bad); err == nil {
+			t.Errorf("ParseUser(%q) accepted", bad)
+		}
+	}
+	if id, err := convert.ParseMessage(convert.MessageID(42)); err != nil || id != 42 {
+		t.Errorf("ParseMessage = %d, %v", id, err)
+	}
+	if got := convert.TypingAction(event.Composing); got.TypeID() != tg.SendMessageTypingActionTypeID {
+		t.Errorf("TypingAction(composing) = %T", got)
+	}
+	if got := convert.TypingAction(event.Paused); got.TypeID() != tg.SendMessageCancelActionTypeID {
+		t.Errorf("TypingAction(paused) = %T", got)
+	}
+}
