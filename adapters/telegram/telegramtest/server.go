@@ -24,7 +24,6 @@ import (
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgtest"
 	"github.com/gotd/td/tgtest/cluster"
-	"github.com/gotd/td/tgtest/services"
 )
 
 // DC is the data centre the server runs as.
@@ -75,7 +74,6 @@ func New(t testing.TB) *Server {
 	s.cl = cluster.NewCluster(cluster.Options{})
 	srv, d := s.cl.DC(DC, "telegramtest")
 	s.srv = srv
-	d.Fallback(services.NotImplemented)
 	s.register(d)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -214,3 +212,31 @@ func (s *Server) srvNow() int64 { return time.Now().Unix() }
 // contextFor bounds a push to a client; the server's own write timeout
 // applies too.
 func contextFor() context.Context { return context.Background() }
+
+// Box returns copies of user's messages, oldest first.
+func (s *Server) Box(user int64) []tg.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.users[user]
+	if a == nil {
+		return nil
+	}
+	var out []tg.Message
+	for id := 1; id <= a.lastID; id++ {
+		if m, ok := a.box[id]; ok {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Find returns the newest message of user's box with text, if any.
+func (s *Server) Find(user int64, text string) (tg.Message, bool) {
+	box := s.Box(user)
+	for i := len(box) - 1; i >= 0; i-- {
+		if box[i].Message == text {
+			return box[i], true
+		}
+	}
+	return tg.Message{}, false
+}

@@ -1,0 +1,263 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+)
+
+// handle receives every update push of the client. gotd hands pushes over
+// concurrently and in any order; they are handled one at a time, and an
+// update whose pts leaves a gap is not applied: the session fetches the
+// difference instead, which contains it. An update that could not be
+// handled does not advance pts, so the next catch-up offers it again. The
+// error is logged, not returned: gotd halts the connection on one.
+func (s *Session) handle(ctx context.Context, u tg.UpdatesClass) error {
+	if err := s.handleUpdates(ctx, u); err != nil {
+		s.host.Logger().Warn("telegram update not handled; it is fetched again on the next catch-up", "account", s.acct, "err", err)
+	}
+	return nil
+}
+
+func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
+	s.upd.Lock()
+	defer s.upd.Unlock()
+	var updates []tg.UpdateClass
+	switch u := u.(type) {
+	case *tg.Updates:
+		s.learnUsersLocked(ctx, u.Users)
+		updates = u.Updates
+	case *tg.UpdatesCombined:
+		s.learnUsersLocked(ctx, u.Users)
+		updates = u.Updates
+	case *tg.UpdateShort:
+		updates = []tg.UpdateClass{u.Update}
+	case *tg.UpdateShortMessage:
+		m := &tg.Message{
+			ID: u.ID, Out: u.Out, PeerID: &tg.PeerUser{UserID: u.UserID}, Date: u.Date,
+			Message: u.Message, Entities: u.Entities,
+		}
+		if !u.Out {
+			m.FromID = &tg.PeerUser{UserID: u.UserID}
+		}
+		if h, ok := u.ReplyTo.(*tg.MessageReplyHeader); ok {
+			m.ReplyTo = h
+		}
+		updates = []tg.UpdateClass{&tg.UpdateNewMessage{Message: m, Pts: u.Pts, PtsCount: u.PtsCount}}
+	case *tg.UpdatesTooLong:
+		return s.differenceLocked(ctx)
+	}
+	for _, upd := range updates {
+		if err := s.applyLocked(ctx, upd, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ptsOf returns the pts and pts_count of an update of the account's
+// common message box, or ok false.
+func ptsOf(u tg.UpdateClass) (pts, count int, ok bool) {
+	switch u := u.(type) {
+	case *tg.UpdateNewMessage:
+		return u.Pts, u.PtsCount, true
+	case *tg.UpdateEditMessage:
+		return u.Pts, u.PtsCount, true
+	case *tg.UpdateDeleteMessages:
+		return u.Pts, u.PtsCount, true
+	case *tg.UpdateReadHistoryOutbox:
+		return u.Pts, u.PtsCount, true
+	case *tg.UpdateReadHistoryInbox:
+		return u.Pts, u.PtsCount, true
+	}
+	return 0, 0, false
+}
+
+// applyLocked emits one update. Live updates (fromDiff false) are checked
+// against pts first: a duplicate is skipped, a gap fetches the difference.
+func (s *Session) applyLocked(ctx context.Context, u tg.UpdateClass, fromDiff bool) error {
+	pts, count, hasPts := ptsOf(u)
+	if hasPts && !fromDiff && pts != 0 {
+		switch {
+		case s.pts+count > pts:
+			return nil // had it already
+		case s.pts+count < pts:
+			s.host.Logger().Info("telegram update gap; fetching the difference", "account", s.acct, "have", s.pts, "got", pts, "count", count)
+			return s.differenceLocked(ctx)
+		}
+	}
+	if err := s.emitLocked(ctx, u); err != nil {
+		return err
+	}
+	if hasPts && !fromDiff && pts != 0 {
+		s.setPtsLocked(ctx, pts)
+	}
+	return nil
+}
+
+// emitLocked hands the hub the event of one update.
+func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
+	now := time.Now().UTC()
+	log := s.host.Logger().With("account", s.acct)
+	switch u := u.(type) {
+	case *tg.UpdateNewMessage:
+		m, ok := u.Message.(*tg.Message)
+		if !ok {
+			log.Debug("telegram service message not bridged", "type", fmt.Sprintf("%T", u.Message))
+			return nil
+		}
+		chat := convert.Chat(m)
+		if chat == 0 {
+			log.Info("telegram group or channel message not bridged yet", "peer", fmt.Sprintf("%T", m.PeerID), "id", m.ID)
+			return nil
+		}
+		if m.Out && s.sent[m.ID] {
+			return nil // sent through the gateway: the owner's client has it
+		}
+		dir := " i"
+		if m.Out {
+			dir = " o"
+		}
+		if err := s.kv.Set(ctx, keyMsgPrefix+strconv.Itoa(m.ID), []byte(strconv.FormatInt(chat, 10)+dir)); err != nil {
+			return fmt.Errorf("telegram: record message %d: %w", m.ID, err)
+		}
+		return s.emit(ctx, convert.Message(s.acct, s.self, m))
+	case *tg.UpdateEditMessage:
+		m, ok := u.Message.(*tg.Message)
+		if !ok || convert.Chat(m) == 0 {
+			return nil
+		}
+		return s.emit(ctx, convert.Edit(s.acct, s.self, m))
+	case *tg.UpdateDeleteMessages:
+		for _, id := range u.Messages {
+			chat, out, ok := s.messageChat(ctx, id)
+			if !ok {
+				log.Info("telegram deleted a message the gateway never saw", "id", id)
+				continue
+			}
+			sender := chat
+			if out {
+				sender = s.self
+			}
+			ev := convert.Retract(s.acct, chat, sender, id, now)
+			ev.FromMe = out
+			if err := s.emit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *tg.UpdateReadHistoryOutbox:
+		if convert.PeerUser(u.Peer) == 0 {
+			return nil
+		}
+		return s.emit(ctx, convert.ReadOutbox(s.acct, u, now))
+	case *tg.UpdateUserTyping:
+		return s.emit(ctx, convert.ChatState(s.acct, u, now))
+	}
+	log.Debug("telegram update not bridged", "type", fmt.Sprintf("%T", u))
+	return nil
+}
+
+func (s *Session) emit(ctx context.Context, ev event.Event) error {
+	if err := s.host.Emit(ctx, ev); err != nil {
+		return fmt.Errorf("telegram: emit %T: %w", ev, err)
+	}
+	return nil
+}
+
+// messageChat returns the chat of a message of the account, and whether
+// the account sent it.
+func (s *Session) messageChat(ctx context.Context, id int) (chat int64, out, ok bool) {
+	b, err := s.kv.Get(ctx, keyMsgPrefix+strconv.Itoa(id))
+	if err != nil {
+		return 0, false, false
+	}
+	c, dir, _ := strings.Cut(string(b), " ")
+	chat, err = strconv.ParseInt(c, 10, 64)
+	return chat, dir == "o", err == nil
+}
+
+// learnUsersLocked keeps the access hashes of users (needed to write to
+// them) and tells the hub the names of users seen for the first time.
+func (s *Session) learnUsersLocked(ctx context.Context, users []tg.UserClass) {
+	for _, uc := range users {
+		u, ok := uc.(*tg.User)
+		if !ok || u.ID == s.self || u.Min {
+			continue
+		}
+		if old, ok := s.hashes[u.ID]; ok && old == u.AccessHash {
+			continue
+		}
+		s.hashes[u.ID] = u.AccessHash
+		if err := setInt(ctx, s.kv, keyPeerPrefix+strconv.FormatInt(u.ID, 10), u.AccessHash); err != nil {
+			s.host.Logger().Warn("telegram: cannot store an access hash", "account", s.acct, "err", err)
+		}
+		if err := s.host.Emit(ctx, convert.Contact(s.acct, u, time.Now().UTC())); err != nil {
+			s.host.Logger().Warn("telegram: cannot announce a contact", "account", s.acct, "user", u.ID, "err", err)
+		}
+	}
+}
+
+// difference catches up with what happened since the stored pts.
+func (s *Session) difference(ctx context.Context) error {
+	s.upd.Lock()
+	defer s.upd.Unlock()
+	return s.differenceLocked(ctx)
+}
+
+func (s *Session) differenceLocked(ctx context.Context) error {
+	s.mu.Lock()
+	api := s.api
+	s.mu.Unlock()
+	if api == nil {
+		return nil // the next connection catches up
+	}
+	for {
+		res, err := api.UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{Pts: s.pts, Date: int(time.Now().Unix())})
+		if err != nil {
+			return fmt.Errorf("telegram: get difference from pts %d: %w", s.pts, err)
+		}
+		var (
+			msgs  []tg.MessageClass
+			other []tg.UpdateClass
+			users []tg.UserClass
+			state tg.UpdatesState
+			more  bool
+		)
+		switch d := res.(type) {
+		case *tg.UpdatesDifferenceEmpty:
+			return nil
+		case *tg.UpdatesDifference:
+			msgs, other, users, state = d.NewMessages, d.OtherUpdates, d.Users, d.State
+		case *tg.UpdatesDifferenceSlice:
+			msgs, other, users, state, more = d.NewMessages, d.OtherUpdates, d.Users, d.IntermediateState, true
+		case *tg.UpdatesDifferenceTooLong:
+			s.host.Logger().Warn("telegram: too much happened while away; older updates are skipped", "account", s.acct, "from", s.pts, "to", d.Pts)
+			s.setPtsLocked(ctx, d.Pts)
+			return nil
+		}
+		s.learnUsersLocked(ctx, users)
+		for _, m := range msgs {
+			if err := s.applyLocked(ctx, &tg.UpdateNewMessage{Message: m}, true); err != nil {
+				return err
+			}
+		}
+		for _, u := range other {
+			if err := s.applyLocked(ctx, u, true); err != nil {
+				return err
+			}
+		}
+		s.setPtsLocked(ctx, state.Pts)
+		if !more {
+			return nil
+		}
+	}
+}
+

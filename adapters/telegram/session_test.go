@@ -1,0 +1,226 @@
+package telegram_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/drawbridge-im/drawbridge/adapters/telegram"
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/gatewaytest"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// TestOneToOneBothWays links an account by phone and code against the
+// MTProto test server, receives Alice's message, answers it as a reply,
+// edits and deletes the answer, marks Alice's message read and types, and
+// sees Alice's read marker, typing, edit and deletion, all over MTProto.
+func TestOneToOneBothWays(t *testing.T) {
+	f := newFixture(t)
+	acct, sess := f.connect(t)
+	alice := convert.ChatID(aliceID)
+
+	// Telegram → hub.
+	in, err := f.srv.Send(aliceID, ownerID, "hello bold", &tg.MessageEntityBold{Offset: 6, Length: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := f.host.WaitEvent(t, gatewaytest.Is[*event.Message]).(*event.Message)
+	if ev.Body != "hello *bold*" || ev.Chat != alice || ev.Sender != "2002" || ev.FromMe || ev.ID != convert.MessageID(in.ID) {
+		t.Errorf("inbound message = %s", gatewaytest.Describe(ev))
+	}
+	contact := f.host.WaitEvent(t, gatewaytest.Is[*event.ContactInfo]).(*event.ContactInfo)
+	if contact.Name != "Alice" || contact.Phone != alicePhone {
+		t.Errorf("contact = %+v", contact)
+	}
+
+	// Hub → Telegram, as a reply.
+	id, err := sess.SendMessage(f.ctx, &event.Message{Meta: event.Meta{Account: acct, Chat: alice}, Body: "hi Alice", ReplyTo: ev.ID})
+	if err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	got, ok := f.srv.Find(aliceID, "hi Alice")
+	if !ok {
+		t.Fatalf("Alice did not get the answer: %+v", f.srv.Box(aliceID))
+	}
+	if h, ok := got.ReplyTo.(*tg.MessageReplyHeader); !ok || h.ReplyToMsgID == 0 {
+		t.Errorf("the answer is not a reply: %+v", got.ReplyTo)
+	}
+
+	// Edit and read marker and typing from XMPP.
+	if err := sess.(gateway.Editor).EditMessage(f.ctx, &event.Edit{Meta: event.Meta{Account: acct, Chat: alice}, Target: id, Body: "hi Alice!"}); err != nil {
+		t.Fatalf("EditMessage: %v", err)
+	}
+	if _, ok := f.srv.Find(aliceID, "hi Alice!"); !ok {
+		t.Errorf("Alice's copy was not edited: %+v", f.srv.Box(aliceID))
+	}
+	if err := sess.(gateway.ReceiptSender).SendReceipt(f.ctx, &event.Receipt{Meta: event.Meta{Account: acct, Chat: alice}, Kind: event.Displayed, Targets: []ids.MessageID{ev.ID}}); err != nil {
+		t.Fatalf("SendReceipt: %v", err)
+	}
+	if err := sess.(gateway.ChatStateSender).SendChatState(f.ctx, &event.ChatState{Meta: event.Meta{Account: acct, Chat: alice}, State: event.Composing}); err != nil {
+		t.Fatalf("SendChatState: %v", err)
+	}
+	if n := f.srv.Calls("messages.readHistory") + f.srv.Calls("messages.setTyping"); n != 2 {
+		t.Errorf("readHistory + setTyping calls = %d, want 2", n)
+	}
+
+	// Alice reads, types, edits and deletes.
+	f.srv.Read(aliceID, ownerID, got.ID)
+	rc := f.host.WaitEvent(t, gatewaytest.Is[*event.Receipt]).(*event.Receipt)
+	if rc.Kind != event.Displayed || len(rc.Targets) != 1 || rc.Targets[0] != id {
+		t.Errorf("read marker = %s, want displayed up to %s", gatewaytest.Describe(rc), id)
+	}
+	f.srv.Typing(aliceID, ownerID, &tg.SendMessageTypingAction{})
+	cs := f.host.WaitEvent(t, gatewaytest.Is[*event.ChatState]).(*event.ChatState)
+	if cs.State != event.Composing || cs.Chat != alice {
+		t.Errorf("chat state = %s", gatewaytest.Describe(cs))
+	}
+	f.srv.DeleteFor(aliceID, 1) // Alice's first message, "hello bold"
+	rt := f.host.WaitEvent(t, gatewaytest.Is[*event.Retract]).(*event.Retract)
+	if rt.Target != ev.ID || rt.Sender != "2002" || rt.Chat != alice {
+		t.Errorf("retraction = %s, want of %s by Alice", gatewaytest.Describe(rt), ev.ID)
+	}
+
+	// Retract the answer: gone from Alice's box too.
+	if err := sess.(gateway.Retracter).RetractMessage(f.ctx, &event.Retract{Meta: event.Meta{Account: acct, Chat: alice}, Target: id}); err != nil {
+		t.Fatalf("RetractMessage: %v", err)
+	}
+	if _, ok := f.srv.Find(aliceID, "hi Alice!"); ok {
+		t.Error("the retracted answer is still in Alice's box")
+	}
+	// Our own sends never come back as news.
+	for _, e := range f.host.Events() {
+		if m, ok := e.(*event.Message); ok && m.FromMe {
+			t.Errorf("own message echoed: %s", gatewaytest.Describe(m))
+		}
+	}
+}
+
+// TestGapRecovery drops the account's connection, has Alice write while
+// it is away, and checks that the session catches up with
+// updates.getDifference after reconnecting, in order and once.
+func TestGapRecovery(t *testing.T) {
+	f := newFixture(t)
+	_, _ = f.connect(t)
+	if _, err := f.srv.Send(aliceID, ownerID, "before"); err != nil {
+		t.Fatal(err)
+	}
+	f.host.WaitEvent(t, func(e event.Event) bool { m, ok := e.(*event.Message); return ok && m.Body == "before" })
+	diffs := f.srv.Calls("updates.getDifference")
+
+	f.srv.Disconnect(ownerID)
+	for _, text := range []string{"while away 1", "while away 2"} {
+		if _, err := f.srv.Send(aliceID, ownerID, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.srv.Reconnectable(ownerID)
+	msgs := f.host.WaitEvents(t, 3, gatewaytest.Is[*event.Message])
+	var bodies []string
+	for _, m := range msgs {
+		bodies = append(bodies, m.(*event.Message).Body)
+	}
+	if want := []string{"before", "while away 1", "while away 2"}; !equal(bodies, want) {
+		t.Errorf("messages = %q, want %q", bodies, want)
+	}
+	if f.srv.Calls("updates.getDifference") <= diffs {
+		t.Error("the catch-up did not use updates.getDifference")
+	}
+	// A later live message still arrives, once.
+	if _, err := f.srv.Send(aliceID, ownerID, "after"); err != nil {
+		t.Fatal(err)
+	}
+	f.host.WaitEvent(t, func(e event.Event) bool { m, ok := e.(*event.Message); return ok && m.Body == "after" })
+	if n := len(f.host.EventsFor(gatewaytest.Is[*event.Message])); n != 4 {
+		t.Errorf("%d messages emitted, want 4 (each once)", n)
+	}
+}
+
+// TestFloodWait checks that a FLOOD_WAIT on a send is told to the user as
+// a rate limit naming the wait, and that the next send within the wait is
+// refused without asking Telegram.
+func TestFloodWait(t *testing.T) {
+	f := newFixture(t)
+	acct, sess := f.connect(t)
+	if _, err := f.srv.Send(aliceID, ownerID, "hi"); err != nil { // learn Alice's access hash
+		t.Fatal(err)
+	}
+	f.host.WaitEvent(t, gatewaytest.Is[*event.Message])
+	f.srv.FloodWait("messages.sendMessage", 30)
+	msg := &event.Message{Meta: event.Meta{Account: acct, Chat: convert.ChatID(aliceID)}, Body: "too fast"}
+	_, err := sess.SendMessage(f.ctx, msg)
+	if !errors.Is(err, gateway.ErrRateLimited) || !containsText(err.Error(), "30s") {
+		t.Fatalf("SendMessage under FLOOD_WAIT = %v, want ErrRateLimited naming 30s", err)
+	}
+	calls := f.srv.Calls("messages.sendMessage")
+	if _, err := sess.SendMessage(f.ctx, msg); !errors.Is(err, gateway.ErrRateLimited) {
+		t.Errorf("second SendMessage within the wait = %v, want ErrRateLimited", err)
+	}
+	if f.srv.Calls("messages.sendMessage") != calls {
+		t.Error("the second send reached Telegram during the wait")
+	}
+}
+
+// TestLoginErrors: a wrong code is refused and may be tried again; an
+// unknown phone number and refused application credentials are clear.
+func TestLoginErrors(t *testing.T) {
+	f := newFixture(t)
+	l, err := f.a.NewLogin(f.ctx, "owner@example.org", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Cancel()
+	if _, err := l.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Submit(f.ctx, map[string]string{"phone": "+15559999999"}); !errors.Is(err, gateway.ErrBadRequest) {
+		t.Errorf("unknown phone: %v, want ErrBadRequest", err)
+	}
+	if _, err := l.Submit(f.ctx, map[string]string{"phone": ownerPhone}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Submit(f.ctx, map[string]string{"code": "00000"}); !errors.Is(err, gateway.ErrBadRequest) || !containsText(err.Error(), "wrong code") {
+		t.Errorf("wrong code: %v", err)
+	}
+	code, err := f.srv.LastCode(f.ctx, ownerPhone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := l.Submit(f.ctx, map[string]string{"code": code})
+	if err != nil || step.Kind != gateway.StepDone {
+		t.Fatalf("right code after a wrong one: %+v, %v", step, err)
+	}
+
+	// Credentials Telegram refuses.
+	bad := telegram.New(telegram.WithClientOptions(f.srv.Options))
+	if err := bad.Init(f.host, map[string]any{"api_id": 1, "api_hash": "wrong"}); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := bad.NewLogin(f.ctx, "owner@example.org", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Cancel()
+	_, _ = l2.Start(f.ctx)
+	if _, err := l2.Submit(f.ctx, map[string]string{"phone": ownerPhone}); !errors.Is(err, gateway.ErrUnavailable) || !containsText(err.Error(), "api_id") {
+		t.Errorf("refused credentials: %v, want ErrUnavailable naming api_id", err)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func containsText(s, sub string) bool { return strings.Contains(s, sub) }
