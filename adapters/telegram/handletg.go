@@ -260,4 +260,3 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		}
 	}
 }
-

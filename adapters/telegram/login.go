@@ -76,15 +76,15 @@ type login struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex // serialises steps
-	phase    loginPhase
-	phone    string
-	codeHash string
-	client   *telegram.Client
-	storage  *session.StorageMemory
-	stopped  chan struct{}
+	mu           sync.Mutex // serialises steps
+	phase        loginPhase
+	phone        string
+	codeHash     string
+	client       *telegram.Client
+	storage      *session.StorageMemory
+	stopped      chan struct{}
 	cancelClient context.CancelFunc
-	account  ids.AccountID
+	account      ids.AccountID
 }
 
 func newLogin(a *Adapter, host gateway.Host, cfg config, owner ids.Owner) *login {
