@@ -66,6 +66,7 @@ var (
 	_ gateway.ReceiptSender   = (*Session)(nil)
 	_ gateway.ChatStateSender = (*Session)(nil)
 	_ gateway.UserResolver    = (*Session)(nil)
+	_ gateway.ContactLister   = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {
@@ -157,6 +158,9 @@ func (s *Session) connected(ctx context.Context, client *telegram.Client) error 
 	s.setAPI(client.API())
 	if err := s.difference(ctx); err != nil {
 		return err
+	}
+	if _, err := s.ListContacts(ctx); err != nil {
+		s.host.Logger().Warn("telegram contacts not read; contacts appear when they write", "account", s.acct, "err", err)
 	}
 	s.host.SetState(ctx, s.acct, event.StateConnected, "")
 	for {
@@ -518,4 +522,35 @@ func randomID() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}
+
+// ListContacts implements gateway.ContactLister: the account's Telegram
+// address book. It also learns the access hashes needed to write to them,
+// and announces contacts not seen before (on every connection).
+func (s *Session) ListContacts(ctx context.Context) ([]*event.ContactInfo, error) {
+	s.mu.Lock()
+	api := s.api
+	s.mu.Unlock()
+	if api == nil {
+		return nil, fmt.Errorf("telegram: account %s is not connected: %w", s.acct, gateway.ErrUnavailable)
+	}
+	res, err := api.ContactsGetContacts(ctx, 0)
+	if err != nil {
+		return nil, s.sendError("contacts", err)
+	}
+	c, ok := res.(*tg.ContactsContacts)
+	if !ok {
+		return nil, nil // not modified: nothing new
+	}
+	s.upd.Lock()
+	s.learnUsersLocked(ctx, c.Users)
+	s.upd.Unlock()
+	now := time.Now().UTC()
+	out := make([]*event.ContactInfo, 0, len(c.Users))
+	for _, uc := range c.Users {
+		if u, ok := uc.(*tg.User); ok {
+			out = append(out, convert.Contact(s.acct, u, now))
+		}
+	}
+	return out, nil
 }

@@ -107,8 +107,7 @@ func (s *Server) Options(opts telegram.Options) telegram.Options {
 }
 
 // AddUser registers a Telegram user with a phone number (E.164 with its
-// +), an optional username and an optional 2FA password (not supported
-// yet: must be empty), and returns the user as others see it.
+// +) and an optional username, and returns the user as others see it.
 func (s *Server) AddUser(id int64, phone, first, username string) tg.User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,6 +124,15 @@ func (s *Server) AddUser(id int64, phone, first, username string) tg.User {
 		s.byName[username] = id
 	}
 	return a.user
+}
+
+// AddContact puts contact in user's address book.
+func (s *Server) AddContact(user, contact int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.users[user]; a != nil {
+		a.contacts = append(a.contacts, contact)
+	}
 }
 
 // LastCode returns the login code last sent to phone, waiting for it

@@ -25,6 +25,8 @@ type account struct {
 	box    map[int]*tg.Message
 	// twins maps a message of this account to the other party's copy.
 	twins map[int]msgRef
+	// contacts are the users in the account's address book.
+	contacts []int64
 }
 
 // msgRef names one copy of a message.
@@ -71,6 +73,7 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.AuthSignInRequestTypeID, "auth.signIn", s.signIn)
 	on(s, d, tg.AuthLogOutRequestTypeID, "auth.logOut", s.logOut)
 	on(s, d, tg.UsersGetUsersRequestTypeID, "users.getUsers", s.getUsers)
+	on(s, d, tg.ContactsGetContactsRequestTypeID, "contacts.getContacts", s.getContacts)
 	on(s, d, tg.ContactsResolveUsernameRequestTypeID, "contacts.resolveUsername", s.resolveUsername)
 	on(s, d, tg.MessagesSendMessageRequestTypeID, "messages.sendMessage", s.sendMessage)
 	on(s, d, tg.MessagesEditMessageRequestTypeID, "messages.editMessage", s.editMessage)
@@ -167,6 +170,21 @@ func (s *Server) getUsers(req *tgtest.Request, r *tg.UsersGetUsersRequest) (bin.
 		}
 	}
 	return &tg.UserClassVector{Elems: out}, nil
+}
+
+func (s *Server) getContacts(req *tgtest.Request, _ *tg.ContactsGetContactsRequest) (bin.Encoder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	self, err := s.selfLocked(req)
+	if err != nil {
+		return nil, err
+	}
+	res := &tg.ContactsContacts{SavedCount: len(self.contacts)}
+	for _, id := range self.contacts {
+		res.Contacts = append(res.Contacts, tg.Contact{UserID: id})
+		res.Users = append(res.Users, s.usersLocked(id)...)
+	}
+	return res, nil
 }
 
 func (s *Server) resolveUsername(req *tgtest.Request, r *tg.ContactsResolveUsernameRequest) (bin.Encoder, error) {
