@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge-im/drawbridge/adapters/telegram"
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/telegramtest"
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
+)
+
+// The Telegram cast: the account romeo links, and Alice, a contact of it.
+const (
+	tgOwnerID    = 1001
+	tgOwnerPhone = "+15550000100"
+	tgAliceID    = 2002
+	tgAlicePhone = "+15550001111"
+)
+
+// startTelegramE2E runs the gateway with the Telegram adapter against a
+// real Prosody and gotd's in-process MTProto server (package
+// telegramtest): the adapter speaks real MTProto to it.
+func startTelegramE2E(t *testing.T, backend string) (*e2e, *telegramtest.Server) {
+	t.Helper()
+	srv := telegramtest.New(t)
+	srv.AddUser(tgOwnerID, tgOwnerPhone, "Romeo", "romeo")
+	srv.AddUser(tgAliceID, tgAlicePhone, "Alice", "alice")
+	srv.AddContact(tgOwnerID, tgAliceID)
+	telegramOptions = []telegram.Option{telegram.WithClientOptions(srv.Options)}
+	t.Cleanup(func() { telegramOptions = nil })
+	e := startE2EConfig(t, backend, xmpptest.ProsodyOptions{}, func(cfg *config.Config) {
+		cfg.Platforms = map[string]map[string]any{"telegram": {
+			"enabled": true, "api_id": telegramtest.APIID, "api_hash": telegramtest.APIHash,
+		}}
+	})
+	return e, srv
+}
+
+// TestTelegramEndToEnd links a Telegram account with the XEP-0050 link
+// command (phone number, then the login code Telegram sent), receives a
+// Telegram message with styling, answers it from XMPP, corrects the
+// answer, and sees Alice's read marker, on both stores.
+func TestTelegramEndToEnd(t *testing.T) {
+	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
+		t.Run(backend, func(t *testing.T) {
+			e, srv := startTelegramE2E(t, backend)
+			u := e.user("romeo")
+
+			// Link: phone, then code.
+			first := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+			if !containsAll(first.Raw, `status="executing"`, `var="phone"`) {
+				t.Fatalf("link stage 1: %s", first.Raw)
+			}
+			sid := attr(first.Raw, "sessionid")
+			codeForm := u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='phone'><value>%s</value></field></x></command>`, sid, tgOwnerPhone))
+			if !containsAll(codeForm.Raw, `status="executing"`, `var="code"`, "Telegram sent a login code") {
+				t.Fatalf("link stage 2 should ask for the code: %s", codeForm.Raw)
+			}
+			code, err := srv.LastCode(u.ctx(), tgOwnerPhone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='code'><value>%s</value></field></x></command>`, attr(codeForm.Raw, "sessionid"), code))
+			if !containsAll(done.Raw, `status="completed"`) {
+				t.Fatalf("link stage 3: %s", done.Raw)
+			}
+
+			// Telegram → XMPP, with an entity turned into XEP-0393 styling.
+			alice := fmt.Sprintf("%d@%s", tgAliceID, e2eComponent)
+			in, err := srv.Send(tgAliceID, tgOwnerID, "hello from Telegram")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := u.waitMessage(alice, "hello from Telegram")
+			if got.Id != fmt.Sprint(in.ID) {
+				t.Errorf("inbound stanza id = %q, want the Telegram message id %d", got.Id, in.ID)
+			}
+
+			// XMPP → Telegram, then a correction (XEP-0308).
+			u.raw(`<message type='chat' to='` + alice + `' id='x1'><body>hi back</body><markable xmlns='urn:xmpp:chat-markers:0'/></message>`)
+			waitFor(t, "the answer on Telegram", func() bool { _, ok := srv.Find(tgAliceID, "hi back"); return ok })
+			u.raw(`<message type='chat' to='` + alice + `' id='x2'><body>hi back!</body><replace xmlns='urn:xmpp:message-correct:0' id='x1'/></message>`)
+			waitFor(t, "the correction on Telegram", func() bool { _, ok := srv.Find(tgAliceID, "hi back!"); return ok })
+
+			// Alice reads it: a displayed marker for the XMPP client's id.
+			m, _ := srv.Find(tgAliceID, "hi back!")
+			srv.Read(tgAliceID, tgOwnerID, m.ID)
+			u.waitRaw("Alice's read marker", `from="`+alice, `<displayed xmlns="urn:xmpp:chat-markers:0" id="x1"`)
+		})
+	}
+}
+
+// TestTelegramConfigCheck: `config check` validates the Telegram section
+// the example documents: the keys are named when missing or mistyped,
+// and the api_hash is never printed.
+func TestTelegramConfigCheck(t *testing.T) {
+	example := config.Example()
+	if !containsAll(example, "# telegram:", "#   api_id:", "#   api_hash:") {
+		t.Fatalf("config example does not document the telegram section")
+	}
+	const head = "component:\n  jid: gw.example.org\n  secret: a-test-secret-of-24-chars\nplatforms:\n  telegram:\n"
+	for _, tc := range []struct {
+		name, section string
+		want          []string // "" : ok
+		notWant       string
+	}{
+		{"good", "    api_id: 12345\n    api_hash: 0123456789abcdef\n", nil, ""},
+		{"missing hash", "    api_id: 12345\n", []string{"platforms.telegram.api_hash: required"}, ""},
+		{"missing id", "    api_hash: 0123456789abcdef\n", []string{"platforms.telegram.api_id: required"}, "0123456789abcdef"},
+		{"typo", "    api_id: 12345\n    api_hash: x\n    api_hsah: y\n", []string{"platforms.telegram.api_hsah: unknown key (did you mean api_hash?)"}, ""},
+		{"a bad hash is not quoted", "    api_id: 12345\n    api_hash: [s3cr3t]\n", []string{"platforms.telegram.api_hash: want a string"}, "s3cr3t"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(head+tc.section), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err := run(t.Context(), []string{"config", "check", path}, &out, &out)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("config check: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("config check passed; want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("config check = %v; want %q", err, w)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(err.Error()+out.String(), tc.notWant) {
+				t.Errorf("config check printed %q: %v", tc.notWant, err)
+			}
+		})
+	}
+}
