@@ -41,16 +41,18 @@ type Server struct {
 	cl  *cluster.Cluster
 	srv *tgtest.Server
 
-	mu       sync.Mutex
-	users    map[int64]*account
-	byPhone  map[string]int64
-	byName   map[string]int64
-	keys     map[[8]byte]int64 // auth key id → signed-in user
-	codes    map[string]pendingCode
-	codeSeq  int
-	floods   map[string]int // method name → seconds of FLOOD_WAIT to answer once
-	requests map[string]int // method name → calls seen
-	changed  chan struct{}
+	mu      sync.Mutex
+	users   map[int64]*account
+	byPhone map[string]int64
+	byName  map[string]int64
+	keys    map[[8]byte]int64 // auth key id → signed-in user
+	// pending2FA: auth key id → user whose code was right, owing a password
+	pending2FA map[[8]byte]int64
+	codes      map[string]pendingCode
+	codeSeq    int
+	floods     map[string]int // method name → seconds of FLOOD_WAIT to answer once
+	requests   map[string]int // method name → calls seen
+	changed    chan struct{}
 }
 
 type pendingCode struct {
@@ -62,14 +64,15 @@ type pendingCode struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		users:    map[int64]*account{},
-		byPhone:  map[string]int64{},
-		byName:   map[string]int64{},
-		keys:     map[[8]byte]int64{},
-		codes:    map[string]pendingCode{},
-		floods:   map[string]int{},
-		requests: map[string]int{},
-		changed:  make(chan struct{}),
+		users:      map[int64]*account{},
+		byPhone:    map[string]int64{},
+		byName:     map[string]int64{},
+		keys:       map[[8]byte]int64{},
+		pending2FA: map[[8]byte]int64{},
+		codes:      map[string]pendingCode{},
+		floods:     map[string]int{},
+		requests:   map[string]int{},
+		changed:    make(chan struct{}),
 	}
 	s.cl = cluster.NewCluster(cluster.Options{})
 	srv, d := s.cl.DC(DC, "telegramtest")

@@ -27,6 +27,8 @@ type account struct {
 	twins map[int]msgRef
 	// contacts are the users in the account's address book.
 	contacts []int64
+	// password is the 2FA verifier, if the account has one.
+	password *password
 }
 
 // msgRef names one copy of a message.
@@ -71,6 +73,8 @@ func on[T any, P request[T]](s *Server, d *tgtest.Dispatcher, id uint32, name st
 func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.AuthSendCodeRequestTypeID, "auth.sendCode", s.sendCode)
 	on(s, d, tg.AuthSignInRequestTypeID, "auth.signIn", s.signIn)
+	on(s, d, tg.AccountGetPasswordRequestTypeID, "account.getPassword", s.getPassword)
+	on(s, d, tg.AuthCheckPasswordRequestTypeID, "auth.checkPassword", s.checkPassword)
 	on(s, d, tg.AuthLogOutRequestTypeID, "auth.logOut", s.logOut)
 	on(s, d, tg.UsersGetUsersRequestTypeID, "users.getUsers", s.getUsers)
 	on(s, d, tg.ContactsGetContactsRequestTypeID, "contacts.getContacts", s.getContacts)
@@ -127,14 +131,22 @@ func (s *Server) signIn(req *tgtest.Request, r *tg.AuthSignInRequest) (bin.Encod
 		return nil, tgerr.New(400, "PHONE_CODE_INVALID")
 	}
 	delete(s.codes, phone)
-	id := s.byPhone[phone]
-	s.keys[req.Session.AuthKey.ID] = id
-	a := s.users[id]
+	a := s.users[s.byPhone[phone]]
+	if a.password != nil {
+		s.pending2FA[req.Session.AuthKey.ID] = a.user.ID
+		return nil, tgerr.New(401, "SESSION_PASSWORD_NEEDED")
+	}
+	return s.signedInLocked(req, a), nil
+}
+
+// signedInLocked binds the request's auth key to a.
+func (s *Server) signedInLocked(req *tgtest.Request, a *account) *tg.AuthAuthorization {
+	s.keys[req.Session.AuthKey.ID] = a.user.ID
 	a.sessions[req.Session.ID] = req.Session
 	self := a.user
 	self.Self = true
 	self.SetFlags()
-	return &tg.AuthAuthorization{User: &self}, nil
+	return &tg.AuthAuthorization{User: &self}
 }
 
 func (s *Server) logOut(req *tgtest.Request, _ *tg.AuthLogOutRequest) (bin.Encoder, error) {

@@ -1,0 +1,51 @@
+// Package telegram is the Telegram adapter, on gotd/td (a pure-Go MTProto
+// client). Each linked account is one gotd client with its own auth key,
+// kept in the account's KV space through the host (sealed at rest when
+// store.encryption_key is set) together with its update state (pts), the
+// access hashes of the users it has seen and which chat each message id
+// belongs to.
+//
+// Configuration (platforms.telegram): api_id and api_hash of the
+// operator's application from https://my.telegram.org, both required; the
+// hash is a secret (never logged, REDACTED in config output).
+//
+// Login: the "phone" flow is the contract's step machine: phone number →
+// the login code Telegram sends to the user's app → the two-step
+// verification password when the account has one (SRP, done by gotd's
+// auth package). A wrong code or password keeps the step, so the user may
+// try again.
+//
+// Addressing: a Telegram user is its numeric id (123456789@component);
+// users without a phone number are reached the same way. The XEP-0100
+// prompt takes an @username (ResolveUser looks it up) or a known id.
+//
+// One-to-one chats, both ways: text; Telegram's entities become XEP-0393
+// styling in the body (see package convert), and bodies from XMPP are sent
+// as plain text; replies; edits (48 hours, Telegram's window in private
+// chats); deletions for both sides; read markers ("read up to", which is
+// what an XEP-0333 displayed marker means already); typing. Contacts from
+// the account's address book are announced with their names on connect.
+//
+// Updates: gotd delivers pushes concurrently; the session applies them in
+// pts order, one at a time, and on a pts gap, after every reconnection and
+// when connecting calls updates.getDifference from the stored pts, so
+// what happened while the gateway was away is delivered, once. A message
+// sent through the gateway is not echoed back.
+//
+// Flood waits: a FLOOD_WAIT answer to a send is told to the user (a
+// rate-limited error naming the wait), and further sends are refused
+// until it has passed, without asking Telegram again.
+//
+// Not done yet (each says so where it is met, nothing is silently lost):
+// media both ways (an incoming photo, file, location or contact card
+// arrives as a note asking to open Telegram; files from XMPP are refused
+// through Capabilities), reactions, avatars and presence/last seen, QR
+// login, groups, supergroups, forum topics and channels (their messages
+// are logged and not bridged), and a live-connection test of seq-based
+// (non-pts) updates. Secret chats are out of scope: they are end-to-end
+// encrypted between two devices and a gateway cannot join them.
+//
+// Tests run the adapter against gotd's in-process MTProto server (tgtest)
+// with a service of ours behind it (package telegramtest): real MTProto,
+// fake Telegram.
+package telegram
