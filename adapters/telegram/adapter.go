@@ -178,6 +178,8 @@ func (a *Adapter) env() (gateway.Host, config, error) {
 // newClient makes a gotd client with the operator's application and the
 // adapter's options.
 func (a *Adapter) newClient(cfg config, opts telegram.Options) *telegram.Client {
+	// The name Telegram shows under Settings → Devices.
+	opts.Device.DeviceModel = "Drawbridge"
 	if a.clientOptions != nil {
 		opts = a.clientOptions(opts)
 	}
