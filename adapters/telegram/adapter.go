@@ -17,9 +17,15 @@ import (
 // PlatformID is the adapter's id and its configuration section's name.
 const PlatformID ids.PlatformID = "telegram"
 
-// FlowPhone is the login flow by phone number, login code and, when the
-// account has one, its two-step verification password.
-const FlowPhone = "phone"
+// Login flows.
+const (
+	// FlowPhone is the login by phone number, login code and, when the
+	// account has one, its two-step verification password.
+	FlowPhone = "phone"
+	// FlowQR is the login by a QR code scanned with Telegram on a device
+	// already signed in (then the password, if the account has one).
+	FlowQR = "qr"
+)
 
 // Option changes how the adapter reaches Telegram.
 type Option func(*Adapter)
@@ -104,19 +110,22 @@ func (a *Adapter) LoginFlows() []gateway.LoginFlow {
 		ID: FlowPhone, Name: "Phone number and login code",
 		Description: "Telegram sends a login code to your Telegram app (or by SMS); enter it here, then your two-step verification password if you set one.",
 		Fields:      []gateway.LoginField{phoneField},
+	}, {
+		ID: FlowQR, Name: "QR code",
+		Description: "Scan a QR code with Telegram on your phone (Settings → Devices → Link Desktop Device), then enter your two-step verification password if you set one.",
 	}}
 }
 
 // NewLogin implements gateway.Adapter.
 func (a *Adapter) NewLogin(_ context.Context, owner ids.Owner, flow string) (gateway.Login, error) {
-	if flow != FlowPhone {
-		return nil, fmt.Errorf("telegram: no login flow %q (there is %q): %w", flow, FlowPhone, gateway.ErrBadRequest)
+	if flow != FlowPhone && flow != FlowQR {
+		return nil, fmt.Errorf("telegram: no login flow %q (there are %q and %q): %w", flow, FlowPhone, FlowQR, gateway.ErrBadRequest)
 	}
 	host, cfg, err := a.env()
 	if err != nil {
 		return nil, err
 	}
-	l := newLogin(a, host, cfg, owner)
+	l := newLogin(a, host, cfg, owner, flow)
 	a.mu.Lock()
 	a.logins[l] = struct{}{}
 	a.mu.Unlock()

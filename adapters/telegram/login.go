@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gotd/td/session"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/telegram/auth"
+	"github.com/gotd/td/telegram/auth/qrlogin"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 
@@ -55,6 +57,7 @@ const (
 	phasePhone
 	phaseCode
 	phasePassword
+	phaseQR
 	phaseDone
 )
 
@@ -72,6 +75,7 @@ type login struct {
 	host  gateway.Host
 	cfg   config
 	owner ids.Owner
+	flow  string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -85,19 +89,33 @@ type login struct {
 	stopped      chan struct{}
 	cancelClient context.CancelFunc
 	account      ids.AccountID
+
+	// QR flow: the exported token, and a signal when a device accepted it.
+	qr       qrlogin.QR
+	token    qrlogin.Token
+	loggedIn qrlogin.LoggedIn
 }
 
-func newLogin(a *Adapter, host gateway.Host, cfg config, owner ids.Owner) *login {
+func newLogin(a *Adapter, host gateway.Host, cfg config, owner ids.Owner, flow string) *login {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &login{a: a, host: host, cfg: cfg, owner: owner, ctx: ctx, cancel: cancel}
+	return &login{a: a, host: host, cfg: cfg, owner: owner, flow: flow, ctx: ctx, cancel: cancel}
 }
 
 // Start implements gateway.Login.
-func (l *login) Start(context.Context) (gateway.LoginStep, error) {
+func (l *login) Start(ctx context.Context) (gateway.LoginStep, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.ctx.Err() != nil {
 		return gateway.LoginStep{}, ErrLoginCancelled
+	}
+	if l.flow == FlowQR {
+		if l.phase == phaseQR {
+			return l.qrStep(), nil
+		}
+		if l.phase != phaseNew {
+			return gateway.LoginStep{}, fmt.Errorf("telegram: login already started: %w", gateway.ErrBadRequest)
+		}
+		return l.startQR(ctx)
 	}
 	if l.phase != phaseNew && l.phase != phasePhone {
 		return gateway.LoginStep{}, fmt.Errorf("telegram: login already started: %w", gateway.ErrBadRequest)
@@ -211,9 +229,81 @@ func (l *login) finish(ctx context.Context, a *tg.AuthAuthorization) (gateway.Lo
 		Instructions: "Signed in to Telegram as " + displayName(user) + "."}, nil
 }
 
-// Wait implements gateway.Login: the phone flow has no step to wait for.
-func (l *login) Wait(context.Context) (gateway.LoginStep, error) {
-	return gateway.LoginStep{}, fmt.Errorf("telegram: this login step asks for input, not waiting: %w", gateway.ErrBadRequest)
+// startQR runs the login's client with updates (the accepted token is
+// announced by one) and shows the first QR code.
+func (l *login) startQR(ctx context.Context) (gateway.LoginStep, error) {
+	d := tg.NewUpdateDispatcher()
+	l.loggedIn = qrlogin.OnLoginToken(d)
+	if err := l.startClientWith(ctx, telegram.Options{UpdateHandler: d}); err != nil {
+		return gateway.LoginStep{}, err
+	}
+	l.qr = qrlogin.NewQR(l.client.API(), l.cfg.apiID, l.cfg.apiHash, qrlogin.Options{})
+	token, err := l.qr.Export(ctx)
+	if err != nil {
+		return gateway.LoginStep{}, loginError("export a login token", err)
+	}
+	l.token, l.phase = token, phaseQR
+	return l.qrStep(), nil
+}
+
+func (l *login) qrStep() gateway.LoginStep {
+	return gateway.LoginStep{
+		Kind: gateway.StepQR, Data: l.token.URL(), Expires: l.token.Expires(),
+		Instructions: "Scan this QR code with Telegram on your phone: Settings → Devices → Link Desktop Device.",
+	}
+}
+
+// Wait implements gateway.Login: in the QR flow it waits until a device
+// accepts the code (then StepDone, or the password step when the account
+// has two-step verification) or the code expires (then a new StepQR).
+func (l *login) Wait(ctx context.Context) (gateway.LoginStep, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ctx.Err() != nil {
+		return gateway.LoginStep{}, ErrLoginCancelled
+	}
+	if l.phase != phaseQR {
+		return gateway.LoginStep{}, fmt.Errorf("telegram: this login step asks for input, not waiting: %w", gateway.ErrBadRequest)
+	}
+	timer := time.NewTimer(time.Until(l.token.Expires()))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return gateway.LoginStep{}, ctx.Err()
+	case <-l.ctx.Done():
+		return gateway.LoginStep{}, ErrLoginCancelled
+	case <-timer.C:
+		token, err := l.qr.Export(ctx)
+		if err != nil {
+			// Accepted just as it expired, by an account with a password?
+			return l.scanned(ctx, nil, err)
+		}
+		if !token.Empty() {
+			l.token = token
+			return l.qrStep(), nil
+		}
+		// Accepted just as it expired: sign in below.
+	case <-l.loggedIn:
+	}
+	a, err := l.qr.Import(ctx)
+	return l.scanned(ctx, a, err)
+}
+
+// scanned ends the QR step once a device accepted the code: linked, or
+// the password asked for.
+func (l *login) scanned(ctx context.Context, a *tg.AuthAuthorization, err error) (gateway.LoginStep, error) {
+	if tgerr.Is(err, "SESSION_PASSWORD_NEEDED") {
+		l.phase = phasePassword
+		return gateway.LoginStep{
+			Kind:         gateway.StepInput,
+			Instructions: "This account has two-step verification. Enter its password.",
+			Fields:       []gateway.LoginField{passwordField},
+		}, nil
+	}
+	if err != nil {
+		return gateway.LoginStep{}, loginError("sign in with the QR code", err)
+	}
+	return l.finish(ctx, a)
 }
 
 // Cancel implements gateway.Login.
@@ -229,11 +319,16 @@ func (l *login) Cancel() {
 
 // startClient runs the login's client and waits until it is connected.
 func (l *login) startClient(ctx context.Context) error {
+	return l.startClientWith(ctx, telegram.Options{NoUpdates: true})
+}
+
+func (l *login) startClientWith(ctx context.Context, opts telegram.Options) error {
 	if l.client != nil {
 		return nil
 	}
 	l.storage = &session.StorageMemory{}
-	l.client = l.a.newClient(l.cfg, telegram.Options{SessionStorage: l.storage, NoUpdates: true})
+	opts.SessionStorage = l.storage
+	l.client = l.a.newClient(l.cfg, opts)
 	ready := make(chan struct{})
 	l.stopped = make(chan struct{})
 	errc := make(chan error, 1)

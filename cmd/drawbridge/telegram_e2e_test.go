@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -13,6 +14,9 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
+
+// tgLoginURL finds a QR login code in a stanza.
+var tgLoginURL = regexp.MustCompile(`tg://login\?token=[A-Za-z0-9_=-]+`)
 
 // The Telegram cast: the account romeo links, and Alice, a contact of it.
 const (
@@ -42,7 +46,8 @@ func startTelegramE2E(t *testing.T, backend string) (*e2e, *telegramtest.Server)
 }
 
 // TestTelegramEndToEnd links a Telegram account with the XEP-0050 link
-// command (phone number, then the login code Telegram sent), receives a
+// command (phone number, then the login code Telegram sent; or a QR code
+// the phone accepts), receives a
 // Telegram message with styling, answers it from XMPP, corrects the
 // answer, and sees Alice's read marker, on both stores.
 func TestTelegramEndToEnd(t *testing.T) {
@@ -51,23 +56,42 @@ func TestTelegramEndToEnd(t *testing.T) {
 			e, srv := startTelegramE2E(t, backend)
 			u := e.user("romeo")
 
-			// Link: phone, then code.
-			first := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
-			if !containsAll(first.Raw, `status="executing"`, `var="phone"`) {
-				t.Fatalf("link stage 1: %s", first.Raw)
+			// Link: the command offers both flows; sqlite links by phone
+			// and code, Redis by QR code.
+			choice := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+			if !containsAll(choice.Raw, `var="flow"`, `<value>phone</value>`, `<value>qr</value>`) {
+				t.Fatalf("link command should offer both ways to link: %s", choice.Raw)
 			}
-			sid := attr(first.Raw, "sessionid")
-			codeForm := u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='phone'><value>%s</value></field></x></command>`, sid, tgOwnerPhone))
-			if !containsAll(codeForm.Raw, `status="executing"`, `var="code"`, "Telegram sent a login code") {
-				t.Fatalf("link stage 2 should ask for the code: %s", codeForm.Raw)
+			submit := func(sid, field, value string) xmpptest.Stanza {
+				return u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='%s'><value>%s</value></field></x></command>`, sid, field, value))
 			}
-			code, err := srv.LastCode(u.ctx(), tgOwnerPhone)
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='code'><value>%s</value></field></x></command>`, attr(codeForm.Raw, "sessionid"), code))
-			if !containsAll(done.Raw, `status="completed"`) {
-				t.Fatalf("link stage 3: %s", done.Raw)
+			if backend == config.BackendSQLite {
+				first := submit(attr(choice.Raw, "sessionid"), "flow", "phone")
+				if !containsAll(first.Raw, `status="executing"`, `var="phone"`) {
+					t.Fatalf("link stage 1: %s", first.Raw)
+				}
+				codeForm := submit(attr(first.Raw, "sessionid"), "phone", tgOwnerPhone)
+				if !containsAll(codeForm.Raw, `status="executing"`, `var="code"`, "Telegram sent a login code") {
+					t.Fatalf("link stage 2 should ask for the code: %s", codeForm.Raw)
+				}
+				code, err := srv.LastCode(u.ctx(), tgOwnerPhone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				done := submit(attr(codeForm.Raw, "sessionid"), "code", code)
+				if !containsAll(done.Raw, `status="completed"`) {
+					t.Fatalf("link stage 3: %s", done.Raw)
+				}
+			} else {
+				res := submit(attr(choice.Raw, "sessionid"), "flow", "qr")
+				url := tgLoginURL.FindString(res.Raw)
+				if url == "" {
+					t.Fatalf("the QR flow shows no tg://login code: %s", res.Raw)
+				}
+				if err := srv.AcceptLoginToken(u.ctx(), tgOwnerID, url); err != nil {
+					t.Fatal(err)
+				}
+				u.waitMessage(e2eComponent, "is now linked")
 			}
 
 			// Telegram → XMPP, with an entity turned into XEP-0393 styling.

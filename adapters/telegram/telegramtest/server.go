@@ -47,12 +47,15 @@ type Server struct {
 	byName  map[string]int64
 	keys    map[[8]byte]int64 // auth key id → signed-in user
 	// pending2FA: auth key id → user whose code was right, owing a password
-	pending2FA map[[8]byte]int64
-	codes      map[string]pendingCode
-	codeSeq    int
-	floods     map[string]int // method name → seconds of FLOOD_WAIT to answer once
-	requests   map[string]int // method name → calls seen
-	changed    chan struct{}
+	pending2FA    map[[8]byte]int64
+	tokens        map[string]loginToken // exported QR login tokens
+	tokenLifetime time.Duration
+	accepted      map[[8]byte]int64 // auth key id → user who accepted its token
+	codes         map[string]pendingCode
+	codeSeq       int
+	floods        map[string]int // method name → seconds of FLOOD_WAIT to answer once
+	requests      map[string]int // method name → calls seen
+	changed       chan struct{}
 }
 
 type pendingCode struct {
@@ -69,6 +72,8 @@ func New(t testing.TB) *Server {
 		byName:     map[string]int64{},
 		keys:       map[[8]byte]int64{},
 		pending2FA: map[[8]byte]int64{},
+		tokens:     map[string]loginToken{},
+		accepted:   map[[8]byte]int64{},
 		codes:      map[string]pendingCode{},
 		floods:     map[string]int{},
 		requests:   map[string]int{},

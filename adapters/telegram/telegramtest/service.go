@@ -75,6 +75,7 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.AuthSignInRequestTypeID, "auth.signIn", s.signIn)
 	on(s, d, tg.AccountGetPasswordRequestTypeID, "account.getPassword", s.getPassword)
 	on(s, d, tg.AuthCheckPasswordRequestTypeID, "auth.checkPassword", s.checkPassword)
+	on(s, d, tg.AuthExportLoginTokenRequestTypeID, "auth.exportLoginToken", s.exportLoginToken)
 	on(s, d, tg.AuthLogOutRequestTypeID, "auth.logOut", s.logOut)
 	on(s, d, tg.UsersGetUsersRequestTypeID, "users.getUsers", s.getUsers)
 	on(s, d, tg.ContactsGetContactsRequestTypeID, "contacts.getContacts", s.getContacts)
