@@ -9,11 +9,13 @@
 // operator's application from https://my.telegram.org, both required; the
 // hash is a secret (never logged, REDACTED in config output).
 //
-// Login: the "phone" flow is the contract's step machine: phone number →
+// Login flows are the contract's step machines. "phone": phone number →
 // the login code Telegram sends to the user's app → the two-step
 // verification password when the account has one (SRP, done by gotd's
-// auth package). A wrong code or password keeps the step, so the user may
-// try again.
+// auth package); a wrong code or password keeps the step, so the user may
+// try again. "qr": a tg://login QR code that Telegram on a signed-in phone
+// accepts (Wait gives a new code when one expires), then the password if
+// the account has one.
 //
 // Addressing: a Telegram user is its numeric id (123456789@component);
 // users without a phone number are reached the same way. The XEP-0100
@@ -39,8 +41,7 @@
 // Not done yet (each says so where it is met, nothing is silently lost):
 // media both ways (an incoming photo, file, location or contact card
 // arrives as a note asking to open Telegram; files from XMPP are refused
-// through Capabilities), reactions, avatars and presence/last seen, QR
-// login, groups, supergroups, forum topics and channels (their messages
+// through Capabilities), reactions, avatars and presence/last seen, groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based
 // (non-pts) updates. Secret chats are out of scope: they are end-to-end
 // encrypted between two devices and a gateway cannot join them.

@@ -224,3 +224,36 @@ func equal(a, b []string) bool {
 }
 
 func containsText(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestResolveUser: the XEP-0100 prompt takes an @username, looked up on
+// Telegram (and then writable), or the id of a user already seen.
+func TestResolveUser(t *testing.T) {
+	f := newFixture(t)
+	f.srv.AddUser(3003, "", "Bob", "bob_the_builder") // no phone number
+	acct, sess := f.connect(t)
+	r := sess.(gateway.UserResolver)
+	cases := []struct {
+		input string
+		want  ids.UserID
+		err   error
+	}{
+		{"@bob_the_builder", "3003", nil},
+		{"bob_the_builder", "3003", nil},
+		{"3003", "3003", nil}, // seen by now
+		{"@nobody_here", "", gateway.ErrUnknownChat},
+		{"9999", "", gateway.ErrUnknownChat},
+		{"not a name!", "", gateway.ErrBadRequest},
+	}
+	for _, tc := range cases {
+		got, err := r.ResolveUser(f.ctx, tc.input)
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("ResolveUser(%q) = %q, %v; want %q, %v", tc.input, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := sess.SendMessage(f.ctx, &event.Message{Meta: event.Meta{Account: acct, Chat: "3003"}, Body: "hi Bob"}); err != nil {
+		t.Fatalf("writing to a resolved user: %v", err)
+	}
+	if _, ok := f.srv.Find(3003, "hi Bob"); !ok {
+		t.Error("Bob did not get the message")
+	}
+}
