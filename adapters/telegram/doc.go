@@ -24,7 +24,9 @@
 // One-to-one chats, both ways: text; Telegram's entities become XEP-0393
 // styling in the body (see package convert), and bodies from XMPP are sent
 // as plain text; replies; edits (48 hours, Telegram's window in private
-// chats); deletions for both sides; read markers ("read up to", which is
+// chats); deletions for both sides; reactions (one per person, Telegram's
+// limit without Premium; a contact's full set arrives, removal included);
+// read markers ("read up to", which is
 // what an XEP-0333 displayed marker means already); typing. Contacts from
 // the account's address book are announced with their names on connect.
 //
@@ -41,7 +43,7 @@
 // Not done yet (each says so where it is met, nothing is silently lost):
 // media both ways (an incoming photo, file, location or contact card
 // arrives as a note asking to open Telegram; files from XMPP are refused
-// through Capabilities), reactions, avatars and presence/last seen, groups, supergroups, forum topics and channels (their messages
+// through Capabilities), avatars and presence/last seen, groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based
 // (non-pts) updates. Secret chats are out of scope: they are end-to-end
 // encrypted between two devices and a gateway cannot join them.

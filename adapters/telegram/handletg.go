@@ -160,6 +160,13 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 		return s.emit(ctx, convert.ReadOutbox(s.acct, u, now))
 	case *tg.UpdateUserTyping:
 		return s.emit(ctx, convert.ChatState(s.acct, u, now))
+	case *tg.UpdateMessageReactions:
+		peer := convert.PeerUser(u.Peer)
+		if peer == 0 {
+			return nil
+		}
+		// The contact's full set; the owner's own reactions come from XMPP.
+		return s.emit(ctx, convert.Reaction(s.acct, u, peer, now))
 	}
 	log.Debug("telegram update not bridged", "type", fmt.Sprintf("%T", u))
 	return nil

@@ -67,6 +67,7 @@ var (
 	_ gateway.ChatStateSender = (*Session)(nil)
 	_ gateway.UserResolver    = (*Session)(nil)
 	_ gateway.ContactLister   = (*Session)(nil)
+	_ gateway.Reactor         = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {
@@ -224,6 +225,9 @@ func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
 		ReadMarkers: true, ChatStates: true,
 		Edits: true, EditWindow: editWindow,
 		Retractions: true, Replies: true,
+		// One reaction per person: Telegram's limit for accounts without
+		// Premium (which may put three).
+		Reactions: true, MaxReactionsPerUser: 1,
 	}
 }
 
@@ -416,6 +420,31 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	s.upd.Lock()
 	s.advanceLocked(ctx, res.Pts, res.PtsCount)
 	s.upd.Unlock()
+	return nil
+}
+
+// SendReaction implements gateway.Reactor: the owner's full set of
+// reactions on the target (empty: none).
+func (s *Session) SendReaction(ctx context.Context, r *event.Reaction) error {
+	api, err := s.client()
+	if err != nil {
+		return err
+	}
+	id, err := convert.ParseMessage(r.Target)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, gateway.ErrTargetNotFound)
+	}
+	peer, err := s.inputPeer(ctx, r.Chat)
+	if err != nil {
+		return err
+	}
+	_, err = api.MessagesSendReaction(ctx, &tg.MessagesSendReactionRequest{Peer: peer, MsgID: id, Reaction: convert.Reactions(r.Emojis)})
+	if tgerr.Is(err, "REACTION_INVALID", "REACTIONS_TOO_MANY", "REACTION_EMPTY") {
+		return fmt.Errorf("telegram: reaction %q refused by Telegram: %w", r.Emojis, gateway.ErrNotAcceptable)
+	}
+	if err != nil && !tgerr.Is(err, "MESSAGE_NOT_MODIFIED") {
+		return s.sendError("react", err)
+	}
 	return nil
 }
 

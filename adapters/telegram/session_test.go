@@ -257,3 +257,47 @@ func TestResolveUser(t *testing.T) {
 		t.Error("Bob did not get the message")
 	}
 }
+
+// TestReactions: the owner's reaction reaches Alice's copy of her
+// message; Alice's reaction on the owner's message, and its removal,
+// arrive as her full set; a second emoji is refused as Telegram does.
+func TestReactions(t *testing.T) {
+	f := newFixture(t)
+	acct, sess := f.connect(t)
+	alice := convert.ChatID(aliceID)
+	if _, err := f.srv.Send(aliceID, ownerID, "react to me"); err != nil {
+		t.Fatal(err)
+	}
+	in := f.host.WaitEvent(t, gatewaytest.Is[*event.Message]).(*event.Message)
+	rc := sess.(gateway.Reactor)
+	meta := event.Meta{Account: acct, Chat: alice}
+	if err := rc.SendReaction(f.ctx, &event.Reaction{Meta: meta, Target: in.ID, Emojis: []string{"👍"}}); err != nil {
+		t.Fatalf("SendReaction: %v", err)
+	}
+	if err := rc.SendReaction(f.ctx, &event.Reaction{Meta: meta, Target: in.ID, Emojis: []string{"👍", "🔥"}}); !errors.Is(err, gateway.ErrNotAcceptable) {
+		t.Errorf("two reactions = %v, want ErrNotAcceptable", err)
+	}
+	if n := f.srv.Calls("messages.sendReaction"); n != 2 {
+		t.Errorf("sendReaction calls = %d, want 2", n)
+	}
+
+	id, err := sess.SendMessage(f.ctx, &event.Message{Meta: meta, Body: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _ := f.srv.Find(aliceID, "mine")
+	if err := f.srv.React(aliceID, ownerID, theirs.ID, "❤"); err != nil {
+		t.Fatal(err)
+	}
+	r := f.host.WaitEvent(t, gatewaytest.Is[*event.Reaction]).(*event.Reaction)
+	if r.Target != id || r.Sender != "2002" || r.FromMe || len(r.Emojis) != 1 || r.Emojis[0] != "❤" {
+		t.Errorf("Alice's reaction = %s, want ❤ on %s", gatewaytest.Describe(r), id)
+	}
+	if err := f.srv.React(aliceID, ownerID, theirs.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.Reaction])
+	if r := evs[1].(*event.Reaction); r.Target != id || len(r.Emojis) != 0 {
+		t.Errorf("Alice's removal = %s, want an empty set on %s", gatewaytest.Describe(r), id)
+	}
+}

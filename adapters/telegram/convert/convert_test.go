@@ -85,6 +85,12 @@ func TestInboundGolden(t *testing.T) {
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},
+		{"reaction", convert.Reaction("1001", &tg.UpdateMessageReactions{Peer: &tg.PeerUser{UserID: alice}, MsgID: 11, Reactions: tg.MessageReactions{
+			RecentReactions: []tg.MessagePeerReaction{
+				{PeerID: &tg.PeerUser{UserID: self}, My: true, Reaction: &tg.ReactionEmoji{Emoticon: "🔥"}},
+				{PeerID: &tg.PeerUser{UserID: alice}, Reaction: &tg.ReactionEmoji{Emoticon: "👍"}},
+			}}}, alice, when)},
+		{"reaction-removed", convert.Reaction("1001", &tg.UpdateMessageReactions{Peer: &tg.PeerUser{UserID: alice}, MsgID: 11}, alice, when)},
 		{"contact", convert.Contact("1001", &tg.User{ID: alice, FirstName: "Alice", LastName: "Liddell", Phone: "15550001111"}, when)},
 		{"contact-username-only", convert.Contact("1001", &tg.User{ID: alice, Username: "alice"}, when)},
 	}

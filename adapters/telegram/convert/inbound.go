@@ -140,3 +140,32 @@ func Contact(account ids.AccountID, u *tg.User, when time.Time) *event.ContactIn
 	}
 	return c
 }
+
+// Reaction converts the reactions on a one-to-one message into the full
+// set of who's reactions on it (empty: who took theirs away).
+func Reaction(account ids.AccountID, u *tg.UpdateMessageReactions, who int64, when time.Time) *event.Reaction {
+	chat := PeerUser(u.Peer)
+	emojis := []string{}
+	for _, r := range u.Reactions.RecentReactions {
+		if PeerUser(r.PeerID) != who {
+			continue
+		}
+		if e, ok := r.Reaction.(*tg.ReactionEmoji); ok {
+			emojis = append(emojis, e.Emoticon)
+		}
+	}
+	return &event.Reaction{
+		Meta:   event.Meta{Account: account, Chat: ChatID(chat), Sender: UserID(who), FromMe: who != chat, Time: when},
+		Target: MessageID(u.MsgID),
+		Emojis: emojis,
+	}
+}
+
+// Reactions converts an XMPP reaction set for messages.sendReaction.
+func Reactions(emojis []string) []tg.ReactionClass {
+	out := make([]tg.ReactionClass, 0, len(emojis))
+	for _, e := range emojis {
+		out = append(out, &tg.ReactionEmoji{Emoticon: e})
+	}
+	return out
+}

@@ -50,7 +50,8 @@ type Server struct {
 	pending2FA    map[[8]byte]int64
 	tokens        map[string]loginToken // exported QR login tokens
 	tokenLifetime time.Duration
-	accepted      map[[8]byte]int64 // auth key id → user who accepted its token
+	reactions     map[msgRef]reactions // by the message copy of the lower user id
+	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int
 	floods        map[string]int // method name → seconds of FLOOD_WAIT to answer once

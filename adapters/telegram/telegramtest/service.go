@@ -83,6 +83,7 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.MessagesSendMessageRequestTypeID, "messages.sendMessage", s.sendMessage)
 	on(s, d, tg.MessagesEditMessageRequestTypeID, "messages.editMessage", s.editMessage)
 	on(s, d, tg.MessagesDeleteMessagesRequestTypeID, "messages.deleteMessages", s.deleteMessages)
+	on(s, d, tg.MessagesSendReactionRequestTypeID, "messages.sendReaction", s.sendReaction)
 	on(s, d, tg.MessagesReadHistoryRequestTypeID, "messages.readHistory", s.readHistory)
 	on(s, d, tg.MessagesSetTypingRequestTypeID, "messages.setTyping", s.setTyping)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
@@ -337,7 +338,9 @@ func (s *Server) pushLocked(a *account, upd tg.UpdateClass, users ...int64) {
 		a.pts += u.PtsCount
 		u.Pts = a.pts
 	}
-	if _, ok := upd.(*tg.UpdateUserTyping); !ok {
+	switch upd.(type) {
+	case *tg.UpdateUserTyping, *tg.UpdateMessageReactions: // no pts
+	default:
 		a.log = append(a.log, upd)
 	}
 	s.notifyLocked()
