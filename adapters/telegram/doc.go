@@ -28,7 +28,9 @@
 // limit without Premium; a contact's full set arrives, removal included);
 // read markers ("read up to", which is
 // what an XEP-0333 displayed marker means already); typing. Contacts from
-// the account's address book are announced with their names on connect.
+// the account's address book are announced with their names on connect,
+// with their presence (online, or offline with the last-seen time when
+// Telegram shares it), and presence changes follow.
 //
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
@@ -43,7 +45,7 @@
 // Not done yet (each says so where it is met, nothing is silently lost):
 // media both ways (an incoming photo, file, location or contact card
 // arrives as a note asking to open Telegram; files from XMPP are refused
-// through Capabilities), avatars and presence/last seen, groups, supergroups, forum topics and channels (their messages
+// through Capabilities), avatars, groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based
 // (non-pts) updates. Secret chats are out of scope: they are end-to-end
 // encrypted between two devices and a gateway cannot join them.

@@ -160,6 +160,8 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 		return s.emit(ctx, convert.ReadOutbox(s.acct, u, now))
 	case *tg.UpdateUserTyping:
 		return s.emit(ctx, convert.ChatState(s.acct, u, now))
+	case *tg.UpdateUserStatus:
+		return s.emit(ctx, convert.Presence(s.acct, u.UserID, u.Status, now))
 	case *tg.UpdateMessageReactions:
 		peer := convert.PeerUser(u.Peer)
 		if peer == 0 {
@@ -208,6 +210,11 @@ func (s *Session) learnUsersLocked(ctx context.Context, users []tg.UserClass) {
 		}
 		if err := s.host.Emit(ctx, convert.Contact(s.acct, u, time.Now().UTC())); err != nil {
 			s.host.Logger().Warn("telegram: cannot announce a contact", "account", s.acct, "user", u.ID, "err", err)
+		}
+		if u.Status != nil {
+			if err := s.host.Emit(ctx, convert.Presence(s.acct, u.ID, u.Status, time.Now().UTC())); err != nil {
+				s.host.Logger().Warn("telegram: cannot announce a presence", "account", s.acct, "user", u.ID, "err", err)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gotd/td/tg"
 
@@ -299,5 +300,25 @@ func TestReactions(t *testing.T) {
 	evs := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.Reaction])
 	if r := evs[1].(*event.Reaction); r.Target != id || len(r.Emojis) != 0 {
 		t.Errorf("Alice's removal = %s, want an empty set on %s", gatewaytest.Describe(r), id)
+	}
+}
+
+// TestPresence: a contact's status arrives with the address book and
+// when it changes: online is available, offline carries the last-seen
+// time.
+func TestPresence(t *testing.T) {
+	f := newFixture(t)
+	f.srv.AddContact(ownerID, aliceID)
+	f.srv.SetStatus(aliceID, &tg.UserStatusOnline{Expires: int(time.Now().Add(time.Minute).Unix())})
+	_, _ = f.connect(t)
+	p := f.host.WaitEvent(t, gatewaytest.Is[*event.Presence]).(*event.Presence)
+	if !p.Available || p.Sender != "2002" {
+		t.Errorf("first presence = %s, want Alice available", gatewaytest.Describe(p))
+	}
+	seen := time.Now().Add(-time.Minute).Truncate(time.Second).UTC()
+	f.srv.SetStatus(aliceID, &tg.UserStatusOffline{WasOnline: int(seen.Unix())})
+	evs := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.Presence])
+	if p := evs[1].(*event.Presence); p.Available || !p.LastSeen.Equal(seen) {
+		t.Errorf("second presence = %+v, want unavailable, last seen %s", p, seen)
 	}
 }

@@ -91,6 +91,9 @@ func TestInboundGolden(t *testing.T) {
 				{PeerID: &tg.PeerUser{UserID: alice}, Reaction: &tg.ReactionEmoji{Emoticon: "👍"}},
 			}}}, alice, when)},
 		{"reaction-removed", convert.Reaction("1001", &tg.UpdateMessageReactions{Peer: &tg.PeerUser{UserID: alice}, MsgID: 11}, alice, when)},
+		{"presence-online", convert.Presence("1001", alice, &tg.UserStatusOnline{Expires: int(when.Add(time.Minute).Unix())}, when)},
+		{"presence-last-seen", convert.Presence("1001", alice, &tg.UserStatusOffline{WasOnline: int(when.Add(-time.Hour).Unix())}, when)},
+		{"presence-recently", convert.Presence("1001", alice, &tg.UserStatusRecently{}, when)},
 		{"contact", convert.Contact("1001", &tg.User{ID: alice, FirstName: "Alice", LastName: "Liddell", Phone: "15550001111"}, when)},
 		{"contact-username-only", convert.Contact("1001", &tg.User{ID: alice, Username: "alice"}, when)},
 	}

@@ -169,3 +169,24 @@ func Reactions(emojis []string) []tg.ReactionClass {
 	}
 	return out
 }
+
+// Presence converts a user's online status: online is available; offline
+// is unavailable with the last-seen time when Telegram shares it, and
+// "recently", "within a week", "within a month" (the user hides the
+// exact time) are unavailable, with Status saying which.
+func Presence(account ids.AccountID, user int64, status tg.UserStatusClass, when time.Time) *event.Presence {
+	p := &event.Presence{Meta: event.Meta{Account: account, Sender: UserID(user), Time: when}}
+	switch st := status.(type) {
+	case *tg.UserStatusOnline:
+		p.Available = true
+	case *tg.UserStatusOffline:
+		p.LastSeen = time.Unix(int64(st.WasOnline), 0).UTC()
+	case *tg.UserStatusRecently:
+		p.Status = "last seen recently"
+	case *tg.UserStatusLastWeek:
+		p.Status = "last seen within a week"
+	case *tg.UserStatusLastMonth:
+		p.Status = "last seen within a month"
+	}
+	return p
+}

@@ -257,3 +257,23 @@ func (s *Server) Find(user int64, text string) (tg.Message, bool) {
 	}
 	return tg.Message{}, false
 }
+
+// SetStatus sets user's online status and tells every account that has
+// user in its address book, as Telegram does.
+func (s *Server) SetStatus(user int64, status tg.UserStatusClass) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.users[user]
+	if a == nil {
+		return
+	}
+	a.user.Status = status
+	a.user.SetFlags()
+	for _, other := range s.users {
+		for _, c := range other.contacts {
+			if c == user {
+				s.pushLocked(other, &tg.UpdateUserStatus{UserID: user, Status: status})
+			}
+		}
+	}
+}

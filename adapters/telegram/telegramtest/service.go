@@ -339,7 +339,7 @@ func (s *Server) pushLocked(a *account, upd tg.UpdateClass, users ...int64) {
 		u.Pts = a.pts
 	}
 	switch upd.(type) {
-	case *tg.UpdateUserTyping, *tg.UpdateMessageReactions: // no pts
+	case *tg.UpdateUserTyping, *tg.UpdateMessageReactions, *tg.UpdateUserStatus: // no pts
 	default:
 		a.log = append(a.log, upd)
 	}
