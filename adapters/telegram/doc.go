@@ -42,10 +42,14 @@
 // rate-limited error naming the wait), and further sends are refused
 // until it has passed, without asking Telegram again.
 //
+// Media from Telegram: photos (largest size) and documents (files,
+// videos, voice notes, audio, stickers) become attachments, downloaded
+// over MTProto (upload.getFile) as the hub reads them.
+//
 // Not done yet (each says so where it is met, nothing is silently lost):
-// media both ways (an incoming photo, file, location or contact card
-// arrives as a note asking to open Telegram; files from XMPP are refused
-// through Capabilities), avatars, groups, supergroups, forum topics and channels (their messages
+// files from XMPP to Telegram (refused through Capabilities), locations,
+// contact cards and polls from Telegram (they arrive as a note asking to
+// open Telegram), avatars, groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based
 // (non-pts) updates. Secret chats are out of scope: they are end-to-end
 // encrypted between two devices and a gateway cannot join them.

@@ -3,13 +3,16 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gotd/td/telegram/downloader"
 	"github.com/gotd/td/tg"
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 )
 
@@ -128,7 +131,7 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 		if err := s.kv.Set(ctx, keyMsgPrefix+strconv.Itoa(m.ID), []byte(strconv.FormatInt(chat, 10)+dir)); err != nil {
 			return fmt.Errorf("telegram: record message %d: %w", m.ID, err)
 		}
-		return s.emit(ctx, convert.Message(s.acct, s.self, m))
+		return s.emit(ctx, convert.Message(s.acct, s.self, m, s.fetch))
 	case *tg.UpdateEditMessage:
 		m, ok := u.Message.(*tg.Message)
 		if !ok || convert.Chat(m) == 0 {
@@ -273,4 +276,23 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// fetch downloads a file of a message, streamed while it comes.
+func (s *Session) fetch(ctx context.Context, loc tg.InputFileLocationClass) (io.ReadCloser, error) {
+	s.mu.Lock()
+	api := s.api
+	s.mu.Unlock()
+	if api == nil {
+		return nil, fmt.Errorf("telegram: account %s is not connected to fetch a file: %w", s.acct, gateway.ErrUnavailable)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := downloader.NewDownloader().Download(api, loc).Stream(ctx, pw)
+		if err != nil {
+			err = fmt.Errorf("telegram: download: %w", err)
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr, nil
 }

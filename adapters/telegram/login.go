@@ -233,7 +233,17 @@ func (l *login) finish(ctx context.Context, a *tg.AuthAuthorization) (gateway.Lo
 // announced by one) and shows the first QR code.
 func (l *login) startQR(ctx context.Context) (gateway.LoginStep, error) {
 	d := tg.NewUpdateDispatcher()
-	l.loggedIn = qrlogin.OnLoginToken(d)
+	// Buffered: the acceptance may come before Wait listens (qrlogin's
+	// own OnLoginToken drops it then).
+	accepted := make(chan struct{}, 1)
+	d.OnLoginToken(func(context.Context, tg.Entities, *tg.UpdateLoginToken) error {
+		select {
+		case accepted <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	l.loggedIn = accepted
 	if err := l.startClientWith(ctx, telegram.Options{UpdateHandler: d}); err != nil {
 		return gateway.LoginStep{}, err
 	}

@@ -1,7 +1,9 @@
 package telegram_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -320,5 +322,51 @@ func TestPresence(t *testing.T) {
 	evs := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.Presence])
 	if p := evs[1].(*event.Presence); p.Available || !p.LastSeen.Equal(seen) {
 		t.Errorf("second presence = %+v, want unavailable, last seen %s", p, seen)
+	}
+}
+
+// TestInboundMedia: a photo and a large document from Alice arrive as
+// attachments whose content is downloaded over MTProto (upload.getFile,
+// several parts for the document).
+func TestInboundMedia(t *testing.T) {
+	f := newFixture(t)
+	_, _ = f.connect(t)
+	jpeg := []byte("\xff\xd8\xff\xe0 a small JPEG")
+	doc := bytes.Repeat([]byte("0123456789abcdef"), 100_000) // 1.6 MB: four parts
+	if _, err := f.srv.SendPhoto(aliceID, ownerID, "a photo", jpeg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.SendDocument(aliceID, ownerID, "", "big.bin", "application/octet-stream", doc); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.Message])
+	for i, want := range []struct {
+		body, name, mime string
+		kind             event.AttachmentKind
+		data             []byte
+	}{
+		{"a photo", "", "image/jpeg", event.KindImage, jpeg},
+		{"", "big.bin", "application/octet-stream", event.KindFile, doc},
+	} {
+		m := msgs[i].(*event.Message)
+		if m.Body != want.body || len(m.Attachments) != 1 {
+			t.Fatalf("message %d = %s, want body %q and one attachment", i, gatewaytest.Describe(m), want.body)
+		}
+		a := m.Attachments[0]
+		if a.MIMEType != want.mime || a.Kind != want.kind || a.Size != int64(len(want.data)) || (want.name != "" && a.Name != want.name) {
+			t.Errorf("attachment %d = %+v", i, a)
+		}
+		rc, err := a.Open(f.ctx)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, want.data) {
+			t.Errorf("attachment %d: read %d bytes (%v), want %d", i, len(got), err, len(want.data))
+		}
+	}
+	if n := f.srv.Calls("upload.getFile"); n < 5 {
+		t.Errorf("upload.getFile calls = %d, want the photo's and the document's parts", n)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,9 +49,9 @@ func startTelegramE2E(t *testing.T, backend string) (*e2e, *telegramtest.Server)
 
 // TestTelegramEndToEnd links a Telegram account with the XEP-0050 link
 // command (phone number, then the login code Telegram sent; or a QR code
-// the phone accepts), receives a
-// Telegram message with styling, answers it from XMPP, corrects the
-// answer, and sees Alice's read marker, on both stores.
+// the phone accepts), receives a Telegram message and a photo, answers
+// from XMPP, corrects the answer, and sees Alice's read marker, on both
+// stores.
 func TestTelegramEndToEnd(t *testing.T) {
 	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
 		t.Run(backend, func(t *testing.T) {
@@ -103,6 +105,24 @@ func TestTelegramEndToEnd(t *testing.T) {
 			got := u.waitMessage(alice, "hello from Telegram")
 			if got.Id != fmt.Sprint(in.ID) {
 				t.Errorf("inbound stanza id = %q, want the Telegram message id %d", got.Id, in.ID)
+			}
+
+			// A photo: fetched over MTProto, served by the file host.
+			jpeg := []byte("\xff\xd8\xff\xe0 a JPEG from Telegram")
+			if _, err := srv.SendPhoto(tgAliceID, tgOwnerID, "", jpeg); err != nil {
+				t.Fatal(err)
+			}
+			photo := u.waitRaw("the photo", `from="`+alice, `<x xmlns="jabber:x:oob">`)
+			if m := oobURL.FindStringSubmatch(photo.Raw); m == nil {
+				t.Errorf("no URL for the photo: %s", photo.Raw)
+			} else if res, err := http.Get(m[1]); err != nil {
+				t.Error(err)
+			} else {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if !bytes.Equal(b, jpeg) {
+					t.Errorf("the photo's URL serves %d bytes, want the %d sent", len(b), len(jpeg))
+				}
 			}
 
 			// XMPP → Telegram, then a correction (XEP-0308).

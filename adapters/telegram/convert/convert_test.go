@@ -2,6 +2,9 @@ package convert_test
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"strings"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,6 +28,11 @@ const (
 
 var when = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
+// fetch serves every file as its location, as text.
+func fetch(_ context.Context, loc tg.InputFileLocationClass) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader(fmt.Sprintf("%T %+v", loc, loc))), nil
+}
+
 // msg is a one-to-one message as the account's client receives it.
 func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.Message {
 	m := &tg.Message{ID: id, Out: out, PeerID: &tg.PeerUser{UserID: alice}, Date: int(when.Unix()), Message: text, Entities: entities}
@@ -39,7 +47,30 @@ func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.M
 // testdata/<name>.json.
 func golden(t *testing.T, name string, got event.Event) {
 	t.Helper()
-	b, err := json.MarshalIndent(map[string]any{"type": fmt.Sprintf("%T", got), "event": got}, "", "  ")
+	var view any = got
+	if m, ok := got.(*event.Message); ok && len(m.Attachments) > 0 {
+		// Attachments are shown with what their Open fetches.
+		type shown struct {
+			Name, MIMEType string
+			Size           int64
+			Kind           event.AttachmentKind
+			Fetched        string
+		}
+		var atts []shown
+		for _, a := range m.Attachments {
+			rc, err := a.Open(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			atts = append(atts, shown{Name: a.Name, MIMEType: a.MIMEType, Size: a.Size, Kind: a.Kind, Fetched: string(b)})
+		}
+		c := *m
+		c.Attachments = nil
+		view = map[string]any{"Message": c, "Attachments": atts}
+	}
+	b, err := json.MarshalIndent(map[string]any{"type": fmt.Sprintf("%T", got), "event": view}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,20 +97,38 @@ func TestInboundGolden(t *testing.T) {
 	withReply := msg(12, false, "yes, that one")
 	withReply.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: 10}
 	withPhoto := msg(13, false, "look")
-	withPhoto.Media = &tg.MessageMediaPhoto{}
+	withPhoto.Media = &tg.MessageMediaPhoto{Photo: &tg.Photo{ID: 77, AccessHash: 78, FileReference: []byte("ref"), Sizes: []tg.PhotoSizeClass{
+		&tg.PhotoSize{Type: "s", W: 90, H: 90, Size: 100}, &tg.PhotoSize{Type: "y", W: 1280, H: 960, Size: 4},
+	}}}
+	withDoc := msg(16, false, "the report")
+	withDoc.Media = &tg.MessageMediaDocument{Document: &tg.Document{ID: 80, MimeType: "application/pdf", Size: 4,
+		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: "report.pdf"}}}}
+	withVoice := msg(17, false, "")
+	withVoice.Media = &tg.MessageMediaDocument{Document: &tg.Document{ID: 81, MimeType: "audio/ogg", Size: 4,
+		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeAudio{Voice: true, Duration: 3}}}}
+	withSticker := msg(18, false, "")
+	withSticker.Media = &tg.MessageMediaDocument{Document: &tg.Document{ID: 82, MimeType: "image/webp", Size: 4,
+		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeSticker{Alt: "😀"}, &tg.DocumentAttributeFilename{FileName: "sticker.webp"}}}}
+	withGeo := msg(19, false, "")
+	withGeo.Media = &tg.MessageMediaGeo{Geo: &tg.GeoPoint{Lat: 52.5, Long: 13.4}}
 	edited := msg(14, false, "fixed text")
 	edited.EditDate = int(when.Add(time.Minute).Unix())
 	cases := []struct {
 		name string
 		ev   event.Event
 	}{
-		{"text", convert.Message("1001", self, msg(10, false, "hello from Telegram"))},
-		{"from-me", convert.Message("1001", self, msg(11, true, "sent on my phone"))},
+		{"text", convert.Message("1001", self, msg(10, false, "hello from Telegram"), nil)},
+		{"from-me", convert.Message("1001", self, msg(11, true, "sent on my phone"), nil)},
 		{"styled", convert.Message("1001", self, msg(15, false, "bold italic and code",
 			&tg.MessageEntityBold{Offset: 0, Length: 5}, &tg.MessageEntityItalic{Offset: 5, Length: 7},
-			&tg.MessageEntityCode{Offset: 16, Length: 4}))},
-		{"reply", convert.Message("1001", self, withReply)},
-		{"photo-not-bridged", convert.Message("1001", self, withPhoto)},
+			&tg.MessageEntityCode{Offset: 16, Length: 4}), nil)},
+		{"reply", convert.Message("1001", self, withReply, nil)},
+		{"photo-not-fetchable", convert.Message("1001", self, withPhoto, nil)},
+		{"photo", convert.Message("1001", self, withPhoto, fetch)},
+		{"document", convert.Message("1001", self, withDoc, fetch)},
+		{"voice", convert.Message("1001", self, withVoice, fetch)},
+		{"sticker", convert.Message("1001", self, withSticker, fetch)},
+		{"location-not-bridged", convert.Message("1001", self, withGeo, fetch)},
 		{"edit", convert.Edit("1001", self, edited)},
 		{"delete", convert.Retract("1001", alice, alice, 12, when)},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},

@@ -1,6 +1,9 @@
 package convert
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/gotd/td/tg"
@@ -37,13 +40,22 @@ func meta(account ids.AccountID, self int64, m *tg.Message) event.Meta {
 	}
 }
 
+// Fetcher downloads a file from Telegram.
+type Fetcher func(ctx context.Context, loc tg.InputFileLocationClass) (io.ReadCloser, error)
+
 // Message converts a one-to-one message of the account of user self.
-// Media the gateway does not carry yet are named in the body, so that
-// nothing arrives as silence.
-func Message(account ids.AccountID, self int64, m *tg.Message) *event.Message {
+// Photos and documents (files, videos, voice notes, audio, stickers)
+// become attachments that fetch downloads; media the gateway does not
+// carry yet (locations, contact cards, polls, ...) are named in the body,
+// so that nothing arrives as silence.
+func Message(account ids.AccountID, self int64, m *tg.Message, fetch Fetcher) *event.Message {
 	ev := &event.Message{Meta: meta(account, self, m), Body: Styled(m.Message, m.Entities)}
 	if h, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && h.ReplyToMsgID != 0 {
 		ev.ReplyTo = MessageID(h.ReplyToMsgID)
+	}
+	if att, ok := Attachment(m.Media, fetch); ok {
+		ev.Attachments = []event.Attachment{att}
+		return ev
 	}
 	if note := mediaNote(m.Media); note != "" {
 		if ev.Body != "" {
@@ -65,15 +77,93 @@ func Edit(account ids.AccountID, self int64, m *tg.Message) *event.Edit {
 	return &event.Edit{Meta: mt, Target: target, Body: Styled(m.Message, m.Entities)}
 }
 
+// Attachment describes a photo or document of a message; ok is false for
+// other media, or without a fetcher.
+func Attachment(media tg.MessageMediaClass, fetch Fetcher) (att event.Attachment, ok bool) {
+	if fetch == nil {
+		return att, false
+	}
+	var loc tg.InputFileLocationClass
+	switch m := media.(type) {
+	case *tg.MessageMediaPhoto:
+		p, isPhoto := m.Photo.(*tg.Photo)
+		if !isPhoto {
+			return att, false
+		}
+		size, bytes := largest(p.Sizes)
+		if size == "" {
+			return att, false
+		}
+		loc = &tg.InputPhotoFileLocation{ID: p.ID, AccessHash: p.AccessHash, FileReference: p.FileReference, ThumbSize: size}
+		att = event.Attachment{Name: fmt.Sprintf("photo_%d.jpg", p.ID), MIMEType: "image/jpeg", Size: int64(bytes), Kind: event.KindImage}
+	case *tg.MessageMediaDocument:
+		d, isDoc := m.Document.(*tg.Document)
+		if !isDoc {
+			return att, false
+		}
+		loc = &tg.InputDocumentFileLocation{ID: d.ID, AccessHash: d.AccessHash, FileReference: d.FileReference}
+		att = event.Attachment{Name: fmt.Sprintf("file_%d", d.ID), MIMEType: d.MimeType, Size: d.Size, Kind: documentKind(d)}
+		for _, a := range d.Attributes {
+			if f, isName := a.(*tg.DocumentAttributeFilename); isName && f.FileName != "" {
+				att.Name = f.FileName
+			}
+		}
+	default:
+		return att, false
+	}
+	att.Open = func(ctx context.Context) (io.ReadCloser, error) { return fetch(ctx, loc) }
+	return att, true
+}
+
+// largest returns the type and byte size of a photo's biggest size.
+func largest(sizes []tg.PhotoSizeClass) (typ string, bytes int) {
+	best := -1
+	for _, sc := range sizes {
+		switch s := sc.(type) {
+		case *tg.PhotoSize:
+			if s.W*s.H > best {
+				best, typ, bytes = s.W*s.H, s.Type, s.Size
+			}
+		case *tg.PhotoSizeProgressive:
+			if s.W*s.H > best && len(s.Sizes) > 0 {
+				best, typ, bytes = s.W*s.H, s.Type, s.Sizes[len(s.Sizes)-1]
+			}
+		}
+	}
+	return typ, bytes
+}
+
+// documentKind is how Telegram presents a document.
+func documentKind(d *tg.Document) event.AttachmentKind {
+	kind := event.KindFile
+	if len(d.MimeType) > 6 && d.MimeType[:6] == "image/" {
+		kind = event.KindImage
+	}
+	for _, a := range d.Attributes {
+		switch a := a.(type) {
+		case *tg.DocumentAttributeSticker:
+			return event.KindSticker
+		case *tg.DocumentAttributeAudio:
+			if a.Voice {
+				return event.KindVoice
+			}
+			kind = event.KindAudio
+		case *tg.DocumentAttributeVideo:
+			kind = event.KindVideo
+		}
+	}
+	return kind
+}
+
 // mediaNote names a medium the gateway does not bridge yet.
 func mediaNote(m tg.MessageMediaClass) string {
 	switch m.(type) {
 	case nil, *tg.MessageMediaEmpty, *tg.MessageMediaWebPage:
 		return ""
 	case *tg.MessageMediaPhoto:
-		return "[a photo, not shown by this gateway yet: open Telegram to see it]"
+		return "[a photo the gateway cannot fetch: open Telegram to see it]"
 	case *tg.MessageMediaDocument:
-		return "[a file, not shown by this gateway yet: open Telegram to see it]"
+		return "[a file the gateway cannot fetch: open Telegram to see it]"
 	case *tg.MessageMediaGeo, *tg.MessageMediaGeoLive, *tg.MessageMediaVenue:
 		return "[a location, not shown by this gateway yet: open Telegram to see it]"
 	case *tg.MessageMediaContact:

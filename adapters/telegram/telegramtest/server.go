@@ -51,6 +51,8 @@ type Server struct {
 	tokens        map[string]loginToken // exported QR login tokens
 	tokenLifetime time.Duration
 	reactions     map[msgRef]reactions // by the message copy of the lower user id
+	files         map[int64][]byte     // photos and documents, by id
+	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
 	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int

@@ -86,6 +86,7 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.MessagesSendReactionRequestTypeID, "messages.sendReaction", s.sendReaction)
 	on(s, d, tg.MessagesReadHistoryRequestTypeID, "messages.readHistory", s.readHistory)
 	on(s, d, tg.MessagesSetTypingRequestTypeID, "messages.setTyping", s.setTyping)
+	on(s, d, tg.UploadGetFileRequestTypeID, "upload.getFile", s.getFile)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
 	on(s, d, tg.UpdatesGetDifferenceRequestTypeID, "updates.getDifference", s.getDifference)
 }
@@ -289,6 +290,7 @@ func (s *Server) deliverLocked(from, to *account, text string, entities []tg.Mes
 	if replyTo != 0 {
 		out.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: replyTo}
 	}
+	out.Media = s.pendingMedia
 	out.SetFlags()
 	from.box[out.ID] = out
 	from.pts++
@@ -305,6 +307,7 @@ func (s *Server) deliverLocked(from, to *account, text string, entities []tg.Mes
 			in.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: twin.id}
 		}
 	}
+	in.Media = s.pendingMedia
 	in.SetFlags()
 	to.box[in.ID] = in
 	from.twins[out.ID] = msgRef{to.user.ID, in.ID}
