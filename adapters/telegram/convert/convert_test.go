@@ -3,13 +3,13 @@ package convert_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"strings"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
