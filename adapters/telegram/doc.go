@@ -44,10 +44,14 @@
 //
 // Media from Telegram: photos (largest size) and documents (files,
 // videos, voice notes, audio, stickers) become attachments, downloaded
-// over MTProto (upload.getFile) as the hub reads them.
+// over MTProto (upload.getFile) as the hub reads them. Files from XMPP
+// are uploaded in parts and sent as a photo (JPEG, PNG) or a named
+// document (voice notes, audio and videos marked as such), the body as
+// the first one's caption (or a text after them when it is longer than
+// Telegram's 1024 characters).
 //
 // Not done yet (each says so where it is met, nothing is silently lost):
-// files from XMPP to Telegram (refused through Capabilities), locations,
+// locations,
 // contact cards and polls from Telegram (they arrive as a note asking to
 // open Telegram), avatars, groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based

@@ -228,6 +228,7 @@ func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
 		// One reaction per person: Telegram's limit for accounts without
 		// Premium (which may put three).
 		Reactions: true, MaxReactionsPerUser: 1,
+		MaxFileSize: maxFileSize,
 	}
 }
 
@@ -280,7 +281,8 @@ func (s *Session) inputPeer(ctx context.Context, chat ids.ChatID) (*tg.InputPeer
 	return &tg.InputPeerUser{UserID: user, AccessHash: hash}, nil
 }
 
-// SendMessage implements gateway.Session: text, optionally a reply.
+// SendMessage implements gateway.Session: text or files, optionally a
+// reply.
 func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.MessageID, error) {
 	api, err := s.client()
 	if err != nil {
@@ -289,8 +291,6 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	switch {
 	case msg.Body == "" && len(msg.Attachments) == 0:
 		return "", fmt.Errorf("telegram: empty message: %w", gateway.ErrBadRequest)
-	case len(msg.Attachments) > 0:
-		return "", fmt.Errorf("telegram: files are not bridged to Telegram yet: %w", gateway.ErrNotSupported)
 	case len(utf16.Encode([]rune(msg.Body))) > maxTextLength:
 		return "", fmt.Errorf("telegram: the message is longer than Telegram's %d characters: %w", maxTextLength, gateway.ErrBadRequest)
 	}
@@ -298,26 +298,46 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 	if err != nil {
 		return "", err
 	}
-	req := &tg.MessagesSendMessageRequest{Peer: peer, Message: msg.Body, RandomID: randomID()}
+	var replyTo tg.InputReplyToClass
 	if msg.ReplyTo != "" {
 		id, err := convert.ParseMessage(msg.ReplyTo)
 		if err != nil {
 			return "", fmt.Errorf("%w: %w", err, gateway.ErrTargetNotFound)
 		}
-		req.ReplyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
+		replyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
 	}
+	var id int
+	if len(msg.Attachments) > 0 {
+		id, err = s.sendAttachments(ctx, api, peer, msg, replyTo)
+	} else {
+		id, err = s.sendText(ctx, api, peer, msg.Body, replyTo, msg.Chat)
+	}
+	if err != nil {
+		return "", err
+	}
+	return convert.MessageID(id), nil
+}
+
+// sendText sends one text message and returns its id.
+func (s *Session) sendText(ctx context.Context, api *tg.Client, peer *tg.InputPeerUser, body string, replyTo tg.InputReplyToClass, chat ids.ChatID) (int, error) {
+	req := &tg.MessagesSendMessageRequest{Peer: peer, Message: body, RandomID: randomID(), ReplyTo: replyTo}
 	res, err := api.MessagesSendMessage(ctx, req)
 	if err != nil {
-		return "", s.sendError("send", err)
+		return 0, s.sendError("send", err)
 	}
 	id := s.noteResult(ctx, res, req.RandomID)
 	if id == 0 {
-		return "", fmt.Errorf("telegram: Telegram's answer (%T) names no message id", res)
+		return 0, fmt.Errorf("telegram: Telegram's answer (%T) names no message id", res)
 	}
-	if err := s.kv.Set(ctx, keyMsgPrefix+string(convert.MessageID(id)), []byte(string(msg.Chat)+" o")); err != nil {
+	s.recordSent(ctx, chat, id)
+	return id, nil
+}
+
+// recordSent notes the chat of a message sent through the gateway.
+func (s *Session) recordSent(ctx context.Context, chat ids.ChatID, id int) {
+	if err := s.kv.Set(ctx, keyMsgPrefix+string(convert.MessageID(id)), []byte(string(chat)+" o")); err != nil {
 		s.host.Logger().Warn("telegram: cannot record a sent message", "account", s.acct, "err", err)
 	}
-	return convert.MessageID(id), nil
 }
 
 // noteResult takes the update state and the message id from the answer

@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -368,5 +369,56 @@ func TestInboundMedia(t *testing.T) {
 	}
 	if n := f.srv.Calls("upload.getFile"); n < 5 {
 		t.Errorf("upload.getFile calls = %d, want the photo's and the document's parts", n)
+	}
+}
+
+// TestOutboundMedia: files from XMPP are uploaded in parts
+// (upload.saveFilePart) and sent with messages.sendMedia, a JPEG as a
+// photo with the body as its caption, a PDF as a named document.
+func TestOutboundMedia(t *testing.T) {
+	f := newFixture(t)
+	f.srv.AddContact(ownerID, aliceID)
+	acct, sess := f.connect(t)
+	open := func(b []byte) func(context.Context) (io.ReadCloser, error) {
+		return func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	jpeg := []byte("\xff\xd8\xff\xe0 a JPEG from XMPP")
+	pdf := bytes.Repeat([]byte("%PDF-1.7 "), 200_000) // 1.8 MB: several parts
+	meta := event.Meta{Account: acct, Chat: convert.ChatID(aliceID)}
+	if caps := sess.Capabilities(meta.Chat); caps.MaxFileSize < int64(len(pdf)) {
+		t.Fatalf("MaxFileSize = %d", caps.MaxFileSize)
+	}
+	if _, err := sess.SendMessage(f.ctx, &event.Message{Meta: meta, Body: "look", Attachments: []event.Attachment{
+		{Name: "cat.jpg", MIMEType: "image/jpeg", Size: int64(len(jpeg)), Kind: event.KindImage, Open: open(jpeg)},
+	}}); err != nil {
+		t.Fatalf("SendMessage(photo): %v", err)
+	}
+	if _, err := sess.SendMessage(f.ctx, &event.Message{Meta: meta, Attachments: []event.Attachment{
+		{Name: "paper.pdf", MIMEType: "application/pdf", Size: int64(len(pdf)), Kind: event.KindFile, Open: open(pdf)},
+	}}); err != nil {
+		t.Fatalf("SendMessage(document): %v", err)
+	}
+	box := f.srv.Box(aliceID)
+	if len(box) != 2 {
+		t.Fatalf("Alice has %d messages, want 2", len(box))
+	}
+	if _, ok := box[0].Media.(*tg.MessageMediaPhoto); !ok || box[0].Message != "look" {
+		t.Errorf("first message = %T %q, want a photo captioned look", box[0].Media, box[0].Message)
+	}
+	if got, _ := f.srv.File(box[0]); !bytes.Equal(got, jpeg) {
+		t.Errorf("the photo has %d bytes, want %d", len(got), len(jpeg))
+	}
+	doc, ok := box[1].Media.(*tg.MessageMediaDocument)
+	if !ok {
+		t.Fatalf("second message = %T, want a document", box[1].Media)
+	}
+	if d := doc.Document.(*tg.Document); d.MimeType != "application/pdf" || d.Attributes[0].(*tg.DocumentAttributeFilename).FileName != "paper.pdf" {
+		t.Errorf("document = %+v", d)
+	}
+	if got, _ := f.srv.File(box[1]); !bytes.Equal(got, pdf) {
+		t.Errorf("the document has %d bytes, want %d", len(got), len(pdf))
+	}
+	if n := f.srv.Calls("upload.saveFilePart"); n < 3 {
+		t.Errorf("saveFilePart calls = %d, want the parts of both files", n)
 	}
 }

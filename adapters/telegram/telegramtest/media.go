@@ -1,6 +1,8 @@
 package telegramtest
 
 import (
+	"strconv"
+
 	"github.com/gotd/td/bin"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
@@ -87,3 +89,128 @@ func (s *Server) getFile(req *tgtest.Request, r *tg.UploadGetFileRequest) (bin.E
 	end := min(r.Offset+int64(r.Limit), int64(len(data)))
 	return &tg.UploadFile{Type: &tg.StorageFileUnknown{}, Bytes: data[r.Offset:end]}, nil
 }
+
+// uploads are file parts saved by clients, by file id and part number.
+type uploads map[int64]map[int][]byte
+
+func (s *Server) saveFilePart(req *tgtest.Request, r *tg.UploadSaveFilePartRequest) (bin.Encoder, error) {
+	return s.savePart(req, r.FileID, r.FilePart, r.Bytes)
+}
+
+func (s *Server) saveBigFilePart(req *tgtest.Request, r *tg.UploadSaveBigFilePartRequest) (bin.Encoder, error) {
+	return s.savePart(req, r.FileID, r.FilePart, r.Bytes)
+}
+
+func (s *Server) savePart(req *tgtest.Request, id int64, part int, data []byte) (bin.Encoder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.selfLocked(req); err != nil {
+		return nil, err
+	}
+	if s.uploads == nil {
+		s.uploads = uploads{}
+	}
+	if s.uploads[id] == nil {
+		s.uploads[id] = map[int][]byte{}
+	}
+	s.uploads[id][part] = append([]byte(nil), data...)
+	return &tg.BoolTrue{}, nil
+}
+
+// assembleLocked joins the parts of an uploaded file.
+func (s *Server) assembleLocked(f tg.InputFileClass) ([]byte, string, error) {
+	var id int64
+	var parts int
+	var name string
+	switch f := f.(type) {
+	case *tg.InputFile:
+		id, parts, name = f.ID, f.Parts, f.Name
+	case *tg.InputFileBig:
+		id, parts, name = f.ID, f.Parts, f.Name
+	default:
+		return nil, "", tgerr.New(400, "FILE_PART_INVALID")
+	}
+	var out []byte
+	for i := range parts {
+		p, ok := s.uploads[id][i]
+		if !ok {
+			return nil, "", tgerr.New(400, "FILE_PART_"+itoa(i)+"_MISSING")
+		}
+		out = append(out, p...)
+	}
+	delete(s.uploads, id)
+	return out, name, nil
+}
+
+func (s *Server) sendMediaRPC(req *tgtest.Request, r *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	self, err := s.selfLocked(req)
+	if err != nil {
+		return nil, err
+	}
+	peer, err := s.peerLocked(self, r.Peer)
+	if err != nil {
+		return nil, err
+	}
+	var media tg.MessageMediaClass
+	switch m := r.Media.(type) {
+	case *tg.InputMediaUploadedPhoto:
+		data, _, err := s.assembleLocked(m.File)
+		if err != nil {
+			return nil, err
+		}
+		id := s.storeFileLocked(data)
+		media = &tg.MessageMediaPhoto{Photo: &tg.Photo{ID: id, AccessHash: id + 1, FileReference: []byte("ref"), DCID: DC,
+			Sizes: []tg.PhotoSizeClass{&tg.PhotoSize{Type: "y", W: 1280, H: 960, Size: len(data)}}}}
+	case *tg.InputMediaUploadedDocument:
+		data, name, err := s.assembleLocked(m.File)
+		if err != nil {
+			return nil, err
+		}
+		id := s.storeFileLocked(data)
+		attrs := m.Attributes
+		if len(attrs) == 0 {
+			attrs = []tg.DocumentAttributeClass{&tg.DocumentAttributeFilename{FileName: name}}
+		}
+		media = &tg.MessageMediaDocument{Document: &tg.Document{ID: id, AccessHash: id + 1, FileReference: []byte("ref"),
+			MimeType: m.MimeType, Size: int64(len(data)), Attributes: attrs, DCID: DC}}
+	default:
+		return nil, tgerr.New(400, "MEDIA_INVALID")
+	}
+	replyTo := 0
+	if rt, ok := r.ReplyTo.(*tg.InputReplyToMessage); ok {
+		replyTo = rt.ReplyToMsgID
+	}
+	s.pendingMedia = media
+	out, _ := s.deliverLocked(self, peer, r.Message, r.Entities, replyTo)
+	s.pendingMedia = nil
+	return &tg.Updates{
+		Updates: []tg.UpdateClass{
+			&tg.UpdateMessageID{ID: out.ID, RandomID: r.RandomID},
+			&tg.UpdateNewMessage{Message: out, Pts: self.pts, PtsCount: 1},
+		},
+		Users: s.usersLocked(self.user.ID, peer.user.ID), Date: out.Date,
+	}, nil
+}
+
+// File returns the content of a message's photo or document.
+func (s *Server) File(m tg.Message) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch md := m.Media.(type) {
+	case *tg.MessageMediaPhoto:
+		if p, ok := md.Photo.(*tg.Photo); ok {
+			b, ok := s.files[p.ID]
+			return b, ok
+		}
+	case *tg.MessageMediaDocument:
+		if d, ok := md.Document.(*tg.Document); ok {
+			b, ok := s.files[d.ID]
+			return b, ok
+		}
+	}
+	return nil, false
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

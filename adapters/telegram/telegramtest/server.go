@@ -52,6 +52,7 @@ type Server struct {
 	tokenLifetime time.Duration
 	reactions     map[msgRef]reactions // by the message copy of the lower user id
 	files         map[int64][]byte     // photos and documents, by id
+	uploads       uploads              // parts saved by clients
 	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
 	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode

@@ -87,6 +87,9 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.MessagesReadHistoryRequestTypeID, "messages.readHistory", s.readHistory)
 	on(s, d, tg.MessagesSetTypingRequestTypeID, "messages.setTyping", s.setTyping)
 	on(s, d, tg.UploadGetFileRequestTypeID, "upload.getFile", s.getFile)
+	on(s, d, tg.UploadSaveFilePartRequestTypeID, "upload.saveFilePart", s.saveFilePart)
+	on(s, d, tg.UploadSaveBigFilePartRequestTypeID, "upload.saveBigFilePart", s.saveBigFilePart)
+	on(s, d, tg.MessagesSendMediaRequestTypeID, "messages.sendMedia", s.sendMediaRPC)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
 	on(s, d, tg.UpdatesGetDifferenceRequestTypeID, "updates.getDifference", s.getDifference)
 }
