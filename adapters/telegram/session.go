@@ -169,7 +169,9 @@ func (s *Session) connected(ctx context.Context, client *telegram.Client) error 
 		case <-ctx.Done():
 			return nil
 		case <-s.catchUp:
-			if err := s.difference(ctx); err != nil {
+			if err := s.difference(ctx); auth.IsUnauthorized(err) {
+				return err // the session was ended elsewhere: run says so
+			} else if err != nil {
 				s.host.Logger().Warn("telegram catch-up failed; next reconnection retries", "account", s.acct, "err", err)
 				continue
 			}

@@ -422,3 +422,13 @@ func TestOutboundMedia(t *testing.T) {
 		t.Errorf("saveFilePart calls = %d, want the parts of both files", n)
 	}
 }
+
+// TestRevokedElsewhere: when the session is terminated from the phone,
+// the reconnected client is refused and the account is reported logged
+// out, not retried for ever.
+func TestRevokedElsewhere(t *testing.T) {
+	f := newFixture(t)
+	acct, _ := f.connect(t)
+	f.srv.Revoke(ownerID)
+	f.host.WaitState(t, acct, event.StateLoggedOut)
+}

@@ -280,3 +280,17 @@ func (s *Server) SetStatus(user int64, status tg.UserStatusClass) {
 		}
 	}
 }
+
+// Revoke ends every session of user, as "terminate all other sessions"
+// on the phone does, and drops their connections.
+func (s *Server) Revoke(user int64) {
+	s.mu.Lock()
+	for key, id := range s.keys {
+		if id == user {
+			delete(s.keys, key)
+		}
+	}
+	s.mu.Unlock()
+	s.Disconnect(user)
+	s.Reconnectable(user)
+}
