@@ -432,3 +432,19 @@ func TestRevokedElsewhere(t *testing.T) {
 	f.srv.Revoke(ownerID)
 	f.host.WaitState(t, acct, event.StateLoggedOut)
 }
+
+// TestSentFromPhone: a message the owner sends from their phone reaches
+// the gateway as FromMe (a carbon on XMPP), in the chat with its
+// recipient.
+func TestSentFromPhone(t *testing.T) {
+	f := newFixture(t)
+	f.srv.AddContact(ownerID, aliceID)
+	_, _ = f.connect(t)
+	if _, err := f.srv.Send(ownerID, aliceID, "typed on my phone"); err != nil {
+		t.Fatal(err)
+	}
+	m := f.host.WaitEvent(t, gatewaytest.Is[*event.Message]).(*event.Message)
+	if !m.FromMe || m.Chat != convert.ChatID(aliceID) || m.Sender != "1001" || m.Body != "typed on my phone" {
+		t.Errorf("message from the phone = %s, want FromMe in the chat with Alice", gatewaytest.Describe(m))
+	}
+}

@@ -182,9 +182,9 @@ func (s *Server) sendMediaRPC(req *tgtest.Request, r *tg.MessagesSendMediaReques
 	if rt, ok := r.ReplyTo.(*tg.InputReplyToMessage); ok {
 		replyTo = rt.ReplyToMsgID
 	}
-	s.pendingMedia = media
+	s.pendingMedia, s.sending = media, &req.Session
 	out, _ := s.deliverLocked(self, peer, r.Message, r.Entities, replyTo)
-	s.pendingMedia = nil
+	s.pendingMedia, s.sending = nil, nil
 	return &tg.Updates{
 		Updates: []tg.UpdateClass{
 			&tg.UpdateMessageID{ID: out.ID, RandomID: r.RandomID},

@@ -54,6 +54,7 @@ type Server struct {
 	files         map[int64][]byte     // photos and documents, by id
 	uploads       uploads              // parts saved by clients
 	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
+	sending       *tgtest.Session      // the session whose request is being answered
 	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int

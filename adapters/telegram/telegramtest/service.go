@@ -256,7 +256,9 @@ func (s *Server) sendMessage(req *tgtest.Request, r *tg.MessagesSendMessageReque
 		}
 		replyTo = rt.ReplyToMsgID
 	}
+	s.sending = &req.Session
 	out, in := s.deliverLocked(self, peer, r.Message, r.Entities, replyTo)
+	s.sending = nil
 	res := &tg.Updates{
 		Updates: []tg.UpdateClass{
 			&tg.UpdateMessageID{ID: out.ID, RandomID: r.RandomID},
@@ -296,8 +298,10 @@ func (s *Server) deliverLocked(from, to *account, text string, entities []tg.Mes
 	out.Media = s.pendingMedia
 	out.SetFlags()
 	from.box[out.ID] = out
-	from.pts++
-	from.log = append(from.log, &tg.UpdateNewMessage{Message: out, Pts: from.pts, PtsCount: 1})
+	// The sender's other sessions (its phone, or the gateway when the
+	// phone sends) learn of it by an update; the sending session by the
+	// answer to its request.
+	s.pushExceptLocked(from, &tg.UpdateNewMessage{Message: out, PtsCount: 1}, s.sending, to.user.ID)
 	if from == to {
 		return out, out
 	}
@@ -330,6 +334,11 @@ func (a *account) nextID() int {
 // pushLocked gives upd the account's next pts (if it carries one), logs
 // it and sends it to the account's live sessions, with the users named.
 func (s *Server) pushLocked(a *account, upd tg.UpdateClass, users ...int64) {
+	s.pushExceptLocked(a, upd, nil, users...)
+}
+
+// pushExceptLocked is pushLocked sparing the session except (nil: none).
+func (s *Server) pushExceptLocked(a *account, upd tg.UpdateClass, except *tgtest.Session, users ...int64) {
 	switch u := upd.(type) {
 	case *tg.UpdateNewMessage:
 		a.pts += u.PtsCount
@@ -355,6 +364,9 @@ func (s *Server) pushLocked(a *account, upd tg.UpdateClass, users ...int64) {
 	}
 	msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Users: s.usersLocked(users...), Date: int(s.srvNow())}
 	for id, sess := range a.sessions {
+		if except != nil && except.ID == sess.ID {
+			continue
+		}
 		if err := s.srv.Send(contextFor(), sess, tgtest.MessageFromServer, msg); err != nil {
 			delete(a.sessions, id)
 		}
