@@ -30,7 +30,8 @@
 // what an XEP-0333 displayed marker means already); typing. Contacts from
 // the account's address book are announced with their names on connect,
 // with their presence (online, or offline with the last-seen time when
-// Telegram shares it), and presence changes follow.
+// Telegram shares it) and their profile photo's id as avatar hash;
+// presence changes follow, and GetAvatar downloads the photo.
 //
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
@@ -53,7 +54,7 @@
 // Not done yet (each says so where it is met, nothing is silently lost):
 // locations,
 // contact cards and polls from Telegram (they arrive as a note asking to
-// open Telegram), avatars, groups, supergroups, forum topics and channels (their messages
+// open Telegram), groups, supergroups, forum topics and channels (their messages
 // are logged and not bridged), and a live-connection test of seq-based
 // (non-pts) updates. Secret chats are out of scope: they are end-to-end
 // encrypted between two devices and a gateway cannot join them.

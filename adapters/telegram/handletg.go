@@ -204,9 +204,11 @@ func (s *Session) learnUsersLocked(ctx context.Context, users []tg.UserClass) {
 		if !ok || u.ID == s.self || u.Min {
 			continue
 		}
-		if old, ok := s.hashes[u.ID]; ok && old == u.AccessHash {
+		photo := convert.AvatarHash(u)
+		if old, ok := s.hashes[u.ID]; ok && old == u.AccessHash && s.photos[u.ID] == photo {
 			continue
 		}
+		s.photos[u.ID] = photo
 		s.hashes[u.ID] = u.AccessHash
 		if err := setInt(ctx, s.kv, keyPeerPrefix+strconv.FormatInt(u.ID, 10), u.AccessHash); err != nil {
 			s.host.Logger().Warn("telegram: cannot store an access hash", "account", s.acct, "err", err)

@@ -56,7 +56,8 @@ type Session struct {
 	upd    sync.Mutex
 	pts    int
 	hashes map[int64]int64
-	sent   map[int]bool // messages sent through the gateway: no echo
+	photos map[int64]string // users' avatar hashes ("" none)
+	sent   map[int]bool     // messages sent through the gateway: no echo
 }
 
 var (
@@ -68,12 +69,13 @@ var (
 	_ gateway.UserResolver    = (*Session)(nil)
 	_ gateway.ContactLister   = (*Session)(nil)
 	_ gateway.Reactor         = (*Session)(nil)
+	_ gateway.AvatarGetter    = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {
 	return &Session{
 		a: a, host: host, cfg: cfg, acct: acct, self: self, kv: host.KV(acct),
-		catchUp: make(chan struct{}, 1), hashes: map[int64]int64{}, sent: map[int]bool{},
+		catchUp: make(chan struct{}, 1), hashes: map[int64]int64{}, photos: map[int64]string{}, sent: map[int]bool{},
 	}
 }
 

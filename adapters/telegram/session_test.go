@@ -448,3 +448,37 @@ func TestSentFromPhone(t *testing.T) {
 		t.Errorf("message from the phone = %s, want FromMe in the chat with Alice", gatewaytest.Describe(m))
 	}
 }
+
+// TestAvatar: a contact's profile photo is announced by its hash and
+// downloaded on request; a contact without one has none; an unseen user
+// is unknown.
+func TestAvatar(t *testing.T) {
+	f := newFixture(t)
+	jpeg := []byte("\xff\xd8\xff\xe0 Alice's face")
+	f.srv.SetAvatar(aliceID, jpeg)
+	f.srv.AddUser(3003, "", "Bob", "bobby")
+	f.srv.AddContact(ownerID, aliceID)
+	f.srv.AddContact(ownerID, 3003)
+	_, sess := f.connect(t)
+	contacts := f.host.WaitEvents(t, 2, gatewaytest.Is[*event.ContactInfo])
+	var aliceHash string
+	for _, c := range contacts {
+		if c.(*event.ContactInfo).Sender == "2002" {
+			aliceHash = c.(*event.ContactInfo).AvatarHash
+		}
+	}
+	if aliceHash == "" {
+		t.Fatalf("Alice announced without an avatar hash: %v", contacts)
+	}
+	ag := sess.(gateway.AvatarGetter)
+	av, err := ag.GetAvatar(f.ctx, "2002")
+	if err != nil || av.Hash != aliceHash || !bytes.Equal(av.Data, jpeg) || av.MIMEType != "image/jpeg" {
+		t.Errorf("GetAvatar(Alice) = %q %q %d bytes, %v", av.Hash, av.MIMEType, len(av.Data), err)
+	}
+	if av, err := ag.GetAvatar(f.ctx, "3003"); err != nil || av.Hash != "" || len(av.Data) != 0 {
+		t.Errorf("GetAvatar(Bob, no photo) = %+v, %v; want none", av, err)
+	}
+	if _, err := ag.GetAvatar(f.ctx, "4004"); !errors.Is(err, gateway.ErrUnknownChat) {
+		t.Errorf("GetAvatar(unseen) = %v, want ErrUnknownChat", err)
+	}
+}

@@ -144,6 +144,7 @@ func TestInboundGolden(t *testing.T) {
 		{"presence-last-seen", convert.Presence("1001", alice, &tg.UserStatusOffline{WasOnline: int(when.Add(-time.Hour).Unix())}, when)},
 		{"presence-recently", convert.Presence("1001", alice, &tg.UserStatusRecently{}, when)},
 		{"contact", convert.Contact("1001", &tg.User{ID: alice, FirstName: "Alice", LastName: "Liddell", Phone: "15550001111"}, when)},
+		{"contact-with-photo", convert.Contact("1001", &tg.User{ID: alice, FirstName: "Alice", Photo: &tg.UserProfilePhoto{PhotoID: 4242}}, when)},
 		{"contact-username-only", convert.Contact("1001", &tg.User{ID: alice, Username: "alice"}, when)},
 	}
 	for _, tc := range cases {

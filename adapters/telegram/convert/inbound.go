@@ -224,7 +224,7 @@ func Contact(account ids.AccountID, u *tg.User, when time.Time) *event.ContactIn
 	if name == "" && u.Username != "" {
 		name = "@" + u.Username
 	}
-	c := &event.ContactInfo{Meta: event.Meta{Account: account, Sender: UserID(u.ID), Time: when}, Name: name}
+	c := &event.ContactInfo{Meta: event.Meta{Account: account, Sender: UserID(u.ID), Time: when}, Name: name, AvatarHash: AvatarHash(u)}
 	if u.Phone != "" {
 		c.Phone = "+" + u.Phone
 	}
@@ -279,4 +279,13 @@ func Presence(account ids.AccountID, user int64, status tg.UserStatusClass, when
 		p.Status = "last seen within a month"
 	}
 	return p
+}
+
+// AvatarHash names a user's profile photo ("" without one): its id, which
+// changes with the photo.
+func AvatarHash(u *tg.User) string {
+	if p, ok := u.Photo.(*tg.UserProfilePhoto); ok && p.PhotoID != 0 {
+		return fmt.Sprintf("tg%d", p.PhotoID)
+	}
+	return ""
 }

@@ -76,6 +76,8 @@ func (s *Server) getFile(req *tgtest.Request, r *tg.UploadGetFileRequest) (bin.E
 		id = loc.ID
 	case *tg.InputPhotoFileLocation:
 		id = loc.ID
+	case *tg.InputPeerPhotoFileLocation:
+		id = loc.PhotoID
 	default:
 		return nil, tgerr.New(400, "LOCATION_INVALID")
 	}
@@ -214,3 +216,18 @@ func (s *Server) File(m tg.Message) ([]byte, bool) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// SetAvatar gives user a profile photo (a JPEG).
+func (s *Server) SetAvatar(user int64, jpeg []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.users[user]
+	if a == nil {
+		return
+	}
+	id := s.storeFileLocked(jpeg)
+	p := &tg.UserProfilePhoto{PhotoID: id, DCID: DC}
+	p.SetFlags()
+	a.user.Photo = p
+	a.user.SetFlags()
+}
