@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/adapters/telegram"
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/telegramtest"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/store/sealed"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -43,6 +44,7 @@ func startTelegramE2E(t *testing.T, backend string) (*e2e, *telegramtest.Server)
 		cfg.Platforms = map[string]map[string]any{"telegram": {
 			"enabled": true, "api_id": telegramtest.APIID, "api_hash": telegramtest.APIHash,
 		}}
+		cfg.Store.EncryptionKey = "ZTJlLWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzLWxvbmc=" // 32 bytes
 	})
 	return e, srv
 }
@@ -51,7 +53,8 @@ func startTelegramE2E(t *testing.T, backend string) (*e2e, *telegramtest.Server)
 // command (phone number, then the login code Telegram sent; or a QR code
 // the phone accepts), receives a Telegram message and a photo, answers
 // from XMPP, corrects the answer, and sees Alice's read marker, on both
-// stores.
+// stores; the session is sealed at rest (store.encryption_key) and the
+// api_hash is not in the debug log.
 func TestTelegramEndToEnd(t *testing.T) {
 	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
 		t.Run(backend, func(t *testing.T) {
@@ -96,6 +99,24 @@ func TestTelegramEndToEnd(t *testing.T) {
 				u.waitMessage(e2eComponent, "is now linked")
 			}
 
+			// The session (auth key) is in the store, sealed.
+			sealedStore, ok := e.app.store.(*sealed.Store)
+			if !ok {
+				t.Fatalf("the store is %T, want it sealed", e.app.store)
+			}
+			waitFor(t, "the stored session", func() bool {
+				_, err := sealedStore.GetKV(u.ctx(), telegram.PlatformID, "1001", "session")
+				return err == nil
+			})
+			clear, err := sealedStore.GetKV(u.ctx(), telegram.PlatformID, "1001", "session")
+			if err != nil || !strings.Contains(string(clear), "AuthKey") {
+				t.Fatalf("the session read through the store = %.40q, %v; want gotd's session", clear, err)
+			}
+			raw, err := sealedStore.Store.GetKV(u.ctx(), telegram.PlatformID, "1001", "session")
+			if err != nil || strings.Contains(string(raw), "AuthKey") || bytes.Contains(raw, clear[:min(len(clear), 32)]) {
+				t.Errorf("the session at rest is not sealed: %.60q, %v", raw, err)
+			}
+
 			// Telegram → XMPP, with an entity turned into XEP-0393 styling.
 			alice := fmt.Sprintf("%d@%s", tgAliceID, e2eComponent)
 			in, err := srv.Send(tgAliceID, tgOwnerID, "hello from Telegram")
@@ -135,6 +156,11 @@ func TestTelegramEndToEnd(t *testing.T) {
 			m, _ := srv.Find(tgAliceID, "hi back!")
 			srv.Read(tgAliceID, tgOwnerID, m.ID)
 			u.waitRaw("Alice's read marker", `from="`+alice, `<displayed xmlns="urn:xmpp:chat-markers:0" id="x1"`)
+
+			// The api_hash never reaches the (debug) log.
+			if logs := e.logs.String(); !strings.Contains(logs, "level=DEBUG") || strings.Contains(logs, telegramtest.APIHash) {
+				t.Error("the gateway's debug log is off, or contains the api_hash")
+			}
 		})
 	}
 }
