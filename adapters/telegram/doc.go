@@ -33,6 +33,10 @@
 // Telegram shares it) and their profile photo's id as avatar hash;
 // presence changes follow, and GetAvatar downloads the photo.
 //
+// Basic groups are rooms (#g<id>@component): the owner is invited on
+// connect, members carry their roles (creator: owner; admins), the group's
+// description is the subject, and messages go both ways.
+//
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
 // when connecting calls updates.getDifference from the stored pts, so
@@ -52,12 +56,14 @@
 // Telegram's 1024 characters).
 //
 // Not done yet (each says so where it is met, nothing is silently lost):
-// locations,
-// contact cards and polls from Telegram (they arrive as a note asking to
-// open Telegram), groups, supergroups, forum topics and channels (their messages
-// are logged and not bridged), and a live-connection test of seq-based
-// (non-pts) updates. Secret chats are out of scope: they are end-to-end
-// encrypted between two devices and a gateway cannot join them.
+// locations, contact cards and polls from Telegram (they arrive as a note
+// asking to open Telegram); managing groups from XMPP (topic, members,
+// roles, leaving, creating: refused as not supported); membership and
+// title changes of groups as they happen; supergroups, forum topics and
+// channels (their messages are logged and not bridged); seq-based
+// (non-pts) updates, whose gaps are not detected. Secret chats are out of
+// scope: they are end-to-end encrypted between two devices, and a gateway
+// cannot take part.
 //
 // Tests run the adapter against gotd's in-process MTProto server (tgtest)
 // with a service of ours behind it (package telegramtest): real MTProto,

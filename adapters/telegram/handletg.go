@@ -14,6 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
 // handle receives every update push of the client. gotd hands pushes over
@@ -116,38 +117,30 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 			log.Debug("telegram service message not bridged", "type", fmt.Sprintf("%T", u.Message))
 			return nil
 		}
-		chat := convert.Chat(m)
-		if chat == 0 {
-			log.Info("telegram group or channel message not bridged yet", "peer", fmt.Sprintf("%T", m.PeerID), "id", m.ID)
+		if convert.ChatOf(m) == "" {
+			log.Info("telegram supergroup or channel message not bridged yet", "peer", fmt.Sprintf("%T", m.PeerID), "id", m.ID)
 			return nil
 		}
 		if m.Out && s.sent[m.ID] {
 			return nil // sent through the gateway: the owner's client has it
 		}
-		dir := " i"
-		if m.Out {
-			dir = " o"
-		}
-		if err := s.kv.Set(ctx, keyMsgPrefix+strconv.Itoa(m.ID), []byte(strconv.FormatInt(chat, 10)+dir)); err != nil {
+		ev := convert.Message(s.acct, s.self, m, s.fetch)
+		if err := s.kv.Set(ctx, keyMsgPrefix+strconv.Itoa(m.ID), msgRecord(ev.Chat, ev.Sender, m.Out)); err != nil {
 			return fmt.Errorf("telegram: record message %d: %w", m.ID, err)
 		}
-		return s.emit(ctx, convert.Message(s.acct, s.self, m, s.fetch))
+		return s.emit(ctx, ev)
 	case *tg.UpdateEditMessage:
 		m, ok := u.Message.(*tg.Message)
-		if !ok || convert.Chat(m) == 0 {
+		if !ok || convert.ChatOf(m) == "" {
 			return nil
 		}
 		return s.emit(ctx, convert.Edit(s.acct, s.self, m))
 	case *tg.UpdateDeleteMessages:
 		for _, id := range u.Messages {
-			chat, out, ok := s.messageChat(ctx, id)
+			chat, sender, out, ok := s.messageChat(ctx, id)
 			if !ok {
 				log.Info("telegram deleted a message the gateway never saw", "id", id)
 				continue
-			}
-			sender := chat
-			if out {
-				sender = s.self
 			}
 			ev := convert.Retract(s.acct, chat, sender, id, now)
 			ev.FromMe = out
@@ -184,16 +177,28 @@ func (s *Session) emit(ctx context.Context, ev event.Event) error {
 	return nil
 }
 
-// messageChat returns the chat of a message of the account, and whether
-// the account sent it.
-func (s *Session) messageChat(ctx context.Context, id int) (chat int64, out, ok bool) {
+// msgRecord is what the KV keeps of a message: its chat, "o" or "i"
+// (sent by the account or not) and its author.
+func msgRecord(chat ids.ChatID, sender ids.UserID, out bool) []byte {
+	dir := "i"
+	if out {
+		dir = "o"
+	}
+	return []byte(string(chat) + " " + dir + " " + string(sender))
+}
+
+// messageChat returns the chat and author of a message of the account,
+// and whether the account sent it.
+func (s *Session) messageChat(ctx context.Context, id int) (chat ids.ChatID, sender ids.UserID, out, ok bool) {
 	b, err := s.kv.Get(ctx, keyMsgPrefix+strconv.Itoa(id))
 	if err != nil {
-		return 0, false, false
+		return "", "", false, false
 	}
-	c, dir, _ := strings.Cut(string(b), " ")
-	chat, err = strconv.ParseInt(c, 10, 64)
-	return chat, dir == "o", err == nil
+	parts := strings.Fields(string(b))
+	if len(parts) != 3 {
+		return "", "", false, false
+	}
+	return ids.ChatID(parts[0]), ids.UserID(parts[2]), parts[1] == "o", true
 }
 
 // learnUsersLocked keeps the access hashes of users (needed to write to

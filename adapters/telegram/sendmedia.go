@@ -22,7 +22,7 @@ const (
 // sendAttachments uploads each attachment and sends it as a photo or a
 // document; the body is the first one's caption when it fits, else it
 // follows as a text message. It returns the id of the first message.
-func (s *Session) sendAttachments(ctx context.Context, api *tg.Client, peer *tg.InputPeerUser, msg *event.Message, replyTo tg.InputReplyToClass) (int, error) {
+func (s *Session) sendAttachments(ctx context.Context, api *tg.Client, peer tg.InputPeerClass, msg *event.Message, replyTo tg.InputReplyToClass) (int, error) {
 	caption := msg.Body
 	if len(utf16.Encode([]rune(caption))) > maxCaptionLength {
 		caption = ""

@@ -70,6 +70,7 @@ var (
 	_ gateway.ContactLister   = (*Session)(nil)
 	_ gateway.Reactor         = (*Session)(nil)
 	_ gateway.AvatarGetter    = (*Session)(nil)
+	_ gateway.GroupManager    = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {
@@ -264,7 +265,10 @@ func (s *Session) sendError(what string, err error) error {
 
 // inputPeer returns the peer of a one-to-one chat, with the access hash
 // learnt when the user was last seen.
-func (s *Session) inputPeer(ctx context.Context, chat ids.ChatID) (*tg.InputPeerUser, error) {
+func (s *Session) inputPeer(ctx context.Context, chat ids.ChatID) (tg.InputPeerClass, error) {
+	if g, ok := convert.ParseGroup(chat); ok {
+		return &tg.InputPeerChat{ChatID: g}, nil
+	}
 	user, err := convert.ParseUser(chat)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, gateway.ErrUnknownChat)
@@ -323,7 +327,7 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 }
 
 // sendText sends one text message and returns its id.
-func (s *Session) sendText(ctx context.Context, api *tg.Client, peer *tg.InputPeerUser, body string, replyTo tg.InputReplyToClass, chat ids.ChatID) (int, error) {
+func (s *Session) sendText(ctx context.Context, api *tg.Client, peer tg.InputPeerClass, body string, replyTo tg.InputReplyToClass, chat ids.ChatID) (int, error) {
 	req := &tg.MessagesSendMessageRequest{Peer: peer, Message: body, RandomID: randomID(), ReplyTo: replyTo}
 	res, err := api.MessagesSendMessage(ctx, req)
 	if err != nil {
@@ -339,7 +343,7 @@ func (s *Session) sendText(ctx context.Context, api *tg.Client, peer *tg.InputPe
 
 // recordSent notes the chat of a message sent through the gateway.
 func (s *Session) recordSent(ctx context.Context, chat ids.ChatID, id int) {
-	if err := s.kv.Set(ctx, keyMsgPrefix+string(convert.MessageID(id)), []byte(string(chat)+" o")); err != nil {
+	if err := s.kv.Set(ctx, keyMsgPrefix+string(convert.MessageID(id)), msgRecord(chat, convert.UserID(s.self), true)); err != nil {
 		s.host.Logger().Warn("telegram: cannot record a sent message", "account", s.acct, "err", err)
 	}
 }
@@ -607,3 +611,5 @@ func (s *Session) ListContacts(ctx context.Context) ([]*event.ContactInfo, error
 	}
 	return out, nil
 }
+
+func tgErrIs(err error, types ...string) bool { return tgerr.Is(err, types...) }

@@ -212,3 +212,47 @@ func TestTelegramConfigCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramGroupEndToEnd: a basic group of the linked account is a
+// room: the user is invited on connect, joins and sees the members with
+// their roles and the group's description as subject, and messages go
+// both ways.
+func TestTelegramGroupEndToEnd(t *testing.T) {
+	e, srv := startTelegramE2E(t, config.BackendSQLite)
+	const bobID = 3003
+	srv.AddUser(bobID, "+15550003333", "Bob", "")
+	srv.AddGroup(42, "Book club", "Monthly picks", tgAliceID, []int64{bobID}, bobID, tgOwnerID)
+	u := e.user("romeo")
+	choice := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+	submit := func(sid, field, value string) xmpptest.Stanza {
+		return u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='%s'><value>%s</value></field></x></command>`, sid, field, value))
+	}
+	first := submit(attr(choice.Raw, "sessionid"), "flow", "phone")
+	codeForm := submit(attr(first.Raw, "sessionid"), "phone", tgOwnerPhone)
+	code, err := srv.LastCode(u.ctx(), tgOwnerPhone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := submit(attr(codeForm.Raw, "sessionid"), "code", code); !containsAll(done.Raw, `status="completed"`) {
+		t.Fatalf("link: %s", done.Raw)
+	}
+
+	room := "#g42@" + e2eComponent
+	u.waitRaw("a direct invitation", "jabber:x:conference", `jid="`+room+`"`)
+	u.raw(`<presence to='` + room + `/romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	u.waitRaw("Alice, the creator", `from="`+room+`/`, `affiliation="owner"`)
+	u.waitRaw("Bob, an admin", `from="`+room+`/`, `affiliation="admin"`)
+	u.waitRaw("the self-presence", `from="`+room+`/romeo"`, `code="110"`)
+	u.waitRaw("the subject", `from="`+room+`"`, "<subject>Monthly picks</subject>")
+
+	// Telegram → room.
+	if err := srv.SendGroup(tgAliceID, 42, "hello book club"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("Alice's message in the room", `type="groupchat"`, `from="`+room+`/`, "hello book club")
+
+	// Room → Telegram: every member gets it.
+	u.raw(`<message type='groupchat' to='` + room + `' id='tg1'><body>hi from XMPP</body></message>`)
+	waitFor(t, "the message in Bob's copy of the group", func() bool { _, ok := srv.Find(bobID, "hi from XMPP"); return ok })
+	u.waitRaw("the reflection", `id="tg1"`, `from="`+room+`/romeo"`, "hi from XMPP")
+}

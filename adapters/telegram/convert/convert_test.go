@@ -109,6 +109,8 @@ func TestInboundGolden(t *testing.T) {
 	withSticker := msg(18, false, "")
 	withSticker.Media = &tg.MessageMediaDocument{Document: &tg.Document{ID: 82, MimeType: "image/webp", Size: 4,
 		Attributes: []tg.DocumentAttributeClass{&tg.DocumentAttributeSticker{Alt: "😀"}, &tg.DocumentAttributeFilename{FileName: "sticker.webp"}}}}
+	groupMsg := msg(20, false, "hello group")
+	groupMsg.PeerID = &tg.PeerChat{ChatID: 42}
 	withGeo := msg(19, false, "")
 	withGeo.Media = &tg.MessageMediaGeo{Geo: &tg.GeoPoint{Lat: 52.5, Long: 13.4}}
 	edited := msg(14, false, "fixed text")
@@ -130,7 +132,8 @@ func TestInboundGolden(t *testing.T) {
 		{"sticker", convert.Message("1001", self, withSticker, fetch)},
 		{"location-not-bridged", convert.Message("1001", self, withGeo, fetch)},
 		{"edit", convert.Edit("1001", self, edited)},
-		{"delete", convert.Retract("1001", alice, alice, 12, when)},
+		{"delete", convert.Retract("1001", convert.ChatID(alice), convert.UserID(alice), 12, when)},
+		{"group", convert.Message("1001", self, groupMsg, nil)},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gotd/td/tg"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -21,21 +22,30 @@ func PeerUser(p tg.PeerClass) int64 {
 	return 0
 }
 
-// Chat returns the one-to-one chat a message belongs to (the other user),
-// or 0 if it is not a one-to-one message.
-func Chat(m *tg.Message) int64 { return PeerUser(m.PeerID) }
+// ChatOf returns the chat a message belongs to: the other user of a
+// one-to-one chat, or a basic group; "" for supergroups and channels
+// (not bridged yet).
+func ChatOf(m *tg.Message) ids.ChatID {
+	switch p := m.PeerID.(type) {
+	case *tg.PeerUser:
+		return ChatID(p.UserID)
+	case *tg.PeerChat:
+		return GroupID(p.ChatID)
+	}
+	return ""
+}
 
-// meta is the Meta of a one-to-one message of account self.
+// meta is the Meta of a message of account self.
 func meta(account ids.AccountID, self int64, m *tg.Message) event.Meta {
-	chat := Chat(m)
-	sender := chat
+	_, group := m.PeerID.(*tg.PeerChat)
+	sender := PeerUser(m.PeerID)
 	if m.Out {
 		sender = self
 	} else if from, ok := m.GetFromID(); ok && PeerUser(from) != 0 {
 		sender = PeerUser(from)
 	}
 	return event.Meta{
-		Account: account, Chat: ChatID(chat), Sender: UserID(sender), FromMe: m.Out,
+		Account: account, Chat: ChatOf(m), Group: group, Sender: UserID(sender), FromMe: m.Out,
 		Time: time.Unix(int64(m.Date), 0).UTC(), ID: MessageID(m.ID),
 	}
 }
@@ -172,10 +182,11 @@ func mediaNote(m tg.MessageMediaClass) string {
 	return "[a message this gateway cannot show yet: open Telegram to see it]"
 }
 
-// Retract converts the deletion of message id of chat.
-func Retract(account ids.AccountID, chat, sender int64, id int, when time.Time) *event.Retract {
+// Retract converts the deletion of message id of chat, written by sender.
+func Retract(account ids.AccountID, chat ids.ChatID, sender ids.UserID, id int, when time.Time) *event.Retract {
+	_, group := ParseGroup(chat)
 	return &event.Retract{
-		Meta:   event.Meta{Account: account, Chat: ChatID(chat), Sender: UserID(sender), Time: when},
+		Meta:   event.Meta{Account: account, Chat: chat, Group: group, Sender: sender, Time: when},
 		Target: MessageID(id),
 	}
 }
@@ -288,4 +299,38 @@ func AvatarHash(u *tg.User) string {
 		return fmt.Sprintf("tg%d", p.PhotoID)
 	}
 	return ""
+}
+
+// Group converts a basic group's full description: name, "about" text as
+// topic, members with roles (creator: owner; admins; the rest members).
+func Group(full *tg.MessagesChatFull, self int64) gateway.GroupInfo {
+	gi := gateway.GroupInfo{Self: UserID(self)}
+	names := map[int64]string{}
+	for _, uc := range full.Users {
+		if u, ok := uc.(*tg.User); ok {
+			names[u.ID] = Contact("", u, time.Time{}).Name
+		}
+	}
+	if f, ok := full.FullChat.(*tg.ChatFull); ok {
+		gi.Chat, gi.Topic = GroupID(f.ID), f.About
+		for _, c := range full.Chats {
+			if c, ok := c.(*tg.Chat); ok && c.ID == f.ID {
+				gi.Name = c.Title
+			}
+		}
+		if ps, ok := f.Participants.(*tg.ChatParticipants); ok {
+			for _, p := range ps.Participants {
+				role := gateway.RoleMember
+				switch p.(type) {
+				case *tg.ChatParticipantCreator:
+					role = gateway.RoleOwner
+				case *tg.ChatParticipantAdmin:
+					role = gateway.RoleAdmin
+				}
+				uid := p.GetUserID()
+				gi.Members = append(gi.Members, gateway.GroupMember{User: UserID(uid), Name: names[uid], Role: role})
+			}
+		}
+	}
+	return gi
 }

@@ -90,6 +90,8 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.UploadSaveFilePartRequestTypeID, "upload.saveFilePart", s.saveFilePart)
 	on(s, d, tg.UploadSaveBigFilePartRequestTypeID, "upload.saveBigFilePart", s.saveBigFilePart)
 	on(s, d, tg.MessagesSendMediaRequestTypeID, "messages.sendMedia", s.sendMediaRPC)
+	on(s, d, tg.MessagesGetDialogsRequestTypeID, "messages.getDialogs", s.getDialogs)
+	on(s, d, tg.MessagesGetFullChatRequestTypeID, "messages.getFullChat", s.getFullChat)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
 	on(s, d, tg.UpdatesGetDifferenceRequestTypeID, "updates.getDifference", s.getDifference)
 }
@@ -242,12 +244,15 @@ func (s *Server) sendMessage(req *tgtest.Request, r *tg.MessagesSendMessageReque
 	if err != nil {
 		return nil, err
 	}
+	if r.Message == "" {
+		return nil, tgerr.New(400, "MESSAGE_EMPTY")
+	}
+	if pc, ok := r.Peer.(*tg.InputPeerChat); ok {
+		return s.sendGroupLocked(req, self, pc.ChatID, r)
+	}
 	peer, err := s.peerLocked(self, r.Peer)
 	if err != nil {
 		return nil, err
-	}
-	if r.Message == "" {
-		return nil, tgerr.New(400, "MESSAGE_EMPTY")
 	}
 	replyTo := 0
 	if rt, ok := r.ReplyTo.(*tg.InputReplyToMessage); ok {
@@ -578,4 +583,25 @@ func (s *Server) getDifference(req *tgtest.Request, r *tg.UpdatesGetDifferenceRe
 		diff.Users = append(diff.Users, s.usersLocked(id)...)
 	}
 	return diff, nil
+}
+
+func (s *Server) sendGroupLocked(req *tgtest.Request, self *account, id int64, r *tg.MessagesSendMessageRequest) (bin.Encoder, error) {
+	g := s.groups[id]
+	if g == nil || !slices.Contains(g.members, self.user.ID) {
+		return nil, tgerr.New(400, "CHAT_ID_INVALID")
+	}
+	replyTo := 0
+	if rt, ok := r.ReplyTo.(*tg.InputReplyToMessage); ok {
+		replyTo = rt.ReplyToMsgID
+	}
+	s.sending = &req.Session
+	out := s.deliverGroupLocked(self, g, r.Message, replyTo)
+	s.sending = nil
+	return &tg.Updates{
+		Updates: []tg.UpdateClass{
+			&tg.UpdateMessageID{ID: out.ID, RandomID: r.RandomID},
+			&tg.UpdateNewMessage{Message: out, Pts: self.pts, PtsCount: 1},
+		},
+		Users: s.usersLocked(g.members...), Chats: []tg.ChatClass{g.chat(self.user.ID)}, Date: out.Date,
+	}, nil
 }
