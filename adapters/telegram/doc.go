@@ -59,7 +59,9 @@
 // locations, contact cards and polls from Telegram (they arrive as a note
 // asking to open Telegram); managing groups from XMPP (topic, members,
 // roles, leaving, creating: refused as not supported); membership and
-// title changes of groups as they happen; supergroups, forum topics and
+// title changes of groups as they happen; edits, deletions, reactions,
+// files, read markers and typing inside groups (Capabilities say so for
+// group chats); supergroups, forum topics and
 // channels (their messages are logged and not bridged); seq-based
 // (non-pts) updates, whose gaps are not detected. Secret chats are out of
 // scope: they are end-to-end encrypted between two devices, and a gateway

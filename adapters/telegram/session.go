@@ -224,8 +224,12 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session: one-to-one chats only.
-func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
+// Capabilities implements gateway.Session. In basic groups only text and
+// replies are bridged so far.
+func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
+	if _, group := convert.ParseGroup(chat); group {
+		return gateway.Capabilities{Replies: true}
+	}
 	return gateway.Capabilities{
 		ReadMarkers: true, ChatStates: true,
 		Edits: true, EditWindow: editWindow,
