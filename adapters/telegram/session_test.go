@@ -482,3 +482,41 @@ func TestAvatar(t *testing.T) {
 		t.Errorf("GetAvatar(unseen) = %v, want ErrUnknownChat", err)
 	}
 }
+
+// TestRestartCatchesUp: the gateway stops, Alice writes, and a new
+// adapter on the same store loads the session (auth key and update state
+// from the KV), connects without logging in again, and delivers what
+// was missed.
+func TestRestartCatchesUp(t *testing.T) {
+	f := newFixture(t)
+	acct, sess := f.connect(t)
+	sess.Disconnect()
+	if err := f.a.Stop(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.Send(aliceID, ownerID, "while the gateway was down"); err != nil {
+		t.Fatal(err)
+	}
+	signIns := f.srv.Calls("auth.signIn")
+
+	a2 := telegram.New(telegram.WithClientOptions(f.srv.Options))
+	if err := a2.Init(f.host, section); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a2.Stop(context.Background()) })
+	s2, err := a2.LoadSession(f.ctx, acct)
+	if err != nil {
+		t.Fatalf("LoadSession after a restart: %v", err)
+	}
+	s2.Connect(f.ctx)
+	m := f.host.WaitEvent(t, func(e event.Event) bool {
+		m, ok := e.(*event.Message)
+		return ok && m.Body == "while the gateway was down"
+	}).(*event.Message)
+	if m.Sender != "2002" {
+		t.Errorf("missed message = %s", gatewaytest.Describe(m))
+	}
+	if f.srv.Calls("auth.signIn") != signIns {
+		t.Error("the restarted session signed in again instead of using the stored auth key")
+	}
+}
