@@ -42,9 +42,9 @@ func (s *Session) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avata
 	if err != nil {
 		return gateway.Avatar{}, fmt.Errorf("%w: %w", err, gateway.ErrUnknownChat)
 	}
-	s.upd.Lock()
+	s.cache.Lock()
 	hash, seen := s.photos[id]
-	s.upd.Unlock()
+	s.cache.Unlock()
 	if !seen {
 		return gateway.Avatar{}, fmt.Errorf("telegram: user %s not seen by this account yet: %w", user, gateway.ErrUnknownChat)
 	}

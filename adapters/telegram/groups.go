@@ -73,9 +73,9 @@ func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.Group
 	if err != nil {
 		return gateway.GroupInfo{}, s.sendError("group info", err)
 	}
-	s.upd.Lock()
-	s.learnUsersLocked(ctx, full.Users)
-	s.upd.Unlock()
+	// Not announced: the hub may be asking while it handles one of this
+	// session's events (a membership change), which holds upd.
+	s.learnUsers(ctx, full.Users)
 	return convert.Group(full, s.self), nil
 }
 

@@ -112,9 +112,20 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 	log := s.host.Logger().With("account", s.acct)
 	switch u := u.(type) {
 	case *tg.UpdateNewMessage:
+		if sm, ok := u.Message.(*tg.MessageService); ok {
+			evs := convert.Service(s.acct, sm)
+			if len(evs) == 0 {
+				log.Debug("telegram service message not bridged", "action", fmt.Sprintf("%T", sm.Action))
+			}
+			for _, ev := range evs {
+				if err := s.emit(ctx, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		m, ok := u.Message.(*tg.Message)
 		if !ok {
-			log.Debug("telegram service message not bridged", "type", fmt.Sprintf("%T", u.Message))
 			return nil
 		}
 		if convert.ChatOf(m) == "" {
@@ -203,21 +214,9 @@ func (s *Session) messageChat(ctx context.Context, id int) (chat ids.ChatID, sen
 
 // learnUsersLocked keeps the access hashes of users (needed to write to
 // them) and tells the hub the names of users seen for the first time.
+// The caller holds upd, which keeps the announcements in order.
 func (s *Session) learnUsersLocked(ctx context.Context, users []tg.UserClass) {
-	for _, uc := range users {
-		u, ok := uc.(*tg.User)
-		if !ok || u.ID == s.self || u.Min {
-			continue
-		}
-		photo := convert.AvatarHash(u)
-		if old, ok := s.hashes[u.ID]; ok && old == u.AccessHash && s.photos[u.ID] == photo {
-			continue
-		}
-		s.photos[u.ID] = photo
-		s.hashes[u.ID] = u.AccessHash
-		if err := setInt(ctx, s.kv, keyPeerPrefix+strconv.FormatInt(u.ID, 10), u.AccessHash); err != nil {
-			s.host.Logger().Warn("telegram: cannot store an access hash", "account", s.acct, "err", err)
-		}
+	for _, u := range s.learnUsers(ctx, users) {
 		if err := s.host.Emit(ctx, convert.Contact(s.acct, u, time.Now().UTC())); err != nil {
 			s.host.Logger().Warn("telegram: cannot announce a contact", "account", s.acct, "user", u.ID, "err", err)
 		}
@@ -227,6 +226,33 @@ func (s *Session) learnUsersLocked(ctx context.Context, users []tg.UserClass) {
 			}
 		}
 	}
+}
+
+// learnUsers keeps the access hashes and avatar hashes of users, without
+// telling the hub (safe while the hub is handling one of the session's
+// events), and returns the users new or changed.
+func (s *Session) learnUsers(ctx context.Context, users []tg.UserClass) []*tg.User {
+	var changed []*tg.User
+	for _, uc := range users {
+		u, ok := uc.(*tg.User)
+		if !ok || u.ID == s.self || u.Min {
+			continue
+		}
+		photo := convert.AvatarHash(u)
+		s.cache.Lock()
+		old, known := s.hashes[u.ID]
+		same := known && old == u.AccessHash && s.photos[u.ID] == photo
+		s.photos[u.ID], s.hashes[u.ID] = photo, u.AccessHash
+		s.cache.Unlock()
+		if same {
+			continue
+		}
+		if err := setInt(ctx, s.kv, keyPeerPrefix+strconv.FormatInt(u.ID, 10), u.AccessHash); err != nil {
+			s.host.Logger().Warn("telegram: cannot store an access hash", "account", s.acct, "err", err)
+		}
+		changed = append(changed, u)
+	}
+	return changed
 }
 
 // difference catches up with what happened since the stored pts.

@@ -52,12 +52,15 @@ type Session struct {
 	lost    atomic.Bool
 	catchUp chan struct{}
 
-	// upd serialises update handling and guards pts and the caches.
-	upd    sync.Mutex
-	pts    int
+	// upd serialises update handling and guards pts and sent.
+	upd  sync.Mutex
+	pts  int
+	sent map[int]bool // messages sent through the gateway: no echo
+
+	// cache guards what is known of users.
+	cache  sync.Mutex
 	hashes map[int64]int64
 	photos map[int64]string // users' avatar hashes ("" none)
-	sent   map[int]bool     // messages sent through the gateway: no echo
 }
 
 var (
@@ -277,9 +280,9 @@ func (s *Session) inputPeer(ctx context.Context, chat ids.ChatID) (tg.InputPeerC
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, gateway.ErrUnknownChat)
 	}
-	s.upd.Lock()
+	s.cache.Lock()
 	hash, ok := s.hashes[user]
-	s.upd.Unlock()
+	s.cache.Unlock()
 	if !ok {
 		h, err := getInt(ctx, s.kv, keyPeerPrefix+string(chat))
 		if err != nil {

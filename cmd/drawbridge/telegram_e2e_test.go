@@ -215,8 +215,8 @@ func TestTelegramConfigCheck(t *testing.T) {
 
 // TestTelegramGroupEndToEnd: a basic group of the linked account is a
 // room: the user is invited on connect, joins and sees the members with
-// their roles and the group's description as subject, and messages go
-// both ways.
+// their roles and the group's description as subject, messages go both
+// ways, and members added and removed on Telegram come and go.
 func TestTelegramGroupEndToEnd(t *testing.T) {
 	e, srv := startTelegramE2E(t, config.BackendSQLite)
 	const bobID = 3003
@@ -255,4 +255,15 @@ func TestTelegramGroupEndToEnd(t *testing.T) {
 	u.raw(`<message type='groupchat' to='` + room + `' id='tg1'><body>hi from XMPP</body></message>`)
 	waitFor(t, "the message in Bob's copy of the group", func() bool { _, ok := srv.Find(bobID, "hi from XMPP"); return ok })
 	u.waitRaw("the reflection", `id="tg1"`, `from="`+room+`/romeo"`, "hi from XMPP")
+
+	// Alice adds Dave, then removes Bob: presences in the room.
+	srv.AddUser(4004, "+15550004444", "Dave", "")
+	if err := srv.AddToGroup(tgAliceID, 42, 4004); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("Dave joining", `from="`+room+`/Dave"`, `affiliation="member"`)
+	if err := srv.RemoveFromGroup(tgAliceID, 42, bobID); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("Bob removed", `from="`+room+`/Bob"`, `type="unavailable"`)
 }

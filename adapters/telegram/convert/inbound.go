@@ -41,8 +41,8 @@ func meta(account ids.AccountID, self int64, m *tg.Message) event.Meta {
 	sender := PeerUser(m.PeerID)
 	if m.Out {
 		sender = self
-	} else if from, ok := m.GetFromID(); ok && PeerUser(from) != 0 {
-		sender = PeerUser(from)
+	} else if PeerUser(m.FromID) != 0 {
+		sender = PeerUser(m.FromID)
 	}
 	return event.Meta{
 		Account: account, Chat: ChatOf(m), Group: group, Sender: UserID(sender), FromMe: m.Out,
@@ -333,4 +333,38 @@ func Group(full *tg.MessagesChatFull, self int64) gateway.GroupInfo {
 		}
 	}
 	return gi
+}
+
+// Service converts a service message of a group into membership changes:
+// users added (joined), a user who left, a user removed by someone else
+// (kicked). Other actions give nothing.
+func Service(account ids.AccountID, m *tg.MessageService) []event.Event {
+	g, ok := m.PeerID.(*tg.PeerChat)
+	if !ok {
+		return nil
+	}
+	actor := PeerUser(m.FromID)
+	mt := event.Meta{Account: account, Chat: GroupID(g.ChatID), Group: true, Sender: UserID(actor), FromMe: m.Out,
+		Time: time.Unix(int64(m.Date), 0).UTC(), ID: MessageID(m.ID)}
+	change := func(user int64, a event.MembershipAction) event.Event {
+		return &event.MembershipChange{Meta: mt, User: UserID(user), Action: a}
+	}
+	var out []event.Event
+	switch a := m.Action.(type) {
+	case *tg.MessageActionChatAddUser:
+		for _, u := range a.Users {
+			out = append(out, change(u, event.Joined))
+		}
+	case *tg.MessageActionChatJoinedByLink:
+		out = append(out, change(actor, event.Joined))
+	case *tg.MessageActionChatJoinedByRequest:
+		out = append(out, change(actor, event.Joined))
+	case *tg.MessageActionChatDeleteUser:
+		if a.UserID == actor {
+			out = append(out, change(a.UserID, event.Left))
+		} else {
+			out = append(out, change(a.UserID, event.Kicked))
+		}
+	}
+	return out
 }

@@ -126,3 +126,45 @@ func (s *Server) getFullChat(req *tgtest.Request, r *tg.MessagesGetFullChatReque
 	full.SetFlags()
 	return &tg.MessagesChatFull{FullChat: full, Chats: []tg.ChatClass{g.chat(self.user.ID)}, Users: s.usersLocked(g.members...)}, nil
 }
+
+// AddToGroup makes actor add user to group id.
+func (s *Server) AddToGroup(actor, id, user int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[id]
+	if g == nil || s.users[actor] == nil || s.users[user] == nil {
+		return errNoUser
+	}
+	if !slices.Contains(g.members, user) {
+		g.members = append(g.members, user)
+	}
+	s.serviceLocked(actor, g, &tg.MessageActionChatAddUser{Users: []int64{user}}, user)
+	return nil
+}
+
+// RemoveFromGroup makes actor remove user from group id (actor == user:
+// the user leaves).
+func (s *Server) RemoveFromGroup(actor, id, user int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[id]
+	if g == nil || !slices.Contains(g.members, user) {
+		return errNoUser
+	}
+	s.serviceLocked(actor, g, &tg.MessageActionChatDeleteUser{UserID: user}, user)
+	g.members = slices.DeleteFunc(g.members, func(m int64) bool { return m == user })
+	return nil
+}
+
+// serviceLocked delivers a service message of actor to every member.
+func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionClass, users ...int64) {
+	for _, uid := range g.members {
+		member := s.users[uid]
+		m := &tg.MessageService{
+			ID: member.nextID(), Out: uid == actor, FromID: &tg.PeerUser{UserID: actor},
+			PeerID: &tg.PeerChat{ChatID: g.id}, Date: int(s.srvNow()), Action: action,
+		}
+		m.SetFlags()
+		s.pushLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, append([]int64{actor}, users...)...)
+	}
+}
