@@ -36,7 +36,8 @@
 // Basic groups are rooms (#g<id>@component): the owner is invited on
 // connect, members carry their roles (creator: owner; admins), the group's
 // description is the subject, messages go both ways, and members added,
-// removed or leaving on Telegram are membership changes.
+// removed or leaving on Telegram are membership changes, and a rename
+// updates the room.
 //
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
@@ -59,8 +60,8 @@
 // Not done yet (each says so where it is met, nothing is silently lost):
 // locations, contact cards and polls from Telegram (they arrive as a note
 // asking to open Telegram); managing groups from XMPP (topic, members,
-// roles, leaving, creating: refused as not supported); title and
-// description changes of groups as they happen; edits, deletions, reactions,
+// roles, leaving, creating: refused as not supported); description
+// changes of groups as they happen; group photos; edits, deletions, reactions,
 // files, read markers and typing inside groups (Capabilities say so for
 // group chats); supergroups, forum topics and
 // channels (their messages are logged and not bridged); seq-based

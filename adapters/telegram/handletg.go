@@ -113,6 +113,9 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 	switch u := u.(type) {
 	case *tg.UpdateNewMessage:
 		if sm, ok := u.Message.(*tg.MessageService); ok {
+			if _, renamed := sm.Action.(*tg.MessageActionChatEditTitle); renamed {
+				return s.groupChanged(ctx, sm)
+			}
 			evs := convert.Service(s.acct, sm)
 			if len(evs) == 0 {
 				log.Debug("telegram service message not bridged", "action", fmt.Sprintf("%T", sm.Action))
@@ -328,4 +331,26 @@ func (s *Session) fetch(ctx context.Context, loc tg.InputFileLocationClass) (io.
 		pw.CloseWithError(err)
 	}()
 	return pr, nil
+}
+
+// groupChanged tells the hub a group's new name, with the rest of what the
+// group is now (the room takes name and topic together).
+func (s *Session) groupChanged(ctx context.Context, sm *tg.MessageService) error {
+	g, ok := sm.PeerID.(*tg.PeerChat)
+	if !ok {
+		return nil
+	}
+	gi, err := s.GroupInfo(ctx, convert.GroupID(g.ChatID))
+	if err != nil {
+		return fmt.Errorf("telegram: group %d renamed: %w", g.ChatID, err)
+	}
+	ev := &event.ChatInfo{
+		Meta: event.Meta{Account: s.acct, Chat: gi.Chat, Group: true, Sender: convert.UserID(convert.PeerUser(sm.FromID)),
+			FromMe: sm.Out, Time: time.Unix(int64(sm.Date), 0).UTC()},
+		Name: gi.Name, Topic: gi.Topic, IsGroup: true,
+	}
+	for _, m := range gi.Members {
+		ev.Members = append(ev.Members, m.User)
+	}
+	return s.emit(ctx, ev)
 }

@@ -266,4 +266,11 @@ func TestTelegramGroupEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.waitRaw("Bob removed", `from="`+room+`/Bob"`, `type="unavailable"`)
+
+	// Alice renames the group: the room's configuration changed (status
+	// 104), its subject kept.
+	if err := srv.RenameGroup(tgAliceID, 42, "Book & film club"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("the rename", `from="`+room+`"`, `code="104"`)
 }

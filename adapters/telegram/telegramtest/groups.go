@@ -168,3 +168,16 @@ func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionCla
 		s.pushLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, append([]int64{actor}, users...)...)
 	}
 }
+
+// RenameGroup makes actor change group id's title.
+func (s *Server) RenameGroup(actor, id int64, title string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[id]
+	if g == nil || !slices.Contains(g.members, actor) {
+		return errNoUser
+	}
+	g.title = title
+	s.serviceLocked(actor, g, &tg.MessageActionChatEditTitle{Title: title})
+	return nil
+}
