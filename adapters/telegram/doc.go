@@ -57,9 +57,12 @@
 // the first one's caption (or a text after them when it is longer than
 // Telegram's 1024 characters).
 //
+// Locations and contact cards from Telegram arrive as text: a geo: URI
+// (with a venue's name and address), the card's name and number.
+//
 // Not done yet (each says so where it is met, nothing is silently lost):
-// locations, contact cards and polls from Telegram (they arrive as a note
-// asking to open Telegram); managing groups from XMPP (topic, members,
+// polls and other media from Telegram (they arrive as a note asking to
+// open Telegram); locations and contact cards from XMPP; managing groups from XMPP (topic, members,
 // roles, leaving, creating: refused as not supported); description
 // changes of groups as they happen; group photos; edits, deletions, reactions,
 // files, read markers and typing inside groups (Capabilities say so for

@@ -113,6 +113,12 @@ func TestInboundGolden(t *testing.T) {
 	groupMsg.PeerID = &tg.PeerChat{ChatID: 42}
 	withGeo := msg(19, false, "")
 	withGeo.Media = &tg.MessageMediaGeo{Geo: &tg.GeoPoint{Lat: 52.5, Long: 13.4}}
+	withVenue := msg(24, false, "")
+	withVenue.Media = &tg.MessageMediaVenue{Geo: &tg.GeoPoint{Lat: 48.8584, Long: 2.2945}, Title: "Eiffel Tower", Address: "Champ de Mars, Paris"}
+	withCard := msg(25, false, "")
+	withCard.Media = &tg.MessageMediaContact{FirstName: "Carol", LastName: "Jones", PhoneNumber: "15550003333"}
+	withPoll := msg(26, false, "")
+	withPoll.Media = &tg.MessageMediaPoll{}
 	edited := msg(14, false, "fixed text")
 	edited.EditDate = int(when.Add(time.Minute).Unix())
 	cases := []struct {
@@ -130,7 +136,10 @@ func TestInboundGolden(t *testing.T) {
 		{"document", convert.Message("1001", self, withDoc, fetch)},
 		{"voice", convert.Message("1001", self, withVoice, fetch)},
 		{"sticker", convert.Message("1001", self, withSticker, fetch)},
-		{"location-not-bridged", convert.Message("1001", self, withGeo, fetch)},
+		{"location", convert.Message("1001", self, withGeo, fetch)},
+		{"venue", convert.Message("1001", self, withVenue, fetch)},
+		{"contact-card", convert.Message("1001", self, withCard, fetch)},
+		{"poll-not-bridged", convert.Message("1001", self, withPoll, fetch)},
 		{"edit", convert.Edit("1001", self, edited)},
 		{"delete", convert.Retract("1001", convert.ChatID(alice), convert.UserID(alice), 12, when)},
 		{"group", convert.Message("1001", self, groupMsg, nil)},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/gotd/td/tg"
@@ -165,19 +166,46 @@ func documentKind(d *tg.Document) event.AttachmentKind {
 	return kind
 }
 
-// mediaNote names a medium the gateway does not bridge yet.
+// geoText writes a point as a geo: URI (RFC 5870), which clients open in a
+// map.
+func geoText(what, place string, g tg.GeoPointClass) string {
+	p, ok := g.(*tg.GeoPoint)
+	if !ok {
+		return "[" + strings.ToLower(what[:1]) + what[1:] + " without coordinates: open Telegram to see it]"
+	}
+	text := what + ": "
+	if place != "" && place != "," {
+		text += strings.Trim(place, ", ") + " "
+	}
+	return text + fmt.Sprintf("geo:%.6f,%.6f", p.Lat, p.Long)
+}
+
+// mediaNote writes as text a medium that has no file (locations, contact
+// cards), or names one the gateway does not bridge.
 func mediaNote(m tg.MessageMediaClass) string {
-	switch m.(type) {
+	switch m := m.(type) {
 	case nil, *tg.MessageMediaEmpty, *tg.MessageMediaWebPage:
 		return ""
 	case *tg.MessageMediaPhoto:
 		return "[a photo the gateway cannot fetch: open Telegram to see it]"
 	case *tg.MessageMediaDocument:
 		return "[a file the gateway cannot fetch: open Telegram to see it]"
-	case *tg.MessageMediaGeo, *tg.MessageMediaGeoLive, *tg.MessageMediaVenue:
-		return "[a location, not shown by this gateway yet: open Telegram to see it]"
+	case *tg.MessageMediaGeo:
+		return geoText("Location", "", m.Geo)
+	case *tg.MessageMediaGeoLive:
+		return geoText("Live location (open Telegram to follow it)", "", m.Geo)
+	case *tg.MessageMediaVenue:
+		return geoText("Location", strings.TrimSpace(m.Title+", "+m.Address), m.Geo)
 	case *tg.MessageMediaContact:
-		return "[a contact card, not shown by this gateway yet: open Telegram to see it]"
+		name := strings.TrimSpace(m.FirstName + " " + m.LastName)
+		if m.PhoneNumber == "" {
+			return "Contact: " + name
+		}
+		phone := m.PhoneNumber
+		if !strings.HasPrefix(phone, "+") {
+			phone = "+" + phone
+		}
+		return "Contact: " + name + " " + phone
 	}
 	return "[a message this gateway cannot show yet: open Telegram to see it]"
 }
