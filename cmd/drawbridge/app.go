@@ -16,6 +16,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/adapters/telegram"
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
@@ -54,6 +55,10 @@ type app struct {
 // client here (whatsapp.WithClientFactory). Production leaves it empty.
 var whatsappOptions []whatsapp.Option
 
+// telegramOptions are given to the Telegram adapter; tests point it at an
+// in-process MTProto server here (telegram.WithClientOptions).
+var telegramOptions []telegram.Option
+
 // enabledPlatforms lists the enabled platform sections, sorted.
 func enabledPlatforms(cfg config.Config) []string {
 	var out []string
@@ -82,7 +87,7 @@ func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error)
 }
 
 // platforms are the adapters this build has, by platforms.<id> section.
-var platforms = []string{"sandbox", "whatsapp"}
+var platforms = []string{"sandbox", "telegram", "whatsapp"}
 
 // newAdapter makes the adapter of the one enabled platform and returns
 // it with cfg as the adapter will see it (the WhatsApp section gets its
@@ -121,6 +126,8 @@ func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
 		cfg.Platforms = maps.Clone(cfg.Platforms)
 		cfg.Platforms["whatsapp"] = whatsapp.Defaults(cfg.Platforms["whatsapp"], cfg.Component.JID, sqlitePath)
 		return cfg, whatsapp.New(whatsappOptions...), nil
+	case "telegram":
+		return cfg, telegram.New(telegramOptions...), nil
 	}
 	return cfg, nil, fmt.Errorf("platforms.%s: listed as available but not built", enabled[0])
 }

@@ -48,8 +48,8 @@ func readSecretFile(secret *string, path, secretKey, fileKey string) error {
 // Redacted returns a copy of c fit for printing: the component secret,
 // the Redis password and the password in the Redis URL read "REDACTED",
 // and so does every platform setting whose key suggests a secret
-// (containing "secret", "password", "token" or "key"). The copy shares no
-// slice or map with c.
+// (containing "secret", "password", "token", "key", "dsn" or "hash", as
+// Telegram's api_hash). The copy shares no slice or map with c.
 func (c Config) Redacted() Config {
 	r := c
 	r.Registration.AllowedDomains = slices.Clone(c.Registration.AllowedDomains)
@@ -133,7 +133,7 @@ func redactAny(key string, v any) any {
 // secretKey reports whether a platform setting's key suggests a secret.
 func secretKey(key string) bool {
 	key = strings.ToLower(key)
-	for _, word := range []string{"secret", "password", "token", "key", "dsn"} {
+	for _, word := range []string{"secret", "password", "token", "key", "dsn", "hash"} {
 		if strings.Contains(key, word) {
 			return true
 		}

@@ -21,6 +21,7 @@ func TestRedacted(t *testing.T) {
 		"keys":         []any{"k1", "k2"},
 		"servers":      []any{map[string]any{"host": "h1", "password": "srv-pw"}, "plain"},
 	}
+	c.Platforms["telegram"] = map[string]any{"api_id": 12345, "api_hash": "0123456789abcdef"}
 	orig := Config{}
 	// A deep copy through YAML, to check that Redacted leaves c alone.
 	data, err := yaml.Marshal(c)
@@ -38,6 +39,9 @@ func TestRedacted(t *testing.T) {
 	}
 	if r.Store.Redis.URL != "redis://user:REDACTED@cache:6379/0" {
 		t.Errorf("Redis URL = %q", r.Store.Redis.URL)
+	}
+	if tg := r.Platforms["telegram"]; tg["api_hash"] != "REDACTED" || tg["api_id"] != 12345 {
+		t.Errorf("telegram section = %#v, want api_hash hidden and api_id shown", tg)
 	}
 	wa := r.Platforms["whatsapp"]
 	if wa["api_token"] != "REDACTED" || wa["postgres_dsn"] != "REDACTED" || wa["keys"] != "REDACTED" || wa["enabled"] != true {

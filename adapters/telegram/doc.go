@@ -1,0 +1,78 @@
+// Package telegram is the Telegram adapter, on gotd/td (a pure-Go MTProto
+// client). Each linked account is one gotd client with its own auth key,
+// kept in the account's KV space through the host (sealed at rest when
+// store.encryption_key is set) together with its update state (pts), the
+// access hashes of the users it has seen and which chat each message id
+// belongs to.
+//
+// Configuration (platforms.telegram): api_id and api_hash of the
+// operator's application from https://my.telegram.org, both required; the
+// hash is a secret (never logged, REDACTED in config output).
+//
+// Login flows are the contract's step machines. "phone": phone number →
+// the login code Telegram sends to the user's app → the two-step
+// verification password when the account has one (SRP, done by gotd's
+// auth package); a wrong code or password keeps the step, so the user may
+// try again. "qr": a tg://login QR code that Telegram on a signed-in phone
+// accepts (Wait gives a new code when one expires), then the password if
+// the account has one.
+//
+// Addressing: a Telegram user is its numeric id (123456789@component);
+// users without a phone number are reached the same way. The XEP-0100
+// prompt takes an @username (ResolveUser looks it up) or a known id.
+//
+// One-to-one chats, both ways: text; Telegram's entities become XEP-0393
+// styling in the body (see package convert), and bodies from XMPP are sent
+// as plain text; replies; edits (48 hours, Telegram's window in private
+// chats); deletions for both sides; reactions (one per person, Telegram's
+// limit without Premium; a contact's full set arrives, removal included);
+// read markers ("read up to", which is
+// what an XEP-0333 displayed marker means already); typing. Contacts from
+// the account's address book are announced with their names on connect,
+// with their presence (online, or offline with the last-seen time when
+// Telegram shares it) and their profile photo's id as avatar hash;
+// presence changes follow, and GetAvatar downloads the photo.
+//
+// Basic groups are rooms (#g<id>@component): the owner is invited on
+// connect, members carry their roles (creator: owner; admins), the group's
+// description is the subject, messages go both ways, and members added,
+// removed or leaving on Telegram are membership changes, and a rename
+// updates the room.
+//
+// Updates: gotd delivers pushes concurrently; the session applies them in
+// pts order, one at a time, and on a pts gap, after every reconnection and
+// when connecting calls updates.getDifference from the stored pts, so
+// what happened while the gateway was away is delivered, once. A message
+// sent through the gateway is not echoed back.
+//
+// Flood waits: a FLOOD_WAIT answer to a send is told to the user (a
+// rate-limited error naming the wait), and further sends are refused
+// until it has passed, without asking Telegram again.
+//
+// Media from Telegram: photos (largest size) and documents (files,
+// videos, voice notes, audio, stickers) become attachments, downloaded
+// over MTProto (upload.getFile) as the hub reads them. Files from XMPP
+// are uploaded in parts and sent as a photo (JPEG, PNG) or a named
+// document (voice notes, audio and videos marked as such), the body as
+// the first one's caption (or a text after them when it is longer than
+// Telegram's 1024 characters).
+//
+// Locations and contact cards from Telegram arrive as text: a geo: URI
+// (with a venue's name and address), the card's name and number.
+//
+// Not done yet (each says so where it is met, nothing is silently lost):
+// polls and other media from Telegram (they arrive as a note asking to
+// open Telegram); locations and contact cards from XMPP; managing groups from XMPP (topic, members,
+// roles, leaving, creating: refused as not supported); description
+// changes of groups as they happen; group photos; edits, deletions, reactions,
+// files, read markers and typing inside groups (Capabilities say so for
+// group chats); supergroups, forum topics and
+// channels (their messages are logged and not bridged); seq-based
+// (non-pts) updates, whose gaps are not detected. Secret chats are out of
+// scope: they are end-to-end encrypted between two devices, and a gateway
+// cannot take part.
+//
+// Tests run the adapter against gotd's in-process MTProto server (tgtest)
+// with a service of ours behind it (package telegramtest): real MTProto,
+// fake Telegram.
+package telegram

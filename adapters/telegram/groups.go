@@ -1,0 +1,114 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gotd/td/tg"
+
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+)
+
+// Basic groups are rooms: their messages both ways, their name, "about"
+// text as topic and members with roles. Managing them from XMPP (topic,
+// members, roles, leaving, creating) is not done yet: those calls say
+// gateway.ErrNotSupported. Supergroups, forum topics and channels are not
+// bridged yet.
+
+// IsGroup implements gateway.GroupManager.
+func (s *Session) IsGroup(chat ids.ChatID) bool {
+	_, ok := convert.ParseGroup(chat)
+	return ok
+}
+
+// ListGroups implements gateway.GroupManager: the basic groups among the
+// account's dialogs.
+func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
+	api, err := s.client()
+	if err != nil {
+		return nil, err
+	}
+	res, err := api.MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 100})
+	if err != nil {
+		return nil, s.sendError("list dialogs", err)
+	}
+	var chats []tg.ChatClass
+	switch d := res.(type) {
+	case *tg.MessagesDialogs:
+		chats = d.Chats
+	case *tg.MessagesDialogsSlice:
+		chats = d.Chats
+	}
+	var out []gateway.GroupInfo
+	for _, c := range chats {
+		chat, ok := c.(*tg.Chat)
+		if !ok || chat.Left || chat.Deactivated {
+			continue
+		}
+		gi, err := s.GroupInfo(ctx, convert.GroupID(chat.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gi)
+	}
+	return out, nil
+}
+
+// GroupInfo implements gateway.GroupManager.
+func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.GroupInfo, error) {
+	id, ok := convert.ParseGroup(chat)
+	if !ok {
+		return gateway.GroupInfo{}, fmt.Errorf("telegram: %s is not a group: %w", chat, gateway.ErrUnknownChat)
+	}
+	api, err := s.client()
+	if err != nil {
+		return gateway.GroupInfo{}, err
+	}
+	full, err := api.MessagesGetFullChat(ctx, id)
+	if tgErrIs(err, "CHAT_ID_INVALID", "PEER_ID_INVALID") {
+		return gateway.GroupInfo{}, fmt.Errorf("telegram: group %s: %w", chat, gateway.ErrUnknownChat)
+	}
+	if err != nil {
+		return gateway.GroupInfo{}, s.sendError("group info", err)
+	}
+	// Not announced: the hub may be asking while it handles one of this
+	// session's events (a membership change), which holds upd.
+	s.learnUsers(ctx, full.Users)
+	return convert.Group(full, s.self), nil
+}
+
+func (s *Session) notSupported(what string) error {
+	return fmt.Errorf("telegram: %s from XMPP is not supported yet: %w", what, gateway.ErrNotSupported)
+}
+
+// SetGroupTopic implements gateway.GroupManager (not yet).
+func (s *Session) SetGroupTopic(context.Context, ids.ChatID, string) error {
+	return s.notSupported("changing a group's description")
+}
+
+// RemoveMember implements gateway.GroupManager (not yet).
+func (s *Session) RemoveMember(context.Context, ids.ChatID, ids.UserID) error {
+	return s.notSupported("removing a member")
+}
+
+// SetMemberRole implements gateway.GroupManager (not yet).
+func (s *Session) SetMemberRole(context.Context, ids.ChatID, ids.UserID, gateway.GroupRole) error {
+	return s.notSupported("changing a member's role")
+}
+
+// AddMember implements gateway.GroupManager (not yet).
+func (s *Session) AddMember(context.Context, ids.ChatID, ids.UserID) error {
+	return s.notSupported("adding a member")
+}
+
+// LeaveGroup implements gateway.GroupManager (not yet).
+func (s *Session) LeaveGroup(context.Context, ids.ChatID) error {
+	return s.notSupported("leaving a group")
+}
+
+// CreateGroup implements gateway.GroupManager (not yet).
+func (s *Session) CreateGroup(context.Context, string, []ids.UserID) (ids.ChatID, error) {
+	return "", s.notSupported("creating a group")
+}
