@@ -270,6 +270,18 @@ func (c *apiClient) call() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), c.timeout)
 }
 
+// begin announces which gateway answers and returns the context of one
+// call: bounded by the client's timeout and ended with ctx; done releases
+// it.
+func (c *apiClient) begin(ctx context.Context) (cctx context.Context, done func(), err error) {
+	if err := c.announce(ctx); err != nil {
+		return nil, nil, err
+	}
+	cctx, cancel := c.call()
+	stop := context.AfterFunc(ctx, cancel)
+	return cctx, func() { stop(); cancel() }, nil
+}
+
 var jsonOut = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
 
 // printJSON prints m in the REST API's JSON form, with stable spacing
@@ -331,13 +343,11 @@ func (c *apiClient) announce(ctx context.Context) error {
 }
 
 func (c *apiClient) list(ctx context.Context) error {
-	if err := c.announce(ctx); err != nil {
+	cctx, done, err := c.begin(ctx)
+	if err != nil {
 		return err
 	}
-	cctx, cancel := c.call()
-	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
+	defer done()
 	res, err := c.c.ListAccounts(cctx, &adminv1.ListAccountsRequest{Platform: c.platform})
 	if err != nil {
 		return err
@@ -359,13 +369,11 @@ func (c *apiClient) list(ctx context.Context) error {
 }
 
 func (c *apiClient) show(ctx context.Context, owner string) error {
-	if err := c.announce(ctx); err != nil {
+	cctx, done, err := c.begin(ctx)
+	if err != nil {
 		return err
 	}
-	cctx, cancel := c.call()
-	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
+	defer done()
 	a, err := c.c.GetAccount(cctx, &adminv1.GetAccountRequest{Owner: owner, Platform: c.platform})
 	if err != nil {
 		return err

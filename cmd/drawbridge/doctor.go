@@ -38,13 +38,11 @@ func cmdWhatsApp(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // doctor prints a session's diagnosis.
 func (c *apiClient) doctor(ctx context.Context, owner string) error {
-	if err := c.announce(ctx); err != nil {
+	cctx, done, err := c.begin(ctx)
+	if err != nil {
 		return err
 	}
-	cctx, cancel := c.call()
-	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
+	defer done()
 	d, err := c.c.DiagnoseAccount(cctx, &adminv1.DiagnoseAccountRequest{Owner: owner, Platform: c.platform})
 	if err != nil {
 		return err
