@@ -112,7 +112,7 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string, stuck bool) {
 	editFile(t, cfg, "level: warn", "level: info")
 	// The stuck chat's file server, on loopback: it answers once released.
 	release := make(chan struct{})
-	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	files := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -133,6 +133,7 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string, stuck bool) {
 			}
 		}
 	}
+	files.Start() // after ConnState is set: the server reads it
 	editFile(t, cfg, "  server_upload: false\n", "  server_upload: false\n  allow_private_fetch: true\n")
 
 	e := &e2e{t: t, prosody: p}
