@@ -142,8 +142,12 @@ func (e *env) connected() (*whatsapp.Session, *wt.Client) {
 	if err != nil {
 		e.t.Fatalf("LoadSession: %v", err)
 	}
+	// This session's own "connected", not one the link reported: the
+	// session handles events.Connected on the fake's goroutine, and a test
+	// that went on before it could see it arrive late.
+	before := len(e.h.StateChanges())
 	s.Connect(e.ctx)
-	e.h.WaitState(e.t, acct, event.StateConnected)
+	e.waitState(acct, event.StateConnected, before)
 	return s.(*whatsapp.Session), c
 }
 

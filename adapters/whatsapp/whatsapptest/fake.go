@@ -439,7 +439,10 @@ func (c *Client) PairSuccess(ctx context.Context, phone, lid string) error {
 	c.loggedIn = true
 	c.mu.Unlock()
 	c.QRItem(whatsmeow.QRChannelSuccess)
-	go c.Dispatch(&events.Connected{})
+	// Handled before PairSuccess returns: dispatched on a goroutine, the
+	// event could reach the session that takes the device over long after
+	// the login, and look like a new connection to a test that moved on.
+	c.Dispatch(&events.Connected{})
 	return nil
 }
 
