@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -209,6 +210,11 @@ func capsFromProto(c *adapterv1.Capabilities) (gateway.Capabilities, error) {
 	if c.GetMaxBodyLength() < 0 || c.GetEditWindowMs() < 0 || c.GetRetractWindowMs() < 0 ||
 		c.GetMaxReactionsPerUser() < 0 || c.GetMaxFileSize() < 0 {
 		return gateway.Capabilities{}, fmt.Errorf("capabilities with a negative limit: %w", errMalformed)
+	}
+	// A window in milliseconds past what a time.Duration holds (about 292
+	// years) would wrap to a negative one.
+	if maxMs := int64(math.MaxInt64 / time.Millisecond); c.GetEditWindowMs() > maxMs || c.GetRetractWindowMs() > maxMs {
+		return gateway.Capabilities{}, fmt.Errorf("capabilities with a window too long to represent: %w", errMalformed)
 	}
 	return gateway.Capabilities{
 		MaxBodyLength: int(c.GetMaxBodyLength()), Receipts: c.GetReceipts(), ReadMarkers: c.GetReadMarkers(),
