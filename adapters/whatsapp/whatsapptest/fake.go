@@ -414,6 +414,9 @@ func (c *Client) closeQR(final whatsmeow.QRChannelItem) {
 // success, and the client reconnects and reports events.Connected.
 func (c *Client) PairSuccess(ctx context.Context, phone, lid string) error {
 	phone = strings.TrimPrefix(phone, "+")
+	// The device's identity is written under the lock Connect reads it
+	// under (a login may connect the client meanwhile).
+	c.mu.Lock()
 	dev := c.PairDevice
 	if dev == 0 {
 		dev = 7
@@ -427,6 +430,7 @@ func (c *Client) PairSuccess(ctx context.Context, phone, lid string) error {
 	c.Device.Account = &waAdv.ADVSignedDeviceIdentity{
 		Details: []byte{1}, AccountSignature: make([]byte, 64), AccountSignatureKey: make([]byte, 32), DeviceSignature: make([]byte, 64),
 	}
+	c.mu.Unlock()
 	if err := c.Device.Save(ctx); err != nil {
 		return fmt.Errorf("whatsapptest: saving the paired device: %w", err)
 	}
