@@ -89,7 +89,7 @@ func ParseSection(name string, section map[string]any) (Config, map[string]any, 
 		bad(KeyAdapter, "remote needs %s (a child process) or %s (a served adapter)", KeyCommand, KeyAddress)
 	case len(c.Command) > 0 && c.Address != "":
 		bad(KeyAddress, "set either %s or %s, not both", KeyCommand, KeyAddress)
-	case c.Address != "" && c.Token == "" && !isLoopback(c.Address):
+	case c.Address != "" && c.Token == "" && !gwconfig.LoopbackAddr(c.Address):
 		bad(KeyToken, "required for an address other than loopback (%s)", c.Address)
 	}
 	return c, rest, errors.Join(errs...)

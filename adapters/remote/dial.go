@@ -15,23 +15,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/drawbridge-im/drawbridge/gateway/config"
 )
 
 // errNeedToken: an address off loopback without a token.
 var errNeedToken = errors.New("a token is required for an address other than loopback")
-
-// isLoopback reports whether addr (host:port) names a loopback address.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // tokenCreds puts the bearer token on every call.
 type tokenCreds struct{ token string }
@@ -99,7 +88,7 @@ func (t *dialTransport) describe() string { return "remote " + t.addr }
 // The connection carries no TLS: off loopback, put it inside a private
 // network or a tunnel.
 func Dial(ctx context.Context, addr, token string, log *slog.Logger) (*Adapter, error) {
-	if token == "" && !isLoopback(addr) {
+	if token == "" && !config.LoopbackAddr(addr) {
 		return nil, fmt.Errorf("remote adapter at %s: %w", addr, errNeedToken)
 	}
 	t := &dialTransport{addr: addr, token: token}
@@ -157,7 +146,7 @@ func NewGRPCServer(srv *Server, token string) *grpc.Server {
 // Serve serves srv on l until ctx ends. token is required unless l
 // listens on loopback (l is closed when it is missing).
 func Serve(ctx context.Context, l net.Listener, srv *Server, token string) error {
-	if token == "" && !isLoopback(l.Addr().String()) {
+	if token == "" && !config.LoopbackAddr(l.Addr().String()) {
 		_ = l.Close()
 		return fmt.Errorf("adapter listening on %s: %w", l.Addr(), errNeedToken)
 	}
