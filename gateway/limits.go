@@ -93,7 +93,7 @@ func allow(lim *ratelimit.Limiter, r RateLimit, owner ids.Owner, what string) er
 // against caps once more after their download (fetchAttachments), when
 // their real size and type are known.
 func (g *Gateway) checkMessage(owner ids.Owner, caps Capabilities, msg *event.Message, rate bool) error {
-	if err := g.checkMessageSize(msg.Body, len(msg.Attachments)); err != nil {
+	if err := g.checkMessageSize(len(msg.Body), len(msg.Attachments)); err != nil {
 		return err
 	}
 	if err := checkCapabilities(caps, msg); err != nil {
@@ -117,11 +117,8 @@ func (g *Gateway) AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyByt
 	if _, err := g.session(owner, platform); err != nil {
 		return err
 	}
-	if err := g.checkMessageSize("", attachments); err != nil {
+	if err := g.checkMessageSize(bodyBytes, attachments); err != nil {
 		return err
-	}
-	if c := g.limits.Load().cfg; c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
-		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", bodyBytes, c.MaxBodySize, ErrOverLimit)
 	}
 	return g.checkMessageRate(owner)
 }
@@ -164,10 +161,10 @@ func (g *Gateway) checkLoginRate(owner ids.Owner) error {
 }
 
 // checkMessageSize refuses a body or attachment list over the limits.
-func (g *Gateway) checkMessageSize(body string, attachments int) error {
+func (g *Gateway) checkMessageSize(bodyBytes, attachments int) error {
 	c := g.limits.Load().cfg
-	if c.MaxBodySize > 0 && len(body) > c.MaxBodySize {
-		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", len(body), c.MaxBodySize, ErrOverLimit)
+	if c.MaxBodySize > 0 && bodyBytes > c.MaxBodySize {
+		return fmt.Errorf("message body of %d bytes is over the limit of %d: %w", bodyBytes, c.MaxBodySize, ErrOverLimit)
 	}
 	if c.MaxAttachments > 0 && attachments > c.MaxAttachments {
 		return fmt.Errorf("%d attachments are over the limit of %d per message: %w", attachments, c.MaxAttachments, ErrOverLimit)

@@ -92,7 +92,7 @@ func TestSetLimits(t *testing.T) {
 		Now:         func() time.Time { return clock },
 	})
 	const alice = ids.Owner("alice@example.org")
-	if err := g.checkMessageSize(strings.Repeat("x", 15), 0); !errors.Is(err, ErrOverLimit) {
+	if err := g.checkMessageSize(len(strings.Repeat("x", 15)), 0); !errors.Is(err, ErrOverLimit) {
 		t.Fatalf("15 bytes under a 10-byte limit: %v", err)
 	}
 	if err := g.checkMessageRate(alice); err != nil {
@@ -106,7 +106,7 @@ func TestSetLimits(t *testing.T) {
 		Logins:      RateLimit{PerJID: Rate{PerMinute: 1, Burst: 2}},
 		MaxBodySize: 20,
 	})
-	if err := g.checkMessageSize(strings.Repeat("x", 15), 0); err != nil {
+	if err := g.checkMessageSize(len(strings.Repeat("x", 15)), 0); err != nil {
 		t.Errorf("15 bytes under the reloaded 20-byte limit: %v", err)
 	}
 	if err := g.checkMessageRate(alice); !errors.Is(err, ErrTooFast) {
