@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +35,11 @@ const (
 	clusterLeaseTTL   = 3 * time.Second
 	clusterRenewEvery = 500 * time.Millisecond
 )
+
+// takeoverMargin is what a takeover may take beyond the lease's TTL and
+// one renew interval: starting the hub, the handshake with Prosody, and
+// the probe that sees the link up (componentProbeWait when one is lost).
+const takeoverMargin = 3 * componentProbeWait
 
 // clusterNode is one gateway process of a cluster test.
 type clusterNode struct {
@@ -128,14 +136,36 @@ func TestClusterFailover(t *testing.T) {
 	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
 		Domain:     e2eDomain,
 		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
-		// What the operator snippet says: the new front's connection
-		// replaces a stale one (a stopped process's) instead of being
-		// refused.
-		ExtraComponent: `component_conflict_resolve = "kick_old"`,
 	})
 	cfg := gatewayConfig(t, idleStore(t, config.BackendRedis, redisAddr, 0), p.ComponentAddr, `""`, false)
 	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
 	editFile(t, cfg, "level: warn", "level: info")
+	// A file server on loopback that answers once released: the message
+	// that links to it holds its chat up until then.
+	release := make(chan struct{})
+	files := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("a file"))
+	}))
+	t.Cleanup(files.Close)
+	var releaseOnce sync.Once
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+	fetched := make(chan struct{}, 16)
+	files.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateActive {
+			select {
+			case fetched <- struct{}{}:
+			default:
+			}
+		}
+	}
+	files.Start()
+	editFile(t, cfg, "  server_upload: false\n", "  server_upload: false\n  allow_private_fetch: true\n")
 
 	nodes := map[string]*clusterNode{}
 	for _, id := range []string{"gw-a", "gw-b", "gw-c"} {
@@ -179,33 +209,85 @@ func TestClusterFailover(t *testing.T) {
 	// one was echoed; one that Prosody bounces (no process holds the
 	// link) is sent again once the component is back.
 	resent := 0
+	settle := func(i int) {
+		t.Helper()
+		for {
+			r.readUntil(t, u, func() bool { return r.has(k(i)) || r.bounced[k(i)] != "" })
+			if r.has(k(i)) {
+				return
+			}
+			resent++
+			waitComponent(t, u, true)
+			delete(r.bounced, k(i))
+			send(i)
+		}
+	}
 	chat := func(from, to int) {
 		t.Helper()
 		for i := from; i < to; i++ {
-			for {
-				delete(r.bounced, k(i))
-				send(i)
-				r.readUntil(t, u, func() bool { return r.has(k(i)) || r.bounced[k(i)] != "" })
-				if r.has(k(i)) {
-					break
-				}
-				resent++
-				waitComponent(t, u, true)
-			}
+			send(i)
+			settle(i)
 		}
 	}
 	chat(0, 10)
 
-	// SIGKILL the active process right after an echo reached the user.
+	// Mid-conversation: the chat's next message links a file that the
+	// file server does not serve yet, so the ten after it wait their turn
+	// in the active process, recorded in the shared intake journal. Then
+	// SIGKILL.
+	u.raw(fmt.Sprintf(`<message type='chat' to='%s' id='KS00'><body>KS00</body><x xmlns='jabber:x:oob'><url>%s/file.txt</url></x></message>`, echoJID, files.URL))
+	select {
+	case <-fetched:
+	case <-time.After(e2eWait):
+		t.Fatal("the active process did not fetch the stuck message's file")
+	}
+	for i := 10; i < 20; i++ {
+		send(i)
+	}
+	intake := redisstore.New(redis.NewClient(&redis.Options{Addr: redisAddr}), redisstore.Options{})
+	t.Cleanup(func() { intake.Close() })
+	waitFor(t, "the waiting messages in the intake journal", func() bool {
+		items, err := intake.Pending(t.Context(), ids.Owner("xmppin:"+u.bare), 0)
+		if err != nil {
+			return false
+		}
+		recorded := 0
+		for i := 10; i < 20; i++ {
+			if slices.ContainsFunc(items, func(it store.QueueItem) bool { return strings.Contains(string(it.Data), k(i)) }) {
+				recorded++
+			}
+		}
+		return recorded == 10
+	})
 	killed := time.Now()
 	if err := first.proc.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	releaseOnce.Do(func() { close(release) }) // the file server answers the next process
+	send(20) // while no process holds the link: bounced, sent again below
 	second := nodes[waitFront(t, rc, first.id).Holder]
 	waitComponent(t, u, true)
 	takeover := time.Since(killed)
 	t.Logf("takeover after SIGKILL of %s: %s holds the link after %v (lease TTL %v)", first.id, second.id, takeover.Round(time.Millisecond), clusterLeaseTTL)
-	chat(10, 20)
+	// The standby tries every renew interval, so it holds the lease at
+	// most a TTL and an interval after the last renewal; the margin is
+	// for the probes that find the link up on a loaded machine, not a
+	// speed test.
+	if bound := clusterLeaseTTL + clusterRenewEvery + takeoverMargin; takeover > bound {
+		t.Errorf("takeover after SIGKILL took %v, more than the lease TTL + renew interval + %v", takeover, takeoverMargin)
+	}
+	// The new active process replays what the dead one recorded: the
+	// stuck message, then the ten behind it.
+	r.readUntil(t, u, func() bool {
+		for i := 10; i < 20; i++ {
+			if !r.has(k(i)) {
+				return false
+			}
+		}
+		return r.has("KS00")
+	})
+	settle(20)
+	chat(21, 25)
 	secondGrant := clusterStatus(t, rc).Front
 	if secondGrant.Holder != second.id {
 		t.Fatalf("front %+v, want %s", secondGrant, second.id)
@@ -219,7 +301,7 @@ func TestClusterFailover(t *testing.T) {
 	third := nodes[waitFront(t, rc, first.id, second.id).Holder]
 	waitComponent(t, u, true)
 	t.Logf("takeover after SIGSTOP of %s: %s holds the link after %v", second.id, third.id, time.Since(stopped).Round(time.Millisecond))
-	chat(20, 30)
+	chat(25, 30)
 
 	// The stopped process wakes up: its writes with its old token are
 	// refused by Redis (a journal append with its token, from here), and
@@ -283,13 +365,19 @@ func TestClusterFailover(t *testing.T) {
 		}
 		origins[e.body][e.originID] = true
 	}
-	for i := range 50 {
-		switch o := origins[k(i)]; {
+	for _, m := range append([]string{"KS00"}, func() []string {
+		var all []string
+		for i := range 50 {
+			all = append(all, k(i))
+		}
+		return all
+	}()...) {
+		switch o := origins[m]; {
 		case len(o) == 0:
-			t.Errorf("%s was never echoed", k(i))
+			t.Errorf("%s was never echoed", m)
 		case len(o) > 1:
-			t.Errorf("%s reached the platform %d times (origin-ids %v)", k(i), len(o), o)
+			t.Errorf("%s reached the platform %d times (origin-ids %v)", m, len(o), o)
 		}
 	}
-	t.Logf("50 messages: %d echoes (%d copies replayed with their original origin-id), %d sent again after a bounce while no process held the link", len(r.echoes), copies, resent)
+	t.Logf("51 messages (11 of them replayed from the killed process's intake): %d echoes (%d copies replayed with their original origin-id), %d sent again after a bounce while no process held the link", len(r.echoes), copies, resent)
 }
