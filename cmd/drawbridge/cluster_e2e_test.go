@@ -264,7 +264,8 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	releaseOnce.Do(func() { close(release) }) // the file server answers the next process
-	send(20)                                  // while no process holds the link: bounced, sent again below
+	// While no process holds the link: bounced, sent again below.
+	send(20)
 	second := nodes[waitFront(t, rc, first.id).Holder]
 	waitComponent(t, u, true)
 	takeover := time.Since(killed)
