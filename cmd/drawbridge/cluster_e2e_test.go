@@ -264,7 +264,10 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	releaseOnce.Do(func() { close(release) }) // the file server answers the next process
-	// While no process holds the link: bounced, sent again below.
+	// While no process holds the link (once Prosody saw the link go: a
+	// stanza it writes to the dying connection before is lost, as with
+	// any crash of a component): bounced, sent again below.
+	waitComponent(t, u, false)
 	send(20)
 	second := nodes[waitFront(t, rc, first.id).Holder]
 	waitComponent(t, u, true)
