@@ -358,6 +358,17 @@ func TestClusterFailover(t *testing.T) {
 	chat(40, 50)
 	r.readAvailable(t, u)
 
+	// One link per term: the stopped process, once woken, did not connect
+	// again (it asks Redis first, and Prosody's kick_old would have let it
+	// replace the active process's link).
+	logData, err := os.ReadFile(p.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(logData), "External component successfully authenticated"); n != 4 {
+		t.Errorf("Prosody authenticated the component %d times, want 4 (one per active process)", n)
+	}
+
 	// The counts: every message echoed; copies only with one origin-id.
 	origins := map[string]map[string]bool{}
 	copies := 0
