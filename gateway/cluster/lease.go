@@ -75,15 +75,12 @@ func (l *Lease) Key() string { return l.key }
 
 // acquireScript: KEYS[1] the lease hash, KEYS[2] the token counter;
 // ARGV[1] the holder, ARGV[2] the TTL in ms. Returns {1, token} when the
-// caller holds the lease afterwards (a new token, or its own if it held
-// it already: then the TTL is extended), or {0, holder, token, pttl}.
+// caller holds the lease afterwards, with a new token (also when the lease
+// was already the holder's: a previous run under the same name, whose
+// writes the new token fences), or {0, holder, token, pttl}.
 var acquireScript = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'holder', 'token')
-if cur[1] then
-	if cur[1] == ARGV[1] then
-		redis.call('PEXPIRE', KEYS[1], ARGV[2])
-		return {1, tonumber(cur[2])}
-	end
+if cur[1] and cur[1] ~= ARGV[1] then
 	return {0, cur[1], tonumber(cur[2]) or 0, redis.call('PTTL', KEYS[1])}
 end
 local t = redis.call('TIME')
@@ -128,9 +125,10 @@ func ttlMillis(ttl time.Duration) (int64, error) {
 	return ms, nil
 }
 
-// Acquire takes the lease for holder for ttl, if it is free or already
-// holder's (then the token stays and the TTL is extended). When another
-// holder has it, the error wraps ErrHeld and names that holder.
+// Acquire takes the lease for holder for ttl, with a new fencing token,
+// if it is free or already holder's (a previous run of the same instance:
+// its grant is fenced off from then on). When another holder has it, the
+// error wraps ErrHeld and names that holder.
 func (l *Lease) Acquire(ctx context.Context, holder string, ttl time.Duration) (Grant, error) {
 	ms, err := ttlMillis(ttl)
 	if err != nil {

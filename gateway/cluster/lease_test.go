@@ -71,11 +71,19 @@ func TestLeaseTwoContendersOneWins(t *testing.T) {
 	if st.Holder != grants[0].Holder || st.Token != grants[0].Token || st.TTL <= 0 {
 		t.Errorf("state %+v, want holder %s token %d with a TTL", st, grants[0].Holder, grants[0].Token)
 	}
-	// The holder acquiring again keeps its token; the others cannot renew.
+	// The same holder acquiring again (a restarted process under the same
+	// name) gets a new token, which fences the earlier grant off.
 	again, err := l.Acquire(ctx, grants[0].Holder, time.Minute)
-	if err != nil || again.Token != grants[0].Token {
-		t.Errorf("re-acquire by the holder: token %d, %v; want token %d", again.Token, err, grants[0].Token)
+	if err != nil || again.Token <= grants[0].Token {
+		t.Fatalf("re-acquire by the holder: token %d, %v; want a token above %d", again.Token, err, grants[0].Token)
 	}
+	if err := l.Renew(ctx, grants[0], time.Minute); !errors.Is(err, cluster.ErrNotHeld) {
+		t.Errorf("renew of the earlier grant: %v, want ErrNotHeld", err)
+	}
+	if err := fencedAppend(ctx, c, grants[0].Fence(l), "earlier"); !errors.Is(err, cluster.ErrFenced) {
+		t.Errorf("write with the earlier grant's token: %v, want ErrFenced", err)
+	}
+	grants[0] = again
 	other := cluster.Grant{Lease: "front", Holder: "intruder", Token: grants[0].Token}
 	if err := l.Renew(ctx, other, time.Minute); !errors.Is(err, cluster.ErrNotHeld) {
 		t.Errorf("renew by a non-holder with the holder's token: %v, want ErrNotHeld", err)
