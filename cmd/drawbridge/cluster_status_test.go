@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,5 +90,25 @@ func TestClusterStatusCommand(t *testing.T) {
 	}
 	if err := run(ctx, []string{"cluster"}, &out, &errb); err == nil || !strings.Contains(err.Error(), "usage") {
 		t.Errorf("cluster without a subcommand: %v, want the usage", err)
+	}
+}
+
+// TestExitCodeLeaseLost: a process that lost the front lease exits with
+// status 3 (a supervisor restarts it as a standby), however the error is
+// wrapped or joined with the shutdown's; other errors stay 2.
+func TestExitCodeLeaseLost(t *testing.T) {
+	lost := fmt.Errorf("%w: no renewal within the TTL", cluster.ErrLeaseLost)
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{lost, exitLeaseLost},
+		{errors.Join(lost, errors.New("stopping the API: timeout")), exitLeaseLost},
+		{errors.New("store: unreachable"), 2},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
 	}
 }
