@@ -64,6 +64,12 @@ var importRules = []importRule{
 	// The durable path (journal, retry queue, id map): the vocabulary and
 	// the store's role interfaces, never the hub.
 	{prefix: module + "/gateway/delivery", only: []string{module + "/gateway/ids", module + "/gateway/event", module + "/gateway/store"}},
+	// The coordination of several instances on Redis (leases, fencing,
+	// the instance registry): the store's sentinels and go-redis only.
+	{prefix: module + "/gateway/cluster", forbid: concat(
+		[]string{modAdapters, modXMPP, modCmd, modProto, modMgmt, modMetrics, modRedisStore, modSQLiteStore, module + "/gateway/delivery", sqliteLib, postgresLib},
+		xmppLibs, platformLibs, rpcLibs, metricsLibs),
+		forbidExact: []string{module + "/gateway"}},
 	// Store backends: their own database client only.
 	{prefix: modRedisStore, forbid: concat(
 		[]string{modAdapters, modXMPP, modCmd, modProto, modMgmt, modMetrics, modSQLiteStore, sqliteLib, postgresLib},

@@ -49,6 +49,8 @@ type app struct {
 	mgmt *appMgmt
 	// files puts platform files where XMPP clients fetch them (files.go).
 	files *appFiles
+	// cluster is set when cluster.enabled (cluster.go).
+	cluster *appCluster
 }
 
 // whatsappOptions are given to the WhatsApp adapter; tests set a fake
@@ -77,11 +79,7 @@ func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error)
 	case config.BackendSQLite:
 		return sqlitestore.Open(ctx, cfg.SQLite.Path)
 	case config.BackendRedis:
-		r := cfg.Redis
-		return redisstore.Open(ctx, redisstore.Config{
-			URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName,
-			Username: r.Username, Password: r.Password, KeyPrefix: r.KeyPrefix,
-		})
+		return redisstore.Open(ctx, redisConfig(cfg.Redis)) // cluster.go
 	}
 	return nil, fmt.Errorf("store.backend: %q is not one of sqlite, redis", cfg.Backend)
 }
@@ -208,6 +206,13 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if cfg.Cluster.Enabled { // cluster.go
+		rs, _ := st.(*redisstore.Store)
+		if a.cluster, err = newAppCluster(cfg, rs, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if st, err = sealStore(st, cfg.Store); err != nil { // sealed.go
 		return nil, err
 	}
@@ -254,6 +259,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			// limits.dispatch_chat_bytes, dispatch_total_bytes
 			MaxLaneBytes:    int64(cfg.Limits.DispatchChatBytes),
 			MaxBacklogBytes: int64(cfg.Limits.DispatchTotalBytes),
+			// cluster.go: only the holder of the front lease connects.
+			MayConnect: a.cluster.mayConnect,
 		},
 		Name:     cfg.Component.Name,
 		Platform: pid,
@@ -281,7 +288,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 
 // run starts the hub and serves XMPP until ctx is done, then shuts down:
 // sessions first (their last words still reach XMPP), then the link.
-func (a *app) run(ctx context.Context) error {
+func (a *app) run(ctx context.Context) error { return a.runUntilLost(ctx, nil) }
+
+// runUntilLost is run that also ends on an error from lost (cluster.go:
+// the front lease is gone): it closes the link at once, then stops the
+// rest, and returns that error.
+func (a *app) runUntilLost(ctx context.Context, lost <-chan error) error {
 	if err := a.mgmt.start(ctx); err != nil {
 		a.store.Close()
 		return err
@@ -298,11 +310,15 @@ func (a *app) run(ctx context.Context) error {
 	}
 	connDone := make(chan error, 1)
 	go func() { connDone <- a.component.Run(connCtx) }()
-	var runErr error
+	var runErr, lostErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-connDone:
 		connDone <- runErr
+	case lostErr = <-lost:
+		// Another instance may hold the link already: no more stanzas
+		// from this one.
+		stopConn()
 	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -310,7 +326,7 @@ func (a *app) run(ctx context.Context) error {
 	gwErr := a.gw.Stop(stopCtx)
 	stopConn()
 	runErr = <-connDone
-	err := errors.Join(ignoreCanceled(runErr), apiErr, gwErr, a.mgmt.stopOps(stopCtx), a.files.close(), a.store.Close())
+	err := errors.Join(lostErr, ignoreCanceled(runErr), apiErr, gwErr, a.mgmt.stopOps(stopCtx), a.files.close(), a.store.Close())
 	a.log.Info("drawbridge stopped")
 	return err
 }
@@ -336,6 +352,9 @@ func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (c
 	a.mgmt.setLoader(reload)
 	stop := a.reloadOnHangup(ctx)
 	defer stop()
+	if a.cluster != nil {
+		return a.runClustered(ctx) // cluster.go
+	}
 	return a.run(ctx)
 }
 

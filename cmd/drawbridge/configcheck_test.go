@@ -47,6 +47,8 @@ func TestConfigCheckNamesTheKey(t *testing.T) {
 			want: []string{"c.yaml: limits.send_retry_deadline: want a duration such as", "(line 5)"}},
 		{name: "bad value in the file", yaml: "log:\n  level: verbose\n",
 			want: []string{"c.yaml: log.level: \"verbose\" is not one of debug, info, warn, error", "(line 5)"}},
+		{name: "cluster on the sqlite store", yaml: "cluster:\n  enabled: true\n",
+			want: []string{"c.yaml: cluster.enabled: needs store.backend redis (the sqlite store belongs to one process)", "(line 5)"}},
 		{name: "bad value from the environment", env: []string{"DRAWBRIDGE_LOG_LEVEL=verbose"}, fromEnv: true,
 			want: []string{"log.level: \"verbose\" is not one of debug, info, warn, error", "(from DRAWBRIDGE_LOG_LEVEL)"}},
 		{name: "the environment wins over the file, and takes the blame", yaml: "log:\n  level: debug\n", env: []string{"DRAWBRIDGE_LOG_LEVEL=verbose"}, fromEnv: true,

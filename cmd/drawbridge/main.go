@@ -8,6 +8,7 @@
 //	drawbridge accounts ...        list, show, link, unlink accounts through the API
 //	drawbridge health [--url URL]  check a running gateway's health endpoint
 //	drawbridge status              show the gateway's status through the API
+//	drawbridge cluster status      instances and the front lease in Redis
 //	drawbridge backup              copy the store, device store, files and key
 //	drawbridge restore             put a backup in place for a stopped gateway
 //	drawbridge report              the interoperability evidence report (HTML, PDF)
@@ -23,6 +24,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 )
 
 func main() {
@@ -36,10 +39,14 @@ func main() {
 }
 
 // exitCode is the process status for run's result: 0 for success and for
-// a request for help (-h, --help), 2 for an error.
+// a request for help (-h, --help), 3 when the process lost the front lease
+// of a cluster, 2 for any other error.
 func exitCode(err error) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if errors.Is(err, cluster.ErrLeaseLost) {
+		return exitLeaseLost // cluster.go: a supervisor restarts it as a standby
 	}
 	return 2
 }
@@ -61,6 +68,10 @@ commands:
   status [--api ADDR]   the gateway's status through the management API: the XMPP
                         link and what needs an operator, store, users (--json;
                         flags as for accounts)
+  cluster status --config FILE [--json]
+                        the instances sharing the configured Redis: id, host, pid,
+                        role, version, heartbeat TTL; the front lease's holder,
+                        token and TTL left
   backup --config FILE --out DIR
                         a consistent copy of what the gateway keeps on this machine:
                         the sqlite store, the WhatsApp device store, the file host's
@@ -104,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "status":
 		// The API's GetStatus, with the accounts command's flags.
 		return cmdAccounts(ctx, append([]string{"status"}, args[1:]...), os.Stdin, stdout, stderr)
+	case "cluster":
+		return cmdCluster(ctx, args[1:], stdout, stderr) // cluster_status.go
 	case "backup":
 		return cmdBackup(ctx, args[1:], stdout, stderr)
 	case "restore":

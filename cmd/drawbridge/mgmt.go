@@ -38,6 +38,8 @@ type appMgmt struct {
 	cmds    *xmppcomponent.AdminCommands
 	api     *mgmt.Server
 	ops     *mgmt.OpsServer
+	// opsStarted is set once ops listens (startOps).
+	opsStarted bool
 }
 
 // runtimeSettings are the settings a reload applies; any other change
@@ -146,19 +148,41 @@ func (m *appMgmt) attach() error {
 	}
 	if cfg.Metrics.Listen != "" {
 		m.ops = mgmt.NewOps(mgmt.OpsOptions{
-			Listen: cfg.Metrics.Listen, Metrics: m.metrics.Handler(), Ready: m.admin.Ready,
+			Listen: cfg.Metrics.Listen, Metrics: m.metrics.Handler(), Ready: m.ready,
 			Profiling: cfg.Metrics.Profiling, Logger: m.log,
 		})
 	}
 	return nil
 }
 
-// start opens the API and metrics listeners.
-func (m *appMgmt) start(ctx context.Context) error {
-	if m.ops != nil {
-		if err := m.ops.Start(); err != nil {
+// startOps opens the metrics listener (/metrics, /healthz, /readyz), once:
+// a standby serves it before the rest (cluster.go).
+func (m *appMgmt) startOps() error {
+	if m.ops == nil || m.opsStarted {
+		return nil
+	}
+	if err := m.ops.Start(); err != nil {
+		return err
+	}
+	m.opsStarted = true
+	return nil
+}
+
+// ready decides /readyz: a standby of a cluster is not ready (cluster.go);
+// otherwise the store and the XMPP link must be up.
+func (m *appMgmt) ready(ctx context.Context) error {
+	if c := m.a.cluster; c != nil {
+		if err := c.ready(ctx); err != nil {
 			return err
 		}
+	}
+	return m.admin.Ready(ctx)
+}
+
+// start opens the API and metrics listeners.
+func (m *appMgmt) start(ctx context.Context) error {
+	if err := m.startOps(); err != nil {
+		return err
 	}
 	if m.api != nil {
 		if err := m.api.Start(ctx); err != nil {

@@ -55,7 +55,9 @@ Component "wa.example.org"
 	-- When Drawbridge reconnects after a network failure, Prosody may still
 	-- hold the dead connection for a while; with the default ("kick_new") it
 	-- would refuse the new one with a "conflict" stream error until then.
-	-- Run one Drawbridge instance per component domain.
+	-- Run one Drawbridge instance per component domain, or several with
+	-- cluster.enabled (only the holder of the front lease connects; its
+	-- connection replaces one a paused predecessor left open).
 	component_conflict_resolve = "kick_old"
 
 	-- With XEP-0356 privileges (see above):

@@ -27,6 +27,8 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// Groups configures group chats as rooms (see groups.go).
 	Groups GroupsConfig `yaml:"groups"`
+	// Cluster runs several processes on one Redis (see cluster.go).
+	Cluster ClusterConfig `yaml:"cluster"`
 }
 
 // ComponentConfig is the component's identity and its connection to the
@@ -158,6 +160,7 @@ func Default() Config {
 		Files:   defaultFiles(),
 		Groups:  GroupsConfig{History: DefaultGroupsHistory},
 		Limits:  defaultLimits(),
+		Cluster: ClusterConfig{LeaseTTL: Duration(DefaultLeaseTTL)},
 	}
 }
 

@@ -79,6 +79,7 @@ func (c Config) Validate() error {
 	c.validateGroups(&p)
 	c.validateLimits(&p)
 	c.validateEncryption(&p)
+	c.validateCluster(&p)
 	return errors.Join(p...)
 }
 

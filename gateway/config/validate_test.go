@@ -60,6 +60,31 @@ func TestValidate(t *testing.T) {
 		{"denied jid without localpart", func(c *Config) { c.Registration.DeniedJIDs = []string{"example.org"} },
 			`registration.denied_jids[0]: "example.org" is not a bare JID (localpart@domain)`},
 		{"unknown backend", func(c *Config) { c.Store.Backend = "mysql" }, `store.backend: "mysql" is not one of sqlite, redis`},
+		{"cluster on redis", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.InstanceID = "gw-1.example:a"
+		}, ""},
+		{"cluster on sqlite", func(c *Config) { c.Cluster.Enabled = true },
+			"cluster.enabled: needs store.backend redis (the sqlite store belongs to one process)"},
+		{"cluster on redis cluster", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Store.Redis.URL = ""
+			c.Store.Redis.Addrs = []string{"a:1"}
+			c.Cluster.Enabled = true
+		}, "cluster.enabled: needs a standalone or Sentinel Redis (store.redis.url, or store.redis.master_name): fenced writes check the lease in the same script, across hash slots, which Redis Cluster refuses"},
+		{"cluster disabled is not checked", func(c *Config) { c.Cluster.LeaseTTL = 0 }, ""},
+		{"cluster bad instance id and renewal", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.InstanceID = "a b"
+			c.Cluster.RenewEvery = Duration(10 * time.Second)
+		}, "cluster.instance_id: \"a b\" is not 1-128 letters, digits and . _ : - (starting with a letter or digit)\ncluster.renew_every: 10s must be shorter than cluster.lease_ttl (10s); a third of it is the default"},
+		{"cluster lease too short", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.LeaseTTL = Duration(100 * time.Millisecond)
+		}, "cluster.lease_ttl: 100ms is shorter than 500ms"},
 		{"missing sqlite path", func(c *Config) { c.Store.SQLite.Path = "" }, "store.sqlite.path: required when store.backend is sqlite"},
 		{"redis url and addrs", func(c *Config) {
 			c.Store.Backend = "redis"

@@ -20,6 +20,11 @@ var ErrNotFound = errors.New("store: not found")
 // another owner.
 var ErrConflict = errors.New("store: platform account linked to another owner")
 
+// ErrFenced is returned when a store fenced by a lease (several instances
+// on one Redis) refuses a write: the lease's fencing token is no longer
+// the writer's, so another instance holds it now.
+var ErrFenced = errors.New("store: write refused: the fencing token is stale")
+
 // Account is an owner's registration with one platform, and the platform
 // account linked to it once login has completed.
 type Account struct {

@@ -81,6 +81,11 @@ type Config struct {
 	// gets the stanza error wait/resource-constraint. Defaults
 	// DefaultMaxLaneBytes and DefaultMaxBacklogBytes.
 	MaxLaneBytes, MaxBacklogBytes int64
+	// MayConnect, if set, is asked before each connection attempt; an
+	// error fails the attempt, and the supervisor backs off and asks
+	// again. A process of a cluster says no once it may have lost the
+	// front lease, so that it never replaces the active process's link.
+	MayConnect func(ctx context.Context) error
 	// Intake, if set, records inbound stanzas as they are read, before
 	// they reach the lanes, and is told once each is handled (intake.go):
 	// the read loop waits while MaxUnrecorded/2 stanzas wait for a

@@ -44,6 +44,11 @@ func (c *Conn) dial(ctx context.Context) (net.Conn, *streamReader, error) {
 	timeout := 2 * c.cfg.WriteTimeout
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if c.cfg.MayConnect != nil {
+		if err := c.cfg.MayConnect(dctx); err != nil {
+			return nil, nil, fmt.Errorf("stream: not connecting to %s: %w", c.cfg.Addr, err)
+		}
+	}
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", c.cfg.Addr)
 	if err != nil {

@@ -35,7 +35,7 @@ const midBatch = 256
 // exclusive ZREMRANGEBYSCORE bound of expired entries; ARGV[3] the index's
 // expiry (unix ms); ARGV[4j..4j+3] pair j's platform id, XMPP id, TTL (ms)
 // and index score (expiry, unix ms).
-var putMIDScript = redis.NewScript(`
+const putMIDLua = `
 local skip = tonumber(ARGV[1]) + 1
 local index = KEYS[1]
 for i = 2, #KEYS, 2 do
@@ -50,7 +50,9 @@ redis.call('ZREMRANGEBYSCORE', index, '-inf', ARGV[2])
 redis.call('PEXPIREAT', index, ARGV[3], 'NX')
 redis.call('PEXPIREAT', index, ARGV[3], 'GT')
 return 1
-`)
+`
+
+var putMIDScript = redis.NewScript(putMIDLua)
 
 // PutMessageID implements store.MessageIDs. Both keys and their index
 // entries are written atomically, by one script call (see PutMessageIDs).
@@ -88,6 +90,9 @@ type scriptCall struct {
 // putMessageIDs is PutMessageIDs without the error's context.
 func (s *Store) putMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
 	calls := s.midCalls(time.Now(), pairs)
+	if f := s.fence.Load(); f != nil {
+		return s.putMessageIDsFenced(ctx, *f, calls)
+	}
 	if len(calls) == 1 {
 		return putMIDScript.Run(ctx, s.client, calls[0].keys, calls[0].args...).Err()
 	}

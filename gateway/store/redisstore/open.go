@@ -92,3 +92,26 @@ func newClient(cfg Config) (redis.UniversalClient, string, error) {
 		return client, "cluster " + strings.Join(cfg.Addrs, ","), nil
 	}
 }
+
+// NewClient returns a client for the Redis that cfg describes, as Open
+// connects to it, without any I/O; the caller closes it. Other users of
+// the same Redis (gateway/cluster) share the store's configuration
+// through it.
+func NewClient(cfg Config) (redis.UniversalClient, error) {
+	client, _, err := newClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
+	}
+	return client, nil
+}
+
+// EffectiveKeyPrefix is the prefix of every key a store opened with cfg
+// writes (the default when none is set, braces escaped), for other users
+// of the same Redis to keep their keys beside the store's.
+func (cfg Config) EffectiveKeyPrefix() string {
+	p := cfg.KeyPrefix
+	if p == "" {
+		p = DefaultKeyPrefix
+	}
+	return prefixEscaper.Replace(p)
+}

@@ -31,6 +31,13 @@ const queueField = "d"
 // them. A Cluster client sends the commands of different slots to their
 // nodes concurrently, so there SADD is awaited before XADD is sent.
 func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
+	if f := s.fence.Load(); f != nil {
+		seqs, err := s.enqueueFenced(ctx, *f, []store.QueueAppend{{Owner: owner, Data: item}})
+		if err != nil {
+			return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
+		}
+		return seqs[0], nil
+	}
 	args := &redis.XAddArgs{Stream: s.keys.queue(owner), Values: []any{queueField, item}}
 	if c, ok := s.client.(*redis.Client); ok {
 		var (
@@ -70,6 +77,13 @@ func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (stri
 func (s *Store) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]string, error) {
 	if len(items) == 0 {
 		return nil, nil
+	}
+	if f := s.fence.Load(); f != nil {
+		seqs, err := s.enqueueFenced(ctx, *f, items)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: enqueue %d items: %w", len(items), err)
+		}
+		return seqs, nil
 	}
 	var owners []any
 	seen := make(map[ids.Owner]bool)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
@@ -30,6 +32,9 @@ type Options struct {
 type Store struct {
 	client redis.UniversalClient
 	keys   keys
+	// fence, when set, fences the journal's and the id map's writes
+	// (fence.go).
+	fence atomic.Pointer[cluster.Fence]
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
+)
+
+// cmdCluster is `drawbridge cluster status --config FILE [--json]`: it
+// reads the registry and the front lease from the configured Redis, so it
+// works whether or not any instance runs.
+func cmdCluster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "status" {
+		return errors.New("cluster: usage: drawbridge cluster status --config FILE [--json]")
+	}
+	fs := flag.NewFlagSet("cluster status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the configuration file of the instances (its store.redis section is read)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("cluster status: unexpected arguments %q", fs.Args())
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	if cfg.Store.Backend != config.BackendRedis {
+		return fmt.Errorf("cluster status: store.backend is %s; instances share state only on redis", cfg.Store.Backend)
+	}
+	rc := redisConfig(cfg.Store.Redis)
+	client, err := redisstore.NewClient(rc)
+	if err != nil {
+		return fmt.Errorf("cluster status: %w", err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := cluster.ReadStatus(ctx, client, rc.EffectiveKeyPrefix())
+	if err != nil {
+		return fmt.Errorf("cluster status: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statusJSON(st))
+	}
+	return printClusterStatus(stdout, st)
+}
+
+// clusterStatusJSON is the JSON form of cluster status.
+type clusterStatusJSON struct {
+	Instances []instanceJSON `json:"instances"`
+	Front     leaseJSON      `json:"front"`
+}
+
+type instanceJSON struct {
+	ID      string    `json:"id"`
+	Host    string    `json:"host"`
+	PID     int       `json:"pid"`
+	Role    string    `json:"role"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	TTLMs   int64     `json:"ttl_ms"`
+}
+
+type leaseJSON struct {
+	Holder    string `json:"holder,omitempty"`
+	Token     int64  `json:"token,omitempty"`
+	LastToken int64  `json:"last_token"`
+	TTLMs     int64  `json:"ttl_ms"`
+}
+
+func statusJSON(st cluster.Status) clusterStatusJSON {
+	out := clusterStatusJSON{Instances: []instanceJSON{}, Front: leaseJSON{
+		Holder: st.Front.Holder, Token: st.Front.Token, LastToken: st.Front.LastToken, TTLMs: st.Front.TTL.Milliseconds(),
+	}}
+	for _, in := range st.Instances {
+		out.Instances = append(out.Instances, instanceJSON{
+			ID: in.ID, Host: in.Host, PID: in.PID, Role: in.Role, Version: in.Version, Started: in.Started, TTLMs: in.TTL.Milliseconds(),
+		})
+	}
+	return out
+}
+
+func printClusterStatus(w io.Writer, st cluster.Status) error {
+	if st.Front.Holder == "" {
+		fmt.Fprintf(w, "front lease: free (last token %d)\n", st.Front.LastToken)
+	} else {
+		fmt.Fprintf(w, "front lease: %s, token %d, %v left\n", st.Front.Holder, st.Front.Token, st.Front.TTL.Round(time.Millisecond))
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INSTANCE\tROLE\tHOST\tPID\tVERSION\tSTARTED\tHEARTBEAT TTL")
+	for _, in := range st.Instances {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%v\n", in.ID, in.Role, in.Host, in.PID, in.Version,
+			in.Started.UTC().Format(time.RFC3339), in.TTL.Round(time.Millisecond))
+	}
+	if len(st.Instances) == 0 {
+		fmt.Fprintln(tw, "(no live instance)")
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"regexp"
+	"time"
+)
+
+// ClusterConfig runs several gateway processes on one Redis, one of them
+// active (it holds the "front" lease: the XEP-0114 link and every linked
+// account) and the others standing by to take over (see README, "Running
+// several instances").
+type ClusterConfig struct {
+	// Enabled turns the active/standby protocol on. It needs the Redis
+	// store (standalone or Sentinel).
+	Enabled bool `yaml:"enabled"`
+	// InstanceID names this process in the registry and as the lease's
+	// holder; empty means hostname-pid. Each process needs its own.
+	InstanceID string `yaml:"instance_id"`
+	// LeaseTTL is how long the front lease lives without renewal: the
+	// longest a standby waits after the active process died without
+	// releasing it.
+	LeaseTTL Duration `yaml:"lease_ttl"`
+	// RenewEvery is how often the active process renews the lease and a
+	// standby tries for it; 0 means a third of LeaseTTL.
+	RenewEvery Duration `yaml:"renew_every"`
+}
+
+// DefaultLeaseTTL is the default of cluster.lease_ttl.
+const DefaultLeaseTTL = 10 * time.Second
+
+// minLeaseTTL bounds cluster.lease_ttl from below: a shorter lease is
+// lost to an ordinary pause (GC, a busy Redis).
+const minLeaseTTL = 500 * time.Millisecond
+
+// instanceIDPattern is the syntax of cluster.instance_id: it appears in
+// Redis keys (inside a hash tag) and in logs.
+var instanceIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// ClusterRenewEvery is cluster.renew_every with its default applied.
+func (c Config) ClusterRenewEvery() time.Duration {
+	if c.Cluster.RenewEvery > 0 {
+		return time.Duration(c.Cluster.RenewEvery)
+	}
+	return time.Duration(c.Cluster.LeaseTTL) / 3
+}
+
+func (c Config) validateCluster(p *problems) {
+	cl := c.Cluster
+	if !cl.Enabled {
+		return
+	}
+	switch {
+	case c.Store.Backend != BackendRedis:
+		p.add("cluster.enabled", "needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
+	case len(c.Store.Redis.Addrs) > 0 && c.Store.Redis.MasterName == "":
+		p.add("cluster.enabled", "needs a standalone or Sentinel Redis (store.redis.url, or store.redis.master_name): fenced writes check the lease in the same script, across hash slots, which Redis Cluster refuses")
+	}
+	if cl.InstanceID != "" && !instanceIDPattern.MatchString(cl.InstanceID) {
+		p.add("cluster.instance_id", "%q is not 1-128 letters, digits and . _ : - (starting with a letter or digit)", cl.InstanceID)
+	}
+	ttl := time.Duration(cl.LeaseTTL)
+	if ttl < minLeaseTTL {
+		p.add("cluster.lease_ttl", "%v is shorter than %v", ttl, minLeaseTTL)
+		return
+	}
+	switch renew := time.Duration(cl.RenewEvery); {
+	case renew < 0:
+		p.add("cluster.renew_every", "must not be negative")
+	case renew >= ttl:
+		p.add("cluster.renew_every", "%v must be shorter than cluster.lease_ttl (%v); a third of it is the default", renew, ttl)
+	case renew > 0 && renew < 10*time.Millisecond:
+		p.add("cluster.renew_every", "%v is shorter than 10ms", renew)
+	}
+}
