@@ -37,9 +37,11 @@ func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
 	switch u := u.(type) {
 	case *tg.Updates:
 		s.learnUsersLocked(ctx, u.Users)
+		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
 	case *tg.UpdatesCombined:
 		s.learnUsersLocked(ctx, u.Users)
+		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
 	case *tg.UpdateShort:
 		updates = []tg.UpdateClass{u.Update}
@@ -87,6 +89,12 @@ func ptsOf(u tg.UpdateClass) (pts, count int, ok bool) {
 // applyLocked emits one update. Live updates (fromDiff false) are checked
 // against pts first: a duplicate is skipped, a gap fetches the difference.
 func (s *Session) applyLocked(ctx context.Context, u tg.UpdateClass, fromDiff bool) error {
+	if ch, pts, count, ok := channelPtsOf(u); ok && ch != 0 && !fromDiff {
+		return s.applyChannelLocked(ctx, u, ch, pts, count)
+	}
+	if tl, ok := u.(*tg.UpdateChannelTooLong); ok {
+		return s.channelDifferenceLocked(ctx, tl.ChannelID)
+	}
 	pts, count, hasPts := ptsOf(u)
 	if hasPts && !fromDiff && pts != 0 {
 		switch {
@@ -143,12 +151,33 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 			return fmt.Errorf("telegram: record message %d: %w", m.ID, err)
 		}
 		return s.emit(ctx, ev)
+	case *tg.UpdateNewChannelMessage:
+		return s.channelMessage(ctx, u.Message)
 	case *tg.UpdateEditMessage:
 		m, ok := u.Message.(*tg.Message)
 		if !ok || convert.ChatOf(m) == "" {
 			return nil
 		}
 		return s.emit(ctx, convert.Edit(s.acct, s.self, m))
+	case *tg.UpdateEditChannelMessage:
+		if m, ok := u.Message.(*tg.Message); ok {
+			return s.emit(ctx, convert.Edit(s.acct, s.self, m))
+		}
+		return nil
+	case *tg.UpdateDeleteChannelMessages:
+		for _, id := range u.Messages {
+			chat, sender, out, ok := s.recordOf(ctx, chanMsgKey(u.ChannelID, id))
+			if !ok {
+				log.Info("telegram deleted a channel message the gateway never saw", "channel", u.ChannelID, "id", id)
+				continue
+			}
+			ev := convert.Retract(s.acct, chat, sender, id, now)
+			ev.Group, ev.FromMe = true, out
+			if err := s.emit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
 	case *tg.UpdateDeleteMessages:
 		for _, id := range u.Messages {
 			chat, sender, out, ok := s.messageChat(ctx, id)
@@ -204,7 +233,17 @@ func msgRecord(chat ids.ChatID, sender ids.UserID, out bool) []byte {
 // messageChat returns the chat and author of a message of the account,
 // and whether the account sent it.
 func (s *Session) messageChat(ctx context.Context, id int) (chat ids.ChatID, sender ids.UserID, out, ok bool) {
-	b, err := s.kv.Get(ctx, keyMsgPrefix+strconv.Itoa(id))
+	return s.recordOf(ctx, keyMsgPrefix+strconv.Itoa(id))
+}
+
+// chanMsgKey is the KV key of a channel message's record.
+func chanMsgKey(channel int64, id int) string {
+	return keyChanMsgPrefix + strconv.FormatInt(channel, 10) + ":" + strconv.Itoa(id)
+}
+
+// recordOf reads a message record (msgRecord) stored under key.
+func (s *Session) recordOf(ctx context.Context, key string) (chat ids.ChatID, sender ids.UserID, out, ok bool) {
+	b, err := s.kv.Get(ctx, key)
 	if err != nil {
 		return "", "", false, false
 	}
@@ -258,11 +297,15 @@ func (s *Session) learnUsers(ctx context.Context, users []tg.UserClass) []*tg.Us
 	return changed
 }
 
-// difference catches up with what happened since the stored pts.
+// difference catches up with what happened since the stored pts, in the
+// account's box and then in each channel's.
 func (s *Session) difference(ctx context.Context) error {
 	s.upd.Lock()
 	defer s.upd.Unlock()
-	return s.differenceLocked(ctx)
+	if err := s.differenceLocked(ctx); err != nil {
+		return err
+	}
+	return s.channelsDifferenceLocked(ctx)
 }
 
 func (s *Session) differenceLocked(ctx context.Context) error {
@@ -353,4 +396,30 @@ func (s *Session) groupChanged(ctx context.Context, sm *tg.MessageService) error
 		ev.Members = append(ev.Members, m.User)
 	}
 	return s.emit(ctx, ev)
+}
+
+// channelMessage emits a new message (or membership change) of a
+// supergroup, channel or forum topic, and records its room for
+// deletions.
+func (s *Session) channelMessage(ctx context.Context, mc tg.MessageClass) error {
+	channel := channelOfMessage(mc)
+	switch m := mc.(type) {
+	case *tg.MessageService:
+		for _, ev := range convert.ChannelService(s.acct, m) {
+			if err := s.emit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *tg.Message:
+		if m.Out && s.sentChan[chanMsg{channel, m.ID}] {
+			return nil // sent through the gateway
+		}
+		ev := convert.Message(s.acct, s.self, m, s.fetch)
+		if err := s.kv.Set(ctx, chanMsgKey(channel, m.ID), msgRecord(ev.Chat, ev.Sender, m.Out)); err != nil {
+			return fmt.Errorf("telegram: record channel message %d: %w", m.ID, err)
+		}
+		return s.emit(ctx, ev)
+	}
+	return nil
 }

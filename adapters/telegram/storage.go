@@ -23,6 +23,16 @@ const (
 	// keyMsgPrefix + message id is the chat of the message and "o" or
 	// "i" (outgoing, incoming): deletions name only message ids.
 	keyMsgPrefix = "msg:"
+	// keyChanPrefix + channel id is the channel's access hash, in decimal.
+	keyChanPrefix = "chan:"
+	// keyChanPtsPrefix + channel id is the channel's update state (pts).
+	keyChanPtsPrefix = "chanpts:"
+	// keyChannels lists the channels with an update state, by id.
+	keyChannels = "channels"
+	// keyChanMsgPrefix + channel id + ":" + message id is a channel
+	// message's record (as keyMsgPrefix's): its room (a forum topic's)
+	// and author, for deletions.
+	keyChanMsgPrefix = "cmsg:"
 )
 
 // kvStorage keeps gotd's session in the account's KV.

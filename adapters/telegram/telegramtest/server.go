@@ -56,6 +56,7 @@ type Server struct {
 	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
 	sending       *tgtest.Session      // the session whose request is being answered
 	groups        map[int64]*group     // basic groups, by id
+	channels      map[int64]*channel   // supergroups and channels, by id
 	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int

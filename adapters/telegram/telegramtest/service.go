@@ -94,6 +94,10 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.MessagesGetFullChatRequestTypeID, "messages.getFullChat", s.getFullChat)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
 	on(s, d, tg.UpdatesGetDifferenceRequestTypeID, "updates.getDifference", s.getDifference)
+	on(s, d, tg.ChannelsGetFullChannelRequestTypeID, "channels.getFullChannel", s.getFullChannel)
+	on(s, d, tg.ChannelsGetParticipantsRequestTypeID, "channels.getParticipants", s.getParticipants)
+	on(s, d, tg.UpdatesGetChannelDifferenceRequestTypeID, "updates.getChannelDifference", s.getChannelDifference)
+	on(s, d, tg.MessagesGetForumTopicsRequestTypeID, "messages.getForumTopics", s.getForumTopics)
 }
 
 // selfLocked returns the user signed in with the request's auth key and
@@ -249,6 +253,9 @@ func (s *Server) sendMessage(req *tgtest.Request, r *tg.MessagesSendMessageReque
 	}
 	if pc, ok := r.Peer.(*tg.InputPeerChat); ok {
 		return s.sendGroupLocked(req, self, pc.ChatID, r)
+	}
+	if pc, ok := r.Peer.(*tg.InputPeerChannel); ok {
+		return s.sendChannelLocked(req, self, pc, r)
 	}
 	peer, err := s.peerLocked(self, r.Peer)
 	if err != nil {
