@@ -34,12 +34,27 @@ func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
 	s.upd.Lock()
 	defer s.upd.Unlock()
 	var updates []tg.UpdateClass
+	seqStart, seq, date := 0, 0, 0
 	switch u := u.(type) {
 	case *tg.Updates:
+		seqStart, seq, date = u.Seq, u.Seq, u.Date
+		if s.seqSeenLocked(seqStart, seq) {
+			return nil
+		}
+		if s.seqGapLocked(seqStart) {
+			return s.differenceLocked(ctx)
+		}
 		s.learnUsersLocked(ctx, u.Users)
 		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
 	case *tg.UpdatesCombined:
+		seqStart, seq, date = u.SeqStart, u.Seq, u.Date
+		if s.seqSeenLocked(seqStart, seq) {
+			return nil
+		}
+		if s.seqGapLocked(seqStart) {
+			return s.differenceLocked(ctx)
+		}
 		s.learnUsersLocked(ctx, u.Users)
 		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
@@ -65,7 +80,48 @@ func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
 			return err
 		}
 	}
+	if seq != 0 {
+		s.setSeqLocked(ctx, seq, date)
+	}
 	return nil
+}
+
+// Sequenced containers (updates, updatesCombined with seq ≠ 0) follow
+// each other: one whose seq_start is the next after the last applied is
+// applied; one already applied is skipped; one past the next leaves a
+// gap, and the difference (which holds what was missed) is fetched
+// instead. seq 0 carries no order. Before the session knows any seq, the
+// first container sets it.
+
+// seqSeenLocked reports whether a container was applied already.
+func (s *Session) seqSeenLocked(seqStart, seq int) bool {
+	return seq != 0 && s.seq != 0 && seq <= s.seq && seqStart <= s.seq
+}
+
+// seqGapLocked reports whether a container leaves a gap after the last
+// one applied.
+func (s *Session) seqGapLocked(seqStart int) bool {
+	if seqStart != 0 && s.seq != 0 && seqStart > s.seq+1 {
+		s.host.Logger().Info("telegram update sequence gap; fetching the difference", "account", s.acct, "have", s.seq, "got", seqStart)
+		return true
+	}
+	return false
+}
+
+// setSeqLocked records the seq and date of the update state.
+func (s *Session) setSeqLocked(ctx context.Context, seq, date int) {
+	if seq == s.seq && date <= s.date {
+		return
+	}
+	s.seq = seq
+	s.date = max(s.date, date)
+	err := setInt(ctx, s.kv, keySeq, int64(seq))
+	if err == nil {
+		err = setInt(ctx, s.kv, keyDate, int64(s.date))
+	}
+	if err != nil {
+		s.host.Logger().Warn("telegram: cannot store the update sequence", "account", s.acct, "err", err)
+	}
 }
 
 // ptsOf returns the pts and pts_count of an update of the account's
@@ -316,7 +372,11 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		return nil // the next connection catches up
 	}
 	for {
-		res, err := api.UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{Pts: s.pts, Date: int(time.Now().Unix())})
+		date := s.date
+		if date == 0 {
+			date = int(time.Now().Unix()) // no state yet: from now on
+		}
+		res, err := api.UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{Pts: s.pts, Date: date})
 		if err != nil {
 			return fmt.Errorf("telegram: get difference from pts %d: %w", s.pts, err)
 		}
@@ -329,6 +389,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		)
 		switch d := res.(type) {
 		case *tg.UpdatesDifferenceEmpty:
+			s.setSeqLocked(ctx, d.Seq, d.Date)
 			return nil
 		case *tg.UpdatesDifference:
 			msgs, other, users, state = d.NewMessages, d.OtherUpdates, d.Users, d.State
@@ -337,6 +398,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		case *tg.UpdatesDifferenceTooLong:
 			s.host.Logger().Warn("telegram: too much happened while away; older updates are skipped", "account", s.acct, "from", s.pts, "to", d.Pts)
 			s.setPtsLocked(ctx, d.Pts)
+			s.seq = 0 // the next sequenced container sets it again
 			return nil
 		}
 		s.learnUsersLocked(ctx, users)
@@ -351,6 +413,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 			}
 		}
 		s.setPtsLocked(ctx, state.Pts)
+		s.setSeqLocked(ctx, state.Seq, state.Date)
 		if !more {
 			return nil
 		}

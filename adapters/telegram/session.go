@@ -52,9 +52,11 @@ type Session struct {
 	lost    atomic.Bool
 	catchUp chan struct{}
 
-	// upd serialises update handling and guards pts and sent.
+	// upd serialises update handling and guards pts, seq and sent.
 	upd  sync.Mutex
 	pts  int
+	seq  int
+	date int // of the update state (Unix seconds)
 	sent map[int]bool // messages sent through the gateway: no echo
 	// chanPts is each channel's update state; sentChan the channel
 	// messages sent through the gateway.
@@ -166,8 +168,16 @@ func (s *Session) connected(ctx context.Context, client *telegram.Client) error 
 	if err != nil {
 		return fmt.Errorf("telegram: stored update state: %w", err)
 	}
+	seq, err := getInt(ctx, s.kv, keySeq)
+	if err != nil {
+		return fmt.Errorf("telegram: stored update state: %w", err)
+	}
+	date, err := getInt(ctx, s.kv, keyDate)
+	if err != nil {
+		return fmt.Errorf("telegram: stored update state: %w", err)
+	}
 	s.upd.Lock()
-	s.pts = int(pts)
+	s.pts, s.seq, s.date = int(pts), int(seq), int(date)
 	err = s.loadChannelsLocked(ctx)
 	s.upd.Unlock()
 	if err != nil {
@@ -232,7 +242,7 @@ func (s *Session) Logout(ctx context.Context) error {
 	s.Disconnect()
 	s.a.sessionEnded(s)
 	var errs []error
-	for _, key := range []string{keySession, keyPts} {
+	for _, key := range []string{keySession, keyPts, keySeq, keyDate} {
 		errs = append(errs, s.kv.Delete(ctx, key))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -18,6 +18,12 @@ const (
 	keySession = "session"
 	// keyPts is the last update state applied (pts), in decimal.
 	keyPts = "pts"
+	// keySeq is the last sequence number (seq) of update containers
+	// applied, in decimal.
+	keySeq = "seq"
+	// keyDate is the date of the update state, in Unix seconds: the
+	// difference of sequenced updates is asked from it.
+	keyDate = "date"
 	// keyPeerPrefix + user id is the user's access hash, in decimal.
 	keyPeerPrefix = "peer:"
 	// keyMsgPrefix + message id is the chat of the message and "o" or

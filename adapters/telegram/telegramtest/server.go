@@ -63,6 +63,7 @@ type Server struct {
 	floods        map[string]int // method name → seconds of FLOOD_WAIT to answer once
 	requests      map[string]int // method name → calls seen
 	changed       chan struct{}
+	loseNext      bool // the next sequenced push reaches no client
 }
 
 type pendingCode struct {
@@ -282,6 +283,16 @@ func (s *Server) SetStatus(user int64, status tg.UserStatusClass) {
 			}
 		}
 	}
+}
+
+// LoseNextSequenced makes the next sequenced push (a status change)
+// reach no client, as a lost packet would: the client learns of it by
+// the jump in seq of the push after it, and gets it with
+// updates.getDifference (from the date of its state).
+func (s *Server) LoseNextSequenced() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseNext = true
 }
 
 // Revoke ends every session of user, as "terminate all other sessions"
