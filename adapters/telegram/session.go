@@ -56,7 +56,7 @@ type Session struct {
 	upd  sync.Mutex
 	pts  int
 	seq  int
-	date int // of the update state (Unix seconds)
+	date int          // of the update state (Unix seconds)
 	sent map[int]bool // messages sent through the gateway: no echo
 	// chanPts is each channel's update state; sentChan the channel
 	// messages sent through the gateway.

@@ -30,8 +30,8 @@ type account struct {
 	// stateDate is the last state date handed out: later sequenced
 	// updates are dated after it, so a difference from it has them.
 	stateDate int
-	lastID int
-	box    map[int]*tg.Message
+	lastID    int
+	box       map[int]*tg.Message
 	// twins maps a message of this account to the other party's copy.
 	twins map[int]msgRef
 	// contacts are the users in the account's address book.
