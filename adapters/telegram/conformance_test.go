@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -101,3 +102,15 @@ var (
 	serversMu sync.Mutex
 	servers   = map[string]*telegramtest.Server{}
 )
+
+// TestSecretChatsNotBridged: the adapter says that secret chats are not
+// bridged (the XMPP side shows it in the gateway's disco identity), in
+// process and through the remote adapter host.
+func TestSecretChatsNotBridged(t *testing.T) {
+	a := telegram.New()
+	for name, info := range map[string]gateway.Info{"in process": a.Info(), "remote": dialRemote(t, a).Info()} {
+		if !strings.Contains(info.NotBridged, "secret chats") {
+			t.Errorf("%s: Info.NotBridged = %q, want secret chats named", name, info.NotBridged)
+		}
+	}
+}

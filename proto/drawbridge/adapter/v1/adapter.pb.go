@@ -544,8 +544,11 @@ type InfoResponse struct {
 	UserPrompt  string                 `protobuf:"bytes,4,opt,name=user_prompt,json=userPrompt,proto3" json:"user_prompt,omitempty"`
 	// protocol_version is 1 for this file.
 	ProtocolVersion uint32 `protobuf:"varint,5,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// not_bridged names, for users, what of the platform the gateway does
+	// not bridge (shown in the gateway's disco identity).
+	NotBridged    string `protobuf:"bytes,6,opt,name=not_bridged,json=notBridged,proto3" json:"not_bridged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -611,6 +614,13 @@ func (x *InfoResponse) GetProtocolVersion() uint32 {
 		return x.ProtocolVersion
 	}
 	return 0
+}
+
+func (x *InfoResponse) GetNotBridged() string {
+	if x != nil {
+		return x.NotBridged
+	}
+	return ""
 }
 
 type InitRequest struct {
@@ -4500,14 +4510,16 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\n" +
 	"#drawbridge/adapter/v1/adapter.proto\x12\x15drawbridge.adapter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\a\n" +
 	"\x05Empty\"\r\n" +
-	"\vInfoRequest\"\xa1\x01\n" +
+	"\vInfoRequest\"\xc2\x01\n" +
 	"\fInfoResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\fgateway_type\x18\x03 \x01(\tR\vgatewayType\x12\x1f\n" +
 	"\vuser_prompt\x18\x04 \x01(\tR\n" +
 	"userPrompt\x12)\n" +
-	"\x10protocol_version\x18\x05 \x01(\rR\x0fprotocolVersion\".\n" +
+	"\x10protocol_version\x18\x05 \x01(\rR\x0fprotocolVersion\x12\x1f\n" +
+	"\vnot_bridged\x18\x06 \x01(\tR\n" +
+	"notBridged\".\n" +
 	"\vInitRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\"\x0e\n" +
