@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/adapters/telegram"
@@ -94,6 +95,9 @@ func conformance(place func(t *testing.T, a *telegram.Adapter) gateway.Adapter) 
 		},
 		Contact:  "2002",
 		Unlinked: "3003",
+		// Each login runs MTProto key exchanges (RSA, DH), slow under
+		// -race on a shared machine.
+		Timeout: 30 * time.Second,
 	}
 }
 
