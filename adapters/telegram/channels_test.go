@@ -42,7 +42,8 @@ func roles(gi gateway.GroupInfo) map[ids.UserID]gateway.GroupRole {
 
 // TestSupergroup: a supergroup is a room (#c77) with all its members and
 // their roles; its messages arrive with their authors, a message sent to
-// it is posted by the owner and not echoed back.
+// it is posted by the owner and not echoed back; edits and deletions on
+// Telegram arrive.
 func TestSupergroup(t *testing.T) {
 	f := newFixture(t)
 	f.srv.AddUser(bobID, "+15550003333", "Bob", "")
@@ -82,12 +83,28 @@ func TestSupergroup(t *testing.T) {
 	}
 	// In order after Bob's next message: the owner's own post was not
 	// echoed back as news.
-	if _, err := f.srv.Post(bobID, 77, 0, "welcome"); err != nil {
+	welcome, err := f.srv.Post(bobID, 77, 0, "welcome")
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.host.WaitEvent(t, body("welcome"))
 	if evs := f.host.EventsFor(body("hi gophers")); len(evs) != 0 {
 		t.Errorf("the owner's post came back: %v", evs)
+	}
+	// Alice's edit and Bob's deletion on Telegram arrive.
+	if err := f.srv.EditPost(77, convertID(t, m.ID), "hello, gophers"); err != nil {
+		t.Fatal(err)
+	}
+	ed := f.host.WaitEvent(t, gatewaytest.Is[*event.Edit]).(*event.Edit)
+	if ed.Chat != "c77" || ed.Target != m.ID || ed.Body != "hello, gophers" || ed.Sender != "2002" {
+		t.Errorf("edit = %s", gatewaytest.Describe(ed))
+	}
+	if err := f.srv.DeletePosts(77, welcome); err != nil {
+		t.Fatal(err)
+	}
+	del := f.host.WaitEvent(t, gatewaytest.Is[*event.Retract]).(*event.Retract)
+	if del.Chat != "c77" || del.Target != ids.MessageID(fmt.Sprint(welcome)) || del.Sender != "3003" || !del.Group {
+		t.Errorf("deletion = %s", gatewaytest.Describe(del))
 	}
 	if caps := sess.Capabilities("c77"); !caps.Replies || caps.Edits || caps.MaxFileSize != 0 {
 		t.Errorf("supergroup capabilities = %+v", caps)
@@ -238,4 +255,13 @@ func TestChannelGap(t *testing.T) {
 	if n := len(f.host.EventsFor(gatewaytest.Is[*event.Message])); n != 4 {
 		t.Errorf("%d messages emitted, want 4 (each once)", n)
 	}
+}
+
+func convertID(t *testing.T, id ids.MessageID) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(string(id), &n); err != nil {
+		t.Fatalf("message id %q: %v", id, err)
+	}
+	return n
 }

@@ -185,6 +185,58 @@ func (s *Server) pushChannelLocked(c *channel, m tg.MessageClass, from int64, pu
 	}
 }
 
+// EditPost makes the author of message id of channel ch change its text.
+func (s *Server) EditPost(ch int64, id int, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[ch]
+	if c == nil {
+		return errNoUser
+	}
+	for _, u := range c.log {
+		if m, ok := u.(*tg.UpdateNewChannelMessage).Message.(*tg.Message); ok && m.ID == id {
+			m.Message, m.EditDate = text, int(s.srvNow())
+			m.SetFlags()
+			c.pts++
+			s.pushChannelUpdateLocked(c, &tg.UpdateEditChannelMessage{Message: m, Pts: c.pts, PtsCount: 1})
+			return nil
+		}
+	}
+	return errNoUser
+}
+
+// DeletePosts deletes messages of channel ch for everyone.
+func (s *Server) DeletePosts(ch int64, ids ...int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[ch]
+	if c == nil {
+		return errNoUser
+	}
+	c.pts += len(ids)
+	s.pushChannelUpdateLocked(c, &tg.UpdateDeleteChannelMessages{ChannelID: ch, Messages: ids, Pts: c.pts, PtsCount: len(ids)})
+	return nil
+}
+
+// pushChannelUpdateLocked sends an update of the channel's box (its pts
+// already given) to every member's live sessions. Only new messages are
+// kept for updates.getChannelDifference.
+func (s *Server) pushChannelUpdateLocked(c *channel, upd tg.UpdateClass) {
+	s.notifyLocked()
+	for _, uid := range c.Members {
+		a := s.users[uid]
+		if a == nil || a.offline {
+			continue
+		}
+		msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Chats: []tg.ChatClass{c.info(uid)}, Date: int(s.srvNow())}
+		for id, sess := range a.sessions {
+			if err := s.srv.Send(contextFor(), sess, tgtest.MessageFromServer, msg); err != nil {
+				delete(a.sessions, id)
+			}
+		}
+	}
+}
+
 // copyOut is m as one member sees it: out when they wrote it.
 func copyOut(m tg.MessageClass, out bool) tg.MessageClass {
 	switch m := m.(type) {
