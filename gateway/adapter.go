@@ -21,6 +21,11 @@ type Info struct {
 	GatewayType string
 	// UserPrompt is the XEP-0100 prompt text, e.g. "Phone number (E.164)".
 	UserPrompt string
+	// NotBridged names, for users, what of the platform the gateway
+	// cannot bridge by design (e.g. "secret chats"), or "". The XMPP side
+	// says it in the gateway's disco identity, so that nobody waits for
+	// what will never come.
+	NotBridged string
 }
 
 // Adapter is one closed platform. The hub holds exactly one per platform.

@@ -55,6 +55,34 @@ type GroupInfo struct {
 	Members []GroupMember
 	// TopicByAdminsOnly: only admins may change the topic.
 	TopicByAdminsOnly bool
+	// ReadOnly: only admins (and owners) may write; the other members
+	// read (a broadcast channel, an announcement group). The XMPP side
+	// makes them visitors of the room and refuses their messages with
+	// forbidden.
+	ReadOnly bool
+	// MemberCount is how many members the group has when Members lists
+	// only some of them (very large groups whose platform gives no full
+	// member list: Members then holds the admins and the account); 0:
+	// Members is complete.
+	MemberCount int
+}
+
+// Size is how many members the group has: MemberCount when the list is
+// partial, else the length of Members.
+func (gi GroupInfo) Size() int {
+	if gi.MemberCount > len(gi.Members) {
+		return gi.MemberCount
+	}
+	return len(gi.Members)
+}
+
+// MayWrite reports whether the account may send messages to the group.
+func (gi GroupInfo) MayWrite() bool {
+	if !gi.ReadOnly {
+		return true
+	}
+	self, ok := gi.Member(gi.Self)
+	return ok && self.Role.IsAdmin()
 }
 
 // Member returns the member with the given id.

@@ -84,7 +84,11 @@ func isCapsNode(node string) bool { return strings.HasPrefix(node, CapsNode+"#")
 // gatewayInfo is the gateway's disco#info for owner.
 func (c *Component) gatewayInfo(owner ids.Owner) *xep.DiscoInfo {
 	res := discoInfoPayload("")
-	res.AddIdentity(c.cfg.Name+" ("+c.info.Name+")", "gateway", c.info.GatewayType)
+	name := c.cfg.Name + " (" + c.info.Name + ")"
+	if c.info.NotBridged != "" {
+		name += "; not bridged: " + c.info.NotBridged
+	}
+	res.AddIdentity(name, "gateway", c.info.GatewayType)
 	res.AddFeatures(gatewayFeatures...)
 	c.addConferenceIdentity(res, owner) // muc_disco.go
 	return res

@@ -89,6 +89,11 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 	res := discoInfoPayload("")
 	res.AddIdentity(roomName(gi), "conference", "text")
 	res.AddFeatures(roomFeatures...)
+	if gi.ReadOnly {
+		// XEP-0045 §15.6.2: only those with voice (the group's admins)
+		// may write; the others are visitors.
+		res.AddFeatures("muc_moderated")
+	}
 	caps, linked := c.gw.Capabilities(owner, c.cfg.Platform, chat)
 	if linked {
 		for _, f := range []struct {
@@ -107,8 +112,8 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 		{Var: "FORM_TYPE", Type: "hidden", Values: []string{xep.NSMUCInfo}},
 		{Var: "muc#roominfo_description", Values: []string{gi.Topic}},
 		{Var: "muc#roominfo_subject", Values: []string{roomSubject(c.info.Name, gi)}},
-		{Var: "muc#roominfo_occupants", Values: []string{strconv.Itoa(len(gi.Members))}},
-		{Var: "muc#roomconfig_changesubject", Values: []string{boolValue(!gi.TopicByAdminsOnly)}},
+		{Var: "muc#roominfo_occupants", Values: []string{strconv.Itoa(gi.Size())}},
+		{Var: "muc#roomconfig_changesubject", Values: []string{boolValue(!gi.TopicByAdminsOnly && !gi.ReadOnly)}},
 	}})
 	c.replyIQ(ctx, iq, res)
 }
@@ -145,8 +150,8 @@ func (c *Component) roomAdmin(ctx context.Context, iq *stanza.IQ, from jid.JID, 
 		res := &xep.MUCAdmin{}
 		for _, want := range q.Items {
 			for _, mem := range gi.Members {
-				if want.Affiliation == affiliation(mem.Role) || (want.Role != "" && want.Role == mucRole(mem.Role)) {
-					res.Items = append(res.Items, xep.MUCItem{Affiliation: affiliation(mem.Role), Role: mucRole(mem.Role), JID: c.addr.UserJID(mem.User)})
+				if want.Affiliation == affiliation(mem.Role) || (want.Role != "" && want.Role == mucRole(gi, mem.Role)) {
+					res.Items = append(res.Items, xep.MUCItem{Affiliation: affiliation(mem.Role), Role: mucRole(gi, mem.Role), JID: c.addr.UserJID(mem.User)})
 				}
 			}
 		}

@@ -200,7 +200,7 @@ func (c *Component) selfGone(roomJID string, r *room, full string, codes ...int)
 // occupantPresence is the presence of member mem as the owner's resource
 // `to` sees it; gone makes it unavailable (role none).
 func (c *Component) occupantPresence(roomJID string, r *room, mem gateway.GroupMember, to string, gone bool) *stanza.Presence {
-	item := xep.MUCItem{Affiliation: affiliation(mem.Role), Role: mucRole(mem.Role), JID: c.addr.UserJID(mem.User)}
+	item := xep.MUCItem{Affiliation: affiliation(mem.Role), Role: mucRole(r.info, mem.Role), JID: c.addr.UserJID(mem.User)}
 	p := &stanza.Presence{Attrs: stanza.Attrs{From: roomJID + "/" + r.nickOf(mem.User, mem.Name), To: to}}
 	if gone {
 		p.Type, item.Role = stanza.PresenceTypeUnavailable, "none"

@@ -48,6 +48,13 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 			Text: "Join the room before writing to it, and write groupchat messages"})
 		return
 	}
+	var readOnly bool
+	c.muc.with(roomKey{owner, chat}, func(r *room) { readOnly = r.loaded && !r.info.MayWrite() })
+	if readOnly {
+		c.replyMessageError(ctx, m, xep.StanzaError{Type: "auth", Condition: "forbidden",
+			Text: "This room is read-only: only the group's admins may write in it (you are a visitor)"})
+		return
+	}
 	if m.Subject != "" && m.Body == "" {
 		if err := c.gw.SetGroupTopic(ctx, owner, c.cfg.Platform, chat, m.Subject); err != nil {
 			c.logErr("set room subject", owner, err)

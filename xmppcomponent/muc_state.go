@@ -201,9 +201,12 @@ func affiliation(role gateway.GroupRole) string {
 	return "member"
 }
 
-func mucRole(role gateway.GroupRole) string {
-	if role.IsAdmin() {
+func mucRole(gi gateway.GroupInfo, role gateway.GroupRole) string {
+	switch {
+	case role.IsAdmin():
 		return "moderator"
+	case gi.ReadOnly:
+		return "visitor" // may read, not write (a broadcast channel)
 	}
 	return "participant"
 }

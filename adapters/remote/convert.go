@@ -278,7 +278,8 @@ func stepFromProto(s *adapterv1.LoginStep) (gateway.LoginStep, error) {
 }
 
 func groupToProto(g gateway.GroupInfo) *adapterv1.GroupInfo {
-	out := &adapterv1.GroupInfo{Chat: string(g.Chat), Name: g.Name, Topic: g.Topic, Self: string(g.Self), TopicByAdminsOnly: g.TopicByAdminsOnly}
+	out := &adapterv1.GroupInfo{Chat: string(g.Chat), Name: g.Name, Topic: g.Topic, Self: string(g.Self), TopicByAdminsOnly: g.TopicByAdminsOnly,
+		ReadOnly: g.ReadOnly, MemberCount: int32(min(g.MemberCount, math.MaxInt32))}
 	for _, m := range g.Members {
 		out.Members = append(out.Members, &adapterv1.GroupMember{User: string(m.User), Name: m.Name, Role: adapterv1.GroupRole(m.Role)})
 	}
@@ -286,7 +287,11 @@ func groupToProto(g gateway.GroupInfo) *adapterv1.GroupInfo {
 }
 
 func groupFromProto(g *adapterv1.GroupInfo) (gateway.GroupInfo, error) {
-	out := gateway.GroupInfo{Chat: ids.ChatID(g.GetChat()), Name: g.GetName(), Topic: g.GetTopic(), Self: ids.UserID(g.GetSelf()), TopicByAdminsOnly: g.GetTopicByAdminsOnly()}
+	out := gateway.GroupInfo{Chat: ids.ChatID(g.GetChat()), Name: g.GetName(), Topic: g.GetTopic(), Self: ids.UserID(g.GetSelf()), TopicByAdminsOnly: g.GetTopicByAdminsOnly(),
+		ReadOnly: g.GetReadOnly(), MemberCount: int(g.GetMemberCount())}
+	if out.MemberCount < 0 {
+		return gateway.GroupInfo{}, fmt.Errorf("group with member count %d: %w", out.MemberCount, errMalformed)
+	}
 	for _, m := range g.GetMembers() {
 		role := gateway.GroupRole(m.GetRole())
 		if role < gateway.RoleMember || role > gateway.RoleOwner {

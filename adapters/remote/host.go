@@ -78,7 +78,7 @@ func newAdapter(ctx context.Context, t transport, log *slog.Logger) (*Adapter, e
 		return nil, fmt.Errorf("adapter %s speaks protocol version %d, this gateway %d: %w",
 			t.describe(), r.GetProtocolVersion(), ProtocolVersion, gateway.ErrNotSupported)
 	}
-	info := gateway.Info{ID: ids.PlatformID(r.GetId()), Name: r.GetName(), GatewayType: r.GetGatewayType(), UserPrompt: r.GetUserPrompt()}
+	info := gateway.Info{ID: ids.PlatformID(r.GetId()), Name: r.GetName(), GatewayType: r.GetGatewayType(), UserPrompt: r.GetUserPrompt(), NotBridged: r.GetNotBridged()}
 	if info.ID == "" {
 		return nil, fmt.Errorf("adapter %s: Info without an id: %w", t.describe(), errMalformed)
 	}

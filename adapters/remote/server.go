@@ -67,7 +67,7 @@ func (s *Server) Close() { s.cancel() }
 // Info implements the protocol.
 func (s *Server) Info(context.Context, *adapterv1.InfoRequest) (*adapterv1.InfoResponse, error) {
 	i := s.a.Info()
-	return &adapterv1.InfoResponse{Id: string(i.ID), Name: i.Name, GatewayType: i.GatewayType, UserPrompt: i.UserPrompt, ProtocolVersion: ProtocolVersion}, nil
+	return &adapterv1.InfoResponse{Id: string(i.ID), Name: i.Name, GatewayType: i.GatewayType, UserPrompt: i.UserPrompt, NotBridged: i.NotBridged, ProtocolVersion: ProtocolVersion}, nil
 }
 
 // Init implements the protocol.

@@ -64,6 +64,9 @@ func (a *Adapter) Info() gateway.Info {
 	return gateway.Info{
 		ID: PlatformID, Name: "Telegram", GatewayType: "telegram",
 		UserPrompt: "Telegram user id",
+		// End-to-end encrypted between two devices: a gateway cannot
+		// take part.
+		NotBridged: "secret chats (end-to-end encrypted between two devices)",
 	}
 }
 

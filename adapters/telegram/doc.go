@@ -39,11 +39,35 @@
 // removed or leaving on Telegram are membership changes, and a rename
 // updates the room.
 //
+// Supergroups and broadcast channels are rooms too (#c<id>@component),
+// through the same group contract: members with roles, the description
+// as subject, text and replies both ways, members joining or leaving. A
+// broadcast channel is read-only for its subscribers
+// (gateway.GroupInfo.ReadOnly: the XMPP side makes them visitors and
+// refuses their messages with forbidden; its admins write); its posts
+// come from the channel itself, a member (owner) of the room named after
+// the channel. Groups of more than 200 members, and channels whose
+// subscribers only admins may list, show the admins and the account
+// only, with the group's size (GroupInfo.MemberCount, disco's
+// muc#roominfo_occupants); messages of members not listed arrive all the
+// same, from a nick that is their user id.
+//
+// Forum topics: each topic is a room of its own (#c<id>t<topic>@component,
+// named "Forum / Topic"), the General topic the forum's room. Decided
+// over XEP-0201 threads in one room because XMPP clients show threads in
+// a room poorly or not at all, and a reply from such a client would land
+// in General; a room per topic needs nothing new on the XMPP side.
+//
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
 // when connecting calls updates.getDifference from the stored pts, so
-// what happened while the gateway was away is delivered, once. A message
-// sent through the gateway is not echoed back.
+// what happened while the gateway was away is delivered, once. Sequenced
+// containers without pts (updates with seq, such as status changes) are
+// applied in seq order; a seq gap fetches the difference from the stored
+// state date. Each channel has its own pts: a gap there, a channel Telegram
+// says is too far behind, and every catch-up fetch
+// updates.getChannelDifference for it. A message sent through the gateway
+// is not echoed back.
 //
 // Flood waits: a FLOOD_WAIT answer to a send is told to the user (a
 // rate-limited error naming the wait), and further sends are refused
@@ -62,15 +86,21 @@
 //
 // Not done yet (each says so where it is met, nothing is silently lost):
 // polls and other media from Telegram (they arrive as a note asking to
-// open Telegram); locations and contact cards from XMPP; managing groups from XMPP (topic, members,
-// roles, leaving, creating: refused as not supported); description
-// changes of groups as they happen; group photos; edits, deletions, reactions,
-// files, read markers and typing inside groups (Capabilities say so for
-// group chats); supergroups, forum topics and
-// channels (their messages are logged and not bridged); seq-based
-// (non-pts) updates, whose gaps are not detected. Secret chats are out of
-// scope: they are end-to-end encrypted between two devices, and a gateway
-// cannot take part.
+// open Telegram); locations and contact cards from XMPP; managing groups
+// from XMPP (topic, members, roles, leaving, creating: refused as not
+// supported); description changes of groups as they happen; group and
+// channel photos; edits, deletions, reactions, files, read markers and
+// typing inside groups and channels (Capabilities say so for group
+// chats; edits and deletions from Telegram in supergroups do arrive);
+// a topic opened or closed while connected is not announced (its
+// creation is a service message the adapter does not turn into an event). Secret chats are out of scope: they are end-to-end
+// encrypted between two devices, and a gateway cannot take part; the
+// adapter says so in gateway.Info.NotBridged, which the XMPP side puts
+// in the gateway's disco identity.
+//
+// Out of process: `drawbridge adapter telegram --listen ADDR` serves the
+// adapter over the adapter protocol (adapters/remote), as for the
+// sandbox; the conformance suite runs against it that way.
 //
 // Tests run the adapter against gotd's in-process MTProto server (tgtest)
 // with a service of ours behind it (package telegramtest): real MTProto,

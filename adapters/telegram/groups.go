@@ -11,20 +11,22 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
-// Basic groups are rooms: their messages both ways, their name, "about"
-// text as topic and members with roles. Managing them from XMPP (topic,
-// members, roles, leaving, creating) is not done yet: those calls say
-// gateway.ErrNotSupported. Supergroups, forum topics and channels are not
-// bridged yet.
+// Basic groups, supergroups, broadcast channels and forum topics are
+// rooms: their messages both ways, their name, "about" text as topic and
+// members with roles (channels.go for the last three). Managing them
+// from XMPP (topic, members, roles, leaving, creating) is not done yet:
+// those calls say gateway.ErrNotSupported.
 
 // IsGroup implements gateway.GroupManager.
 func (s *Session) IsGroup(chat ids.ChatID) bool {
-	_, ok := convert.ParseGroup(chat)
-	return ok
+	_, group := convert.ParseGroup(chat)
+	_, _, channel := convert.ParseChannel(chat)
+	return group || channel
 }
 
-// ListGroups implements gateway.GroupManager: the basic groups among the
-// account's dialogs.
+// ListGroups implements gateway.GroupManager: the basic groups,
+// supergroups and channels among the account's dialogs, and each topic
+// of a forum.
 func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 	api, err := s.client()
 	if err != nil {
@@ -41,8 +43,17 @@ func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 	case *tg.MessagesDialogsSlice:
 		chats = d.Chats
 	}
+	s.learnChannels(ctx, chats)
 	var out []gateway.GroupInfo
 	for _, c := range chats {
+		if ch, ok := c.(*tg.Channel); ok && !ch.Left {
+			gis, err := s.channelGroups(ctx, api, ch)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, gis...)
+			continue
+		}
 		chat, ok := c.(*tg.Chat)
 		if !ok || chat.Left || chat.Deactivated {
 			continue
@@ -58,14 +69,17 @@ func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 
 // GroupInfo implements gateway.GroupManager.
 func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.GroupInfo, error) {
-	id, ok := convert.ParseGroup(chat)
-	if !ok {
+	if !s.IsGroup(chat) {
 		return gateway.GroupInfo{}, fmt.Errorf("telegram: %s is not a group: %w", chat, gateway.ErrUnknownChat)
 	}
 	api, err := s.client()
 	if err != nil {
 		return gateway.GroupInfo{}, err
 	}
+	if ch, topic, ok := convert.ParseChannel(chat); ok {
+		return s.channelInfo(ctx, api, ch, topic)
+	}
+	id, _ := convert.ParseGroup(chat)
 	full, err := api.MessagesGetFullChat(ctx, id)
 	if tgErrIs(err, "CHAT_ID_INVALID", "PEER_ID_INVALID") {
 		return gateway.GroupInfo{}, fmt.Errorf("telegram: group %s: %w", chat, gateway.ErrUnknownChat)

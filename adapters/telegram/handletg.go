@@ -34,12 +34,29 @@ func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
 	s.upd.Lock()
 	defer s.upd.Unlock()
 	var updates []tg.UpdateClass
+	seqStart, seq, date := 0, 0, 0
 	switch u := u.(type) {
 	case *tg.Updates:
+		seqStart, seq, date = u.Seq, u.Seq, u.Date
+		if s.seqSeenLocked(seqStart, seq) {
+			return nil
+		}
+		if s.seqGapLocked(seqStart) {
+			return s.differenceLocked(ctx)
+		}
 		s.learnUsersLocked(ctx, u.Users)
+		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
 	case *tg.UpdatesCombined:
+		seqStart, seq, date = u.SeqStart, u.Seq, u.Date
+		if s.seqSeenLocked(seqStart, seq) {
+			return nil
+		}
+		if s.seqGapLocked(seqStart) {
+			return s.differenceLocked(ctx)
+		}
 		s.learnUsersLocked(ctx, u.Users)
+		s.learnChannels(ctx, u.Chats)
 		updates = u.Updates
 	case *tg.UpdateShort:
 		updates = []tg.UpdateClass{u.Update}
@@ -63,7 +80,48 @@ func (s *Session) handleUpdates(ctx context.Context, u tg.UpdatesClass) error {
 			return err
 		}
 	}
+	if seq != 0 {
+		s.setSeqLocked(ctx, seq, date)
+	}
 	return nil
+}
+
+// Sequenced containers (updates, updatesCombined with seq ≠ 0) follow
+// each other: one whose seq_start is the next after the last applied is
+// applied; one already applied is skipped; one past the next leaves a
+// gap, and the difference (which holds what was missed) is fetched
+// instead. seq 0 carries no order. Before the session knows any seq, the
+// first container sets it.
+
+// seqSeenLocked reports whether a container was applied already.
+func (s *Session) seqSeenLocked(seqStart, seq int) bool {
+	return seq != 0 && s.seq != 0 && seq <= s.seq && seqStart <= s.seq
+}
+
+// seqGapLocked reports whether a container leaves a gap after the last
+// one applied.
+func (s *Session) seqGapLocked(seqStart int) bool {
+	if seqStart != 0 && s.seq != 0 && seqStart > s.seq+1 {
+		s.host.Logger().Info("telegram update sequence gap; fetching the difference", "account", s.acct, "have", s.seq, "got", seqStart)
+		return true
+	}
+	return false
+}
+
+// setSeqLocked records the seq and date of the update state.
+func (s *Session) setSeqLocked(ctx context.Context, seq, date int) {
+	if seq == s.seq && date <= s.date {
+		return
+	}
+	s.seq = seq
+	s.date = max(s.date, date)
+	err := setInt(ctx, s.kv, keySeq, int64(seq))
+	if err == nil {
+		err = setInt(ctx, s.kv, keyDate, int64(s.date))
+	}
+	if err != nil {
+		s.host.Logger().Warn("telegram: cannot store the update sequence", "account", s.acct, "err", err)
+	}
 }
 
 // ptsOf returns the pts and pts_count of an update of the account's
@@ -87,6 +145,12 @@ func ptsOf(u tg.UpdateClass) (pts, count int, ok bool) {
 // applyLocked emits one update. Live updates (fromDiff false) are checked
 // against pts first: a duplicate is skipped, a gap fetches the difference.
 func (s *Session) applyLocked(ctx context.Context, u tg.UpdateClass, fromDiff bool) error {
+	if ch, pts, count, ok := channelPtsOf(u); ok && ch != 0 && !fromDiff {
+		return s.applyChannelLocked(ctx, u, ch, pts, count)
+	}
+	if tl, ok := u.(*tg.UpdateChannelTooLong); ok {
+		return s.channelDifferenceLocked(ctx, tl.ChannelID)
+	}
 	pts, count, hasPts := ptsOf(u)
 	if hasPts && !fromDiff && pts != 0 {
 		switch {
@@ -143,12 +207,33 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 			return fmt.Errorf("telegram: record message %d: %w", m.ID, err)
 		}
 		return s.emit(ctx, ev)
+	case *tg.UpdateNewChannelMessage:
+		return s.channelMessage(ctx, u.Message)
 	case *tg.UpdateEditMessage:
 		m, ok := u.Message.(*tg.Message)
 		if !ok || convert.ChatOf(m) == "" {
 			return nil
 		}
 		return s.emit(ctx, convert.Edit(s.acct, s.self, m))
+	case *tg.UpdateEditChannelMessage:
+		if m, ok := u.Message.(*tg.Message); ok {
+			return s.emit(ctx, convert.Edit(s.acct, s.self, m))
+		}
+		return nil
+	case *tg.UpdateDeleteChannelMessages:
+		for _, id := range u.Messages {
+			chat, sender, out, ok := s.recordOf(ctx, chanMsgKey(u.ChannelID, id))
+			if !ok {
+				log.Info("telegram deleted a channel message the gateway never saw", "channel", u.ChannelID, "id", id)
+				continue
+			}
+			ev := convert.Retract(s.acct, chat, sender, id, now)
+			ev.Group, ev.FromMe = true, out
+			if err := s.emit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
 	case *tg.UpdateDeleteMessages:
 		for _, id := range u.Messages {
 			chat, sender, out, ok := s.messageChat(ctx, id)
@@ -204,7 +289,17 @@ func msgRecord(chat ids.ChatID, sender ids.UserID, out bool) []byte {
 // messageChat returns the chat and author of a message of the account,
 // and whether the account sent it.
 func (s *Session) messageChat(ctx context.Context, id int) (chat ids.ChatID, sender ids.UserID, out, ok bool) {
-	b, err := s.kv.Get(ctx, keyMsgPrefix+strconv.Itoa(id))
+	return s.recordOf(ctx, keyMsgPrefix+strconv.Itoa(id))
+}
+
+// chanMsgKey is the KV key of a channel message's record.
+func chanMsgKey(channel int64, id int) string {
+	return keyChanMsgPrefix + strconv.FormatInt(channel, 10) + ":" + strconv.Itoa(id)
+}
+
+// recordOf reads a message record (msgRecord) stored under key.
+func (s *Session) recordOf(ctx context.Context, key string) (chat ids.ChatID, sender ids.UserID, out, ok bool) {
+	b, err := s.kv.Get(ctx, key)
 	if err != nil {
 		return "", "", false, false
 	}
@@ -258,11 +353,15 @@ func (s *Session) learnUsers(ctx context.Context, users []tg.UserClass) []*tg.Us
 	return changed
 }
 
-// difference catches up with what happened since the stored pts.
+// difference catches up with what happened since the stored pts, in the
+// account's box and then in each channel's.
 func (s *Session) difference(ctx context.Context) error {
 	s.upd.Lock()
 	defer s.upd.Unlock()
-	return s.differenceLocked(ctx)
+	if err := s.differenceLocked(ctx); err != nil {
+		return err
+	}
+	return s.channelsDifferenceLocked(ctx)
 }
 
 func (s *Session) differenceLocked(ctx context.Context) error {
@@ -273,7 +372,11 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		return nil // the next connection catches up
 	}
 	for {
-		res, err := api.UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{Pts: s.pts, Date: int(time.Now().Unix())})
+		date := s.date
+		if date == 0 {
+			date = int(time.Now().Unix()) // no state yet: from now on
+		}
+		res, err := api.UpdatesGetDifference(ctx, &tg.UpdatesGetDifferenceRequest{Pts: s.pts, Date: date})
 		if err != nil {
 			return fmt.Errorf("telegram: get difference from pts %d: %w", s.pts, err)
 		}
@@ -286,6 +389,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		)
 		switch d := res.(type) {
 		case *tg.UpdatesDifferenceEmpty:
+			s.setSeqLocked(ctx, d.Seq, d.Date)
 			return nil
 		case *tg.UpdatesDifference:
 			msgs, other, users, state = d.NewMessages, d.OtherUpdates, d.Users, d.State
@@ -294,6 +398,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 		case *tg.UpdatesDifferenceTooLong:
 			s.host.Logger().Warn("telegram: too much happened while away; older updates are skipped", "account", s.acct, "from", s.pts, "to", d.Pts)
 			s.setPtsLocked(ctx, d.Pts)
+			s.seq = 0 // the next sequenced container sets it again
 			return nil
 		}
 		s.learnUsersLocked(ctx, users)
@@ -308,6 +413,7 @@ func (s *Session) differenceLocked(ctx context.Context) error {
 			}
 		}
 		s.setPtsLocked(ctx, state.Pts)
+		s.setSeqLocked(ctx, state.Seq, state.Date)
 		if !more {
 			return nil
 		}
@@ -353,4 +459,30 @@ func (s *Session) groupChanged(ctx context.Context, sm *tg.MessageService) error
 		ev.Members = append(ev.Members, m.User)
 	}
 	return s.emit(ctx, ev)
+}
+
+// channelMessage emits a new message (or membership change) of a
+// supergroup, channel or forum topic, and records its room for
+// deletions.
+func (s *Session) channelMessage(ctx context.Context, mc tg.MessageClass) error {
+	channel := channelOfMessage(mc)
+	switch m := mc.(type) {
+	case *tg.MessageService:
+		for _, ev := range convert.ChannelService(s.acct, m) {
+			if err := s.emit(ctx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *tg.Message:
+		if m.Out && s.sentChan[chanMsg{channel, m.ID}] {
+			return nil // sent through the gateway
+		}
+		ev := convert.Message(s.acct, s.self, m, s.fetch)
+		if err := s.kv.Set(ctx, chanMsgKey(channel, m.ID), msgRecord(ev.Chat, ev.Sender, m.Out)); err != nil {
+			return fmt.Errorf("telegram: record channel message %d: %w", m.ID, err)
+		}
+		return s.emit(ctx, ev)
+	}
+	return nil
 }

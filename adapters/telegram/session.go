@@ -52,15 +52,23 @@ type Session struct {
 	lost    atomic.Bool
 	catchUp chan struct{}
 
-	// upd serialises update handling and guards pts and sent.
+	// upd serialises update handling and guards pts, seq and sent.
 	upd  sync.Mutex
 	pts  int
+	seq  int
+	date int          // of the update state (Unix seconds)
 	sent map[int]bool // messages sent through the gateway: no echo
+	// chanPts is each channel's update state; sentChan the channel
+	// messages sent through the gateway.
+	chanPts  map[int64]int
+	sentChan map[chanMsg]bool
 
 	// cache guards what is known of users.
 	cache  sync.Mutex
 	hashes map[int64]int64
 	photos map[int64]string // users' avatar hashes ("" none)
+	// chanHashes are the access hashes of channels.
+	chanHashes map[int64]int64
 }
 
 var (
@@ -80,6 +88,7 @@ func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, s
 	return &Session{
 		a: a, host: host, cfg: cfg, acct: acct, self: self, kv: host.KV(acct),
 		catchUp: make(chan struct{}, 1), hashes: map[int64]int64{}, photos: map[int64]string{}, sent: map[int]bool{},
+		chanPts: map[int64]int{}, sentChan: map[chanMsg]bool{}, chanHashes: map[int64]int64{},
 	}
 }
 
@@ -159,12 +168,27 @@ func (s *Session) connected(ctx context.Context, client *telegram.Client) error 
 	if err != nil {
 		return fmt.Errorf("telegram: stored update state: %w", err)
 	}
+	seq, err := getInt(ctx, s.kv, keySeq)
+	if err != nil {
+		return fmt.Errorf("telegram: stored update state: %w", err)
+	}
+	date, err := getInt(ctx, s.kv, keyDate)
+	if err != nil {
+		return fmt.Errorf("telegram: stored update state: %w", err)
+	}
 	s.upd.Lock()
-	s.pts = int(pts)
+	s.pts, s.seq, s.date = int(pts), int(seq), int(date)
+	err = s.loadChannelsLocked(ctx)
 	s.upd.Unlock()
+	if err != nil {
+		return err
+	}
 	s.setAPI(client.API())
 	if err := s.difference(ctx); err != nil {
 		return err
+	}
+	if err := s.startChannels(ctx, client.API()); err != nil {
+		s.host.Logger().Warn("telegram channels not read; their catch-up starts with their next message", "account", s.acct, "err", err)
 	}
 	if _, err := s.ListContacts(ctx); err != nil {
 		s.host.Logger().Warn("telegram contacts not read; contacts appear when they write", "account", s.acct, "err", err)
@@ -218,7 +242,7 @@ func (s *Session) Logout(ctx context.Context) error {
 	s.Disconnect()
 	s.a.sessionEnded(s)
 	var errs []error
-	for _, key := range []string{keySession, keyPts} {
+	for _, key := range []string{keySession, keyPts, keySeq, keyDate} {
 		errs = append(errs, s.kv.Delete(ctx, key))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -227,10 +251,10 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session. In basic groups only text and
-// replies are bridged so far.
+// Capabilities implements gateway.Session. In groups and channels only
+// text and replies are bridged so far.
 func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
-	if _, group := convert.ParseGroup(chat); group {
+	if s.IsGroup(chat) {
 		return gateway.Capabilities{Replies: true}
 	}
 	return gateway.Capabilities{
@@ -275,6 +299,9 @@ func (s *Session) sendError(what string, err error) error {
 func (s *Session) inputPeer(ctx context.Context, chat ids.ChatID) (tg.InputPeerClass, error) {
 	if g, ok := convert.ParseGroup(chat); ok {
 		return &tg.InputPeerChat{ChatID: g}, nil
+	}
+	if c, _, ok := convert.ParseChannel(chat); ok {
+		return s.channelPeer(ctx, c)
 	}
 	user, err := convert.ParseUser(chat)
 	if err != nil {
@@ -321,6 +348,9 @@ func (s *Session) SendMessage(ctx context.Context, msg *event.Message) (ids.Mess
 		}
 		replyTo = &tg.InputReplyToMessage{ReplyToMsgID: id}
 	}
+	if _, topic, ok := convert.ParseChannel(msg.Chat); ok {
+		replyTo = inTopic(replyTo, topic)
+	}
 	var id int
 	if len(msg.Attachments) > 0 {
 		id, err = s.sendAttachments(ctx, api, peer, msg, replyTo)
@@ -350,7 +380,11 @@ func (s *Session) sendText(ctx context.Context, api *tg.Client, peer tg.InputPee
 
 // recordSent notes the chat of a message sent through the gateway.
 func (s *Session) recordSent(ctx context.Context, chat ids.ChatID, id int) {
-	if err := s.kv.Set(ctx, keyMsgPrefix+string(convert.MessageID(id)), msgRecord(chat, convert.UserID(s.self), true)); err != nil {
+	key := keyMsgPrefix + string(convert.MessageID(id))
+	if c, _, ok := convert.ParseChannel(chat); ok {
+		key = chanMsgKey(c, id)
+	}
+	if err := s.kv.Set(ctx, key, msgRecord(chat, convert.UserID(s.self), true)); err != nil {
 		s.host.Logger().Warn("telegram: cannot record a sent message", "account", s.acct, "err", err)
 	}
 }
@@ -368,11 +402,14 @@ func (s *Session) noteResult(ctx context.Context, res tg.UpdatesClass, randomID 
 		s.advanceLocked(ctx, r.Pts, r.PtsCount)
 	case *tg.Updates:
 		s.learnUsersLocked(ctx, r.Users)
+		s.learnChannels(ctx, r.Chats)
 		updates = r.Updates
 	case *tg.UpdatesCombined:
 		s.learnUsersLocked(ctx, r.Users)
+		s.learnChannels(ctx, r.Chats)
 		updates = r.Updates
 	}
+	channel := int64(0)
 	for _, u := range updates {
 		switch u := u.(type) {
 		case *tg.UpdateMessageID:
@@ -383,9 +420,17 @@ func (s *Session) noteResult(ctx context.Context, res tg.UpdatesClass, randomID 
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
 		case *tg.UpdateEditMessage:
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
+		case *tg.UpdateNewChannelMessage:
+			channel = channelOfMessage(u.Message)
+			if have := s.channelPtsLocked(ctx, channel); have == 0 || have+u.PtsCount == u.Pts {
+				s.setChannelPtsLocked(ctx, channel, u.Pts)
+			}
 		}
 	}
-	if id != 0 {
+	switch {
+	case id != 0 && channel != 0:
+		s.sentChan[chanMsg{channel, id}] = true
+	case id != 0:
 		s.sent[id] = true
 	}
 	return id

@@ -18,11 +18,27 @@ const (
 	keySession = "session"
 	// keyPts is the last update state applied (pts), in decimal.
 	keyPts = "pts"
+	// keySeq is the last sequence number (seq) of update containers
+	// applied, in decimal.
+	keySeq = "seq"
+	// keyDate is the date of the update state, in Unix seconds: the
+	// difference of sequenced updates is asked from it.
+	keyDate = "date"
 	// keyPeerPrefix + user id is the user's access hash, in decimal.
 	keyPeerPrefix = "peer:"
 	// keyMsgPrefix + message id is the chat of the message and "o" or
 	// "i" (outgoing, incoming): deletions name only message ids.
 	keyMsgPrefix = "msg:"
+	// keyChanPrefix + channel id is the channel's access hash, in decimal.
+	keyChanPrefix = "chan:"
+	// keyChanPtsPrefix + channel id is the channel's update state (pts).
+	keyChanPtsPrefix = "chanpts:"
+	// keyChannels lists the channels with an update state, by id.
+	keyChannels = "channels"
+	// keyChanMsgPrefix + channel id + ":" + message id is a channel
+	// message's record (as keyMsgPrefix's): its room (a forum topic's)
+	// and author, for deletions.
+	keyChanMsgPrefix = "cmsg:"
 )
 
 // kvStorage keeps gotd's session in the account's KV.

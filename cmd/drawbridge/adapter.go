@@ -16,6 +16,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/adapters/telegram"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 )
@@ -24,15 +25,32 @@ import (
 // it does not show in the process list.
 const adapterTokenEnv = "DRAWBRIDGE_ADAPTER_TOKEN"
 
+// adapterUsage names the adapters `drawbridge adapter` serves.
+const adapterUsage = "usage: drawbridge adapter sandbox|telegram [--listen ADDR]"
+
 // cmdAdapter runs a platform adapter out of the gateway's process:
-// `drawbridge adapter sandbox --listen ADDR` serves it on a TCP address
-// (a token from DRAWBRIDGE_ADAPTER_TOKEN, required off loopback); started
-// by a gateway as a go-plugin child (platforms.<id>.command) it serves
-// the gateway over the plugin's local socket.
+// `drawbridge adapter sandbox|telegram --listen ADDR` serves it on a TCP
+// address (a token from DRAWBRIDGE_ADAPTER_TOKEN, required off loopback);
+// started by a gateway as a go-plugin child (platforms.<id>.command) it
+// serves the gateway over the plugin's local socket. The adapter's
+// section (Telegram's api_id and api_hash) comes from the gateway, in its
+// Init call.
 func cmdAdapter(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "sandbox" {
-		return errors.New("usage: drawbridge adapter sandbox [--listen ADDR]")
+	if len(args) == 0 {
+		return errors.New(adapterUsage)
 	}
+	var ad gateway.Adapter
+	switch args[0] {
+	case "sandbox":
+		ad = sandbox.New(sandbox.NewPlatform(sandbox.Options{
+			IDPrefix: "SB" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
+		}))
+	case "telegram":
+		ad = telegram.New()
+	default:
+		return fmt.Errorf("drawbridge adapter: no adapter %q to serve; %s", args[0], adapterUsage)
+	}
+	name := args[0]
 	fs := flag.NewFlagSet("adapter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "", "serve the adapter on this host:port (token in "+adapterTokenEnv+", required off loopback)")
@@ -40,21 +58,19 @@ func cmdAdapter(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv := remote.NewServer(sandbox.New(sandbox.NewPlatform(sandbox.Options{
-		IDPrefix: "SB" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
-	})), log)
+	srv := remote.NewServer(ad, log)
 	if os.Getenv(remote.Handshake.MagicCookieKey) == remote.Handshake.MagicCookieValue {
 		remote.ServeChild(srv)
 		return nil
 	}
 	if *listen == "" {
-		return errors.New("drawbridge adapter sandbox: give --listen ADDR, or let a gateway start it (platforms.<id>.command)")
+		return fmt.Errorf("drawbridge adapter %s: give --listen ADDR, or let a gateway start it (platforms.<id>.command)", name)
 	}
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("adapter: %w", err)
 	}
-	log.Info("adapter serving", "platform", "sandbox", "addr", l.Addr().String())
+	log.Info("adapter serving", "platform", name, "addr", l.Addr().String())
 	return remote.Serve(ctx, l, srv, os.Getenv(adapterTokenEnv))
 }
 

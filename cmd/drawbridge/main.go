@@ -84,8 +84,8 @@ commands:
                         run the DMA Article 7 feature suite on a self-contained
                         deployment (Prosody + the gateway on the sandbox) and write
                         DIR/report.html and DIR/report.pdf (headless Chromium)
-  adapter sandbox [--listen ADDR]
-                        run the sandbox adapter out of process: served on ADDR
+  adapter sandbox|telegram [--listen ADDR]
+                        run the adapter out of process: served on ADDR
                         (token in DRAWBRIDGE_ADAPTER_TOKEN), or as a gateway's
                         child (platforms.<id>: adapter: remote, command: [...])
   version               print the version

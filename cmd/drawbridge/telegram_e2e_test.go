@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gotd/td/tg"
+
 	"github.com/drawbridge-im/drawbridge/adapters/telegram"
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/telegramtest"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
@@ -273,4 +275,66 @@ func TestTelegramGroupEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.waitRaw("the rename", `from="`+room+`"`, `code="104"`)
+}
+
+// TestTelegramChannelEndToEnd: through a real Prosody, a Telegram
+// broadcast channel with many subscribers is a read-only room (the
+// account a visitor, its message refused with forbidden, disco saying
+// muc_moderated and the channel's size) whose posts come from the
+// channel; a forum topic is a room of its own, both ways.
+func TestTelegramChannelEndToEnd(t *testing.T) {
+	e, srv := startTelegramE2E(t, config.BackendSQLite)
+	srv.AddChannel(telegramtest.Channel{ID: 78, Title: "News", Broadcast: true, Creator: tgAliceID, Members: []int64{tgOwnerID}, Hidden: 5000})
+	srv.AddChannel(telegramtest.Channel{ID: 80, Title: "Project", Forum: true, Creator: tgAliceID, Members: []int64{tgOwnerID}})
+	topic, err := srv.AddTopic(tgAliceID, 80, "Releases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := e.user("romeo")
+	choice := u.iq("set", e2eComponent, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+	submit := func(sid, field, value string) xmpptest.Stanza {
+		return u.iq("set", e2eComponent, fmt.Sprintf(`<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='%s'><x xmlns='jabber:x:data' type='submit'><field var='%s'><value>%s</value></field></x></command>`, sid, field, value))
+	}
+	first := submit(attr(choice.Raw, "sessionid"), "flow", "phone")
+	codeForm := submit(attr(first.Raw, "sessionid"), "phone", tgOwnerPhone)
+	code, err := srv.LastCode(u.ctx(), tgOwnerPhone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := submit(attr(codeForm.Raw, "sessionid"), "code", code); !containsAll(done.Raw, `status="completed"`) {
+		t.Fatalf("link: %s", done.Raw)
+	}
+
+	news := "#c78@" + e2eComponent
+	u.waitRaw("an invitation to the channel", "jabber:x:conference", `jid="`+news+`"`)
+	u.raw(`<presence to='` + news + `/romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	u.waitRaw("the channel itself, an owner", `from="`+news+`/News"`, `affiliation="owner"`, `role="moderator"`)
+	u.waitRaw("the self-presence as a visitor", `from="`+news+`/romeo"`, `role="visitor"`, `code="110"`)
+	info := u.iq("get", news, `<query xmlns='http://jabber.org/protocol/disco#info'/>`)
+	if !containsAll(info.Raw, `var="muc_moderated"`, `<value>5003</value>`) {
+		t.Errorf("channel disco#info: %s", info.Raw)
+	}
+	if _, err := srv.Post(tgAliceID, 78, 0, "issue 1 is out"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("the post, from the channel", `type="groupchat"`, `from="`+news+`/News"`, "issue 1 is out")
+	u.raw(`<message type='groupchat' to='` + news + `' id='ro1'><body>can I post?</body></message>`)
+	u.waitRaw("the refusal", `id="ro1"`, `type="error"`, "<forbidden", "read-only")
+
+	room := fmt.Sprintf("#c80t%d@%s", topic, e2eComponent)
+	u.waitRaw("an invitation to the topic", "jabber:x:conference", `jid="`+room+`"`)
+	u.raw(`<presence to='` + room + `/romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	u.waitRaw("the topic's self-presence", `from="`+room+`/romeo"`, `role="participant"`, `code="110"`)
+	if _, err := srv.Post(tgAliceID, 80, topic, "v1.0 released"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("the topic's message", `type="groupchat"`, `from="`+room+`/`, "v1.0 released")
+	u.raw(`<message type='groupchat' to='` + room + `' id='tp1'><body>congrats</body></message>`)
+	u.waitRaw("the reflection", `id="tp1"`, `from="`+room+`/romeo"`, "congrats")
+	waitFor(t, "the message in the topic", func() bool {
+		msgs := srv.ChannelMessages(80)
+		last := msgs[len(msgs)-1]
+		h, ok := last.ReplyTo.(*tg.MessageReplyHeader)
+		return last.Message == "congrats" && ok && h.ForumTopic && h.ReplyToMsgID == topic
+	})
 }

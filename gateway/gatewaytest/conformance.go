@@ -33,6 +33,10 @@ type Conformance struct {
 	// Unlinked, if set, is an account that was never linked through the
 	// suite's Host: LoadSession must refuse it with gateway.ErrNotLinked.
 	Unlinked ids.AccountID
+	// Timeout bounds each wait of the suite's Host (a login included);
+	// zero: DefaultTimeout. Adapters whose login does real key exchanges
+	// (Telegram's MTProto) need more under -race on a loaded machine.
+	Timeout time.Duration
 }
 
 // RunAdapterConformance checks what the hub relies on from every adapter:
@@ -60,6 +64,7 @@ func RunAdapterConformance(t *testing.T, c Conformance) {
 		t.Helper()
 		a := c.NewAdapter(t)
 		h := NewHost(t)
+		h.Timeout = c.Timeout
 		if err := a.Init(h, c.Config); err != nil {
 			t.Fatalf("Init: %v", err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -43,9 +44,9 @@ func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.M
 	return m
 }
 
-// golden compares got, as indented JSON with its Go type, with
+// golden compares got (an event, or a group), as indented JSON with its Go type, with
 // testdata/<name>.json.
-func golden(t *testing.T, name string, got event.Event) {
+func golden(t *testing.T, name string, got any) {
 	t.Helper()
 	var view any = got
 	if m, ok := got.(*event.Message); ok && len(m.Attachments) > 0 {
@@ -119,11 +120,24 @@ func TestInboundGolden(t *testing.T) {
 	withCard.Media = &tg.MessageMediaContact{FirstName: "Carol", LastName: "Jones", PhoneNumber: "15550003333"}
 	withPoll := msg(26, false, "")
 	withPoll.Media = &tg.MessageMediaPoll{}
+	chanMsg := msg(30, false, "hello supergroup")
+	chanMsg.PeerID = &tg.PeerChannel{ChannelID: 77}
+	chanMsg.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: 29}
+	post := msg(31, false, "issue 1")
+	post.PeerID, post.FromID = &tg.PeerChannel{ChannelID: 78}, nil
+	topicMsg := msg(32, false, "v1.0 is out")
+	topicMsg.PeerID = &tg.PeerChannel{ChannelID: 80}
+	topicMsg.ReplyTo = &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: 5}
+	topicReply := msg(33, false, "congrats")
+	topicReply.PeerID = &tg.PeerChannel{ChannelID: 80}
+	topicReply.ReplyTo = &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: 32, ReplyToTopID: 5}
+	chanEdit := msg(30, false, "hello, supergroup")
+	chanEdit.PeerID = &tg.PeerChannel{ChannelID: 77}
 	edited := msg(14, false, "fixed text")
 	edited.EditDate = int(when.Add(time.Minute).Unix())
 	cases := []struct {
 		name string
-		ev   event.Event
+		ev   any // an event, or a group
 	}{
 		{"text", convert.Message("1001", self, msg(10, false, "hello from Telegram"), nil)},
 		{"from-me", convert.Message("1001", self, msg(11, true, "sent on my phone"), nil)},
@@ -146,6 +160,29 @@ func TestInboundGolden(t *testing.T) {
 		{"group-add", convert.Service("1001", &tg.MessageService{ID: 21, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()), Action: &tg.MessageActionChatAddUser{Users: []int64{4004}}})[0]},
 		{"group-kick", convert.Service("1001", &tg.MessageService{ID: 22, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()), Action: &tg.MessageActionChatDeleteUser{UserID: 4004}})[0]},
 		{"group-leave", convert.Service("1001", &tg.MessageService{ID: 23, FromID: &tg.PeerUser{UserID: 4004}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()), Action: &tg.MessageActionChatDeleteUser{UserID: 4004}})[0]},
+		{"supergroup", convert.Message("1001", self, chanMsg, nil)},
+		{"supergroup-edit", convert.Edit("1001", self, chanEdit)},
+		{"supergroup-join", convert.ChannelService("1001", &tg.MessageService{ID: 34, FromID: &tg.PeerUser{UserID: 4004}, PeerID: &tg.PeerChannel{ChannelID: 77}, Date: int(when.Unix()), Action: &tg.MessageActionChatJoinedByLink{}})[0]},
+		{"channel-post", convert.Message("1001", self, post, nil)},
+		{"topic", convert.Message("1001", self, topicMsg, nil)},
+		{"topic-reply", convert.Message("1001", self, topicReply, nil)},
+		{"group-info-supergroup", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 77, Title: "Gophers", Megagroup: true}, About: "Go talk", Count: 3,
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}, &tg.ChannelParticipantAdmin{UserID: 3003}, &tg.ChannelParticipantSelf{UserID: self}},
+			Users:        []tg.UserClass{&tg.User{ID: alice, FirstName: "Alice"}, &tg.User{ID: 3003, FirstName: "Bob"}},
+		}, self)},
+		{"group-info-channel", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 78, Title: "News", Broadcast: true}, Count: 5002,
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}},
+		}, self)},
+		{"group-info-channel-admin", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 78, Title: "News", Broadcast: true, AdminRights: tg.ChatAdminRights{PostMessages: true}}, Count: 2,
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}},
+		}, self)},
+		{"group-info-topic", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 80, Title: "Project", Megagroup: true, Forum: true}, Count: 100000, Topic: 5, TopicTitle: "Releases",
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}},
+		}, self)},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},
@@ -208,6 +245,23 @@ func TestIDs(t *testing.T) {
 		if _, err := convert.ParseUser(bad); err == nil {
 			t.Errorf("ParseUser(%q) accepted", bad)
 		}
+	}
+	for _, tc := range []struct {
+		chat    string
+		channel int64
+		topic   int
+		ok      bool
+	}{
+		{"c77", 77, 0, true}, {"c80t5", 80, 5, true}, {"c80t1", 0, 0, false}, {"c80t", 0, 0, false},
+		{"c+5", 0, 0, false}, {"c0", 0, 0, false}, {"g42", 0, 0, false}, {"2002", 0, 0, false}, {"c80t-3", 0, 0, false},
+	} {
+		ch, tp, ok := convert.ParseChannel(ids.ChatID(tc.chat))
+		if ch != tc.channel || tp != tc.topic || ok != tc.ok {
+			t.Errorf("ParseChannel(%q) = %d, %d, %v", tc.chat, ch, tp, ok)
+		}
+	}
+	if got := convert.TopicID(80, 5); got != "c80t5" || convert.TopicID(80, 1) != "c80" || convert.TopicID(80, 0) != "c80" {
+		t.Errorf("TopicID = %s", got)
 	}
 	if id, err := convert.ParseMessage(convert.MessageID(42)); err != nil || id != 42 {
 		t.Errorf("ParseMessage = %d, %v", id, err)

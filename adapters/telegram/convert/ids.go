@@ -11,8 +11,10 @@ import (
 // Addressing: a Telegram user is its numeric user id in decimal
 // ("123456789"), so a contact is 123456789@<component>; a one-to-one chat
 // is named by the other user's id, a basic group by "g" and its id (its
-// room is #g42@<component>); a message by its id in the account's own
-// message box (Telegram numbers these messages per account).
+// room is #g42@<component>), a supergroup or channel by "c" and its id,
+// a forum topic by the forum's and "t" and the topic's; a message by its
+// id in the account's own message box (Telegram numbers these messages
+// per account), or in a channel's (numbered per channel).
 
 // UserID is the hub's id of a Telegram user.
 func UserID(id int64) ids.UserID { return ids.UserID(strconv.FormatInt(id, 10)) }
@@ -29,6 +31,42 @@ func ParseGroup(chat ids.ChatID) (id int64, ok bool) {
 	}
 	n, err := strconv.ParseInt(rest, 10, 64)
 	return n, err == nil && n > 0 && rest[0] != '+'
+}
+
+// ChannelID is the hub's id of a supergroup or broadcast channel ("c"
+// and its id); in a forum, this is its General topic.
+func ChannelID(channel int64) ids.ChatID { return ids.ChatID("c" + strconv.FormatInt(channel, 10)) }
+
+// TopicID is the hub's id of a forum topic other than General: the
+// forum's id, "t" and the topic's (its creating message's) id. Each
+// topic is a room of its own (#c42t7@component).
+func TopicID(channel int64, topic int) ids.ChatID {
+	if topic <= 1 { // 1 is the General topic, whose messages carry none
+		return ChannelID(channel)
+	}
+	return ids.ChatID("c" + strconv.FormatInt(channel, 10) + "t" + strconv.Itoa(topic))
+}
+
+// ParseChannel reads a channel's or topic's id (topic 0: the channel
+// itself, or a forum's General topic); ok is false for other chats.
+func ParseChannel(chat ids.ChatID) (channel int64, topic int, ok bool) {
+	rest, found := strings.CutPrefix(string(chat), "c")
+	if !found {
+		return 0, 0, false
+	}
+	ch, tp, hasTopic := strings.Cut(rest, "t")
+	n, err := strconv.ParseInt(ch, 10, 64)
+	if err != nil || n <= 0 || ch[0] == '+' {
+		return 0, 0, false
+	}
+	if hasTopic {
+		t, err := strconv.Atoi(tp)
+		if err != nil || t <= 1 || tp[0] == '+' {
+			return 0, 0, false
+		}
+		return n, t, true
+	}
+	return n, 0, true
 }
 
 // ChatID is the hub's id of the one-to-one chat with a Telegram user.

@@ -14,8 +14,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
-// PeerUser returns the user a peer names, or 0 for groups and channels
-// (not bridged yet).
+// PeerUser returns the user a peer names, or 0 for groups and channels.
 func PeerUser(p tg.PeerClass) int64 {
 	if u, ok := p.(*tg.PeerUser); ok {
 		return u.UserID
@@ -24,29 +23,71 @@ func PeerUser(p tg.PeerClass) int64 {
 }
 
 // ChatOf returns the chat a message belongs to: the other user of a
-// one-to-one chat, or a basic group; "" for supergroups and channels
-// (not bridged yet).
+// one-to-one chat, a basic group, a supergroup or channel, or a forum's
+// topic.
 func ChatOf(m *tg.Message) ids.ChatID {
 	switch p := m.PeerID.(type) {
 	case *tg.PeerUser:
 		return ChatID(p.UserID)
 	case *tg.PeerChat:
 		return GroupID(p.ChatID)
+	case *tg.PeerChannel:
+		return TopicID(p.ChannelID, topicOf(m.ReplyTo))
 	}
 	return ""
 }
 
+// topicOf returns the forum topic a message's reply header names (0:
+// none, which is the General topic in a forum).
+func topicOf(r tg.MessageReplyHeaderClass) int {
+	h, ok := r.(*tg.MessageReplyHeader)
+	if !ok || !h.ForumTopic {
+		return 0
+	}
+	if h.ReplyToTopID != 0 {
+		return h.ReplyToTopID
+	}
+	return h.ReplyToMsgID
+}
+
+// replyOf returns the message a message answers (0: none); a message
+// that only names its forum topic answers nothing.
+func replyOf(r tg.MessageReplyHeaderClass) int {
+	h, ok := r.(*tg.MessageReplyHeader)
+	if !ok || h.ForumTopic && h.ReplyToTopID == 0 {
+		return 0
+	}
+	return h.ReplyToMsgID
+}
+
+// ChannelSender is the sender of a broadcast channel's posts, which are
+// the channel's own: a member of the room named after the channel.
+func ChannelSender(channel int64) ids.UserID { return ids.UserID(ChannelID(channel)) }
+
 // meta is the Meta of a message of account self.
 func meta(account ids.AccountID, self int64, m *tg.Message) event.Meta {
-	_, group := m.PeerID.(*tg.PeerChat)
+	group := false
 	sender := PeerUser(m.PeerID)
+	switch p := m.PeerID.(type) {
+	case *tg.PeerChat:
+		group = true
+	case *tg.PeerChannel:
+		group, sender = true, 0
+		if PeerUser(m.FromID) == 0 && !m.Out {
+			return metaOf(account, m, ChannelSender(p.ChannelID), group)
+		}
+	}
 	if m.Out {
 		sender = self
 	} else if PeerUser(m.FromID) != 0 {
 		sender = PeerUser(m.FromID)
 	}
+	return metaOf(account, m, UserID(sender), group)
+}
+
+func metaOf(account ids.AccountID, m *tg.Message, sender ids.UserID, group bool) event.Meta {
 	return event.Meta{
-		Account: account, Chat: ChatOf(m), Group: group, Sender: UserID(sender), FromMe: m.Out,
+		Account: account, Chat: ChatOf(m), Group: group, Sender: sender, FromMe: m.Out,
 		Time: time.Unix(int64(m.Date), 0).UTC(), ID: MessageID(m.ID),
 	}
 }
@@ -61,8 +102,8 @@ type Fetcher func(ctx context.Context, loc tg.InputFileLocationClass) (io.ReadCl
 // so that nothing arrives as silence.
 func Message(account ids.AccountID, self int64, m *tg.Message, fetch Fetcher) *event.Message {
 	ev := &event.Message{Meta: meta(account, self, m), Body: Styled(m.Message, m.Entities)}
-	if h, ok := m.ReplyTo.(*tg.MessageReplyHeader); ok && h.ReplyToMsgID != 0 {
-		ev.ReplyTo = MessageID(h.ReplyToMsgID)
+	if id := replyOf(m.ReplyTo); id != 0 {
+		ev.ReplyTo = MessageID(id)
 	}
 	if att, ok := Attachment(m.Media, fetch); ok {
 		ev.Attachments = []event.Attachment{att}

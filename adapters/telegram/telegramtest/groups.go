@@ -1,6 +1,7 @@
 package telegramtest
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/gotd/td/bin"
@@ -76,7 +77,7 @@ func (g *group) chat(self int64) *tg.Chat {
 	return c
 }
 
-// getDialogs lists the account's groups only (one-to-one dialogs are not
+// getDialogs lists the account's groups and channels only (one-to-one dialogs are not
 // needed by the adapter), all on one page.
 func (s *Server) getDialogs(req *tgtest.Request, _ *tg.MessagesGetDialogsRequest) (bin.Encoder, error) {
 	s.mu.Lock()
@@ -95,6 +96,14 @@ func (s *Server) getDialogs(req *tgtest.Request, _ *tg.MessagesGetDialogsRequest
 		if g := s.groups[id]; slices.Contains(g.members, self.user.ID) {
 			res.Chats = append(res.Chats, g.chat(self.user.ID))
 			res.Dialogs = append(res.Dialogs, &tg.Dialog{Peer: &tg.PeerChat{ChatID: id}})
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.channels)) {
+		if c := s.channels[id]; slices.Contains(c.Members, self.user.ID) {
+			res.Chats = append(res.Chats, c.info(self.user.ID))
+			d := &tg.Dialog{Peer: &tg.PeerChannel{ChannelID: id}, Pts: c.pts}
+			d.SetFlags()
+			res.Dialogs = append(res.Dialogs, d)
 		}
 	}
 	return res, nil

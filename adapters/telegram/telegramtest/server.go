@@ -56,12 +56,14 @@ type Server struct {
 	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
 	sending       *tgtest.Session      // the session whose request is being answered
 	groups        map[int64]*group     // basic groups, by id
+	channels      map[int64]*channel   // supergroups and channels, by id
 	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int
 	floods        map[string]int // method name → seconds of FLOOD_WAIT to answer once
 	requests      map[string]int // method name → calls seen
 	changed       chan struct{}
+	loseNext      bool // the next sequenced push reaches no client
 }
 
 type pendingCode struct {
@@ -281,6 +283,16 @@ func (s *Server) SetStatus(user int64, status tg.UserStatusClass) {
 			}
 		}
 	}
+}
+
+// LoseNextSequenced makes the next sequenced push (a status change)
+// reach no client, as a lost packet would: the client learns of it by
+// the jump in seq of the push after it, and gets it with
+// updates.getDifference (from the date of its state).
+func (s *Server) LoseNextSequenced() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseNext = true
 }
 
 // Revoke ends every session of user, as "terminate all other sessions"

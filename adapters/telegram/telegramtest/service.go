@@ -20,15 +20,30 @@ type account struct {
 	offline bool
 	pts     int
 	// log is every pts-carrying update, for updates.getDifference.
-	log    []tg.UpdateClass
-	lastID int
-	box    map[int]*tg.Message
+	log []tg.UpdateClass
+	// seq numbers the update containers without pts (user statuses);
+	// seqLog holds them for updates.getDifference, by their dates, which
+	// grow by at least a second each (seqDate is the last).
+	seq     int
+	seqDate int
+	seqLog  []datedUpdate
+	// stateDate is the last state date handed out: later sequenced
+	// updates are dated after it, so a difference from it has them.
+	stateDate int
+	lastID    int
+	box       map[int]*tg.Message
 	// twins maps a message of this account to the other party's copy.
 	twins map[int]msgRef
 	// contacts are the users in the account's address book.
 	contacts []int64
 	// password is the 2FA verifier, if the account has one.
 	password *password
+}
+
+// datedUpdate is a sequenced update and the date of its container.
+type datedUpdate struct {
+	date int
+	upd  tg.UpdateClass
 }
 
 // msgRef names one copy of a message.
@@ -94,6 +109,10 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.MessagesGetFullChatRequestTypeID, "messages.getFullChat", s.getFullChat)
 	on(s, d, tg.UpdatesGetStateRequestTypeID, "updates.getState", s.getState)
 	on(s, d, tg.UpdatesGetDifferenceRequestTypeID, "updates.getDifference", s.getDifference)
+	on(s, d, tg.ChannelsGetFullChannelRequestTypeID, "channels.getFullChannel", s.getFullChannel)
+	on(s, d, tg.ChannelsGetParticipantsRequestTypeID, "channels.getParticipants", s.getParticipants)
+	on(s, d, tg.UpdatesGetChannelDifferenceRequestTypeID, "updates.getChannelDifference", s.getChannelDifference)
+	on(s, d, tg.MessagesGetForumTopicsRequestTypeID, "messages.getForumTopics", s.getForumTopics)
 }
 
 // selfLocked returns the user signed in with the request's auth key and
@@ -250,6 +269,9 @@ func (s *Server) sendMessage(req *tgtest.Request, r *tg.MessagesSendMessageReque
 	if pc, ok := r.Peer.(*tg.InputPeerChat); ok {
 		return s.sendGroupLocked(req, self, pc.ChatID, r)
 	}
+	if pc, ok := r.Peer.(*tg.InputPeerChannel); ok {
+		return s.sendChannelLocked(req, self, pc, r)
+	}
 	peer, err := s.peerLocked(self, r.Peer)
 	if err != nil {
 		return nil, err
@@ -364,10 +386,22 @@ func (s *Server) pushExceptLocked(a *account, upd tg.UpdateClass, except *tgtest
 		a.log = append(a.log, upd)
 	}
 	s.notifyLocked()
+	msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Users: s.usersLocked(users...), Date: int(s.srvNow())}
+	if _, ok := upd.(*tg.UpdateUserStatus); ok {
+		// Sequenced: a client that sees seq jump asks for the difference,
+		// which gives what came after the date of its state.
+		a.seq++
+		a.seqDate = max(msg.Date, a.seqDate+1, a.stateDate+1)
+		msg.Seq, msg.Date = a.seq, a.seqDate
+		a.seqLog = append(a.seqLog, datedUpdate{a.seqDate, upd})
+		if s.loseNext {
+			s.loseNext = false
+			return
+		}
+	}
 	if a.offline {
 		return
 	}
-	msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Users: s.usersLocked(users...), Date: int(s.srvNow())}
 	for id, sess := range a.sessions {
 		if except != nil && except.ID == sess.ID {
 			continue
@@ -538,7 +572,8 @@ func (s *Server) getState(req *tgtest.Request, _ *tg.UpdatesGetStateRequest) (bi
 	if err != nil {
 		return nil, err
 	}
-	return &tg.UpdatesState{Pts: self.pts, Date: int(s.srvNow()), Seq: 0}, nil
+	self.stateDate = max(int(s.srvNow()), self.seqDate)
+	return &tg.UpdatesState{Pts: self.pts, Date: self.stateDate, Seq: self.seq}, nil
 }
 
 func (s *Server) getDifference(req *tgtest.Request, r *tg.UpdatesGetDifferenceRequest) (bin.Encoder, error) {
@@ -548,11 +583,18 @@ func (s *Server) getDifference(req *tgtest.Request, r *tg.UpdatesGetDifferenceRe
 	if err != nil {
 		return nil, err
 	}
-	state := tg.UpdatesState{Pts: self.pts, Date: int(s.srvNow())}
-	if r.Pts >= self.pts {
-		return &tg.UpdatesDifferenceEmpty{Date: state.Date}, nil
+	self.stateDate = max(int(s.srvNow()), self.seqDate)
+	state := tg.UpdatesState{Pts: self.pts, Date: self.stateDate, Seq: self.seq}
+	var sequenced []tg.UpdateClass
+	for _, d := range self.seqLog {
+		if d.date > r.Date {
+			sequenced = append(sequenced, d.upd)
+		}
 	}
-	diff := &tg.UpdatesDifference{State: state}
+	if r.Pts >= self.pts && len(sequenced) == 0 {
+		return &tg.UpdatesDifferenceEmpty{Date: state.Date, Seq: state.Seq}, nil
+	}
+	diff := &tg.UpdatesDifference{State: state, OtherUpdates: sequenced}
 	users := map[int64]bool{self.user.ID: true}
 	for _, upd := range self.log {
 		switch u := upd.(type) {

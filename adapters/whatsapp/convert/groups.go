@@ -61,7 +61,8 @@ func topic(t types.GroupTopic) string {
 
 // GroupInfo converts WhatsApp's description of a group. Members are named
 // from the device store (env.Name) when possible; TopicByAdminsOnly is
-// WhatsApp's "locked" setting (only admins edit the group's info).
+// WhatsApp's "locked" setting (only admins edit the group's info),
+// ReadOnly its "announce" setting (only admins send messages).
 func GroupInfo(ctx context.Context, env Env, gi *types.GroupInfo) gateway.GroupInfo {
 	out := gateway.GroupInfo{
 		Chat:              GroupChat(ctx, env, gi.JID),
@@ -69,6 +70,7 @@ func GroupInfo(ctx context.Context, env Env, gi *types.GroupInfo) gateway.GroupI
 		Topic:             topic(gi.GroupTopic),
 		Self:              ids.UserID(env.Account),
 		TopicByAdminsOnly: gi.IsLocked,
+		ReadOnly:          gi.IsAnnounce,
 	}
 	seen := map[ids.UserID]bool{}
 	for _, p := range gi.Participants {

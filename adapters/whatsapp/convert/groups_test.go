@@ -143,3 +143,19 @@ func TestGroupRole(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupAnnounceReadOnly: an announcement group (only admins send) is
+// read-only for the other members; an ordinary one is not.
+func TestGroupAnnounceReadOnly(t *testing.T) {
+	for _, announce := range []bool{false, true} {
+		gi := testGroup()
+		gi.IsAnnounce = announce
+		got := convert.GroupInfo(context.Background(), env(), gi)
+		if got.ReadOnly != announce {
+			t.Errorf("announce %v: ReadOnly = %v", announce, got.ReadOnly)
+		}
+		if !got.MayWrite() { // the account is the group's creator
+			t.Errorf("announce %v: the creator may not write", announce)
+		}
+	}
+}

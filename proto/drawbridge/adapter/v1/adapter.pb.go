@@ -544,8 +544,11 @@ type InfoResponse struct {
 	UserPrompt  string                 `protobuf:"bytes,4,opt,name=user_prompt,json=userPrompt,proto3" json:"user_prompt,omitempty"`
 	// protocol_version is 1 for this file.
 	ProtocolVersion uint32 `protobuf:"varint,5,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// not_bridged names, for users, what of the platform the gateway does
+	// not bridge (shown in the gateway's disco identity).
+	NotBridged    string `protobuf:"bytes,6,opt,name=not_bridged,json=notBridged,proto3" json:"not_bridged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -611,6 +614,13 @@ func (x *InfoResponse) GetProtocolVersion() uint32 {
 		return x.ProtocolVersion
 	}
 	return 0
+}
+
+func (x *InfoResponse) GetNotBridged() string {
+	if x != nil {
+		return x.NotBridged
+	}
+	return ""
 }
 
 type InitRequest struct {
@@ -2636,8 +2646,13 @@ type GroupInfo struct {
 	Self              string                 `protobuf:"bytes,4,opt,name=self,proto3" json:"self,omitempty"`
 	Members           []*GroupMember         `protobuf:"bytes,5,rep,name=members,proto3" json:"members,omitempty"`
 	TopicByAdminsOnly bool                   `protobuf:"varint,6,opt,name=topic_by_admins_only,json=topicByAdminsOnly,proto3" json:"topic_by_admins_only,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// read_only: only admins and owners may write (a broadcast channel).
+	ReadOnly bool `protobuf:"varint,7,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	// member_count is the group's size when members lists only some of
+	// them (very large groups); 0: members is complete.
+	MemberCount   int32 `protobuf:"varint,8,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GroupInfo) Reset() {
@@ -2710,6 +2725,20 @@ func (x *GroupInfo) GetTopicByAdminsOnly() bool {
 		return x.TopicByAdminsOnly
 	}
 	return false
+}
+
+func (x *GroupInfo) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+func (x *GroupInfo) GetMemberCount() int32 {
+	if x != nil {
+		return x.MemberCount
+	}
+	return 0
 }
 
 type GroupMember struct {
@@ -4481,14 +4510,16 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\n" +
 	"#drawbridge/adapter/v1/adapter.proto\x12\x15drawbridge.adapter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\a\n" +
 	"\x05Empty\"\r\n" +
-	"\vInfoRequest\"\xa1\x01\n" +
+	"\vInfoRequest\"\xc2\x01\n" +
 	"\fInfoResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\fgateway_type\x18\x03 \x01(\tR\vgatewayType\x12\x1f\n" +
 	"\vuser_prompt\x18\x04 \x01(\tR\n" +
 	"userPrompt\x12)\n" +
-	"\x10protocol_version\x18\x05 \x01(\rR\x0fprotocolVersion\".\n" +
+	"\x10protocol_version\x18\x05 \x01(\rR\x0fprotocolVersion\x12\x1f\n" +
+	"\vnot_bridged\x18\x06 \x01(\tR\n" +
+	"notBridged\".\n" +
 	"\vInitRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\"\x0e\n" +
@@ -4628,14 +4659,16 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\amembers\x18\x02 \x03(\tR\amembers\"]\n" +
 	"\rGroupResponse\x128\n" +
 	"\x06groups\x18\x01 \x03(\v2 .drawbridge.adapter.v1.GroupInfoR\x06groups\x12\x12\n" +
-	"\x04chat\x18\x02 \x01(\tR\x04chat\"\xcc\x01\n" +
+	"\x04chat\x18\x02 \x01(\tR\x04chat\"\x8c\x02\n" +
 	"\tGroupInfo\x12\x12\n" +
 	"\x04chat\x18\x01 \x01(\tR\x04chat\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05topic\x18\x03 \x01(\tR\x05topic\x12\x12\n" +
 	"\x04self\x18\x04 \x01(\tR\x04self\x12<\n" +
 	"\amembers\x18\x05 \x03(\v2\".drawbridge.adapter.v1.GroupMemberR\amembers\x12/\n" +
-	"\x14topic_by_admins_only\x18\x06 \x01(\bR\x11topicByAdminsOnly\"k\n" +
+	"\x14topic_by_admins_only\x18\x06 \x01(\bR\x11topicByAdminsOnly\x12\x1b\n" +
+	"\tread_only\x18\a \x01(\bR\breadOnly\x12!\n" +
+	"\fmember_count\x18\b \x01(\x05R\vmemberCount\"k\n" +
 	"\vGroupMember\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
