@@ -67,11 +67,11 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *delivery.
 	return nil
 }
 
-// sendFailed tells the frontend, if it listens, that a queued message was
+// sendFailed tells the frontend of the message's platform, if it listens, that a queued message was
 // given up on.
 func (g *Gateway) sendFailed(ctx context.Context, owner ids.Owner, it *delivery.Queued, err error) {
 	g.mu.Lock()
-	f := g.frontend
+	f := g.frontendLocked(it.Platform)
 	g.mu.Unlock()
 	if n, ok := f.(FailureNotifier); ok {
 		n.SendFailed(ctx, owner, it.Platform, it.Message, it.XMPPIDs, it.Tag, err)
