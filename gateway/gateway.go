@@ -54,17 +54,17 @@ type Gateway struct {
 	// frontends (frontends.go).
 	frontend  Frontend
 	frontends map[ids.PlatformID]Frontend
-	sessions map[sessionKey]*linked
-	byID     map[accountKey]ids.Owner
-	logins   map[sessionKey]*LoginRun
-	runCtx   context.Context
-	sending  delivery.InFlight
-	sent     delivery.SentTimes
-	cancel   context.CancelFunc
-	journal  *delivery.Journal
-	intake   *delivery.Intake // intake.go
-	retry    *delivery.RetryQueue
-	idmap    *delivery.IDMap
+	sessions  map[sessionKey]*linked
+	byID      map[accountKey]ids.Owner
+	logins    map[sessionKey]*LoginRun
+	runCtx    context.Context
+	sending   delivery.InFlight
+	sent      delivery.SentTimes
+	cancel    context.CancelFunc
+	journal   *delivery.Journal
+	intake    *delivery.Intake // intake.go
+	retry     *delivery.RetryQueue
+	idmap     *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
 }
