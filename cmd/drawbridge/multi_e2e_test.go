@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +216,30 @@ func TestMultiPlatformEndToEnd(t *testing.T) {
 				t.Errorf("status: component %q, link connected %v", status.Component, status.Link.Connected)
 			}
 		})
+	}
+}
+
+// TestMultiPlatformReadyOnlyWithEveryLink checks that /readyz of a process
+// with two components is ready while both links are up, and not ready,
+// naming the component, when one of them is pushed off (another gateway
+// takes its domain), while the other stays connected.
+func TestMultiPlatformReadyOnlyWithEveryLink(t *testing.T) {
+	e, _ := startMultiE2E(t, config.BackendSQLite)
+	if code, body := readyz(t, e); code != http.StatusOK {
+		t.Fatalf("/readyz with both links up: %d %s", code, body)
+	}
+	startGatewayOn(t, multiSB, e.prosody.ComponentAddr, func(cfg *config.Config) {
+		cfg.Component.Secret = multiSBSecret
+	})
+	const want = "component " + multiSB + ": another gateway is connected as " + multiSB
+	waitFor(t, "/readyz to name the component pushed off", func() bool {
+		code, body := readyz(t, e)
+		return code == http.StatusServiceUnavailable && strings.Contains(body, want)
+	})
+	if code, body := readyz(t, e); strings.Contains(body, multiWA) {
+		t.Errorf("/readyz blames the component still connected: %d %s", code, body)
+	}
+	if !e.app.links[0].component.Conn().Connected() {
+		t.Errorf("%s's link went down with %s's", multiWA, multiSB)
 	}
 }
