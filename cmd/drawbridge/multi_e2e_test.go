@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -207,6 +208,22 @@ func TestMultiPlatformEndToEnd(t *testing.T) {
 			}
 			if accounts["whatsapp"] == "" || accounts["sandbox"] != alicePhone || len(accounts) != 2 {
 				t.Errorf("sessions of romeo = %v, want one on whatsapp and %s on sandbox", accounts, alicePhone)
+			}
+			// The one API lists both accounts, each with its platform, and
+			// wants the platform named where the owner has two.
+			var out bytes.Buffer
+			api := e.app.mgmt.api.Addr().String()
+			if err := run(ctx, []string{"accounts", "list", "--api", api, "--json"}, &out, &out); err != nil {
+				t.Fatalf("accounts list: %v\n%s", err, out.String())
+			}
+			for _, want := range []string{`"platform": "whatsapp"`, `"platformAccount": "+15550000100"`, `"platform": "sandbox"`, `"platformAccount": "` + alicePhone + `"`} {
+				if !strings.Contains(strings.ReplaceAll(out.String(), "platform_account", "platformAccount"), want) {
+					t.Errorf("accounts list lacks %s:\n%s", want, out.String())
+				}
+			}
+			out.Reset()
+			if err := run(ctx, []string{"accounts", "show", "romeo@" + e2eDomain, "--api", api, "--platform", "sandbox"}, &out, &out); err != nil || !strings.Contains(out.String(), alicePhone) {
+				t.Errorf("accounts show --platform sandbox: %v\n%s", err, out.String())
 			}
 			if err := e.app.mgmt.admin.Ready(ctx); err != nil {
 				t.Errorf("Ready with both links up: %v", err)
