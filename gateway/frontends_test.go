@@ -144,3 +144,50 @@ func TestStartNeedsFrontendPerPlatform(t *testing.T) {
 		t.Errorf("Start = %v, want sandbox2 named", err)
 	}
 }
+
+// TestSameChatIDOnTwoPlatforms checks that two platforms' chats with the
+// same id (here each sandbox's echo bot) are kept apart by the hub's
+// memory of sent messages: a client re-using a stanza id for the same text
+// to both is not taken for a re-sent copy on the second platform, and a
+// correction on each names that platform's own message.
+func TestSameChatIDOnTwoPlatforms(t *testing.T) {
+	st := openStore(t)
+	const owner = ids.Owner("alice@example.test")
+	h, fes := twoPlatformHub(t, st, false)
+	linkOn(t, h.gw, fes[sb].frontend, owner, sb, "+15557654321")
+	linkOn(t, h.gw, fes[sb2].frontend, owner, sb2, "+15557654322")
+	echo := ids.ChatID(sandbox.EchoBot)
+	sent := map[ids.PlatformID]ids.MessageID{}
+	for _, p := range []ids.PlatformID{sb, sb2} {
+		msg := &event.Message{Meta: event.Meta{Chat: echo}, Body: "same text"}
+		id, err := h.gw.SendMessage(t.Context(), owner, p, msg, gateway.SendOptions{XMPPIDs: []string{"reused-id"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent[p] = id
+	}
+	if sent[sb] == sent[sb2] || !strings.HasPrefix(string(sent[sb]), "one.") || !strings.HasPrefix(string(sent[sb2]), "two.") {
+		t.Fatalf("platform ids %v: want one message on each platform", sent)
+	}
+	for _, p := range []ids.PlatformID{sb, sb2} {
+		fes[p].wait(t, owner, 1, echoOf("same text"))
+	}
+	// A correction of "reused-id" on the second platform targets its own
+	// message, which the echo bot answers on that platform only.
+	if err := h.gw.EditMessage(t.Context(), owner, sb2, echo, "reused-id", "fixed text", "edit-1"); err != nil {
+		t.Fatalf("edit on %s: %v", sb2, err)
+	}
+	edits := func(p ids.PlatformID) int {
+		return fes[p].count(owner, func(ev event.Event) bool {
+			e, ok := ev.(*event.Edit)
+			return ok && strings.Contains(e.Body, "fixed text")
+		})
+	}
+	fes[sb2].wait(t, owner, 1, func(ev event.Event) bool {
+		e, ok := ev.(*event.Edit)
+		return ok && strings.Contains(e.Body, "fixed text")
+	})
+	if n := edits(sb); n != 0 {
+		t.Errorf("the first platform saw %d edits of the second's message", n)
+	}
+}
