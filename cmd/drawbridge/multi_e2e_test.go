@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
@@ -29,12 +32,37 @@ const (
 
 // startMultiE2E runs one gateway process with two components on one real
 // Prosody: WhatsApp (on the fake client of package whatsapptest) at
-// multiWA and the sandbox at multiSB, each with its own secret.
-func startMultiE2E(t *testing.T, backend string) (*e2e, *wt.Factory) {
+// multiWA and the sandbox at multiSB, each with its own secret. name is a
+// store backend, with remoteSuffix for the sandbox out of process (dialed,
+// with a token), as startE2EPlaced places it.
+func startMultiE2E(t *testing.T, name string) (*e2e, *wt.Factory) {
 	t.Helper()
+	backend, isRemote := strings.CutSuffix(name, remoteSuffix)
 	f := &wt.Factory{}
 	whatsappOptions = []whatsapp.Option{whatsapp.WithClientFactory(f.New)}
 	t.Cleanup(func() { whatsappOptions = nil })
+	sandboxSection := map[string]any{"enabled": true, "auto_confirm": true}
+	var served *sandbox.Adapter
+	if isRemote {
+		const token = "e2e-multi-remote-token"
+		served = sandbox.New(nil)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- remote.Serve(ctx, l, remote.NewServer(served, slog.New(slog.DiscardHandler)), token)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serving the adapter: %v", err)
+			}
+		})
+		sandboxSection = map[string]any{"adapter": "remote", "address": l.Addr().String(), "token": token}
+	}
 	opts := xmpptest.ProsodyOptions{Components: []xmpptest.ComponentSpec{
 		{Domain: multiWA, Secret: multiWASecret},
 		{Domain: multiSB, Secret: multiSBSecret},
@@ -48,9 +76,15 @@ func startMultiE2E(t *testing.T, backend string) (*e2e, *wt.Factory) {
 		}
 		cfg.Platforms = map[string]map[string]any{
 			"whatsapp": {"enabled": true, "database": t.TempDir() + "/whatsapp.db"},
-			"sandbox":  {"enabled": true, "auto_confirm": true},
+			"sandbox":  sandboxSection,
 		}
 	})
+	if isRemote {
+		if e.app.remote == nil {
+			t.Fatal("the sandbox is not out of process")
+		}
+		e.app.sandbox = served
+	}
 	return e, f
 }
 
@@ -87,11 +121,13 @@ func (r *received) count(fragments ...string) int {
 // own platform, one XMPP user links an account on both, messages go both
 // ways on both, and nothing crosses over — the same phone number on both
 // platforms is two contacts, and a message to one never reaches the other
-// platform, nor comes back from the other domain. The API lists the
+// platform, nor comes back from the other domain; also with the sandbox
+// out of process. The API lists the
 // user's two accounts with their platforms; /readyz is ready with both
 // links up.
 func TestMultiPlatformEndToEnd(t *testing.T) {
-	for _, backend := range []string{config.BackendSQLite, config.BackendRedis} {
+	// sqlite+remote: the sandbox out of process, dialed.
+	for _, backend := range []string{config.BackendSQLite, config.BackendRedis, config.BackendSQLite + remoteSuffix} {
 		t.Run(backend, func(t *testing.T) {
 			e, f := startMultiE2E(t, backend)
 			if len(e.app.links) != 2 {
