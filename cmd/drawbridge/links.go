@@ -48,8 +48,8 @@ func (a *app) linkNames() string {
 }
 
 // linkStatus sums the links' states: connected only when every link is
-// (so /readyz is ready only then), the counters added up, and the first
-// problems joined, each named with its component.
+// (so /readyz is ready only then; Down names the others), the counters
+// added up, and the problems joined, each named with its component.
 func (a *app) linkStatus() gateway.LinkStatus {
 	var st gateway.LinkStatus
 	if len(a.links) == 0 {
@@ -60,7 +60,12 @@ func (a *app) linkStatus() gateway.LinkStatus {
 	for _, l := range a.links {
 		conn := l.component.Conn()
 		s := conn.Stats()
-		st.Connected = st.Connected && conn.Connected()
+		if !conn.Connected() {
+			st.Connected = false
+			if len(a.links) > 1 {
+				st.Down = append(st.Down, l.JID)
+			}
+		}
 		st.Connects += s.Connects
 		st.Disconnects += s.Disconnects
 		st.StanzasIn += s.StanzasIn
