@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/adapters/whatsapp"
 	wt "github.com/drawbridge-im/drawbridge/adapters/whatsapp/whatsapptest"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
@@ -150,25 +151,7 @@ func TestMultiPlatformEndToEnd(t *testing.T) {
 				}
 			}
 
-			// Link the sandbox through its component's chat commands.
-			registerWith(t, u, multiSB)
-			linkByChatWith(t, u, multiSB)
-			u.waitMessage(multiSB, "Connected to Sandbox as "+alicePhone)
-
-			// Link WhatsApp through its component's ad-hoc command.
-			choice := u.iq("set", multiWA, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
-			res := u.iq("set", multiWA, `<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='`+attr(choice.Raw, "sessionid")+`'><x xmlns='jabber:x:data' type='submit'><field var='flow'><value>qr</value></field></x></command>`)
-			if !containsAll(res.Raw, `status="completed"`, "QR-CODE-1") {
-				t.Fatalf("WhatsApp link command: %s", res.Raw)
-			}
-			c, err := f.Client(ctx, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.PairSuccess(ctx, "+15550000100", "900000000100"); err != nil {
-				t.Fatal(err)
-			}
-			u.waitMessage(multiWA, "Connected to WhatsApp as +15550000100")
+			c := linkBoth(t, f, u)
 
 			// The same number is a contact on each platform.
 			const peer = "+15550001111" // sandbox.Alice, and a WhatsApp user
@@ -270,6 +253,83 @@ func TestMultiPlatformEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linkBoth links u's sandbox account (alicePhone, by chat commands) and
+// WhatsApp account (+15550000100, by the ad-hoc command and a QR code) on
+// their components, and returns the WhatsApp fake client.
+func linkBoth(t *testing.T, f *wt.Factory, u *user) *wt.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
+	defer cancel()
+	registerWith(t, u, multiSB)
+	linkByChatWith(t, u, multiSB)
+	u.waitMessage(multiSB, "Connected to Sandbox as "+alicePhone)
+
+	choice := u.iq("set", multiWA, `<command xmlns='http://jabber.org/protocol/commands' node='link' action='execute'/>`)
+	res := u.iq("set", multiWA, `<command xmlns='http://jabber.org/protocol/commands' node='link' sessionid='`+attr(choice.Raw, "sessionid")+`'><x xmlns='jabber:x:data' type='submit'><field var='flow'><value>qr</value></field></x></command>`)
+	if !containsAll(res.Raw, `status="completed"`, "QR-CODE-1") {
+		t.Fatalf("WhatsApp link command: %s", res.Raw)
+	}
+	c, err := f.Client(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PairSuccess(ctx, "+15550000100", "900000000100"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitMessage(multiWA, "Connected to WhatsApp as +15550000100")
+	return c
+}
+
+// TestMultiPlatformJournalReplay: with the XMPP server down, each platform
+// sends a message; the gateway journals both and stops. The next process
+// replays each through its own platform's component: each arrives from
+// its own domain.
+func TestMultiPlatformJournalReplay(t *testing.T) {
+	e, f := startMultiE2E(t, config.BackendSQLite)
+	u := e.user("romeo")
+	c := linkBoth(t, f, u)
+	ctx := t.Context()
+	owner := ids.Owner(u.bare)
+	const peer = "+15550001111"
+
+	for _, l := range e.app.links {
+		waitFor(t, l.JID+"'s stanzas to be confirmed", func() bool {
+			s := l.component.Conn().Stats()
+			return s.InFlight == 0 && s.Queued == 0
+		})
+	}
+	e.prosody.Kill(t)
+	for _, l := range e.app.links {
+		waitFor(t, "the gateway to notice "+l.JID+"'s dead link", func() bool { return !l.component.Conn().Connected() })
+	}
+	c.Dispatch(wt.Msg{Chat: wt.PN(peer), ID: "3A0009", Time: time.Now(), PushName: "Alice"}.
+		Event(&waE2E.Message{Conversation: proto.String("queued on WhatsApp")}))
+	if _, err := e.app.sandbox.Platform().SendAs(ctx, sandbox.Alice, alicePhone, "queued on the sandbox"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both messages to be journaled", func() bool {
+		items, err := e.app.store.Pending(ctx, owner, 0)
+		n := 0
+		for _, it := range items {
+			if strings.Contains(string(it.Data), "queued on") {
+				n++
+			}
+		}
+		return err == nil && n == 2
+	})
+	e.shutdown()
+
+	e.prosody.Start(t)
+	e.start()
+	u.connect()
+	u.waitMessage(peer+"@"+multiWA, "queued on WhatsApp")
+	u.waitMessage(peer+"@"+multiSB, "queued on the sandbox")
+	waitFor(t, "the journal to empty", func() bool {
+		items, err := e.app.store.Pending(ctx, owner, 0)
+		return err == nil && len(items) == 0
+	})
 }
 
 // TestMultiPlatformReadyOnlyWithEveryLink checks that /readyz of a process
