@@ -283,6 +283,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
+		stopAdapters(ctx, adapters)
 		st.Close()
 		return nil, err
 	}
@@ -327,6 +328,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		err = a.mgmt.attach()
 	}
 	if err != nil {
+		stopAdapters(ctx, adapters)
 		st.Close()
 		return nil, err
 	}

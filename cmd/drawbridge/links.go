@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
@@ -84,12 +85,13 @@ func (a *app) linkStatus() gateway.LinkStatus {
 	return st
 }
 
-// stopAdapters stops the adapters made so far (the remote ones hold a
-// child process or a connection) when the app cannot be built.
+// stopAdapters stops the remote adapters made so far, which hold a child
+// process or a connection from the start, when the app cannot be built
+// (the others hold nothing before Start).
 func stopAdapters(ctx context.Context, adapters []gateway.Adapter) {
 	for _, ad := range adapters {
-		if ad != nil {
-			_ = ad.Stop(ctx)
+		if r, ok := ad.(*remote.Adapter); ok {
+			_ = r.Stop(ctx)
 		}
 	}
 }
