@@ -35,6 +35,9 @@ type LinkStatus struct {
 	// in a sentence that says what to do. The gateway is not ready while
 	// it is set, even if connected at the moment.
 	Problem error
+	// Down, for a process with several links (one per platform), names
+	// the component domains whose link is down; Connected is then false.
+	Down []string
 }
 
 // ReloadReport says what a configuration reload did.
@@ -364,6 +367,9 @@ func (a *Admin) Ready(ctx context.Context) error {
 		l := a.opts.Link()
 		if l.Problem != nil {
 			return fmt.Errorf("the XMPP link: %w", l.Problem)
+		}
+		if len(l.Down) > 0 {
+			return fmt.Errorf("the XMPP link of %s is down", strings.Join(l.Down, ", "))
 		}
 		if !l.Connected {
 			return errors.New("the XMPP link is down")

@@ -16,14 +16,15 @@ func (j journalFrontend) DeliverConfirmed(ctx context.Context, owner ids.Owner, 
 	return j.g.deliver(ctx, Delivery{Owner: owner, Platform: platform, Event: ev, Done: done})
 }
 
-// journalFrontend returns the frontend for the journal, if one is attached.
+// journalFrontend returns the frontend for the journal, if one is
+// attached (deliver picks each event's platform's).
 func (g *Gateway) journalFrontend() (delivery.Confirmer, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return journalFrontend{g}, g.frontend != nil
+	return journalFrontend{g}, g.frontend != nil || len(g.frontends) > 0
 }
 
-// FrontendConnected tells the hub that the frontend's link to the XMPP
+// FrontendConnected tells the hub that a frontend's link to the XMPP
 // server (re)connected: journaled events that this process does not have in
 // flight (left by a previous process, or whose delivery failed) are
 // replayed in the background. It does nothing before Start or after Stop.

@@ -49,19 +49,22 @@ type Gateway struct {
 	budget   *media.Budget // attachments.go
 	limits   atomic.Pointer[limits]
 
-	mu       sync.Mutex
-	frontend Frontend
-	sessions map[sessionKey]*linked
-	byID     map[accountKey]ids.Owner
-	logins   map[sessionKey]*LoginRun
-	runCtx   context.Context
-	sending  delivery.InFlight
-	sent     delivery.SentTimes
-	cancel   context.CancelFunc
-	journal  *delivery.Journal
-	intake   *delivery.Intake // intake.go
-	retry    *delivery.RetryQueue
-	idmap    *delivery.IDMap
+	mu sync.Mutex
+	// frontend serves every platform without one of its own in
+	// frontends (frontends.go).
+	frontend  Frontend
+	frontends map[ids.PlatformID]Frontend
+	sessions  map[sessionKey]*linked
+	byID      map[accountKey]ids.Owner
+	logins    map[sessionKey]*LoginRun
+	runCtx    context.Context
+	sending   delivery.InFlight
+	sent      delivery.SentTimes
+	cancel    context.CancelFunc
+	journal   *delivery.Journal
+	intake    *delivery.Intake // intake.go
+	retry     *delivery.RetryQueue
+	idmap     *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
 }
@@ -147,13 +150,6 @@ func New(opts Options) (*Gateway, error) {
 	return g, nil
 }
 
-// SetFrontend attaches the XMPP side. It must be called before Start.
-func (g *Gateway) SetFrontend(f Frontend) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.frontend = f
-}
-
 // Adapter returns the adapter with the given id.
 func (g *Gateway) Adapter(platform ids.PlatformID) (Adapter, bool) {
 	a, ok := g.adapters[platform]
@@ -170,9 +166,9 @@ func (g *Gateway) Platforms() []ids.PlatformID {
 // does not stop the others.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.mu.Lock()
-	if g.frontend == nil {
+	if err := g.checkFrontendsLocked(); err != nil {
 		g.mu.Unlock()
-		return errors.New("gateway: Start before SetFrontend")
+		return err
 	}
 	g.runCtx, g.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	runCtx := g.runCtx
@@ -384,16 +380,17 @@ func (g *Gateway) ownerOf(ctx context.Context, platform ids.PlatformID, account 
 	return a.Owner, nil
 }
 
-// deliver hands d to the frontend, with what the frontend needs to show
-// it: the limits of the event's chat. It is the one place the hub calls the
-// frontend (the journal's deliveries and replays come through here too).
+// deliver hands d to the frontend of its platform, with what the frontend
+// needs to show it: the limits of the event's chat. It is the one place
+// the hub calls a frontend (the journal's deliveries and replays come
+// through here too), so an event never reaches another platform's.
 func (g *Gateway) deliver(ctx context.Context, d Delivery) error {
 	g.mu.Lock()
-	f := g.frontend
+	f := g.frontendLocked(d.Platform)
 	l := g.sessions[sessionKey{d.Platform, d.Owner}]
 	g.mu.Unlock()
 	if f == nil {
-		return errors.New("gateway: no frontend attached")
+		return fmt.Errorf("gateway: no frontend attached for platform %s", d.Platform)
 	}
 	if chat := d.Event.EventMeta().Chat; l != nil && chat != "" {
 		d.Caps = l.session.Capabilities(chat)

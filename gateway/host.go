@@ -37,6 +37,9 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		m.Group = h.g.IsGroup(owner, h.platform, m.Chat)
 	}
 	d := Delivery{Owner: owner, Platform: h.platform, Event: ev}
+	// The chat as the id map knows it: one platform's chat ids never
+	// answer for another's (delivery.ChatKey).
+	chatKey := delivery.ChatKey(h.platform, m.Chat)
 	switch e := ev.(type) {
 	case *event.Receipt:
 		if m.Group {
@@ -46,30 +49,30 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		}
 		// Receipts name platform ids; the XMPP side needs the ids its
 		// client chose, recorded by a send that may still be returning.
-		h.g.sending.Wait(ctx, owner, m.Chat)
+		h.g.sending.Wait(ctx, owner, chatKey)
 		for i, target := range e.Targets {
-			e.Targets[i] = h.xmppID(ctx, owner, m.Chat, target)
+			e.Targets[i] = h.xmppID(ctx, owner, chatKey, target)
 		}
 	case *event.Edit:
-		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+		e.Target = h.xmppID(ctx, owner, chatKey, e.Target)
 	case *event.Retract:
-		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+		e.Target = h.xmppID(ctx, owner, chatKey, e.Target)
 	case *event.Reaction:
-		h.g.sending.Wait(ctx, owner, m.Chat)
-		e.Target = h.xmppID(ctx, owner, m.Chat, e.Target)
+		h.g.sending.Wait(ctx, owner, chatKey)
+		e.Target = h.xmppID(ctx, owner, chatKey, e.Target)
 	case *event.Message:
-		if m.ID != "" && h.g.idmap.SeenInbound(owner, m.Chat, m.ID) {
+		if m.ID != "" && h.g.idmap.SeenInbound(owner, chatKey, m.ID) {
 			// Offered again (the platform did not get the acknowledgement):
 			// the user has it already.
 			h.log.Info("platform message delivered before; not again", "owner", owner, "chat", m.Chat, "id", m.ID)
 			return nil
 		}
 		if e.ReplyTo != "" {
-			e.ReplyTo = h.xmppID(ctx, owner, m.Chat, e.ReplyTo)
+			e.ReplyTo = h.xmppID(ctx, owner, chatKey, e.ReplyTo)
 		}
 		defer func() {
 			if err == nil {
-				h.g.idmap.NoteInbound(owner, m.Chat, m.ID)
+				h.g.idmap.NoteInbound(owner, chatKey, m.ID)
 			}
 		}()
 	case *event.ContactInfo:
@@ -106,7 +109,7 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 
 // xmppID maps a platform message id to the stanza id the owner's client
 // used for it; ids the gateway did not record (messages from the platform)
-// are their own stanza ids.
+// are their own stanza ids. chat is the chat's delivery.ChatKey.
 func (h *host) xmppID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id ids.MessageID) ids.MessageID {
 	if x, ok := h.g.idmap.XMPPID(ctx, owner, chat, id); ok {
 		return ids.MessageID(x)

@@ -115,11 +115,11 @@ func TestMessageIDsReachTheStoreByStop(t *testing.T) {
 	defer cancel()
 	for i, pid := range pids {
 		x := "s" + string(rune('A'+i))
-		got, err := h.store.PlatformMessageID(ctx, retryOwner, echoChat, x)
+		got, err := h.store.PlatformMessageID(ctx, retryOwner, delivery.ChatKey(sb, echoChat), x)
 		if err != nil || got != pid {
 			t.Fatalf("store maps %s to %q (%v), want %q", x, got, err, pid)
 		}
-		back, err := h.store.XMPPMessageID(ctx, retryOwner, echoChat, pid)
+		back, err := h.store.XMPPMessageID(ctx, retryOwner, delivery.ChatKey(sb, echoChat), pid)
 		if err != nil || back != x {
 			t.Fatalf("store maps %s back to %q (%v), want %q", pid, back, err, x)
 		}

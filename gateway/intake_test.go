@@ -106,7 +106,7 @@ func TestReplayedMessageNotSentTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the id map to write x1", func() bool {
-		got, err := st.PlatformMessageID(t.Context(), owner, ids.ChatID(sandbox.QuietBot), "x1")
+		got, err := st.PlatformMessageID(t.Context(), owner, delivery.ChatKey(sb, ids.ChatID(sandbox.QuietBot)), "x1")
 		return err == nil && got == id
 	})
 

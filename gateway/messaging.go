@@ -38,6 +38,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 	// A copy of a message already sent (a client re-sending after its
 	// stream broke) is not sent again: the user sees it once.
 	sum := g.idmap.Sum(msg)
+	// The chat as the id map and the queues know it (delivery.ChatKey).
+	chatKey := delivery.ChatKey(platform, msg.Chat)
 	var fetched []bool // which attachments the hub downloaded
 	queue := func() bool {
 		// Downloaded files go when SendMessage returns: the queued copy
@@ -52,16 +54,16 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		return g.retry.Add(ctx, owner, delivery.Queued{Platform: platform, Message: &q, Sum: sum, XMPPIDs: xmppIDs, Tag: opts.Tag})
 	}
 	if opts.Replayed {
-		if id, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, xmppIDs); sent {
+		if id, sent := g.idmap.SentBefore(ctx, owner, chatKey, xmppIDs); sent {
 			g.log.Info("replayed message was sent before the restart; not again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 			return id, nil
 		}
 	}
-	if id, dup := g.idmap.Duplicate(ctx, owner, msg.Chat, sum, xmppIDs); dup {
+	if id, dup := g.idmap.Duplicate(ctx, owner, chatKey, sum, xmppIDs); dup {
 		g.log.Info("duplicate message not sent again", "owner", owner, "chat", msg.Chat, "id", xmppIDs)
 		return id, nil
 	}
-	if g.retry.Holds(owner, msg.Chat, sum, xmppIDs) {
+	if g.retry.Holds(owner, chatKey, sum, xmppIDs) {
 		return "", ErrQueued
 	}
 	caps := l.session.Capabilities(msg.Chat)
@@ -77,13 +79,13 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		return "", err
 	}
 	if msg.ReplyTo != "" {
-		msg.ReplyTo = g.platformID(ctx, owner, msg.Chat, string(msg.ReplyTo))
+		msg.ReplyTo = g.platformID(ctx, owner, chatKey, string(msg.ReplyTo))
 	}
 	msg.Account, msg.FromMe = l.account, true
 	if msg.Time.IsZero() {
 		msg.Time = now()
 	}
-	if mayQueue && g.retry.Waiting(owner, msg.Chat) {
+	if mayQueue && g.retry.Waiting(owner, chatKey) {
 		// Earlier messages of this chat wait for the platform: this one
 		// goes behind them, to keep the order.
 		if queue() {
@@ -91,8 +93,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		}
 		return "", fmt.Errorf("send to %s: too many messages waiting for the platform: %w", msg.Chat, ErrUnavailable)
 	}
-	g.sending.Begin(owner, msg.Chat)
-	defer g.sending.End(owner, msg.Chat)
+	g.sending.Begin(owner, chatKey)
+	defer g.sending.End(owner, chatKey)
 	id, err = l.session.SendMessage(ctx, msg)
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) && mayQueue && queue() {
@@ -100,8 +102,8 @@ func (g *Gateway) SendMessage(ctx context.Context, owner ids.Owner, platform ids
 		}
 		return "", fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
-	g.sent.Put(owner, msg.Chat, id, msg.Time)
-	g.idmap.Put(ctx, owner, msg.Chat, id, sum, xmppIDs...)
+	g.sent.Put(owner, chatKey, id, msg.Time)
+	g.idmap.Put(ctx, owner, chatKey, id, sum, xmppIDs...)
 	return id, nil
 }
 
@@ -123,7 +125,7 @@ func (g *Gateway) SendReceipt(ctx context.Context, owner ids.Owner, platform ids
 	for _, x := range xmppIDs {
 		// Inbound messages carry the platform id as their stanza id; the
 		// parts of one message are one target.
-		if id := g.platformID(ctx, owner, chat, x); !slices.Contains(r.Targets, id) {
+		if id := g.platformID(ctx, owner, delivery.ChatKey(platform, chat), x); !slices.Contains(r.Targets, id) {
 			r.Targets = append(r.Targets, id)
 		}
 	}

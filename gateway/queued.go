@@ -38,10 +38,11 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *delivery.
 		return err
 	}
 	msg := it.Message
+	chatKey := delivery.ChatKey(it.Platform, msg.Chat)
 	if it.Restored {
 		// A previous process may have sent it and died before removing
 		// it from the outbox: the id it recorded first tells.
-		if _, sent := g.idmap.SentBefore(ctx, owner, msg.Chat, it.XMPPIDs); sent {
+		if _, sent := g.idmap.SentBefore(ctx, owner, chatKey, it.XMPPIDs); sent {
 			g.log.Info("restored message was sent before the restart", "owner", owner, "chat", msg.Chat, "id", it.XMPPIDs)
 			return nil
 		}
@@ -54,24 +55,24 @@ func (g *Gateway) sendQueued(ctx context.Context, owner ids.Owner, it *delivery.
 		return err
 	}
 	msg.Account = l.account
-	g.sending.Begin(owner, msg.Chat)
-	defer g.sending.End(owner, msg.Chat)
+	g.sending.Begin(owner, chatKey)
+	defer g.sending.End(owner, chatKey)
 	id, err := l.session.SendMessage(ctx, msg)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", msg.Chat, err)
 	}
-	g.sent.Put(owner, msg.Chat, id, msg.Time)
+	g.sent.Put(owner, chatKey, id, msg.Time)
 	// Recorded before the outbox forgets the message, so that a crash in
 	// between does not send it twice.
-	g.idmap.PutNow(ctx, owner, msg.Chat, id, it.Sum, it.XMPPIDs...)
+	g.idmap.PutNow(ctx, owner, chatKey, id, it.Sum, it.XMPPIDs...)
 	return nil
 }
 
-// sendFailed tells the frontend, if it listens, that a queued message was
+// sendFailed tells the frontend of the message's platform, if it listens, that a queued message was
 // given up on.
 func (g *Gateway) sendFailed(ctx context.Context, owner ids.Owner, it *delivery.Queued, err error) {
 	g.mu.Lock()
-	f := g.frontend
+	f := g.frontendLocked(it.Platform)
 	g.mu.Unlock()
 	if n, ok := f.(FailureNotifier); ok {
 		n.SendFailed(ctx, owner, it.Platform, it.Message, it.XMPPIDs, it.Tag, err)

@@ -6,12 +6,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
 // platformID maps a stanza id the owner's client used to the platform's
-// message id. Messages from the platform carry the platform id as their
+// message id; chat is the chat's delivery.ChatKey, as in remember and
+// checkWindow. Messages from the platform carry the platform id as their
 // stanza id, so an unknown id is taken as a platform id.
 func (g *Gateway) platformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) ids.MessageID {
 	if id, ok := g.idmap.PlatformID(ctx, owner, chat, xmppID); ok {
@@ -68,15 +70,16 @@ func (g *Gateway) EditMessage(ctx context.Context, owner ids.Owner, platform ids
 	if err := g.checkMessage(owner, caps, &event.Message{Body: body}, true); err != nil { // limits.go
 		return err
 	}
-	target := g.platformID(ctx, owner, chat, targetXMPPID)
-	if err := g.checkWindow(owner, chat, target, caps.EditWindow, "edit"); err != nil {
+	key := delivery.ChatKey(platform, chat)
+	target := g.platformID(ctx, owner, key, targetXMPPID)
+	if err := g.checkWindow(owner, key, target, caps.EditWindow, "edit"); err != nil {
 		return err
 	}
 	e := &event.Edit{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Target: target, Body: body}
 	if err := ed.EditMessage(ctx, e); err != nil {
 		return fmt.Errorf("edit %s: %w", target, err)
 	}
-	g.remember(ctx, owner, chat, target, targetXMPPID, xmppID)
+	g.remember(ctx, owner, key, target, targetXMPPID, xmppID)
 	return nil
 }
 
@@ -92,8 +95,9 @@ func (g *Gateway) RetractMessage(ctx context.Context, owner ids.Owner, platform 
 	if !ok || !caps.Retractions {
 		return fmt.Errorf("retractions: %w", ErrNotSupported)
 	}
-	target := g.platformID(ctx, owner, chat, targetXMPPID)
-	if err := g.checkWindow(owner, chat, target, caps.RetractWindow, "retraction"); err != nil {
+	key := delivery.ChatKey(platform, chat)
+	target := g.platformID(ctx, owner, key, targetXMPPID)
+	if err := g.checkWindow(owner, key, target, caps.RetractWindow, "retraction"); err != nil {
 		return err
 	}
 	r := &event.Retract{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()}, Target: target}
@@ -128,7 +132,7 @@ func (g *Gateway) React(ctx context.Context, owner ids.Owner, platform ids.Platf
 		}
 	}
 	r := &event.Reaction{Meta: event.Meta{Account: l.account, Chat: chat, FromMe: true, Time: now()},
-		Target: g.platformID(ctx, owner, chat, targetXMPPID), Emojis: emojis}
+		Target: g.platformID(ctx, owner, delivery.ChatKey(platform, chat), targetXMPPID), Emojis: emojis}
 	if err := rc.SendReaction(ctx, r); err != nil {
 		return fmt.Errorf("react to %s: %w", r.Target, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -78,7 +79,7 @@ func testUnregisterDeletesEverything(t *testing.T, st store.Store, dump func(*te
 		// the dump below sees everything of the owner's.
 		for i := range 2 {
 			if !testutil.Poll(testutil.DefaultTimeout, func() bool {
-				_, err := st.PlatformMessageID(ctx, u.owner, echoChat, fmt.Sprint("x", i))
+				_, err := st.PlatformMessageID(ctx, u.owner, delivery.ChatKey(sb, echoChat), fmt.Sprint("x", i))
 				return err == nil
 			}) {
 				t.Fatalf("the id pair of x%d of %s never reached the store", i, u.owner)

@@ -90,8 +90,8 @@ type contactKey struct {
 	user  ids.UserID
 }
 
-// New builds the component and attaches it to gw as its frontend
-// (HubOf(g) for the production hub).
+// New builds the component and attaches it to gw as the frontend of
+// cfg.Platform (HubOf(g) for the production hub).
 func New(cfg Config, gw Hub) (*Component, error) {
 	if cfg.Conn.Domain == "" {
 		return nil, errors.New("xmppcomponent: Conn.Domain is required")
@@ -141,7 +141,7 @@ func New(cfg Config, gw Hub) (*Component, error) {
 	c.conn = stream.New(connCfg, c.Handle)
 	c.out = c.conn
 	c.connects = c.conn.Connects
-	gw.SetFrontend(c)
+	gw.SetPlatformFrontend(cfg.Platform, c)
 	return c, nil
 }
 

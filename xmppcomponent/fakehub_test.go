@@ -114,7 +114,7 @@ func (h *fakeHub) takeCalls() []string {
 	return c
 }
 
-func (h *fakeHub) SetFrontend(f gateway.Frontend) {
+func (h *fakeHub) SetPlatformFrontend(_ ids.PlatformID, f gateway.Frontend) {
 	h.mu.Lock()
 	h.frontend = f
 	h.mu.Unlock()

@@ -18,9 +18,11 @@ import (
 // hub's sentinel errors (gateway.ErrNotLinked, ...), which errors.go maps
 // to stanza errors.
 type Hub interface {
-	// SetFrontend attaches the component as the hub's frontend, and
-	// FrontendConnected tells the hub that the XMPP link is (again) up.
-	SetFrontend(f gateway.Frontend)
+	// SetPlatformFrontend attaches the component as the frontend of the
+	// platform it fronts (the hub may serve other platforms through other
+	// components), and FrontendConnected tells the hub that the XMPP link
+	// is (again) up.
+	SetPlatformFrontend(platform ids.PlatformID, f gateway.Frontend)
 	FrontendConnected()
 
 	// PlatformInfo describes the platform's adapter, and LoginFlows lists

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,6 +144,9 @@ func (c *Component) replayIntake(ctx context.Context) {
 		c.log.Error("cannot read the inbound messages left by the previous run", "err", err)
 		return
 	}
+	// The intake is shared by every component of the process (one per
+	// platform); the others' messages are left to them.
+	entries = slices.DeleteFunc(entries, func(e delivery.IntakeEntry) bool { return !c.recordedForUs(e) })
 	if len(entries) == 0 {
 		return
 	}
@@ -169,6 +174,20 @@ func (c *Component) replayIntake(ctx context.Context) {
 	}
 	wg.Wait()
 	c.log.Info("handled the inbound messages the previous run had read and not finished", "messages", len(entries), "senders", len(order))
+}
+
+// recordedForUs reports whether a recorded message was addressed to this
+// component's domain. One that does not decode is ours to drop
+// (replayOne), and so is one without a readable to.
+func (c *Component) recordedForUs(e delivery.IntakeEntry) bool {
+	var addr struct {
+		To string `xml:"to,attr"`
+	}
+	if err := xml.Unmarshal(e.Data, &addr); err != nil {
+		return true
+	}
+	to, err := jid.Parse(addr.To)
+	return err != nil || strings.EqualFold(to.Domainpart(), c.domain)
 }
 
 // maxReplaySenders bounds the senders whose recorded messages are handled

@@ -175,3 +175,77 @@ func TestRecordedMessageDoneWhenItLeavesItsChatQueue(t *testing.T) {
 		t.Errorf("f3 was marked done though the component stopped before handling it: %v", got)
 	}
 }
+
+// TestIntakeReplaysOwnDomainOnly checks that with several components
+// sharing the hub's intake (one per platform), each handles at start only
+// the recorded messages addressed to its own domain and leaves the
+// others' recorded for them, instead of refusing them as misaddressed.
+func TestIntakeReplaysOwnDomainOnly(t *testing.T) {
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "intake.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	in := delivery.NewIntake(delivery.IntakeConfig{Store: st})
+	ctx, cancel := context.WithCancel(t.Context())
+	in.Start(ctx)
+	t.Cleanup(func() { cancel(); in.Stop() })
+	var items []delivery.IntakeItem
+	for _, raw := range []string{
+		`<message type='chat' id='a1' from='alice@example.test/phone' to='+15550000001@gw.example.test'><body>for gw</body></message>`,
+		`<message type='chat' id='b1' from='alice@example.test/phone' to='+15550000001@other.example.test'><body>for other</body></message>`,
+	} {
+		items = append(items, delivery.IntakeItem{Sender: "alice@example.test", Data: []byte(raw)})
+	}
+	if _, err := in.Append(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+
+	sent := func(hub *fakeHub) []string {
+		hub.mu.Lock()
+		defer hub.mu.Unlock()
+		var out []string
+		for _, c := range hub.calls {
+			if strings.HasPrefix(c, "SendMessage ") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	hub := newFakeHub()
+	linkFake(hub, "alice@example.test")
+	gw, rec := intakeComponent(t, hub, in)
+	gw.replayIntake(t.Context())
+	if calls := sent(hub); len(calls) != 1 || !strings.Contains(calls[0], `"for gw"`) {
+		t.Fatalf("gw.example.test replayed %q, want its own message only", calls)
+	}
+	rec.mu.Lock()
+	out := strings.Join(rec.out, "\n")
+	rec.mu.Unlock()
+	if strings.Contains(out, `id="b1"`) {
+		t.Errorf("gw.example.test answered the other component's message: %s", out)
+	}
+	testutil.WaitFor(t, "gw's message to leave the intake", func() bool {
+		left, err := in.Pending(t.Context())
+		return err == nil && len(left) == 1 && strings.Contains(string(left[0].Data), "b1")
+	})
+
+	other := newFakeHub()
+	linkFake(other, "alice@example.test")
+	c, err := New(Config{
+		Conn: stream.Config{Domain: "other.example.test"}, Platform: fakePlatform, Journal: in,
+		Logger: slog.New(slog.DiscardHandler),
+	}, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetSender(&scriptRecorder{})
+	c.replayIntake(t.Context())
+	if calls := sent(other); len(calls) != 1 || !strings.Contains(calls[0], `"for other"`) {
+		t.Fatalf("other.example.test replayed %q, want its own message", calls)
+	}
+	testutil.WaitFor(t, "the intake to empty", func() bool {
+		left, err := in.Pending(t.Context())
+		return err == nil && len(left) == 0
+	})
+}

@@ -74,16 +74,6 @@ func cmdAdapter(ctx context.Context, args []string, stderr io.Writer) error {
 	return remote.Serve(ctx, l, srv, os.Getenv(adapterTokenEnv))
 }
 
-// enabledRemote returns the enabled platform section that runs its
-// adapter out of process, if that is the one enabled.
-func enabledRemote(cfg config.Config) (string, map[string]any, bool) {
-	enabled := enabledPlatforms(cfg)
-	if len(enabled) == 1 && remote.IsRemote(cfg.Platforms[enabled[0]]) {
-		return enabled[0], cfg.Platforms[enabled[0]], true
-	}
-	return "", nil, false
-}
-
 // newRemoteAdapter launches (command) or dials (address) the adapter of
 // platform section id, and returns cfg with the section the adapter's Init
 // gets (without the placement keys).

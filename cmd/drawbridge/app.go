@@ -38,12 +38,14 @@ type app struct {
 	level     *slog.LevelVar
 	store     store.Store
 	gw        *gateway.Gateway
-	component *xmppcomponent.Component
+	component *xmppcomponent.Component // the first of links
+	// links are the XEP-0114 components, one per platform (links.go).
+	links []*appLink
 	// sandbox is set when the sandbox platform is enabled (tests and the
 	// demo drive its far side).
 	sandbox *sandbox.Adapter
-	// remote is set when the platform's adapter runs out of process
-	// (adapter.go).
+	// remote is set when a platform's adapter runs out of process
+	// (adapter.go); the first such, with several.
 	remote *remote.Adapter
 	// mgmt is the API, metrics and admin side (mgmt.go).
 	mgmt *appMgmt
@@ -87,11 +89,14 @@ func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error)
 // platforms are the adapters this build has, by platforms.<id> section.
 var platforms = []string{"sandbox", "telegram", "whatsapp"}
 
-// newAdapter makes the adapter of the one enabled platform and returns
-// it with cfg as the adapter will see it (the WhatsApp section gets its
-// defaults). Every section must name a platform of this build, enabled
-// or not. It does no I/O: run and config check share it.
-func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
+// newAdapters makes the in-process adapter of each component's platform
+// (links.go: one component per platform) and returns cfg with the
+// sections as the adapters will see them (the WhatsApp section gets its
+// defaults), the components, and the adapters by component; a platform
+// whose adapter runs out of process has nil there (newRemoteAdapter makes
+// it). Every section must name a platform of this build or a remote one,
+// enabled or not. It does no I/O: run, config check and backup share it.
+func newAdapters(cfg config.Config) (config.Config, []config.Link, []gateway.Adapter, error) {
 	for _, id := range slices.Sorted(maps.Keys(cfg.Platforms)) {
 		if slices.Contains(platforms, id) || remote.IsRemote(cfg.Platforms[id]) {
 			continue
@@ -100,13 +105,31 @@ func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
 		if near := config.Nearest(id, platforms); near != "" {
 			msg += "; did you mean " + near + "?"
 		}
-		return cfg, nil, &config.KeyError{Key: "platforms." + id, Err: errors.New(msg)}
+		return cfg, nil, nil, &config.KeyError{Key: "platforms." + id, Err: errors.New(msg)}
 	}
-	enabled := enabledPlatforms(cfg)
-	if len(enabled) != 1 {
-		return cfg, nil, fmt.Errorf("platforms: exactly one platform must be enabled per component, found %d (%s)", len(enabled), strings.Join(enabled, ", "))
+	links := cfg.Links()
+	if len(cfg.Components) == 0 && links[0].Platform == "" {
+		enabled := enabledPlatforms(cfg)
+		return cfg, nil, nil, fmt.Errorf("platforms: exactly one platform must be enabled per component, found %d (%s); "+
+			"to serve several platforms from one process, list one component per platform under components (see drawbridge config example)",
+			len(enabled), strings.Join(enabled, ", "))
 	}
-	switch enabled[0] {
+	adapters := make([]gateway.Adapter, len(links))
+	for i, l := range links {
+		if remote.IsRemote(cfg.Platforms[l.Platform]) {
+			continue
+		}
+		var err error
+		if cfg, adapters[i], err = newLocalAdapter(cfg, l); err != nil {
+			return cfg, nil, nil, err
+		}
+	}
+	return cfg, links, adapters, nil
+}
+
+// newLocalAdapter makes the in-process adapter of link's platform.
+func newLocalAdapter(cfg config.Config, link config.Link) (config.Config, gateway.Adapter, error) {
+	switch link.Platform {
 	case "sandbox":
 		// The simulated platform starts afresh with each process, on a
 		// store that remembers the last one's message ids (the journal,
@@ -115,26 +138,26 @@ func newAdapter(cfg config.Config) (config.Config, gateway.Adapter, error) {
 			IDPrefix: "SB" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
 		})), nil
 	case "whatsapp":
-		// The adapter names its device after the component and keeps its
+		// The adapter names its device after its component and keeps its
 		// device store beside the gateway's sqlite file, unless told otherwise.
 		sqlitePath := ""
 		if cfg.Store.Backend == config.BackendSQLite {
 			sqlitePath = cfg.Store.SQLite.Path
 		}
 		cfg.Platforms = maps.Clone(cfg.Platforms)
-		cfg.Platforms["whatsapp"] = whatsapp.Defaults(cfg.Platforms["whatsapp"], cfg.Component.JID, sqlitePath)
+		cfg.Platforms["whatsapp"] = whatsapp.Defaults(cfg.Platforms["whatsapp"], link.JID, sqlitePath)
 		return cfg, whatsapp.New(whatsappOptions...), nil
 	case "telegram":
 		return cfg, telegram.New(telegramOptions...), nil
 	}
-	return cfg, nil, fmt.Errorf("platforms.%s: listed as available but not built", enabled[0])
+	return cfg, nil, fmt.Errorf("platforms.%s: listed as available but not built", link.Platform)
 }
 
 // loadChecked loads the configuration file at path as config.Load does
 // and makes the checks run makes before it starts anything: the platform
-// sections, and the enabled adapter's Init, which decodes its section.
-// Nothing is opened, dialled or listened on. Each problem names its key
-// and where its value came from, as config.Load's do.
+// sections, and each in-process adapter's Init, which decodes its
+// section. Nothing is opened, dialled or listened on. Each problem names
+// its key and where its value came from, as config.Load's do.
 func loadChecked(path string) (config.Config, error) {
 	cfg, src, err := config.LoadSources(path)
 	if err != nil {
@@ -146,24 +169,29 @@ func loadChecked(path string) (config.Config, error) {
 	return cfg, nil
 }
 
-// checkConfig makes on a loaded configuration the checks of loadChecked.
-// The adapter's problems are named by their full key path
-// ("platforms.sandbox.auto_confirm"), which the adapter's own
-// ("sandbox.auto_confirm") lacks the first part of.
+// checkConfig makes on a loaded configuration the checks of loadChecked,
+// for every component's platform. The adapter's problems are named by
+// their full key path ("platforms.sandbox.auto_confirm"), which the
+// adapter's own ("sandbox.auto_confirm") lacks the first part of. A
+// remote adapter's section is checked without starting it (adapter.go).
 func checkConfig(cfg config.Config) error {
-	if id, section, ok := enabledRemote(cfg); ok { // adapter.go: checked without starting it
-		_, _, err := remote.ParseSection("platforms."+id, section)
-		return err
-	}
-	cfg, adapter, err := newAdapter(cfg)
+	cfg, links, adapters, err := newAdapters(cfg)
 	if err != nil {
 		return err
 	}
-	id := adapter.Info().ID
-	if err := adapter.Init(checkHost{}, cfg.Platforms[string(id)]); err != nil {
-		return config.Sources{}.Annotate("platforms.", err)
+	var errs []error
+	for i, l := range links {
+		if adapters[i] == nil {
+			_, _, err := remote.ParseSection("platforms."+l.Platform, cfg.Platforms[l.Platform])
+			errs = append(errs, err)
+			continue
+		}
+		id := adapters[i].Info().ID
+		if err := adapters[i].Init(checkHost{}, cfg.Platforms[string(id)]); err != nil {
+			errs = append(errs, config.Sources{}.Annotate("platforms.", err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkHost is the gateway.Host of an adapter that config check
@@ -184,36 +212,50 @@ func (checkKV) Get(context.Context, string) ([]byte, error) { return nil, errChe
 func (checkKV) Set(context.Context, string, []byte) error   { return errCheckOnly }
 func (checkKV) Delete(context.Context, string) error        { return errCheckOnly }
 
-// newApp wires everything without doing network I/O beyond opening the store.
+// newApp wires everything without doing network I/O beyond opening the
+// store and reaching the adapters that run out of process.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	var adapter gateway.Adapter
-	var err error
-	if id, section, ok := enabledRemote(cfg); ok { // adapter.go: launches or dials it
-		cfg, adapter, err = newRemoteAdapter(ctx, cfg, id, section, log)
-	} else {
-		cfg, adapter, err = newAdapter(cfg)
-	}
+	cfg, links, adapters, err := newAdapters(cfg)
 	if err != nil {
 		return nil, err
 	}
+	for i, l := range links {
+		if adapters[i] != nil {
+			continue
+		}
+		// adapter.go: launches or dials it.
+		if cfg, adapters[i], err = newRemoteAdapter(ctx, cfg, l.Platform, cfg.Platforms[l.Platform], log); err != nil {
+			stopAdapters(ctx, adapters)
+			return nil, err
+		}
+	}
 	a := &app{cfg: cfg, log: log}
 	a.mgmt = newAppMgmt(a, cfg)
-	if sb, ok := adapter.(*sandbox.Adapter); ok {
-		a.sandbox = sb
+	for _, ad := range adapters {
+		switch ad := ad.(type) {
+		case *sandbox.Adapter:
+			a.sandbox = ad
+		case *remote.Adapter:
+			if a.remote == nil {
+				a.remote = ad
+			}
+		}
 	}
-	a.remote, _ = adapter.(*remote.Adapter)
 	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
+		stopAdapters(ctx, adapters)
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	if cfg.Cluster.Enabled { // cluster.go
 		rs, _ := st.(*redisstore.Store)
 		if a.cluster, err = newAppCluster(cfg, rs, log); err != nil {
+			stopAdapters(ctx, adapters)
 			st.Close()
 			return nil, err
 		}
 	}
 	if st, err = sealStore(st, cfg.Store); err != nil { // sealed.go
+		stopAdapters(ctx, adapters)
 		return nil, err
 	}
 	a.store = st
@@ -222,11 +264,15 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		dataDir = filepath.Dir(cfg.Store.SQLite.Path)
 	}
 	a.files = newAppFiles(cfg, dataDir, log)
-	pid := adapter.Info().ID
+	sections := make(map[ids.PlatformID]map[string]any, len(adapters))
+	for _, ad := range adapters {
+		pid := ad.Info().ID
+		sections[pid] = cfg.Platforms[string(pid)]
+	}
 	a.gw, err = gateway.New(gateway.Options{
 		Store:               st,
-		Adapters:            []gateway.Adapter{adapter},
-		AdapterConfig:       map[ids.PlatformID]map[string]any{pid: cfg.Platforms[string(pid)]},
+		Adapters:            adapters,
+		AdapterConfig:       sections,
 		RegistrationAllowed: a.mgmt.registrationAllowed,
 		Logger:              log,
 		Observer:            a.mgmt.metrics,
@@ -243,43 +289,54 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
 	})
 	if err != nil {
+		stopAdapters(ctx, adapters)
 		st.Close()
 		return nil, err
 	}
-	a.component, err = xmppcomponent.New(xmppcomponent.Config{
-		Conn: stream.Config{
-			Addr:   cfg.Component.Server,
-			Domain: cfg.Component.JID,
-			Secret: cfg.Component.Secret,
-			// Named in the error when the server refuses the secret.
-			SecretSetting: "component.secret",
-			Logger:        log,
-			// limits.max_stanza_size (config/limits.go)
-			MaxStanzaSize: int64(cfg.Limits.MaxStanzaSize),
-			// limits.dispatch_chat_bytes, dispatch_total_bytes
-			MaxLaneBytes:    int64(cfg.Limits.DispatchChatBytes),
-			MaxBacklogBytes: int64(cfg.Limits.DispatchTotalBytes),
-			// cluster.go: only the holder of the front lease connects.
-			MayConnect: a.cluster.mayConnect,
-		},
-		Name:     cfg.Component.Name,
-		Platform: pid,
-		Version:  version(),
-		Admin:    a.mgmt.adminCommands(),
-		Uploader: a.files,
-		// 0 means none here; the component's own 0 means its default.
-		RoomHistory: roomHistory(cfg.Groups.History),
-		// Messages read from the server are recorded until handled.
-		Journal: a.gw.Intake(),
-		Logger:  log,
-	}, xmppcomponent.HubOf(a.gw))
-	if err == nil {
-		a.files.conn = a.component.Conn()
+	admin := a.mgmt.adminCommands()
+	for i, l := range links {
+		var c *xmppcomponent.Component
+		c, err = xmppcomponent.New(xmppcomponent.Config{
+			Conn: stream.Config{
+				Addr:   l.Server,
+				Domain: l.JID,
+				Secret: l.Secret,
+				// Named in the error when the server refuses the secret.
+				SecretSetting: l.Key + ".secret",
+				Logger:        log,
+				// limits.max_stanza_size (config/limits.go)
+				MaxStanzaSize: int64(cfg.Limits.MaxStanzaSize),
+				// limits.dispatch_chat_bytes, dispatch_total_bytes
+				MaxLaneBytes:    int64(cfg.Limits.DispatchChatBytes),
+				MaxBacklogBytes: int64(cfg.Limits.DispatchTotalBytes),
+				// cluster.go: only the holder of the front lease connects.
+				MayConnect: a.cluster.mayConnect,
+			},
+			Name:     l.Name,
+			Platform: adapters[i].Info().ID,
+			Version:  version(),
+			Admin:    admin,
+			Uploader: a.files,
+			// 0 means none here; the component's own 0 means its default.
+			RoomHistory: roomHistory(cfg.Groups.History),
+			// Messages read from the server are recorded until handled;
+			// each component replays its own domain's.
+			Journal: a.gw.Intake(),
+			Logger:  log,
+		}, xmppcomponent.HubOf(a.gw))
+		if err != nil {
+			break
+		}
+		a.links = append(a.links, &appLink{Link: l, platform: adapters[i].Info().ID, component: c})
 	}
 	if err == nil {
+		// The first component's link asks the server for upload slots.
+		a.component = a.links[0].component
+		a.files.conn = a.component.Conn()
 		err = a.mgmt.attach()
 	}
 	if err != nil {
+		stopAdapters(ctx, adapters)
 		st.Close()
 		return nil, err
 	}
@@ -301,20 +358,25 @@ func (a *app) runUntilLost(ctx context.Context, lost <-chan error) error {
 	if err := a.gw.Start(ctx); err != nil {
 		return errors.Join(err, a.mgmt.stopAPI(ctx), a.mgmt.stopOps(ctx), a.store.Close())
 	}
-	a.log.Info("drawbridge running", "component", a.cfg.Component.JID, "server", a.cfg.Component.Server, "store", a.cfg.Store.Backend)
+	a.log.Info("drawbridge running", "components", a.linkNames(), "store", a.cfg.Store.Backend)
 	connCtx, stopConn := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConn()
 	if err := a.files.start(connCtx); err != nil {
 		stopConn()
 		return errors.Join(err, a.mgmt.stopAPI(ctx), a.gw.Stop(ctx), a.mgmt.stopOps(ctx), a.store.Close())
 	}
-	connDone := make(chan error, 1)
-	go func() { connDone <- a.component.Run(connCtx) }()
+	// One XEP-0114 link per component; the first to end for good (a
+	// refused secret) ends the process.
+	connDone := make(chan error, len(a.links))
+	for _, l := range a.links {
+		go func() { connDone <- a.linkRun(connCtx, l) }()
+	}
 	var runErr, lostErr error
+	waiting := len(a.links)
 	select {
 	case <-ctx.Done():
 	case runErr = <-connDone:
-		connDone <- runErr
+		waiting--
 	case lostErr = <-lost:
 		// Another instance may hold the link already: no more stanzas
 		// from this one.
@@ -325,8 +387,11 @@ func (a *app) runUntilLost(ctx context.Context, lost <-chan error) error {
 	apiErr := a.mgmt.stopAPI(stopCtx)
 	gwErr := a.gw.Stop(stopCtx)
 	stopConn()
-	runErr = <-connDone
-	err := errors.Join(lostErr, ignoreCanceled(runErr), apiErr, gwErr, a.mgmt.stopOps(stopCtx), a.files.close(), a.store.Close())
+	errs := []error{lostErr, ignoreCanceled(runErr)}
+	for range waiting {
+		errs = append(errs, ignoreCanceled(<-connDone))
+	}
+	err := errors.Join(append(errs, apiErr, gwErr, a.mgmt.stopOps(stopCtx), a.files.close(), a.store.Close())...)
 	a.log.Info("drawbridge stopped")
 	return err
 }

@@ -47,10 +47,10 @@ type dataPaths struct {
 	redisStore bool
 }
 
-// dataPathsOf resolves the paths of cfg as run does (newAdapter's
+// dataPathsOf resolves the paths of cfg as run does (newAdapters'
 // defaults, the file host's directory beside the database).
 func dataPathsOf(cfg config.Config) (dataPaths, error) {
-	cfg, _, err := newAdapter(cfg)
+	cfg, _, _, err := newAdapters(cfg)
 	if err != nil {
 		return dataPaths{}, err
 	}

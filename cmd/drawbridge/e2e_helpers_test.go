@@ -63,7 +63,8 @@ func startE2E(t *testing.T, backend string) *e2e {
 }
 
 // startE2EWith is startE2E with extra Prosody options (ExtraHost,
-// ExtraComponent, ...); its Domain and Components are set here.
+// ExtraComponent, ...); its Domain is set here, and its Components
+// unless given.
 func startE2EWith(t *testing.T, backend string, opts xmpptest.ProsodyOptions) *e2e {
 	t.Helper()
 	return startE2EConfig(t, backend, opts, nil)
@@ -77,7 +78,9 @@ func startE2EConfig(t *testing.T, backend string, opts xmpptest.ProsodyOptions, 
 		t.Skip("end-to-end test: needs prosody and redis-server")
 	}
 	opts.Domain = e2eDomain
-	opts.Components = []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: e2eSecret}}
+	if len(opts.Components) == 0 {
+		opts.Components = []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: e2eSecret}}
+	}
 	p := xmpptest.StartProsody(t, opts)
 	cfg := config.Default()
 	cfg.Component.JID = e2eComponent
@@ -126,8 +129,10 @@ func (e *e2e) start() {
 	go func() { e.done <- a.run(ctx) }()
 	wctx, wcancel := context.WithTimeout(ctx, e2eWait)
 	defer wcancel()
-	if err := a.component.Conn().WaitConnected(wctx); err != nil {
-		e.t.Fatalf("gateway did not connect to prosody: %v", err)
+	for _, l := range a.links {
+		if err := l.component.Conn().WaitConnected(wctx); err != nil {
+			e.t.Fatalf("gateway component %s did not connect to the server: %v", l.JID, err)
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ var _ xmppcomponent.FileUploader = (*appFiles)(nil)
 
 // newAppFiles prepares the file host; start opens it.
 func newAppFiles(cfg config.Config, dataDir string, log *slog.Logger) *appFiles {
-	f := &appFiles{cfg: cfg.Files, domain: cfg.Component.JID, server: cfg.ParentDomain(), log: log, dataDir: dataDir}
+	f := &appFiles{cfg: cfg.Files, domain: cfg.PrimaryJID(), server: cfg.ParentDomain(), log: log, dataDir: dataDir}
 	return f
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
@@ -260,7 +261,7 @@ func testGatewaySIGKILLMidBurst(t *testing.T, bin, backend string, stuck bool) {
 		}
 		switch {
 		case len(echoes) == 0 && bounce == "":
-			if _, err := st.PlatformMessageID(t.Context(), ids.Owner(u.bare), chat, id); err == nil {
+			if _, err := st.PlatformMessageID(t.Context(), ids.Owner(u.bare), delivery.ChatKey(sandbox.PlatformID, chat), id); err == nil {
 				platformLost = append(platformLost, i)
 				break
 			}

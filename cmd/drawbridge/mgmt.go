@@ -96,20 +96,8 @@ func (m *appMgmt) registrationAllowed(o ids.Owner) bool {
 // isAdmin applies the live component.admins.
 func (m *appMgmt) isAdmin(o ids.Owner) bool { return m.live.Load().IsAdmin(string(o)) }
 
-// linkStatus reads the XMPP connection's state.
-func (m *appMgmt) linkStatus() gateway.LinkStatus {
-	if m.a.component == nil {
-		return gateway.LinkStatus{}
-	}
-	conn := m.a.component.Conn()
-	s := conn.Stats()
-	return gateway.LinkStatus{
-		Connected: conn.Connected(), Connects: s.Connects, Disconnects: s.Disconnects,
-		StanzasIn: s.StanzasIn, StanzasOut: s.StanzasOut,
-		Queued: s.Queued, InFlight: s.InFlight, Dispatching: s.Dispatching,
-		Problem: conn.Problem(),
-	}
-}
+// linkStatus reads the XMPP links' state (links.go).
+func (m *appMgmt) linkStatus() gateway.LinkStatus { return m.a.linkStatus() }
 
 // adminCommands builds the admin use cases on the hub and returns the
 // XMPP admin commands on them.
@@ -119,17 +107,19 @@ func (m *appMgmt) adminCommands() *xmppcomponent.AdminCommands {
 		Link:         m.linkStatus,
 		Reload:       m.reload,
 		Version:      version(),
-		Component:    cfg.Component.JID,
+		Component:    componentNames(*cfg),
 		StoreBackend: cfg.Store.Backend,
 	})
 	m.cmds = &xmppcomponent.AdminCommands{Admin: m.admin, IsAdmin: m.isAdmin}
 	return m.cmds
 }
 
-// attach wraps the component so that the admin use cases see account
+// attach wraps each component so that the admin use cases see account
 // activity, and prepares the servers (no I/O).
 func (m *appMgmt) attach() error {
-	m.a.gw.SetFrontend(m.admin.TrackActivity(m.a.component))
+	for _, l := range m.a.links {
+		m.a.gw.SetPlatformFrontend(l.platform, m.admin.TrackActivity(l.component))
+	}
 	cfg := m.live.Load()
 	if cfg.API.Listen != "" {
 		api, err := mgmt.New(mgmt.Options{
@@ -305,4 +295,14 @@ func flatten(c config.Config) (map[string]any, error) {
 	}
 	walk("", tree)
 	return out, nil
+}
+
+// componentNames names the process's component domains for the admin
+// status: the component's, or the components list's, comma-separated.
+func componentNames(cfg config.Config) string {
+	var names []string
+	for _, l := range cfg.Links() {
+		names = append(names, l.JID)
+	}
+	return strings.Join(names, ", ")
 }

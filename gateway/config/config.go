@@ -5,6 +5,10 @@ package config
 type Config struct {
 	// Component is the XEP-0114 connection to the XMPP server.
 	Component ComponentConfig `yaml:"component"`
+	// Components, when not empty, lists several components served by one
+	// process, each fronting one platform (see components.go); Component
+	// then gives their defaults and the administrators.
+	Components []ComponentLink `yaml:"components"`
 	// Registration says which XMPP users may register with the gateway.
 	Registration RegistrationConfig `yaml:"registration"`
 	// Store selects and configures the state backend.
@@ -137,6 +141,7 @@ func Default() Config {
 			Name:   "Drawbridge",
 			Admins: []string{},
 		},
+		Components: []ComponentLink{},
 		Registration: RegistrationConfig{
 			AllowedDomains: []string{},
 			AllowedJIDs:    []string{},

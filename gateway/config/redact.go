@@ -114,11 +114,11 @@ func (h *RedactHandler) attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// redactKey derives the key of log.redact's hashes from the component
-// secret: the hashes stay the same across restarts, and whoever reads the
+// redactKey derives the key of log.redact's hashes from the (first)
+// component's secret: the hashes stay the same across restarts, and whoever reads the
 // logs without the secret cannot test a guessed number against them.
 func (c Config) redactKey() []byte {
-	m := hmac.New(sha256.New, []byte(c.Component.Secret))
+	m := hmac.New(sha256.New, []byte(c.primarySecret()))
 	m.Write([]byte("drawbridge log.redact"))
 	return m.Sum(nil)
 }

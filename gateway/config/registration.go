@@ -2,11 +2,11 @@ package config
 
 import "strings"
 
-// ParentDomain returns the component's domain without its first label
-// ("wa.example.org" gives "example.org"), lower-cased, or "" when the
-// domain has a single label.
+// ParentDomain returns the component's domain (the first component's,
+// [Config.PrimaryJID]) without its first label ("wa.example.org" gives
+// "example.org"), lower-cased, or "" when the domain has a single label.
 func (c Config) ParentDomain() string {
-	_, parent, ok := strings.Cut(strings.ToLower(c.Component.JID), ".")
+	_, parent, ok := strings.Cut(strings.ToLower(c.PrimaryJID()), ".")
 	if !ok {
 		return ""
 	}

@@ -15,12 +15,18 @@ const redactedValue = "REDACTED"
 // resolveSecretFiles reads component.secret_file and
 // store.redis.password_file into the settings they stand for.
 func resolveSecretFiles(cfg *Config) error {
-	return errors.Join(
+	var errs []error
+	for i := range cfg.Components {
+		e := &cfg.Components[i]
+		key := fmt.Sprintf("components[%d]", i)
+		errs = append(errs, readSecretFile(&e.Secret, e.SecretFile, key+".secret", key+".secret_file"))
+	}
+	return errors.Join(append(errs,
 		readSecretFile(&cfg.Component.Secret, cfg.Component.SecretFile, "component.secret", "component.secret_file"),
 		readSecretFile(&cfg.Store.Redis.Password, cfg.Store.Redis.PasswordFile, "store.redis.password", "store.redis.password_file"),
 		readSecretFile(&cfg.API.Token, cfg.API.TokenFile, "api.token", "api.token_file"),
 		readSecretFile(&cfg.Store.EncryptionKey, cfg.Store.EncryptionKeyFile, "store.encryption_key", "store.encryption_key_file"),
-	)
+	)...)
 }
 
 // readSecretFile sets *secret to the content of path with trailing line
@@ -45,7 +51,7 @@ func readSecretFile(secret *string, path, secretKey, fileKey string) error {
 	return nil
 }
 
-// Redacted returns a copy of c fit for printing: the component secret,
+// Redacted returns a copy of c fit for printing: the component secrets,
 // the Redis password and the password in the Redis URL read "REDACTED",
 // and so does every platform setting whose key suggests a secret
 // (containing "secret", "password", "token", "key", "dsn" or "hash", as
@@ -57,6 +63,10 @@ func (c Config) Redacted() Config {
 	r.Registration.DeniedJIDs = slices.Clone(c.Registration.DeniedJIDs)
 	r.Store.Redis.Addrs = slices.Clone(c.Store.Redis.Addrs)
 	r.Component.Secret = redact(c.Component.Secret)
+	r.Components = slices.Clone(c.Components)
+	for i := range r.Components {
+		r.Components[i].Secret = redact(r.Components[i].Secret)
+	}
 	r.Store.Redis.Password = redact(c.Store.Redis.Password)
 	r.API.Token = redact(c.API.Token)
 	r.Store.EncryptionKey = redact(c.Store.EncryptionKey)

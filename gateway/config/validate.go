@@ -69,7 +69,11 @@ func (p *problems) add(key, format string, args ...any) {
 // never quoted.
 func (c Config) Validate() error {
 	var p problems
-	c.validateComponent(&p)
+	if len(c.Components) > 0 {
+		c.validateComponents(&p) // components.go
+	} else {
+		c.validateComponent(&p)
+	}
 	c.validateRegistration(&p)
 	c.validateStore(&p)
 	c.validatePlatforms(&p)
@@ -100,7 +104,7 @@ func (c Config) validateComponent(p *problems) {
 	if cc.Secret == "" {
 		p.add("component.secret", "required (or set component.secret_file)")
 	} else if !cc.AllowWeakSecret {
-		validateSecret(p, cc.Secret)
+		checkSecret(p, "component.secret", "component.allow_weak_secret", cc.Secret)
 	}
 	if cc.Name == "" {
 		p.add("component.name", "required")
@@ -114,8 +118,8 @@ func (c Config) validateRegistration(p *problems) {
 			p.add(fmt.Sprintf("registration.allowed_domains[%d]", i), "%q is not a valid domain (or *)", d)
 		}
 	}
-	if len(r.AllowedDomains) == 0 && isDomain(c.Component.JID) && c.ParentDomain() == "" {
-		p.add("registration.allowed_domains", "required because component.jid %q has no parent domain", c.Component.JID)
+	if first := c.Links()[0]; len(r.AllowedDomains) == 0 && isDomain(first.JID) && c.ParentDomain() == "" {
+		p.add("registration.allowed_domains", "required because %s.jid %q has no parent domain", first.Key, first.JID)
 	}
 	for i, j := range r.AllowedJIDs {
 		if !isBareJID(j) {
@@ -239,17 +243,18 @@ const MinSecretLength = 16
 // say change-me), compared case-insensitively.
 var placeholderSecrets = []string{"change-me", "changeme", "change_me", "secret", "password", "drawbridge"}
 
-// validateSecret refuses a placeholder or short component secret: whoever
-// reaches the server's component port with it can act as the gateway.
-// The message never quotes the secret.
-func validateSecret(p *problems, secret string) {
-	const fix = "use a long random value (e.g. openssl rand -hex 24) here and in the XMPP server's component secret, " +
-		"or set component.allow_weak_secret: true for a test setup"
+// checkSecret refuses a placeholder or short component secret at key:
+// whoever reaches the server's component port with it can act as the
+// gateway. allowKey is the setting that accepts it anyway. The message
+// never quotes the secret.
+func checkSecret(p *problems, key, allowKey, secret string) {
+	fix := "use a long random value (e.g. openssl rand -hex 24) here and in the XMPP server's component secret, " +
+		"or set " + allowKey + ": true for a test setup"
 	trimmed := strings.ToLower(strings.TrimSpace(secret))
 	switch {
 	case slices.Contains(placeholderSecrets, trimmed):
-		p.add("component.secret", "is a placeholder from the examples or shipped manifests; %s", fix)
+		p.add(key, "is a placeholder from the examples or shipped manifests; %s", fix)
 	case len(secret) < MinSecretLength:
-		p.add("component.secret", "is %d characters, shorter than %d; %s", len(secret), MinSecretLength, fix)
+		p.add(key, "is %d characters, shorter than %d; %s", len(secret), MinSecretLength, fix)
 	}
 }

@@ -2,9 +2,11 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -273,7 +275,19 @@ func (m *IDMap) PlatformID(ctx context.Context, owner ids.Owner, chat ids.ChatID
 	if ok {
 		return ids.MessageID(v.other), true
 	}
+	return m.storedPlatformID(ctx, owner, chat, xmppID)
+}
+
+// storedPlatformID reads the platform id of xmppID in the store, under
+// the chat's key or, for pairs written before chats were keyed by
+// platform (ChatKey), under its bare id.
+func (m *IDMap) storedPlatformID(ctx context.Context, owner ids.Owner, chat ids.ChatID, xmppID string) (ids.MessageID, bool) {
 	id, err := m.st.PlatformMessageID(ctx, owner, chat, xmppID)
+	if err != nil {
+		if bare, scoped := bareChat(chat); scoped && errors.Is(err, store.ErrNotFound) {
+			id, err = m.st.PlatformMessageID(ctx, owner, bare, xmppID)
+		}
+	}
 	return id, err == nil
 }
 
@@ -287,6 +301,11 @@ func (m *IDMap) XMPPID(ctx context.Context, owner ids.Owner, chat ids.ChatID, id
 		return v.other, true
 	}
 	x, err := m.st.XMPPMessageID(ctx, owner, chat, id)
+	if err != nil {
+		if bare, scoped := bareChat(chat); scoped && errors.Is(err, store.ErrNotFound) {
+			x, err = m.st.XMPPMessageID(ctx, owner, bare, id)
+		}
+	}
 	return x, err == nil
 }
 
@@ -322,8 +341,7 @@ func (m *IDMap) Duplicate(ctx context.Context, owner ids.Owner, chat ids.ChatID,
 		// Known with other content, or memory covers the whole window.
 		return "", false
 	}
-	id, err := m.st.PlatformMessageID(ctx, owner, chat, origin)
-	return id, err == nil
+	return m.storedPlatformID(ctx, owner, chat, origin)
 }
 
 // Start runs the background writer until Stop.
@@ -465,4 +483,24 @@ func (m *IDMap) flushOnStop() {
 		}
 		m.written(len(batch))
 	}
+}
+
+// chatKeySep separates the platform from the chat in a ChatKey; no
+// platform id contains it (config: lower-case letters, digits, _ and -).
+const chatKeySep = "\x1f"
+
+// ChatKey is the chat as the id map, the sent times and the sends in
+// flight know it: the chat's id behind its platform's. Chat ids are the
+// adapters' own, so two platforms may have the same one (a phone number on
+// WhatsApp and on the sandbox, for the same owner): keyed by platform, an
+// id of one platform's chat never answers for the other's.
+func ChatKey(platform ids.PlatformID, chat ids.ChatID) ids.ChatID {
+	return ids.ChatID(string(platform) + chatKeySep + string(chat))
+}
+
+// bareChat returns the chat id of a ChatKey, for the pairs stored before
+// chats were keyed by platform.
+func bareChat(key ids.ChatID) (ids.ChatID, bool) {
+	_, chat, ok := strings.Cut(string(key), chatKeySep)
+	return ids.ChatID(chat), ok
 }

@@ -80,3 +80,35 @@ func TestIDMapSynced(t *testing.T) {
 		t.Errorf("after Synced the store maps s1 to %q (%v)", id, err)
 	}
 }
+
+// TestIDMapReadsPairsOfBareChats checks that pairs stored before chats
+// were keyed by platform (under the bare chat id) are still found through
+// the chat's ChatKey, in both directions, while pairs written now live
+// under the key only and do not answer for another platform's chat of the
+// same id.
+func TestIDMapReadsPairsOfBareChats(t *testing.T) {
+	st := openStore(t)
+	ctx := t.Context()
+	if err := st.PutMessageID(ctx, testOwner, testChat, "old-x", "old-p", 0); err != nil {
+		t.Fatal(err)
+	}
+	m := NewIDMap(IDMapConfig{Store: st})
+	wa, sb := ChatKey("whatsapp", testChat), ChatKey("sandbox", testChat)
+	if id, ok := m.PlatformID(ctx, testOwner, wa, "old-x"); !ok || id != "old-p" {
+		t.Errorf("PlatformID of an old pair = %q, %v", id, ok)
+	}
+	if x, ok := m.XMPPID(ctx, testOwner, wa, "old-p"); !ok || x != "old-x" {
+		t.Errorf("XMPPID of an old pair = %q, %v", x, ok)
+	}
+	m.PutNow(ctx, testOwner, wa, "new-p", 0, "new-x")
+	fresh := NewIDMap(IDMapConfig{Store: st})
+	if id, ok := fresh.PlatformID(ctx, testOwner, wa, "new-x"); !ok || id != "new-p" {
+		t.Errorf("PlatformID of a new pair = %q, %v", id, ok)
+	}
+	if id, ok := fresh.PlatformID(ctx, testOwner, sb, "new-x"); ok {
+		t.Errorf("the sandbox's chat of the same id finds WhatsApp's message %q", id)
+	}
+	if _, err := st.PlatformMessageID(ctx, testOwner, testChat, "new-x"); err == nil {
+		t.Error("a new pair was stored under the bare chat id")
+	}
+}

@@ -437,7 +437,7 @@ func (j *Journal) replayOwner(ctx context.Context, f Confirmer, owner ids.Owner)
 			j.drop(k, err)
 			continue
 		}
-		if j.deliveredAlready(owner, ev) {
+		if j.deliveredAlready(owner, platform, ev) {
 			// The adapter offered it again and that copy went out (a
 			// store write that failed on the way back left this one).
 			j.confirm(k)
@@ -458,7 +458,7 @@ func (j *Journal) replayOwner(ctx context.Context, f Confirmer, owner ids.Owner)
 
 // deliveredAlready reports whether ev is a platform message this process
 // has delivered (IDMap.SeenInbound).
-func (j *Journal) deliveredAlready(owner ids.Owner, ev event.Event) bool {
+func (j *Journal) deliveredAlready(owner ids.Owner, platform ids.PlatformID, ev event.Event) bool {
 	m, ok := ev.(*event.Message)
-	return ok && j.ids != nil && m.ID != "" && j.ids.SeenInbound(owner, m.Chat, m.ID)
+	return ok && j.ids != nil && m.ID != "" && j.ids.SeenInbound(owner, ChatKey(platform, m.Chat), m.ID)
 }

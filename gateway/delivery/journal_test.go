@@ -125,11 +125,11 @@ func TestJournalWriteLostOnTheWayBack(t *testing.T) {
 	if n := pendingLen(t, q); n != 1 {
 		t.Fatalf("%d items in the store after the lost reply, want the orphan", n)
 	}
-	// The adapter offers it again; this copy goes out (the hub notes it).
+	// The adapter offers it again; this copy goes out (the hub notes it, under the chat's ChatKey).
 	if err := j.Emit(ctx, f, testOwner, "sandbox", msg); err != nil {
 		t.Fatal(err)
 	}
-	idm.NoteInbound(testOwner, testChat, "W1")
+	idm.NoteInbound(testOwner, ChatKey("sandbox", testChat), "W1")
 	f.confirmAll()
 	testutil.WaitFor(t, "an empty journal", func() bool { return pendingLen(t, q) == 0 })
 	if got := f.bodies(); len(got) != 1 {

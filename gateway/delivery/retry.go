@@ -33,6 +33,8 @@ type retryItem struct {
 	seq      string // in the owner's outbox (outbox.go); "" if not stored
 }
 
+// retryKey is one chat's queue: chat is its ChatKey (each platform's chats
+// queue apart).
 type retryKey struct {
 	owner ids.Owner
 	chat  ids.ChatID
@@ -108,7 +110,7 @@ func (q *RetryQueue) Start(ctx context.Context) {
 func (q *RetryQueue) Enabled() bool { return q.cfg.Deadline > 0 }
 
 // Waiting reports whether messages of (owner, chat) are queued, so a new
-// one must queue behind them.
+// one must queue behind them. chat is the chat's ChatKey.
 func (q *RetryQueue) Waiting(owner ids.Owner, chat ids.ChatID) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -153,7 +155,7 @@ func (q *RetryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 	if q.total >= q.cfg.MaxTotal || (!it.Restored && q.byOwner[owner] >= q.cfg.MaxPerOwner) {
 		return false
 	}
-	k := retryKey{owner, it.Message.Chat}
+	k := retryKey{owner, ChatKey(it.Platform, it.Message.Chat)}
 	q.chats[k] = append(q.chats[k], it)
 	q.byOwner[owner]++
 	q.total++
@@ -166,6 +168,7 @@ func (q *RetryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 
 // Holds reports whether a message with the same content and one of the
 // same stanza ids already waits in (owner, chat)'s queue: a copy of it.
+// chat is the chat's ChatKey.
 func (q *RetryQueue) Holds(owner ids.Owner, chat ids.ChatID, sum uint64, xmppIDs []string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -280,10 +283,10 @@ func (q *RetryQueue) drop(k retryKey) {
 	q.mu.Unlock()
 	for _, it := range l {
 		if it.seq != "" {
-			q.log.Info("queued message kept for the next start", "owner", k.owner, "platform", it.Platform, "chat", k.chat, "id", it.XMPPIDs)
+			q.log.Info("queued message kept for the next start", "owner", k.owner, "platform", it.Platform, "chat", it.Message.Chat, "id", it.XMPPIDs)
 			continue
 		}
-		q.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.Platform, "chat", k.chat, "id", it.XMPPIDs)
+		q.log.Warn("queued message dropped on stop", "owner", k.owner, "platform", it.Platform, "chat", it.Message.Chat, "id", it.XMPPIDs)
 	}
 }
 

@@ -124,14 +124,14 @@ func TestRetryQueueSendsInOrderOnceThePlatformIsBack(t *testing.T) {
 			t.Fatalf("Add #%d refused", i)
 		}
 	}
-	if !q.Waiting(testOwner, testChat) || !q.Holds(testOwner, testChat, q.ids.Sum(&event.Message{Body: "two"}), []string{"xtwo"}) {
+	if !q.Waiting(testOwner, ChatKey("sandbox", testChat)) || !q.Holds(testOwner, ChatKey("sandbox", testChat), q.ids.Sum(&event.Message{Body: "two"}), []string{"xtwo"}) {
 		t.Fatal("the queue does not hold what was added")
 	}
 	if n := outboxLen(t, st); n != 3 {
 		t.Fatalf("the outbox holds %d messages, want 3", n)
 	}
 	p.setDown(false)
-	testutil.WaitFor(t, "the queue to empty", func() bool { return !q.Waiting(testOwner, testChat) })
+	testutil.WaitFor(t, "the queue to empty", func() bool { return !q.Waiting(testOwner, ChatKey("sandbox", testChat)) })
 	if got := p.sentBodies(); len(got) != 3 || got[0] != "one" || got[1] != "two" || got[2] != "three" {
 		t.Errorf("sent %q, want one two three", got)
 	}
