@@ -72,16 +72,17 @@ type Session struct {
 }
 
 var (
-	_ gateway.Session         = (*Session)(nil)
-	_ gateway.Editor          = (*Session)(nil)
-	_ gateway.Retracter       = (*Session)(nil)
-	_ gateway.ReceiptSender   = (*Session)(nil)
-	_ gateway.ChatStateSender = (*Session)(nil)
-	_ gateway.UserResolver    = (*Session)(nil)
-	_ gateway.ContactLister   = (*Session)(nil)
-	_ gateway.Reactor         = (*Session)(nil)
-	_ gateway.AvatarGetter    = (*Session)(nil)
-	_ gateway.GroupManager    = (*Session)(nil)
+	_ gateway.Session           = (*Session)(nil)
+	_ gateway.Editor            = (*Session)(nil)
+	_ gateway.Retracter         = (*Session)(nil)
+	_ gateway.ReceiptSender     = (*Session)(nil)
+	_ gateway.ChatStateSender   = (*Session)(nil)
+	_ gateway.UserResolver      = (*Session)(nil)
+	_ gateway.ContactLister     = (*Session)(nil)
+	_ gateway.Reactor           = (*Session)(nil)
+	_ gateway.AvatarGetter      = (*Session)(nil)
+	_ gateway.GroupManager      = (*Session)(nil)
+	_ gateway.GroupAvatarGetter = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {

@@ -38,7 +38,7 @@ func Channel(ci ChannelInfo, self int64) gateway.GroupInfo {
 	ch := ci.Channel
 	gi := gateway.GroupInfo{
 		Chat: TopicID(ch.ID, ci.Topic), Name: ch.Title, Topic: ci.About, Self: UserID(self),
-		ReadOnly: ch.Broadcast, TopicByAdminsOnly: true,
+		ReadOnly: ch.Broadcast, TopicByAdminsOnly: true, AvatarHash: ChatPhotoHash(ch.Photo),
 	}
 	if ci.Topic > 1 {
 		gi.Name = ch.Title + " / " + ci.TopicTitle

@@ -16,6 +16,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -183,6 +184,23 @@ func TestInboundGolden(t *testing.T) {
 			Channel: &tg.Channel{ID: 80, Title: "Project", Megagroup: true, Forum: true}, Count: 100000, Topic: 5, TopicTitle: "Releases",
 			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}},
 		}, self)},
+		{"group-info-with-photo", convert.Group(&tg.MessagesChatFull{
+			FullChat: &tg.ChatFull{ID: 42, About: "Monthly picks"},
+			Chats:    []tg.ChatClass{&tg.Chat{ID: 42, Title: "Book club", Photo: &tg.ChatPhoto{PhotoID: 9001}}},
+		}, self)},
+		{"group-info-channel-photo", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 78, Title: "News", Broadcast: true, Photo: &tg.ChatPhoto{PhotoID: 9002}}, Count: 1,
+		}, self)},
+		{"group-photo-changed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "g42", Name: "Book club", Topic: "Monthly picks", AvatarHash: "tg9003",
+			Members: []gateway.GroupMember{{User: "2002"}, {User: "1001"}}},
+			&tg.MessageService{ID: 40, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatEditPhoto{Photo: &tg.Photo{ID: 9003}}})},
+		{"group-photo-removed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c77", Name: "Gophers"},
+			&tg.MessageService{ID: 41, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 77}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatDeletePhoto{}})},
+		{"group-renamed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "g42", Name: "Reading club"},
+			&tg.MessageService{ID: 42, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatEditTitle{Title: "Reading club"}})},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},

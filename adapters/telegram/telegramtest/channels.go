@@ -47,6 +47,7 @@ type channel struct {
 	log []tg.UpdateClass
 	// topics are a forum's topics: id (its creating message) → title.
 	topics map[int]string
+	photo  int64 // the photo's file id; 0: none
 }
 
 // AddChannel creates a channel whose users were added before.
@@ -75,7 +76,7 @@ func (c *channel) isAdmin(user int64) bool {
 // info is the channel as user self sees it.
 func (c *channel) info(self int64) *tg.Channel {
 	ch := &tg.Channel{
-		ID: c.ID, AccessHash: c.hash, Title: c.Title, Photo: &tg.ChatPhotoEmpty{},
+		ID: c.ID, AccessHash: c.hash, Title: c.Title, Photo: chatPhoto(c.photo),
 		Broadcast: c.Broadcast, Megagroup: !c.Broadcast, Forum: c.Forum,
 		Creator: c.Creator == self, ParticipantsCount: c.size(),
 	}

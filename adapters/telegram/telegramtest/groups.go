@@ -21,6 +21,7 @@ type group struct {
 	creator int64
 	admins  []int64
 	members []int64 // creator included
+	photo   int64   // the photo's file id; 0: none
 }
 
 // AddGroup creates a basic group whose creator and members are users
@@ -72,7 +73,7 @@ func (s *Server) deliverGroupLocked(from *account, g *group, text string, replyT
 }
 
 func (g *group) chat(self int64) *tg.Chat {
-	c := &tg.Chat{ID: g.id, Title: g.title, Photo: &tg.ChatPhotoEmpty{}, ParticipantsCount: len(g.members), Creator: g.creator == self, Version: 1}
+	c := &tg.Chat{ID: g.id, Title: g.title, Photo: chatPhoto(g.photo), ParticipantsCount: len(g.members), Creator: g.creator == self, Version: 1}
 	c.SetFlags()
 	return c
 }
