@@ -11,6 +11,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
@@ -407,5 +408,33 @@ func (s *Session) startChannels(ctx context.Context, api *tg.Client) error {
 			s.setChannelPtsLocked(ctx, p.ChannelID, d.Pts)
 		}
 	}
+	return nil
+}
+
+// advanceChannelLocked moves a channel's pts over an update of ours
+// that follows it directly. The caller holds upd.
+func (s *Session) advanceChannelLocked(ctx context.Context, channel int64, pts, count int) {
+	if channel != 0 && pts != 0 && s.channelPtsLocked(ctx, channel)+count == pts {
+		s.setChannelPtsLocked(ctx, channel, pts)
+	}
+}
+
+// retractChannel deletes a message of a supergroup or channel for
+// everyone (channels.deleteMessages: a channel's messages are its own).
+func (s *Session) retractChannel(ctx context.Context, api *tg.Client, channel int64, id int, target ids.MessageID) error {
+	in, err := s.inputChannel(ctx, channel)
+	if err != nil {
+		return err
+	}
+	res, err := api.ChannelsDeleteMessages(ctx, &tg.ChannelsDeleteMessagesRequest{Channel: in, ID: []int{id}})
+	if err != nil {
+		return s.sendError("delete", err)
+	}
+	if res.PtsCount == 0 {
+		return fmt.Errorf("telegram: message %s: %w", target, gateway.ErrTargetNotFound)
+	}
+	s.upd.Lock()
+	s.advanceChannelLocked(ctx, channel, res.Pts, res.PtsCount)
+	s.upd.Unlock()
 	return nil
 }

@@ -56,8 +56,8 @@ func TestGroups(t *testing.T) {
 			t.Errorf("member %d did not get the message from the owner", member)
 		}
 	}
-	if caps := sess.Capabilities("g42"); caps.Edits || caps.Reactions || caps.MaxFileSize != 0 || !caps.Replies {
-		t.Errorf("group capabilities = %+v, want text and replies only", caps)
+	if caps := sess.Capabilities("g42"); !caps.Edits || !caps.Reactions || caps.ReadMarkers || caps.ChatStates || !caps.Replies {
+		t.Errorf("group capabilities = %+v, want edits, reactions and replies, no read markers or typing", caps)
 	}
 	if err := gm.LeaveGroup(f.ctx, "g42"); !errors.Is(err, gateway.ErrNotSupported) {
 		t.Errorf("LeaveGroup = %v, want ErrNotSupported (not yet)", err)

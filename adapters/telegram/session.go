@@ -252,14 +252,12 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session. In groups and channels only
-// text and replies are bridged so far.
+// Capabilities implements gateway.Session. Groups, supergroups and
+// channels take edits, deletions, reactions, replies and files as
+// one-to-one chats do; read markers and typing are bridged in one-to-one
+// chats only.
 func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
-	if s.IsGroup(chat) {
-		return gateway.Capabilities{Replies: true}
-	}
-	return gateway.Capabilities{
-		ReadMarkers: true, ChatStates: true,
+	caps := gateway.Capabilities{
 		Edits: true, EditWindow: editWindow,
 		Retractions: true, Replies: true,
 		// One reaction per person: Telegram's limit for accounts without
@@ -267,6 +265,10 @@ func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
 		Reactions: true, MaxReactionsPerUser: 1,
 		MaxFileSize: maxFileSize,
 	}
+	if !s.IsGroup(chat) {
+		caps.ReadMarkers, caps.ChatStates = true, true
+	}
+	return caps
 }
 
 // sendError makes a Telegram error of a send readable, and honours a
@@ -421,6 +423,8 @@ func (s *Session) noteResult(ctx context.Context, res tg.UpdatesClass, randomID 
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
 		case *tg.UpdateEditMessage:
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
+		case *tg.UpdateEditChannelMessage:
+			s.advanceChannelLocked(ctx, channelOfMessage(u.Message), u.Pts, u.PtsCount)
 		case *tg.UpdateNewChannelMessage:
 			channel = channelOfMessage(u.Message)
 			if have := s.channelPtsLocked(ctx, channel); have == 0 || have+u.PtsCount == u.Pts {
@@ -490,6 +494,9 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	id, err := convert.ParseMessage(r.Target)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, gateway.ErrTargetNotFound)
+	}
+	if ch, _, ok := convert.ParseChannel(r.Chat); ok {
+		return s.retractChannel(ctx, api, ch, id, r.Target)
 	}
 	res, err := api.MessagesDeleteMessages(ctx, &tg.MessagesDeleteMessagesRequest{Revoke: true, ID: []int{id}})
 	if err != nil {

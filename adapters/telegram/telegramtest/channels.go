@@ -48,6 +48,8 @@ type channel struct {
 	// topics are a forum's topics: id (its creating message) → title.
 	topics map[int]string
 	photo  int64 // the photo's file id; 0: none
+	// deleted are the ids of messages deleted for everyone.
+	deleted map[int]bool
 }
 
 // AddChannel creates a channel whose users were added before.
@@ -135,7 +137,7 @@ func (s *Server) PostUnseen(from, id int64, text string) error {
 // members when push is set.
 func (s *Server) postLocked(c *channel, from int64, topic, replyTo int, text string, push bool) int {
 	c.lastID++
-	m := &tg.Message{ID: c.lastID, PeerID: &tg.PeerChannel{ChannelID: c.ID}, Date: int(s.srvNow()), Message: text}
+	m := &tg.Message{ID: c.lastID, PeerID: &tg.PeerChannel{ChannelID: c.ID}, Date: int(s.srvNow()), Message: text, Media: s.pendingMedia}
 	if !c.Broadcast {
 		m.FromID = &tg.PeerUser{UserID: from} // broadcast posts are the channel's own
 	}
@@ -214,6 +216,7 @@ func (s *Server) DeletePosts(ch int64, ids ...int) error {
 	if c == nil {
 		return errNoUser
 	}
+	c.markDeleted(ids)
 	c.pts += len(ids)
 	s.pushChannelUpdateLocked(c, &tg.UpdateDeleteChannelMessages{ChannelID: ch, Messages: ids, Pts: c.pts, PtsCount: len(ids)})
 	return nil
@@ -231,6 +234,9 @@ func (s *Server) pushChannelUpdateLocked(c *channel, upd tg.UpdateClass) {
 		}
 		msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Chats: []tg.ChatClass{c.info(uid)}, Date: int(s.srvNow())}
 		for id, sess := range a.sessions {
+			if s.sending != nil && s.sending.ID == sess.ID {
+				continue // the answer to its request tells it
+			}
 			if err := s.srv.Send(contextFor(), sess, tgtest.MessageFromServer, msg); err != nil {
 				delete(a.sessions, id)
 			}
@@ -418,14 +424,19 @@ func (s *Server) sendChannelLocked(req *tgtest.Request, self *account, p *tg.Inp
 	s.sending = &req.Session
 	id := s.postLocked(c, self.user.ID, topic, replyTo, r.Message, true)
 	s.sending = nil
+	return s.postedLocked(c, self, id, r.RandomID), nil
+}
+
+// postedLocked is the answer to a post of self in channel c.
+func (s *Server) postedLocked(c *channel, self *account, id int, randomID int64) *tg.Updates {
 	last := c.log[len(c.log)-1].(*tg.UpdateNewChannelMessage)
 	return &tg.Updates{
 		Updates: []tg.UpdateClass{
-			&tg.UpdateMessageID{ID: id, RandomID: r.RandomID},
+			&tg.UpdateMessageID{ID: id, RandomID: randomID},
 			&tg.UpdateNewChannelMessage{Message: copyOut(last.Message, true), Pts: last.Pts, PtsCount: 1},
 		},
 		Users: s.usersLocked(self.user.ID), Chats: []tg.ChatClass{c.info(self.user.ID)}, Date: int(s.srvNow()),
-	}, nil
+	}
 }
 
 // ChannelMessages returns channel id's messages, oldest first.
@@ -438,7 +449,7 @@ func (s *Server) ChannelMessages(id int64) []*tg.Message {
 	}
 	var out []*tg.Message
 	for _, u := range c.log {
-		if m, ok := u.(*tg.UpdateNewChannelMessage).Message.(*tg.Message); ok {
+		if m, ok := u.(*tg.UpdateNewChannelMessage).Message.(*tg.Message); ok && !c.deleted[m.ID] {
 			out = append(out, m)
 		}
 	}

@@ -52,6 +52,10 @@ func (s *Server) SendGroup(from, id int64, text string) error {
 // sender's.
 func (s *Server) deliverGroupLocked(from *account, g *group, text string, replyTo int) *tg.Message {
 	var out *tg.Message
+	var copies []msgRef
+	if s.groupCopies == nil {
+		s.groupCopies = map[msgRef][]msgRef{}
+	}
 	for _, uid := range g.members {
 		member := s.users[uid]
 		m := &tg.Message{
@@ -61,13 +65,19 @@ func (s *Server) deliverGroupLocked(from *account, g *group, text string, replyT
 		if replyTo != 0 && uid == from.user.ID {
 			m.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: replyTo}
 		}
+		m.Media = s.pendingMedia
 		m.SetFlags()
 		member.box[m.ID] = m
+		copies = append(copies, msgRef{uid, m.ID})
+		s.groupCopies[msgRef{uid, m.ID}] = copies
 		var except *tgtest.Session
 		if uid == from.user.ID {
 			out, except = m, s.sending
 		}
 		s.pushExceptLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, except, from.user.ID)
+	}
+	for _, c := range copies {
+		s.groupCopies[c] = copies
 	}
 	return out
 }
