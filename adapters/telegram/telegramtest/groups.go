@@ -176,8 +176,11 @@ func (s *Server) RemoveFromGroup(actor, id, user int64) error {
 	return nil
 }
 
-// serviceLocked delivers a service message of actor to every member.
-func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionClass, users ...int64) {
+// serviceLocked delivers a service message of actor to every member and
+// returns the actor's update (nil if the actor is not a member); the
+// session whose request is being answered gets it in the answer only.
+func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionClass, users ...int64) *tg.UpdateNewMessage {
+	var mine *tg.UpdateNewMessage
 	for _, uid := range g.members {
 		member := s.users[uid]
 		m := &tg.MessageService{
@@ -185,8 +188,14 @@ func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionCla
 			PeerID: &tg.PeerChat{ChatID: g.id}, Date: int(s.srvNow()), Action: action,
 		}
 		m.SetFlags()
-		s.pushLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, append([]int64{actor}, users...)...)
+		upd := &tg.UpdateNewMessage{Message: m, PtsCount: 1}
+		var except *tgtest.Session
+		if uid == actor {
+			mine, except = upd, s.sending
+		}
+		s.pushExceptLocked(member, upd, except, append([]int64{actor}, users...)...)
 	}
+	return mine
 }
 
 // RenameGroup makes actor change group id's title.

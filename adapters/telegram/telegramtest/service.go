@@ -114,6 +114,15 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.UpdatesGetChannelDifferenceRequestTypeID, "updates.getChannelDifference", s.getChannelDifference)
 	on(s, d, tg.MessagesGetForumTopicsRequestTypeID, "messages.getForumTopics", s.getForumTopics)
 	on(s, d, tg.ChannelsDeleteMessagesRequestTypeID, "channels.deleteMessages", s.deleteChannelMessages)
+	on(s, d, tg.MessagesEditChatAboutRequestTypeID, "messages.editChatAbout", s.editChatAbout)
+	on(s, d, tg.MessagesAddChatUserRequestTypeID, "messages.addChatUser", s.addChatUser)
+	on(s, d, tg.MessagesDeleteChatUserRequestTypeID, "messages.deleteChatUser", s.deleteChatUser)
+	on(s, d, tg.MessagesEditChatAdminRequestTypeID, "messages.editChatAdmin", s.editChatAdmin)
+	on(s, d, tg.MessagesCreateChatRequestTypeID, "messages.createChat", s.createChat)
+	on(s, d, tg.ChannelsInviteToChannelRequestTypeID, "channels.inviteToChannel", s.inviteToChannel)
+	on(s, d, tg.ChannelsEditBannedRequestTypeID, "channels.editBanned", s.editBanned)
+	on(s, d, tg.ChannelsEditAdminRequestTypeID, "channels.editAdmin", s.editAdmin)
+	on(s, d, tg.ChannelsLeaveChannelRequestTypeID, "channels.leaveChannel", s.leaveChannel)
 }
 
 // selfLocked returns the user signed in with the request's auth key and
