@@ -293,11 +293,11 @@ func (s *Session) channelInfo(ctx context.Context, api *tg.Client, id int64, top
 		s.learnUsers(ctx, p.Users)
 	}
 	if topic > 1 {
-		title, err := s.topicTitle(ctx, api, in, topic)
+		t, err := s.forumTopic(ctx, api, in, topic)
 		if err != nil {
 			return gateway.GroupInfo{}, err
 		}
-		ci.TopicTitle = title
+		ci.TopicTitle, ci.TopicClosed = t.Title, t.Closed
 	}
 	return convert.Channel(ci, s.self), nil
 }
@@ -320,17 +320,17 @@ func (s *Session) forumTopics(ctx context.Context, api *tg.Client, in *tg.InputC
 	return out, nil
 }
 
-func (s *Session) topicTitle(ctx context.Context, api *tg.Client, in *tg.InputChannel, topic int) (string, error) {
+func (s *Session) forumTopic(ctx context.Context, api *tg.Client, in *tg.InputChannel, topic int) (*tg.ForumTopic, error) {
 	topics, err := s.forumTopics(ctx, api, in)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, t := range topics {
 		if t.ID == topic {
-			return t.Title, nil
+			return t, nil
 		}
 	}
-	return "", fmt.Errorf("telegram: forum %d has no topic %d: %w", in.ChannelID, topic, gateway.ErrUnknownChat)
+	return nil, fmt.Errorf("telegram: forum %d has no topic %d: %w", in.ChannelID, topic, gateway.ErrUnknownChat)
 }
 
 // channelGroups lists a channel's rooms: itself, and each topic of a
@@ -351,6 +351,7 @@ func (s *Session) channelGroups(ctx context.Context, api *tg.Client, ch *tg.Chan
 	for _, t := range topics {
 		tgi := gi
 		tgi.Chat, tgi.Name = convert.TopicID(ch.ID, t.ID), ch.Title+" / "+t.Title
+		tgi.ReadOnly = gi.ReadOnly || t.Closed
 		out = append(out, tgi)
 	}
 	return out, nil

@@ -440,16 +440,12 @@ func (s *Session) fetch(ctx context.Context, loc tg.InputFileLocationClass) (io.
 }
 
 // groupChanged tells the hub a group's (or channel's) new name or photo,
-// with the rest of what the group is now (the room takes name and topic
-// together).
+// a forum's new topic (a new room) or a topic renamed, closed or
+// reopened, with the rest of what the room is now (the room takes name
+// and topic together).
 func (s *Session) groupChanged(ctx context.Context, sm *tg.MessageService) error {
-	var chat ids.ChatID
-	switch p := sm.PeerID.(type) {
-	case *tg.PeerChat:
-		chat = convert.GroupID(p.ChatID)
-	case *tg.PeerChannel:
-		chat = convert.TopicID(p.ChannelID, 0)
-	default:
+	chat := convert.ServiceRoom(sm)
+	if chat == "" {
 		return nil
 	}
 	gi, err := s.GroupInfo(ctx, chat)

@@ -286,7 +286,7 @@ func (s *Session) sendError(what string, err error) error {
 		switch rpc.Type {
 		case "PEER_ID_INVALID", "USER_ID_INVALID", "INPUT_USER_DEACTIVATED":
 			return fmt.Errorf("telegram: %s: no such Telegram user: %w", what, gateway.ErrUnknownChat)
-		case "USER_IS_BLOCKED", "YOU_BLOCKED_USER", "PRIVACY_RESTRICTED", "CHAT_WRITE_FORBIDDEN":
+		case "USER_IS_BLOCKED", "YOU_BLOCKED_USER", "PRIVACY_RESTRICTED", "CHAT_WRITE_FORBIDDEN", "TOPIC_CLOSED":
 			return fmt.Errorf("telegram: %s: %s: %w", what, rpc.Type, gateway.ErrForbidden)
 		case "MESSAGE_ID_INVALID", "MESSAGE_EDIT_TIME_EXPIRED", "REPLY_TO_INVALID":
 			return fmt.Errorf("telegram: %s: %s: %w", what, rpc.Type, gateway.ErrTargetNotFound)

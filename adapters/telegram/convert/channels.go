@@ -27,6 +27,8 @@ type ChannelInfo struct {
 	// the General topic).
 	Topic      int
 	TopicTitle string
+	// TopicClosed: the topic is closed (only admins write in it).
+	TopicClosed bool
 }
 
 // Channel converts a supergroup or broadcast channel, or one topic of a
@@ -42,6 +44,7 @@ func Channel(ci ChannelInfo, self int64) gateway.GroupInfo {
 	}
 	if ci.Topic > 1 {
 		gi.Name = ch.Title + " / " + ci.TopicTitle
+		gi.ReadOnly = gi.ReadOnly || ci.TopicClosed
 	}
 	names := map[int64]string{}
 	for _, uc := range ci.Users {

@@ -45,6 +45,15 @@ func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.M
 	return m
 }
 
+// topicEdit is the service message of topic 5 of forum 80 closed or
+// reopened.
+func topicEdit(closed bool) *tg.MessageService {
+	a := &tg.MessageActionTopicEdit{}
+	a.SetClosed(closed)
+	return &tg.MessageService{ID: 9, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 80}, Date: int(when.Unix()),
+		ReplyTo: &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: 5}, Action: a}
+}
+
 // golden compares got (an event, or a group), as indented JSON with its Go type, with
 // testdata/<name>.json.
 func golden(t *testing.T, name string, got any) {
@@ -201,6 +210,17 @@ func TestInboundGolden(t *testing.T) {
 		{"group-renamed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "g42", Name: "Reading club"},
 			&tg.MessageService{ID: 42, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()),
 				Action: &tg.MessageActionChatEditTitle{Title: "Reading club"}})},
+		{"topic-created", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap", Self: "1001"},
+			&tg.MessageService{ID: 5, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 80}, Date: int(when.Unix()),
+				Action: &tg.MessageActionTopicCreate{Title: "Roadmap"}})},
+		{"topic-closed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap", ReadOnly: true},
+			topicEdit(true))},
+		{"topic-reopened", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap"},
+			topicEdit(false))},
+		{"group-info-topic-closed", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 80, Title: "Project", Megagroup: true, Forum: true}, Count: 2, Topic: 5, TopicTitle: "Roadmap", TopicClosed: true,
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}, &tg.ChannelParticipantSelf{UserID: self}},
+		}, self)},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},
@@ -252,6 +272,24 @@ func TestStyled(t *testing.T) {
 				t.Errorf("Styled(%q) = %q, want %q", tc.text, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestServiceRoom: the room a service message changes.
+func TestServiceRoom(t *testing.T) {
+	for _, tc := range []struct {
+		m    *tg.MessageService
+		want ids.ChatID
+	}{
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerChat{ChatID: 42}, Action: &tg.MessageActionChatEditPhoto{}}, "g42"},
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerChannel{ChannelID: 77}, Action: &tg.MessageActionChatDeletePhoto{}}, "c77"},
+		{&tg.MessageService{ID: 5, PeerID: &tg.PeerChannel{ChannelID: 80}, Action: &tg.MessageActionTopicCreate{Title: "Roadmap"}}, "c80t5"},
+		{topicEdit(true), "c80t5"},
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerUser{UserID: alice}, Action: &tg.MessageActionChatEditTitle{}}, ""},
+	} {
+		if got := convert.ServiceRoom(tc.m); got != tc.want {
+			t.Errorf("ServiceRoom(%T in %T) = %q, want %q", tc.m.Action, tc.m.PeerID, got, tc.want)
+		}
 	}
 }
 

@@ -50,6 +50,8 @@ type channel struct {
 	photo  int64 // the photo's file id; 0: none
 	// deleted are the ids of messages deleted for everyone.
 	deleted map[int]bool
+	// closed are the forum's closed topics (only admins post in them).
+	closed map[int]bool
 }
 
 // AddChannel creates a channel whose users were added before.
@@ -106,6 +108,33 @@ func (s *Server) AddTopic(actor, id int64, title string) (int, error) {
 	c.topics[m.ID] = title
 	s.pushChannelLocked(c, m, actor, true)
 	return m.ID, nil
+}
+
+// CloseTopic makes actor (an admin) close or reopen a topic of forum id.
+func (s *Server) CloseTopic(actor, id int64, topic int, closed bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[id]
+	if c == nil || !c.isAdmin(actor) {
+		return errNoUser
+	}
+	if _, ok := c.topics[topic]; !ok {
+		return errNoUser
+	}
+	if c.closed == nil {
+		c.closed = map[int]bool{}
+	}
+	c.closed[topic] = closed
+	action := &tg.MessageActionTopicEdit{}
+	action.SetClosed(closed)
+	h := &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: topic}
+	h.SetFlags()
+	c.lastID++
+	m := &tg.MessageService{ID: c.lastID, FromID: &tg.PeerUser{UserID: actor}, PeerID: &tg.PeerChannel{ChannelID: id},
+		ReplyTo: h, Date: int(s.srvNow()), Action: action}
+	m.SetFlags()
+	s.pushChannelLocked(c, m, actor, true)
+	return nil
 }
 
 // Post makes user from write text in channel id, in a forum's topic
@@ -394,7 +423,8 @@ func (s *Server) getForumTopics(req *tgtest.Request, r *tg.MessagesGetForumTopic
 	}
 	res := &tg.MessagesForumTopics{Pts: c.pts, Chats: []tg.ChatClass{c.info(self.user.ID)}}
 	for _, id := range slices.Sorted(maps.Keys(c.topics)) {
-		t := &tg.ForumTopic{ID: id, Title: c.topics[id], Peer: &tg.PeerChannel{ChannelID: c.ID}, FromID: &tg.PeerUser{UserID: c.Creator}, Date: int(s.srvNow()), TopMessage: id}
+		t := &tg.ForumTopic{ID: id, Title: c.topics[id], Peer: &tg.PeerChannel{ChannelID: c.ID}, FromID: &tg.PeerUser{UserID: c.Creator}, Date: int(s.srvNow()), TopMessage: id,
+			Closed: c.closed[id]}
 		t.SetFlags()
 		res.Topics = append(res.Topics, t)
 	}
@@ -420,6 +450,9 @@ func (s *Server) sendChannelLocked(req *tgtest.Request, self *account, p *tg.Inp
 		} else if _, isTopic := c.topics[replyTo]; isTopic {
 			topic, replyTo = replyTo, 0
 		}
+	}
+	if c.closed[topic] && !c.isAdmin(self.user.ID) {
+		return nil, tgerr.New(400, "TOPIC_CLOSED")
 	}
 	s.sending = &req.Session
 	id := s.postLocked(c, self.user.ID, topic, replyTo, r.Message, true)
