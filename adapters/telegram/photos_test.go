@@ -21,9 +21,14 @@ func avatarOf(chat ids.ChatID) func(event.Event) bool {
 
 // TestGroupPhotos: a group's and a channel's photo is the room's avatar
 // (GroupInfo.AvatarHash, GetGroupAvatar); a new photo or its removal on
-// Telegram arrives as a ChatInfo with the new hash.
+// Telegram arrives as a ChatInfo with the new hash. In process and out
+// of process (the adapter protocol carries the hash and the picture).
 func TestGroupPhotos(t *testing.T) {
-	f := newFixture(t)
+	t.Run("in process", func(t *testing.T) { testGroupPhotos(t, newFixture(t)) })
+	t.Run("remote", func(t *testing.T) { testGroupPhotos(t, newRemoteFixture(t)) })
+}
+
+func testGroupPhotos(t *testing.T, f *fixture) {
 	f.srv.AddUser(bobID, "+15550003333", "Bob", "")
 	f.srv.AddGroup(42, "Book club", "", aliceID, nil, ownerID)
 	f.srv.AddChannel(telegramtest.Channel{ID: 77, Title: "Gophers", Creator: aliceID, Members: []int64{ownerID}})

@@ -20,9 +20,14 @@ func roomInfo(chat ids.ChatID) func(event.Event) bool {
 // connected is announced as a new room (a ChatInfo with its name, which
 // makes the XMPP side invite the owner); closing it makes the room
 // read-only (ChatInfo.ReadOnly, GroupInfo.ReadOnly, a send refused),
-// reopening it writable again.
+// reopening it writable again. In process and out of process (the
+// adapter protocol carries ChatInfo.ReadOnly).
 func TestTopicAnnounced(t *testing.T) {
-	f := newFixture(t)
+	t.Run("in process", func(t *testing.T) { testTopicAnnounced(t, newFixture(t)) })
+	t.Run("remote", func(t *testing.T) { testTopicAnnounced(t, newRemoteFixture(t)) })
+}
+
+func testTopicAnnounced(t *testing.T, f *fixture) {
 	f.srv.AddChannel(telegramtest.Channel{ID: 80, Title: "Project", Forum: true, Creator: aliceID, Members: []int64{ownerID}})
 	acct, sess := f.connect(t)
 	gm := sess.(gateway.GroupManager)
