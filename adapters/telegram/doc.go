@@ -115,9 +115,10 @@
 // changes made on Telegram as they happen (Telegram sends no message for
 // them; the next read of the group has them); read markers and typing
 // inside groups and channels; reactions made by others inside groups
-// (Telegram's group reaction updates are not turned into events); room
-// avatars, ChatInfo.ReadOnly and ChatInfo.AvatarHash out of process (the
-// adapter protocol does not carry them yet). Secret chats are out of
+// (Telegram's group reaction updates are not turned into events); other
+// read-only changes than a forum topic closed or reopened (a group's
+// default rights changed on Telegram are seen at the next read of the
+// group). Secret chats are out of
 // scope: they are end-to-end encrypted between two devices, and a
 // gateway cannot take part; the adapter says so in
 // gateway.Info.NotBridged, which the XMPP side puts in the gateway's
