@@ -65,6 +65,10 @@ type GroupInfo struct {
 	// member list: Members then holds the admins and the account); 0:
 	// Members is complete.
 	MemberCount int
+	// AvatarHash is the platform's id of the group's picture: it changes
+	// whenever the picture does; empty: the group has none. A session
+	// that sets it implements GroupAvatarGetter.
+	AvatarHash string
 }
 
 // Size is how many members the group has: MemberCount when the list is
@@ -130,4 +134,13 @@ type GroupManager interface {
 	// CreateGroup creates a group named name with the account as its
 	// owner and members as the other members, and returns its ChatID.
 	CreateGroup(ctx context.Context, name string, members []ids.UserID) (ids.ChatID, error)
+}
+
+// GroupAvatarGetter is optional: a GroupManager that can fetch a group's
+// picture (the room's avatar on the XMPP side). Without it rooms have no
+// avatar.
+type GroupAvatarGetter interface {
+	// GetGroupAvatar returns ErrUnknownChat for an unknown group and a
+	// zero Avatar for a group without a picture.
+	GetGroupAvatar(ctx context.Context, chat ids.ChatID) (Avatar, error)
 }

@@ -325,6 +325,13 @@ func (h *fakeHub) Avatar(_ context.Context, owner ids.Owner, _ ids.PlatformID, u
 	return gateway.Avatar{}, gateway.ErrNotSupported
 }
 
+func (h *fakeHub) GroupAvatar(_ context.Context, owner ids.Owner, _ ids.PlatformID, chat ids.ChatID) (gateway.Avatar, error) {
+	if err := h.record("GroupAvatar", owner, chat); err != nil {
+		return gateway.Avatar{}, err
+	}
+	return gateway.Avatar{}, gateway.ErrNotSupported
+}
+
 func (h *fakeHub) mint(prefix string) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -574,7 +581,11 @@ func (l *fakeLogin) Cancel() {
 // the hub holds it come from c's fake hub, if it has one.
 func testDeliver(ctx context.Context, c *Component, owner ids.Owner, platform ids.PlatformID, ev event.Event) error {
 	d := gateway.Delivery{Owner: owner, Platform: platform, Event: ev}
-	if h, ok := c.gw.(*fakeHub); ok {
+	h, ok := c.gw.(*fakeHub)
+	if p, pictures := c.gw.(*pictureHub); pictures {
+		h, ok = p.fakeHub, true
+	}
+	if ok {
 		m := ev.EventMeta()
 		if m.Chat != "" && !m.Group {
 			m.Group = h.IsGroup(owner, platform, m.Chat)

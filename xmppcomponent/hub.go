@@ -48,6 +48,7 @@ type Hub interface {
 	SetSubscribed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID, subscribed bool) error
 	ResolveUser(ctx context.Context, owner ids.Owner, platform ids.PlatformID, input string) (ids.UserID, error)
 	Avatar(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (gateway.Avatar, error)
+	GroupAvatar(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID) (gateway.Avatar, error)
 
 	// Messaging, XMPP → platform. AdmitMessage is the cheap check of a
 	// new message on the read path (admit.go).

@@ -254,20 +254,39 @@ func (c *Component) membershipChanged(ctx context.Context, owner ids.Owner, e *e
 }
 
 // groupInfoChanged shows a new topic as the room's subject and a new name
-// as a configuration change (status 104); a group the owner just got into
-// brings an invitation.
+// as a configuration change (status 104), a new picture as a presence
+// from the room with its hash (XEP-0486), and a change of read-only state
+// as a configuration change with every non-admin occupant's new role
+// (visitor or participant); a group the owner just got into brings an
+// invitation.
 func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *event.ChatInfo) {
 	key := roomKey{owner, e.Chat}
 	roomJID := c.addr.RoomJID(e.Chat)
+	avatar, avatarChanged := "", false
+	if e.AvatarHash != nil {
+		sum, err := c.roomAvatarSHA1(ctx, owner, e.Chat, *e.AvatarHash)
+		if err != nil {
+			c.logErr("read group avatar", owner, err)
+		} else {
+			avatar, avatarChanged = sum, true
+		}
+	}
 	var out []stanza.Packet
 	var name string
 	idle := false
 	c.muc.with(key, func(r *room) {
 		topicChanged := r.loaded && e.Topic != r.info.Topic
 		nameChanged := r.loaded && e.Name != "" && e.Name != r.info.Name
+		roChanged := r.loaded && e.ReadOnly != nil && *e.ReadOnly != r.info.ReadOnly
 		r.info.Topic = e.Topic
 		if e.Name != "" {
 			r.info.Name = e.Name
+		}
+		if e.ReadOnly != nil {
+			r.info.ReadOnly = *e.ReadOnly
+		}
+		if e.AvatarHash != nil {
+			r.info.AvatarHash = *e.AvatarHash
 		}
 		idle, name = len(r.joined) == 0, roomName(r.info)
 		for _, full := range r.resources() {
@@ -278,11 +297,17 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 				}
 				out = append(out, s)
 			}
-			if nameChanged {
+			if nameChanged || roChanged {
 				out = append(out, &stanza.Message{
 					Attrs:      stanza.Attrs{Type: stanza.MessageTypeGroupchat, From: roomJID, To: full, Id: newID()},
 					Extensions: []stanza.MsgExtension{&xep.MUCUser{Status: []xep.MUCStatus{{Code: statusConfigChange}}}},
 				})
+			}
+			if roChanged {
+				out = append(out, c.rolePresences(roomJID, r, full)...)
+			}
+			if avatarChanged {
+				out = append(out, roomAvatarPresence(roomJID, full, avatar))
 			}
 		}
 		sendAll(ctx, c.plain(), out)
@@ -290,6 +315,25 @@ func (c *Component) groupInfoChanged(ctx context.Context, owner ids.Owner, e *ev
 	if idle {
 		c.sendInvite(ctx, owner, e.Chat, name, inviterOf(&e.Meta))
 	}
+}
+
+// rolePresences are the presences of the room's non-admin members with
+// their role of now, as resource full sees them (its own with status 110).
+func (c *Component) rolePresences(roomJID string, r *room, full string) []stanza.Packet {
+	var out []stanza.Packet
+	for _, mem := range r.info.Members {
+		if mem.Role.IsAdmin() {
+			continue
+		}
+		p := c.occupantPresence(roomJID, r, mem, full, false)
+		if mem.User == r.info.Self {
+			x := mucUserOf(p)
+			x.Items[0].JID = full
+			x.Status = append(x.Status, xep.MUCStatus{Code: statusSelf})
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // sendAll queues stanzas in order.

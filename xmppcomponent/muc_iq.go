@@ -18,6 +18,7 @@ import (
 var roomFeatures = []string{
 	xep.NSDiscoInfo, xep.NSDiscoItems, xep.NSCommands, xep.NSMUC, "muc_persistent", "muc_membersonly", "muc_nonanonymous",
 	"muc_unsecured", "muc_hidden", xep.NSOccupantID, xep.NSSID, xep.NSMAM, xep.NSPing, xep.NSModerate,
+	xep.NSVCardTemp,
 }
 
 // onRoomIQ answers requests to a room or an occupant: disco, self-ping
@@ -70,6 +71,11 @@ func (c *Component) onRoomIQ(ctx context.Context, iq *stanza.IQ, from, to jid.JI
 			c.roomCommand(ctx, iq, from, owner, chat, p)
 			return
 		}
+	case *xep.VCard:
+		if iq.Type == stanza.IQTypeGet && !occupant {
+			c.roomVCard(ctx, iq, from, owner, chat) // muc_avatar.go
+			return
+		}
 	case *xep.Moderate:
 		if iq.Type == stanza.IQTypeSet && !occupant {
 			c.roomModerate(ctx, iq, from, owner, chat, p) // muc_moderate.go
@@ -108,13 +114,21 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 			}
 		}
 	}
-	res.Forms = append(res.Forms, xep.Form{Type: "result", Fields: []xep.Field{
+	fields := []xep.Field{
 		{Var: "FORM_TYPE", Type: "hidden", Values: []string{xep.NSMUCInfo}},
 		{Var: "muc#roominfo_description", Values: []string{gi.Topic}},
 		{Var: "muc#roominfo_subject", Values: []string{roomSubject(c.info.Name, gi)}},
 		{Var: "muc#roominfo_occupants", Values: []string{strconv.Itoa(gi.Size())}},
 		{Var: "muc#roomconfig_changesubject", Values: []string{boolValue(!gi.TopicByAdminsOnly && !gi.ReadOnly)}},
-	}})
+	}
+	// XEP-0486: the picture's hash, when the group has one and it could
+	// be read (a failed fetch leaves the field out: no picture shown).
+	if sum, err := c.roomAvatarSHA1(ctx, owner, chat, gi.AvatarHash); err != nil {
+		c.logErr("read group avatar", owner, err)
+	} else if sum != "" {
+		fields = append(fields, xep.Field{Var: "muc#roominfo_avatarhash", Values: []string{sum}})
+	}
+	res.Forms = append(res.Forms, xep.Form{Type: "result", Fields: fields})
 	c.replyIQ(ctx, iq, res)
 }
 

@@ -55,6 +55,8 @@ type room struct {
 	history []archived
 	// invited: the owner got a direct invitation during this run.
 	invited bool
+	// avatar is the group's picture as last fetched (muc_avatar.go).
+	avatar roomAvatar
 }
 
 // archived is a room message as it was sent (To empty).

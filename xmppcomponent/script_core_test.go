@@ -18,7 +18,8 @@ import (
 // delivery, queued sends, malformed stanzas):
 //
 //	!avatar USER MIME BASE64   the hub has this picture for USER
-//	!avatar USER none          USER has no picture
+//	!avatar USER none          USER has no picture (USER may be a group's
+//	                           chat id: its room's picture)
 //	!sendfailed OWNER ERROR TAG {Message JSON}
 //	                           the hub gave up on a queued message; TAG is
 //	                           the send tag (one token, - for none)
@@ -90,8 +91,9 @@ func afterFields(s string, n int) string {
 	return strings.TrimSpace(s)
 }
 
-// pictureHub is the fake hub with contacts' pictures: Avatar answers from
-// pictures instead of refusing.
+// pictureHub is the fake hub with contacts' and groups' pictures: Avatar
+// and GroupAvatar answer from pictures (a group's under its chat id)
+// instead of refusing.
 type pictureHub struct {
 	*fakeHub
 	pmu      sync.Mutex
@@ -126,6 +128,22 @@ func (h *pictureHub) Avatar(_ context.Context, owner ids.Owner, _ ids.PlatformID
 	a, ok := h.pictures[user]
 	if !ok {
 		return gateway.Avatar{}, fmt.Errorf("no picture of %s: %w", user, gateway.ErrTargetNotFound)
+	}
+	return a, nil
+}
+
+func (h *pictureHub) GroupAvatar(_ context.Context, owner ids.Owner, _ ids.PlatformID, chat ids.ChatID) (gateway.Avatar, error) {
+	if err := h.record("GroupAvatar", owner, chat); err != nil {
+		return gateway.Avatar{}, err
+	}
+	if err := h.linked(owner); err != nil {
+		return gateway.Avatar{}, err
+	}
+	h.pmu.Lock()
+	defer h.pmu.Unlock()
+	a, ok := h.pictures[ids.UserID(chat)]
+	if !ok {
+		return gateway.Avatar{}, fmt.Errorf("no picture of group %s: %w", chat, gateway.ErrUnknownChat)
 	}
 	return a, nil
 }

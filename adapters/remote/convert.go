@@ -114,7 +114,7 @@ func eventToProto(ev event.Event, ref attachRef) (*adapterv1.Event, error) {
 			Name: e.Name, Phone: e.Phone, AvatarHash: e.AvatarHash}}
 	case *event.ChatInfo:
 		out.Kind = &adapterv1.Event_ChatInfo{ChatInfo: &adapterv1.ChatInfo{
-			Name: e.Name, Topic: e.Topic, IsGroup: e.IsGroup, Members: strs(e.Members)}}
+			Name: e.Name, Topic: e.Topic, IsGroup: e.IsGroup, Members: strs(e.Members), AvatarHash: e.AvatarHash, ReadOnly: e.ReadOnly}}
 	case *event.MembershipChange:
 		out.Kind = &adapterv1.Event_MembershipChange{MembershipChange: &adapterv1.MembershipChange{
 			User: string(e.User), Action: string(e.Action)}}
@@ -183,7 +183,8 @@ func eventFromProto(pe *adapterv1.Event, open attachOpen) (event.Event, error) {
 		return &event.ContactInfo{Meta: meta, Name: c.GetName(), Phone: c.GetPhone(), AvatarHash: c.GetAvatarHash()}, nil
 	case *adapterv1.Event_ChatInfo:
 		c := k.ChatInfo
-		return &event.ChatInfo{Meta: meta, Name: c.GetName(), Topic: c.GetTopic(), IsGroup: c.GetIsGroup(), Members: typed[ids.UserID](c.GetMembers())}, nil
+		return &event.ChatInfo{Meta: meta, Name: c.GetName(), Topic: c.GetTopic(), IsGroup: c.GetIsGroup(), Members: typed[ids.UserID](c.GetMembers()),
+			AvatarHash: c.AvatarHash, ReadOnly: c.ReadOnly}, nil
 	case *adapterv1.Event_MembershipChange:
 		return &event.MembershipChange{Meta: meta, User: ids.UserID(k.MembershipChange.GetUser()), Action: event.MembershipAction(k.MembershipChange.GetAction())}, nil
 	case *adapterv1.Event_AccountState:
@@ -279,7 +280,7 @@ func stepFromProto(s *adapterv1.LoginStep) (gateway.LoginStep, error) {
 
 func groupToProto(g gateway.GroupInfo) *adapterv1.GroupInfo {
 	out := &adapterv1.GroupInfo{Chat: string(g.Chat), Name: g.Name, Topic: g.Topic, Self: string(g.Self), TopicByAdminsOnly: g.TopicByAdminsOnly,
-		ReadOnly: g.ReadOnly, MemberCount: int32(min(g.MemberCount, math.MaxInt32))}
+		ReadOnly: g.ReadOnly, MemberCount: int32(min(g.MemberCount, math.MaxInt32)), AvatarHash: g.AvatarHash}
 	for _, m := range g.Members {
 		out.Members = append(out.Members, &adapterv1.GroupMember{User: string(m.User), Name: m.Name, Role: adapterv1.GroupRole(m.Role)})
 	}
@@ -288,7 +289,7 @@ func groupToProto(g gateway.GroupInfo) *adapterv1.GroupInfo {
 
 func groupFromProto(g *adapterv1.GroupInfo) (gateway.GroupInfo, error) {
 	out := gateway.GroupInfo{Chat: ids.ChatID(g.GetChat()), Name: g.GetName(), Topic: g.GetTopic(), Self: ids.UserID(g.GetSelf()), TopicByAdminsOnly: g.GetTopicByAdminsOnly(),
-		ReadOnly: g.GetReadOnly(), MemberCount: int(g.GetMemberCount())}
+		ReadOnly: g.GetReadOnly(), MemberCount: int(g.GetMemberCount()), AvatarHash: g.GetAvatarHash()}
 	if out.MemberCount < 0 {
 		return gateway.GroupInfo{}, fmt.Errorf("group with member count %d: %w", out.MemberCount, errMalformed)
 	}

@@ -357,6 +357,17 @@ func (s *Server) GetAvatar(ctx context.Context, r *adapterv1.UserRequest) (*adap
 	if err != nil {
 		return nil, rpcError(err)
 	}
+	if r.GetGroup() != "" {
+		gg, ok := sess.(gateway.GroupAvatarGetter)
+		if !ok {
+			return nil, rpcError(fmt.Errorf("group avatars: %w", gateway.ErrNotSupported))
+		}
+		av, err := gg.GetGroupAvatar(ctx, ids.ChatID(r.GetGroup()))
+		if err != nil {
+			return nil, rpcError(err)
+		}
+		return &adapterv1.Avatar{Hash: av.Hash, MimeType: av.MIMEType, Data: av.Data}, nil
+	}
 	ag, ok := sess.(gateway.AvatarGetter)
 	if !ok {
 		return nil, rpcError(fmt.Errorf("avatars: %w", gateway.ErrNotSupported))

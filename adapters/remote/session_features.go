@@ -212,6 +212,16 @@ func (p groupsPart) CreateGroup(ctx context.Context, name string, members []ids.
 	return ids.ChatID(r.GetChat()), nil
 }
 
+// GetGroupAvatar implements gateway.GroupAvatarGetter: an adapter
+// without group pictures answers it as not supported.
+func (p groupsPart) GetGroupAvatar(ctx context.Context, chat ids.ChatID) (gateway.Avatar, error) {
+	r, err := p.s.a.client().GetAvatar(ctx, &adapterv1.UserRequest{Account: string(p.s.acct), Group: string(chat), Session: p.s.id()})
+	if err != nil {
+		return gateway.Avatar{}, fromRPC(err)
+	}
+	return gateway.Avatar{Hash: r.GetHash(), MIMEType: r.GetMimeType(), Data: r.GetData()}, nil
+}
+
 // GetAvatar implements gateway.AvatarGetter.
 func (p avatarsPart) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avatar, error) {
 	r, err := p.s.a.client().GetAvatar(ctx, &adapterv1.UserRequest{Account: string(p.s.acct), User: string(user), Session: p.s.id()})

@@ -72,3 +72,34 @@ func (s *Session) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avata
 	}
 	return gateway.Avatar{Hash: hash, MIMEType: "image/jpeg", Data: buf.Bytes()}, nil
 }
+
+// GetGroupAvatar implements gateway.GroupAvatarGetter: the big version of
+// a group's or channel's current photo (a forum topic's room shows its
+// forum's).
+func (s *Session) GetGroupAvatar(ctx context.Context, chat ids.ChatID) (gateway.Avatar, error) {
+	gi, err := s.GroupInfo(ctx, chat)
+	if err != nil {
+		return gateway.Avatar{}, err
+	}
+	if gi.AvatarHash == "" {
+		return gateway.Avatar{}, nil
+	}
+	photoID, err := strconv.ParseInt(strings.TrimPrefix(gi.AvatarHash, "tg"), 10, 64)
+	if err != nil {
+		return gateway.Avatar{}, fmt.Errorf("telegram: avatar hash %q: %w", gi.AvatarHash, err)
+	}
+	api, err := s.client()
+	if err != nil {
+		return gateway.Avatar{}, err
+	}
+	peer, err := s.inputPeer(ctx, chat)
+	if err != nil {
+		return gateway.Avatar{}, err
+	}
+	buf := &cappedBuffer{max: maxAvatarSize}
+	loc := &tg.InputPeerPhotoFileLocation{Big: true, Peer: peer, PhotoID: photoID}
+	if _, err := downloader.NewDownloader().Download(api, loc).Stream(ctx, buf); err != nil {
+		return gateway.Avatar{}, fmt.Errorf("telegram: download the photo of %s: %w", chat, err)
+	}
+	return gateway.Avatar{Hash: gi.AvatarHash, MIMEType: "image/jpeg", Data: buf.Bytes()}, nil
+}

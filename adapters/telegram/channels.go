@@ -11,6 +11,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
@@ -292,11 +293,11 @@ func (s *Session) channelInfo(ctx context.Context, api *tg.Client, id int64, top
 		s.learnUsers(ctx, p.Users)
 	}
 	if topic > 1 {
-		title, err := s.topicTitle(ctx, api, in, topic)
+		t, err := s.forumTopic(ctx, api, in, topic)
 		if err != nil {
 			return gateway.GroupInfo{}, err
 		}
-		ci.TopicTitle = title
+		ci.TopicTitle, ci.TopicClosed = t.Title, t.Closed
 	}
 	return convert.Channel(ci, s.self), nil
 }
@@ -319,17 +320,17 @@ func (s *Session) forumTopics(ctx context.Context, api *tg.Client, in *tg.InputC
 	return out, nil
 }
 
-func (s *Session) topicTitle(ctx context.Context, api *tg.Client, in *tg.InputChannel, topic int) (string, error) {
+func (s *Session) forumTopic(ctx context.Context, api *tg.Client, in *tg.InputChannel, topic int) (*tg.ForumTopic, error) {
 	topics, err := s.forumTopics(ctx, api, in)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, t := range topics {
 		if t.ID == topic {
-			return t.Title, nil
+			return t, nil
 		}
 	}
-	return "", fmt.Errorf("telegram: forum %d has no topic %d: %w", in.ChannelID, topic, gateway.ErrUnknownChat)
+	return nil, fmt.Errorf("telegram: forum %d has no topic %d: %w", in.ChannelID, topic, gateway.ErrUnknownChat)
 }
 
 // channelGroups lists a channel's rooms: itself, and each topic of a
@@ -350,6 +351,7 @@ func (s *Session) channelGroups(ctx context.Context, api *tg.Client, ch *tg.Chan
 	for _, t := range topics {
 		tgi := gi
 		tgi.Chat, tgi.Name = convert.TopicID(ch.ID, t.ID), ch.Title+" / "+t.Title
+		tgi.ReadOnly = gi.ReadOnly || t.Closed
 		out = append(out, tgi)
 	}
 	return out, nil
@@ -407,5 +409,33 @@ func (s *Session) startChannels(ctx context.Context, api *tg.Client) error {
 			s.setChannelPtsLocked(ctx, p.ChannelID, d.Pts)
 		}
 	}
+	return nil
+}
+
+// advanceChannelLocked moves a channel's pts over an update of ours
+// that follows it directly. The caller holds upd.
+func (s *Session) advanceChannelLocked(ctx context.Context, channel int64, pts, count int) {
+	if channel != 0 && pts != 0 && s.channelPtsLocked(ctx, channel)+count == pts {
+		s.setChannelPtsLocked(ctx, channel, pts)
+	}
+}
+
+// retractChannel deletes a message of a supergroup or channel for
+// everyone (channels.deleteMessages: a channel's messages are its own).
+func (s *Session) retractChannel(ctx context.Context, api *tg.Client, channel int64, id int, target ids.MessageID) error {
+	in, err := s.inputChannel(ctx, channel)
+	if err != nil {
+		return err
+	}
+	res, err := api.ChannelsDeleteMessages(ctx, &tg.ChannelsDeleteMessagesRequest{Channel: in, ID: []int{id}})
+	if err != nil {
+		return s.sendError("delete", err)
+	}
+	if res.PtsCount == 0 {
+		return fmt.Errorf("telegram: message %s: %w", target, gateway.ErrTargetNotFound)
+	}
+	s.upd.Lock()
+	s.advanceChannelLocked(ctx, channel, res.Pts, res.PtsCount)
+	s.upd.Unlock()
 	return nil
 }

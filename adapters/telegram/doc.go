@@ -52,11 +52,36 @@
 // muc#roominfo_occupants); messages of members not listed arrive all the
 // same, from a nick that is their user id.
 //
+// In every kind of group, edits, deletions (for everyone;
+// channels.deleteMessages in supergroups and channels), reactions (one
+// per person) and files from XMPP are sent as in one-to-one chats, and
+// Capabilities say so; read markers and typing stay one-to-one only.
+//
+// Group and channel photos are the rooms' avatars
+// (gateway.GroupInfo.AvatarHash is the photo's id, GetGroupAvatar
+// downloads it); a photo set or removed on Telegram (its service
+// message) is a ChatInfo with the new hash, which the XMPP side announces
+// (XEP-0486).
+//
+// Managing groups from XMPP (manage.go): the description (topic), adding
+// (inviting to a channel), removing (banning from a channel), promoting
+// and demoting members, leaving, and creating basic groups. Telegram
+// refusals (not an admin, privacy settings) are gateway.ErrForbidden.
+// What Telegram answers with service messages (members added, removed,
+// leaving a basic group) reaches the hub once, through the update
+// handling; what it tells no client as news (a new description, a
+// promotion, leaving a channel) the session announces after Telegram
+// accepted it.
+//
 // Forum topics: each topic is a room of its own (#c<id>t<topic>@component,
 // named "Forum / Topic"), the General topic the forum's room. Decided
 // over XEP-0201 threads in one room because XMPP clients show threads in
 // a room poorly or not at all, and a reply from such a client would land
-// in General; a room per topic needs nothing new on the XMPP side.
+// in General; a room per topic needs nothing new on the XMPP side. A
+// topic opened while connected is announced as a ChatInfo of its new
+// room (which brings the owner an invitation, as a group joined does); a
+// topic closed is read-only (only admins write; GroupInfo.ReadOnly), and
+// closing or reopening it is a ChatInfo with ReadOnly set.
 //
 // Updates: gotd delivers pushes concurrently; the session applies them in
 // pts order, one at a time, and on a pts gap, after every reconnection and
@@ -86,17 +111,18 @@
 //
 // Not done yet (each says so where it is met, nothing is silently lost):
 // polls and other media from Telegram (they arrive as a note asking to
-// open Telegram); locations and contact cards from XMPP; managing groups
-// from XMPP (topic, members, roles, leaving, creating: refused as not
-// supported); description changes of groups as they happen; group and
-// channel photos; edits, deletions, reactions, files, read markers and
-// typing inside groups and channels (Capabilities say so for group
-// chats; edits and deletions from Telegram in supergroups do arrive);
-// a topic opened or closed while connected is not announced (its
-// creation is a service message the adapter does not turn into an event). Secret chats are out of scope: they are end-to-end
-// encrypted between two devices, and a gateway cannot take part; the
-// adapter says so in gateway.Info.NotBridged, which the XMPP side puts
-// in the gateway's disco identity.
+// open Telegram); locations and contact cards from XMPP; description
+// changes made on Telegram as they happen (Telegram sends no message for
+// them; the next read of the group has them); read markers and typing
+// inside groups and channels; reactions made by others inside groups
+// (Telegram's group reaction updates are not turned into events); other
+// read-only changes than a forum topic closed or reopened (a group's
+// default rights changed on Telegram are seen at the next read of the
+// group). Secret chats are out of
+// scope: they are end-to-end encrypted between two devices, and a
+// gateway cannot take part; the adapter says so in
+// gateway.Info.NotBridged, which the XMPP side puts in the gateway's
+// disco identity.
 //
 // Out of process: `drawbridge adapter telegram --listen ADDR` serves the
 // adapter over the adapter protocol (adapters/remote), as for the

@@ -13,9 +13,8 @@ import (
 
 // Basic groups, supergroups, broadcast channels and forum topics are
 // rooms: their messages both ways, their name, "about" text as topic and
-// members with roles (channels.go for the last three). Managing them
-// from XMPP (topic, members, roles, leaving, creating) is not done yet:
-// those calls say gateway.ErrNotSupported.
+// members with roles (channels.go for the last three). Managing them from
+// XMPP (topic, members, roles, leaving, creating) is in manage.go.
 
 // IsGroup implements gateway.GroupManager.
 func (s *Session) IsGroup(chat ids.ChatID) bool {
@@ -91,38 +90,4 @@ func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.Group
 	// session's events (a membership change), which holds upd.
 	s.learnUsers(ctx, full.Users)
 	return convert.Group(full, s.self), nil
-}
-
-func (s *Session) notSupported(what string) error {
-	return fmt.Errorf("telegram: %s from XMPP is not supported yet: %w", what, gateway.ErrNotSupported)
-}
-
-// SetGroupTopic implements gateway.GroupManager (not yet).
-func (s *Session) SetGroupTopic(context.Context, ids.ChatID, string) error {
-	return s.notSupported("changing a group's description")
-}
-
-// RemoveMember implements gateway.GroupManager (not yet).
-func (s *Session) RemoveMember(context.Context, ids.ChatID, ids.UserID) error {
-	return s.notSupported("removing a member")
-}
-
-// SetMemberRole implements gateway.GroupManager (not yet).
-func (s *Session) SetMemberRole(context.Context, ids.ChatID, ids.UserID, gateway.GroupRole) error {
-	return s.notSupported("changing a member's role")
-}
-
-// AddMember implements gateway.GroupManager (not yet).
-func (s *Session) AddMember(context.Context, ids.ChatID, ids.UserID) error {
-	return s.notSupported("adding a member")
-}
-
-// LeaveGroup implements gateway.GroupManager (not yet).
-func (s *Session) LeaveGroup(context.Context, ids.ChatID) error {
-	return s.notSupported("leaving a group")
-}
-
-// CreateGroup implements gateway.GroupManager (not yet).
-func (s *Session) CreateGroup(context.Context, string, []ids.UserID) (ids.ChatID, error) {
-	return "", s.notSupported("creating a group")
 }

@@ -1,11 +1,9 @@
 package telegram_test
 
 import (
-	"errors"
+	"testing"
 
 	"github.com/gotd/td/tg"
-
-	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway"
@@ -56,10 +54,7 @@ func TestGroups(t *testing.T) {
 			t.Errorf("member %d did not get the message from the owner", member)
 		}
 	}
-	if caps := sess.Capabilities("g42"); caps.Edits || caps.Reactions || caps.MaxFileSize != 0 || !caps.Replies {
-		t.Errorf("group capabilities = %+v, want text and replies only", caps)
-	}
-	if err := gm.LeaveGroup(f.ctx, "g42"); !errors.Is(err, gateway.ErrNotSupported) {
-		t.Errorf("LeaveGroup = %v, want ErrNotSupported (not yet)", err)
+	if caps := sess.Capabilities("g42"); !caps.Edits || !caps.Reactions || caps.ReadMarkers || caps.ChatStates || !caps.Replies {
+		t.Errorf("group capabilities = %+v, want edits, reactions and replies, no read markers or typing", caps)
 	}
 }

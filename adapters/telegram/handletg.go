@@ -177,7 +177,7 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 	switch u := u.(type) {
 	case *tg.UpdateNewMessage:
 		if sm, ok := u.Message.(*tg.MessageService); ok {
-			if _, renamed := sm.Action.(*tg.MessageActionChatEditTitle); renamed {
+			if convert.ChangesInfo(sm.Action) {
 				return s.groupChanged(ctx, sm)
 			}
 			evs := convert.Service(s.acct, sm)
@@ -439,26 +439,20 @@ func (s *Session) fetch(ctx context.Context, loc tg.InputFileLocationClass) (io.
 	return pr, nil
 }
 
-// groupChanged tells the hub a group's new name, with the rest of what the
-// group is now (the room takes name and topic together).
+// groupChanged tells the hub a group's (or channel's) new name or photo,
+// a forum's new topic (a new room) or a topic renamed, closed or
+// reopened, with the rest of what the room is now (the room takes name
+// and topic together).
 func (s *Session) groupChanged(ctx context.Context, sm *tg.MessageService) error {
-	g, ok := sm.PeerID.(*tg.PeerChat)
-	if !ok {
+	chat := convert.ServiceRoom(sm)
+	if chat == "" {
 		return nil
 	}
-	gi, err := s.GroupInfo(ctx, convert.GroupID(g.ChatID))
+	gi, err := s.GroupInfo(ctx, chat)
 	if err != nil {
-		return fmt.Errorf("telegram: group %d renamed: %w", g.ChatID, err)
+		return fmt.Errorf("telegram: group %s changed: %w", chat, err)
 	}
-	ev := &event.ChatInfo{
-		Meta: event.Meta{Account: s.acct, Chat: gi.Chat, Group: true, Sender: convert.UserID(convert.PeerUser(sm.FromID)),
-			FromMe: sm.Out, Time: time.Unix(int64(sm.Date), 0).UTC()},
-		Name: gi.Name, Topic: gi.Topic, IsGroup: true,
-	}
-	for _, m := range gi.Members {
-		ev.Members = append(ev.Members, m.User)
-	}
-	return s.emit(ctx, ev)
+	return s.emit(ctx, convert.GroupChange(s.acct, gi, sm))
 }
 
 // channelMessage emits a new message (or membership change) of a
@@ -468,6 +462,9 @@ func (s *Session) channelMessage(ctx context.Context, mc tg.MessageClass) error 
 	channel := channelOfMessage(mc)
 	switch m := mc.(type) {
 	case *tg.MessageService:
+		if convert.ChangesInfo(m.Action) {
+			return s.groupChanged(ctx, m)
+		}
 		for _, ev := range convert.ChannelService(s.acct, m) {
 			if err := s.emit(ctx, ev); err != nil {
 				return err

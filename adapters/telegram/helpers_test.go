@@ -26,17 +26,35 @@ var section = map[string]any{"api_id": telegramtest.APIID, "api_hash": telegramt
 // fixture is an adapter on a fake Telegram, with a recording host.
 type fixture struct {
 	srv  *telegramtest.Server
-	a    *telegram.Adapter
+	a    gateway.Adapter
 	host *gatewaytest.Host
 	ctx  context.Context
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return placedFixture(t, false)
+}
+
+// newRemoteFixture is newFixture with the adapter out of process: served
+// by the remote adapter host on a loopback port and dialed, so every call
+// and event crosses the adapter protocol.
+func newRemoteFixture(t *testing.T) *fixture {
+	t.Helper()
+	return placedFixture(t, true)
+}
+
+func placedFixture(t *testing.T, remote bool) *fixture {
+	t.Helper()
 	srv := telegramtest.New(t)
 	srv.AddUser(ownerID, ownerPhone, "Owen", "owen")
 	srv.AddUser(aliceID, alicePhone, "Alice", "alice")
-	a := telegram.New(telegram.WithClientOptions(srv.Options))
+	var a gateway.Adapter = telegram.New(telegram.WithClientOptions(srv.Options))
+	if remote {
+		served := a
+		t.Cleanup(func() { _ = served.Stop(context.Background()) })
+		a = dialRemote(t, served)
+	}
 	h := gatewaytest.NewHost(t)
 	if err := a.Init(h, section); err != nil {
 		t.Fatal(err)
@@ -44,6 +62,11 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { _ = a.Stop(context.Background()) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
+	if remote {
+		if err := a.Start(ctx); err != nil { // attaches the host stream
+			t.Fatal(err)
+		}
+	}
 	return &fixture{srv: srv, a: a, host: h, ctx: ctx}
 }
 

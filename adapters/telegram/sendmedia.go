@@ -9,6 +9,7 @@ import (
 	"github.com/gotd/td/telegram/uploader"
 	"github.com/gotd/td/tg"
 
+	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 )
@@ -27,6 +28,9 @@ func (s *Session) sendAttachments(ctx context.Context, api *tg.Client, peer tg.I
 	if len(utf16.Encode([]rune(caption))) > maxCaptionLength {
 		caption = ""
 	}
+	// In a forum topic every message goes to the topic; only the first
+	// answers what the message replies to.
+	_, topic, _ := convert.ParseChannel(msg.Chat)
 	first := 0
 	for i, a := range msg.Attachments {
 		if a.Open == nil {
@@ -37,6 +41,7 @@ func (s *Session) sendAttachments(ctx context.Context, api *tg.Client, peer tg.I
 			return first, err
 		}
 		req := &tg.MessagesSendMediaRequest{Peer: peer, Media: media, RandomID: randomID()}
+		req.ReplyTo = inTopic(nil, topic)
 		if i == 0 {
 			req.Message, req.ReplyTo = caption, replyTo
 		}
@@ -54,7 +59,7 @@ func (s *Session) sendAttachments(ctx context.Context, api *tg.Client, peer tg.I
 		}
 	}
 	if caption == "" && msg.Body != "" {
-		if _, err := s.sendText(ctx, api, peer, msg.Body, nil, msg.Chat); err != nil {
+		if _, err := s.sendText(ctx, api, peer, msg.Body, inTopic(nil, topic), msg.Chat); err != nil {
 			return first, err
 		}
 	}

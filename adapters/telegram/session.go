@@ -72,16 +72,17 @@ type Session struct {
 }
 
 var (
-	_ gateway.Session         = (*Session)(nil)
-	_ gateway.Editor          = (*Session)(nil)
-	_ gateway.Retracter       = (*Session)(nil)
-	_ gateway.ReceiptSender   = (*Session)(nil)
-	_ gateway.ChatStateSender = (*Session)(nil)
-	_ gateway.UserResolver    = (*Session)(nil)
-	_ gateway.ContactLister   = (*Session)(nil)
-	_ gateway.Reactor         = (*Session)(nil)
-	_ gateway.AvatarGetter    = (*Session)(nil)
-	_ gateway.GroupManager    = (*Session)(nil)
+	_ gateway.Session           = (*Session)(nil)
+	_ gateway.Editor            = (*Session)(nil)
+	_ gateway.Retracter         = (*Session)(nil)
+	_ gateway.ReceiptSender     = (*Session)(nil)
+	_ gateway.ChatStateSender   = (*Session)(nil)
+	_ gateway.UserResolver      = (*Session)(nil)
+	_ gateway.ContactLister     = (*Session)(nil)
+	_ gateway.Reactor           = (*Session)(nil)
+	_ gateway.AvatarGetter      = (*Session)(nil)
+	_ gateway.GroupManager      = (*Session)(nil)
+	_ gateway.GroupAvatarGetter = (*Session)(nil)
 )
 
 func newSession(a *Adapter, host gateway.Host, cfg config, acct ids.AccountID, self int64) *Session {
@@ -251,14 +252,12 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session. In groups and channels only
-// text and replies are bridged so far.
+// Capabilities implements gateway.Session. Groups, supergroups and
+// channels take edits, deletions, reactions, replies and files as
+// one-to-one chats do; read markers and typing are bridged in one-to-one
+// chats only.
 func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
-	if s.IsGroup(chat) {
-		return gateway.Capabilities{Replies: true}
-	}
-	return gateway.Capabilities{
-		ReadMarkers: true, ChatStates: true,
+	caps := gateway.Capabilities{
 		Edits: true, EditWindow: editWindow,
 		Retractions: true, Replies: true,
 		// One reaction per person: Telegram's limit for accounts without
@@ -266,6 +265,10 @@ func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
 		Reactions: true, MaxReactionsPerUser: 1,
 		MaxFileSize: maxFileSize,
 	}
+	if !s.IsGroup(chat) {
+		caps.ReadMarkers, caps.ChatStates = true, true
+	}
+	return caps
 }
 
 // sendError makes a Telegram error of a send readable, and honours a
@@ -283,7 +286,7 @@ func (s *Session) sendError(what string, err error) error {
 		switch rpc.Type {
 		case "PEER_ID_INVALID", "USER_ID_INVALID", "INPUT_USER_DEACTIVATED":
 			return fmt.Errorf("telegram: %s: no such Telegram user: %w", what, gateway.ErrUnknownChat)
-		case "USER_IS_BLOCKED", "YOU_BLOCKED_USER", "PRIVACY_RESTRICTED", "CHAT_WRITE_FORBIDDEN":
+		case "USER_IS_BLOCKED", "YOU_BLOCKED_USER", "PRIVACY_RESTRICTED", "CHAT_WRITE_FORBIDDEN", "TOPIC_CLOSED":
 			return fmt.Errorf("telegram: %s: %s: %w", what, rpc.Type, gateway.ErrForbidden)
 		case "MESSAGE_ID_INVALID", "MESSAGE_EDIT_TIME_EXPIRED", "REPLY_TO_INVALID":
 			return fmt.Errorf("telegram: %s: %s: %w", what, rpc.Type, gateway.ErrTargetNotFound)
@@ -420,6 +423,8 @@ func (s *Session) noteResult(ctx context.Context, res tg.UpdatesClass, randomID 
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
 		case *tg.UpdateEditMessage:
 			s.advanceLocked(ctx, u.Pts, u.PtsCount)
+		case *tg.UpdateEditChannelMessage:
+			s.advanceChannelLocked(ctx, channelOfMessage(u.Message), u.Pts, u.PtsCount)
 		case *tg.UpdateNewChannelMessage:
 			channel = channelOfMessage(u.Message)
 			if have := s.channelPtsLocked(ctx, channel); have == 0 || have+u.PtsCount == u.Pts {
@@ -489,6 +494,9 @@ func (s *Session) RetractMessage(ctx context.Context, r *event.Retract) error {
 	id, err := convert.ParseMessage(r.Target)
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, gateway.ErrTargetNotFound)
+	}
+	if ch, _, ok := convert.ParseChannel(r.Chat); ok {
+		return s.retractChannel(ctx, api, ch, id, r.Target)
 	}
 	res, err := api.MessagesDeleteMessages(ctx, &tg.MessagesDeleteMessagesRequest{Revoke: true, ID: []int{id}})
 	if err != nil {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -275,6 +278,18 @@ func TestTelegramGroupEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.waitRaw("the rename", `from="`+room+`"`, `code="104"`)
+
+	// Alice sets a group photo: the room announces its new avatar hash
+	// (XEP-0486) and its vCard carries the picture.
+	photo := []byte("\xff\xd8\xff\xe0 the club's photo")
+	if err := srv.SetGroupPhoto(tgAliceID, 42, photo); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha1.Sum(photo)
+	u.waitRaw("the room's new avatar", `from="`+room+`"`, "vcard-temp:x:update", hex.EncodeToString(sum[:]))
+	if card := u.iq("get", room, `<vCard xmlns='vcard-temp'/>`); !containsAll(card.Raw, base64.StdEncoding.EncodeToString(photo)) {
+		t.Errorf("the room's vCard = %s, want the photo", card.Raw)
+	}
 }
 
 // TestTelegramChannelEndToEnd: through a real Prosody, a Telegram

@@ -219,6 +219,12 @@ type ChatInfo struct {
 	Topic   string
 	IsGroup bool
 	Members []ids.UserID
+	// AvatarHash, when set, is the group's picture now (the platform's
+	// id of it; "": removed); nil: the picture did not change.
+	AvatarHash *string
+	// ReadOnly, when set, says whether only admins may write now; nil:
+	// unchanged.
+	ReadOnly *bool
 }
 
 // MembershipAction is what happened to a member of a group chat.

@@ -27,6 +27,8 @@ type ChannelInfo struct {
 	// the General topic).
 	Topic      int
 	TopicTitle string
+	// TopicClosed: the topic is closed (only admins write in it).
+	TopicClosed bool
 }
 
 // Channel converts a supergroup or broadcast channel, or one topic of a
@@ -38,10 +40,11 @@ func Channel(ci ChannelInfo, self int64) gateway.GroupInfo {
 	ch := ci.Channel
 	gi := gateway.GroupInfo{
 		Chat: TopicID(ch.ID, ci.Topic), Name: ch.Title, Topic: ci.About, Self: UserID(self),
-		ReadOnly: ch.Broadcast, TopicByAdminsOnly: true,
+		ReadOnly: ch.Broadcast, TopicByAdminsOnly: true, AvatarHash: ChatPhotoHash(ch.Photo),
 	}
 	if ci.Topic > 1 {
 		gi.Name = ch.Title + " / " + ci.TopicTitle
+		gi.ReadOnly = gi.ReadOnly || ci.TopicClosed
 	}
 	names := map[int64]string{}
 	for _, uc := range ci.Users {

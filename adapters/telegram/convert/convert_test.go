@@ -16,6 +16,7 @@ import (
 	"github.com/gotd/td/tg"
 
 	"github.com/drawbridge-im/drawbridge/adapters/telegram/convert"
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -42,6 +43,15 @@ func msg(id int, out bool, text string, entities ...tg.MessageEntityClass) *tg.M
 	}
 	m.SetFlags()
 	return m
+}
+
+// topicEdit is the service message of topic 5 of forum 80 closed or
+// reopened.
+func topicEdit(closed bool) *tg.MessageService {
+	a := &tg.MessageActionTopicEdit{}
+	a.SetClosed(closed)
+	return &tg.MessageService{ID: 9, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 80}, Date: int(when.Unix()),
+		ReplyTo: &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: 5}, Action: a}
 }
 
 // golden compares got (an event, or a group), as indented JSON with its Go type, with
@@ -183,6 +193,34 @@ func TestInboundGolden(t *testing.T) {
 			Channel: &tg.Channel{ID: 80, Title: "Project", Megagroup: true, Forum: true}, Count: 100000, Topic: 5, TopicTitle: "Releases",
 			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}},
 		}, self)},
+		{"group-info-with-photo", convert.Group(&tg.MessagesChatFull{
+			FullChat: &tg.ChatFull{ID: 42, About: "Monthly picks"},
+			Chats:    []tg.ChatClass{&tg.Chat{ID: 42, Title: "Book club", Photo: &tg.ChatPhoto{PhotoID: 9001}}},
+		}, self)},
+		{"group-info-channel-photo", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 78, Title: "News", Broadcast: true, Photo: &tg.ChatPhoto{PhotoID: 9002}}, Count: 1,
+		}, self)},
+		{"group-photo-changed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "g42", Name: "Book club", Topic: "Monthly picks", AvatarHash: "tg9003",
+			Members: []gateway.GroupMember{{User: "2002"}, {User: "1001"}}},
+			&tg.MessageService{ID: 40, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatEditPhoto{Photo: &tg.Photo{ID: 9003}}})},
+		{"group-photo-removed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c77", Name: "Gophers"},
+			&tg.MessageService{ID: 41, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 77}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatDeletePhoto{}})},
+		{"group-renamed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "g42", Name: "Reading club"},
+			&tg.MessageService{ID: 42, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChat{ChatID: 42}, Date: int(when.Unix()),
+				Action: &tg.MessageActionChatEditTitle{Title: "Reading club"}})},
+		{"topic-created", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap", Self: "1001"},
+			&tg.MessageService{ID: 5, FromID: &tg.PeerUser{UserID: alice}, PeerID: &tg.PeerChannel{ChannelID: 80}, Date: int(when.Unix()),
+				Action: &tg.MessageActionTopicCreate{Title: "Roadmap"}})},
+		{"topic-closed", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap", ReadOnly: true},
+			topicEdit(true))},
+		{"topic-reopened", convert.GroupChange("1001", gateway.GroupInfo{Chat: "c80t5", Name: "Project / Roadmap"},
+			topicEdit(false))},
+		{"group-info-topic-closed", convert.Channel(convert.ChannelInfo{
+			Channel: &tg.Channel{ID: 80, Title: "Project", Megagroup: true, Forum: true}, Count: 2, Topic: 5, TopicTitle: "Roadmap", TopicClosed: true,
+			Participants: []tg.ChannelParticipantClass{&tg.ChannelParticipantCreator{UserID: alice}, &tg.ChannelParticipantSelf{UserID: self}},
+		}, self)},
 		{"read-up-to", convert.ReadOutbox("1001", &tg.UpdateReadHistoryOutbox{Peer: &tg.PeerUser{UserID: alice}, MaxID: 11, Pts: 7, PtsCount: 1}, when)},
 		{"typing", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageTypingAction{}}, when)},
 		{"typing-cancel", convert.ChatState("1001", &tg.UpdateUserTyping{UserID: alice, Action: &tg.SendMessageCancelAction{}}, when)},
@@ -234,6 +272,24 @@ func TestStyled(t *testing.T) {
 				t.Errorf("Styled(%q) = %q, want %q", tc.text, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestServiceRoom: the room a service message changes.
+func TestServiceRoom(t *testing.T) {
+	for _, tc := range []struct {
+		m    *tg.MessageService
+		want ids.ChatID
+	}{
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerChat{ChatID: 42}, Action: &tg.MessageActionChatEditPhoto{}}, "g42"},
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerChannel{ChannelID: 77}, Action: &tg.MessageActionChatDeletePhoto{}}, "c77"},
+		{&tg.MessageService{ID: 5, PeerID: &tg.PeerChannel{ChannelID: 80}, Action: &tg.MessageActionTopicCreate{Title: "Roadmap"}}, "c80t5"},
+		{topicEdit(true), "c80t5"},
+		{&tg.MessageService{ID: 3, PeerID: &tg.PeerUser{UserID: alice}, Action: &tg.MessageActionChatEditTitle{}}, ""},
+	} {
+		if got := convert.ServiceRoom(tc.m); got != tc.want {
+			t.Errorf("ServiceRoom(%T in %T) = %q, want %q", tc.m.Action, tc.m.PeerID, got, tc.want)
+		}
 	}
 }
 

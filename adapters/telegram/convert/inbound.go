@@ -384,7 +384,7 @@ func Group(full *tg.MessagesChatFull, self int64) gateway.GroupInfo {
 		gi.Chat, gi.Topic = GroupID(f.ID), f.About
 		for _, c := range full.Chats {
 			if c, ok := c.(*tg.Chat); ok && c.ID == f.ID {
-				gi.Name = c.Title
+				gi.Name, gi.AvatarHash = c.Title, ChatPhotoHash(c.Photo)
 			}
 		}
 		if ps, ok := f.Participants.(*tg.ChatParticipants); ok {

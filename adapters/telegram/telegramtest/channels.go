@@ -47,6 +47,11 @@ type channel struct {
 	log []tg.UpdateClass
 	// topics are a forum's topics: id (its creating message) → title.
 	topics map[int]string
+	photo  int64 // the photo's file id; 0: none
+	// deleted are the ids of messages deleted for everyone.
+	deleted map[int]bool
+	// closed are the forum's closed topics (only admins post in them).
+	closed map[int]bool
 }
 
 // AddChannel creates a channel whose users were added before.
@@ -75,7 +80,7 @@ func (c *channel) isAdmin(user int64) bool {
 // info is the channel as user self sees it.
 func (c *channel) info(self int64) *tg.Channel {
 	ch := &tg.Channel{
-		ID: c.ID, AccessHash: c.hash, Title: c.Title, Photo: &tg.ChatPhotoEmpty{},
+		ID: c.ID, AccessHash: c.hash, Title: c.Title, Photo: chatPhoto(c.photo),
 		Broadcast: c.Broadcast, Megagroup: !c.Broadcast, Forum: c.Forum,
 		Creator: c.Creator == self, ParticipantsCount: c.size(),
 	}
@@ -103,6 +108,33 @@ func (s *Server) AddTopic(actor, id int64, title string) (int, error) {
 	c.topics[m.ID] = title
 	s.pushChannelLocked(c, m, actor, true)
 	return m.ID, nil
+}
+
+// CloseTopic makes actor (an admin) close or reopen a topic of forum id.
+func (s *Server) CloseTopic(actor, id int64, topic int, closed bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[id]
+	if c == nil || !c.isAdmin(actor) {
+		return errNoUser
+	}
+	if _, ok := c.topics[topic]; !ok {
+		return errNoUser
+	}
+	if c.closed == nil {
+		c.closed = map[int]bool{}
+	}
+	c.closed[topic] = closed
+	action := &tg.MessageActionTopicEdit{}
+	action.SetClosed(closed)
+	h := &tg.MessageReplyHeader{ForumTopic: true, ReplyToMsgID: topic}
+	h.SetFlags()
+	c.lastID++
+	m := &tg.MessageService{ID: c.lastID, FromID: &tg.PeerUser{UserID: actor}, PeerID: &tg.PeerChannel{ChannelID: id},
+		ReplyTo: h, Date: int(s.srvNow()), Action: action}
+	m.SetFlags()
+	s.pushChannelLocked(c, m, actor, true)
+	return nil
 }
 
 // Post makes user from write text in channel id, in a forum's topic
@@ -134,7 +166,7 @@ func (s *Server) PostUnseen(from, id int64, text string) error {
 // members when push is set.
 func (s *Server) postLocked(c *channel, from int64, topic, replyTo int, text string, push bool) int {
 	c.lastID++
-	m := &tg.Message{ID: c.lastID, PeerID: &tg.PeerChannel{ChannelID: c.ID}, Date: int(s.srvNow()), Message: text}
+	m := &tg.Message{ID: c.lastID, PeerID: &tg.PeerChannel{ChannelID: c.ID}, Date: int(s.srvNow()), Message: text, Media: s.pendingMedia}
 	if !c.Broadcast {
 		m.FromID = &tg.PeerUser{UserID: from} // broadcast posts are the channel's own
 	}
@@ -213,6 +245,7 @@ func (s *Server) DeletePosts(ch int64, ids ...int) error {
 	if c == nil {
 		return errNoUser
 	}
+	c.markDeleted(ids)
 	c.pts += len(ids)
 	s.pushChannelUpdateLocked(c, &tg.UpdateDeleteChannelMessages{ChannelID: ch, Messages: ids, Pts: c.pts, PtsCount: len(ids)})
 	return nil
@@ -230,6 +263,9 @@ func (s *Server) pushChannelUpdateLocked(c *channel, upd tg.UpdateClass) {
 		}
 		msg := &tg.Updates{Updates: []tg.UpdateClass{upd}, Chats: []tg.ChatClass{c.info(uid)}, Date: int(s.srvNow())}
 		for id, sess := range a.sessions {
+			if s.sending != nil && s.sending.ID == sess.ID {
+				continue // the answer to its request tells it
+			}
 			if err := s.srv.Send(contextFor(), sess, tgtest.MessageFromServer, msg); err != nil {
 				delete(a.sessions, id)
 			}
@@ -387,7 +423,8 @@ func (s *Server) getForumTopics(req *tgtest.Request, r *tg.MessagesGetForumTopic
 	}
 	res := &tg.MessagesForumTopics{Pts: c.pts, Chats: []tg.ChatClass{c.info(self.user.ID)}}
 	for _, id := range slices.Sorted(maps.Keys(c.topics)) {
-		t := &tg.ForumTopic{ID: id, Title: c.topics[id], Peer: &tg.PeerChannel{ChannelID: c.ID}, FromID: &tg.PeerUser{UserID: c.Creator}, Date: int(s.srvNow()), TopMessage: id}
+		t := &tg.ForumTopic{ID: id, Title: c.topics[id], Peer: &tg.PeerChannel{ChannelID: c.ID}, FromID: &tg.PeerUser{UserID: c.Creator}, Date: int(s.srvNow()), TopMessage: id,
+			Closed: c.closed[id]}
 		t.SetFlags()
 		res.Topics = append(res.Topics, t)
 	}
@@ -414,17 +451,25 @@ func (s *Server) sendChannelLocked(req *tgtest.Request, self *account, p *tg.Inp
 			topic, replyTo = replyTo, 0
 		}
 	}
+	if c.closed[topic] && !c.isAdmin(self.user.ID) {
+		return nil, tgerr.New(400, "TOPIC_CLOSED")
+	}
 	s.sending = &req.Session
 	id := s.postLocked(c, self.user.ID, topic, replyTo, r.Message, true)
 	s.sending = nil
+	return s.postedLocked(c, self, id, r.RandomID), nil
+}
+
+// postedLocked is the answer to a post of self in channel c.
+func (s *Server) postedLocked(c *channel, self *account, id int, randomID int64) *tg.Updates {
 	last := c.log[len(c.log)-1].(*tg.UpdateNewChannelMessage)
 	return &tg.Updates{
 		Updates: []tg.UpdateClass{
-			&tg.UpdateMessageID{ID: id, RandomID: r.RandomID},
+			&tg.UpdateMessageID{ID: id, RandomID: randomID},
 			&tg.UpdateNewChannelMessage{Message: copyOut(last.Message, true), Pts: last.Pts, PtsCount: 1},
 		},
 		Users: s.usersLocked(self.user.ID), Chats: []tg.ChatClass{c.info(self.user.ID)}, Date: int(s.srvNow()),
-	}, nil
+	}
 }
 
 // ChannelMessages returns channel id's messages, oldest first.
@@ -437,7 +482,7 @@ func (s *Server) ChannelMessages(id int64) []*tg.Message {
 	}
 	var out []*tg.Message
 	for _, u := range c.log {
-		if m, ok := u.(*tg.UpdateNewChannelMessage).Message.(*tg.Message); ok {
+		if m, ok := u.(*tg.UpdateNewChannelMessage).Message.(*tg.Message); ok && !c.deleted[m.ID] {
 			out = append(out, m)
 		}
 	}

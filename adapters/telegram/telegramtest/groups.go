@@ -21,6 +21,7 @@ type group struct {
 	creator int64
 	admins  []int64
 	members []int64 // creator included
+	photo   int64   // the photo's file id; 0: none
 }
 
 // AddGroup creates a basic group whose creator and members are users
@@ -51,6 +52,10 @@ func (s *Server) SendGroup(from, id int64, text string) error {
 // sender's.
 func (s *Server) deliverGroupLocked(from *account, g *group, text string, replyTo int) *tg.Message {
 	var out *tg.Message
+	var copies []msgRef
+	if s.groupCopies == nil {
+		s.groupCopies = map[msgRef][]msgRef{}
+	}
 	for _, uid := range g.members {
 		member := s.users[uid]
 		m := &tg.Message{
@@ -60,19 +65,25 @@ func (s *Server) deliverGroupLocked(from *account, g *group, text string, replyT
 		if replyTo != 0 && uid == from.user.ID {
 			m.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: replyTo}
 		}
+		m.Media = s.pendingMedia
 		m.SetFlags()
 		member.box[m.ID] = m
+		copies = append(copies, msgRef{uid, m.ID})
+		s.groupCopies[msgRef{uid, m.ID}] = copies
 		var except *tgtest.Session
 		if uid == from.user.ID {
 			out, except = m, s.sending
 		}
 		s.pushExceptLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, except, from.user.ID)
 	}
+	for _, c := range copies {
+		s.groupCopies[c] = copies
+	}
 	return out
 }
 
 func (g *group) chat(self int64) *tg.Chat {
-	c := &tg.Chat{ID: g.id, Title: g.title, Photo: &tg.ChatPhotoEmpty{}, ParticipantsCount: len(g.members), Creator: g.creator == self, Version: 1}
+	c := &tg.Chat{ID: g.id, Title: g.title, Photo: chatPhoto(g.photo), ParticipantsCount: len(g.members), Creator: g.creator == self, Version: 1}
 	c.SetFlags()
 	return c
 }
@@ -165,8 +176,11 @@ func (s *Server) RemoveFromGroup(actor, id, user int64) error {
 	return nil
 }
 
-// serviceLocked delivers a service message of actor to every member.
-func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionClass, users ...int64) {
+// serviceLocked delivers a service message of actor to every member and
+// returns the actor's update (nil if the actor is not a member); the
+// session whose request is being answered gets it in the answer only.
+func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionClass, users ...int64) *tg.UpdateNewMessage {
+	var mine *tg.UpdateNewMessage
 	for _, uid := range g.members {
 		member := s.users[uid]
 		m := &tg.MessageService{
@@ -174,8 +188,14 @@ func (s *Server) serviceLocked(actor int64, g *group, action tg.MessageActionCla
 			PeerID: &tg.PeerChat{ChatID: g.id}, Date: int(s.srvNow()), Action: action,
 		}
 		m.SetFlags()
-		s.pushLocked(member, &tg.UpdateNewMessage{Message: m, PtsCount: 1}, append([]int64{actor}, users...)...)
+		upd := &tg.UpdateNewMessage{Message: m, PtsCount: 1}
+		var except *tgtest.Session
+		if uid == actor {
+			mine, except = upd, s.sending
+		}
+		s.pushExceptLocked(member, upd, except, append([]int64{actor}, users...)...)
 	}
+	return mine
 }
 
 // RenameGroup makes actor change group id's title.

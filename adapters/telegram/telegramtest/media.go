@@ -151,10 +151,6 @@ func (s *Server) sendMediaRPC(req *tgtest.Request, r *tg.MessagesSendMediaReques
 	if err != nil {
 		return nil, err
 	}
-	peer, err := s.peerLocked(self, r.Peer)
-	if err != nil {
-		return nil, err
-	}
 	var media tg.MessageMediaClass
 	switch m := r.Media.(type) {
 	case *tg.InputMediaUploadedPhoto:
@@ -179,6 +175,20 @@ func (s *Server) sendMediaRPC(req *tgtest.Request, r *tg.MessagesSendMediaReques
 			MimeType: m.MimeType, Size: int64(len(data)), Attributes: attrs, DCID: DC}}
 	default:
 		return nil, tgerr.New(400, "MEDIA_INVALID")
+	}
+	switch p := r.Peer.(type) {
+	case *tg.InputPeerChat:
+		s.pendingMedia = media
+		defer func() { s.pendingMedia = nil }()
+		return s.sendGroupLocked(req, self, p.ChatID, &tg.MessagesSendMessageRequest{Message: r.Message, ReplyTo: r.ReplyTo, RandomID: r.RandomID})
+	case *tg.InputPeerChannel:
+		s.pendingMedia = media
+		defer func() { s.pendingMedia = nil }()
+		return s.sendChannelLocked(req, self, p, &tg.MessagesSendMessageRequest{Message: r.Message, ReplyTo: r.ReplyTo, RandomID: r.RandomID})
+	}
+	peer, err := s.peerLocked(self, r.Peer)
+	if err != nil {
+		return nil, err
 	}
 	replyTo := 0
 	if rt, ok := r.ReplyTo.(*tg.InputReplyToMessage); ok {

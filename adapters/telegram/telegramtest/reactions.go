@@ -21,10 +21,6 @@ func (s *Server) sendReaction(req *tgtest.Request, r *tg.MessagesSendReactionReq
 	if err != nil {
 		return nil, err
 	}
-	peer, err := s.peerLocked(self, r.Peer)
-	if err != nil {
-		return nil, err
-	}
 	var emojis []string
 	for _, rc := range r.Reaction {
 		e, ok := rc.(*tg.ReactionEmoji)
@@ -35,6 +31,16 @@ func (s *Server) sendReaction(req *tgtest.Request, r *tg.MessagesSendReactionReq
 	}
 	if len(emojis) > 1 {
 		return nil, tgerr.New(400, "REACTIONS_TOO_MANY")
+	}
+	switch p := r.Peer.(type) {
+	case *tg.InputPeerChat:
+		return s.reactGroupLocked(self, p.ChatID, r.MsgID, emojis)
+	case *tg.InputPeerChannel:
+		return s.reactChannelLocked(self, p, r.MsgID, emojis)
+	}
+	peer, err := s.peerLocked(self, r.Peer)
+	if err != nil {
+		return nil, err
 	}
 	upd, err := s.reactLocked(self, peer, r.MsgID, emojis)
 	if err != nil {

@@ -50,7 +50,9 @@ type Server struct {
 	pending2FA    map[[8]byte]int64
 	tokens        map[string]loginToken // exported QR login tokens
 	tokenLifetime time.Duration
-	reactions     map[msgRef]reactions // by the message copy of the lower user id
+	reactions     map[msgRef]reactions // by the message copy of the lower user id (a group's: its first copy)
+	groupCopies   map[msgRef][]msgRef  // each copy of a basic group's message → all its copies
+	chanReactions map[msgRef]reactions // a channel message's, by channel id (as user) and message id
 	files         map[int64][]byte     // photos and documents, by id
 	uploads       uploads              // parts saved by clients
 	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered

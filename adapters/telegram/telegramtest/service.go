@@ -113,6 +113,16 @@ func (s *Server) register(d *tgtest.Dispatcher) {
 	on(s, d, tg.ChannelsGetParticipantsRequestTypeID, "channels.getParticipants", s.getParticipants)
 	on(s, d, tg.UpdatesGetChannelDifferenceRequestTypeID, "updates.getChannelDifference", s.getChannelDifference)
 	on(s, d, tg.MessagesGetForumTopicsRequestTypeID, "messages.getForumTopics", s.getForumTopics)
+	on(s, d, tg.ChannelsDeleteMessagesRequestTypeID, "channels.deleteMessages", s.deleteChannelMessages)
+	on(s, d, tg.MessagesEditChatAboutRequestTypeID, "messages.editChatAbout", s.editChatAbout)
+	on(s, d, tg.MessagesAddChatUserRequestTypeID, "messages.addChatUser", s.addChatUser)
+	on(s, d, tg.MessagesDeleteChatUserRequestTypeID, "messages.deleteChatUser", s.deleteChatUser)
+	on(s, d, tg.MessagesEditChatAdminRequestTypeID, "messages.editChatAdmin", s.editChatAdmin)
+	on(s, d, tg.MessagesCreateChatRequestTypeID, "messages.createChat", s.createChat)
+	on(s, d, tg.ChannelsInviteToChannelRequestTypeID, "channels.inviteToChannel", s.inviteToChannel)
+	on(s, d, tg.ChannelsEditBannedRequestTypeID, "channels.editBanned", s.editBanned)
+	on(s, d, tg.ChannelsEditAdminRequestTypeID, "channels.editAdmin", s.editAdmin)
+	on(s, d, tg.ChannelsLeaveChannelRequestTypeID, "channels.leaveChannel", s.leaveChannel)
 }
 
 // selfLocked returns the user signed in with the request's auth key and
@@ -431,6 +441,12 @@ func (s *Server) editMessage(req *tgtest.Request, r *tg.MessagesEditMessageReque
 	if err != nil {
 		return nil, err
 	}
+	switch p := r.Peer.(type) {
+	case *tg.InputPeerChat:
+		return s.editGroupLocked(self, p.ChatID, r)
+	case *tg.InputPeerChannel:
+		return s.editChannelLocked(req, self, p, r)
+	}
 	peer, err := s.peerLocked(self, r.Peer)
 	if err != nil {
 		return nil, err
@@ -472,8 +488,17 @@ func (s *Server) deleteMessages(req *tgtest.Request, r *tg.MessagesDeleteMessage
 		if _, ok := self.box[id]; !ok {
 			continue
 		}
+		out := self.box[id].Out
 		delete(self.box, id)
 		mine = append(mine, id)
+		if r.Revoke && out {
+			for _, c := range s.groupCopies[msgRef{self.user.ID, id}] {
+				if _, ok := s.users[c.user].box[c.id]; ok && c.user != self.user.ID {
+					delete(s.users[c.user].box, c.id)
+					theirs[c.user] = append(theirs[c.user], c.id)
+				}
+			}
+		}
 		if twin, ok := self.twins[id]; ok && r.Revoke {
 			if _, ok := s.users[twin.user].box[twin.id]; ok {
 				delete(s.users[twin.user].box, twin.id)

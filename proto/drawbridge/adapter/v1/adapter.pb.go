@@ -2010,10 +2010,13 @@ func (x *SendEventRequest) GetSession() string {
 }
 
 type UserRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
-	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
-	Session       string                 `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	User    string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Session string                 `protobuf:"bytes,3,opt,name=session,proto3" json:"session,omitempty"`
+	// group, instead of user, names a group whose picture GetAvatar
+	// fetches.
+	Group         string `protobuf:"bytes,4,opt,name=group,proto3" json:"group,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2065,6 +2068,13 @@ func (x *UserRequest) GetUser() string {
 func (x *UserRequest) GetSession() string {
 	if x != nil {
 		return x.Session
+	}
+	return ""
+}
+
+func (x *UserRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
 	}
 	return ""
 }
@@ -2650,7 +2660,9 @@ type GroupInfo struct {
 	ReadOnly bool `protobuf:"varint,7,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
 	// member_count is the group's size when members lists only some of
 	// them (very large groups); 0: members is complete.
-	MemberCount   int32 `protobuf:"varint,8,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	MemberCount int32 `protobuf:"varint,8,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
+	// avatar_hash is the platform's id of the group's picture; empty: none.
+	AvatarHash    string `protobuf:"bytes,9,opt,name=avatar_hash,json=avatarHash,proto3" json:"avatar_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2739,6 +2751,13 @@ func (x *GroupInfo) GetMemberCount() int32 {
 		return x.MemberCount
 	}
 	return 0
+}
+
+func (x *GroupInfo) GetAvatarHash() string {
+	if x != nil {
+		return x.AvatarHash
+	}
+	return ""
 }
 
 type GroupMember struct {
@@ -3761,11 +3780,15 @@ func (x *ContactInfo) GetAvatarHash() string {
 }
 
 type ChatInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Topic         string                 `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
-	IsGroup       bool                   `protobuf:"varint,3,opt,name=is_group,json=isGroup,proto3" json:"is_group,omitempty"`
-	Members       []string               `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Topic   string                 `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
+	IsGroup bool                   `protobuf:"varint,3,opt,name=is_group,json=isGroup,proto3" json:"is_group,omitempty"`
+	Members []string               `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	// avatar_hash, when present, is the group's picture now ("": removed).
+	AvatarHash *string `protobuf:"bytes,5,opt,name=avatar_hash,json=avatarHash,proto3,oneof" json:"avatar_hash,omitempty"`
+	// read_only, when present, says whether only admins may write now.
+	ReadOnly      *bool `protobuf:"varint,6,opt,name=read_only,json=readOnly,proto3,oneof" json:"read_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3826,6 +3849,20 @@ func (x *ChatInfo) GetMembers() []string {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *ChatInfo) GetAvatarHash() string {
+	if x != nil && x.AvatarHash != nil {
+		return *x.AvatarHash
+	}
+	return ""
+}
+
+func (x *ChatInfo) GetReadOnly() bool {
+	if x != nil && x.ReadOnly != nil {
+		return *x.ReadOnly
+	}
+	return false
 }
 
 type MembershipChange struct {
@@ -4619,11 +4656,12 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"`\n" +
 	"\x10SendEventRequest\x122\n" +
 	"\x05event\x18\x01 \x01(\v2\x1c.drawbridge.adapter.v1.EventR\x05event\x12\x18\n" +
-	"\asession\x18\x02 \x01(\tR\asession\"U\n" +
+	"\asession\x18\x02 \x01(\tR\asession\"k\n" +
 	"\vUserRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x12\n" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x18\n" +
-	"\asession\x18\x03 \x01(\tR\asession\"M\n" +
+	"\asession\x18\x03 \x01(\tR\asession\x12\x14\n" +
+	"\x05group\x18\x04 \x01(\tR\x05group\"M\n" +
 	"\x06Avatar\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1b\n" +
 	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x12\n" +
@@ -4659,7 +4697,7 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\amembers\x18\x02 \x03(\tR\amembers\"]\n" +
 	"\rGroupResponse\x128\n" +
 	"\x06groups\x18\x01 \x03(\v2 .drawbridge.adapter.v1.GroupInfoR\x06groups\x12\x12\n" +
-	"\x04chat\x18\x02 \x01(\tR\x04chat\"\x8c\x02\n" +
+	"\x04chat\x18\x02 \x01(\tR\x04chat\"\xad\x02\n" +
 	"\tGroupInfo\x12\x12\n" +
 	"\x04chat\x18\x01 \x01(\tR\x04chat\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -4668,7 +4706,9 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\amembers\x18\x05 \x03(\v2\".drawbridge.adapter.v1.GroupMemberR\amembers\x12/\n" +
 	"\x14topic_by_admins_only\x18\x06 \x01(\bR\x11topicByAdminsOnly\x12\x1b\n" +
 	"\tread_only\x18\a \x01(\bR\breadOnly\x12!\n" +
-	"\fmember_count\x18\b \x01(\x05R\vmemberCount\"k\n" +
+	"\fmember_count\x18\b \x01(\x05R\vmemberCount\x12\x1f\n" +
+	"\vavatar_hash\x18\t \x01(\tR\n" +
+	"avatarHash\"k\n" +
 	"\vGroupMember\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
@@ -4743,12 +4783,18 @@ const file_drawbridge_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05phone\x18\x03 \x01(\tR\x05phone\x12\x1f\n" +
 	"\vavatar_hash\x18\x04 \x01(\tR\n" +
-	"avatarHash\"i\n" +
+	"avatarHash\"\xcf\x01\n" +
 	"\bChatInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x19\n" +
 	"\bis_group\x18\x03 \x01(\bR\aisGroup\x12\x18\n" +
-	"\amembers\x18\x04 \x03(\tR\amembers\">\n" +
+	"\amembers\x18\x04 \x03(\tR\amembers\x12$\n" +
+	"\vavatar_hash\x18\x05 \x01(\tH\x00R\n" +
+	"avatarHash\x88\x01\x01\x12 \n" +
+	"\tread_only\x18\x06 \x01(\bH\x01R\breadOnly\x88\x01\x01B\x0e\n" +
+	"\f_avatar_hashB\f\n" +
+	"\n" +
+	"_read_only\">\n" +
 	"\x10MembershipChange\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\"<\n" +
@@ -5092,6 +5138,7 @@ func file_drawbridge_adapter_v1_adapter_proto_init() {
 		(*Event_MembershipChange)(nil),
 		(*Event_AccountState)(nil),
 	}
+	file_drawbridge_adapter_v1_adapter_proto_msgTypes[51].OneofWrappers = []any{}
 	file_drawbridge_adapter_v1_adapter_proto_msgTypes[54].OneofWrappers = []any{
 		(*AdapterMessage_Event)(nil),
 		(*AdapterMessage_SetState)(nil),

@@ -94,7 +94,9 @@ type AdapterServiceClient interface {
 	// SendEvent sends an edit, retraction, reaction, receipt or chat state
 	// (features EDITS, RETRACTIONS, REACTIONS, RECEIPTS, CHAT_STATES).
 	SendEvent(ctx context.Context, in *SendEventRequest, opts ...grpc.CallOption) (*Empty, error)
-	// GetAvatar fetches a user's picture (feature AVATARS).
+	// GetAvatar fetches a user's picture (feature AVATARS), or with group
+	// set a group's picture (features GROUPS; UNIMPLEMENTED when the
+	// adapter has no group pictures).
 	GetAvatar(ctx context.Context, in *UserRequest, opts ...grpc.CallOption) (*Avatar, error)
 	// ListContacts lists the account's contacts (feature CONTACTS).
 	ListContacts(ctx context.Context, in *SessionRequest, opts ...grpc.CallOption) (*ContactList, error)
@@ -368,7 +370,9 @@ type AdapterServiceServer interface {
 	// SendEvent sends an edit, retraction, reaction, receipt or chat state
 	// (features EDITS, RETRACTIONS, REACTIONS, RECEIPTS, CHAT_STATES).
 	SendEvent(context.Context, *SendEventRequest) (*Empty, error)
-	// GetAvatar fetches a user's picture (feature AVATARS).
+	// GetAvatar fetches a user's picture (feature AVATARS), or with group
+	// set a group's picture (features GROUPS; UNIMPLEMENTED when the
+	// adapter has no group pictures).
 	GetAvatar(context.Context, *UserRequest) (*Avatar, error)
 	// ListContacts lists the account's contacts (feature CONTACTS).
 	ListContacts(context.Context, *SessionRequest) (*ContactList, error)
