@@ -73,11 +73,11 @@ func reloadable(key string) bool {
 func newAppMgmt(a *app, cfg config.Config) *appMgmt {
 	m := &appMgmt{a: a, log: a.log}
 	m.live.Store(&cfg)
-	m.metrics = metrics.New(metrics.Options{
+	m.metrics = metrics.New(clusterMetricsOptions(a, cfg.Cluster.Enabled, metrics.Options{
 		Link:     m.linkStatus,
 		Sessions: func() []gateway.SessionInfo { return a.gw.Sessions() },
 		Version:  version(),
-	})
+	}))
 	return m
 }
 

@@ -110,7 +110,7 @@ func (s *Store) compareAndSet(ctx context.Context, key string, platform ids.Plat
 		if found {
 			wasFound = "1"
 		}
-		n, err := f.Run(ctx, s.client, fencedRecordCASScript, []string{key}, string(platform), wasFound, old, data).Int()
+		n, err := s.runFenced(ctx, *f, fencedRecordCASScript, []string{key}, string(platform), wasFound, old, data).Int()
 		if err == nil && n == 0 {
 			err = redis.TxFailedErr
 		}

@@ -56,7 +56,7 @@ func (s *Store) deleteAccount(ctx context.Context, owner ids.Owner, platform ids
 	}
 	err = s.client.Watch(ctx, func(tx *redis.Tx) error {
 		if err := checkFenceTx(ctx, tx, fence); err != nil {
-			return err
+			return s.refused(err)
 		}
 		cur, curFound, err := s.readRecord(ctx, tx, key, platform)
 		if err != nil {

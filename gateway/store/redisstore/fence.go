@@ -60,7 +60,7 @@ func (s *Store) enqueueFenced(ctx context.Context, f cluster.Fence, items []stor
 		args[i] = data
 		args[len(items)+i] = string(it.Owner)
 	}
-	seqs, err := f.Run(ctx, s.client, enqueueFencedScript, keys, args...).StringSlice()
+	seqs, err := s.runFenced(ctx, f, enqueueFencedScript, keys, args...).StringSlice()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Store) enqueueFenced(ctx context.Context, f cluster.Fence, items []stor
 // stopping at the first refusal.
 func (s *Store) putMessageIDsFenced(ctx context.Context, f cluster.Fence, calls []scriptCall) error {
 	for _, c := range calls {
-		if err := f.Run(ctx, s.client, fencedPutMIDScript, c.keys, c.args...).Err(); err != nil {
+		if err := s.runFenced(ctx, f, fencedPutMIDScript, c.keys, c.args...).Err(); err != nil {
 			return err
 		}
 	}

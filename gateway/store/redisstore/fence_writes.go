@@ -47,11 +47,39 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return 1
 `
 
+// OnFenced sets fn to be told of each write that the fence refused (nil:
+// nobody), for metrics. fn must be quick and safe for concurrent calls.
+func (s *Store) OnFenced(fn func(error)) {
+	if fn == nil {
+		s.onFenced.Store(nil)
+		return
+	}
+	s.onFenced.Store(&fn)
+}
+
+// refused tells the OnFenced hook about err if it wraps store.ErrFenced,
+// and returns err.
+func (s *Store) refused(err error) error {
+	if err != nil && errors.Is(err, store.ErrFenced) {
+		if fn := s.onFenced.Load(); fn != nil {
+			(*fn)(err)
+		}
+	}
+	return err
+}
+
+// runFenced is f.Run on the store's client, told to the OnFenced hook.
+func (s *Store) runFenced(ctx context.Context, f cluster.Fence, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd := f.Run(ctx, s.client, script, keys, args...)
+	s.refused(cmd.Err())
+	return cmd
+}
+
 // write runs the single-key command cmd on key: plainly, or after the
 // fence's check while the store is fenced.
 func (s *Store) write(ctx context.Context, cmd, key string, args ...any) *redis.Cmd {
 	if f := s.fence.Load(); f != nil {
-		return f.Run(ctx, s.client, fencedCallScript, []string{key}, append([]any{cmd}, args...)...)
+		return s.runFenced(ctx, *f, fencedCallScript, []string{key}, append([]any{cmd}, args...)...)
 	}
 	return s.client.Do(ctx, append([]any{cmd, key}, args...)...)
 }
@@ -59,7 +87,7 @@ func (s *Store) write(ctx context.Context, cmd, key string, args ...any) *redis.
 // runScript runs plain, or its fenced twin while the store is fenced.
 func (s *Store) runScript(ctx context.Context, plain, fenced *redis.Script, keys []string, args ...any) *redis.Cmd {
 	if f := s.fence.Load(); f != nil {
-		return f.Run(ctx, s.client, fenced, keys, args...)
+		return s.runFenced(ctx, *f, fenced, keys, args...)
 	}
 	return plain.Run(ctx, s.client, keys, args...)
 }

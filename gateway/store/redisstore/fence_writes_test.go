@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 // the lease, each of its writes outside the journal and the id map —
 // account records (put, state, delete), adapter KV (set, delete),
 // contacts, and acks of queue entries (one and several) — is refused
-// with store.ErrFenced, and Redis holds exactly what it held before.
+// with store.ErrFenced, told to the OnFenced hook (metrics), and Redis
+// holds exactly what it held before.
 func TestFencedRemainingWritesOfAStaleHolder(t *testing.T) {
 	addr := storetest.StartRedis(t)
 	ctx := t.Context()
@@ -72,6 +74,8 @@ func TestFencedRemainingWritesOfAStaleHolder(t *testing.T) {
 	f2 := g2.Fence(l)
 	fresh.SetFence(&f2)
 	before := dump(t, newClient, prefix)
+	var refusals atomic.Int64
+	old.OnFenced(func(error) { refusals.Add(1) })
 
 	writes := []struct {
 		name  string
@@ -102,7 +106,11 @@ func TestFencedRemainingWritesOfAStaleHolder(t *testing.T) {
 	}
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
+			n := refusals.Load()
 			err := w.write()
+			if refusals.Load() == n {
+				t.Errorf("%s: the OnFenced hook was not told", w.name)
+			}
 			if !errors.Is(err, store.ErrFenced) {
 				t.Fatalf("%s by the stale holder: %v, want store.ErrFenced", w.name, err)
 			}

@@ -292,7 +292,7 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	})
 	for _, c := range cmds {
 		gone, err := c.cmd.Int()
-		err = cluster.FencedError(err)
+		err = s.refused(cluster.FencedError(err))
 		switch {
 		case redis.HasErrorPrefix(err, "NOSCRIPT"): // the script cache was flushed since Load
 			err = s.ack(ctx, c.owner, c.seqs)
