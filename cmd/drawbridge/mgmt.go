@@ -129,6 +129,7 @@ func (m *appMgmt) attach() error {
 				Token: cfg.API.Token, TLSCert: cfg.API.TLSCert, TLSKey: cfg.API.TLSKey, ClientCA: cfg.API.ClientCA,
 			},
 			AllowedHosts: cfg.API.AllowedHosts,
+			Cluster:      m.a.clusterReader(), // cluster_api.go
 			Logger:       m.log,
 		})
 		if err != nil {
