@@ -182,10 +182,10 @@ func TestClusterOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for series, want := range map[string]float64{
-		`drawbridge_cluster_role{role="active"}`:             1,
-		`drawbridge_cluster_role{role="standby"}`:            0,
+		`drawbridge_cluster_role{role="active"}`:            1,
+		`drawbridge_cluster_role{role="standby"}`:           0,
 		`drawbridge_cluster_takeovers_total{lease="front"}`: 1,
-		`drawbridge_cluster_fenced_refusals_total`:           0,
+		`drawbridge_cluster_fenced_refusals_total`:          0,
 	} {
 		if got := metric(page, series); got != want {
 			t.Errorf("%s metrics: %s = %v, want %v", active.id, series, got, want)
