@@ -253,6 +253,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			st.Close()
 			return nil, err
 		}
+		a.cluster.observe(a.mgmt.metrics) // cluster_metrics.go
 	}
 	if st, err = sealStore(st, cfg.Store); err != nil { // sealed.go
 		stopAdapters(ctx, adapters)

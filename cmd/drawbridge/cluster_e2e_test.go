@@ -50,7 +50,7 @@ type clusterNode struct {
 
 // startClusterNode runs the binary with cfg plus a cluster section naming
 // it id, and its metrics endpoint on a free port.
-func startClusterNode(t *testing.T, bin, cfg, id string) *clusterNode {
+func startClusterNode(t testing.TB, bin, cfg, id string) *clusterNode {
 	t.Helper()
 	data, err := os.ReadFile(cfg)
 	if err != nil {
@@ -90,7 +90,7 @@ func (n *clusterNode) get(path string) (int, string, error) {
 }
 
 // clusterStatus reads the registry and the front lease.
-func clusterStatus(t *testing.T, c redis.UniversalClient) cluster.Status {
+func clusterStatus(t testing.TB, c redis.UniversalClient) cluster.Status {
 	t.Helper()
 	st, err := cluster.ReadStatus(t.Context(), c, redisstore.DefaultKeyPrefix)
 	if err != nil {
@@ -101,7 +101,7 @@ func clusterStatus(t *testing.T, c redis.UniversalClient) cluster.Status {
 
 // waitFront waits for a holder of the front lease other than those in
 // not, and returns the lease.
-func waitFront(t *testing.T, c redis.UniversalClient, not ...string) cluster.LeaseState {
+func waitFront(t testing.TB, c redis.UniversalClient, not ...string) cluster.LeaseState {
 	t.Helper()
 	var front cluster.LeaseState
 	waitFor(t, fmt.Sprintf("a holder of the front lease other than %v", not), func() bool {

@@ -30,7 +30,7 @@ const (
 // e2e is one end-to-end environment: a real Prosody, optionally a real
 // redis-server, and the gateway running in-process.
 type e2e struct {
-	t       *testing.T
+	t       testing.TB
 	prosody *xmpptest.Prosody
 	app     *app
 	cfg     config.Config
@@ -163,7 +163,7 @@ func (e *e2e) user(name string) *user {
 
 // user is an XMPP client session of the test.
 type user struct {
-	t    *testing.T
+	t    testing.TB
 	e    *e2e
 	bare string
 	c    *xmpptest.Client
@@ -287,7 +287,7 @@ func stanzaErrorCondition(raw string) (string, error) {
 }
 
 // waitFor is testutil.Eventually with e2eWait.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	testutil.Eventually(t, e2eWait, what, cond)
 }

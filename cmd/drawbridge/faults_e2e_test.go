@@ -371,7 +371,7 @@ func testGatewaySIGKILLThroughProsody(t *testing.T, bin, backend string) {
 }
 
 // editFile replaces the first old in the file at path with new.
-func editFile(t *testing.T, path, old, new string) {
+func editFile(t testing.TB, path, old, new string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -389,7 +389,7 @@ func editFile(t *testing.T, path, old, new string) {
 // (up) or bounces what is sent to it (!up), asking it disco#info. A probe
 // Prosody wrote to a connection that was dying gets no answer at all: after
 // componentProbeWait the next probe goes out.
-func waitComponent(t *testing.T, u *user, up bool) {
+func waitComponent(t testing.TB, u *user, up bool) {
 	t.Helper()
 	seq := 0
 	waitFor(t, fmt.Sprintf("the component to be up=%v", up), func() bool {
@@ -425,7 +425,7 @@ type echo struct {
 }
 
 // readUntil reads u's stanzas until done holds, failing after e2eWait.
-func (r *echoReader) readUntil(t *testing.T, u *user, done func() bool) {
+func (r *echoReader) readUntil(t testing.TB, u *user, done func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), e2eWait)
 	defer cancel()
@@ -439,7 +439,7 @@ func (r *echoReader) readUntil(t *testing.T, u *user, done func() bool) {
 }
 
 // readAvailable reads the stanzas u has already received.
-func (r *echoReader) readAvailable(t *testing.T, u *user) {
+func (r *echoReader) readAvailable(t testing.TB, u *user) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel() // Next returns what is there, then the context's error
@@ -456,7 +456,7 @@ func (r *echoReader) readAvailable(t *testing.T, u *user) {
 // maxAvailable bounds readAvailable.
 const maxAvailable = 10_000
 
-func (r *echoReader) record(t *testing.T, s xmpptest.Stanza) {
+func (r *echoReader) record(t testing.TB, s xmpptest.Stanza) {
 	t.Helper()
 	m, ok := asMessage(s.Packet)
 	if !ok || bare(m.From) != echoJID {

@@ -51,7 +51,7 @@ func (e *echoLog) snapshot() ([]string, int) {
 }
 
 // buildGateway builds the binary once for a test.
-func buildGateway(t *testing.T) string {
+func buildGateway(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "drawbridge")
 	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {

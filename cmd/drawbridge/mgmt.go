@@ -73,11 +73,11 @@ func reloadable(key string) bool {
 func newAppMgmt(a *app, cfg config.Config) *appMgmt {
 	m := &appMgmt{a: a, log: a.log}
 	m.live.Store(&cfg)
-	m.metrics = metrics.New(metrics.Options{
+	m.metrics = metrics.New(clusterMetricsOptions(a, cfg.Cluster.Enabled, metrics.Options{
 		Link:     m.linkStatus,
 		Sessions: func() []gateway.SessionInfo { return a.gw.Sessions() },
 		Version:  version(),
-	})
+	}))
 	return m
 }
 
@@ -129,6 +129,7 @@ func (m *appMgmt) attach() error {
 				Token: cfg.API.Token, TLSCert: cfg.API.TLSCert, TLSKey: cfg.API.TLSKey, ClientCA: cfg.API.ClientCA,
 			},
 			AllowedHosts: cfg.API.AllowedHosts,
+			Cluster:      m.a.clusterReader(), // cluster_api.go
 			Logger:       m.log,
 		})
 		if err != nil {

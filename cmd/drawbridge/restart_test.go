@@ -99,7 +99,7 @@ func TestProsodyRestartLosesNothing(t *testing.T) {
 }
 
 // linkByChat links alicePhone through the chat-command fallback.
-func linkByChat(t *testing.T, u *user) {
+func linkByChat(t testing.TB, u *user) {
 	t.Helper()
 	u.raw(`<message type='chat' to='` + e2eComponent + `'><body>link</body></message>`)
 	u.waitMessage(e2eComponent, "Reply with your phone number")

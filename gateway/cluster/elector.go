@@ -42,6 +42,7 @@ type Elector struct {
 	lease *Lease
 	reg   *Registry
 	log   *slog.Logger
+	obs   Observer // observer.go
 
 	mu    sync.Mutex
 	role  string
@@ -123,6 +124,7 @@ func (e *Elector) Campaign(ctx context.Context) (Grant, error) {
 	for {
 		g, err := e.lease.Acquire(ctx, e.opts.Instance.ID, e.opts.TTL)
 		if err == nil {
+			e.observeAcquired(g)
 			e.setRole(ctx, RoleActive, g)
 			e.log.Info("cluster: holding the front lease", "token", g.Token)
 			return g, nil
@@ -175,6 +177,7 @@ func (e *Elector) Hold(ctx context.Context, g Grant) error {
 		rctx, cancel := context.WithDeadline(ctx, validUntil)
 		err := e.lease.Renew(rctx, g, e.opts.TTL)
 		cancel()
+		e.observeRenew(time.Since(start), err)
 		switch {
 		case err == nil:
 			validUntil = start.Add(e.opts.TTL)

@@ -36,6 +36,13 @@ type Options struct {
 	Version string
 	// Buckets of the relay latency histogram, in seconds; nil: DefBuckets.
 	Buckets []float64
+	// ClusterRole reports this instance's role when it runs in a cluster;
+	// nil: no drawbridge_cluster_* metrics (a single process). ClusterRoles
+	// lists every role, each exported as 0 or 1; RenewErrorKind names the
+	// result label of a failed renewal (nil: "error"). See cluster.go.
+	ClusterRole    func() string
+	ClusterRoles   []string
+	RenewErrorKind ErrorKinder
 }
 
 // DefBuckets suit relaying, which takes from well under a millisecond (a
@@ -50,6 +57,9 @@ type Metrics struct {
 	failed       *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	stateChanges *prometheus.CounterVec
+	// cluster and renewKind are set with Options.ClusterRole (cluster.go).
+	cluster   *clusterMetrics
+	renewKind ErrorKinder
 
 	mu     sync.Mutex
 	states map[accountKey]stateEntry
@@ -110,6 +120,11 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Sessions != nil {
 		m.reg.MustRegister(&sessionCollector{m: m, sessions: opts.Sessions})
+	}
+	if opts.ClusterRole != nil {
+		m.cluster = newClusterMetrics(opts.ClusterRole, opts.ClusterRoles)
+		m.renewKind = opts.RenewErrorKind
+		m.reg.MustRegister(m.cluster)
 	}
 	return m
 }

@@ -44,7 +44,10 @@ type Options struct {
 	AllowedHosts []string
 	// FlowLimit bounds one LinkAccount stream; 0: DefaultFlowLimit.
 	FlowLimit time.Duration
-	Logger    *slog.Logger
+	// Cluster reads the cluster's status for GetClusterStatus; nil: the
+	// process runs alone, and the call fails with FAILED_PRECONDITION.
+	Cluster ClusterReader
+	Logger  *slog.Logger
 }
 
 // Server is the API server.
@@ -79,7 +82,7 @@ func New(opts Options) (*Server, error) {
 		opts.FlowLimit = DefaultFlowLimit
 	}
 	s := &Server{opts: opts, log: opts.Logger}
-	s.svc = &service{admin: opts.Admin, flowLimit: opts.FlowLimit, log: opts.Logger}
+	s.svc = &service{admin: opts.Admin, flowLimit: opts.FlowLimit, log: opts.Logger, cluster: opts.Cluster}
 	return s, nil
 }
 

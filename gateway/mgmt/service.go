@@ -27,6 +27,8 @@ type service struct {
 	flows     flows
 	flowLimit time.Duration
 	log       *slog.Logger
+	// cluster reads the cluster's status (cluster.go); nil: single process.
+	cluster ClusterReader
 }
 
 var _ adminv1.AdminServiceServer = (*service)(nil)

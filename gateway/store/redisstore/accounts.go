@@ -29,7 +29,7 @@ func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 }
 
 func (s *Store) putAccount(ctx context.Context, a store.Account) error {
-	if err := s.client.SAdd(ctx, s.keys.owners(), string(a.Owner)).Err(); err != nil {
+	if err := s.write(ctx, "SADD", s.keys.owners(), string(a.Owner)).Err(); err != nil {
 		return fmt.Errorf("indexing the owner: %w", err)
 	}
 	key := s.keys.accounts(a.Owner)
@@ -80,7 +80,7 @@ func (s *Store) putAccount(ctx context.Context, a store.Account) error {
 	}
 	// Again, in case a concurrent DeleteAccount of another platform removed
 	// the owner between the first SADD and the write.
-	if err := s.client.SAdd(ctx, s.keys.owners(), string(a.Owner)).Err(); err != nil {
+	if err := s.write(ctx, "SADD", s.keys.owners(), string(a.Owner)).Err(); err != nil {
 		return fmt.Errorf("indexing the owner: %w", err)
 	}
 	return nil
@@ -104,6 +104,18 @@ func (s *Store) readRecord(ctx context.Context, c redis.Cmdable, key string, pla
 // and the caller starts over. Records carry a revision, so "still old"
 // cannot be fooled by an identical rewrite.
 func (s *Store) compareAndSet(ctx context.Context, key string, platform ids.PlatformID, old string, found bool, data string) error {
+	if f := s.fence.Load(); f != nil {
+		// One fenced script does the compare and the set.
+		wasFound := "0"
+		if found {
+			wasFound = "1"
+		}
+		n, err := s.runFenced(ctx, *f, fencedRecordCASScript, []string{key}, string(platform), wasFound, old, data).Int()
+		if err == nil && n == 0 {
+			err = redis.TxFailedErr
+		}
+		return err
+	}
 	return s.client.Watch(ctx, func(tx *redis.Tx) error {
 		cur, curFound, err := s.readRecord(ctx, tx, key, platform)
 		if err != nil {
@@ -213,7 +225,7 @@ func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
 // transaction took four (this runs twice per session at every start).
 func (s *Store) SetAccountState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, state event.State, detail string) error {
 	updated := time.Now().UTC().Format(time.RFC3339Nano)
-	found, err := setStateScript.Run(ctx, s.client, []string{s.keys.accounts(owner)}, string(platform), string(state), detail, updated).Int()
+	found, err := s.runScript(ctx, setStateScript, fencedSetStateScript, []string{s.keys.accounts(owner)}, string(platform), string(state), detail, updated).Int()
 	if err == nil && found == 0 {
 		err = store.ErrNotFound
 	}
@@ -227,7 +239,9 @@ func (s *Store) SetAccountState(ctx context.Context, owner ids.Owner, platform i
 // record in field ARGV[1] of hash KEYS[1] and counts the write in its rev,
 // as the Go code encodes the record (records.go: empty state and detail
 // are left out); it returns 0 if there is no such record.
-var setStateScript = redis.NewScript(`
+var setStateScript = redis.NewScript(setStateLua)
+
+const setStateLua = `
 local data = redis.call('HGET', KEYS[1], ARGV[1])
 if not data then return 0 end
 local r = cjson.decode(data)
@@ -237,4 +251,4 @@ r.updated = ARGV[4]
 r.rev = (tonumber(r.rev) or 0) + 1
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(r))
 return 1
-`)
+`

@@ -26,7 +26,9 @@ const claimGrace = time.Minute
 // The key becomes (owner, new token, server time in ms) if it is free, if
 // it is already the owner's, or if it still carries the stale token. Returns
 // {1} on success, or {0, holder, holder's token, claim age in ms}.
-var claimScript = redis.NewScript(`
+var claimScript = redis.NewScript(claimLua)
+
+const claimLua = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cur = redis.call('HMGET', KEYS[1], 'owner', 'token', 'claimed')
@@ -35,17 +37,19 @@ if not cur[1] or cur[1] == ARGV[1] or (ARGV[3] ~= '' and cur[2] == ARGV[3]) then
 	return {1}
 end
 return {0, cur[1], cur[2] or '', now - (tonumber(cur[3]) or 0)}
-`)
+`
 
 // releaseScript deletes a reverse index key if it still carries the owner
 // and token given. KEYS[1] the acctid key, ARGV[1] owner, ARGV[2] token.
-var releaseScript = redis.NewScript(`
+var releaseScript = redis.NewScript(releaseLua)
+
+const releaseLua = `
 local cur = redis.call('HMGET', KEYS[1], 'owner', 'token')
 if cur[1] == ARGV[1] and cur[2] == ARGV[2] then
 	return redis.call('DEL', KEYS[1])
 end
 return 0
-`)
+`
 
 // claimRef identifies one claim on a reverse index key, to release it.
 type claimRef struct {
@@ -63,7 +67,7 @@ func (s *Store) claim(ctx context.Context, platform ids.PlatformID, id ids.Accou
 	// Each round either succeeds, fails, or sees the claim change under it;
 	// a few rounds settle any realistic race.
 	for range 4 {
-		res, err := claimScript.Run(ctx, s.client, []string{key}, string(owner), rand.Text(), stale).Slice()
+		res, err := s.runScript(ctx, claimScript, fencedClaimScript, []string{key}, string(owner), rand.Text(), stale).Slice()
 		if err != nil {
 			return fmt.Errorf("claiming %s: %w", key, err)
 		}
@@ -110,7 +114,7 @@ func (s *Store) release(ctx context.Context, c claimRef) error {
 		return nil
 	}
 	key := s.keys.accountID(c.platform, c.id)
-	if err := releaseScript.Run(ctx, s.client, []string{key}, string(c.owner), c.token).Err(); err != nil {
+	if err := s.runScript(ctx, releaseScript, fencedReleaseScript, []string{key}, string(c.owner), c.token).Err(); err != nil {
 		return fmt.Errorf("releasing %s: %w", key, err)
 	}
 	return nil

@@ -19,7 +19,7 @@ func (s *Store) PutContact(ctx context.Context, owner ids.Owner, c store.Contact
 	if c.Updated.IsZero() {
 		c.Updated = time.Now()
 	}
-	if err := s.client.HSet(ctx, s.keys.contacts(owner, c.Platform), string(c.User), encodeContact(c)).Err(); err != nil {
+	if err := s.write(ctx, "HSET", s.keys.contacts(owner, c.Platform), string(c.User), encodeContact(c)).Err(); err != nil {
 		return fmt.Errorf("redisstore: put contact %s of %s on %s: %w", c.User, owner, c.Platform, err)
 	}
 	return nil

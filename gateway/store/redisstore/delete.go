@@ -38,7 +38,7 @@ func (s *Store) deleteAccount(ctx context.Context, owner ids.Owner, platform ids
 			return err
 		}
 		if old.ID != "" {
-			if err := s.client.Del(ctx, s.keys.kv(platform, old.ID)).Err(); err != nil {
+			if err := s.write(ctx, "DEL", s.keys.kv(platform, old.ID)).Err(); err != nil {
 				return fmt.Errorf("deleting the key-value data: %w", err)
 			}
 			if released, err = s.claimToken(ctx, platform, old.ID, owner); err != nil {
@@ -47,7 +47,17 @@ func (s *Store) deleteAccount(ctx context.Context, owner ids.Owner, platform ids
 		}
 	}
 
+	// A fenced store also watches the lease and checks its token: the
+	// transaction then writes only while the lease is the store's.
+	fence := s.fence.Load()
+	watched := []string{key, index}
+	if fence != nil {
+		watched = append(watched, fence.Key)
+	}
 	err = s.client.Watch(ctx, func(tx *redis.Tx) error {
+		if err := checkFenceTx(ctx, tx, fence); err != nil {
+			return s.refused(err)
+		}
 		cur, curFound, err := s.readRecord(ctx, tx, key, platform)
 		if err != nil {
 			return err
@@ -73,7 +83,7 @@ func (s *Store) deleteAccount(ctx context.Context, owner ids.Owner, platform ids
 			return nil
 		})
 		return err
-	}, key, index)
+	}, watched...)
 	if err != nil {
 		return err
 	}
@@ -101,13 +111,13 @@ func (s *Store) forgetOwnerIfEmpty(ctx context.Context, owner ids.Owner) error {
 	if err != nil || n > 0 {
 		return wrapOwnersErr(err)
 	}
-	if err := s.client.SRem(ctx, s.keys.owners(), string(owner)).Err(); err != nil {
+	if err := s.write(ctx, "SREM", s.keys.owners(), string(owner)).Err(); err != nil {
 		return wrapOwnersErr(err)
 	}
 	if n, err = s.client.HLen(ctx, key).Result(); err != nil || n == 0 {
 		return wrapOwnersErr(err)
 	}
-	return wrapOwnersErr(s.client.SAdd(ctx, s.keys.owners(), string(owner)).Err())
+	return wrapOwnersErr(s.write(ctx, "SADD", s.keys.owners(), string(owner)).Err())
 }
 
 func wrapOwnersErr(err error) error {

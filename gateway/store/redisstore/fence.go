@@ -8,12 +8,16 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
 
-// SetFence fences the writes of the durable path by f (nil: no fence):
-// from then on Enqueue and EnqueueAll (the delivery journal and the
-// intake) and PutMessageID(s) (the id map) run as Lua scripts that first
-// check that the lease f.Key still carries f.Token, and refuse the write
-// with an error wrapping store.ErrFenced otherwise. A process that lost
-// its lease while paused thus cannot append after it woke up.
+// SetFence fences every write of the store by f (nil: no fence): from
+// then on Enqueue and EnqueueAll (the delivery journal and the intake),
+// PutMessageID(s) (the id map), and the writes of fence_writes.go
+// (account records, adapter KV, contacts, acks of queue entries) run as
+// Lua scripts that first check that the lease f.Key still carries
+// f.Token, and refuse the write with an error wrapping store.ErrFenced
+// otherwise (DeleteAccount checks the token inside its WATCH
+// transaction). A process that lost its lease while paused thus writes
+// nothing after it woke up. Migrate, run at open before any lease, is
+// not fenced.
 //
 // The check reads the lease's key in the same script as the write, so
 // the fence needs every key on one server: standalone or Sentinel, not
@@ -56,7 +60,7 @@ func (s *Store) enqueueFenced(ctx context.Context, f cluster.Fence, items []stor
 		args[i] = data
 		args[len(items)+i] = string(it.Owner)
 	}
-	seqs, err := f.Run(ctx, s.client, enqueueFencedScript, keys, args...).StringSlice()
+	seqs, err := s.runFenced(ctx, f, enqueueFencedScript, keys, args...).StringSlice()
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +74,7 @@ func (s *Store) enqueueFenced(ctx context.Context, f cluster.Fence, items []stor
 // stopping at the first refusal.
 func (s *Store) putMessageIDsFenced(ctx context.Context, f cluster.Fence, calls []scriptCall) error {
 	for _, c := range calls {
-		if err := f.Run(ctx, s.client, fencedPutMIDScript, c.keys, c.args...).Err(); err != nil {
+		if err := s.runFenced(ctx, f, fencedPutMIDScript, c.keys, c.args...).Err(); err != nil {
 			return err
 		}
 	}

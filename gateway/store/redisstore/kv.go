@@ -25,7 +25,7 @@ func (s *Store) GetKV(ctx context.Context, platform ids.PlatformID, account ids.
 
 // SetKV implements store.KV.
 func (s *Store) SetKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string, value []byte) error {
-	if err := s.client.HSet(ctx, s.keys.kv(platform, account), key, value).Err(); err != nil {
+	if err := s.write(ctx, "HSET", s.keys.kv(platform, account), key, value).Err(); err != nil {
 		return fmt.Errorf("redisstore: set %q of %s on %s: %w", key, account, platform, err)
 	}
 	return nil
@@ -33,7 +33,7 @@ func (s *Store) SetKV(ctx context.Context, platform ids.PlatformID, account ids.
 
 // DeleteKV implements store.KV.
 func (s *Store) DeleteKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) error {
-	if err := s.client.HDel(ctx, s.keys.kv(platform, account), key).Err(); err != nil {
+	if err := s.write(ctx, "HDEL", s.keys.kv(platform, account), key).Err(); err != nil {
 		return fmt.Errorf("redisstore: delete %q of %s on %s: %w", key, account, platform, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
@@ -167,7 +168,9 @@ func streamIDTime(id string) time.Time {
 // the owner has no account record left (KEYS[2], the owner's acct hash:
 // same hash tag, same slot), so that nothing of an unregistered owner
 // stays behind. It returns 1 when it deleted the stream.
-var ackScript = redis.NewScript(`
+var ackScript = redis.NewScript(ackLua)
+
+const ackLua = `
 if #ARGV > 0 then
 	redis.call('XDEL', KEYS[1], unpack(ARGV))
 end
@@ -176,7 +179,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 and r
 	return 1
 end
 return 0
-`)
+`
 
 // ackArgs are the keys and arguments of ackScript for owner's seqs.
 func (s *Store) ackArgs(owner ids.Owner, seqs []string) ([]string, []any) {
@@ -203,7 +206,7 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 // the script deleted it.
 func (s *Store) ack(ctx context.Context, owner ids.Owner, seqs []string) error {
 	keys, args := s.ackArgs(owner, seqs)
-	gone, err := ackScript.Run(ctx, s.client, keys, args...).Int()
+	gone, err := s.runScript(ctx, ackScript, fencedAckScript, keys, args...).Int()
 	if err != nil {
 		return err
 	}
@@ -218,12 +221,12 @@ func (s *Store) ack(ctx context.Context, owner ids.Owner, seqs []string) error {
 // to the set before it appends) is seen by the second look, which adds
 // the owner back.
 func (s *Store) forgetQueue(ctx context.Context, owner ids.Owner) error {
-	if err := s.client.SRem(ctx, s.keys.queueOwners(), string(owner)).Err(); err != nil {
+	if err := s.write(ctx, "SREM", s.keys.queueOwners(), string(owner)).Err(); err != nil {
 		return fmt.Errorf("updating the queues set: %w", err)
 	}
 	n, err := s.client.Exists(ctx, s.keys.queue(owner)).Result()
 	if err == nil && n > 0 {
-		err = s.client.SAdd(ctx, s.keys.queueOwners(), string(owner)).Err()
+		err = s.write(ctx, "SADD", s.keys.queueOwners(), string(owner)).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("updating the queues set: %w", err)
@@ -264,7 +267,13 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	}
 	var cmds []xdel
 	// The script is loaded once so that the pipeline can use EVALSHA.
-	if err := ackScript.Load(ctx, s.client).Err(); err != nil {
+	// A fenced store runs the fenced twin, fence first.
+	fence := s.fence.Load()
+	script := ackScript
+	if fence != nil {
+		script = fencedAckScript
+	}
+	if err := script.Load(ctx, s.client).Err(); err != nil {
 		return fmt.Errorf("redisstore: ack %d items: %w", len(items), err)
 	}
 	// Errors are read from each command below, not from Pipelined.
@@ -272,6 +281,10 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 		for _, o := range owners {
 			for seqs := range slices.Chunk(byOwner[o], delBatch) {
 				keys, args := s.ackArgs(o, seqs)
+				if fence != nil {
+					cmds = append(cmds, xdel{o, seqs, evalShaFenced(ctx, p, *fence, fencedAckScript, keys, args...)})
+					continue
+				}
 				cmds = append(cmds, xdel{o, seqs, ackScript.EvalSha(ctx, p, keys, args...)})
 			}
 		}
@@ -279,6 +292,7 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	})
 	for _, c := range cmds {
 		gone, err := c.cmd.Int()
+		err = s.refused(cluster.FencedError(err))
 		switch {
 		case redis.HasErrorPrefix(err, "NOSCRIPT"): // the script cache was flushed since Load
 			err = s.ack(ctx, c.owner, c.seqs)

@@ -35,6 +35,9 @@ type Store struct {
 	// fence, when set, fences the journal's and the id map's writes
 	// (fence.go).
 	fence atomic.Pointer[cluster.Fence]
+	// onFenced, when set, is told of each write the fence refused
+	// (fence_writes.go).
+	onFenced atomic.Pointer[func(error)]
 }
 
 var _ store.Store = (*Store)(nil)

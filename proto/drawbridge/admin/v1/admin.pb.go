@@ -1964,6 +1964,282 @@ func (x *Fact) GetValue() string {
 	return ""
 }
 
+type GetClusterStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClusterStatusRequest) Reset() {
+	*x = GetClusterStatusRequest{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClusterStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClusterStatusRequest) ProtoMessage() {}
+
+func (x *GetClusterStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClusterStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetClusterStatusRequest) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+// ClusterStatus is the cluster as Redis holds it.
+type ClusterStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the instance that answered (cluster.instance_id).
+	Instance string `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// The live instances (those whose heartbeat has not expired), by id.
+	Instances []*ClusterInstance `protobuf:"bytes,2,rep,name=instances,proto3" json:"instances,omitempty"`
+	// The lease whose holder runs the XEP-0114 link and the accounts.
+	Front         *ClusterLease `protobuf:"bytes,3,opt,name=front,proto3" json:"front,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterStatus) Reset() {
+	*x = ClusterStatus{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterStatus) ProtoMessage() {}
+
+func (x *ClusterStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterStatus.ProtoReflect.Descriptor instead.
+func (*ClusterStatus) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ClusterStatus) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *ClusterStatus) GetInstances() []*ClusterInstance {
+	if x != nil {
+		return x.Instances
+	}
+	return nil
+}
+
+func (x *ClusterStatus) GetFront() *ClusterLease {
+	if x != nil {
+		return x.Front
+	}
+	return nil
+}
+
+// ClusterInstance is one process of the cluster as the registry lists it.
+type ClusterInstance struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Host  string                 `protobuf:"bytes,2,opt,name=host,proto3" json:"host,omitempty"`
+	Pid   int32                  `protobuf:"varint,3,opt,name=pid,proto3" json:"pid,omitempty"`
+	// "standby", "active" or "stopping".
+	Role    string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	Version string                 `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
+	Started *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=started,proto3" json:"started,omitempty"`
+	// Milliseconds until the entry expires without another heartbeat.
+	HeartbeatTtlMs int64 `protobuf:"varint,7,opt,name=heartbeat_ttl_ms,json=heartbeatTtlMs,proto3" json:"heartbeat_ttl_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ClusterInstance) Reset() {
+	*x = ClusterInstance{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterInstance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterInstance) ProtoMessage() {}
+
+func (x *ClusterInstance) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterInstance.ProtoReflect.Descriptor instead.
+func (*ClusterInstance) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ClusterInstance) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ClusterInstance) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *ClusterInstance) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *ClusterInstance) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ClusterInstance) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ClusterInstance) GetStarted() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Started
+	}
+	return nil
+}
+
+func (x *ClusterInstance) GetHeartbeatTtlMs() int64 {
+	if x != nil {
+		return x.HeartbeatTtlMs
+	}
+	return 0
+}
+
+// ClusterLease is a lease with fencing token.
+type ClusterLease struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The holder's instance id; empty when the lease is free.
+	Holder string `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The holder's fencing token; 0 when free.
+	Token int64 `protobuf:"varint,3,opt,name=token,proto3" json:"token,omitempty"`
+	// The token of the latest grant (the counter).
+	LastToken int64 `protobuf:"varint,4,opt,name=last_token,json=lastToken,proto3" json:"last_token,omitempty"`
+	// Milliseconds the lease lives unless renewed; 0 when free.
+	TtlMs         int64 `protobuf:"varint,5,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterLease) Reset() {
+	*x = ClusterLease{}
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterLease) ProtoMessage() {}
+
+func (x *ClusterLease) ProtoReflect() protoreflect.Message {
+	mi := &file_drawbridge_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterLease.ProtoReflect.Descriptor instead.
+func (*ClusterLease) Descriptor() ([]byte, []int) {
+	return file_drawbridge_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ClusterLease) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClusterLease) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *ClusterLease) GetToken() int64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+func (x *ClusterLease) GetLastToken() int64 {
+	if x != nil {
+		return x.LastToken
+	}
+	return 0
+}
+
+func (x *ClusterLease) GetTtlMs() int64 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
 var File_drawbridge_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
@@ -2121,13 +2397,33 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"\x05facts\x18\x03 \x03(\v2\x19.drawbridge.admin.v1.FactR\x05facts\"0\n" +
 	"\x04Fact\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value*\x97\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x19\n" +
+	"\x17GetClusterStatusRequest\"\xa8\x01\n" +
+	"\rClusterStatus\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12B\n" +
+	"\tinstances\x18\x02 \x03(\v2$.drawbridge.admin.v1.ClusterInstanceR\tinstances\x127\n" +
+	"\x05front\x18\x03 \x01(\v2!.drawbridge.admin.v1.ClusterLeaseR\x05front\"\xd5\x01\n" +
+	"\x0fClusterInstance\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04host\x18\x02 \x01(\tR\x04host\x12\x10\n" +
+	"\x03pid\x18\x03 \x01(\x05R\x03pid\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x124\n" +
+	"\astarted\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x12(\n" +
+	"\x10heartbeat_ttl_ms\x18\a \x01(\x03R\x0eheartbeatTtlMs\"\x86\x01\n" +
+	"\fClusterLease\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06holder\x18\x02 \x01(\tR\x06holder\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\x03R\x05token\x12\x1d\n" +
+	"\n" +
+	"last_token\x18\x04 \x01(\x03R\tlastToken\x12\x15\n" +
+	"\x06ttl_ms\x18\x05 \x01(\x03R\x05ttlMs*\x97\x01\n" +
 	"\rLoginStepKind\x12\x1f\n" +
 	"\x1bLOGIN_STEP_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LOGIN_STEP_KIND_INPUT\x10\x01\x12\x16\n" +
 	"\x12LOGIN_STEP_KIND_QR\x10\x02\x12\x18\n" +
 	"\x14LOGIN_STEP_KIND_CODE\x10\x03\x12\x18\n" +
-	"\x14LOGIN_STEP_KIND_DONE\x10\x042\xdc\a\n" +
+	"\x14LOGIN_STEP_KIND_DONE\x10\x042\xc2\b\n" +
 	"\fAdminService\x12c\n" +
 	"\fListAccounts\x12(.drawbridge.admin.v1.ListAccountsRequest\x1a).drawbridge.admin.v1.ListAccountsResponse\x12R\n" +
 	"\n" +
@@ -2139,7 +2435,8 @@ const file_drawbridge_admin_v1_admin_proto_rawDesc = "" +
 	"\tGetStatus\x12%.drawbridge.admin.v1.GetStatusRequest\x1a\x1b.drawbridge.admin.v1.Status\x12l\n" +
 	"\x0fSendTestMessage\x12+.drawbridge.admin.v1.SendTestMessageRequest\x1a,.drawbridge.admin.v1.SendTestMessageResponse\x12c\n" +
 	"\fReloadConfig\x12(.drawbridge.admin.v1.ReloadConfigRequest\x1a).drawbridge.admin.v1.ReloadConfigResponse\x12e\n" +
-	"\x0fDiagnoseAccount\x12+.drawbridge.admin.v1.DiagnoseAccountRequest\x1a%.drawbridge.admin.v1.AccountDiagnosisBGZEgithub.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1;adminv1b\x06proto3"
+	"\x0fDiagnoseAccount\x12+.drawbridge.admin.v1.DiagnoseAccountRequest\x1a%.drawbridge.admin.v1.AccountDiagnosis\x12d\n" +
+	"\x10GetClusterStatus\x12,.drawbridge.admin.v1.GetClusterStatusRequest\x1a\".drawbridge.admin.v1.ClusterStatusBGZEgithub.com/drawbridge-im/drawbridge/proto/drawbridge/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_drawbridge_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -2154,7 +2451,7 @@ func file_drawbridge_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_drawbridge_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_drawbridge_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_drawbridge_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_drawbridge_admin_v1_admin_proto_goTypes = []any{
 	(LoginStepKind)(0),               // 0: drawbridge.admin.v1.LoginStepKind
 	(*Account)(nil),                  // 1: drawbridge.admin.v1.Account
@@ -2184,56 +2481,65 @@ var file_drawbridge_admin_v1_admin_proto_goTypes = []any{
 	(*DiagnoseAccountRequest)(nil),   // 25: drawbridge.admin.v1.DiagnoseAccountRequest
 	(*AccountDiagnosis)(nil),         // 26: drawbridge.admin.v1.AccountDiagnosis
 	(*Fact)(nil),                     // 27: drawbridge.admin.v1.Fact
-	nil,                              // 28: drawbridge.admin.v1.LinkAccountRequest.InputsEntry
-	nil,                              // 29: drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
-	nil,                              // 30: drawbridge.admin.v1.Counts.ByStateEntry
-	(*timestamppb.Timestamp)(nil),    // 31: google.protobuf.Timestamp
+	(*GetClusterStatusRequest)(nil),  // 28: drawbridge.admin.v1.GetClusterStatusRequest
+	(*ClusterStatus)(nil),            // 29: drawbridge.admin.v1.ClusterStatus
+	(*ClusterInstance)(nil),          // 30: drawbridge.admin.v1.ClusterInstance
+	(*ClusterLease)(nil),             // 31: drawbridge.admin.v1.ClusterLease
+	nil,                              // 32: drawbridge.admin.v1.LinkAccountRequest.InputsEntry
+	nil,                              // 33: drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
+	nil,                              // 34: drawbridge.admin.v1.Counts.ByStateEntry
+	(*timestamppb.Timestamp)(nil),    // 35: google.protobuf.Timestamp
 }
 var file_drawbridge_admin_v1_admin_proto_depIdxs = []int32{
-	31, // 0: drawbridge.admin.v1.Account.registered:type_name -> google.protobuf.Timestamp
-	31, // 1: drawbridge.admin.v1.Account.updated:type_name -> google.protobuf.Timestamp
-	31, // 2: drawbridge.admin.v1.Account.last_activity:type_name -> google.protobuf.Timestamp
+	35, // 0: drawbridge.admin.v1.Account.registered:type_name -> google.protobuf.Timestamp
+	35, // 1: drawbridge.admin.v1.Account.updated:type_name -> google.protobuf.Timestamp
+	35, // 2: drawbridge.admin.v1.Account.last_activity:type_name -> google.protobuf.Timestamp
 	1,  // 3: drawbridge.admin.v1.ListAccountsResponse.accounts:type_name -> drawbridge.admin.v1.Account
-	28, // 4: drawbridge.admin.v1.LinkAccountRequest.inputs:type_name -> drawbridge.admin.v1.LinkAccountRequest.InputsEntry
+	32, // 4: drawbridge.admin.v1.LinkAccountRequest.inputs:type_name -> drawbridge.admin.v1.LinkAccountRequest.InputsEntry
 	0,  // 5: drawbridge.admin.v1.LoginStep.kind:type_name -> drawbridge.admin.v1.LoginStepKind
 	6,  // 6: drawbridge.admin.v1.LoginStep.fields:type_name -> drawbridge.admin.v1.LoginField
-	31, // 7: drawbridge.admin.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
-	29, // 8: drawbridge.admin.v1.SubmitLoginInputRequest.inputs:type_name -> drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
+	35, // 7: drawbridge.admin.v1.LoginStep.expires:type_name -> google.protobuf.Timestamp
+	33, // 8: drawbridge.admin.v1.SubmitLoginInputRequest.inputs:type_name -> drawbridge.admin.v1.SubmitLoginInputRequest.InputsEntry
 	7,  // 9: drawbridge.admin.v1.SubmitLoginInputResponse.next:type_name -> drawbridge.admin.v1.LoginStep
 	13, // 10: drawbridge.admin.v1.ListAdaptersResponse.adapters:type_name -> drawbridge.admin.v1.Adapter
 	14, // 11: drawbridge.admin.v1.Adapter.login_flows:type_name -> drawbridge.admin.v1.LoginFlow
 	15, // 12: drawbridge.admin.v1.Adapter.capabilities:type_name -> drawbridge.admin.v1.Capabilities
-	31, // 13: drawbridge.admin.v1.Status.started:type_name -> google.protobuf.Timestamp
+	35, // 13: drawbridge.admin.v1.Status.started:type_name -> google.protobuf.Timestamp
 	18, // 14: drawbridge.admin.v1.Status.xmpp:type_name -> drawbridge.admin.v1.XMPPLink
 	19, // 15: drawbridge.admin.v1.Status.store:type_name -> drawbridge.admin.v1.StoreStatus
 	20, // 16: drawbridge.admin.v1.Status.counts:type_name -> drawbridge.admin.v1.Counts
-	30, // 17: drawbridge.admin.v1.Counts.by_state:type_name -> drawbridge.admin.v1.Counts.ByStateEntry
+	34, // 17: drawbridge.admin.v1.Counts.by_state:type_name -> drawbridge.admin.v1.Counts.ByStateEntry
 	27, // 18: drawbridge.admin.v1.AccountDiagnosis.facts:type_name -> drawbridge.admin.v1.Fact
-	2,  // 19: drawbridge.admin.v1.AdminService.ListAccounts:input_type -> drawbridge.admin.v1.ListAccountsRequest
-	4,  // 20: drawbridge.admin.v1.AdminService.GetAccount:input_type -> drawbridge.admin.v1.GetAccountRequest
-	5,  // 21: drawbridge.admin.v1.AdminService.LinkAccount:input_type -> drawbridge.admin.v1.LinkAccountRequest
-	8,  // 22: drawbridge.admin.v1.AdminService.SubmitLoginInput:input_type -> drawbridge.admin.v1.SubmitLoginInputRequest
-	10, // 23: drawbridge.admin.v1.AdminService.UnlinkAccount:input_type -> drawbridge.admin.v1.UnlinkAccountRequest
-	11, // 24: drawbridge.admin.v1.AdminService.ListAdapters:input_type -> drawbridge.admin.v1.ListAdaptersRequest
-	16, // 25: drawbridge.admin.v1.AdminService.GetStatus:input_type -> drawbridge.admin.v1.GetStatusRequest
-	21, // 26: drawbridge.admin.v1.AdminService.SendTestMessage:input_type -> drawbridge.admin.v1.SendTestMessageRequest
-	23, // 27: drawbridge.admin.v1.AdminService.ReloadConfig:input_type -> drawbridge.admin.v1.ReloadConfigRequest
-	25, // 28: drawbridge.admin.v1.AdminService.DiagnoseAccount:input_type -> drawbridge.admin.v1.DiagnoseAccountRequest
-	3,  // 29: drawbridge.admin.v1.AdminService.ListAccounts:output_type -> drawbridge.admin.v1.ListAccountsResponse
-	1,  // 30: drawbridge.admin.v1.AdminService.GetAccount:output_type -> drawbridge.admin.v1.Account
-	7,  // 31: drawbridge.admin.v1.AdminService.LinkAccount:output_type -> drawbridge.admin.v1.LoginStep
-	9,  // 32: drawbridge.admin.v1.AdminService.SubmitLoginInput:output_type -> drawbridge.admin.v1.SubmitLoginInputResponse
-	1,  // 33: drawbridge.admin.v1.AdminService.UnlinkAccount:output_type -> drawbridge.admin.v1.Account
-	12, // 34: drawbridge.admin.v1.AdminService.ListAdapters:output_type -> drawbridge.admin.v1.ListAdaptersResponse
-	17, // 35: drawbridge.admin.v1.AdminService.GetStatus:output_type -> drawbridge.admin.v1.Status
-	22, // 36: drawbridge.admin.v1.AdminService.SendTestMessage:output_type -> drawbridge.admin.v1.SendTestMessageResponse
-	24, // 37: drawbridge.admin.v1.AdminService.ReloadConfig:output_type -> drawbridge.admin.v1.ReloadConfigResponse
-	26, // 38: drawbridge.admin.v1.AdminService.DiagnoseAccount:output_type -> drawbridge.admin.v1.AccountDiagnosis
-	29, // [29:39] is the sub-list for method output_type
-	19, // [19:29] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	30, // 19: drawbridge.admin.v1.ClusterStatus.instances:type_name -> drawbridge.admin.v1.ClusterInstance
+	31, // 20: drawbridge.admin.v1.ClusterStatus.front:type_name -> drawbridge.admin.v1.ClusterLease
+	35, // 21: drawbridge.admin.v1.ClusterInstance.started:type_name -> google.protobuf.Timestamp
+	2,  // 22: drawbridge.admin.v1.AdminService.ListAccounts:input_type -> drawbridge.admin.v1.ListAccountsRequest
+	4,  // 23: drawbridge.admin.v1.AdminService.GetAccount:input_type -> drawbridge.admin.v1.GetAccountRequest
+	5,  // 24: drawbridge.admin.v1.AdminService.LinkAccount:input_type -> drawbridge.admin.v1.LinkAccountRequest
+	8,  // 25: drawbridge.admin.v1.AdminService.SubmitLoginInput:input_type -> drawbridge.admin.v1.SubmitLoginInputRequest
+	10, // 26: drawbridge.admin.v1.AdminService.UnlinkAccount:input_type -> drawbridge.admin.v1.UnlinkAccountRequest
+	11, // 27: drawbridge.admin.v1.AdminService.ListAdapters:input_type -> drawbridge.admin.v1.ListAdaptersRequest
+	16, // 28: drawbridge.admin.v1.AdminService.GetStatus:input_type -> drawbridge.admin.v1.GetStatusRequest
+	21, // 29: drawbridge.admin.v1.AdminService.SendTestMessage:input_type -> drawbridge.admin.v1.SendTestMessageRequest
+	23, // 30: drawbridge.admin.v1.AdminService.ReloadConfig:input_type -> drawbridge.admin.v1.ReloadConfigRequest
+	25, // 31: drawbridge.admin.v1.AdminService.DiagnoseAccount:input_type -> drawbridge.admin.v1.DiagnoseAccountRequest
+	28, // 32: drawbridge.admin.v1.AdminService.GetClusterStatus:input_type -> drawbridge.admin.v1.GetClusterStatusRequest
+	3,  // 33: drawbridge.admin.v1.AdminService.ListAccounts:output_type -> drawbridge.admin.v1.ListAccountsResponse
+	1,  // 34: drawbridge.admin.v1.AdminService.GetAccount:output_type -> drawbridge.admin.v1.Account
+	7,  // 35: drawbridge.admin.v1.AdminService.LinkAccount:output_type -> drawbridge.admin.v1.LoginStep
+	9,  // 36: drawbridge.admin.v1.AdminService.SubmitLoginInput:output_type -> drawbridge.admin.v1.SubmitLoginInputResponse
+	1,  // 37: drawbridge.admin.v1.AdminService.UnlinkAccount:output_type -> drawbridge.admin.v1.Account
+	12, // 38: drawbridge.admin.v1.AdminService.ListAdapters:output_type -> drawbridge.admin.v1.ListAdaptersResponse
+	17, // 39: drawbridge.admin.v1.AdminService.GetStatus:output_type -> drawbridge.admin.v1.Status
+	22, // 40: drawbridge.admin.v1.AdminService.SendTestMessage:output_type -> drawbridge.admin.v1.SendTestMessageResponse
+	24, // 41: drawbridge.admin.v1.AdminService.ReloadConfig:output_type -> drawbridge.admin.v1.ReloadConfigResponse
+	26, // 42: drawbridge.admin.v1.AdminService.DiagnoseAccount:output_type -> drawbridge.admin.v1.AccountDiagnosis
+	29, // 43: drawbridge.admin.v1.AdminService.GetClusterStatus:output_type -> drawbridge.admin.v1.ClusterStatus
+	33, // [33:44] is the sub-list for method output_type
+	22, // [22:33] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_drawbridge_admin_v1_admin_proto_init() }
@@ -2247,7 +2553,7 @@ func file_drawbridge_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_drawbridge_admin_v1_admin_proto_rawDesc), len(file_drawbridge_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

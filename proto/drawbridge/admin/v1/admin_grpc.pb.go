@@ -39,6 +39,7 @@ const (
 	AdminService_SendTestMessage_FullMethodName  = "/drawbridge.admin.v1.AdminService/SendTestMessage"
 	AdminService_ReloadConfig_FullMethodName     = "/drawbridge.admin.v1.AdminService/ReloadConfig"
 	AdminService_DiagnoseAccount_FullMethodName  = "/drawbridge.admin.v1.AdminService/DiagnoseAccount"
+	AdminService_GetClusterStatus_FullMethodName = "/drawbridge.admin.v1.AdminService/GetClusterStatus"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -89,6 +90,13 @@ type AdminServiceClient interface {
 	// NOT_FOUND if the owner has not registered, FAILED_PRECONDITION if no
 	// session is loaded, UNIMPLEMENTED if the platform cannot tell.
 	DiagnoseAccount(ctx context.Context, in *DiagnoseAccountRequest, opts ...grpc.CallOption) (*AccountDiagnosis, error)
+	// GetClusterStatus reports the processes that share this gateway's
+	// Redis (cluster.enabled): each instance with its role, and the front
+	// lease with its holder, fencing token and TTL left. Only the active
+	// process serves the API, so the answer comes from it.
+	// FAILED_PRECONDITION if this process does not run in a cluster,
+	// UNAVAILABLE if Redis does not answer.
+	GetClusterStatus(ctx context.Context, in *GetClusterStatusRequest, opts ...grpc.CallOption) (*ClusterStatus, error)
 }
 
 type adminServiceClient struct {
@@ -208,6 +216,16 @@ func (c *adminServiceClient) DiagnoseAccount(ctx context.Context, in *DiagnoseAc
 	return out, nil
 }
 
+func (c *adminServiceClient) GetClusterStatus(ctx context.Context, in *GetClusterStatusRequest, opts ...grpc.CallOption) (*ClusterStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClusterStatus)
+	err := c.cc.Invoke(ctx, AdminService_GetClusterStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -256,6 +274,13 @@ type AdminServiceServer interface {
 	// NOT_FOUND if the owner has not registered, FAILED_PRECONDITION if no
 	// session is loaded, UNIMPLEMENTED if the platform cannot tell.
 	DiagnoseAccount(context.Context, *DiagnoseAccountRequest) (*AccountDiagnosis, error)
+	// GetClusterStatus reports the processes that share this gateway's
+	// Redis (cluster.enabled): each instance with its role, and the front
+	// lease with its holder, fencing token and TTL left. Only the active
+	// process serves the API, so the answer comes from it.
+	// FAILED_PRECONDITION if this process does not run in a cluster,
+	// UNAVAILABLE if Redis does not answer.
+	GetClusterStatus(context.Context, *GetClusterStatusRequest) (*ClusterStatus, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -295,6 +320,9 @@ func (UnimplementedAdminServiceServer) ReloadConfig(context.Context, *ReloadConf
 }
 func (UnimplementedAdminServiceServer) DiagnoseAccount(context.Context, *DiagnoseAccountRequest) (*AccountDiagnosis, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiagnoseAccount not implemented")
+}
+func (UnimplementedAdminServiceServer) GetClusterStatus(context.Context, *GetClusterStatusRequest) (*ClusterStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetClusterStatus not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -490,6 +518,24 @@ func _AdminService_DiagnoseAccount_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetClusterStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClusterStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetClusterStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetClusterStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetClusterStatus(ctx, req.(*GetClusterStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -532,6 +578,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiagnoseAccount",
 			Handler:    _AdminService_DiagnoseAccount_Handler,
+		},
+		{
+			MethodName: "GetClusterStatus",
+			Handler:    _AdminService_GetClusterStatus_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
