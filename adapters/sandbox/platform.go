@@ -127,9 +127,9 @@ type Platform struct {
 	echoDelay time.Duration
 	// echoReplyOnly: the Echo Bot sends its echo alone (echo_reply_only).
 	echoReplyOnly bool
-	serial    map[string]*serialQueue
-	groups    groupSet // groups.go
-	watch     watch    // watch.go
+	serial        map[string]*serialQueue
+	groups        groupSet // groups.go
+	watch         watch    // watch.go
 
 	outageMu sync.Mutex
 	outage   map[ids.AccountID]bool // outage.go
