@@ -103,7 +103,8 @@ func (m *appMgmt) linkStatus() gateway.LinkStatus {
 	s := conn.Stats()
 	return gateway.LinkStatus{
 		Connected: conn.Connected(), Connects: s.Connects, Disconnects: s.Disconnects,
-		StanzasIn: s.StanzasIn, StanzasOut: s.StanzasOut,
+		StanzasIn: s.StanzasIn, StanzasOut: s.StanzasOut, Pings: s.Pings,
+		BytesIn: s.BytesIn, BytesOut: s.BytesOut,
 		Queued: s.Queued, InFlight: s.InFlight, Dispatching: s.Dispatching,
 		Problem: conn.Problem(),
 	}
