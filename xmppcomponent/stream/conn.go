@@ -26,9 +26,9 @@ const (
 	DefaultQueueSize    = 10000
 	DefaultWorkers      = 32
 	DefaultPingInterval = 15 * time.Second
+	DefaultStableAfter  = 10 * time.Second
 	// DefaultAckDelay is Config.AckDelay's default.
 	DefaultAckDelay = 5 * time.Millisecond
-	DefaultStableAfter  = 10 * time.Second
 )
 
 // Config configures a Conn.
