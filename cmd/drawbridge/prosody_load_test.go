@@ -73,6 +73,7 @@ type plResult struct {
 	compOut, compIn     float64 // stanzas the component wrote and read per message (from its metrics)
 	relay               string  // the hub's mean relay time by direction and kind in the latency phase
 	pings               float64 // XEP-0199 pings the component wrote per message (from its metrics)
+	latencyPings        float64 // the same in the latency phase
 	wire                plWire  // bytes per message on each side of Prosody, throughput phase
 	errors              int64
 }
@@ -130,8 +131,8 @@ func BenchmarkProsodyLoad(b *testing.B) {
 			b.Logf("%s (%s): %.0f msgs/s relayed (window %d, %d users, %.1f stanzas to the user per message); at %d msgs/s offered: p50 %v, p99 %v; CPU per message: component %.1f µs, Prosody %.1f µs, load generator %.1f µs; component RSS %.1f MiB",
 				tg.name, tg.desc, r.throughput, *plWindow, *plUsers, r.stanzasPerMsg, *plRate, r.p50, r.p99, r.compCPU, r.prosodyCPU, r.clientCPU, r.rssMiB)
 			if tg.metrics != "" {
-				b.Logf("%s: per message the component wrote %.2f stanzas and %.3f pings and read %.2f stanzas (drawbridge_xmpp_stanzas_total, _pings_total); mean hub relay time in the latency phase (drawbridge_relay_duration_seconds): %s",
-					tg.name, r.compOut, r.pings, r.compIn, r.relay)
+				b.Logf("%s: per message the component wrote %.2f stanzas and %.3f pings (%.3f in the latency phase) and read %.2f stanzas (drawbridge_xmpp_stanzas_total, _pings_total); mean hub relay time in the latency phase (drawbridge_relay_duration_seconds): %s",
+					tg.name, r.compOut, r.pings, r.latencyPings, r.compIn, r.relay)
 			}
 			b.Logf("%s: bytes per message: %s", tg.name, r.wire)
 			b.ReportMetric(r.wire.compOut, "comp-out-B/msg")
@@ -337,6 +338,7 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 
 	// Latency at a fixed offered rate.
 	before, _ := scrapeOrNil(tg.metrics)
+	pings0 = componentPings(tg.metrics)
 	first = next
 	count := *plRate * *plSeconds
 	tick := time.NewTicker(time.Millisecond)
@@ -350,6 +352,7 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 		<-tick.C
 	}
 	ph.waitFor(tb, int64(next))
+	res.latencyPings = (componentPings(tg.metrics) - pings0) / float64(count)
 	lat := make([]time.Duration, 0, count)
 	for i := first; i < next; i++ {
 		lat = append(lat, time.Duration(ph.recv[i].Load()-ph.sent[i].Load()))
