@@ -28,7 +28,7 @@ const (
 	DefaultPingInterval = 15 * time.Second
 	DefaultStableAfter  = 10 * time.Second
 	// DefaultAckDelay is Config.AckDelay's default.
-	DefaultAckDelay = 5 * time.Millisecond
+	DefaultAckDelay = 20 * time.Millisecond
 )
 
 // Config configures a Conn.
