@@ -39,6 +39,7 @@ var (
 	plStore    = flag.String("prosody.store", "sqlite", "the gateway's store backend in the Prosody load test (sqlite or redis)")
 	plNoDelay  = flag.Bool("prosody.nodelay", false, "turn Prosody's Nagle algorithm off (network_settings = { nagle = false }; default: Prosody's default, on)")
 	plEchoBare = flag.Bool("prosody.echobare", false, "add a target echo4bare: echo4 addressing its replies to the user's bare JID, as the gateway does, instead of the full JID the message came from")
+	plProfile  = flag.String("prosody.profile", "", "write the gateway's CPU and allocation profiles of the throughput phase to FILE.cpu and FILE.allocs (through metrics.profiling)")
 	plOneReply = flag.Bool("prosody.onereply", false, "run the gateway's sandbox with echo_reply_only, so that the Echo Bot answers with its echo alone, like the one-reply echo component")
 )
 
@@ -181,6 +182,9 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 		b.Fatal(err)
 	}
 	cfg = bytes.Replace(cfg, []byte("metrics:\n  listen: \"\""), []byte("metrics:\n  listen: "+metrics), 1)
+	if *plProfile != "" {
+		cfg = bytes.Replace(cfg, []byte("  profiling: false\n"), []byte("  profiling: true\n"), 1)
+	}
 	if *plOneReply {
 		cfg = bytes.Replace(cfg, []byte("    auto_confirm: true\n"), []byte("    auto_confirm: true\n    echo_reply_only: true\n"), 1)
 	}
@@ -306,6 +310,13 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 	out0, in0 := componentStanzas(tg.metrics)
 	pings0 := componentPings(tg.metrics)
 	wire0 := env.wireCounters(tb, tg)
+	if *plProfile != "" && tg.metrics != "" {
+		ops := strings.TrimSuffix(strings.TrimPrefix(tg.metrics, "http://"), "/metrics")
+		for _, kind := range []string{"profile", "allocs"} {
+			done := profileGateway(tb, ops, kind, *plProfile+map[string]string{"profile": ".cpu", "allocs": ".allocs"}[kind])
+			defer done()
+		}
+	}
 	start := time.Now()
 	first := next
 	for next < first+*plMessages {

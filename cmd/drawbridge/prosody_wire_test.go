@@ -89,3 +89,24 @@ func componentPings(url string) float64 {
 	}
 	return m["drawbridge_xmpp_pings_total"]
 }
+
+// plProfileSeconds is how long the profiles of -prosody.profile run: about
+// the throughput phase of the default knobs on a 2-core machine.
+const plProfileSeconds = 4
+
+// profileGateway starts fetching the gateway's /debug/pprof/KIND over
+// plProfileSeconds (for allocs, what was allocated meanwhile) into path;
+// the returned function waits for it.
+func profileGateway(tb testing.TB, ops, kind, path string) func() {
+	done := make(chan error, 1)
+	go func() {
+		done <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", ops, kind, plProfileSeconds), path)
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			tb.Errorf("gateway %s profile: %v", kind, err)
+			return
+		}
+		tb.Logf("gateway %s profile written to %s", kind, path)
+	}
+}
