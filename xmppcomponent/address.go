@@ -50,10 +50,11 @@ func (a Addressing) UserOf(j jid.JID) (ids.UserID, error) {
 	if !strings.EqualFold(j.Domainpart(), a.Domain) {
 		return "", fmt.Errorf("%s is not on %s: %w", j, a.Domain, gateway.ErrUnknownChat)
 	}
-	if j.Localpart() == "" {
+	local := j.Localpart() // a copy each call
+	if local == "" {
 		return "", fmt.Errorf("%s is the gateway itself, not a contact: %w", j, gateway.ErrUnknownChat)
 	}
-	return ids.UserID(UnescapeLocal(j.Localpart())), nil
+	return ids.UserID(UnescapeLocal(local)), nil
 }
 
 // Owner returns the bare JID of a stanza's sender as the hub's Owner.
