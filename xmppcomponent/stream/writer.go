@@ -28,8 +28,9 @@ var errShutdown = errors.New("stream: shutting down")
 // writeLoop is the only goroutine that writes to the socket while the
 // session is live. It writes queued stanzas in batches, moving them to the
 // in-flight list, and interleaves XEP-0199 pings to PingTo (at most one
-// outstanding): one after each burst of writes so that its reply confirms
-// the in-flight stanzas, and one every PingInterval as a keepalive. A ping not
+// outstanding): one after a burst of writes, AckDelay after the previous
+// ping, so that its reply confirms the in-flight stanzas, and one every
+// PingInterval as a keepalive. A ping not
 // answered within 2×PingInterval, a failed write, or a write that exceeds
 // WriteTimeout ends the session. When ctx ends it closes the stream.
 func (s *session) writeLoop(ctx context.Context) {
