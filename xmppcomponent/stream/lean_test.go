@@ -227,3 +227,31 @@ func readOutcome(err error) string {
 		return "fatal"
 	}
 }
+
+// TestLeanLongStanza: a message longer than leanMaxBytes is given back
+// half read and decoded by encoding/xml, whole; the next one is lean again.
+func TestLeanLongStanza(t *testing.T) {
+	long := strings.Repeat("é", leanMaxBytes)
+	stream := fuzzStreamHeader + `<message id='long'><body>` + long + `</body></message><message id='short'><body>s</body></message>`
+	sr := newStreamReader(strings.NewReader(stream))
+	if _, err := sr.open(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		id, body string
+		lean     bool
+	}{{"long", long, false}, {"short", "s", true}} {
+		before := sr.wire.d.InputOffset()
+		p, err := sr.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ok := p.(stanza.Message)
+		if !ok || m.Id != want.id || m.Body != want.body {
+			t.Fatalf("read %T id %q, body of %d bytes; want %s", p, m.Id, len(m.Body), want.id)
+		}
+		if lean := sr.wire.d.InputOffset() == before; lean != want.lean {
+			t.Errorf("%s: lean = %v, want %v", want.id, lean, want.lean)
+		}
+	}
+}
