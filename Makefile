@@ -107,6 +107,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS := \
 	./xmppcomponent/stream:FuzzStreamReader \
 	./xmppcomponent/stream:FuzzLimiterDecoder \
+	./xmppcomponent/stream:FuzzLeanDecoder \
 	./xmppcomponent:FuzzNextPacket \
 	./xmppcomponent:FuzzBodyWithout \
 	./xmppcomponent:FuzzAddressing \

@@ -27,6 +27,12 @@ type LinkStatus struct {
 	Connects, Disconnects uint64
 	// StanzasIn and StanzasOut count stanzas read and written.
 	StanzasIn, StanzasOut uint64
+	// Pings counts the XEP-0199 pings written to the server (they confirm
+	// the stanzas written before them, and keep the link alive).
+	Pings uint64
+	// BytesIn and BytesOut count the bytes read from and written to the
+	// server.
+	BytesIn, BytesOut uint64
 	// Queued stanzas wait to be written, InFlight ones wait for the
 	// server's acknowledgement, Dispatching inbound ones wait for a handler.
 	Queued, InFlight, Dispatching int

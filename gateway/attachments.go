@@ -68,6 +68,20 @@ func (o MediaOptions) withDefaults() MediaOptions {
 	return o
 }
 
+// releaseNothing is the release of a message with nothing to download.
+func releaseNothing() {}
+
+// needsFetch reports whether fetchAttachments has anything to download
+// for msg.
+func needsFetch(msg *event.Message) bool {
+	for i := range msg.Attachments {
+		if a := &msg.Attachments[i]; a.Open == nil && a.URL != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // fetchAttachments makes every attachment of an outbound message readable:
 // files that arrive from XMPP as URLs (XEP-0066, XEP-0363) are downloaded,
 // capped at the chat's file size limit and checked against its media types,
@@ -78,6 +92,9 @@ func (o MediaOptions) withDefaults() MediaOptions {
 // back to nil (a later attempt downloads them again); it must be called
 // once the adapter is done with the message, also on error.
 func (g *Gateway) fetchAttachments(ctx context.Context, owner ids.Owner, caps Capabilities, msg *event.Message) (release func(), err error) {
+	if !needsFetch(msg) {
+		return releaseNothing, nil // the common case, without allocations
+	}
 	var files []*media.File
 	var fetched []int
 	release = func() {

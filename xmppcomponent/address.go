@@ -37,7 +37,7 @@ const ContactResource = "drawbridge"
 // UserFullJID returns the full JID a platform user is present and writes
 // from.
 func (a Addressing) UserFullJID(user ids.UserID) string {
-	return a.UserJID(user) + "/" + ContactResource
+	return EscapeLocal(string(user)) + "@" + a.Domain + "/" + ContactResource
 }
 
 // ChatFullJID returns the full JID the other party of a one-to-one chat
@@ -50,10 +50,11 @@ func (a Addressing) UserOf(j jid.JID) (ids.UserID, error) {
 	if !strings.EqualFold(j.Domainpart(), a.Domain) {
 		return "", fmt.Errorf("%s is not on %s: %w", j, a.Domain, gateway.ErrUnknownChat)
 	}
-	if j.Localpart() == "" {
+	local := j.Localpart() // a copy each call
+	if local == "" {
 		return "", fmt.Errorf("%s is the gateway itself, not a contact: %w", j, gateway.ErrUnknownChat)
 	}
-	return ids.UserID(UnescapeLocal(j.Localpart())), nil
+	return ids.UserID(UnescapeLocal(local)), nil
 }
 
 // Owner returns the bare JID of a stanza's sender as the hub's Owner.
@@ -70,6 +71,9 @@ var escapes = map[byte]string{
 // EscapeLocal applies XEP-0106 JID escaping to a localpart. Every backslash
 // is escaped too, so that UnescapeLocal is its exact inverse.
 func EscapeLocal(s string) string {
+	if !needsEscape(s) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if e, ok := escapes[s[i]]; ok {
@@ -79,6 +83,16 @@ func EscapeLocal(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// needsEscape reports whether EscapeLocal would change s.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if _, ok := escapes[s[i]]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // UnescapeLocal reverses EscapeLocal (XEP-0106 unescaping).

@@ -118,11 +118,18 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 // XEP-0424.
 const retractedNotice = "/me retracted a message; your client does not support retractions."
 
+// chatExtensions is the room chatMessage makes for extensions: what the
+// common stanzas carry (a receipt or chat state and its no-store hint; a
+// message's origin-id, receipt request, markable and active state), so
+// that adding them allocates once.
+const chatExtensions = 4
+
 func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stanza.Message {
 	return &stanza.Message{
-		XMLName: xml.Name{Local: "message"},
-		Attrs:   stanza.Attrs{Type: stanza.MessageTypeChat, From: from, To: string(owner), Id: newID()},
-		Body:    body,
+		XMLName:    xml.Name{Local: "message"},
+		Attrs:      stanza.Attrs{Type: stanza.MessageTypeChat, From: from, To: string(owner), Id: newID()},
+		Body:       body,
+		Extensions: make([]stanza.MsgExtension, 0, chatExtensions),
 	}
 }
 

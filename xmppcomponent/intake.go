@@ -64,7 +64,7 @@ func (in *intake) Record(ctx context.Context, ps []stanza.Packet) []func() {
 		if to, err := jid.Parse(m.To); err != nil || to.Localpart() == "" {
 			continue // a chat command to the gateway is not run twice
 		}
-		data, err := xml.Marshal(m)
+		data, err := stream.Marshal(m) // the fast path: most are plain chat messages
 		if err != nil {
 			in.c.log.Warn("cannot record an inbound message; handled unrecorded", "from", m.From, "id", m.Id, "err", err)
 			continue

@@ -77,10 +77,10 @@ func (a *Adapter) Info() gateway.Info {
 }
 
 // Init implements gateway.Adapter: it reads the keys auto_confirm,
-// code_ttl, echo_delay, edit_window, retract_window, max_file_size and
-// the web section (see the Config constants), refuses other keys, and does
+// code_ttl, echo_delay, echo_reply_only, edit_window, retract_window,
+// max_file_size and the web section (see the Config constants), refuses other keys, and does
 // no I/O.
-// echo_delay and the limits (edit_window, retract_window, max_file_size)
+// echo_delay, echo_reply_only and the limits (edit_window, retract_window, max_file_size)
 // are rules of the platform: they apply to the whole Platform, as the last
 // Init set them.
 func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
@@ -98,7 +98,7 @@ func (a *Adapter) Init(host gateway.Host, raw map[string]any) error {
 	a.mu.Lock()
 	a.host, a.log, a.cfg = host, log, cfg
 	a.mu.Unlock()
-	a.p.setEchoDelay(cfg.echoDelay)
+	a.p.setEcho(cfg.echoDelay, cfg.replyOnly)
 	a.p.setLimits(cfg.limits)
 	return nil
 }

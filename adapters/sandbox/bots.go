@@ -56,8 +56,15 @@ func echoBody(body string) string {
 
 // runEcho is the Echo Bot's answer to rec: Delivered receipt, Composing,
 // (echo_delay), the reply ("echo: <body>", with the same files), Displayed
-// receipt.
+// receipt; with echo_reply_only, the reply alone.
 func (p *Platform) runEcho(bot ids.UserID, acct ids.AccountID, rec Message, reply ids.MessageID) {
+	p.mu.Lock()
+	replyOnly := p.echoReplyOnly
+	p.mu.Unlock()
+	if replyOnly {
+		_, _ = p.route(outgoing{from: bot, to: ids.UserID(acct), body: echoBody(rec.Body), files: rec.Attachments, id: reply})
+		return
+	}
 	p.botReceipt(bot, acct, event.Delivered, rec.ID)
 	p.deliver(ids.UserID(acct), false, func(a ids.AccountID) event.Event {
 		return &event.ChatState{

@@ -250,6 +250,28 @@ func TestEchoDelay(t *testing.T) {
 	}
 }
 
+// TestEchoReplyOnly: with echo_reply_only the Echo Bot answers with its
+// echo alone; a second message shows that no receipt or chat state of the
+// first came after its echo.
+func TestEchoReplyOnly(t *testing.T) {
+	e := newEnv(t, map[string]any{"echo_reply_only": true}, sandbox.Options{})
+	acct := e.link(t, phoneA)
+	s := e.connect(t, acct)
+	send(t, s, sandbox.EchoBot, "one")
+	send(t, s, sandbox.EchoBot, "two")
+	evs := e.h.WaitEvents(t, 2, traffic(acct, sandbox.EchoBot))
+	for i, want := range []string{"echo: one", "echo: two"} {
+		if m, ok := evs[i].(*event.Message); !ok || m.Body != want {
+			t.Errorf("event %d = %#v, want the echo %q", i, evs[i], want)
+		}
+	}
+	// The bot works through its chat in order: once the second echo is
+	// there, everything it did for the first is too.
+	if evs := e.h.EventsFor(traffic(acct, sandbox.EchoBot)); len(evs) != 2 {
+		t.Errorf("echo bot produced %d events, want 2: %#v", len(evs), evs)
+	}
+}
+
 func TestQuietBot(t *testing.T) {
 	e := newEnv(t, nil, sandbox.Options{})
 	acct := e.link(t, phoneA)

@@ -17,6 +17,12 @@ const (
 	// ConfigEchoDelay (duration string, default "0s"): how long the Echo Bot
 	// "types" before it answers.
 	ConfigEchoDelay = "echo_delay"
+	// ConfigEchoReplyOnly (bool, default false): the Echo Bot answers each
+	// message with its echo alone, without the delivered and displayed
+	// receipts and the typing notification, so that a relayed message
+	// costs one stanza each way (for benchmarks against a one-reply echo
+	// component).
+	ConfigEchoReplyOnly = "echo_reply_only"
 	// ConfigEditWindow (duration string, default "15m"): how long after
 	// sending a message its author may edit it; "0s" means no limit.
 	ConfigEditWindow = "edit_window"
@@ -52,6 +58,7 @@ type config struct {
 	autoConfirm bool
 	codeTTL     time.Duration
 	echoDelay   time.Duration
+	replyOnly   bool
 	limits      limits
 	web         webConfig
 }
@@ -66,6 +73,7 @@ type section struct {
 	AutoConfirm   bool              `yaml:"auto_confirm"`
 	CodeTTL       time.Duration     `yaml:"code_ttl"`
 	EchoDelay     time.Duration     `yaml:"echo_delay"`
+	EchoReplyOnly bool              `yaml:"echo_reply_only"`
 	EditWindow    time.Duration     `yaml:"edit_window"`
 	RetractWindow time.Duration     `yaml:"retract_window"`
 	MaxFileSize   gwconfig.ByteSize `yaml:"max_file_size"`
@@ -104,7 +112,7 @@ func parseConfig(raw map[string]any) (config, error) {
 		return config{}, err
 	}
 	return config{
-		autoConfirm: s.AutoConfirm, codeTTL: s.CodeTTL, echoDelay: s.EchoDelay,
+		autoConfirm: s.AutoConfirm, codeTTL: s.CodeTTL, echoDelay: s.EchoDelay, replyOnly: s.EchoReplyOnly,
 		limits: limits{editWindow: s.EditWindow, retractWindow: s.RetractWindow, maxFileSize: int64(s.MaxFileSize)},
 		web:    web,
 	}, nil

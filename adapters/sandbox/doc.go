@@ -95,7 +95,8 @@
 // For a message M from a linked account the Echo Bot emits, in this order
 // and in the chat with the bot: a Delivered receipt for M, a Composing
 // chat state, its echo E of M (after the echo_delay option), then a
-// Displayed receipt for M. E's body is "echo: <body of M>", or empty if M
+// Displayed receipt for M; with the echo_reply_only option it emits E
+// alone (one event per message, for benchmarks). E's body is "echo: <body of M>", or empty if M
 // had no text, and E carries the same files as M (same bytes, name, MIME
 // type and kind). The bot remembers which echo answers which message (E's
 // id is taken when M arrives), and mirrors what the account does next, in

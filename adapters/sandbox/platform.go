@@ -125,9 +125,11 @@ type Platform struct {
 	pairings  map[string][]*pairing
 	attempts  map[string]int
 	echoDelay time.Duration
-	serial    map[string]*serialQueue
-	groups    groupSet // groups.go
-	watch     watch    // watch.go
+	// echoReplyOnly: the Echo Bot sends its echo alone (echo_reply_only).
+	echoReplyOnly bool
+	serial        map[string]*serialQueue
+	groups        groupSet // groups.go
+	watch         watch    // watch.go
 
 	outageMu sync.Mutex
 	outage   map[ids.AccountID]bool // outage.go
@@ -251,10 +253,10 @@ func (p *Platform) userLocked(id ids.UserID) User {
 	}
 }
 
-func (p *Platform) setEchoDelay(d time.Duration) {
+func (p *Platform) setEcho(d time.Duration, replyOnly bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.echoDelay = d
+	p.echoDelay, p.echoReplyOnly = d, replyOnly
 }
 
 func (p *Platform) mintIDLocked() ids.MessageID {

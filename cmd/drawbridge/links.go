@@ -71,6 +71,9 @@ func (a *app) linkStatus() gateway.LinkStatus {
 		st.Disconnects += s.Disconnects
 		st.StanzasIn += s.StanzasIn
 		st.StanzasOut += s.StanzasOut
+		st.Pings += s.Pings
+		st.BytesIn += s.BytesIn
+		st.BytesOut += s.BytesOut
 		st.Queued += s.Queued
 		st.InFlight += s.InFlight
 		st.Dispatching += s.Dispatching

@@ -38,12 +38,16 @@ var (
 	plSeconds  = flag.Int("prosody.seconds", 5, "length of each latency phase of the Prosody load test, in seconds")
 	plStore    = flag.String("prosody.store", "sqlite", "the gateway's store backend in the Prosody load test (sqlite or redis)")
 	plNoDelay  = flag.Bool("prosody.nodelay", false, "turn Prosody's Nagle algorithm off (network_settings = { nagle = false }; default: Prosody's default, on)")
+	plEchoBare = flag.Bool("prosody.echobare", false, "add a target echo4bare: echo4 addressing its replies to the user's bare JID, as the gateway does, instead of the full JID the message came from")
+	plProfile  = flag.String("prosody.profile", "", "write the gateway's CPU and allocation profiles of the throughput phase to FILE.cpu and FILE.allocs (through metrics.profiling)")
+	plOneReply = flag.Bool("prosody.onereply", false, "run the gateway's sandbox with echo_reply_only, so that the Echo Bot answers with its echo alone, like the one-reply echo component")
 )
 
 const (
-	plDomain    = "load.test"       // Prosody's VirtualHost
-	plEcho      = "echo.load.test"  // the minimal echo component
-	plEcho4     = "echo4.load.test" // the echo component that also sends what the Echo Bot sends
+	plDomain    = "load.test"        // Prosody's VirtualHost
+	plEcho      = "echo.load.test"   // the minimal echo component
+	plEcho4     = "echo4.load.test"  // the echo component that also sends what the Echo Bot sends
+	plEcho4Bare = "echo4b.load.test" // echo4 writing to bare JIDs (-prosody.echobare)
 	plEchoEnv   = "DRAWBRIDGE_BENCH_ECHO_COMPONENT"
 	plWait      = 60 * time.Second
 	plEchoReady = "echo component ready"
@@ -69,6 +73,9 @@ type plResult struct {
 	stanzasPerMsg       float64 // stanzas the users received per message
 	compOut, compIn     float64 // stanzas the component wrote and read per message (from its metrics)
 	relay               string  // the hub's mean relay time by direction and kind in the latency phase
+	pings               float64 // XEP-0199 pings the component wrote per message (from its metrics)
+	latencyPings        float64 // the same in the latency phase
+	wire                plWire  // bytes per message on each side of Prosody, throughput phase
 	errors              int64
 }
 
@@ -125,9 +132,11 @@ func BenchmarkProsodyLoad(b *testing.B) {
 			b.Logf("%s (%s): %.0f msgs/s relayed (window %d, %d users, %.1f stanzas to the user per message); at %d msgs/s offered: p50 %v, p99 %v; CPU per message: component %.1f µs, Prosody %.1f µs, load generator %.1f µs; component RSS %.1f MiB",
 				tg.name, tg.desc, r.throughput, *plWindow, *plUsers, r.stanzasPerMsg, *plRate, r.p50, r.p99, r.compCPU, r.prosodyCPU, r.clientCPU, r.rssMiB)
 			if tg.metrics != "" {
-				b.Logf("%s: per message the component wrote %.2f and read %.2f stanzas (drawbridge_xmpp_stanzas_total); mean hub relay time in the latency phase (drawbridge_relay_duration_seconds): %s",
-					tg.name, r.compOut, r.compIn, r.relay)
+				b.Logf("%s: per message the component wrote %.2f stanzas and %.3f pings (%.3f in the latency phase) and read %.2f stanzas (drawbridge_xmpp_stanzas_total, _pings_total); mean hub relay time in the latency phase (drawbridge_relay_duration_seconds): %s",
+					tg.name, r.compOut, r.pings, r.latencyPings, r.compIn, r.relay)
 			}
+			b.Logf("%s: bytes per message: %s", tg.name, r.wire)
+			b.ReportMetric(r.wire.compOut, "comp-out-B/msg")
 			if echo, ok := results["echo"]; ok && tg.name != "echo" {
 				ratio := 100 * r.throughput / echo.throughput
 				b.ReportMetric(ratio, "%-of-echo")
@@ -159,6 +168,7 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 			{Domain: loadDomain, Secret: loadSecret},
 			{Domain: plEcho, Secret: loadSecret},
 			{Domain: plEcho4, Secret: loadSecret},
+			{Domain: plEcho4Bare, Secret: loadSecret},
 		},
 	})
 	env := &plEnv{prosody: p, prosodyPID: prosodyPID(b, p)}
@@ -172,17 +182,30 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 		b.Fatal(err)
 	}
 	cfg = bytes.Replace(cfg, []byte("metrics:\n  listen: \"\""), []byte("metrics:\n  listen: "+metrics), 1)
+	if *plProfile != "" {
+		cfg = bytes.Replace(cfg, []byte("  profiling: false\n"), []byte("  profiling: true\n"), 1)
+	}
+	if *plOneReply {
+		cfg = bytes.Replace(cfg, []byte("    auto_confirm: true\n"), []byte("    auto_confirm: true\n    echo_reply_only: true\n"), 1)
+	}
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	gwPID := startGatewayProcess(b, bin, cfgPath)
 	env.targets = []plTarget{
-		{name: "echo", to: "bot@" + plEcho, pid: startEchoComponent(b, p.ComponentAddr, plEcho, false),
+		{name: "echo", to: "bot@" + plEcho, pid: startEchoComponent(b, p.ComponentAddr, plEcho, "plain"),
 			desc: "minimal echo component: one reply"},
-		{name: "echo4", to: "bot@" + plEcho4, pid: startEchoComponent(b, p.ComponentAddr, plEcho4, true),
+		{name: "echo4", to: "bot@" + plEcho4, pid: startEchoComponent(b, p.ComponentAddr, plEcho4, "extras"),
 			desc: "echo component answering like the Echo Bot: receipt, typing, reply, displayed"},
 		{name: "gateway", to: string(sandbox.EchoBot) + "@" + loadDomain, pid: gwPID,
 			desc: "drawbridge " + *plStore + ", sandbox Echo Bot", metrics: "http://" + metrics + "/metrics"},
+	}
+	if *plEchoBare {
+		env.targets = slices.Insert(env.targets, 2, plTarget{name: "echo4bare", to: "bot@" + plEcho4Bare,
+			pid: startEchoComponent(b, p.ComponentAddr, plEcho4Bare, "bare"), desc: "echo4 answering to the user's bare JID"})
+	}
+	if *plOneReply {
+		env.targets[len(env.targets)-1].desc += " (echo_reply_only: one reply)"
 	}
 	for u := range *plUsers {
 		c, err := dialLean(p.C2SAddr, plUserName(u), plDomain, "pw")
@@ -285,6 +308,15 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 		stanzas0 += c.stanzas.Load()
 	}
 	out0, in0 := componentStanzas(tg.metrics)
+	pings0 := componentPings(tg.metrics)
+	wire0 := env.wireCounters(tb, tg)
+	if *plProfile != "" && tg.metrics != "" {
+		ops := strings.TrimSuffix(strings.TrimPrefix(tg.metrics, "http://"), "/metrics")
+		for _, kind := range []string{"profile", "allocs"} {
+			done := profileGateway(tb, ops, kind, *plProfile+map[string]string{"profile": ".cpu", "allocs": ".allocs"}[kind])
+			defer done()
+		}
+	}
 	start := time.Now()
 	first := next
 	for next < first+*plMessages {
@@ -312,9 +344,12 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 	res.stanzasPerMsg = float64(stanzas-stanzas0) / n
 	out1, in1 := componentStanzas(tg.metrics)
 	res.compOut, res.compIn = (out1-out0)/n, (in1-in0)/n
+	res.pings = (componentPings(tg.metrics) - pings0) / n
+	res.wire = env.wireCounters(tb, tg).perMessage(wire0, n)
 
 	// Latency at a fixed offered rate.
 	before, _ := scrapeOrNil(tg.metrics)
+	pings0 = componentPings(tg.metrics)
 	first = next
 	count := *plRate * *plSeconds
 	tick := time.NewTicker(time.Millisecond)
@@ -328,6 +363,7 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 		<-tick.C
 	}
 	ph.waitFor(tb, int64(next))
+	res.latencyPings = (componentPings(tg.metrics) - pings0) / float64(count)
 	lat := make([]time.Duration, 0, count)
 	for i := first; i < next; i++ {
 		lat = append(lat, time.Duration(ph.recv[i].Load()-ph.sent[i].Load()))
@@ -422,10 +458,13 @@ type plClient struct {
 	br      *bufio.Reader
 	wmu     sync.Mutex
 	phase   atomic.Pointer[plPhase]
-	stanzas atomic.Int64  // messages received
-	setup   chan []byte   // messages received while no phase runs
-	done    chan struct{} // the reader ended
-	once    sync.Once
+	stanzas atomic.Int64 // messages received
+	// bytesIn and bytesOut count the bytes read from and written to
+	// Prosody since the client logged in.
+	bytesIn, bytesOut atomic.Int64
+	setup             chan []byte   // messages received while no phase runs
+	done              chan struct{} // the reader ended
+	once              sync.Once
 }
 
 var (
@@ -525,7 +564,8 @@ func (c *plClient) readUntil(done func([]byte) bool) ([]byte, error) {
 func (c *plClient) write(p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_, err := c.nc.Write(p)
+	n, err := c.nc.Write(p)
+	c.bytesOut.Add(int64(n))
 	return err
 }
 
@@ -544,6 +584,7 @@ func (c *plClient) readLoop() {
 	chunk := make([]byte, 64<<10)
 	for {
 		n, err := c.br.Read(chunk)
+		c.bytesIn.Add(int64(n))
 		buf = append(buf, chunk[:n]...)
 		buf = scanMessages(buf, c.onMessage)
 		if err != nil {
@@ -682,11 +723,9 @@ func (c *plClient) linkSandbox(phone string) error {
 // startEchoComponent runs the echo component in a child process (this
 // test binary, TestProsodyEchoComponent) so that its CPU time is its own,
 // and returns its pid once its handshake succeeded.
-func startEchoComponent(tb testing.TB, addr, domain string, extras bool) int {
-	mode := "plain"
-	if extras {
-		mode = "extras"
-	}
+// mode is plain (one reply), extras (the Echo Bot's four stanzas) or bare
+// (extras, to the sender's bare JID).
+func startEchoComponent(tb testing.TB, addr, domain, mode string) int {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProsodyEchoComponent$", "-test.timeout=0", "-test.count=1")
 	cmd.Env = append(os.Environ(), plEchoEnv+"="+strings.Join([]string{addr, domain, loadSecret, mode}, " "))
 	proc, err := testutil.Start(cmd, filepath.Join(tb.TempDir(), "echo-"+domain+".log"))
@@ -711,7 +750,7 @@ func TestProsodyEchoComponent(t *testing.T) {
 	if len(f) != 4 {
 		t.Fatalf("%s=%q: want ADDR DOMAIN SECRET MODE", plEchoEnv, spec)
 	}
-	err := runEchoComponent(f[0], f[1], f[2], f[3] == "extras", func() { fmt.Println(plEchoReady) })
+	err := runEchoComponent(f[0], f[1], f[2], f[3] != "plain", f[3] == "bare", func() { fmt.Println(plEchoReady) })
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		t.Fatal(err)
 	}
@@ -720,10 +759,11 @@ func TestProsodyEchoComponent(t *testing.T) {
 // runEchoComponent is a minimal XEP-0114 component: handshake, then for
 // every <message> with a body one <message> back to its sender with the
 // same body (with extras: a delivery receipt and a typing notification
-// before it and a displayed marker after it, like the sandbox Echo Bot).
+// before it and a displayed marker after it, like the sandbox Echo Bot),
+// to the sender's full JID (bare: to its bare JID).
 // It parses nothing but the attributes it needs and writes its replies
 // once per read.
-func runEchoComponent(addr, domain, secret string, extras bool, ready func()) error {
+func runEchoComponent(addr, domain, secret string, extras, bare bool, ready func()) error {
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return err
@@ -772,6 +812,9 @@ func runEchoComponent(addr, domain, secret string, extras bool, ready func()) er
 		}
 		tag := msg[:bytes.IndexByte(msg, '>')]
 		from, to, id := attrValue(tag, "from"), attrValue(tag, "to"), attrValue(tag, "id")
+		if i := bytes.IndexByte(from, '/'); bare && i >= 0 {
+			from = from[:i]
+		}
 		head := func() {
 			_, _ = w.WriteString(`<message type='chat' from='`)
 			_, _ = w.Write(to)

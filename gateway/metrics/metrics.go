@@ -171,6 +171,10 @@ var (
 		"Established XEP-0114 connections that ended.", nil, nil)
 	descStanzas = prometheus.NewDesc(Namespace+"_xmpp_stanzas_total",
 		"Stanzas read from (in) and written to (out) the XMPP server.", []string{"direction"}, nil)
+	descPings = prometheus.NewDesc(Namespace+"_xmpp_pings_total",
+		"XEP-0199 pings written to the XMPP server: they confirm the stanzas written before them and keep the link alive.", nil, nil)
+	descBytes = prometheus.NewDesc(Namespace+"_xmpp_bytes_total",
+		"Bytes read from (in) and written to (out) the XMPP server after the handshakes.", []string{"direction"}, nil)
 	descQueue = prometheus.NewDesc(Namespace+"_xmpp_queue_depth",
 		"Stanzas waiting: outbound (to be written), in_flight (written, not yet acknowledged), dispatch (inbound, waiting for a handler).", []string{"queue"}, nil)
 	descSessions = prometheus.NewDesc(Namespace+"_sessions",
@@ -182,6 +186,8 @@ func (c *linkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descConnects
 	ch <- descDisconnects
 	ch <- descStanzas
+	ch <- descPings
+	ch <- descBytes
 	ch <- descQueue
 }
 
@@ -196,6 +202,9 @@ func (c *linkCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDisconnects, prometheus.CounterValue, float64(s.Disconnects))
 	ch <- prometheus.MustNewConstMetric(descStanzas, prometheus.CounterValue, float64(s.StanzasIn), "in")
 	ch <- prometheus.MustNewConstMetric(descStanzas, prometheus.CounterValue, float64(s.StanzasOut), "out")
+	ch <- prometheus.MustNewConstMetric(descPings, prometheus.CounterValue, float64(s.Pings))
+	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(s.BytesIn), "in")
+	ch <- prometheus.MustNewConstMetric(descBytes, prometheus.CounterValue, float64(s.BytesOut), "out")
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.Queued), "outbound")
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.InFlight), "in_flight")
 	ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.Dispatching), "dispatch")

@@ -15,7 +15,7 @@ import (
 )
 
 func TestObserverAndCollectors(t *testing.T) {
-	link := gateway.LinkStatus{Connected: true, Connects: 2, Disconnects: 1, StanzasIn: 10, StanzasOut: 12, Queued: 3, InFlight: 4, Dispatching: 5}
+	link := gateway.LinkStatus{Connected: true, Connects: 2, Disconnects: 1, StanzasIn: 10, StanzasOut: 12, Pings: 6, BytesIn: 700, BytesOut: 900, Queued: 3, InFlight: 4, Dispatching: 5}
 	sessions := []gateway.SessionInfo{
 		{Owner: "a@x.test", Platform: "sandbox", Account: "+1"},
 		{Owner: "b@x.test", Platform: "sandbox", Account: "+2"},
@@ -67,6 +67,13 @@ drawbridge_xmpp_disconnects_total 1
 # TYPE drawbridge_xmpp_stanzas_total counter
 drawbridge_xmpp_stanzas_total{direction="in"} 10
 drawbridge_xmpp_stanzas_total{direction="out"} 12
+# HELP drawbridge_xmpp_pings_total XEP-0199 pings written to the XMPP server: they confirm the stanzas written before them and keep the link alive.
+# TYPE drawbridge_xmpp_pings_total counter
+drawbridge_xmpp_pings_total 6
+# HELP drawbridge_xmpp_bytes_total Bytes read from (in) and written to (out) the XMPP server after the handshakes.
+# TYPE drawbridge_xmpp_bytes_total counter
+drawbridge_xmpp_bytes_total{direction="in"} 700
+drawbridge_xmpp_bytes_total{direction="out"} 900
 # HELP drawbridge_xmpp_queue_depth Stanzas waiting: outbound (to be written), in_flight (written, not yet acknowledged), dispatch (inbound, waiting for a handler).
 # TYPE drawbridge_xmpp_queue_depth gauge
 drawbridge_xmpp_queue_depth{queue="dispatch"} 5
@@ -78,7 +85,7 @@ drawbridge_build_info{version="v9"} 1
 `
 	names := []string{"drawbridge_relayed_total", "drawbridge_relay_failures_total", "drawbridge_account_state_changes_total",
 		"drawbridge_sessions", "drawbridge_xmpp_connected", "drawbridge_xmpp_connects_total", "drawbridge_xmpp_disconnects_total",
-		"drawbridge_xmpp_stanzas_total", "drawbridge_xmpp_queue_depth", "drawbridge_build_info"}
+		"drawbridge_xmpp_stanzas_total", "drawbridge_xmpp_pings_total", "drawbridge_xmpp_bytes_total", "drawbridge_xmpp_queue_depth", "drawbridge_build_info"}
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}

@@ -30,3 +30,16 @@ func BenchmarkDecodeMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeMessageLean parses the same message with the lean
+// decoder (from the stanza's bytes, as the reader holds them).
+func BenchmarkDecodeMessageLean(b *testing.B) {
+	el := []byte(benchInbound[strings.Index(benchInbound, "<message"):])
+	b.ReportAllocs()
+	for b.Loop() {
+		m, ok := leanMessage(string(el), stanza.NSComponent)
+		if !ok || m.Body == "" {
+			b.Fatal("declined")
+		}
+	}
+}

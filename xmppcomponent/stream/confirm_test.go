@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
@@ -108,5 +109,55 @@ func TestConnSendConfirmedError(t *testing.T) {
 	err := c.SendConfirmed(context.Background(), testMessage(testDomain, "alice@example.test", "late"), func() { called = true })
 	if err == nil || called {
 		t.Errorf("SendConfirmed after Run returned: err %v, called %v; want ErrClosed and no call", err, called)
+	}
+}
+
+// TestConnAckPingsCoalesced: stanzas written one burst at a time (each
+// read by the server before the next is sent, so the queue drains every
+// time) share acknowledgement pings: none goes out before AckDelay has
+// passed since the previous ping (here, the session's start), however
+// many bursts drained the queue. With a short AckDelay they are then
+// confirmed.
+func TestConnAckPingsCoalesced(t *testing.T) {
+	tests := []struct {
+		name     string
+		ackDelay time.Duration
+		// confirmed: the stanzas get confirmed during the test.
+		confirmed bool
+	}{
+		{"long delay: no ping yet", time.Hour, false},
+		{"short delay: confirmed", time.Millisecond, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newConnTestServer(t, testDomain, testSecret)
+			log, _ := newConnLogger(t)
+			cfg := testConnConfig(srv, log)
+			cfg.PingInterval = time.Hour // no keepalive pings
+			cfg.AckDelay = tc.ackDelay
+			c := New(cfg, nil)
+			startConn(t, c)
+			waitConn(t, c)
+			ss := srv.session(1)
+			const n = 30
+			var conf confirmations
+			for i := range n {
+				if err := c.SendConfirmed(t.Context(), testMessage(testDomain, "alice@example.test", fmt.Sprint(i)), conf.callback(i)); err != nil {
+					t.Fatal(err)
+				}
+				testutil.WaitFor(t, "the server read the stanza", func() bool { return ss.numReceived() == i+1 })
+			}
+			if tc.confirmed {
+				testutil.WaitFor(t, "every confirmation", func() bool { return len(conf.snapshot()) == n })
+				st := c.Stats()
+				if st.Pings < 1 || st.BytesIn == 0 || st.BytesOut < uint64(n*len("<message")) {
+					t.Errorf("confirmed with %d pings counted, %d bytes in, %d out", st.Pings, st.BytesIn, st.BytesOut)
+				}
+				return
+			}
+			if got, pings := conf.snapshot(), ss.numPings(); len(got) != 0 || pings != 0 || c.Stats().Pings != 0 {
+				t.Errorf("%d bursts drained the queue: %d pings at the server, %d counted, %d stanzas confirmed; want none before AckDelay", n, pings, c.Stats().Pings, len(got))
+			}
+		})
 	}
 }

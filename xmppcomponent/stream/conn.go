@@ -27,6 +27,8 @@ const (
 	DefaultWorkers      = 32
 	DefaultPingInterval = 15 * time.Second
 	DefaultStableAfter  = 10 * time.Second
+	// DefaultAckDelay is Config.AckDelay's default.
+	DefaultAckDelay = 20 * time.Millisecond
 )
 
 // Config configures a Conn.
@@ -68,6 +70,14 @@ type Config struct {
 	// at least this often, and a ping unanswered for twice this long kills
 	// the connection. Default 15s.
 	PingInterval time.Duration
+	// AckDelay is the shortest gap between two acknowledgement pings: once
+	// a burst of writes has drained the queue, its ping waits until
+	// AckDelay after the previous ping, so that under load one ping
+	// confirms many stanzas (each ping is two more stanzas for the server
+	// to route) while the confirmation of a lone stanza comes at most
+	// AckDelay plus a round trip after it was written. Default
+	// DefaultAckDelay.
+	AckDelay time.Duration
 	// PingTo is the JID the keepalive and acknowledgement pings are sent to.
 	// Default: Domain without its first label (the parent server domain).
 	PingTo string
@@ -130,6 +140,12 @@ type Stats struct {
 	// StanzasOut counts stanzas written to the socket (pings excluded;
 	// stanzas re-sent after a reconnect count again).
 	StanzasOut uint64
+	// Pings counts the XEP-0199 pings written (acknowledgement and
+	// keepalive).
+	Pings uint64
+	// BytesIn and BytesOut count the bytes read and written after the
+	// handshakes (pings and their replies included).
+	BytesIn, BytesOut uint64
 	// Queued is the number of stanzas waiting to be written.
 	Queued int
 	// InFlight is the number of stanzas written but not yet acknowledged by
@@ -175,6 +191,8 @@ type Conn struct {
 
 	connects, disconnects atomic.Uint64
 	stanzasIn, stanzasOut atomic.Uint64
+	pingsOut              atomic.Uint64
+	bytesIn, bytesOut     atomic.Uint64
 }
 
 // New returns a Conn for cfg that delivers inbound stanzas to h (nil h
@@ -225,6 +243,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = DefaultPingInterval
+	}
+	if cfg.AckDelay <= 0 {
+		cfg.AckDelay = DefaultAckDelay
 	}
 	if cfg.StableAfter <= 0 {
 		cfg.StableAfter = DefaultStableAfter
@@ -325,6 +346,9 @@ func (c *Conn) Stats() Stats {
 		Disconnects: c.disconnects.Load(),
 		StanzasIn:   c.stanzasIn.Load(),
 		StanzasOut:  c.stanzasOut.Load(),
+		Pings:       c.pingsOut.Load(),
+		BytesIn:     c.bytesIn.Load(),
+		BytesOut:    c.bytesOut.Load(),
 		Queued:      queued,
 		InFlight:    inflight,
 	}

@@ -2,7 +2,7 @@
 // connection to an XMPP server, kept up by a supervisor.
 //
 // It owns everything below the stanza: the stream reader with its per-stanza
-// size limit, the handshake, the writer with its outbound queue (which
+// size limit and its lean decoder for chat messages (lean.go), the handshake, the writer with its outbound queue (which
 // survives reconnects), the IQ tracker that matches replies to SendIQ calls,
 // the recorder that hands what is read to an Intake (Config.Intake) in
 // batches before the stanzas go on, the dispatch lanes that run the

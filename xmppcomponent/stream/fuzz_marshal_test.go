@@ -106,8 +106,11 @@ func FuzzMarshalFast(f *testing.F) {
 		if handled := mask&(fuzzBitOOB|fuzzBitErrCode) == 0; ok != handled {
 			t.Fatalf("marshalFast ok = %v for mask %#x", ok, mask)
 		}
+		if ok {
+			want = selfClosed(want)
+		}
 		if ok && !bytes.Equal(got, want) {
-			t.Fatalf("marshalFast differs from xml.Marshal:\n got %q\nwant %q", got, want)
+			t.Fatalf("marshalFast differs from xml.Marshal (extensions self-closed):\n got %q\nwant %q", got, want)
 		}
 		if viaPacket, err := marshalPacket(*m); err != nil || !bytes.Equal(viaPacket, want) {
 			t.Fatalf("marshalPacket = %q, %v; want %q", viaPacket, err, want)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"gosrc.io/xmpp/stanza"
 )
 
 // DefaultMaxStanzaSize is Config.MaxStanzaSize's default: 1 MiB.
@@ -58,18 +60,25 @@ const (
 // It implements io.ByteReader, so encoding/xml reads through it without a
 // read-ahead buffer of its own.
 type stanzaLimiter struct {
-	r      *bufio.Reader
-	max    int64
+	r   *bufio.Reader
+	max int64
+	lexer
+	prefix []byte // bytes served before r: syntheticRoot, or what readElement gave back
+	relex  bool   // prefix holds bytes of r to lex as they are served (readElement's)
+}
+
+// lexer is the limiter's state from the bytes it lexed (a value, so that
+// readElement can restore it).
+type lexer struct {
 	n      int64 // bytes since the last top-level element ended
 	depth  int
 	state  lexState
 	quote  byte
-	prev   byte   // previous byte within a tag or comment, for "/>", "-->", "]]>", "?>"
-	prev2  byte   // the byte before prev
-	prefix []byte // bytes served before r, not lexed (syntheticRoot)
-	err    error  // errRestrictedXML once seen: every later read fails
-	header bool   // the stream header has been read
-	total  int64  // bytes read from r, for the size of each stanza
+	prev   byte  // previous byte within a tag or comment, for "/>", "-->", "]]>", "?>"
+	prev2  byte  // the byte before prev
+	err    error // errRestrictedXML once seen: every later read fails
+	header bool  // the stream header has been read
+	total  int64 // bytes read from r, for the size of each stanza
 }
 
 func newStanzaLimiter(r io.Reader, max int64) *stanzaLimiter {
@@ -81,7 +90,7 @@ func newStanzaLimiter(r io.Reader, max int64) *stanzaLimiter {
 
 // ReadByte implements io.ByteReader.
 func (l *stanzaLimiter) ReadByte() (byte, error) {
-	if len(l.prefix) > 0 {
+	if len(l.prefix) > 0 && !l.relex {
 		b := l.prefix[0]
 		l.prefix = l.prefix[1:]
 		return b, nil
@@ -92,7 +101,7 @@ func (l *stanzaLimiter) ReadByte() (byte, error) {
 	if l.n >= l.max {
 		return 0, fmt.Errorf("%w (over %d bytes)", errStanzaTooLarge, l.max)
 	}
-	b, err := l.r.ReadByte()
+	b, err := l.rawByte()
 	if err != nil {
 		return 0, err
 	}
@@ -129,7 +138,7 @@ func (l *stanzaLimiter) Read(p []byte) (int, error) {
 // constant.
 func (l *stanzaLimiter) discard() error {
 	for {
-		b, err := l.r.ReadByte()
+		b, err := l.rawByte()
 		if err != nil {
 			return err
 		}
@@ -143,8 +152,19 @@ func (l *stanzaLimiter) discard() error {
 		}
 	}
 	l.n = 0
-	l.prefix = []byte(syntheticRoot)
+	l.prefix, l.relex = []byte(syntheticRoot), false
 	return nil
+}
+
+// rawByte reads the next byte of the stream: one readElement gave back,
+// else one from r.
+func (l *stanzaLimiter) rawByte() (byte, error) {
+	if len(l.prefix) > 0 {
+		b := l.prefix[0]
+		l.prefix = l.prefix[1:]
+		return b, nil
+	}
+	return l.r.ReadByte()
 }
 
 // step advances the lexer by one byte and reports whether a top-level
@@ -226,6 +246,7 @@ func (sr *streamReader) skipLarge(start xml.StartElement, cause error) error {
 	}
 	sr.wire = &depthTracker{d: xml.NewDecoder(sr.lim)}
 	sr.dec = xml.NewTokenDecoder(sr.wire)
+	sr.leanNS = stanza.NSComponent            // syntheticRoot's
 	if _, err := sr.dec.Token(); err != nil { // the synthetic root
 		return fmt.Errorf("skipping an oversized <%s>: %w", start.Name.Local, err)
 	}
@@ -238,4 +259,55 @@ func (sr *streamReader) setMaxStanzaSize(n int64) {
 	if n > 0 {
 		sr.lim.max = n
 	}
+}
+
+// readElement reads the next top-level element of the stream, and the
+// white space before it, into buf[:0] and reports whether it got all of
+// it. It stops, with ok false, at anything else: text other than white
+// space, the end of the stream's root, an element longer than max bytes,
+// restricted XML, a size over the limit, or a read error. Then it gives
+// back what it read and puts the lexer back where it was, so that the XML
+// decoder's reads meet the same bytes, and the same errors at the same
+// places, as if readElement had not been called. It is only tried between
+// top-level elements, with nothing given back pending.
+func (l *stanzaLimiter) readElement(buf []byte, max int) (out []byte, ok bool) {
+	buf = buf[:0]
+	if len(l.prefix) > 0 || l.depth != 1 || l.state != lexText || l.err != nil {
+		return buf, false
+	}
+	saved := l.lexer
+	inElement := false
+	for len(buf) < max && l.n < l.max {
+		b, err := l.r.ReadByte()
+		if err != nil {
+			break
+		}
+		l.total++
+		l.n++
+		buf = append(buf, b)
+		if !inElement {
+			switch {
+			case b == '<':
+				inElement = true
+			case !isLeanSpace(b):
+				return l.unread(buf, saved)
+			}
+		}
+		if l.step(b) {
+			l.n = 0
+			return buf, true
+		}
+		if l.err != nil || l.depth < 1 {
+			break
+		}
+	}
+	return l.unread(buf, saved)
+}
+
+// unread gives back buf, read by readElement from the lexer state saved,
+// to be read and lexed again.
+func (l *stanzaLimiter) unread(buf []byte, saved lexer) ([]byte, bool) {
+	l.lexer = saved
+	l.prefix, l.relex = buf, true
+	return buf, false
 }

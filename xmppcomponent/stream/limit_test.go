@@ -133,23 +133,34 @@ func TestStanzaSizeLimitMemory(t *testing.T) {
 }
 
 // BenchmarkStreamReader reads messages through the connection's reader,
-// the stanza size limiter included.
+// the stanza size limiter included: with the lean decoder (as the
+// connection does) and with encoding/xml alone (as before it).
 func BenchmarkStreamReader(b *testing.B) {
 	const msg = `<message type='chat' id='m1' from='alice@example.test/phone' to='+15550001111@gw.example.test'><body>benchmark message</body><request xmlns='urn:xmpp:receipts'/></message>`
 	stream := fuzzStreamHeader + strings.Repeat(msg, 1000)
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	var sr *streamReader
-	for i := 0; b.Loop(); i++ {
-		if i%1000 == 0 {
-			sr = newStreamReader(strings.NewReader(stream))
-			if _, err := sr.open(); err != nil {
-				b.Fatal(err)
+	for _, mode := range []struct {
+		name   string
+		noLean bool
+	}{{"lean", false}, {"xml", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			var sr *streamReader
+			for i := 0; b.Loop(); i++ {
+				if i%1000 == 0 {
+					sr = newStreamReader(strings.NewReader(stream))
+					sr.noLean = mode.noLean
+					if _, err := sr.open(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if p, err := sr.next(); err != nil {
+					b.Fatal(err)
+				} else if m, ok := p.(stanza.Message); !ok || m.Body != "benchmark message" {
+					b.Fatalf("read %#v", p)
+				}
 			}
-		}
-		if _, err := sr.next(); err != nil {
-			b.Fatal(err)
-		}
+		})
 	}
 }
 

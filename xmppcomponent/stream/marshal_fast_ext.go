@@ -6,15 +6,19 @@ import (
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
-// fastExt describes how encoding/xml writes one message extension handled
-// by marshalFast: open (from "<" to the xmlns declaration), up to two
-// attributes, then "></name>". The zero fastExt writes nothing: that is
-// how encoding/xml treats a nil extension.
+// fastExt describes one message extension handled by marshalFast: open
+// (from "<" to the xmlns declaration, as encoding/xml writes it), up to two
+// attributes, then "/>": the extensions written here have no content, and
+// a self-closed element is the same XML as encoding/xml's "></name>", in
+// fewer bytes for the server to read. The zero fastExt writes nothing:
+// that is how encoding/xml treats a nil extension.
 type fastExt struct {
 	open  string // e.g. `<received xmlns="urn:xmpp:receipts"`
-	close string // e.g. `></received>`
 	attrs [2]fastAttr
 }
+
+// selfClose ends every fastExt.
+const selfClose = "/>"
 
 // fastAttr is an attribute of a fastExt; an empty name means no attribute.
 type fastAttr struct {
@@ -24,7 +28,7 @@ type fastAttr struct {
 
 // size is the unescaped size of the element.
 func (x *fastExt) size() int {
-	n := len(x.open) + len(x.close)
+	n := len(x.open) + len(selfClose)
 	for _, a := range x.attrs {
 		if a.name != "" && (a.value != "" || !a.omitEmpty) {
 			n += len(a.name) + len(a.value) + 4
@@ -44,51 +48,32 @@ func (x *fastExt) appendTo(b []byte) []byte {
 			b = appendAttr(b, a.name, a.value, a.omitEmpty)
 		}
 	}
-	return append(b, x.close...)
+	return append(b, selfClose...)
 }
 
-// Element heads and tails of the handled extensions, as encoding/xml
-// writes them from their struct tags.
+// Element heads of the handled extensions, as encoding/xml writes them
+// from their struct tags.
 const (
 	openReceiptRequest   = `<request xmlns="` + stanza.NSMsgReceipts + `"`
-	closeReceiptRequest  = `></request>`
 	openReceiptReceived  = `<received xmlns="` + stanza.NSMsgReceipts + `"`
 	openMarkable         = `<markable xmlns="` + stanza.NSMsgChatMarkers + `"`
-	closeMarkable        = `></markable>`
 	openMarkReceived     = `<received xmlns="` + stanza.NSMsgChatMarkers + `"`
-	closeReceived        = `></received>`
 	openMarkDisplayed    = `<displayed xmlns="` + stanza.NSMsgChatMarkers + `"`
-	closeMarkDisplayed   = `></displayed>`
 	openMarkAcknowledged = `<acknowledged xmlns="` + stanza.NSMsgChatMarkers + `"`
-	closeMarkAck         = `></acknowledged>`
 	openStateActive      = `<active xmlns="` + stanza.NSMsgChatStateNotifications + `"`
-	closeStateActive     = `></active>`
 	openStateComposing   = `<composing xmlns="` + stanza.NSMsgChatStateNotifications + `"`
-	closeStateComposing  = `></composing>`
 	openStatePaused      = `<paused xmlns="` + stanza.NSMsgChatStateNotifications + `"`
-	closeStatePaused     = `></paused>`
 	openStateInactive    = `<inactive xmlns="` + stanza.NSMsgChatStateNotifications + `"`
-	closeStateInactive   = `></inactive>`
 	openStateGone        = `<gone xmlns="` + stanza.NSMsgChatStateNotifications + `"`
-	closeStateGone       = `></gone>`
 	openOriginID         = `<origin-id xmlns="` + xep.NSSID + `"`
-	closeOriginID        = `></origin-id>`
 	openStanzaID         = `<stanza-id xmlns="` + xep.NSSID + `"`
-	closeStanzaID        = `></stanza-id>`
 	openOccupantID       = `<occupant-id xmlns="urn:xmpp:occupant-id:0"`
-	closeOccupantID      = `></occupant-id>`
 	openNoStore          = `<no-store xmlns="urn:xmpp:hints"`
-	closeNoStore         = `></no-store>`
 	openStore            = `<store xmlns="urn:xmpp:hints"`
-	closeStore           = `></store>`
 	openReplace          = `<replace xmlns="` + xep.NSCorrect + `"`
-	closeReplace         = `></replace>`
 	openRetract          = `<retract xmlns="` + xep.NSRetract + `"`
-	closeRetract         = `></retract>`
 	openReply            = `<reply xmlns="` + xep.NSReply + `"`
-	closeReply           = `></reply>`
 	openDelay            = `<delay xmlns="` + xep.NSDelay + `"`
-	closeDelay           = `></delay>`
 )
 
 // describeExt returns how encoding/xml writes e, or false if marshalFast
@@ -105,45 +90,45 @@ func describeExt(e stanza.MsgExtension) (fastExt, bool) {
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openReceiptRequest, closeReceiptRequest)
+		return emptyExt(v.MsgExtension, openReceiptRequest)
 	case stanza.ReceiptRequest:
-		return emptyExt(v.MsgExtension, openReceiptRequest, closeReceiptRequest)
+		return emptyExt(v.MsgExtension, openReceiptRequest)
 	case *stanza.ReceiptReceived:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(v.MsgExtension, openReceiptReceived, closeReceived, v.ID)
+		return idExt(v.MsgExtension, openReceiptReceived, v.ID)
 	case stanza.ReceiptReceived:
-		return idExt(v.MsgExtension, openReceiptReceived, closeReceived, v.ID)
+		return idExt(v.MsgExtension, openReceiptReceived, v.ID)
 
 	case *stanza.Markable:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openMarkable, closeMarkable)
+		return emptyExt(v.MsgExtension, openMarkable)
 	case stanza.Markable:
-		return emptyExt(v.MsgExtension, openMarkable, closeMarkable)
+		return emptyExt(v.MsgExtension, openMarkable)
 	case *stanza.MarkReceived:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(v.MsgExtension, openMarkReceived, closeReceived, v.ID)
+		return idExt(v.MsgExtension, openMarkReceived, v.ID)
 	case stanza.MarkReceived:
-		return idExt(v.MsgExtension, openMarkReceived, closeReceived, v.ID)
+		return idExt(v.MsgExtension, openMarkReceived, v.ID)
 	case *stanza.MarkDisplayed:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(v.MsgExtension, openMarkDisplayed, closeMarkDisplayed, v.ID)
+		return idExt(v.MsgExtension, openMarkDisplayed, v.ID)
 	case stanza.MarkDisplayed:
-		return idExt(v.MsgExtension, openMarkDisplayed, closeMarkDisplayed, v.ID)
+		return idExt(v.MsgExtension, openMarkDisplayed, v.ID)
 	case *stanza.MarkAcknowledged:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(v.MsgExtension, openMarkAcknowledged, closeMarkAck, v.ID)
+		return idExt(v.MsgExtension, openMarkAcknowledged, v.ID)
 	case stanza.MarkAcknowledged:
-		return idExt(v.MsgExtension, openMarkAcknowledged, closeMarkAck, v.ID)
+		return idExt(v.MsgExtension, openMarkAcknowledged, v.ID)
 	}
 	return describeMoreExt(e)
 }
@@ -156,45 +141,45 @@ func describeMoreExt(e stanza.MsgExtension) (fastExt, bool) {
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openStateActive, closeStateActive)
+		return emptyExt(v.MsgExtension, openStateActive)
 	case stanza.StateActive:
-		return emptyExt(v.MsgExtension, openStateActive, closeStateActive)
+		return emptyExt(v.MsgExtension, openStateActive)
 	case *stanza.StateComposing:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openStateComposing, closeStateComposing)
+		return emptyExt(v.MsgExtension, openStateComposing)
 	case stanza.StateComposing:
-		return emptyExt(v.MsgExtension, openStateComposing, closeStateComposing)
+		return emptyExt(v.MsgExtension, openStateComposing)
 	case *stanza.StatePaused:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openStatePaused, closeStatePaused)
+		return emptyExt(v.MsgExtension, openStatePaused)
 	case stanza.StatePaused:
-		return emptyExt(v.MsgExtension, openStatePaused, closeStatePaused)
+		return emptyExt(v.MsgExtension, openStatePaused)
 	case *stanza.StateInactive:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openStateInactive, closeStateInactive)
+		return emptyExt(v.MsgExtension, openStateInactive)
 	case stanza.StateInactive:
-		return emptyExt(v.MsgExtension, openStateInactive, closeStateInactive)
+		return emptyExt(v.MsgExtension, openStateInactive)
 	case *stanza.StateGone:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(v.MsgExtension, openStateGone, closeStateGone)
+		return emptyExt(v.MsgExtension, openStateGone)
 	case stanza.StateGone:
-		return emptyExt(v.MsgExtension, openStateGone, closeStateGone)
+		return emptyExt(v.MsgExtension, openStateGone)
 
 	case *xep.OriginID:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(nil, openOriginID, closeOriginID, v.ID)
+		return idExt(nil, openOriginID, v.ID)
 	case xep.OriginID:
-		return idExt(nil, openOriginID, closeOriginID, v.ID)
+		return idExt(nil, openOriginID, v.ID)
 	case *xep.StanzaID:
 		if v == nil {
 			return fastExt{}, true
@@ -206,37 +191,37 @@ func describeMoreExt(e stanza.MsgExtension) (fastExt, bool) {
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(nil, openOccupantID, closeOccupantID, v.ID)
+		return idExt(nil, openOccupantID, v.ID)
 	case xep.OccupantID:
-		return idExt(nil, openOccupantID, closeOccupantID, v.ID)
+		return idExt(nil, openOccupantID, v.ID)
 	case *xep.NoStore:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(nil, openNoStore, closeNoStore)
+		return emptyExt(nil, openNoStore)
 	case xep.NoStore:
-		return emptyExt(nil, openNoStore, closeNoStore)
+		return emptyExt(nil, openNoStore)
 	case *xep.StoreHint:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return emptyExt(nil, openStore, closeStore)
+		return emptyExt(nil, openStore)
 	case xep.StoreHint:
-		return emptyExt(nil, openStore, closeStore)
+		return emptyExt(nil, openStore)
 	case *xep.Replace:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(nil, openReplace, closeReplace, v.ID)
+		return idExt(nil, openReplace, v.ID)
 	case xep.Replace:
-		return idExt(nil, openReplace, closeReplace, v.ID)
+		return idExt(nil, openReplace, v.ID)
 	case *xep.Retract:
 		if v == nil {
 			return fastExt{}, true
 		}
-		return idExt(nil, openRetract, closeRetract, v.ID)
+		return idExt(nil, openRetract, v.ID)
 	case xep.Retract:
-		return idExt(nil, openRetract, closeRetract, v.ID)
+		return idExt(nil, openRetract, v.ID)
 	case *xep.Reply:
 		if v == nil {
 			return fastExt{}, true
@@ -257,38 +242,38 @@ func describeMoreExt(e stanza.MsgExtension) (fastExt, bool) {
 
 // emptyExt is an element without attributes; inner is the embedded
 // MsgExtension of the stanza types, which must be nil.
-func emptyExt(inner stanza.MsgExtension, open, close string) (fastExt, bool) {
+func emptyExt(inner stanza.MsgExtension, open string) (fastExt, bool) {
 	if inner != nil {
 		return fastExt{}, false
 	}
-	return fastExt{open: open, close: close}, true
+	return fastExt{open: open}, true
 }
 
 // idExt is an element with one id attribute, written even when empty.
-func idExt(inner stanza.MsgExtension, open, close, id string) (fastExt, bool) {
+func idExt(inner stanza.MsgExtension, open, id string) (fastExt, bool) {
 	if inner != nil {
 		return fastExt{}, false
 	}
-	return fastExt{open: open, close: close, attrs: [2]fastAttr{{name: "id", value: id}}}, true
+	return fastExt{open: open, attrs: [2]fastAttr{{name: "id", value: id}}}, true
 }
 
 // stanzaIDExt is an XEP-0359 stanza-id: id and by, both always written.
 func stanzaIDExt(v xep.StanzaID) (fastExt, bool) {
-	return fastExt{open: openStanzaID, close: closeStanzaID, attrs: [2]fastAttr{
+	return fastExt{open: openStanzaID, attrs: [2]fastAttr{
 		{name: "id", value: v.ID}, {name: "by", value: v.By},
 	}}, true
 }
 
 // replyExt is an XEP-0461 reply: to (when set), then id.
 func replyExt(v xep.Reply) (fastExt, bool) {
-	return fastExt{open: openReply, close: closeReply, attrs: [2]fastAttr{
+	return fastExt{open: openReply, attrs: [2]fastAttr{
 		{name: "to", value: v.To, omitEmpty: true}, {name: "id", value: v.ID},
 	}}, true
 }
 
 // delayExt is an XEP-0203 delay: from (when set), then stamp.
 func delayExt(v xep.Delay) (fastExt, bool) {
-	return fastExt{open: openDelay, close: closeDelay, attrs: [2]fastAttr{
+	return fastExt{open: openDelay, attrs: [2]fastAttr{
 		{name: "from", value: v.From, omitEmpty: true}, {name: "stamp", value: v.Stamp},
 	}}, true
 }

@@ -103,9 +103,13 @@ func compactOut(s []outItem, head int) ([]outItem, int) {
 	return s, head
 }
 
+// Marshal serializes p as the Conn writes it: the common messages by the
+// fast path (marshal_fast.go), everything else with encoding/xml.
+func Marshal(p stanza.Packet) ([]byte, error) { return marshalPacket(p) }
+
 // marshalPacket serializes a stanza as encoding/xml does: common messages
-// through marshalFast (marshal_fast.go), which writes the same bytes
-// faster, everything else with xml.Marshal.
+// through marshalFast (marshal_fast.go), which writes the same XML
+// faster (extensions self-closed), everything else with xml.Marshal.
 func marshalPacket(p stanza.Packet) ([]byte, error) {
 	if p == nil {
 		return nil, errors.New("stream: nil packet")

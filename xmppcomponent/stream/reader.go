@@ -65,6 +65,14 @@ type streamReader struct {
 	dec  *xml.Decoder
 	root xml.StartElement
 	lim  *stanzaLimiter // bounds each stanza's size (limit.go)
+
+	// noLean turns the lean decoder (lean.go) off: every stanza goes
+	// through encoding/xml (for tests that compare the two).
+	noLean bool
+	// leanNS is the stream's default namespace, for the lean decoder.
+	leanNS string
+	// leanBuf holds the bytes of the stanza being read (reused).
+	leanBuf []byte
 }
 
 func newStreamReader(r io.Reader) *streamReader {
@@ -88,12 +96,16 @@ func (sr *streamReader) open() (string, error) {
 			return "", fmt.Errorf("expected a stream header, got <%s xmlns='%s'>", se.Name.Local, se.Name.Space)
 		}
 		sr.root = se.Copy()
+		id := ""
 		for _, a := range se.Attr {
-			if a.Name.Space == "" && a.Name.Local == "id" {
-				return a.Value, nil
+			switch {
+			case a.Name.Space == "" && a.Name.Local == "id":
+				id = a.Value
+			case a.Name.Space == "" && a.Name.Local == "xmlns":
+				sr.leanNS = a.Value
 			}
 		}
-		return "", nil
+		return id, nil
 	}
 }
 
@@ -135,6 +147,9 @@ func (e *errUndecodable) Unwrap() error { return e.err }
 // unknown element or a payload that fails to decode it leaves the decoder in
 // the middle of the element.
 func (sr *streamReader) next() (stanza.Packet, error) {
+	if m, ok := sr.nextLean(); ok {
+		return m, nil
+	}
 	for {
 		tok, err := sr.dec.Token()
 		if errors.Is(err, errStanzaTooLarge) {
@@ -176,6 +191,34 @@ func (sr *streamReader) next() (stanza.Packet, error) {
 			}
 		}
 	}
+}
+
+// nextLean reads the next top-level element itself and decodes it with
+// the lean decoder; when that declines, the element's bytes are served
+// again to the encoding/xml decoder, which is where next left it: between
+// two top-level elements.
+func (sr *streamReader) nextLean() (stanza.Message, bool) {
+	if sr.noLean {
+		return stanza.Message{}, false
+	}
+	saved := sr.lim.lexer
+	raw, ok := sr.lim.readElement(sr.leanBuf, leanMaxBytes)
+	sr.leanBuf = raw[:0]
+	if !ok {
+		return stanza.Message{}, false
+	}
+	el := raw
+	for len(el) > 0 && isLeanSpace(el[0]) {
+		el = el[1:]
+	}
+	// Only messages are worth the copy into a string.
+	if len(el) > len("<message") && string(el[:len("<message")]) == "<message" {
+		if m, ok := leanMessage(string(el), sr.leanNS); ok {
+			return m, true
+		}
+	}
+	sr.lim.unread(raw, saved)
+	return stanza.Message{}, false
 }
 
 // decode decodes one top-level element; it returns nil, nil for elements it

@@ -92,6 +92,7 @@ func (s *session) readLoop(disp *dispatcher) {
 		start := s.sr.lim.total
 		p, err := s.sr.next()
 		size := s.sr.lim.total - start // on the wire, for the lanes' byte budget
+		c.bytesIn.Add(uint64(size))
 		if err != nil {
 			var skipped *errUndecodable
 			if errors.As(err, &skipped) {

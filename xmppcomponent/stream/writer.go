@@ -11,9 +11,9 @@ import (
 const (
 	// ackMinInterval is the gap between acknowledgement pings while a
 	// sustained burst keeps the queue non-empty. Once the queue drains, the
-	// ping goes out at once, so that the at-least-once window (and with it
-	// the chance of a duplicate after a reconnect) stays about one round
-	// trip long.
+	// ping goes out Config.AckDelay after the previous one, so that the
+	// at-least-once window (and with it the chance of a duplicate after a
+	// reconnect) stays about AckDelay plus one round trip long.
 	ackMinInterval = 100 * time.Millisecond
 	// writeBatchItems and writeBatchBytes bound one socket write.
 	writeBatchItems = 256
@@ -28,8 +28,9 @@ var errShutdown = errors.New("stream: shutting down")
 // writeLoop is the only goroutine that writes to the socket while the
 // session is live. It writes queued stanzas in batches, moving them to the
 // in-flight list, and interleaves XEP-0199 pings to PingTo (at most one
-// outstanding): one after each burst of writes so that its reply confirms
-// the in-flight stanzas, and one every PingInterval as a keepalive. A ping not
+// outstanding): one after a burst of writes, AckDelay after the previous
+// ping, so that its reply confirms the in-flight stanzas, and one every
+// PingInterval as a keepalive. A ping not
 // answered within 2×PingInterval, a failed write, or a write that exceeds
 // WriteTimeout ends the session. When ctx ends it closes the stream.
 func (s *session) writeLoop(ctx context.Context) {
@@ -76,6 +77,7 @@ func (s *session) writeLoop(ctx context.Context) {
 				s.fail(fmt.Errorf("stream: write ping: %w", err))
 				return
 			}
+			c.pingsOut.Add(1)
 			continue
 		case n > 0:
 			if err := s.write(buf); err != nil {
@@ -97,12 +99,14 @@ func (s *session) writeLoop(ctx context.Context) {
 }
 
 // pingDueLocked reports whether a ping should be written now (none being
-// outstanding): an acknowledgement ping as soon as a burst of writes has
-// drained the queue (or every ackMinInterval during a sustained burst), and a
-// keepalive ping every PingInterval. c.mu must be held.
+// outstanding): an acknowledgement ping once a burst of writes has drained
+// the queue and AckDelay has passed since the previous ping (or every
+// ackMinInterval during a sustained burst), and a keepalive ping every
+// PingInterval. c.mu must be held.
 func (s *session) pingDueLocked(now time.Time) bool {
 	q := &s.c.q
-	if q.inFlight() > 0 && (q.queued() == 0 || now.Sub(s.lastPing) >= ackMinInterval) {
+	since := now.Sub(s.lastPing)
+	if q.inFlight() > 0 && (q.queued() == 0 && since >= s.c.cfg.AckDelay || since >= ackMinInterval) {
 		return true
 	}
 	return now.Sub(s.lastPing) >= s.c.cfg.PingInterval
@@ -128,6 +132,8 @@ func (s *session) nextWakeLocked(now time.Time, pingTimeout time.Duration) time.
 	switch {
 	case s.pingOut:
 		at = s.pingSent.Add(pingTimeout)
+	case s.c.q.inFlight() > 0 && s.c.q.queued() == 0:
+		at = s.lastPing.Add(s.c.cfg.AckDelay)
 	case s.c.q.inFlight() > 0:
 		at = s.lastPing.Add(ackMinInterval)
 	default:
@@ -141,7 +147,8 @@ func (s *session) write(b []byte) error {
 	if err := s.nc.SetWriteDeadline(time.Now().Add(s.c.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	_, err := s.nc.Write(b)
+	n, err := s.nc.Write(b)
+	s.c.bytesOut.Add(uint64(n))
 	return err
 }
 
