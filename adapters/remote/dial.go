@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -19,8 +21,55 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 )
 
-// errNeedToken: an address off loopback without a token.
-var errNeedToken = errors.New("a token is required for an address other than loopback")
+// Off loopback, the adapter connection must be private and both ends
+// must know each other: TLS, and the gateway authenticated by a client
+// certificate (mutual TLS) or a token. A token without TLS would travel
+// in clear.
+var (
+	// ErrNeedTLS: an address off loopback without TLS.
+	ErrNeedTLS = errors.New("TLS is required for an address other than loopback (a token alone would travel in clear)")
+	// ErrNeedGatewayAuth: an address off loopback with TLS but neither a
+	// client certificate (mutual TLS) nor a token to authenticate the
+	// gateway.
+	ErrNeedGatewayAuth = errors.New("off loopback the gateway must authenticate: with a client certificate (mutual TLS) or a token")
+)
+
+// checkDial applies the rule above to the host side.
+func checkDial(addr, token string, tc *tls.Config) error {
+	switch {
+	case config.LoopbackAddr(addr):
+		return nil
+	case tc == nil:
+		return ErrNeedTLS
+	case token == "" && !hasClientCert(tc):
+		return ErrNeedGatewayAuth
+	}
+	return nil
+}
+
+// checkServe applies the rule above to the adapter side.
+func checkServe(addr, token string, tc *tls.Config) error {
+	switch {
+	case config.LoopbackAddr(addr):
+		return nil
+	case tc == nil:
+		return ErrNeedTLS
+	case token == "" && tc.ClientCAs == nil:
+		return ErrNeedGatewayAuth
+	}
+	return nil
+}
+
+// DialOption configures [Dial].
+type DialOption func(*dialTransport)
+
+// WithTLS makes the connection TLS with c: RootCAs (nil: the system's)
+// verify the adapter's certificate against ServerName (empty: the host
+// of the address), and a certificate in Certificates authenticates the
+// gateway to an adapter that requires one (mutual TLS).
+func WithTLS(c *tls.Config) DialOption {
+	return func(t *dialTransport) { t.tls = c }
+}
 
 // tokenCreds puts the bearer token on every call.
 type tokenCreds struct{ token string }
@@ -34,13 +83,22 @@ func (tokenCreds) RequireTransportSecurity() bool { return false }
 // dialTransport reaches an adapter served at an address.
 type dialTransport struct {
 	addr, token string
+	tls         *tls.Config
 
 	mu sync.Mutex
 	cc *grpc.ClientConn
 }
 
 func (t *dialTransport) dial() error {
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	creds := insecure.NewCredentials()
+	if t.tls != nil {
+		c := t.tls.Clone()
+		if c.MinVersion < tls.VersionTLS12 {
+			c.MinVersion = tls.VersionTLS12
+		}
+		creds = credentials.NewTLS(c)
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if t.token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(tokenCreds{t.token}))
 	}
@@ -84,14 +142,17 @@ func (t *dialTransport) close() error {
 func (t *dialTransport) describe() string { return "remote " + t.addr }
 
 // Dial returns the host side of an adapter served at addr (host:port) by
-// ListenAndServe. token is required unless addr is a loopback address.
-// The connection carries no TLS: off loopback, put it inside a private
-// network or a tunnel.
-func Dial(ctx context.Context, addr, token string, log *slog.Logger) (*Adapter, error) {
-	if token == "" && !config.LoopbackAddr(addr) {
-		return nil, fmt.Errorf("remote adapter at %s: %w", addr, errNeedToken)
-	}
+// [Serve]. token, when set, is sent on every call. Off loopback, Dial
+// refuses to start without TLS ([WithTLS]; [ErrNeedTLS]) and without a
+// client certificate or a token ([ErrNeedGatewayAuth]).
+func Dial(ctx context.Context, addr, token string, log *slog.Logger, opts ...DialOption) (*Adapter, error) {
 	t := &dialTransport{addr: addr, token: token}
+	for _, o := range opts {
+		o(t)
+	}
+	if err := checkDial(addr, token, t.tls); err != nil {
+		return nil, fmt.Errorf("remote adapter at %s: %w", addr, err)
+	}
 	if err := t.dial(); err != nil {
 		return nil, err
 	}
@@ -130,27 +191,60 @@ func tokenCheck(token string) (grpc.UnaryServerInterceptor, grpc.StreamServerInt
 	return unary, stream
 }
 
+// ServeOption configures [Serve] and [NewGRPCServer].
+type ServeOption func(*serveOptions)
+
+type serveOptions struct{ tls *tls.Config }
+
+// WithServerTLS serves TLS with c, which holds the adapter's certificate
+// (Certificates or GetCertificate). When c.ClientCAs is set, every
+// gateway must present a client certificate issued by one of them
+// (mutual TLS): a call on a connection without one, or with one that does
+// not verify (another CA, expired, not for client authentication), is
+// refused with codes.Unauthenticated saying why. c.ClientAuth is ignored.
+func WithServerTLS(c *tls.Config) ServeOption {
+	return func(o *serveOptions) { o.tls = c }
+}
+
 // NewGRPCServer returns a gRPC server with srv registered, that requires
-// token on every call when token is not empty.
-func NewGRPCServer(srv *Server, token string) *grpc.Server {
-	var opts []grpc.ServerOption
+// token on every call when token is not empty, and speaks TLS (mutual
+// when its ClientCAs are set) with [WithServerTLS].
+func NewGRPCServer(srv *Server, token string, opts ...ServeOption) *grpc.Server {
+	var o serveOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	var gopts []grpc.ServerOption
+	if o.tls != nil {
+		gopts = append(gopts, grpc.Creds(newServerCreds(o.tls, srv.host.local)))
+		if o.tls.ClientCAs != nil {
+			u, s := clientCertCheck()
+			gopts = append(gopts, grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
+		}
+	}
 	if token != "" {
 		u, s := tokenCheck(token)
-		opts = append(opts, grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
+		gopts = append(gopts, grpc.ChainUnaryInterceptor(u), grpc.ChainStreamInterceptor(s))
 	}
-	g := grpc.NewServer(opts...)
+	g := grpc.NewServer(gopts...)
 	srv.Register(g)
 	return g
 }
 
-// Serve serves srv on l until ctx ends. token is required unless l
-// listens on loopback (l is closed when it is missing).
-func Serve(ctx context.Context, l net.Listener, srv *Server, token string) error {
-	if token == "" && !config.LoopbackAddr(l.Addr().String()) {
-		_ = l.Close()
-		return fmt.Errorf("adapter listening on %s: %w", l.Addr(), errNeedToken)
+// Serve serves srv on l until ctx ends. Off loopback, it refuses to
+// start (and closes l) without TLS ([WithServerTLS]; [ErrNeedTLS]) and
+// without client CAs or a token to authenticate the gateway
+// ([ErrNeedGatewayAuth]).
+func Serve(ctx context.Context, l net.Listener, srv *Server, token string, opts ...ServeOption) error {
+	var o serveOptions
+	for _, f := range opts {
+		f(&o)
 	}
-	g := NewGRPCServer(srv, token)
+	if err := checkServe(l.Addr().String(), token, o.tls); err != nil {
+		_ = l.Close()
+		return fmt.Errorf("adapter listening on %s: %w", l.Addr(), err)
+	}
+	g := NewGRPCServer(srv, token, opts...)
 	stop := context.AfterFunc(ctx, g.Stop)
 	defer stop()
 	err := g.Serve(l)

@@ -13,9 +13,9 @@ import (
 	adapterv1 "github.com/drawbridge-im/drawbridge/proto/drawbridge/adapter/v1"
 )
 
-// ErrUnauthenticated: the adapter refused the gateway's token (or its
-// absence).
-var ErrUnauthenticated = errors.New("the adapter refused the token")
+// ErrUnauthenticated: the adapter refused the gateway's credentials: its
+// token or client certificate, or their absence.
+var ErrUnauthenticated = errors.New("the adapter refused the gateway's credentials")
 
 // sentinel is one hub sentinel error with its protocol reason and status
 // code.

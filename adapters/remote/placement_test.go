@@ -48,6 +48,7 @@ func placements() []placement {
 		{"in_process", func(t *testing.T) gateway.Adapter { return sandbox.New(nil) }},
 		{"child", func(t *testing.T) gateway.Adapter { return launchChild(t) }},
 		{"remote_token", func(t *testing.T) gateway.Adapter { return dialRemote(t, sandbox.New(nil)) }},
+		{"remote_mtls", func(t *testing.T) gateway.Adapter { return dialMTLS(t, sandbox.New(nil)) }},
 	}
 }
 
@@ -94,8 +95,9 @@ func dialRemote(t testing.TB, ad gateway.Adapter) *remote.Adapter {
 }
 
 // TestConformancePlacements runs the adapter conformance suite against
-// the sandbox in process, as a go-plugin child process and served on a
-// loopback port dialed with a token: the same assertions each time.
+// the sandbox in process, as a go-plugin child process, and served on a
+// loopback port dialed with a token and with mutual TLS: the same
+// assertions each time.
 func TestConformancePlacements(t *testing.T) {
 	for _, p := range placements() {
 		t.Run(p.name, func(t *testing.T) {

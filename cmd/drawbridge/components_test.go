@@ -38,7 +38,10 @@ func TestConfigCheckComponents(t *testing.T) {
 			want: []string{"platforms.whatsapp.mark_onlne: unknown key (did you mean mark_online?)", "(line 12)"}},
 		{name: "remote placement", yaml: two + "  - jid: echo.example.org\n    secret: echo-secret-of-24-chars0\n    platform: echo\n" +
 			"platforms:\n  whatsapp: {}\n  sandbox: {}\n  echo:\n    adapter: remote\n    address: 10.0.0.7:7100\n",
-			want: []string{"platforms.echo.token"}},
+			want: []string{"platforms.echo.tls: required for an address other than loopback"}},
+		{name: "remote placement's tls file", yaml: two + "  - jid: echo.example.org\n    secret: echo-secret-of-24-chars0\n    platform: echo\n" +
+			"platforms:\n  whatsapp: {}\n  sandbox: {}\n  echo:\n    adapter: remote\n    address: 10.0.0.7:7100\n    tls:\n      ca_file: /nonexistent/ca.pem\n      cert_file: /nonexistent/gw.pem\n      key_file: /nonexistent/gw.key\n",
+			want: []string{"platforms.echo.tls.ca_file: open /nonexistent/ca.pem", "platforms.echo.tls.cert_file: stat /nonexistent/gw.pem"}},
 		{name: "platform used twice", yaml: strings.Replace(two, "platform: sandbox", "platform: whatsapp", 1) + "platforms:\n  whatsapp: {}\n",
 			want: []string{`components[1].platform: "whatsapp" is also components[0].platform`, "(line 9)"}},
 		{name: "duplicate domain", yaml: strings.Replace(two, "jid: sb.example.org", "jid: wa.example.org", 1) + "platforms:\n  whatsapp: {}\n  sandbox: {}\n",

@@ -84,9 +84,10 @@ commands:
                         run the DMA Article 7 feature suite on a self-contained
                         deployment (Prosody + the gateway on the sandbox) and write
                         DIR/report.html and DIR/report.pdf (headless Chromium)
-  adapter sandbox|telegram [--listen ADDR]
+  adapter sandbox|telegram [--listen ADDR [--tls-cert F --tls-key F [--client-ca F]]]
                         run the adapter out of process: served on ADDR
-                        (token in DRAWBRIDGE_ADAPTER_TOKEN), or as a gateway's
+                        (token in DRAWBRIDGE_ADAPTER_TOKEN; off loopback TLS,
+                        and --client-ca or a token), or as a gateway's
                         child (platforms.<id>: adapter: remote, command: [...])
   version               print the version
 `
