@@ -17,8 +17,8 @@ import (
 
 // A group's picture is the room's avatar on the XMPP side: its id
 // (GroupInfo.AvatarHash) comes from the same profile-picture call as a
-// contact's, made for the group's JID, once per group and session and
-// then kept up to date by events.Picture.
+// contact's, made for the group's JID by GroupInfo once per group and
+// session, and is then kept up to date by events.Picture.
 
 // groupPicture returns the id of a group's picture ("" none): remembered,
 // or else asked from WhatsApp. A failure other than "no picture" or "not
@@ -44,6 +44,14 @@ func (s *Session) groupPicture(ctx context.Context, jid types.JID) string {
 	}
 	s.rememberGroupPicture(jid, info.ID)
 	return info.ID
+}
+
+// knownGroupPicture returns the id of a group's picture if the session
+// knows it, else "".
+func (s *Session) knownGroupPicture(jid types.JID) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groups[jid.ToNonAD()].picture
 }
 
 // rememberGroupPicture records the id of a group's picture ("" none).

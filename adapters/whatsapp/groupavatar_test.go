@@ -14,7 +14,8 @@ import (
 )
 
 // TestGroupAvatar: a group's picture is the room's avatar: its id in
-// GroupInfo (asked once, then kept), the picture from GetGroupAvatar, and
+// GroupInfo (asked once, then kept, and from then on in ListGroups too),
+// the picture from GetGroupAvatar, and
 // a picture set or removed on WhatsApp as a ChatInfo with the new id that
 // keeps the group's name and topic.
 func TestGroupAvatar(t *testing.T) {
@@ -24,11 +25,16 @@ func TestGroupAvatar(t *testing.T) {
 	c.SetPicture(groupJID, &types.ProfilePictureInfo{ID: "1700000100", URL: "https://pps.whatsapp.net/club.jpg"})
 	pictureCalls := func() int { return strings.Count(strings.Join(c.Calls(), ","), "GetProfilePictureInfo") }
 
+	// The listing does not ask for pictures (one request per group).
+	list, err := s.ListGroups(e.ctx)
+	if err != nil || len(list) != 1 || list[0].AvatarHash != "" || pictureCalls() != 0 {
+		t.Fatalf("ListGroups = %+v, %v after %d picture requests; want no request yet", list, err, pictureCalls())
+	}
 	gi, err := s.GroupInfo(e.ctx, groupChat)
 	if err != nil || gi.AvatarHash != "1700000100" {
 		t.Fatalf("GroupInfo = %+v, %v; want AvatarHash 1700000100", gi, err)
 	}
-	list, err := s.ListGroups(e.ctx)
+	list, err = s.ListGroups(e.ctx)
 	if err != nil || len(list) != 1 || list[0].AvatarHash != "1700000100" {
 		t.Fatalf("ListGroups = %+v, %v", list, err)
 	}

@@ -82,7 +82,11 @@ func groupErr(what string, err error) error {
 
 // ListGroups implements gateway.GroupManager: the groups WhatsApp says
 // the account belongs to, with their members. Communities (their parent
-// "groups") are left out: nobody writes in them.
+// "groups") are left out: nobody writes in them. A group's AvatarHash is
+// there only once the session knows it (from GroupInfo or an
+// events.Picture): asking WhatsApp for every group's picture, one request
+// each, would hold up the listing the XMPP side invites with; GroupInfo,
+// which a room's join, disco and vCard read, asks.
 func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
@@ -99,7 +103,7 @@ func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 		s.rememberGroup(g)
 		s.noteGroupTimer(ctx, g)
 		gi := convert.GroupInfo(ctx, s.env(), g)
-		gi.AvatarHash = s.groupPicture(ctx, g.JID)
+		gi.AvatarHash = s.knownGroupPicture(g.JID)
 		out = append(out, gi)
 	}
 	return out, nil
