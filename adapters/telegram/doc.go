@@ -56,6 +56,14 @@
 // channels.deleteMessages in supergroups and channels), reactions (one
 // per person) and files from XMPP are sent as in one-to-one chats, and
 // Capabilities say so; read markers and typing stay one-to-one only.
+// Reactions other members make on Telegram arrive as each member's full
+// set, removal included (groupreactions.go): Telegram's
+// updateMessageReactions lists everyone's without naming who changed
+// theirs, so the session keeps the last list of each message in the
+// account's KV ("react:" and the message's record key) and emits only
+// what changed. When Telegram names only some of the reactors (large
+// groups) a member missing from the list is not taken as a removal;
+// custom-emoji and paid reactions have no text and are left out.
 //
 // Group and channel photos are the rooms' avatars
 // (gateway.GroupInfo.AvatarHash is the photo's id, GetGroupAvatar
@@ -114,8 +122,7 @@
 // open Telegram); locations and contact cards from XMPP; description
 // changes made on Telegram as they happen (Telegram sends no message for
 // them; the next read of the group has them); read markers and typing
-// inside groups and channels; reactions made by others inside groups
-// (Telegram's group reaction updates are not turned into events); other
+// inside groups and channels; other
 // read-only changes than a forum topic closed or reopened (a group's
 // default rights changed on Telegram are seen at the next read of the
 // group). Secret chats are out of

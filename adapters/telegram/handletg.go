@@ -260,7 +260,7 @@ func (s *Session) emitLocked(ctx context.Context, u tg.UpdateClass) error {
 	case *tg.UpdateMessageReactions:
 		peer := convert.PeerUser(u.Peer)
 		if peer == 0 {
-			return nil
+			return s.groupReactions(ctx, u, now) // groupreactions.go
 		}
 		// The contact's full set; the owner's own reactions come from XMPP.
 		return s.emit(ctx, convert.Reaction(s.acct, u, peer, now))

@@ -7,7 +7,8 @@
 // step machines), session.go (one linked account: connection, lifecycle,
 // capabilities), handlewa.go (whatsmeow events to neutral events),
 // handlexmpp.go (what the hub sends to WhatsApp), groups.go (the
-// gateway.GroupManager: groups as rooms), client.go (the narrow
+// gateway.GroupManager: groups as rooms), groupavatar.go (group pictures
+// as room avatars), client.go (the narrow
 // Client seam, satisfied by *whatsmeow.Client), store.go (whatsmeow's SQL
 // device store on sqlite or PostgreSQL), config.go; package convert holds
 // the message conversions (golden-tested) and package waid the mapping of
@@ -115,7 +116,7 @@
 //	| events.PushName                    | the contact's name in the roster                                              | TestContactInfoGolden |
 //	| events.Contact                     | the contact's address-book name in the roster                                 | TestContactInfoGolden |
 //	| events.BusinessName                | the business's name in the roster                                             | TestQuietEvents |
-//	| events.Picture                     | the contact's new avatar                                                      | TestContactInfoGolden |
+//	| events.Picture                     | the contact's new avatar; a group's new or removed picture as the room's avatar | TestContactInfoGolden, TestGroupAvatar, TestGroupGolden |
 //	| events.CallOffer                   | a notice: incoming call, answer on the phone                                  | TestInboundRouting |
 //	| events.CallOfferNotice             | a notice: incoming (group, video) call                                        | TestInboundRouting |
 //	| events.MediaRetry                  | the expired file, as a correction of its placeholder, or a notice             | TestExpiredMediaIsFetchedAgain |

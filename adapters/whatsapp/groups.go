@@ -25,6 +25,10 @@ const groupCap = 10_000
 type groupState struct {
 	name, topic string
 	addressing  types.AddressingMode
+	// picture is the id of the group's picture ("" none), once known
+	// (groupavatar.go).
+	picture      string
+	pictureKnown bool
 }
 
 // IsGroup implements gateway.GroupManager: a group's ChatID is
@@ -78,7 +82,11 @@ func groupErr(what string, err error) error {
 
 // ListGroups implements gateway.GroupManager: the groups WhatsApp says
 // the account belongs to, with their members. Communities (their parent
-// "groups") are left out: nobody writes in them.
+// "groups") are left out: nobody writes in them. A group's AvatarHash is
+// there only once the session knows it (from GroupInfo or an
+// events.Picture): asking WhatsApp for every group's picture, one request
+// each, would hold up the listing the XMPP side invites with; GroupInfo,
+// which a room's join, disco and vCard read, asks.
 func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
@@ -94,7 +102,9 @@ func (s *Session) ListGroups(ctx context.Context) ([]gateway.GroupInfo, error) {
 		}
 		s.rememberGroup(g)
 		s.noteGroupTimer(ctx, g)
-		out = append(out, convert.GroupInfo(ctx, s.env(), g))
+		gi := convert.GroupInfo(ctx, s.env(), g)
+		gi.AvatarHash = s.knownGroupPicture(g.JID)
+		out = append(out, gi)
 	}
 	return out, nil
 }
@@ -117,7 +127,9 @@ func (s *Session) GroupInfo(ctx context.Context, chat ids.ChatID) (gateway.Group
 	}
 	s.rememberGroup(g)
 	s.noteGroupTimer(ctx, g)
-	return convert.GroupInfo(ctx, s.env(), g), nil
+	gi := convert.GroupInfo(ctx, s.env(), g)
+	gi.AvatarHash = s.groupPicture(ctx, g.JID)
+	return gi, nil
 }
 
 // SetGroupTopic implements gateway.GroupManager: it sets the group's
@@ -269,11 +281,13 @@ func (s *Session) rememberGroup(g *types.GroupInfo) {
 	if g.TopicDeleted {
 		topic = ""
 	}
+	prev, had := s.groups[g.JID.ToNonAD()]
 	addressing := g.AddressingMode
 	if addressing == "" {
-		addressing = s.groups[g.JID.ToNonAD()].addressing
+		addressing = prev.addressing
 	}
-	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic, addressing: addressing}
+	s.groups[g.JID.ToNonAD()] = groupState{name: g.Name, topic: topic, addressing: addressing,
+		picture: prev.picture, pictureKnown: had && prev.pictureKnown}
 }
 
 // knownGroup returns what the session knows of a group before a change:
@@ -282,7 +296,7 @@ func (s *Session) knownGroup(ctx context.Context, jid types.JID) *types.GroupInf
 	s.mu.Lock()
 	st, ok := s.groups[jid.ToNonAD()]
 	s.mu.Unlock()
-	if ok {
+	if ok && (st.name != "" || st.topic != "") {
 		gi := &types.GroupInfo{JID: jid}
 		gi.Name, gi.Topic = st.name, st.topic
 		return gi

@@ -88,7 +88,7 @@ func (s *Session) handle(evt any) (ok bool) {
 		return s.emitContact(ctx, e.JID, types.EmptyJID)
 	case *events.Picture:
 		if e.JID.Server == types.GroupServer {
-			return true
+			return s.onGroupPicture(ctx, e) // groupavatar.go
 		}
 		user := s.users.UserID(ctx, e.JID, types.EmptyJID)
 		hash := e.PictureID

@@ -22,16 +22,17 @@ import (
 )
 
 var (
-	_ gateway.Session         = (*Session)(nil)
-	_ gateway.Editor          = (*Session)(nil)
-	_ gateway.Retracter       = (*Session)(nil)
-	_ gateway.Reactor         = (*Session)(nil)
-	_ gateway.ReceiptSender   = (*Session)(nil)
-	_ gateway.ChatStateSender = (*Session)(nil)
-	_ gateway.ContactLister   = (*Session)(nil)
-	_ gateway.UserResolver    = (*Session)(nil)
-	_ gateway.AvatarGetter    = (*Session)(nil)
-	_ gateway.GroupManager    = (*Session)(nil)
+	_ gateway.Session           = (*Session)(nil)
+	_ gateway.Editor            = (*Session)(nil)
+	_ gateway.Retracter         = (*Session)(nil)
+	_ gateway.Reactor           = (*Session)(nil)
+	_ gateway.ReceiptSender     = (*Session)(nil)
+	_ gateway.ChatStateSender   = (*Session)(nil)
+	_ gateway.ContactLister     = (*Session)(nil)
+	_ gateway.UserResolver      = (*Session)(nil)
+	_ gateway.AvatarGetter      = (*Session)(nil)
+	_ gateway.GroupAvatarGetter = (*Session)(nil)
+	_ gateway.GroupManager      = (*Session)(nil)
 )
 
 // PhoneOfflineWarning is how long the phone may stay unseen before the

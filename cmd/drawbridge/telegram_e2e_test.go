@@ -221,7 +221,8 @@ func TestTelegramConfigCheck(t *testing.T) {
 // TestTelegramGroupEndToEnd: a basic group of the linked account is a
 // room: the user is invited on connect, joins and sees the members with
 // their roles and the group's description as subject, messages go both
-// ways, and members added and removed on Telegram come and go.
+// ways, a member's reaction on Telegram shows, and members added and
+// removed on Telegram come and go.
 func TestTelegramGroupEndToEnd(t *testing.T) {
 	e, srv := startTelegramE2E(t, config.BackendSQLite)
 	const bobID = 3003
@@ -254,7 +255,18 @@ func TestTelegramGroupEndToEnd(t *testing.T) {
 	if err := srv.SendGroup(tgAliceID, 42, "hello book club"); err != nil {
 		t.Fatal(err)
 	}
-	u.waitRaw("Alice's message in the room", `type="groupchat"`, `from="`+room+`/`, "hello book club")
+	hello := u.waitRaw("Alice's message in the room", `type="groupchat"`, `from="`+room+`/`, "hello book club")
+
+	// Bob reacts to it on Telegram: his reaction in the room, on it.
+	bobsCopy, ok := srv.Find(bobID, "hello book club")
+	if !ok {
+		t.Fatal("Bob has no copy of Alice's message")
+	}
+	if err := srv.ReactInGroup(bobID, 42, bobsCopy.ID, "❤"); err != nil {
+		t.Fatal(err)
+	}
+	u.waitRaw("Bob's reaction in the room", `type="groupchat"`, `from="`+room+`/Bob"`, "urn:xmpp:reactions:0",
+		`id="`+attr(hello.Raw, "id")+`"`, "<reaction>❤</reaction>")
 
 	// Room → Telegram: every member gets it.
 	u.raw(`<message type='groupchat' to='` + room + `' id='tg1'><body>hi from XMPP</body></message>`)

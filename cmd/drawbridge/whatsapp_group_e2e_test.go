@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -70,8 +75,9 @@ func linkWhatsApp(t *testing.T, f *wt.Factory, u *user, phone string, prepare fu
 // user is invited when the account connects, joins and sees the members
 // with their roles, gets a group message from a member, and their
 // groupchat message (and a reaction) reaches WhatsApp addressed to the
-// group; a new topic and a new member show in the room, and a group the
-// account is added to brings an invitation.
+// group; a new topic, a new member and a new group picture (the room's
+// avatar) show in the room, and a group the account is added to brings
+// an invitation.
 func TestWhatsAppGroupEndToEnd(t *testing.T) {
 	e, f := startWhatsAppE2E(t, config.BackendSQLite)
 	u := e.user("romeo")
@@ -134,6 +140,20 @@ func TestWhatsAppGroupEndToEnd(t *testing.T) {
 	c.SetGroups(waGroup(types.GroupParticipant{JID: waDave}))
 	c.Dispatch(&events.GroupInfo{JID: waGroupJID, Sender: &by, Timestamp: time.Now(), Join: []types.JID{waDave}})
 	u.waitRaw("Dave joining", `from="`+waGroupRoom+`/+15550004444"`, `affiliation="member"`)
+
+	// Alice sets the group's picture (served from loopback, downloaded by
+	// the adapter's real HTTP fetch): the room announces its new avatar
+	// hash (XEP-0486) and its vCard carries the picture.
+	picture := []byte("\xff\xd8\xff\xe0 the book club's picture")
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(picture) }))
+	t.Cleanup(cdn.Close)
+	c.SetPicture(waGroupJID, &types.ProfilePictureInfo{ID: "1700000500", URL: cdn.URL + "/club.jpg"})
+	c.Dispatch(&events.Picture{JID: waGroupJID, Author: waAliceLID, Timestamp: time.Now(), PictureID: "1700000500"})
+	sum := sha1.Sum(picture)
+	u.waitRaw("the room's new avatar", `from="`+waGroupRoom+`"`, "vcard-temp:x:update", hex.EncodeToString(sum[:]))
+	if card := u.iq("get", waGroupRoom, `<vCard xmlns='vcard-temp'/>`); !containsAll(card.Raw, base64.StdEncoding.EncodeToString(picture)) {
+		t.Errorf("the room's vCard = %s, want the picture", card.Raw)
+	}
 
 	// Alice adds the account to a new group: an invitation to its room.
 	trip := types.GroupInfo{JID: types.NewJID("120363000000000043", types.GroupServer),

@@ -169,3 +169,25 @@ func JoinedGroup(ctx context.Context, env Env, evt *events.JoinedGroup) *event.C
 	}
 	return ci
 }
+
+// GroupPicture converts a group's picture being set or removed
+// (events.Picture for a group JID) into a ChatInfo with the new picture
+// id ("" removed) and the group's name and topic from known (its state
+// before the change; nil if unknown), since a ChatInfo is the whole
+// picture of the group.
+func GroupPicture(ctx context.Context, env Env, evt *events.Picture, known *types.GroupInfo) *event.ChatInfo {
+	actor := userOf(ctx, env, evt.Author, nil)
+	id := evt.PictureID
+	if evt.Remove {
+		id = ""
+	}
+	ci := &event.ChatInfo{
+		Meta:       event.Meta{Account: env.Account, Chat: GroupChat(ctx, env, evt.JID), Sender: actor, FromMe: actor != "" && actor == ids.UserID(env.Account), Time: evt.Timestamp},
+		IsGroup:    true,
+		AvatarHash: &id,
+	}
+	if known != nil {
+		ci.Name, ci.Topic = known.Name, topic(known.GroupTopic)
+	}
+	return ci
+}

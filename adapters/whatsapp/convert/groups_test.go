@@ -115,6 +115,17 @@ func TestGroupGolden(t *testing.T) {
 	changes("change_deleted", &events.GroupInfo{JID: group, Sender: by(aliceLID), Timestamp: at,
 		Delete: &types.GroupDelete{Deleted: true}}, nil)
 
+	picture := func(name string, evt *events.Picture, known *types.GroupInfo) {
+		out, err := wt.EventJSON(ctx, convert.GroupPicture(ctx, env(), evt, known))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(name, out)
+	}
+	picture("picture_set", &events.Picture{JID: group, Author: aliceLID, Timestamp: at, PictureID: "1700000200"}, testGroup())
+	picture("picture_removed", &events.Picture{JID: group, Author: ownerLID, Timestamp: at, Remove: true}, testGroup())
+	picture("picture_unknown_group", &events.Picture{JID: group, Timestamp: at, PictureID: "1700000300"}, nil)
+
 	joined := &events.JoinedGroup{Type: "new", Sender: by(aliceLID), SenderPN: by(alice), GroupInfo: *testGroup()}
 	joined.GroupCreated = when
 	out, err := wt.EventJSON(ctx, convert.JoinedGroup(ctx, env(), joined))

@@ -680,15 +680,36 @@ func (c *Client) IsOnWhatsApp(_ context.Context, phones []string) ([]types.IsOnW
 	return out, nil
 }
 
-// GetProfilePictureInfo implements whatsapp.Client from Pictures.
-func (c *Client) GetProfilePictureInfo(_ context.Context, jid types.JID, _ *whatsmeow.GetProfilePictureParams) (*types.ProfilePictureInfo, error) {
+// GetProfilePictureInfo implements whatsapp.Client from Pictures, for a
+// user's or a group's JID. As WhatsApp does, it answers nil (unchanged)
+// when params.ExistingID is the current picture's id.
+func (c *Client) GetProfilePictureInfo(_ context.Context, jid types.JID, params *whatsmeow.GetProfilePictureParams) (*types.ProfilePictureInfo, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record("GetProfilePictureInfo")
-	if p, ok := c.Pictures[jid]; ok {
-		return p, nil
+	p, ok := c.Pictures[jid]
+	switch {
+	case !ok:
+		return nil, whatsmeow.ErrProfilePictureNotSet
+	case params != nil && params.ExistingID != "" && params.ExistingID == p.ID:
+		return nil, nil
 	}
-	return nil, whatsmeow.ErrProfilePictureNotSet
+	return p, nil
+}
+
+// SetPicture sets (nil: removes) the picture of a user or group as
+// GetProfilePictureInfo reports it.
+func (c *Client) SetPicture(jid types.JID, p *types.ProfilePictureInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p == nil {
+		delete(c.Pictures, jid)
+		return
+	}
+	if c.Pictures == nil {
+		c.Pictures = map[types.JID]*types.ProfilePictureInfo{}
+	}
+	c.Pictures[jid] = p
 }
 
 // ParticipantUpdate is one call of UpdateGroupParticipants.
