@@ -21,4 +21,13 @@
 // The Elector runs the active/standby protocol of one process: register,
 // campaign for the lease as a standby, hold it (renewing) while active,
 // and report its loss at once.
+//
+// For sharding, each owner (the XMPP bare JID that linked accounts) has
+// its own lease (NewOwnerLease), hash-tagged like the owner's data in the
+// store (OwnerTag), so that a fenced write of that data and the check of
+// the lease run in one Redis Cluster slot. The Assigner of each worker
+// claims the owners it prefers among the live workers of the worker
+// registry by rendezvous hashing (Preferred), renews them, hands over
+// those it no longer prefers, gives up at once those it lost, and drains
+// on a clean exit; moves are capped per second.
 package cluster
