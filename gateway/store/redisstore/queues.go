@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
 )
@@ -31,8 +32,10 @@ const queueField = "d"
 // them. A Cluster client sends the commands of different slots to their
 // nodes concurrently, so there SADD is awaited before XADD is sent.
 func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
-	if f := s.fence.Load(); f != nil {
-		seqs, err := s.enqueueFenced(ctx, *f, []store.QueueAppend{{Owner: owner, Data: item}})
+	if f, fenced, err := s.fenceOf(owner); err != nil {
+		return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
+	} else if fenced {
+		seqs, err := s.enqueueFenced(ctx, f, []store.QueueAppend{{Owner: owner, Data: item}})
 		if err != nil {
 			return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
 		}
@@ -78,8 +81,8 @@ func (s *Store) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]st
 	if len(items) == 0 {
 		return nil, nil
 	}
-	if f := s.fence.Load(); f != nil {
-		seqs, err := s.enqueueFenced(ctx, *f, items)
+	if s.fenced() {
+		seqs, err := s.enqueueAllFenced(ctx, items)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: enqueue %d items: %w", len(items), err)
 		}
@@ -167,7 +170,12 @@ func streamIDTime(id string) time.Time {
 // the owner has no account record left (KEYS[2], the owner's acct hash:
 // same hash tag, same slot), so that nothing of an unregistered owner
 // stays behind. It returns 1 when it deleted the stream.
-var ackScript = redis.NewScript(`
+var ackScript = redis.NewScript(ackLua)
+
+// ackFencedScript is ackScript after the owner fence's check.
+var ackFencedScript = cluster.FencedScript(ackLua)
+
+const ackLua = `
 if #ARGV > 0 then
 	redis.call('XDEL', KEYS[1], unpack(ARGV))
 end
@@ -176,7 +184,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('XLEN', KEYS[1]) == 0 and r
 	return 1
 end
 return 0
-`)
+`
 
 // ackArgs are the keys and arguments of ackScript for owner's seqs.
 func (s *Store) ackArgs(owner ids.Owner, seqs []string) ([]string, []any) {
@@ -203,7 +211,15 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 // the script deleted it.
 func (s *Store) ack(ctx context.Context, owner ids.Owner, seqs []string) error {
 	keys, args := s.ackArgs(owner, seqs)
-	gone, err := ackScript.Run(ctx, s.client, keys, args...).Int()
+	script := ackScript.Run
+	if f, fenced, err := s.ownerFenceOf(owner); err != nil {
+		return err
+	} else if fenced {
+		script = func(ctx context.Context, c redis.Scripter, keys []string, args ...any) *redis.Cmd {
+			return f.Run(ctx, c, ackFencedScript, keys, args...)
+		}
+	}
+	gone, err := script(ctx, s.client, keys, args...).Int()
 	if err != nil {
 		return err
 	}
@@ -246,10 +262,20 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 		}
 		byOwner[it.Owner] = append(byOwner[it.Owner], it.Seq)
 	}
-	switch len(owners) {
-	case 0:
+	switch {
+	case len(owners) == 0:
 		return nil
-	case 1:
+	case s.ownerFences.Load() != nil:
+		// Owner-fenced: one fenced script per owner, in turn.
+		for _, o := range owners {
+			for seqs := range slices.Chunk(byOwner[o], delBatch) {
+				if err := s.ack(ctx, o, seqs); err != nil {
+					return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), o, err)
+				}
+			}
+		}
+		return nil
+	case len(owners) == 1:
 		if seqs := byOwner[owners[0]]; len(seqs) <= delBatch {
 			if err := s.ack(ctx, owners[0], seqs); err != nil {
 				return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), owners[0], err)

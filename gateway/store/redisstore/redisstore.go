@@ -35,6 +35,9 @@ type Store struct {
 	// fence, when set, fences the journal's and the id map's writes
 	// (fence.go).
 	fence atomic.Pointer[cluster.Fence]
+	// ownerFences, when set, fences each owner's writes by the owner's
+	// lease (owner_fence.go); it takes precedence over fence.
+	ownerFences atomic.Pointer[OwnerFences]
 }
 
 var _ store.Store = (*Store)(nil)
