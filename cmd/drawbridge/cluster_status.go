@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -63,6 +65,17 @@ func cmdCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 type clusterStatusJSON struct {
 	Instances []instanceJSON `json:"instances"`
 	Front     leaseJSON      `json:"front"`
+	// Workers and their owners (sharded mode); a holder of owner leases
+	// that is not in the worker registry any more (dead, its leases not
+	// yet expired) is listed with role "gone".
+	Workers []workerJSON `json:"workers"`
+}
+
+type workerJSON struct {
+	ID     string `json:"id"`
+	Role   string `json:"role"`
+	Owners int    `json:"owners"`
+	TTLMs  int64  `json:"ttl_ms"`
 }
 
 type instanceJSON struct {
@@ -91,7 +104,29 @@ func statusJSON(st cluster.Status) clusterStatusJSON {
 			ID: in.ID, Host: in.Host, PID: in.PID, Role: in.Role, Version: in.Version, Started: in.Started, TTLMs: in.TTL.Milliseconds(),
 		})
 	}
+	out.Workers = workerRows(st)
 	return out
+}
+
+// roleGone is the role shown for a holder of owner leases that is not in
+// the worker registry.
+const roleGone = "gone"
+
+// workerRows are the registered workers, then the other holders of owner
+// leases, each with the count of owners it holds.
+func workerRows(st cluster.Status) []workerJSON {
+	rows := []workerJSON{}
+	seen := map[string]bool{}
+	for _, w := range st.Workers {
+		seen[w.ID] = true
+		rows = append(rows, workerJSON{ID: w.ID, Role: w.Role, Owners: st.Owners[w.ID], TTLMs: w.TTL.Milliseconds()})
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.Owners)) {
+		if !seen[id] {
+			rows = append(rows, workerJSON{ID: id, Role: roleGone, Owners: st.Owners[id]})
+		}
+	}
+	return rows
 }
 
 func printClusterStatus(w io.Writer, st cluster.Status) error {
@@ -108,6 +143,19 @@ func printClusterStatus(w io.Writer, st cluster.Status) error {
 	}
 	if len(st.Instances) == 0 {
 		fmt.Fprintln(tw, "(no live instance)")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rows := workerRows(st)
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER\tROLE\tOWNERS\tHEARTBEAT TTL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%v\n", r.ID, r.Role, r.Owners, (time.Duration(r.TTLMs) * time.Millisecond).Round(time.Millisecond))
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -191,6 +192,18 @@ func TestAssignersOwnEveryOwnerOnceAndMoveACrashedWorkersOwners(t *testing.T) {
 		}
 		t.Logf("%s owns %d owners", w.id, n)
 	}
+	counts, err := cluster.OwnersByWorker(t.Context(), c, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws {
+		if counts[w.id] != len(w.a.Owned()) {
+			t.Errorf("OwnersByWorker says %s holds %d owners, it owns %d", w.id, counts[w.id], len(w.a.Owned()))
+		}
+	}
+	if len(counts) != 3 {
+		t.Errorf("OwnersByWorker = %v, want three workers", counts)
+	}
 	before := holders(t, c, all)
 
 	// gw-b crashes: it stops renewing without releasing anything.
@@ -363,5 +376,26 @@ func TestAssignerReleasesUnlinkedOwners(t *testing.T) {
 	}
 	if n := len(s.ledger.snapshot()); n != 2 {
 		t.Errorf("%d owners still running, want 2", n)
+	}
+}
+
+// TestOwnersByWorkerMatchesItsPrefixOnly: a key prefix with glob
+// characters counts its own owner leases, not another prefix's.
+func TestOwnersByWorkerMatchesItsPrefixOnly(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	for i, p := range []string{"a*:", "ab:", "a?:"} {
+		for j := range i + 1 {
+			if _, err := cluster.NewOwnerLease(c, p, fmt.Sprintf("o%d@example.test", j)).Acquire(ctx, "w"+p, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := cluster.OwnersByWorker(ctx, c, "a*:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["wa*:"] != 1 {
+		t.Errorf("OwnersByWorker(a*:) = %v, want map[wa*::1]", got)
 	}
 }

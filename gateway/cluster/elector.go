@@ -211,13 +211,17 @@ func (e *Elector) Resign(ctx context.Context, g Grant) error {
 }
 
 // Status is the cluster as Redis holds it: the instances and the front
-// lease.
+// lease; in sharded mode also the workers and how many owners each holds.
 type Status struct {
 	Instances []Instance
 	Front     LeaseState
+	// Workers is the worker registry (RoleWorker, RoleDraining).
+	Workers []Instance
+	// Owners counts the owner leases held, by worker.
+	Owners map[string]int
 }
 
-// ReadStatus reads the registry and the front lease.
+// ReadStatus reads the registries, the front lease and the owner leases.
 func ReadStatus(ctx context.Context, client redis.UniversalClient, prefix string) (Status, error) {
 	insts, err := NewRegistry(client, prefix).List(ctx)
 	if err != nil {
@@ -227,5 +231,13 @@ func ReadStatus(ctx context.Context, client redis.UniversalClient, prefix string
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Instances: insts, Front: front}, nil
+	workers, err := NewWorkerRegistry(client, prefix).List(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	owners, err := OwnersByWorker(ctx, client, prefix)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Instances: insts, Front: front, Workers: workers, Owners: owners}, nil
 }
