@@ -22,7 +22,8 @@ import (
 // owners between them and a dead worker whose lease has not expired yet,
 // `drawbridge cluster status` lists each worker with the number of owners
 // it holds (in text and JSON), the dead one as "gone", and the counts add
-// up to every owner.
+// up to every owner; the lag of the owners' inboxes (read and not
+// acknowledged, not read) by worker, and the front outbox's.
 func TestClusterStatusShowsOwnersPerWorker(t *testing.T) {
 	addr := storetest.StartRedis(t)
 	c := redis.NewClient(&redis.Options{Addr: addr})
@@ -59,6 +60,22 @@ func TestClusterStatusShowsOwnersPerWorker(t *testing.T) {
 	if n1+n2 != 39 || n1 == 0 || n2 == 0 {
 		t.Fatalf("the workers own %d and %d of 39 owners", n1, n2)
 	}
+	// Three stanzas for one of gw-w1's owners, one of them read and not
+	// acknowledged; two for XMPP in the front's outbox.
+	inbox := cluster.NewOwnerInbox(c, redisstore.DefaultKeyPrefix, w1.Owned()[0])
+	for range 3 {
+		if _, err := inbox.Post(ctx, []byte("<message/>")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if es, err := inbox.Reader("gw-w1").Read(ctx, 1, 0); err != nil || len(es) != 1 {
+		t.Fatalf("read %v, %v", es, err)
+	}
+	for range 2 {
+		if _, err := cluster.NewFrontOutbox(c, redisstore.DefaultKeyPrefix).Post(ctx, []byte("<message/>")); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("component:\n  jid: gw.example.org\n  secret: a-test-secret-of-24-chars\nstore:\n  backend: redis\n  redis:\n    url: redis://%s/0\n", addr)), 0o600); err != nil {
@@ -69,10 +86,11 @@ func TestClusterStatusShowsOwnersPerWorker(t *testing.T) {
 		t.Fatalf("cluster status: %v\n%s", err, errb.String())
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^WORKER\s+ROLE\s+OWNERS`),
-		regexp.MustCompile(fmt.Sprintf(`(?m)^gw-w1\s+worker\s+%d\s`, n1)),
-		regexp.MustCompile(fmt.Sprintf(`(?m)^gw-w2\s+worker\s+%d\s`, n2)),
-		regexp.MustCompile(`(?m)^gw-dead\s+gone\s+1\s`),
+		regexp.MustCompile(`(?m)^WORKER\s+ROLE\s+OWNERS\s+INBOX PENDING\s+INBOX UNREAD`),
+		regexp.MustCompile(fmt.Sprintf(`(?m)^gw-w1\s+worker\s+%d\s+1\s+2\s`, n1)),
+		regexp.MustCompile(fmt.Sprintf(`(?m)^gw-w2\s+worker\s+%d\s+0\s+0\s`, n2)),
+		regexp.MustCompile(`(?m)^gw-dead\s+gone\s+1\s+0\s+0\s`),
+		regexp.MustCompile(`(?m)^front outbox: 0 pending, 2 unread$`),
 	} {
 		if !want.MatchString(out.String()) {
 			t.Errorf("status does not match %s:\n%s", want, out.String())
@@ -93,7 +111,8 @@ func TestClusterStatusShowsOwnersPerWorker(t *testing.T) {
 		total += w.Owners
 		got[w.ID] = w
 	}
-	if total != 40 || got["gw-w1"].Owners != n1 || got["gw-w2"].Owners != n2 || got["gw-dead"].Role != roleGone || got["gw-w1"].TTLMs <= 0 {
+	if total != 40 || got["gw-w1"].Owners != n1 || got["gw-w2"].Owners != n2 || got["gw-dead"].Role != roleGone || got["gw-w1"].TTLMs <= 0 ||
+		got["gw-w1"].Inbox != (lagJSON{Pending: 1, Unread: 2}) || js.Outbox != (lagJSON{Unread: 2}) {
 		t.Errorf("JSON workers %+v; want gw-w1 %d, gw-w2 %d, gw-dead gone 1", js.Workers, n1, n2)
 	}
 }

@@ -69,6 +69,15 @@ type clusterStatusJSON struct {
 	// that is not in the worker registry any more (dead, its leases not
 	// yet expired) is listed with role "gone".
 	Workers []workerJSON `json:"workers"`
+	// Outbox is the lag of the front's outbox (stanzas for XMPP).
+	Outbox lagJSON `json:"outbox"`
+}
+
+// lagJSON is a queue's lag: entries read and not acknowledged, and
+// entries not read yet.
+type lagJSON struct {
+	Pending int64 `json:"pending"`
+	Unread  int64 `json:"unread"`
 }
 
 type workerJSON struct {
@@ -76,6 +85,8 @@ type workerJSON struct {
 	Role   string `json:"role"`
 	Owners int    `json:"owners"`
 	TTLMs  int64  `json:"ttl_ms"`
+	// Inbox sums the lag of the inboxes of the worker's owners.
+	Inbox lagJSON `json:"inbox"`
 }
 
 type instanceJSON struct {
@@ -105,6 +116,7 @@ func statusJSON(st cluster.Status) clusterStatusJSON {
 		})
 	}
 	out.Workers = workerRows(st)
+	out.Outbox = lagJSON{Pending: st.Outbox.Pending, Unread: st.Outbox.Unread}
 	return out
 }
 
@@ -119,11 +131,15 @@ func workerRows(st cluster.Status) []workerJSON {
 	seen := map[string]bool{}
 	for _, w := range st.Workers {
 		seen[w.ID] = true
-		rows = append(rows, workerJSON{ID: w.ID, Role: w.Role, Owners: st.Owners[w.ID], TTLMs: w.TTL.Milliseconds()})
+		l := st.Owners[w.ID]
+		rows = append(rows, workerJSON{ID: w.ID, Role: w.Role, Owners: l.Owners, TTLMs: w.TTL.Milliseconds(),
+			Inbox: lagJSON{Pending: l.Inbox.Pending, Unread: l.Inbox.Unread}})
 	}
 	for _, id := range slices.Sorted(maps.Keys(st.Owners)) {
 		if !seen[id] {
-			rows = append(rows, workerJSON{ID: id, Role: roleGone, Owners: st.Owners[id]})
+			l := st.Owners[id]
+			rows = append(rows, workerJSON{ID: id, Role: roleGone, Owners: l.Owners,
+				Inbox: lagJSON{Pending: l.Inbox.Pending, Unread: l.Inbox.Unread}})
 		}
 	}
 	return rows
@@ -153,9 +169,13 @@ func printClusterStatus(w io.Writer, st cluster.Status) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKER\tROLE\tOWNERS\tHEARTBEAT TTL")
+	fmt.Fprintln(tw, "WORKER\tROLE\tOWNERS\tINBOX PENDING\tINBOX UNREAD\tHEARTBEAT TTL")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%v\n", r.ID, r.Role, r.Owners, (time.Duration(r.TTLMs) * time.Millisecond).Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%v\n", r.ID, r.Role, r.Owners, r.Inbox.Pending, r.Inbox.Unread, (time.Duration(r.TTLMs) * time.Millisecond).Round(time.Millisecond))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "front outbox: %d pending, %d unread\n", st.Outbox.Pending, st.Outbox.Unread)
+	return err
 }

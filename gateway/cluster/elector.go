@@ -217,8 +217,11 @@ type Status struct {
 	Front     LeaseState
 	// Workers is the worker registry (RoleWorker, RoleDraining).
 	Workers []Instance
-	// Owners counts the owner leases held, by worker.
-	Owners map[string]int
+	// Owners counts the owner leases held, by worker, with the lag of
+	// their inboxes.
+	Owners map[string]WorkerLoad
+	// Outbox is the lag of the front's outbox.
+	Outbox QueueLag
 }
 
 // ReadStatus reads the registries, the front lease and the owner leases.
@@ -235,9 +238,13 @@ func ReadStatus(ctx context.Context, client redis.UniversalClient, prefix string
 	if err != nil {
 		return Status{}, err
 	}
-	owners, err := OwnersByWorker(ctx, client, prefix)
+	owners, err := LoadByWorker(ctx, client, prefix)
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Instances: insts, Front: front, Workers: workers, Owners: owners}, nil
+	outbox, err := NewFrontOutbox(client, prefix).Lag(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Instances: insts, Front: front, Workers: workers, Owners: owners, Outbox: outbox}, nil
 }
