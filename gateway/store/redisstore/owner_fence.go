@@ -20,11 +20,17 @@ type OwnerFences func(owner ids.Owner) (cluster.Fence, bool)
 // removal) run as scripts that first check that the owner's lease still
 // carries the token fences gives, and a write for an owner this worker
 // does not hold is refused before it is sent. Either refusal is an error
-// wrapping store.ErrFenced. This is the sharded mode's fence: the
-// owner's lease carries the owner's hash tag, so the check and the
-// stream or id map it guards are in one slot (the queues set that
-// Enqueue also updates is not: as with SetFence, fenced writes need
-// standalone Redis or Sentinel).
+// wrapping store.ErrFenced. This is the sharded mode's fence.
+//
+// fences is called with the owner as the Queues role receives it: a
+// bare JID for the delivery journal and the id map, but a queue name
+// for gateway/delivery's outboxes and intake ("outbox:" or "xmppin:"
+// before the bare JID); the caller maps those to the owner whose lease
+// fences them. The owner's lease carries the owner's hash tag, so for
+// the journal and the id map the check and the write are in one slot;
+// the outbox and intake streams, and the queues set that Enqueue also
+// updates, are not: as with SetFence, fenced writes need standalone
+// Redis or Sentinel.
 //
 // The account records, the contacts cache and the adapters' KV space
 // are not fenced (KV is keyed by platform account, not by owner).
