@@ -241,34 +241,51 @@ func (a *Assigner) liveWorkers(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// renew extends every lease held; a lease Redis says is gone, or one not
-// renewed within its TTL (a pause), is lost: Stop, forget.
+// renew extends every lease held, in one pipeline; a lease Redis says is
+// gone, or one not renewed within its TTL (a pause), is lost: Stop,
+// forget.
 func (a *Assigner) renew(ctx context.Context) {
 	a.mu.Lock()
-	hs := slices.Collect(maps.Values(a.held))
+	all := slices.Collect(maps.Values(a.held))
 	a.mu.Unlock()
-	for _, h := range hs {
-		owner := h.owner
-		start := time.Now()
+	start := time.Now()
+	var (
+		hs       []held
+		leases   []*Lease
+		grants   []Grant
+		deadline time.Time
+	)
+	for _, h := range all {
 		if !start.Before(h.validUntil) {
-			a.lose(ctx, owner, fmt.Errorf("%w: not renewed within the TTL %v", ErrNotHeld, a.opts.TTL))
+			a.lose(ctx, h.owner, fmt.Errorf("%w: not renewed within the TTL %v", ErrNotHeld, a.opts.TTL))
 			continue
 		}
-		rctx, cancel := context.WithDeadline(ctx, h.validUntil)
-		err := h.lease.Renew(rctx, h.grant, a.opts.TTL)
-		cancel()
-		switch {
+		if deadline.IsZero() || h.validUntil.Before(deadline) {
+			deadline = h.validUntil
+		}
+		hs, leases, grants = append(hs, h), append(leases, h.lease), append(grants, h.grant)
+	}
+	if len(hs) == 0 {
+		return
+	}
+	// One pipeline for all, bounded by the earliest expiry: no renewal is
+	// believed once its lease may have expired on the server.
+	rctx, cancel := context.WithDeadline(ctx, deadline)
+	errs := RenewAll(rctx, a.opts.Client, leases, grants, a.opts.TTL)
+	cancel()
+	for i, h := range hs {
+		switch err := errs[i]; {
 		case err == nil:
 			a.mu.Lock()
-			if cur, ok := a.held[owner]; ok && cur.grant.Token == h.grant.Token {
+			if cur, ok := a.held[h.owner]; ok && cur.grant.Token == h.grant.Token {
 				cur.validUntil = start.Add(a.opts.TTL)
-				a.held[owner] = cur
+				a.held[h.owner] = cur
 			}
 			a.mu.Unlock()
 		case errors.Is(err, ErrNotHeld):
-			a.lose(ctx, owner, err)
+			a.lose(ctx, h.owner, err)
 		case ctx.Err() == nil:
-			a.log.Warn("cluster: renewing an owner lease failed; retrying until its TTL runs out", "owner", owner, "err", err)
+			a.log.Warn("cluster: renewing an owner lease failed; retrying until its TTL runs out", "owner", h.owner, "err", err)
 		}
 	}
 }
