@@ -30,4 +30,13 @@
 // registry by rendezvous hashing (Preferred), renews them, hands over
 // those it no longer prefers, gives up at once those it lost, and drains
 // on a clean exit; moves are capped per second.
+//
+// Routing: each owner has an inbox (StreamQueue on a Redis Stream with
+// one consumer group) and each worker a Bell. The front's Router posts a
+// stanza to the owner's inbox and rings the holder; a Worker (its
+// Assigner plus a loop on its bell) reads the inboxes of its owners,
+// claiming first what a previous holder left unacknowledged, and
+// acknowledges each entry fenced by the owner's lease. The front reads
+// the workers' stanzas for XMPP from its outbox (NewFrontOutbox).
+// docs/cluster.md gives the reasons and what is left to wire.
 package cluster
