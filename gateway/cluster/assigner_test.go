@@ -180,7 +180,7 @@ func settled(t *testing.T, c *redis.Client, all []string, live []*worker, l *led
 func TestAssignersOwnEveryOwnerOnceAndMoveACrashedWorkersOwners(t *testing.T) {
 	c := client(t, storetest.StartRedis(t))
 	all := owners(300)
-	s := &assignerSetup{client: c, owners: func() []string { return all }, ledger: newLedger(t), ttl: 1500 * time.Millisecond, moves: 10000}
+	s := &assignerSetup{client: c, owners: func() []string { return all }, ledger: newLedger(t), ttl: 3 * time.Second, moves: 10000}
 	ws := []*worker{s.run(t, "gw-a"), s.run(t, "gw-b"), s.run(t, "gw-c")}
 	testutil.Eventually(t, waitTimeout, "300 owners each owned once by its preferred worker", func() bool {
 		return settled(t, c, all, ws, s.ledger)

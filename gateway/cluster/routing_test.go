@@ -76,7 +76,7 @@ func TestRoutingThroughRedisAcrossAWorkerCrash(t *testing.T) {
 		w, err := cluster.NewWorker(cluster.WorkerOptions{
 			AssignerOptions: cluster.AssignerOptions{
 				Client: c, Prefix: prefix, Instance: cluster.Instance{ID: id},
-				TTL: 1500 * time.Millisecond, RenewEvery: 150 * time.Millisecond, MaxMovesPerSecond: 10000,
+				TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, MaxMovesPerSecond: 10000,
 				Owners: func(context.Context) ([]string, error) { return all, nil },
 				Start:  func(context.Context, string, cluster.Grant) error { return nil },
 				Stop:   func(context.Context, string) {},
