@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -63,6 +65,28 @@ func cmdCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 type clusterStatusJSON struct {
 	Instances []instanceJSON `json:"instances"`
 	Front     leaseJSON      `json:"front"`
+	// Workers and their owners (sharded mode); a holder of owner leases
+	// that is not in the worker registry any more (dead, its leases not
+	// yet expired) is listed with role "gone".
+	Workers []workerJSON `json:"workers"`
+	// Outbox is the lag of the front's outbox (stanzas for XMPP).
+	Outbox lagJSON `json:"outbox"`
+}
+
+// lagJSON is a queue's lag: entries read and not acknowledged, and
+// entries not read yet.
+type lagJSON struct {
+	Pending int64 `json:"pending"`
+	Unread  int64 `json:"unread"`
+}
+
+type workerJSON struct {
+	ID     string `json:"id"`
+	Role   string `json:"role"`
+	Owners int    `json:"owners"`
+	TTLMs  int64  `json:"ttl_ms"`
+	// Inbox sums the lag of the inboxes of the worker's owners.
+	Inbox lagJSON `json:"inbox"`
 }
 
 type instanceJSON struct {
@@ -91,7 +115,34 @@ func statusJSON(st cluster.Status) clusterStatusJSON {
 			ID: in.ID, Host: in.Host, PID: in.PID, Role: in.Role, Version: in.Version, Started: in.Started, TTLMs: in.TTL.Milliseconds(),
 		})
 	}
+	out.Workers = workerRows(st)
+	out.Outbox = lagJSON{Pending: st.Outbox.Pending, Unread: st.Outbox.Unread}
 	return out
+}
+
+// roleGone is the role shown for a holder of owner leases that is not in
+// the worker registry.
+const roleGone = "gone"
+
+// workerRows are the registered workers, then the other holders of owner
+// leases, each with the count of owners it holds.
+func workerRows(st cluster.Status) []workerJSON {
+	rows := []workerJSON{}
+	seen := map[string]bool{}
+	for _, w := range st.Workers {
+		seen[w.ID] = true
+		l := st.Owners[w.ID]
+		rows = append(rows, workerJSON{ID: w.ID, Role: w.Role, Owners: l.Owners, TTLMs: w.TTL.Milliseconds(),
+			Inbox: lagJSON{Pending: l.Inbox.Pending, Unread: l.Inbox.Unread}})
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.Owners)) {
+		if !seen[id] {
+			l := st.Owners[id]
+			rows = append(rows, workerJSON{ID: id, Role: roleGone, Owners: l.Owners,
+				Inbox: lagJSON{Pending: l.Inbox.Pending, Unread: l.Inbox.Unread}})
+		}
+	}
+	return rows
 }
 
 func printClusterStatus(w io.Writer, st cluster.Status) error {
@@ -109,5 +160,22 @@ func printClusterStatus(w io.Writer, st cluster.Status) error {
 	if len(st.Instances) == 0 {
 		fmt.Fprintln(tw, "(no live instance)")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rows := workerRows(st)
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKER\tROLE\tOWNERS\tINBOX PENDING\tINBOX UNREAD\tHEARTBEAT TTL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%v\n", r.ID, r.Role, r.Owners, r.Inbox.Pending, r.Inbox.Unread, (time.Duration(r.TTLMs) * time.Millisecond).Round(time.Millisecond))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "front outbox: %d pending, %d unread\n", st.Outbox.Pending, st.Outbox.Unread)
+	return err
 }

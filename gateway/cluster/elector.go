@@ -214,13 +214,20 @@ func (e *Elector) Resign(ctx context.Context, g Grant) error {
 }
 
 // Status is the cluster as Redis holds it: the instances and the front
-// lease.
+// lease; in sharded mode also the workers and how many owners each holds.
 type Status struct {
 	Instances []Instance
 	Front     LeaseState
+	// Workers is the worker registry (RoleWorker, RoleDraining).
+	Workers []Instance
+	// Owners counts the owner leases held, by worker, with the lag of
+	// their inboxes.
+	Owners map[string]WorkerLoad
+	// Outbox is the lag of the front's outbox.
+	Outbox QueueLag
 }
 
-// ReadStatus reads the registry and the front lease.
+// ReadStatus reads the registries, the front lease and the owner leases.
 func ReadStatus(ctx context.Context, client redis.UniversalClient, prefix string) (Status, error) {
 	insts, err := NewRegistry(client, prefix).List(ctx)
 	if err != nil {
@@ -230,5 +237,17 @@ func ReadStatus(ctx context.Context, client redis.UniversalClient, prefix string
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Instances: insts, Front: front}, nil
+	workers, err := NewWorkerRegistry(client, prefix).List(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	owners, err := LoadByWorker(ctx, client, prefix)
+	if err != nil {
+		return Status{}, err
+	}
+	outbox, err := NewFrontOutbox(client, prefix).Lag(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Instances: insts, Front: front, Workers: workers, Owners: owners, Outbox: outbox}, nil
 }

@@ -220,3 +220,41 @@ func (l *Lease) State(ctx context.Context) (LeaseState, error) {
 	}
 	return st, nil
 }
+
+// RenewAll renews many grants in one pipeline (one round trip instead of
+// one per lease), each as Renew does: errs[i] is nil, wraps ErrNotHeld, or
+// is the failure of grants[i]'s renewal. leases[i] is grants[i]'s lease;
+// all share client.
+func RenewAll(ctx context.Context, client redis.UniversalClient, leases []*Lease, grants []Grant, ttl time.Duration) []error {
+	errs := make([]error, len(grants))
+	ms, err := ttlMillis(ttl)
+	if err == nil {
+		err = renewScript.Load(ctx, client).Err()
+	}
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("cluster: renewing lease %s: %w", leases[i].name, err)
+		}
+		return errs
+	}
+	cmds := make([]*redis.Cmd, len(grants))
+	// Errors are read from each command below.
+	_, _ = client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, g := range grants {
+			cmds[i] = renewScript.EvalSha(ctx, p, []string{leases[i].key}, g.Holder, strconv.FormatInt(g.Token, 10), ms)
+		}
+		return nil
+	})
+	for i, cmd := range cmds {
+		ok, err := cmd.Int()
+		switch {
+		case redis.HasErrorPrefix(err, "NOSCRIPT"): // the script cache was flushed since Load
+			errs[i] = leases[i].Renew(ctx, grants[i], ttl)
+		case err != nil:
+			errs[i] = fmt.Errorf("cluster: renewing lease %s: %w", leases[i].name, err)
+		case ok != 1:
+			errs[i] = fmt.Errorf("%w: lease %s with token %d is no longer %s's", ErrNotHeld, leases[i].name, grants[i].Token, grants[i].Holder)
+		}
+	}
+	return errs
+}

@@ -255,3 +255,45 @@ func TestLeaseSurvivesRedisRestart(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewAllRenewsEachAsRenewDoes: three leases renewed in one
+// pipeline; the one taken over meanwhile is reported ErrNotHeld and left to
+// its new holder, the others get their TTL back.
+func TestRenewAllRenewsEachAsRenewDoes(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	var (
+		leases []*cluster.Lease
+		grants []cluster.Grant
+	)
+	for _, o := range []string{"a@x.test", "b@x.test", "c@x.test"} {
+		l := cluster.NewOwnerLease(c, prefix, o)
+		g, err := l.Acquire(ctx, "gw-a", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leases, grants = append(leases, l), append(grants, g)
+	}
+	if err := c.Del(ctx, leases[1].Key()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leases[1].Acquire(ctx, "gw-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	errs := cluster.RenewAll(ctx, c, leases, grants, time.Hour)
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], cluster.ErrNotHeld) {
+		t.Fatalf("RenewAll: %v; want nil, ErrNotHeld, nil", errs)
+	}
+	for i, l := range leases {
+		st, err := l.State(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i == 1 && (st.Holder != "gw-b" || st.TTL > time.Minute):
+			t.Errorf("the taken-over lease: %+v, want gw-b's with its own TTL", st)
+		case i != 1 && (st.Holder != "gw-a" || st.TTL < 59*time.Minute):
+			t.Errorf("lease %s: %+v, want gw-a's renewed to an hour", l.Name(), st)
+		}
+	}
+}

@@ -37,15 +37,26 @@ type Instance struct {
 type Registry struct {
 	client redis.UniversalClient
 	prefix string
+	// kind names the entries: "instance" (every process) or "worker"
+	// (the processes that own accounts, in sharded mode).
+	kind string
 }
 
-// NewRegistry returns the registry whose keys start with prefix.
+// NewRegistry returns the registry of instances whose keys start with
+// prefix.
 func NewRegistry(client redis.UniversalClient, prefix string) *Registry {
-	return &Registry{client: client, prefix: prefix}
+	return &Registry{client: client, prefix: prefix, kind: "instance"}
 }
 
-func (r *Registry) index() string          { return r.prefix + "cluster:instances" }
-func (r *Registry) entry(id string) string { return r.prefix + "cluster:instance:{" + id + "}" }
+// NewWorkerRegistry returns the registry of workers (RoleWorker,
+// RoleDraining) whose keys start with prefix: the live workers among
+// which owners are spread (Assigner).
+func NewWorkerRegistry(client redis.UniversalClient, prefix string) *Registry {
+	return &Registry{client: client, prefix: prefix, kind: "worker"}
+}
+
+func (r *Registry) index() string          { return r.prefix + "cluster:" + r.kind + "s" }
+func (r *Registry) entry(id string) string { return r.prefix + "cluster:" + r.kind + ":{" + id + "}" }
 
 // Heartbeat writes inst with a TTL of ttl and lists it.
 func (r *Registry) Heartbeat(ctx context.Context, inst Instance, ttl time.Duration) error {

@@ -71,9 +71,13 @@ func (s *Store) enqueueFenced(ctx context.Context, f cluster.Fence, items []stor
 }
 
 // putMessageIDsFenced runs the id map's script calls fenced, one by one,
-// stopping at the first refusal.
-func (s *Store) putMessageIDsFenced(ctx context.Context, f cluster.Fence, calls []scriptCall) error {
+// each by its owner's fence, stopping at the first refusal.
+func (s *Store) putMessageIDsFenced(ctx context.Context, calls []scriptCall) error {
 	for _, c := range calls {
+		f, _, err := s.fenceOf(c.owner)
+		if err != nil {
+			return s.refused(err)
+		}
 		if err := s.runFenced(ctx, f, fencedPutMIDScript, c.keys, c.args...).Err(); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"strings"
 
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
@@ -22,7 +23,9 @@ type keys struct{ prefix string }
 func newKeys(prefix string) keys { return keys{prefix: prefixEscaper.Replace(prefix)} }
 
 // ownerTag is the hash tag of everything that belongs to owner.
-func ownerTag(owner ids.Owner) string { return "{" + esc(owner) + "}" }
+// It is cluster.OwnerTag, so that an owner's lease (cluster.NewOwnerLease)
+// is in the same Redis Cluster slot as the owner's data it fences.
+func ownerTag(owner ids.Owner) string { return cluster.OwnerTag(string(owner)) }
 
 // accountTag is the hash tag of a platform account's reverse index and KV.
 func accountTag(platform ids.PlatformID, id ids.AccountID) string {

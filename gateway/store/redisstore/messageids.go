@@ -90,8 +90,8 @@ type scriptCall struct {
 // putMessageIDs is PutMessageIDs without the error's context.
 func (s *Store) putMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
 	calls := s.midCalls(time.Now(), pairs)
-	if f := s.fence.Load(); f != nil {
-		return s.putMessageIDsFenced(ctx, *f, calls)
+	if s.fenced() {
+		return s.putMessageIDsFenced(ctx, calls)
 	}
 	if len(calls) == 1 {
 		return putMIDScript.Run(ctx, s.client, calls[0].keys, calls[0].args...).Err()

@@ -32,8 +32,10 @@ const queueField = "d"
 // them. A Cluster client sends the commands of different slots to their
 // nodes concurrently, so there SADD is awaited before XADD is sent.
 func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (string, error) {
-	if f := s.fence.Load(); f != nil {
-		seqs, err := s.enqueueFenced(ctx, *f, []store.QueueAppend{{Owner: owner, Data: item}})
+	if f, fenced, err := s.fenceOf(owner); err != nil {
+		return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
+	} else if fenced {
+		seqs, err := s.enqueueFenced(ctx, f, []store.QueueAppend{{Owner: owner, Data: item}})
 		if err != nil {
 			return "", fmt.Errorf("redisstore: enqueue for %s: %w", owner, err)
 		}
@@ -79,8 +81,8 @@ func (s *Store) EnqueueAll(ctx context.Context, items []store.QueueAppend) ([]st
 	if len(items) == 0 {
 		return nil, nil
 	}
-	if f := s.fence.Load(); f != nil {
-		seqs, err := s.enqueueFenced(ctx, *f, items)
+	if s.fenced() {
+		seqs, err := s.enqueueAllFenced(ctx, items)
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: enqueue %d items: %w", len(items), err)
 		}
@@ -206,7 +208,15 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 // the script deleted it.
 func (s *Store) ack(ctx context.Context, owner ids.Owner, seqs []string) error {
 	keys, args := s.ackArgs(owner, seqs)
-	gone, err := s.runScript(ctx, ackScript, fencedAckScript, keys, args...).Int()
+	var cmd *redis.Cmd
+	if f, fenced, err := s.ownerFenceOf(owner); err != nil {
+		return s.refused(err)
+	} else if fenced {
+		cmd = s.runFenced(ctx, f, fencedAckScript, keys, args...)
+	} else {
+		cmd = s.runScript(ctx, ackScript, fencedAckScript, keys, args...)
+	}
+	gone, err := cmd.Int()
 	if err != nil {
 		return err
 	}
@@ -249,10 +259,20 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 		}
 		byOwner[it.Owner] = append(byOwner[it.Owner], it.Seq)
 	}
-	switch len(owners) {
-	case 0:
+	switch {
+	case len(owners) == 0:
 		return nil
-	case 1:
+	case s.ownerFences.Load() != nil:
+		// Owner-fenced: one fenced script per owner, in turn.
+		for _, o := range owners {
+			for seqs := range slices.Chunk(byOwner[o], delBatch) {
+				if err := s.ack(ctx, o, seqs); err != nil {
+					return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), o, err)
+				}
+			}
+		}
+		return nil
+	case len(owners) == 1:
 		if seqs := byOwner[owners[0]]; len(seqs) <= delBatch {
 			if err := s.ack(ctx, owners[0], seqs); err != nil {
 				return fmt.Errorf("redisstore: ack %d items of %s: %w", len(seqs), owners[0], err)

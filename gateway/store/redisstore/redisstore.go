@@ -38,6 +38,9 @@ type Store struct {
 	// onFenced, when set, is told of each write the fence refused
 	// (fence_writes.go).
 	onFenced atomic.Pointer[func(error)]
+	// ownerFences, when set, fences each owner's writes by the owner's
+	// lease (owner_fence.go); it takes precedence over fence.
+	ownerFences atomic.Pointer[OwnerFences]
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,0 +1,181 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
+)
+
+// handled is one entry a worker handled.
+type handled struct {
+	worker, id, data string
+}
+
+// routeLog is what every worker of a test handled, per owner, in order.
+type routeLog struct {
+	mu sync.Mutex
+	by map[string][]handled
+}
+
+func (l *routeLog) add(owner string, h handled) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.by[owner] = append(l.by[owner], h)
+}
+
+// distinct counts the distinct entries handled.
+func (l *routeLog) distinct() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, hs := range l.by {
+		seen := map[string]bool{}
+		for _, h := range hs {
+			if !seen[h.id] {
+				seen[h.id] = true
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestRoutingThroughRedisAcrossAWorkerCrash: three Workers share 300
+// owners; a Router (the front) routes 10 messages per owner (3000). After
+// the first half, the worker gw-b is made to die in the middle of handling
+// the next message of each of its owners (handled, not acknowledged), and
+// is killed (no drain) while the front keeps routing and its owners move.
+// In the end every message was handled, each owner's in the order routed
+// (counting each entry's first handling), exactly one copy per owner of
+// gw-b (the entry it had not acknowledged, read again first by the next
+// holder), every owner owned exactly once, every inbox empty.
+func TestRoutingThroughRedisAcrossAWorkerCrash(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	all := owners(300)
+	const perOwner = 10
+	log := &routeLog{by: map[string][]handled{}}
+	type running struct {
+		w      *cluster.Worker
+		cancel context.CancelFunc
+		done   chan struct{}
+		// dying makes Handle record the entry, then hang until the
+		// worker is killed: it dies between handling and acknowledging.
+		dying atomic.Bool
+	}
+	start := func(id string) *running {
+		r := &running{done: make(chan struct{})}
+		w, err := cluster.NewWorker(cluster.WorkerOptions{
+			AssignerOptions: cluster.AssignerOptions{
+				Client: c, Prefix: prefix, Instance: cluster.Instance{ID: id},
+				TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, MaxMovesPerSecond: 10000,
+				Owners: func(context.Context) ([]string, error) { return all, nil },
+				Start:  func(context.Context, string, cluster.Grant) error { return nil },
+				Stop:   func(context.Context, string) {},
+			},
+			Handle: func(ctx context.Context, owner string, e cluster.Entry) error {
+				log.add(owner, handled{worker: id, id: e.ID, data: string(e.Data)})
+				if r.dying.Load() {
+					<-ctx.Done()
+				}
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.w = w
+		rctx, cancel := context.WithCancel(ctx)
+		r.cancel = cancel
+		go func() {
+			defer close(r.done)
+			_ = w.Run(rctx)
+		}()
+		t.Cleanup(func() { cancel(); <-r.done })
+		return r
+	}
+	ws := []*running{start("gw-a"), start("gw-b"), start("gw-c")}
+	testutil.Eventually(t, waitTimeout, "300 owners claimed", func() bool {
+		n := 0
+		for _, r := range ws {
+			n += len(r.w.Assigner().Owned())
+		}
+		return n == len(all)
+	})
+	front := cluster.NewRouter(c, prefix)
+	post := func(from, to int) {
+		for i := from; i <= to; i++ {
+			for _, o := range all {
+				if _, err := front.Route(ctx, o, []byte(fmt.Sprintf("%s#%02d", o, i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	post(1, perOwner/2)
+	testutil.Eventually(t, waitTimeout, "the first half handled", func() bool { return log.distinct() == len(all)*perOwner/2 })
+
+	dead := ws[1]
+	deadOwned := dead.w.Assigner().Owned()
+	dead.dying.Store(true)
+	post(perOwner/2+1, perOwner/2+1)
+	// gw-b hangs in its first Handle; the others handle theirs.
+	testutil.Eventually(t, waitTimeout, "gw-b handling one message", func() bool {
+		return log.distinct() >= len(all)*perOwner/2+1
+	})
+	dead.cancel()
+	<-dead.done
+	post(perOwner/2+2, perOwner)
+	testutil.Eventually(t, 2*waitTimeout, "every message handled", func() bool { return log.distinct() == len(all)*perOwner })
+
+	live := []*cluster.Worker{ws[0].w, ws[2].w}
+	copies := 0
+	for _, o := range all {
+		var got []string
+		seen := map[string]string{}
+		for _, h := range log.by[o] {
+			if first, dup := seen[h.id]; dup {
+				copies++
+				if first != "gw-b" {
+					t.Errorf("owner %s: entry %s handled again after %s, which is alive", o, h.data, first)
+				}
+				continue
+			}
+			seen[h.id] = h.worker
+			got = append(got, h.data)
+		}
+		want := make([]string, perOwner)
+		for i := range want {
+			want[i] = fmt.Sprintf("%s#%02d", o, i+1)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("owner %s handled %v, want %v", o, got, want)
+		}
+		n := 0
+		for _, w := range live {
+			if _, ok := w.Assigner().Grant(o); ok {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("owner %s owned by %d live workers", o, n)
+		}
+		if lag, err := cluster.NewOwnerInbox(c, prefix, o).Lag(ctx); err != nil || lag != (cluster.QueueLag{}) {
+			t.Errorf("owner %s's inbox lag %+v (%v), want none", o, lag, err)
+		}
+	}
+	// gw-b hung in the Handle of one entry of one owner; that entry was
+	// left pending, and the next holder handled it again, first.
+	if copies != 1 {
+		t.Errorf("%d copies, want 1 (the entry gw-b died handling)", copies)
+	}
+	t.Logf("gw-b owned %d owners when killed; %d copies", len(deadOwned), copies)
+}
