@@ -34,6 +34,10 @@ type Options struct {
 	// SendRetry configures the queue of messages waiting for an
 	// unavailable platform (delivery.RetryQueue); zero is no queue.
 	SendRetry delivery.SendRetry
+	// Sharded makes the hub serve only the owners started with
+	// StartOwner (owners.go): Start starts the adapters and the delivery
+	// machinery but loads no session and replays nothing.
+	Sharded bool
 }
 
 // Gateway is the hub.
@@ -67,6 +71,9 @@ type Gateway struct {
 	idmap     *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
+	// sharded: only owners is served (owners.go).
+	sharded bool
+	owners  ownerSet
 }
 
 type sessionKey struct {
@@ -104,6 +111,8 @@ func New(opts Options) (*Gateway, error) {
 		sessions: make(map[sessionKey]*linked),
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
+		sharded:  opts.Sharded,
+		owners:   ownerSet{m: make(map[ids.Owner]*owned)},
 	}
 	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
 	g.journal = delivery.NewJournal(delivery.JournalConfig{
@@ -111,6 +120,7 @@ func New(opts Options) (*Gateway, error) {
 		Frontend:    g.journalFrontend,
 		IDs:         g.idmap,
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
+		Owns:        g.owns,
 		Log:         log,
 	})
 	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log})
@@ -123,6 +133,7 @@ func New(opts Options) (*Gateway, error) {
 		Unavailable: func(err error) bool { return errors.Is(err, ErrUnavailable) },
 		Log:         log,
 		Now:         now,
+		PerOwner:    opts.Sharded,
 	})
 	g.media = opts.Media.withDefaults()
 	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
@@ -162,7 +173,7 @@ func (g *Gateway) Platforms() []ids.PlatformID {
 }
 
 // Start starts the adapters, then loads and connects the session of every
-// linked account. A session that fails to load is recorded as logged out and
+// linked account (with Options.Sharded, of none: see StartOwner). A session that fails to load is recorded as logged out and
 // does not stop the others.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.mu.Lock()
@@ -178,6 +189,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 		if err := g.adapters[id].Start(ctx); err != nil {
 			return fmt.Errorf("gateway: start %s: %w", id, err)
 		}
+	}
+	if g.sharded {
+		// Owners come one by one (StartOwner).
+		g.idmap.Start(runCtx)
+		g.journal.Start(runCtx)
+		g.intake.Start(runCtx)
+		return nil
 	}
 	accts, err := g.store.ListAccounts(ctx)
 	if err != nil {
@@ -288,6 +306,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	g.mu.Unlock()
 	g.restoring.Wait()
+	g.owners.wait()
 	for _, s := range sessions {
 		s.Disconnect()
 	}
@@ -360,6 +379,9 @@ func (g *Gateway) session(owner ids.Owner, platform ids.PlatformID) (*linked, er
 	defer g.mu.Unlock()
 	l, ok := g.sessions[sessionKey{platform, owner}]
 	if !ok {
+		if !g.owns(owner) {
+			return nil, fmt.Errorf("%s: %w", owner, ErrNotOwned)
+		}
 		return nil, ErrNotLinked
 	}
 	return l, nil
