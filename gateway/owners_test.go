@@ -1,0 +1,245 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
+	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
+	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
+	"github.com/drawbridge-im/drawbridge/gateway/store"
+	"github.com/drawbridge-im/drawbridge/gateway/store/redisstore"
+	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
+)
+
+// shardStores are the stores two sharded hubs share in these tests: the
+// sqlite file (two hubs in one process) and a real redis-server.
+var shardStores = []struct {
+	name string
+	open func(t *testing.T) store.Store
+}{
+	{"sqlite", func(t *testing.T) store.Store { return openStore(t) }},
+	{"redis", func(t *testing.T) store.Store {
+		st := redisstore.New(redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)}), redisstore.Options{})
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+}
+
+// newShardHub starts a sharded hub on st and p: one worker of a cluster.
+// Its frontend holds confirmations while hold is set.
+func newShardHub(t *testing.T, st store.Store, p *sandbox.Platform, hold bool, retry delivery.SendRetry) (*hub, *confirmingFrontend) {
+	t.Helper()
+	gw, err := gateway.New(gateway.Options{
+		Store:         st,
+		Adapters:      []gateway.Adapter{sandbox.New(p)},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+		SendRetry:     retry,
+		Sharded:       true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &confirmingFrontend{frontend: newFrontend(), hold: hold}
+	gw.SetFrontend(fe)
+	if err := gw.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	return &hub{gw: gw, fe: fe.frontend, platform: p, store: st}, fe
+}
+
+// startOwner starts owner on h, failing the test on error.
+func (h *hub) startOwner(t *testing.T, owner ids.Owner) {
+	t.Helper()
+	if err := h.gw.StartOwner(t.Context(), owner); err != nil {
+		t.Fatalf("StartOwner(%s): %v", owner, err)
+	}
+}
+
+func fromUser(u ids.UserID) func(event.Event) bool {
+	return func(ev event.Event) bool {
+		m, ok := ev.(*event.Message)
+		return ok && m.Chat == ids.ChatID(u)
+	}
+}
+
+// TestShardedHubsServeOnlyTheirOwners runs two sharded hubs on one store
+// and one platform, alice's owner on A and bob's on B: each delivers and
+// sends for its own owner only, refuses the other's with ErrNotOwned, and
+// a replay of the journal on one leaves the other's events alone.
+func TestShardedHubsServeOnlyTheirOwners(t *testing.T) {
+	for _, tc := range shardStores {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+			t.Cleanup(p.Close)
+			a, _ := newShardHub(t, st, p, true, delivery.SendRetry{})
+			b, _ := newShardHub(t, st, p, false, delivery.SendRetry{})
+			const (
+				alice, alicePhone = ids.Owner("alice@example.test"), "+15557654321"
+				bob, bobPhone     = ids.Owner("bob@example.test"), "+15557654322"
+			)
+			a.startOwner(t, alice)
+			a.link(t, alice, alicePhone)
+			b.startOwner(t, bob)
+			b.link(t, bob, bobPhone)
+			if !a.gw.Owns(alice) || a.gw.Owns(bob) || !b.gw.Owns(bob) || b.gw.Owns(alice) {
+				t.Fatalf("owns: A alice %v bob %v, B alice %v bob %v", a.gw.Owns(alice), a.gw.Owns(bob), b.gw.Owns(alice), b.gw.Owns(bob))
+			}
+
+			for _, to := range []string{alicePhone, bobPhone} {
+				if _, err := p.SendAs(t.Context(), sandbox.Alice, ids.AccountID(to), "hello "+to); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a.fe.wait(t, alice, 1, fromUser(sandbox.Alice))
+			b.fe.wait(t, bob, 1, fromUser(sandbox.Alice))
+			// A holds alice's confirmation: her message stays journaled.
+			waitPending(t, st, alice, 1)
+			// B's replay pass leaves alice's journal to A.
+			b.gw.ReplayJournal(t.Context())
+			if n := b.fe.count(alice, func(event.Event) bool { return true }); n != 0 {
+				t.Errorf("B delivered %d events of alice, whom it does not serve", n)
+			}
+			if n := a.fe.count(bob, func(event.Event) bool { return true }); n != 0 {
+				t.Errorf("A delivered %d events of bob, whom it does not serve", n)
+			}
+
+			msg := func(body string) *event.Message {
+				return &event.Message{Meta: event.Meta{Chat: echoChat}, Body: body}
+			}
+			if _, err := a.gw.SendMessage(t.Context(), bob, sb, msg("from A"), gateway.SendOptions{}); !errors.Is(err, gateway.ErrNotOwned) {
+				t.Errorf("A sends for bob: %v, want ErrNotOwned", err)
+			}
+			if err := a.gw.StopOwner(t.Context(), bob); !errors.Is(err, gateway.ErrNotOwned) {
+				t.Errorf("A stops bob: %v, want ErrNotOwned", err)
+			}
+			if err := a.gw.StartOwner(t.Context(), alice); err == nil {
+				t.Error("A starts alice twice: no error")
+			}
+			if _, err := b.gw.SendMessage(t.Context(), bob, sb, msg("from B"), gateway.SendOptions{XMPPIDs: []string{"b1"}}); err != nil {
+				t.Errorf("B sends for bob: %v", err)
+			}
+			waitReceived(t, p, "from B")
+		})
+	}
+}
+
+// TestOwnerMovesMidConversation moves alice's owner from A to B while A
+// holds three delivered and unconfirmed messages and a message queued for
+// the platform: StopOwner leaves A nothing running for her and
+// acknowledges nothing, B replays the three with their original ids, once
+// each, receives what the platform sent in between, and sends the queued
+// message, once.
+func TestOwnerMovesMidConversation(t *testing.T) {
+	for _, tc := range shardStores {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+			t.Cleanup(p.Close)
+			a, afe := newShardHub(t, st, p, true, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Minute})
+			b, _ := newShardHub(t, st, p, false, delivery.SendRetry{Deadline: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
+			const owner, phone = retryOwner, retryAcct
+			a.startOwner(t, owner)
+			a.link(t, owner, string(phone))
+
+			var want []ids.MessageID
+			for i := range 3 {
+				id, err := p.SendAs(t.Context(), sandbox.Alice, phone, fmt.Sprint("m", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, id)
+			}
+			a.fe.wait(t, owner, 3, fromUser(sandbox.Alice))
+			waitPending(t, st, owner, 3)
+			p.SetOutage(phone, true)
+			if _, err := a.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "queued on A"}, gateway.SendOptions{XMPPIDs: []string{"q1"}}); !errors.Is(err, gateway.ErrQueued) {
+				t.Fatalf("send during the outage: %v, want ErrQueued", err)
+			}
+			if senders, inflight := a.gw.OwnerWork(owner); senders != 1 || inflight != 3 {
+				t.Fatalf("A before StopOwner: %d senders, %d in flight; want 1, 3", senders, inflight)
+			}
+
+			if err := a.gw.StopOwner(t.Context(), owner); err != nil {
+				t.Fatal(err)
+			}
+			if senders, inflight := a.gw.OwnerWork(owner); senders != 0 || inflight != 0 {
+				t.Errorf("A after StopOwner: %d senders, %d in flight; want none", senders, inflight)
+			}
+			if _, err := a.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "late"}, gateway.SendOptions{}); !errors.Is(err, gateway.ErrNotOwned) {
+				t.Errorf("A sends after StopOwner: %v, want ErrNotOwned", err)
+			}
+			// Nothing was acknowledged: the journal and the outbox still
+			// hold what A had.
+			waitPending(t, st, owner, 3)
+			if got := outboxQueues(t, st); len(got) != 1 {
+				t.Fatalf("outboxes after StopOwner: %v, want alice's", got)
+			}
+			aBefore := a.fe.count(owner, func(event.Event) bool { return true })
+			// Between the two workers the platform keeps what it sends.
+			id, err := p.SendAs(t.Context(), sandbox.Alice, phone, "m3")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, id)
+
+			p.SetOutage(phone, false)
+			b.startOwner(t, owner)
+			got := b.fe.wait(t, owner, 4, fromUser(sandbox.Alice))
+			for i, ev := range got {
+				if id := ev.(*event.Message).ID; id != want[i] {
+					t.Errorf("B's message %d has id %q, want %q (the original)", i, id, want[i])
+				}
+			}
+			waitReceived(t, p, "queued on A")
+			b.fe.wait(t, owner, 1, func(ev event.Event) bool {
+				m, ok := ev.(*event.Message)
+				return ok && m.Body == "echo: queued on A"
+			})
+			testutil.WaitFor(t, "the journal and the outbox to empty", func() bool {
+				items, err := st.Pending(t.Context(), owner, 0)
+				return err == nil && len(items) == 0 && len(outboxQueues(t, st)) == 0
+			})
+			// A's late confirmations change nothing.
+			afe.mu.Lock()
+			late := afe.pending
+			afe.pending = nil
+			afe.mu.Unlock()
+			for _, done := range late {
+				done()
+			}
+			if n := b.fe.count(owner, fromUser(sandbox.Alice)); n != 4 {
+				t.Errorf("B delivered %d messages of the contact, want 4 (once each)", n)
+			}
+			if n := a.fe.count(owner, func(event.Event) bool { return true }); n != aBefore {
+				t.Errorf("A delivered %d events for alice after StopOwner", n-aBefore)
+			}
+			if n := strings.Count(strings.Join(receivedBodies(p), "|"), "queued on A"); n != 1 {
+				t.Errorf("the echo bot received the queued message %d times, want once", n)
+			}
+		})
+	}
+}
+
+// TestStartOwnerNeedsSharded checks that an unsharded hub refuses
+// StartOwner and still serves every owner.
+func TestStartOwnerNeedsSharded(t *testing.T) {
+	h := newHub(t, openStore(t), true)
+	if err := h.gw.StartOwner(t.Context(), "alice@example.test"); err == nil {
+		t.Error("StartOwner on an unsharded hub: no error")
+	}
+	if !h.gw.Owns("anyone@example.test") {
+		t.Error("an unsharded hub does not serve every owner")
+	}
+}
