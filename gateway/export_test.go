@@ -14,3 +14,16 @@ func (g *Gateway) OwnerWork(owner ids.Owner) (senders, inflight int) {
 
 // ReplayJournal runs one replay pass of the journal, as Kick does.
 func (g *Gateway) ReplayJournal(ctx context.Context) { g.journal.Replay(ctx) }
+
+// Loaded reports how many sessions of owner the hub has loaded.
+func (g *Gateway) Loaded(owner ids.Owner) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for k := range g.sessions {
+		if k.owner == owner {
+			n++
+		}
+	}
+	return n
+}

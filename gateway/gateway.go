@@ -325,6 +325,12 @@ func (g *Gateway) Stop(ctx context.Context) error {
 
 // attach loads and connects a linked account's session.
 func (g *Gateway) attach(ctx context.Context, owner ids.Owner, platform ids.PlatformID, account ids.AccountID) error {
+	if !g.owns(owner) {
+		// A sharded hub linked it for another worker: the one that gets
+		// owner's lease loads it (StartOwner).
+		g.log.Info("account linked for an owner served elsewhere; not connected here", "owner", owner, "platform", platform)
+		return nil
+	}
 	s, runCtx, err := g.load(ctx, owner, platform, account)
 	if err != nil {
 		return err
@@ -377,11 +383,11 @@ func (g *Gateway) detach(owner ids.Owner, platform ids.PlatformID) (*linked, boo
 func (g *Gateway) session(owner ids.Owner, platform ids.PlatformID) (*linked, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if !g.owns(owner) {
+		return nil, fmt.Errorf("%s: %w", owner, ErrNotOwned)
+	}
 	l, ok := g.sessions[sessionKey{platform, owner}]
 	if !ok {
-		if !g.owns(owner) {
-			return nil, fmt.Errorf("%s: %w", owner, ErrNotOwned)
-		}
 		return nil, ErrNotLinked
 	}
 	return l, nil
@@ -407,6 +413,9 @@ func (g *Gateway) ownerOf(ctx context.Context, platform ids.PlatformID, account 
 // the hub calls a frontend (the journal's deliveries and replays come
 // through here too), so an event never reaches another platform's.
 func (g *Gateway) deliver(ctx context.Context, d Delivery) error {
+	if !g.owns(d.Owner) {
+		return fmt.Errorf("gateway: deliver to %s: %w", d.Owner, ErrNotOwned)
+	}
 	g.mu.Lock()
 	f := g.frontendLocked(d.Platform)
 	l := g.sessions[sessionKey{d.Platform, d.Owner}]

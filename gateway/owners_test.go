@@ -177,6 +177,9 @@ func TestOwnerMovesMidConversation(t *testing.T) {
 			if senders, inflight := a.gw.OwnerWork(owner); senders != 0 || inflight != 0 {
 				t.Errorf("A after StopOwner: %d senders, %d in flight; want none", senders, inflight)
 			}
+			if n := a.gw.Loaded(owner); n != 0 {
+				t.Errorf("A after StopOwner: %d sessions loaded, want none", n)
+			}
 			if _, err := a.gw.SendMessage(t.Context(), owner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "late"}, gateway.SendOptions{}); !errors.Is(err, gateway.ErrNotOwned) {
 				t.Errorf("A sends after StopOwner: %v, want ErrNotOwned", err)
 			}
@@ -242,4 +245,53 @@ func TestStartOwnerNeedsSharded(t *testing.T) {
 	if !h.gw.Owns("anyone@example.test") {
 		t.Error("an unsharded hub does not serve every owner")
 	}
+}
+
+// TestLinkForAnOwnerServedElsewhere links an account through a sharded
+// hub that does not serve its owner (as a front's local worker would for a
+// new user): the account is recorded but no session is loaded there; the
+// owner's session connects on the hub that starts the owner.
+func TestLinkForAnOwnerServedElsewhere(t *testing.T) {
+	st := openStore(t)
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	a, _ := newShardHub(t, st, p, false, delivery.SendRetry{})
+	b, _ := newShardHub(t, st, p, false, delivery.SendRetry{})
+	const owner, phone = retryOwner, retryAcct
+	ctx := t.Context()
+	run, step, err := a.gw.StartLogin(ctx, owner, sb, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.Submit(ctx, map[string]string{step.Fields[0].ID: string(phone)}); err != nil {
+		t.Fatal(err)
+	}
+	if step, err := run.Wait(ctx); err != nil || step.Kind != gateway.StepDone {
+		t.Fatalf("login: %+v, %v; want done", step, err)
+	}
+	if acct, err := st.AccountByOwner(ctx, owner, sb); err != nil || acct.ID != phone {
+		t.Fatalf("account after the login: %+v, %v; want %s", acct, err, phone)
+	}
+	send := func(h *hub) error {
+		_, err := h.gw.SendMessage(ctx, owner, sb, &event.Message{Meta: event.Meta{Chat: echoChat}, Body: "hi"}, gateway.SendOptions{XMPPIDs: []string{"x1"}})
+		return err
+	}
+	if n := a.gw.Loaded(owner); n != 0 {
+		t.Errorf("the hub that linked it loaded %d sessions of an owner it does not serve", n)
+	}
+	if err := send(a); !errors.Is(err, gateway.ErrNotOwned) {
+		t.Errorf("send through the hub that linked it: %v, want ErrNotOwned", err)
+	}
+	b.startOwner(t, owner)
+	if n := b.gw.Loaded(owner); n != 1 {
+		t.Errorf("the hub serving the owner loaded %d sessions, want 1", n)
+	}
+	b.fe.wait(t, owner, 1, func(ev event.Event) bool {
+		s, ok := ev.(*event.AccountState)
+		return ok && s.State == event.StateConnected
+	})
+	if err := send(b); err != nil {
+		t.Errorf("send through the hub serving the owner: %v", err)
+	}
+	waitReceived(t, p, "hi")
 }

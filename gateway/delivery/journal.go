@@ -203,7 +203,9 @@ func (j *Journal) deliver(ctx context.Context, f Confirmer, k journalKey, platfo
 		return nil
 	}
 	j.unmark(k)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !j.owns(k.owner) {
+		// Interrupted, or the owner went to another process while it was
+		// delivered (JournalConfig.Owns): that one replays it.
 		j.log.Warn("delivery interrupted; the event stays journaled", "owner", k.owner, "seq", k.seq, "err", err)
 		j.mu.Lock()
 		j.more = true // replayed once the deliveries in flight are confirmed
