@@ -295,3 +295,61 @@ func TestLinkForAnOwnerServedElsewhere(t *testing.T) {
 	}
 	waitReceived(t, p, "hi")
 }
+
+// hostKeeper is an adapter that keeps the Host the hub gave it.
+type hostKeeper struct {
+	gateway.Adapter
+	host gateway.Host
+}
+
+func (k *hostKeeper) Init(h gateway.Host, cfg map[string]any) error {
+	k.host = h
+	return k.Adapter.Init(h, cfg)
+}
+
+// TestEmitForAnOwnerNotServedIsRefused checks that a sharded hub refuses
+// an event of an owner it stopped serving with ErrNotOwned, journaling
+// nothing, so that the adapter leaves it to the platform for the owner's
+// next worker.
+func TestEmitForAnOwnerNotServedIsRefused(t *testing.T) {
+	st := openStore(t)
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	keeper := &hostKeeper{Adapter: sandbox.New(p)}
+	gw, err := gateway.New(gateway.Options{
+		Store:         st,
+		Adapters:      []gateway.Adapter{keeper},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+		Sharded:       true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := &confirmingFrontend{frontend: newFrontend(), hold: true}
+	gw.SetFrontend(fe)
+	if err := gw.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	h := &hub{gw: gw, fe: fe.frontend, platform: p, store: st}
+	const owner, phone = retryOwner, retryAcct
+	h.startOwner(t, owner)
+	h.link(t, owner, string(phone))
+	emit := func(id ids.MessageID) error {
+		return keeper.host.Emit(t.Context(), &event.Message{Meta: event.Meta{Account: phone, Chat: ids.ChatID(sandbox.Alice), ID: id}, Body: string(id)})
+	}
+	if err := emit("served"); err != nil {
+		t.Fatalf("Emit while served: %v", err)
+	}
+	waitPending(t, st, owner, 1)
+	if err := gw.StopOwner(t.Context(), owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := emit("not served"); !errors.Is(err, gateway.ErrNotOwned) {
+		t.Errorf("Emit after StopOwner: %v, want ErrNotOwned", err)
+	}
+	waitPending(t, st, owner, 1)
+	if n := fe.count(owner, fromUser(sandbox.Alice)); n != 1 {
+		t.Errorf("%d messages delivered, want 1 (the one emitted while served)", n)
+	}
+}
