@@ -26,8 +26,16 @@ var ErrNotOwned = errors.New("owner not served by this gateway process")
 type owned struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+	// mu is held while the owner starts and while it stops, so that a
+	// StopOwner waits for the StartOwner under way.
+	mu sync.Mutex
 	// connecting runs the connection of the owner's sessions.
 	connecting sync.WaitGroup
+	// stopping is set (under ownerSet.mu) once StopOwner began: the owner
+	// is not served any more, but not yet free to start again.
+	stopping bool
+	// stopped is closed once StopOwner is done.
+	stopped chan struct{}
 }
 
 // ownerSet is the owners a sharded hub serves.
@@ -36,10 +44,14 @@ type ownerSet struct {
 	m  map[ids.Owner]*owned
 }
 
-func (s *ownerSet) get(owner ids.Owner) *owned {
+// serving returns owner's entry unless it is absent or stopping.
+func (s *ownerSet) serving(owner ids.Owner) *owned {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.m[owner]
+	if o := s.m[owner]; o != nil && !o.stopping {
+		return o
+	}
+	return nil
 }
 
 // wait waits for the owners' sessions to be connected, or given up on
@@ -58,7 +70,7 @@ func (s *ownerSet) wait() {
 
 // owns reports whether the hub serves owner: always unless sharded.
 func (g *Gateway) owns(owner ids.Owner) bool {
-	return !g.sharded || g.owners.get(owner) != nil
+	return !g.sharded || g.owners.serving(owner) != nil
 }
 
 // Owns reports whether the hub serves owner now: every owner unless
@@ -71,7 +83,9 @@ func (g *Gateway) Owns(owner ids.Owner) bool { return g.owns(owner) }
 // waiting in owner's outbox and connects the sessions in the background.
 // The XMPP side handles owner's intake again itself
 // (delivery.Intake.PendingOf). It must come after Start; an owner already
-// started is refused.
+// started is refused; one being stopped is started once StopOwner is done.
+// A StopOwner during StartOwner waits for it and makes it fail with
+// ErrNotOwned.
 func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 	if !g.sharded {
 		return errors.New("gateway: StartOwner needs Options.Sharded")
@@ -82,16 +96,30 @@ func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 	if runCtx == nil || runCtx.Err() != nil {
 		return fmt.Errorf("gateway: start owner %s: the gateway is not running", owner)
 	}
-	o := &owned{}
+	o := &owned{stopped: make(chan struct{})}
 	o.ctx, o.cancel = context.WithCancel(runCtx)
-	g.owners.mu.Lock()
-	if g.owners.m[owner] != nil {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for {
+		g.owners.mu.Lock()
+		cur := g.owners.m[owner]
+		if cur == nil {
+			g.owners.m[owner] = o
+			g.owners.mu.Unlock()
+			break
+		}
 		g.owners.mu.Unlock()
-		o.cancel()
-		return fmt.Errorf("gateway: owner %s is started already", owner)
+		if !cur.stopping {
+			o.cancel()
+			return fmt.Errorf("gateway: owner %s is started already", owner)
+		}
+		select {
+		case <-cur.stopped: // a StopOwner under way ended: try again
+		case <-ctx.Done():
+			o.cancel()
+			return fmt.Errorf("gateway: start owner %s: %w", owner, ctx.Err())
+		}
 	}
-	g.owners.m[owner] = o
-	g.owners.mu.Unlock()
 
 	g.retry.StartOwner(o.ctx, owner)
 	// As in Start: what was journaled goes out before any session of the
@@ -106,7 +134,10 @@ func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 			continue
 		}
 		if err != nil {
-			_ = g.StopOwner(context.WithoutCancel(ctx), owner) // started above: it cannot fail
+			g.owners.mu.Lock()
+			o.stopping = true
+			g.owners.mu.Unlock()
+			g.teardown(owner, o)
 			return fmt.Errorf("gateway: start owner %s: account on %s: %w", owner, platform, err)
 		}
 		if a.ID == "" {
@@ -123,6 +154,10 @@ func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 		sessions = append(sessions, s)
 	}
 	g.retry.RestoreOwner(o.ctx, owner)
+	if o.ctx.Err() != nil {
+		// StopOwner began meanwhile; it tears down what was loaded.
+		return fmt.Errorf("gateway: start owner %s: stopped while starting: %w", owner, ErrNotOwned)
+	}
 	o.connecting.Go(func() {
 		for _, s := range sessions {
 			if o.ctx.Err() != nil {
@@ -144,11 +179,22 @@ func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 func (g *Gateway) StopOwner(ctx context.Context, owner ids.Owner) error {
 	g.owners.mu.Lock()
 	o := g.owners.m[owner]
-	delete(g.owners.m, owner)
-	g.owners.mu.Unlock()
-	if o == nil {
+	if o == nil || o.stopping {
+		g.owners.mu.Unlock()
 		return fmt.Errorf("gateway: stop owner %s: %w", owner, ErrNotOwned)
 	}
+	o.stopping = true
+	g.owners.mu.Unlock()
+	o.cancel() // a StartOwner under way gives up sooner
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	g.teardown(owner, o)
+	return ctx.Err()
+}
+
+// teardown undoes StartOwner for o, marked stopping, whose mu the caller
+// holds; then owner may start again.
+func (g *Gateway) teardown(owner ids.Owner, o *owned) {
 	o.cancel()
 	var sessions []Session
 	for _, platform := range g.order {
@@ -170,5 +216,10 @@ func (g *Gateway) StopOwner(ctx context.Context, owner ids.Owner) error {
 	}
 	g.retry.StopOwner(owner)
 	g.journal.ForgetOwner(owner)
-	return ctx.Err()
+	g.owners.mu.Lock()
+	if g.owners.m[owner] == o {
+		delete(g.owners.m, owner)
+	}
+	g.owners.mu.Unlock()
+	close(o.stopped)
 }

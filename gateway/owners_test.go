@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -351,5 +352,77 @@ func TestEmitForAnOwnerNotServedIsRefused(t *testing.T) {
 	waitPending(t, st, owner, 1)
 	if n := fe.count(owner, fromUser(sandbox.Alice)); n != 1 {
 		t.Errorf("%d messages delivered, want 1 (the one emitted while served)", n)
+	}
+}
+
+// gatedAdapter is an adapter whose LoadSession waits, once armed, until
+// the test lets it go on.
+type gatedAdapter struct {
+	gateway.Adapter
+	entered chan struct{} // receives when a gated LoadSession began
+	release chan struct{} // closed to let it go on
+	armed   atomic.Bool
+}
+
+func (a *gatedAdapter) LoadSession(ctx context.Context, acct ids.AccountID) (gateway.Session, error) {
+	if a.armed.CompareAndSwap(true, false) {
+		a.entered <- struct{}{}
+		<-a.release
+	}
+	return a.Adapter.LoadSession(ctx, acct)
+}
+
+// TestStopOwnerDuringStartOwner stops an owner while StartOwner is
+// loading its session: StopOwner waits for it, StartOwner fails with
+// ErrNotOwned, and the hub is left with no session of the owner, which
+// then starts again cleanly.
+func TestStopOwnerDuringStartOwner(t *testing.T) {
+	st := openStore(t)
+	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+	t.Cleanup(p.Close)
+	gated := &gatedAdapter{Adapter: sandbox.New(p), entered: make(chan struct{}), release: make(chan struct{})}
+	gw, err := gateway.New(gateway.Options{
+		Store:         st,
+		Adapters:      []gateway.Adapter{gated},
+		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
+		Sharded:       true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fe := newFrontend()
+	gw.SetFrontend(fe)
+	if err := gw.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gw.Stop(context.Background()) })
+	h := &hub{gw: gw, fe: fe, platform: p, store: st}
+	const owner, phone = retryOwner, retryAcct
+	h.startOwner(t, owner)
+	h.link(t, owner, string(phone))
+	if err := gw.StopOwner(t.Context(), owner); err != nil {
+		t.Fatal(err)
+	}
+
+	gated.armed.Store(true)
+	started := make(chan error, 1)
+	go func() { started <- gw.StartOwner(t.Context(), owner) }()
+	<-gated.entered // StartOwner is loading the session
+	stopped := make(chan error, 1)
+	go func() { stopped <- gw.StopOwner(t.Context(), owner) }()
+	testutil.WaitFor(t, "StopOwner to begin", func() bool { return !gw.Owns(owner) })
+	close(gated.release)
+	if err := <-started; !errors.Is(err, gateway.ErrNotOwned) {
+		t.Errorf("StartOwner stopped midway: %v, want ErrNotOwned", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("StopOwner: %v", err)
+	}
+	if n := gw.Loaded(owner); n != 0 {
+		t.Errorf("%d sessions of the stopped owner loaded, want none", n)
+	}
+	h.startOwner(t, owner)
+	if n := gw.Loaded(owner); n != 1 {
+		t.Errorf("%d sessions loaded after starting again, want 1", n)
 	}
 }
