@@ -71,7 +71,7 @@ type Gateway struct {
 	idmap     *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
-	// sharded: only owners is served (owners.go).
+	// sharded: only the owners in owners are served (owners.go).
 	sharded bool
 	owners  ownerSet
 }
@@ -173,8 +173,9 @@ func (g *Gateway) Platforms() []ids.PlatformID {
 }
 
 // Start starts the adapters, then loads and connects the session of every
-// linked account (with Options.Sharded, of none: see StartOwner). A session that fails to load is recorded as logged out and
-// does not stop the others.
+// linked account (with Options.Sharded, of none: see StartOwner). A
+// session that fails to load is recorded as logged out and does not stop
+// the others.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.mu.Lock()
 	if err := g.checkFrontendsLocked(); err != nil {
