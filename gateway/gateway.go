@@ -34,6 +34,10 @@ type Options struct {
 	// SendRetry configures the queue of messages waiting for an
 	// unavailable platform (delivery.RetryQueue); zero is no queue.
 	SendRetry delivery.SendRetry
+	// Sharded makes the hub serve only the owners started with
+	// StartOwner (owners.go): Start starts the adapters and the delivery
+	// machinery but loads no session and replays nothing.
+	Sharded bool
 }
 
 // Gateway is the hub.
@@ -67,6 +71,9 @@ type Gateway struct {
 	idmap     *delivery.IDMap
 	// restoring connects the sessions Start loaded.
 	restoring sync.WaitGroup
+	// sharded: only the owners in owners are served (owners.go).
+	sharded bool
+	owners  ownerSet
 }
 
 type sessionKey struct {
@@ -104,6 +111,8 @@ func New(opts Options) (*Gateway, error) {
 		sessions: make(map[sessionKey]*linked),
 		byID:     make(map[accountKey]ids.Owner),
 		logins:   make(map[sessionKey]*LoginRun),
+		sharded:  opts.Sharded,
+		owners:   ownerSet{m: make(map[ids.Owner]*owned)},
 	}
 	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
 	g.journal = delivery.NewJournal(delivery.JournalConfig{
@@ -111,6 +120,7 @@ func New(opts Options) (*Gateway, error) {
 		Frontend:    g.journalFrontend,
 		IDs:         g.idmap,
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
+		Owns:        g.owns,
 		Log:         log,
 	})
 	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log})
@@ -123,6 +133,7 @@ func New(opts Options) (*Gateway, error) {
 		Unavailable: func(err error) bool { return errors.Is(err, ErrUnavailable) },
 		Log:         log,
 		Now:         now,
+		PerOwner:    opts.Sharded,
 	})
 	g.media = opts.Media.withDefaults()
 	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
@@ -162,8 +173,9 @@ func (g *Gateway) Platforms() []ids.PlatformID {
 }
 
 // Start starts the adapters, then loads and connects the session of every
-// linked account. A session that fails to load is recorded as logged out and
-// does not stop the others.
+// linked account (with Options.Sharded, of none: see StartOwner). A
+// session that fails to load is recorded as logged out and does not stop
+// the others.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.mu.Lock()
 	if err := g.checkFrontendsLocked(); err != nil {
@@ -178,6 +190,13 @@ func (g *Gateway) Start(ctx context.Context) error {
 		if err := g.adapters[id].Start(ctx); err != nil {
 			return fmt.Errorf("gateway: start %s: %w", id, err)
 		}
+	}
+	if g.sharded {
+		// Owners come one by one (StartOwner).
+		g.idmap.Start(runCtx)
+		g.journal.Start(runCtx)
+		g.intake.Start(runCtx)
+		return nil
 	}
 	accts, err := g.store.ListAccounts(ctx)
 	if err != nil {
@@ -288,6 +307,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	}
 	g.mu.Unlock()
 	g.restoring.Wait()
+	g.owners.wait()
 	for _, s := range sessions {
 		s.Disconnect()
 	}
@@ -306,6 +326,12 @@ func (g *Gateway) Stop(ctx context.Context) error {
 
 // attach loads and connects a linked account's session.
 func (g *Gateway) attach(ctx context.Context, owner ids.Owner, platform ids.PlatformID, account ids.AccountID) error {
+	if !g.owns(owner) {
+		// A sharded hub linked it for another worker: the one that gets
+		// owner's lease loads it (StartOwner).
+		g.log.Info("account linked for an owner served elsewhere; not connected here", "owner", owner, "platform", platform)
+		return nil
+	}
 	s, runCtx, err := g.load(ctx, owner, platform, account)
 	if err != nil {
 		return err
@@ -358,6 +384,9 @@ func (g *Gateway) detach(owner ids.Owner, platform ids.PlatformID) (*linked, boo
 func (g *Gateway) session(owner ids.Owner, platform ids.PlatformID) (*linked, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if !g.owns(owner) {
+		return nil, fmt.Errorf("%s: %w", owner, ErrNotOwned)
+	}
 	l, ok := g.sessions[sessionKey{platform, owner}]
 	if !ok {
 		return nil, ErrNotLinked
@@ -385,6 +414,9 @@ func (g *Gateway) ownerOf(ctx context.Context, platform ids.PlatformID, account 
 // the hub calls a frontend (the journal's deliveries and replays come
 // through here too), so an event never reaches another platform's.
 func (g *Gateway) deliver(ctx context.Context, d Delivery) error {
+	if !g.owns(d.Owner) {
+		return fmt.Errorf("gateway: deliver to %s: %w", d.Owner, ErrNotOwned)
+	}
 	g.mu.Lock()
 	f := g.frontendLocked(d.Platform)
 	l := g.sessions[sessionKey{d.Platform, d.Owner}]

@@ -33,6 +33,11 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 	if err != nil {
 		return fmt.Errorf("emit %T: %w", ev, err)
 	}
+	if !h.g.owns(owner) {
+		// A session of an owner stopped here (StopOwner): its next worker
+		// gets the event from the platform again.
+		return fmt.Errorf("emit %T for %s: %w", ev, owner, ErrNotOwned)
+	}
 	if m.Chat != "" && !m.Group {
 		m.Group = h.g.IsGroup(owner, h.platform, m.Chat)
 	}

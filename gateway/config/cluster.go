@@ -13,6 +13,12 @@ type ClusterConfig struct {
 	// Enabled turns the active/standby protocol on. It needs the Redis
 	// store (standalone or Sentinel).
 	Enabled bool `yaml:"enabled"`
+	// Mode is how the processes share the work: ClusterStandby (the
+	// default: one active process serves every owner) or ClusterSharded
+	// (each worker serves the owners whose leases it holds). Sharded is
+	// refused for now: the hub can serve a subset of the owners
+	// (gateway.Options.Sharded), but the process does not run it yet.
+	Mode string `yaml:"mode"`
 	// InstanceID names this process in the registry and as the lease's
 	// holder; empty means hostname-pid. Each process needs its own.
 	InstanceID string `yaml:"instance_id"`
@@ -24,6 +30,12 @@ type ClusterConfig struct {
 	// standby tries for it; 0 means a third of LeaseTTL.
 	RenewEvery Duration `yaml:"renew_every"`
 }
+
+// The values of cluster.mode.
+const (
+	ClusterStandby = "standby"
+	ClusterSharded = "sharded"
+)
 
 // DefaultLeaseTTL is the default of cluster.lease_ttl.
 const DefaultLeaseTTL = 10 * time.Second
@@ -46,10 +58,26 @@ func (c Config) ClusterRenewEvery() time.Duration {
 
 func (c Config) validateCluster(p *problems) {
 	cl := c.Cluster
+	switch cl.Mode {
+	case "", ClusterStandby:
+	case ClusterSharded:
+		switch {
+		case c.Store.Backend != BackendRedis:
+			p.add("cluster.mode", "sharded needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
+		case !cl.Enabled:
+			p.add("cluster.mode", "sharded needs cluster.enabled: true")
+		default:
+			p.add("cluster.mode", "sharded is not wired into the process yet (issue 18, step 2); use standby")
+		}
+	default:
+		p.add("cluster.mode", "%q is not one of %s, %s", cl.Mode, ClusterStandby, ClusterSharded)
+	}
 	if !cl.Enabled {
 		return
 	}
 	switch {
+	case c.Store.Backend != BackendRedis && cl.Mode == ClusterSharded:
+		// Said under cluster.mode.
 	case c.Store.Backend != BackendRedis:
 		p.add("cluster.enabled", "needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
 	case len(c.Store.Redis.Addrs) > 0 && c.Store.Redis.MasterName == "":

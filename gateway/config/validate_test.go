@@ -80,6 +80,27 @@ func TestValidate(t *testing.T) {
 			c.Cluster.InstanceID = "a b"
 			c.Cluster.RenewEvery = Duration(10 * time.Second)
 		}, "cluster.instance_id: \"a b\" is not 1-128 letters, digits and . _ : - (starting with a letter or digit)\ncluster.renew_every: 10s must be shorter than cluster.lease_ttl (10s); a third of it is the default"},
+		{"cluster mode standby", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.Mode = ClusterStandby
+		}, ""},
+		{"cluster mode empty is standby", func(c *Config) { c.Cluster.Mode = "" }, ""},
+		{"cluster mode unknown", func(c *Config) { c.Cluster.Mode = "active" },
+			`cluster.mode: "active" is not one of standby, sharded`},
+		{"cluster sharded on sqlite", func(c *Config) {
+			c.Cluster.Enabled = true
+			c.Cluster.Mode = ClusterSharded
+		}, "cluster.mode: sharded needs store.backend redis (the sqlite store belongs to one process)"},
+		{"cluster sharded without cluster", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Mode = ClusterSharded
+		}, "cluster.mode: sharded needs cluster.enabled: true"},
+		{"cluster sharded not wired yet", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.Mode = ClusterSharded
+		}, "cluster.mode: sharded is not wired into the process yet (issue 18, step 2); use standby"},
 		{"cluster lease too short", func(c *Config) {
 			c.Store.Backend = "redis"
 			c.Cluster.Enabled = true

@@ -44,6 +44,11 @@ type JournalConfig struct {
 	// has delivered already (IDMap.SeenInbound): their journal items are
 	// removed without a second delivery.
 	IDs *IDMap
+	// Owns, if set, limits Replay (and the passes Kick starts) to the
+	// owners it reports true for: a process that owns a subset of them
+	// (gateway.Options.Sharded) leaves the others' journals to their
+	// owners. nil means every owner.
+	Owns func(ids.Owner) bool
 }
 
 const (
@@ -86,6 +91,7 @@ type Journal struct {
 	frontend    func() (Confirmer, bool)
 	ids         *IDMap
 	unsupported func(error) bool
+	owns        func(ids.Owner) bool
 	log         *slog.Logger
 	seed        maphash.Seed
 
@@ -119,6 +125,7 @@ func NewJournal(cfg JournalConfig) *Journal {
 		frontend:    cfg.Frontend,
 		unsupported: cfg.Unsupported,
 		ids:         cfg.IDs,
+		owns:        cfg.Owns,
 		log:         cfg.Log,
 		appender:    newAppender(cfg.Store),
 		seed:        maphash.MakeSeed(),
@@ -145,6 +152,9 @@ func NewJournal(cfg JournalConfig) *Journal {
 	}
 	if j.unsupported == nil {
 		j.unsupported = func(error) bool { return false }
+	}
+	if j.owns == nil {
+		j.owns = func(ids.Owner) bool { return true }
 	}
 	if j.log == nil {
 		j.log = slog.Default()
@@ -193,7 +203,9 @@ func (j *Journal) deliver(ctx context.Context, f Confirmer, k journalKey, platfo
 		return nil
 	}
 	j.unmark(k)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !j.owns(k.owner) {
+		// Interrupted, or the owner went to another process while it was
+		// delivered (JournalConfig.Owns): that one replays it.
 		j.log.Warn("delivery interrupted; the event stays journaled", "owner", k.owner, "seq", k.seq, "err", err)
 		j.mu.Lock()
 		j.more = true // replayed once the deliveries in flight are confirmed
@@ -368,8 +380,9 @@ func (j *Journal) Kick(ctx context.Context) {
 	})
 }
 
-// Replay delivers, oldest first, the journaled items of every owner that
-// this process does not have in flight: at most store.DefaultPendingLimit
+// Replay delivers, oldest first, the journaled items of every owner (that
+// JournalConfig.Owns reports true for) that this process does not have in
+// flight: at most store.DefaultPendingLimit
 // per owner per pass, within journalPassTimeout.
 func (j *Journal) Replay(ctx context.Context) {
 	f, ok := j.frontend()
@@ -390,6 +403,9 @@ func (j *Journal) Replay(ctx context.Context) {
 		}
 		if _, ok := isIntake(owner); ok {
 			continue // stanzas from XMPP (intake.go)
+		}
+		if !j.owns(owner) {
+			continue // another process's (JournalConfig.Owns)
 		}
 		n, err := j.replayOwner(ctx, f, owner)
 		replayed += n

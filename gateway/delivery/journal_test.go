@@ -179,3 +179,40 @@ func TestJournalWaitsForEarlierIDPairs(t *testing.T) {
 		t.Errorf("the pair is not in the store after the echo was journaled: %v", err)
 	}
 }
+
+// disowningConfirmer refuses every delivery, as the hub does for an owner
+// it stopped serving.
+type disowningConfirmer struct{}
+
+func (disowningConfirmer) DeliverConfirmed(context.Context, ids.Owner, ids.PlatformID, event.Event, func()) error {
+	return errors.New("owner not served here")
+}
+
+// TestJournalKeepsEventsOfAnOwnerGoneElsewhere checks that a delivery
+// that fails because the owner went to another process (Owns turned
+// false) leaves the event journaled for that process, where any other
+// failure removes it.
+func TestJournalKeepsEventsOfAnOwnerGoneElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		owns       bool
+		pending    int
+		deliverErr bool
+	}{
+		{"owner gone elsewhere", false, 1, false},
+		{"owner still here", true, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &countingQueues{Store: openStore(t)}
+			j := NewJournal(JournalConfig{Store: q, Owns: func(ids.Owner) bool { return tc.owns }})
+			j.Start(t.Context())
+			err := j.Emit(t.Context(), disowningConfirmer{}, testOwner, "sandbox", &event.Message{Meta: event.Meta{Chat: testChat, ID: "m1"}, Body: "m1"})
+			if (err != nil) != tc.deliverErr {
+				t.Errorf("Emit: %v, want an error: %v", err, tc.deliverErr)
+			}
+			if n := pendingLen(t, q); n != tc.pending {
+				t.Errorf("%d journaled after the failed delivery, want %d", n, tc.pending)
+			}
+		})
+	}
+}

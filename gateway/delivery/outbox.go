@@ -119,30 +119,46 @@ func (q *RetryQueue) Restore(ctx context.Context) {
 		if !ok {
 			continue
 		}
-		items, err := q.st.Pending(ctx, queue, store.DefaultPendingLimit)
-		if err != nil {
-			q.log.Error("cannot read queued messages to restore", "owner", owner, "err", err)
-			continue
-		}
-		for _, si := range items {
-			it, err := decodeOutbox(si.Data)
-			if err != nil {
-				q.log.Error("unreadable queued message dropped", "owner", owner, "seq", si.Seq, "err", err)
-				if aerr := q.st.Ack(ctx, queue, si.Seq); aerr != nil {
-					q.log.Warn("cannot remove an unreadable queued message", "owner", owner, "err", aerr)
-				}
-				continue
-			}
-			it.seq = si.Seq
-			it.Sum = q.ids.Sum(it.Message)
-			if !q.enqueue(owner, it) {
-				q.log.Error("restored message over the queue's bounds; left for the next start", "owner", owner, "seq", si.Seq)
-				continue
-			}
-			restored++
-		}
+		restored += q.restore(ctx, owner)
 	}
 	if restored > 0 {
 		q.log.Info("restored queued messages", "messages", restored)
 	}
+}
+
+// RestoreOwner is Restore for owner's outbox alone: a process taking
+// owner over (StartOwner first) queues again what the previous owner left.
+func (q *RetryQueue) RestoreOwner(ctx context.Context, owner ids.Owner) {
+	if n := q.restore(ctx, owner); n > 0 {
+		q.log.Info("restored queued messages", "owner", owner, "messages", n)
+	}
+}
+
+// restore queues again what owner's outbox holds and returns how many.
+func (q *RetryQueue) restore(ctx context.Context, owner ids.Owner) int {
+	queue := outboxOf(owner)
+	items, err := q.st.Pending(ctx, queue, store.DefaultPendingLimit)
+	if err != nil {
+		q.log.Error("cannot read queued messages to restore", "owner", owner, "err", err)
+		return 0
+	}
+	restored := 0
+	for _, si := range items {
+		it, err := decodeOutbox(si.Data)
+		if err != nil {
+			q.log.Error("unreadable queued message dropped", "owner", owner, "seq", si.Seq, "err", err)
+			if aerr := q.st.Ack(ctx, queue, si.Seq); aerr != nil {
+				q.log.Warn("cannot remove an unreadable queued message", "owner", owner, "err", aerr)
+			}
+			continue
+		}
+		it.seq = si.Seq
+		it.Sum = q.ids.Sum(it.Message)
+		if !q.enqueue(owner, it) {
+			q.log.Error("restored message over the queue's bounds; left for the next start", "owner", owner, "seq", si.Seq)
+			continue
+		}
+		restored++
+	}
+	return restored
 }

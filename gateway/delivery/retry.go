@@ -54,6 +54,7 @@ type RetryQueue struct {
 	unavailable func(error) bool
 	log         *slog.Logger
 	now         func() time.Time
+	perOwner    bool
 
 	mu      sync.Mutex
 	chats   map[retryKey][]*retryItem
@@ -61,6 +62,10 @@ type RetryQueue struct {
 	total   int
 	runCtx  context.Context // given to Start; nil before
 	wg      sync.WaitGroup
+	// owners are the owners started with StartOwner (retry_owner.go).
+	owners map[ids.Owner]*ownerRun
+	// running counts each owner's sender goroutines.
+	running map[ids.Owner]int
 }
 
 // NewRetryQueue returns an empty queue; it takes messages once started.
@@ -84,6 +89,7 @@ func NewRetryQueue(c RetryConfig) *RetryQueue {
 	q := &RetryQueue{
 		cfg: cfg, st: c.Store, ids: c.IDs, send: c.Send, failed: c.Failed, unavailable: c.Unavailable, log: c.Log, now: c.Now,
 		chats: make(map[retryKey][]*retryItem), byOwner: make(map[ids.Owner]int),
+		perOwner: c.PerOwner, owners: make(map[ids.Owner]*ownerRun), running: make(map[ids.Owner]int),
 	}
 	if q.failed == nil {
 		q.failed = func(context.Context, ids.Owner, *Queued, error) {}
@@ -149,6 +155,13 @@ func (q *RetryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	runCtx := q.runCtx
+	orun := q.owners[owner]
+	if q.perOwner {
+		if orun == nil {
+			return false // not this process's (RetryConfig.PerOwner)
+		}
+		runCtx = orun.ctx
+	}
 	if runCtx == nil || runCtx.Err() != nil {
 		return false
 	}
@@ -161,7 +174,11 @@ func (q *RetryQueue) enqueue(owner ids.Owner, it *retryItem) bool {
 	q.total++
 	if len(q.chats[k]) == 1 {
 		q.wg.Add(1)
-		go q.run(runCtx, k)
+		q.running[owner]++
+		if orun != nil {
+			orun.wg.Add(1)
+		}
+		go q.run(runCtx, k, orun)
 	}
 	return true
 }
@@ -215,8 +232,9 @@ func (q *RetryQueue) pop(k retryKey) bool {
 }
 
 // run sends k's queue in order until it is empty or the queue stops.
-func (q *RetryQueue) run(ctx context.Context, k retryKey) {
+func (q *RetryQueue) run(ctx context.Context, k retryKey, orun *ownerRun) {
 	defer q.wg.Done()
+	defer q.ended(k.owner, orun)
 	backoff := q.cfg.MinBackoff
 	for {
 		it := q.head(k)

@@ -35,6 +35,10 @@ type RetryConfig struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PerOwner makes the queue take messages only for owners started
+	// with StartOwner, and run them until that owner's context ends (a
+	// process that owns a subset of the owners: gateway.Options.Sharded).
+	PerOwner bool
 }
 
 // Queued is a message waiting in the retry queue, as Send and Failed see
