@@ -17,11 +17,14 @@ import (
 
 // avatarState is what the component knows of a contact's picture: the
 // platform's hash it was fetched for, and the SHA-1 of the image that
-// XEP-0153 puts in presence ("" when the contact has no picture); and the
-// platform's latest hash, whose fetch may be under way.
+// XEP-0153 puts in presence (none when the contact has no picture); and
+// the platform's latest hash, whose fetch may be under way. The SHA-1 is
+// kept as bytes (20, not 40 in hex) and made text when a presence is
+// written.
 type avatarState struct {
 	platformHash string
-	sha1         string
+	sha1         [sha1.Size]byte
+	hasPicture   bool
 	known        bool
 	// want is the latest hash from the platform; a fetch that ends after
 	// a newer one arrived is stale and dropped.
@@ -39,16 +42,15 @@ const maxAvatarFetches = 4
 // is under way is not fetched again; a fetch that failed is tried again at
 // the next change notice.
 func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids.UserID, platformHash string) {
-	key := contactKey{owner, user}
 	c.mu.Lock()
-	st := c.avatars[key]
+	st := c.contact(owner, user).avatar
 	if st.want == platformHash && (st.fetching || st.known && st.platformHash == platformHash) {
 		c.mu.Unlock()
 		return
 	}
 	if platformHash == "" {
-		hadPicture := st.known && st.sha1 != ""
-		c.avatars[key] = avatarState{known: true}
+		hadPicture := st.known && st.hasPicture
+		c.updateContact(owner, user, func(s *contactState) { s.avatar = avatarState{known: true} })
 		c.mu.Unlock()
 		if hadPicture {
 			c.pushContactPresence(ctx, owner, user)
@@ -56,7 +58,7 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 		return
 	}
 	st.want, st.fetching = platformHash, true
-	c.avatars[key] = st
+	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
 	c.mu.Unlock()
 	go func() {
 		c.avatarSem <- struct{}{}
@@ -65,20 +67,20 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 		defer cancel()
 		a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
 		c.mu.Lock()
-		st := c.avatars[key]
+		st := c.contact(owner, user).avatar
 		if st.want != platformHash {
 			c.mu.Unlock() // a newer hash arrived meanwhile
 			return
 		}
 		st.fetching = false
 		if err == nil {
-			st.platformHash, st.known, st.sha1 = platformHash, true, ""
-			if len(a.Data) > 0 {
-				sum := sha1.Sum(a.Data)
-				st.sha1 = hex.EncodeToString(sum[:])
+			st.platformHash, st.known = platformHash, true
+			st.sha1, st.hasPicture = [sha1.Size]byte{}, len(a.Data) > 0
+			if st.hasPicture {
+				st.sha1 = sha1.Sum(a.Data)
 			}
 		}
-		c.avatars[key] = st
+		c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
 		c.mu.Unlock()
 		if err != nil {
 			if !errors.Is(err, gateway.ErrNotSupported) {
@@ -94,12 +96,15 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 // when the picture is not known yet.
 func (c *Component) avatarUpdate(owner ids.Owner, user ids.UserID) *xep.VCardUpdate {
 	c.mu.Lock()
-	st := c.avatars[contactKey{owner, user}]
+	st := c.contact(owner, user).avatar
 	c.mu.Unlock()
 	if !st.known {
 		return nil
 	}
-	h := st.sha1
+	h := ""
+	if st.hasPicture {
+		h = hex.EncodeToString(st.sha1[:])
+	}
 	return &xep.VCardUpdate{Photo: &h}
 }
 
