@@ -59,37 +59,88 @@ func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids
 	}
 	st.want, st.fetching = platformHash, true
 	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
+	c.avatarq.pending = append(c.avatarq.pending, avatarJob{owner, user, platformHash})
+	start := c.avatarq.workers < maxAvatarFetches
+	if start {
+		c.avatarq.workers++
+	}
 	c.mu.Unlock()
-	go func() {
-		c.avatarSem <- struct{}{}
-		defer func() { <-c.avatarSem }()
-		ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
-		defer cancel()
-		a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+	if start {
+		go c.fetchAvatars()
+	}
+}
+
+// avatarQueue holds the avatar fetches waiting for one of the at most
+// maxAvatarFetches workers. A queue, not a goroutine per fetch: at
+// start-up every contact of every account announces its picture at once
+// (40 000 for 10 000 accounts), and each parked goroutine's descriptor
+// stays allocated for the life of the process.
+type avatarQueue struct {
+	pending []avatarJob
+	workers int
+}
+
+// avatarJob is one picture to fetch.
+type avatarJob struct {
+	owner        ids.Owner
+	user         ids.UserID
+	platformHash string
+}
+
+// fetchAvatars is a worker: it fetches the queued pictures one after the
+// other and ends when the queue is empty.
+func (c *Component) fetchAvatars() {
+	for {
 		c.mu.Lock()
-		st := c.contact(owner, user).avatar
-		if st.want != platformHash {
-			c.mu.Unlock() // a newer hash arrived meanwhile
+		if len(c.avatarq.pending) == 0 {
+			c.avatarq.workers--
+			c.avatarq.pending = nil // the start-up burst's array goes
+			c.mu.Unlock()
 			return
 		}
-		st.fetching = false
-		if err == nil {
-			st.platformHash, st.known = platformHash, true
-			st.sha1, st.hasPicture = [sha1.Size]byte{}, len(a.Data) > 0
-			if st.hasPicture {
-				st.sha1 = sha1.Sum(a.Data)
-			}
-		}
-		c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
+		job := c.avatarq.pending[0]
+		c.avatarq.pending[0] = avatarJob{}
+		c.avatarq.pending = c.avatarq.pending[1:]
 		c.mu.Unlock()
-		if err != nil {
-			if !errors.Is(err, gateway.ErrNotSupported) {
-				c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
-			}
-			return
+		c.fetchAvatar(job.owner, job.user, job.platformHash)
+	}
+}
+
+// fetchAvatar fetches one contact's picture and announces its hash, unless
+// a newer hash arrived meanwhile.
+func (c *Component) fetchAvatar(owner ids.Owner, user ids.UserID, platformHash string) {
+	ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
+	defer cancel()
+	c.mu.Lock()
+	stale := c.contact(owner, user).avatar.want != platformHash
+	c.mu.Unlock()
+	if stale {
+		return // a newer hash arrived while this one waited
+	}
+	a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+	c.mu.Lock()
+	st := c.contact(owner, user).avatar
+	if st.want != platformHash {
+		c.mu.Unlock() // a newer hash arrived meanwhile
+		return
+	}
+	st.fetching = false
+	if err == nil {
+		st.platformHash, st.known = platformHash, true
+		st.sha1, st.hasPicture = [sha1.Size]byte{}, len(a.Data) > 0
+		if st.hasPicture {
+			st.sha1 = sha1.Sum(a.Data)
 		}
-		c.pushContactPresence(ctx, owner, user)
-	}()
+	}
+	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
+	c.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, gateway.ErrNotSupported) {
+			c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
+		}
+		return
+	}
+	c.pushContactPresence(ctx, owner, user)
 }
 
 // avatarUpdate is the XEP-0153 element for a contact's presence, or nil

@@ -70,7 +70,7 @@ type Component struct {
 	adhoc    map[string]*adhocSession
 	gwRoster map[ids.Owner]rosterState // the gateway in owners' rosters (presence.go)
 
-	avatarSem chan struct{}
+	avatarq avatarQueue // avatar fetches waiting (avatar.go); under mu
 
 	chatq  chatQueues // messages waiting for their files (chatqueue.go)
 	admits bool       // the connection runs admit (admit.go)
@@ -114,8 +114,6 @@ func New(cfg Config, gw Hub) (*Component, error) {
 		chat:     make(map[ids.Owner]*chatLogin),
 		stopped:  make(map[ids.Owner]LoginRun),
 		adhoc:    make(map[string]*adhocSession),
-
-		avatarSem: make(chan struct{}, maxAvatarFetches),
 	}
 	connCfg := cfg.Conn
 	onState := connCfg.OnState
