@@ -16,20 +16,20 @@ import (
 )
 
 // avatarState is what the component knows of a contact's picture: the
-// platform's hash it was fetched for, and the SHA-1 of the image that
-// XEP-0153 puts in presence (none when the contact has no picture); and
-// the platform's latest hash, whose fetch may be under way. The SHA-1 is
-// kept as bytes (20, not 40 in hex) and made text when a presence is
-// written.
+// platform's latest hash (want), whose fetch may be under way; whether
+// the picture known is the one for want (fetched); and the SHA-1 of that
+// image, which XEP-0153 puts in presence (none when the contact has no
+// picture). The SHA-1 is kept as bytes (20, not 40 in hex) and made text
+// when a presence is written; the hash of an older picture is not kept.
 type avatarState struct {
-	platformHash string
-	sha1         [sha1.Size]byte
-	hasPicture   bool
-	known        bool
 	// want is the latest hash from the platform; a fetch that ends after
 	// a newer one arrived is stale and dropped.
-	want     string
-	fetching bool
+	want       string
+	sha1       [sha1.Size]byte
+	hasPicture bool
+	known      bool
+	fetched    bool
+	fetching   bool
 }
 
 // maxAvatarFetches bounds concurrent avatar downloads.
@@ -44,20 +44,20 @@ const maxAvatarFetches = 4
 func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids.UserID, platformHash string) {
 	c.mu.Lock()
 	st := c.contact(owner, user).avatar
-	if st.want == platformHash && (st.fetching || st.known && st.platformHash == platformHash) {
+	if st.want == platformHash && (st.fetching || st.known && st.fetched) {
 		c.mu.Unlock()
 		return
 	}
 	if platformHash == "" {
 		hadPicture := st.known && st.hasPicture
-		c.updateContact(owner, user, func(s *contactState) { s.avatar = avatarState{known: true} })
+		c.updateContact(owner, user, func(s *contactState) { s.avatar = avatarState{known: true, fetched: true} })
 		c.mu.Unlock()
 		if hadPicture {
 			c.pushContactPresence(ctx, owner, user)
 		}
 		return
 	}
-	st.want, st.fetching = platformHash, true
+	st.want, st.fetching, st.fetched = platformHash, true, false
 	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
 	c.avatarq.pending = append(c.avatarq.pending, avatarJob{owner, user, platformHash})
 	start := c.avatarq.workers < maxAvatarFetches
@@ -126,7 +126,7 @@ func (c *Component) fetchAvatar(owner ids.Owner, user ids.UserID, platformHash s
 	}
 	st.fetching = false
 	if err == nil {
-		st.platformHash, st.known = platformHash, true
+		st.fetched, st.known = true, true
 		st.sha1, st.hasPicture = [sha1.Size]byte{}, len(a.Data) > 0
 		if st.hasPicture {
 			st.sha1 = sha1.Sum(a.Data)

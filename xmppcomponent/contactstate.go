@@ -3,6 +3,8 @@ package xmppcomponent
 import (
 	"time"
 
+	"gosrc.io/xmpp/stanza"
+
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -31,17 +33,35 @@ func (s contactState) zero() bool { return s == contactState{} }
 // shownPresence is the part of an event.Presence that the contact's
 // presence stanza shows.
 type shownPresence struct {
-	show   string
 	status string
 	// lastSeen is event.Presence.LastSeen in Unix seconds (XEP-0319 shows
 	// seconds), 0 when unknown.
 	lastSeen  int64
+	show      showValue
 	available bool
+}
+
+// showValue is event.Presence.Show in a byte: an index of showValues.
+type showValue uint8
+
+// showValues are the values event.Presence.Show may take (RFC 6121
+// <show/>); "" is plain available.
+var showValues = [...]stanza.PresenceShow{"", stanza.PresenceShowAway, stanza.PresenceShowXA, stanza.PresenceShowDND, stanza.PresenceShowChat}
+
+// showOf is the showValue of s; a value outside the event model's (which
+// no adapter sends) shows as plain available.
+func showOf(s string) showValue {
+	for i, v := range showValues {
+		if string(v) == s {
+			return showValue(i)
+		}
+	}
+	return 0
 }
 
 // presenceOf keeps what shownPresence needs of e.
 func presenceOf(e *event.Presence) shownPresence {
-	p := shownPresence{show: e.Show, status: e.Status, available: e.Available}
+	p := shownPresence{show: showOf(e.Show), status: e.Status, available: e.Available}
 	if !e.LastSeen.IsZero() {
 		p.lastSeen = e.LastSeen.Unix()
 	}

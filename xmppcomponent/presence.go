@@ -244,7 +244,7 @@ func (c *Component) sendContactPresenceOf(ctx context.Context, owner ids.Owner, 
 	if !ev.available {
 		p.Type = stanza.PresenceTypeUnavailable
 	} else {
-		p.Show = stanza.PresenceShow(ev.show)
+		p.Show = showValues[ev.show]
 	}
 	p.Status = ev.status
 	if seen := ev.seen(); !ev.available && !seen.IsZero() {
