@@ -125,8 +125,15 @@ fuzz:
 
 # One package at a time (-p 1): packages benchmarked side by side would
 # share the cores and skew each other's figures.
+# The output is kept in BENCH_OUT and ends with the summary tables of
+# BENCHMARKS.md (msgs/s, CPU per message, p50/p99, ratios to echo4, idle
+# accounts), made by .ci/benchtable.go.
+BENCH_OUT ?= bench.out
 bench:
-	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/...
+	@{ $(GO) test -p 1 -run '^$$' -bench . -benchmem ./gateway/... ./xmppcomponent/... ./adapters/... ./cmd/... 2>&1; \
+		echo $$? > $(BENCH_OUT).rc; } | tee $(BENCH_OUT)
+	@echo; $(GO) run .ci/benchtable.go < $(BENCH_OUT)
+	@rc=$$(cat $(BENCH_OUT).rc); rm -f $(BENCH_OUT).rc; exit $$rc
 
 # Takeover of several instances (README, "Running several instances";
 # BENCHMARKS.md): three processes on real Redis and Prosody, the active one

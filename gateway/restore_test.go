@@ -74,3 +74,36 @@ func TestConnectAllKeepsEachOwnersOrder(t *testing.T) {
 		t.Errorf("sessions connected after the context was done: %v", log.order)
 	}
 }
+
+// TestRestoreReleasesMemoryAfterConnecting: the start-up memory is handed
+// back (release) once, after every restored session connected, and not
+// when there was nothing to restore.
+func TestRestoreReleasesMemoryAfterConnecting(t *testing.T) {
+	for _, n := range []int{0, 1, 30} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			log := &connectLog{order: map[ids.Owner][]string{}}
+			var sessions []restored
+			for o := range n {
+				owner := ids.Owner(fmt.Sprintf("u%02d@example.test", o))
+				sessions = append(sessions, restored{owner, &restoreSession{log: log, owner: owner}})
+			}
+			var calls, connectedThen int
+			restore(t.Context(), sessions, 4, func() {
+				calls++
+				log.mu.Lock()
+				connectedThen = len(log.order)
+				log.mu.Unlock()
+			})
+			want := 1
+			if n == 0 {
+				want = 0
+			}
+			if calls != want {
+				t.Errorf("release called %d times, want %d", calls, want)
+			}
+			if calls > 0 && connectedThen != n {
+				t.Errorf("release called when %d of %d sessions had connected", connectedThen, n)
+			}
+		})
+	}
+}

@@ -16,17 +16,20 @@ import (
 )
 
 // avatarState is what the component knows of a contact's picture: the
-// platform's hash it was fetched for, and the SHA-1 of the image that
-// XEP-0153 puts in presence ("" when the contact has no picture); and the
-// platform's latest hash, whose fetch may be under way.
+// platform's latest hash (want), whose fetch may be under way; whether
+// the picture known is the one for want (fetched); and the SHA-1 of that
+// image, which XEP-0153 puts in presence (none when the contact has no
+// picture). The SHA-1 is kept as bytes (20, not 40 in hex) and made text
+// when a presence is written; the hash of an older picture is not kept.
 type avatarState struct {
-	platformHash string
-	sha1         string
-	known        bool
 	// want is the latest hash from the platform; a fetch that ends after
 	// a newer one arrived is stale and dropped.
-	want     string
-	fetching bool
+	want       string
+	sha1       [sha1.Size]byte
+	hasPicture bool
+	known      bool
+	fetched    bool
+	fetching   bool
 }
 
 // maxAvatarFetches bounds concurrent avatar downloads.
@@ -39,67 +42,120 @@ const maxAvatarFetches = 4
 // is under way is not fetched again; a fetch that failed is tried again at
 // the next change notice.
 func (c *Component) avatarChanged(ctx context.Context, owner ids.Owner, user ids.UserID, platformHash string) {
-	key := contactKey{owner, user}
 	c.mu.Lock()
-	st := c.avatars[key]
-	if st.want == platformHash && (st.fetching || st.known && st.platformHash == platformHash) {
+	st := c.contact(owner, user).avatar
+	if st.want == platformHash && (st.fetching || st.known && st.fetched) {
 		c.mu.Unlock()
 		return
 	}
 	if platformHash == "" {
-		hadPicture := st.known && st.sha1 != ""
-		c.avatars[key] = avatarState{known: true}
+		hadPicture := st.known && st.hasPicture
+		c.updateContact(owner, user, func(s *contactState) { s.avatar = avatarState{known: true, fetched: true} })
 		c.mu.Unlock()
 		if hadPicture {
 			c.pushContactPresence(ctx, owner, user)
 		}
 		return
 	}
-	st.want, st.fetching = platformHash, true
-	c.avatars[key] = st
+	st.want, st.fetching, st.fetched = platformHash, true, false
+	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
+	c.avatarq.pending = append(c.avatarq.pending, avatarJob{owner, user, platformHash})
+	start := c.avatarq.workers < maxAvatarFetches
+	if start {
+		c.avatarq.workers++
+	}
 	c.mu.Unlock()
-	go func() {
-		c.avatarSem <- struct{}{}
-		defer func() { <-c.avatarSem }()
-		ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
-		defer cancel()
-		a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+	if start {
+		go c.fetchAvatars()
+	}
+}
+
+// avatarQueue holds the avatar fetches waiting for one of the at most
+// maxAvatarFetches workers. A queue, not a goroutine per fetch: at
+// start-up every contact of every account announces its picture at once
+// (40 000 for 10 000 accounts), and each parked goroutine's descriptor
+// stays allocated for the life of the process.
+type avatarQueue struct {
+	pending []avatarJob
+	workers int
+}
+
+// avatarJob is one picture to fetch.
+type avatarJob struct {
+	owner        ids.Owner
+	user         ids.UserID
+	platformHash string
+}
+
+// fetchAvatars is a worker: it fetches the queued pictures one after the
+// other and ends when the queue is empty.
+func (c *Component) fetchAvatars() {
+	for {
 		c.mu.Lock()
-		st := c.avatars[key]
-		if st.want != platformHash {
-			c.mu.Unlock() // a newer hash arrived meanwhile
+		if len(c.avatarq.pending) == 0 {
+			c.avatarq.workers--
+			c.avatarq.pending = nil // the start-up burst's array goes
+			c.mu.Unlock()
 			return
 		}
-		st.fetching = false
-		if err == nil {
-			st.platformHash, st.known, st.sha1 = platformHash, true, ""
-			if len(a.Data) > 0 {
-				sum := sha1.Sum(a.Data)
-				st.sha1 = hex.EncodeToString(sum[:])
-			}
-		}
-		c.avatars[key] = st
+		job := c.avatarq.pending[0]
+		c.avatarq.pending[0] = avatarJob{}
+		c.avatarq.pending = c.avatarq.pending[1:]
 		c.mu.Unlock()
-		if err != nil {
-			if !errors.Is(err, gateway.ErrNotSupported) {
-				c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
-			}
-			return
+		c.fetchAvatar(job.owner, job.user, job.platformHash)
+	}
+}
+
+// fetchAvatar fetches one contact's picture and announces its hash, unless
+// a newer hash arrived meanwhile.
+func (c *Component) fetchAvatar(owner ids.Owner, user ids.UserID, platformHash string) {
+	ctx, cancel := context.WithTimeout(context.Background(), loginFollowLimit)
+	defer cancel()
+	c.mu.Lock()
+	stale := c.contact(owner, user).avatar.want != platformHash
+	c.mu.Unlock()
+	if stale {
+		return // a newer hash arrived while this one waited
+	}
+	a, err := c.gw.Avatar(ctx, owner, c.cfg.Platform, user)
+	c.mu.Lock()
+	st := c.contact(owner, user).avatar
+	if st.want != platformHash {
+		c.mu.Unlock() // a newer hash arrived meanwhile
+		return
+	}
+	st.fetching = false
+	if err == nil {
+		st.fetched, st.known = true, true
+		st.sha1, st.hasPicture = [sha1.Size]byte{}, len(a.Data) > 0
+		if st.hasPicture {
+			st.sha1 = sha1.Sum(a.Data)
 		}
-		c.pushContactPresence(ctx, owner, user)
-	}()
+	}
+	c.updateContact(owner, user, func(s *contactState) { s.avatar = st })
+	c.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, gateway.ErrNotSupported) {
+			c.log.Warn("cannot fetch avatar", "owner", owner, "user", user, "err", err)
+		}
+		return
+	}
+	c.pushContactPresence(ctx, owner, user)
 }
 
 // avatarUpdate is the XEP-0153 element for a contact's presence, or nil
 // when the picture is not known yet.
 func (c *Component) avatarUpdate(owner ids.Owner, user ids.UserID) *xep.VCardUpdate {
 	c.mu.Lock()
-	st := c.avatars[contactKey{owner, user}]
+	st := c.contact(owner, user).avatar
 	c.mu.Unlock()
 	if !st.known {
 		return nil
 	}
-	h := st.sha1
+	h := ""
+	if st.hasPicture {
+		h = hex.EncodeToString(st.sha1[:])
+	}
 	return &xep.VCardUpdate{Photo: &h}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -207,9 +208,14 @@ func (h *blockingHub) callCount() int {
 	return h.calls
 }
 
-// fetchesDone reports whether no avatar fetch of c is under way: each
-// holds a slot of avatarSem until it has announced its result.
-func fetchesDone(c *Component) bool { return len(c.avatarSem) == 0 }
+// fetchesDone reports whether no avatar fetch of c is under way or
+// waiting: a worker ends only after the last fetch it took announced its
+// result.
+func fetchesDone(c *Component) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.avatarq.workers == 0 && len(c.avatarq.pending) == 0
+}
 
 // TestAvatarFetchInFlight: while a contact's picture is being fetched, the
 // same hash again starts no second fetch, and a newer hash (here: the
@@ -275,4 +281,39 @@ func TestAvatarFetchesAreBounded(t *testing.T) {
 	if _, most := hub.counts(); most > maxAvatarFetches {
 		t.Errorf("%d avatar fetches ran at once, want at most %d", most, maxAvatarFetches)
 	}
+}
+
+// TestAvatarFetchesQueueWithoutGoroutines: pictures announced by many
+// contacts at once (every account's contacts at start-up) wait in a queue,
+// not in a goroutine each: while the fetches are blocked, the process
+// holds at most maxAvatarFetches more goroutines, not one per contact.
+func TestAvatarFetchesQueueWithoutGoroutines(t *testing.T) {
+	ctx := t.Context()
+	const owner = ids.Owner("alice@example.test")
+	const contacts = 200
+	hub := &blockingHub{fakeHub: newFakeHub(), release: make(chan struct{})}
+	linkFake(hub.fakeHub, owner)
+	c, rec := coreComponent(t, hub)
+	before := runtime.NumGoroutine()
+	for i := range contacts {
+		user := ids.UserID(fmt.Sprintf("+155500%05d", i))
+		hub.addContact(owner, store.Contact{User: user, Subscribed: true})
+		if err := testDeliver(ctx, c, owner, fakePlatform, contactInfo(user, "h")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.WaitFor(t, "the first fetches", func() bool {
+		running, _ := hub.counts()
+		return running == maxAvatarFetches
+	})
+	// Slack for goroutines of the test's own machinery (the recorder,
+	// timers); one goroutine per waiting fetch would be 196 more.
+	if grown := runtime.NumGoroutine() - before; grown > maxAvatarFetches+20 {
+		t.Errorf("%d goroutines more while %d avatar fetches wait, want at most %d", grown, contacts, maxAvatarFetches+20)
+	}
+	close(hub.release)
+	testutil.WaitFor(t, "every contact's presence", func() bool {
+		return len(containing(recorded(rec), "<presence", "vcard-temp:x:update")) == contacts
+	})
+	testutil.WaitFor(t, "the workers to end", func() bool { return fetchesDone(c) })
 }

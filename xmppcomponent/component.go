@@ -15,7 +15,6 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/drawbridge-im/drawbridge/gateway"
-	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
@@ -65,15 +64,13 @@ type Component struct {
 	connects func() uint64
 
 	mu       sync.Mutex
-	presence map[contactKey]*event.Presence
-	asked    map[contactKey]bool
+	contacts map[contactKey]contactState // presence, subscription request, picture (contactstate.go)
 	chat     map[ids.Owner]*chatLogin
 	stopped  map[ids.Owner]LoginRun // logins their user cancelled (login.go)
 	adhoc    map[string]*adhocSession
-	avatars  map[contactKey]avatarState
 	gwRoster map[ids.Owner]rosterState // the gateway in owners' rosters (presence.go)
 
-	avatarSem chan struct{}
+	avatarq avatarQueue // avatar fetches waiting (avatar.go); under mu
 
 	chatq  chatQueues // messages waiting for their files (chatqueue.go)
 	admits bool       // the connection runs admit (admit.go)
@@ -113,14 +110,10 @@ func New(cfg Config, gw Hub) (*Component, error) {
 		addr:     Addressing{Domain: cfg.Conn.Domain},
 		domain:   cfg.Conn.Domain,
 		log:      cfg.Logger.With("component", cfg.Conn.Domain),
-		presence: make(map[contactKey]*event.Presence),
-		asked:    make(map[contactKey]bool),
+		contacts: make(map[contactKey]contactState),
 		chat:     make(map[ids.Owner]*chatLogin),
 		stopped:  make(map[ids.Owner]LoginRun),
 		adhoc:    make(map[string]*adhocSession),
-		avatars:  make(map[contactKey]avatarState),
-
-		avatarSem: make(chan struct{}, maxAvatarFetches),
 	}
 	connCfg := cfg.Conn
 	onState := connCfg.OnState

@@ -98,7 +98,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		return out.send(ctx, msg)
 	case *event.Presence:
 		c.mu.Lock()
-		c.presence[contactKey{owner, m.Sender}] = e
+		c.updateContact(owner, m.Sender, func(s *contactState) { s.pres, s.shown = presenceOf(e), true })
 		c.mu.Unlock()
 		c.pushContactPresence(ctx, owner, m.Sender)
 		return nil

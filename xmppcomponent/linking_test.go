@@ -404,9 +404,7 @@ func TestForgetDropsOnlyThatOwner(t *testing.T) {
 	c := s.c
 	for _, o := range []ids.Owner{linkOwner, "bob@example.test"} {
 		k := contactKey{owner: o, user: "+15550001111"}
-		c.presence[k] = &event.Presence{}
-		c.asked[k] = true
-		c.avatars[k] = avatarState{known: true}
+		c.contacts[k] = contactState{shown: true, asked: true, avatar: avatarState{known: true}}
 		c.chat[o] = &chatLogin{}
 		c.stopped[o] = &seqLogin{}
 		c.adhoc["sid-"+string(o)] = &adhocSession{owner: o}
@@ -414,19 +412,14 @@ func TestForgetDropsOnlyThatOwner(t *testing.T) {
 	c.forget(linkOwner)
 	counts := func(o ids.Owner) []int {
 		n := make([]int, 6)
-		for k := range c.presence {
-			if k.owner == o {
-				n[0]++
+		for k, st := range c.contacts {
+			if k.owner != o {
+				continue
 			}
-		}
-		for k := range c.asked {
-			if k.owner == o {
-				n[1]++
-			}
-		}
-		for k := range c.avatars {
-			if k.owner == o {
-				n[2]++
+			for i, kept := range []bool{st.shown, st.asked, st.avatar.known} {
+				if kept {
+					n[i]++
+				}
 			}
 		}
 		if c.chat[o] != nil {

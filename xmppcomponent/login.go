@@ -117,7 +117,7 @@ func (c *Component) forget(owner ids.Owner) {
 	delete(c.chat, owner)
 	delete(c.stopped, owner)
 	delete(c.gwRoster, owner)
-	deleteOwner(c.avatars, owner)
+	c.updateOwnerContacts(owner, func(s *contactState) { s.avatar = avatarState{} })
 	maps.DeleteFunc(c.adhoc, func(_ string, s *adhocSession) bool { return s.owner == owner })
 	c.mu.Unlock()
 	c.forgetShown(owner)

@@ -238,19 +238,17 @@ func (c *Component) pushContactPresence(ctx context.Context, owner ids.Owner, us
 // contact as the hub holds it, nil if the caller does not have it.
 func (c *Component) sendContactPresenceOf(ctx context.Context, owner ids.Owner, user ids.UserID, ct *store.Contact) {
 	c.mu.Lock()
-	ev := c.presence[contactKey{owner, user}]
+	ev := c.contact(owner, user).pres // the zero value: nothing known, offline
 	c.mu.Unlock()
 	p := &stanza.Presence{Attrs: stanza.Attrs{From: c.addr.UserFullJID(user), To: string(owner)}}
-	if ev == nil || !ev.Available {
+	if !ev.available {
 		p.Type = stanza.PresenceTypeUnavailable
 	} else {
-		p.Show = stanza.PresenceShow(ev.Show)
+		p.Show = showValues[ev.show]
 	}
-	if ev != nil {
-		p.Status = ev.Status
-		if !ev.Available && !ev.LastSeen.IsZero() {
-			p.Extensions = append(p.Extensions, &xep.Idle{Since: ev.LastSeen.UTC().Format(time.RFC3339)})
-		}
+	p.Status = ev.status
+	if seen := ev.seen(); !ev.available && !seen.IsZero() {
+		p.Extensions = append(p.Extensions, &xep.Idle{Since: seen.Format(time.RFC3339)})
 	}
 	if p.Type != stanza.PresenceTypeUnavailable {
 		if caps := c.capsOf(c.contactInfo(ctx, owner, user, ct)); caps != nil {
@@ -272,10 +270,9 @@ func (c *Component) askSubscription(ctx context.Context, owner ids.Owner, user i
 	if ct != nil && ct.Subscribed {
 		return
 	}
-	key := contactKey{owner, user}
 	c.mu.Lock()
-	asked := c.asked[key]
-	c.asked[key] = true
+	asked := c.contact(owner, user).asked
+	c.updateContact(owner, user, func(s *contactState) { s.asked = true })
 	c.mu.Unlock()
 	if asked {
 		return

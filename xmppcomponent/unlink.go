@@ -3,7 +3,6 @@ package xmppcomponent
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -94,13 +93,8 @@ func (c *Component) shownContacts(ctx context.Context, owner ids.Owner) []ids.Us
 		seen[ct.User] = true
 	}
 	c.mu.Lock()
-	for k := range c.presence {
-		if k.owner == owner {
-			seen[k.user] = true
-		}
-	}
-	for k := range c.asked {
-		if k.owner == owner {
+	for k, st := range c.contacts {
+		if k.owner == owner && (st.shown || st.asked) {
 			seen[k.user] = true
 		}
 	}
@@ -119,13 +113,9 @@ func (c *Component) shownContacts(ctx context.Context, owner ids.Owner) []ids.Us
 func (c *Component) forgetShown(owner ids.Owner) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	deleteOwner(c.presence, owner)
-	deleteOwner(c.asked, owner)
-}
-
-// deleteOwner drops owner's entries of a map by contact.
-func deleteOwner[V any](m map[contactKey]V, owner ids.Owner) {
-	maps.DeleteFunc(m, func(k contactKey, _ V) bool { return k.owner == owner })
+	c.updateOwnerContacts(owner, func(s *contactState) {
+		s.pres, s.shown, s.asked = shownPresence{}, false, false
+	})
 }
 
 // leaveRooms ends every session of owner's resources in the rooms of the

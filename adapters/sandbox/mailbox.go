@@ -52,7 +52,9 @@ type emitter struct {
 	running bool
 	// stopping: the connection is ending; run does not start again.
 	stopping bool
-	// idle is closed once stopping and run is not running.
+	// idle is closed once stopping and run is not running. It is made
+	// when the emitter stops (stopEmitting): an idle connected session
+	// does not hold one.
 	idle chan struct{}
 }
 
@@ -107,7 +109,7 @@ func (p *Platform) stopEmitting(d *device, e *emitter, exiting bool) (<-chan str
 		}
 		return e.idle, false
 	}
-	e.stopping = true
+	e.stopping, e.idle = true, make(chan struct{})
 	if d.emitter == e {
 		d.emitter = nil
 	}

@@ -118,7 +118,7 @@ func (s *Session) Connect(ctx context.Context) {
 		close(stopped)
 		return
 	}
-	em := &emitter{idle: make(chan struct{})}
+	em := &emitter{}
 	em.run = func() { s.emit(runCtx, cancel, em, stopped) }
 	s.phase, s.cancel, s.em = phaseConnected, cancel, em
 	s.mu.Unlock()
