@@ -35,6 +35,10 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 			Text: "Private messages in rooms are not supported; write to the member's own address"})
 		return
 	}
+	if isVoiceRequest(m) {
+		c.replyMessageError(ctx, m, errNoVoiceRequests) // muc_voice.go
+		return
+	}
 	for _, ext := range m.Extensions {
 		if x, ok := ext.(*xep.MUCUser); ok && len(x.Invite) > 0 {
 			c.mediatedInvite(ctx, owner, chat, m, x.Invite)
