@@ -58,8 +58,8 @@
 // Bot; read-only: only admins post, else gateway.ErrForbidden) are seeded;
 // CreateChannel makes more channels. Ids of groups start with "group-".
 // Only admins change the topic or the name, add, remove, promote and
-// demote members (else
-// gateway.ErrForbidden); the owner cannot be removed or demoted; members
+// demote members (else gateway.ErrForbidden); the owner cannot be removed
+// or demoted; members
 // write, correct their own messages, react and leave. Member accounts get
 // every group message (their other devices a FromMe copy), a
 // MembershipChange for joins, departures, kicks and role changes, and a
