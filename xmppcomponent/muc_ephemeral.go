@@ -7,6 +7,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway/event"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -54,4 +55,67 @@ func (c *Component) roomReceipt(ctx context.Context, out deliverySender, key roo
 		}
 	}
 	return nil
+}
+
+// ephemeralOnly reports whether a message to a room carries chat states
+// or chat markers and nothing else (no body, subject, correction,
+// retraction, reaction, file or invitation).
+func ephemeralOnly(m stanza.Message) bool {
+	if m.Body != "" || m.Subject != "" {
+		return false
+	}
+	found := false
+	for _, ext := range m.Extensions {
+		switch ext.(type) {
+		case *stanza.StateActive, *stanza.StateComposing, *stanza.StatePaused, *stanza.StateInactive, *stanza.StateGone,
+			*stanza.MarkDisplayed, *stanza.MarkReceived, *stanza.MarkAcknowledged:
+			found = true
+		case *xep.Retract, *xep.Reactions, *xep.Replace, *xep.ApplyTo, *stanza.OOB, *xep.MUCUser:
+			return false
+		}
+	}
+	return found
+}
+
+// onRoomEphemeral forwards the owner's chat state and displayed markers
+// in a room to the group: a displayed marker names the room's stanza-id,
+// which is the platform's message id. Received markers are not sent in
+// rooms (XEP-0333 §5) and are not forwarded. In a read-only room
+// (readOnly: the owner is a visitor) only displayed markers go: reading a
+// channel is allowed, typing in it is not. Like onMarkers, nothing is
+// answered: a platform that cannot take them does not get them.
+func (c *Component) onRoomEphemeral(ctx context.Context, owner ids.Owner, chat ids.ChatID, m stanza.Message, readOnly bool) {
+	var displayed []string
+	var state event.ChatStateKind
+	for _, ext := range m.Extensions {
+		switch e := ext.(type) {
+		case *stanza.MarkDisplayed:
+			displayed = append(displayed, e.ID)
+		case *stanza.StateActive:
+			state = event.Active
+		case *stanza.StateComposing:
+			state = event.Composing
+		case *stanza.StatePaused:
+			state = event.Paused
+		case *stanza.StateInactive:
+			state = event.Inactive
+		case *stanza.StateGone:
+			state = event.Gone
+		}
+	}
+	if len(displayed) > 0 {
+		if err := c.gw.SendReceipt(ctx, owner, c.cfg.Platform, chat, event.Displayed, displayed); err != nil {
+			c.logErr("room displayed marker", owner, err)
+		}
+	}
+	if state == "" {
+		return
+	}
+	if readOnly {
+		c.log.Debug("chat state in a read-only room not forwarded", "owner", owner, "chat", chat, "state", state)
+		return
+	}
+	if err := c.gw.SendChatState(ctx, owner, c.cfg.Platform, chat, state); err != nil {
+		c.logErr("room chat state", owner, err)
+	}
 }

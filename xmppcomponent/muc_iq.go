@@ -108,6 +108,9 @@ func (c *Component) roomDiscoInfo(ctx context.Context, iq *stanza.IQ, from jid.J
 		}{
 			{caps.Edits, xep.NSCorrect}, {caps.Retractions, xep.NSRetract}, {caps.Reactions, xep.NSReactions},
 			{caps.Replies, xep.NSReply}, {caps.MaxFileSize > 0, xep.NSOOB},
+			// Members' typing and read markers reach the room and the
+			// owner's go to the group (muc_ephemeral.go).
+			{caps.ChatStates, xep.NSChatStates}, {caps.ReadMarkers, xep.NSMarkers},
 		} {
 			if f.on {
 				res.AddFeatures(f.ns)

@@ -35,6 +35,10 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 			Text: "Private messages in rooms are not supported; write to the member's own address"})
 		return
 	}
+	if isVoiceRequest(m) {
+		c.replyMessageError(ctx, m, errNoVoiceRequests) // muc_voice.go
+		return
+	}
 	for _, ext := range m.Extensions {
 		if x, ok := ext.(*xep.MUCUser); ok && len(x.Invite) > 0 {
 			c.mediatedInvite(ctx, owner, chat, m, x.Invite)
@@ -50,6 +54,13 @@ func (c *Component) onRoomMessage(ctx context.Context, m stanza.Message, from, t
 	}
 	var readOnly bool
 	c.muc.with(roomKey{owner, chat}, func(r *room) { readOnly = r.loaded && !r.info.MayWrite() })
+	if ephemeralOnly(m) {
+		// Typing and read markers, also a visitor's (muc_ephemeral.go).
+		if err := c.runInChat(ctx, owner, chat, false, &done, func(ctx context.Context) { c.onRoomEphemeral(ctx, owner, chat, m, readOnly) }); err != nil {
+			c.logErr("room chat state or marker not queued", owner, err)
+		}
+		return
+	}
 	if readOnly {
 		c.replyMessageError(ctx, m, xep.StanzaError{Type: "auth", Condition: "forbidden",
 			Text: "This room is read-only: only the group's admins may write in it (you are a visitor)"})

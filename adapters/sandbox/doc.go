@@ -53,10 +53,13 @@
 // # Groups
 //
 // The platform has groups (groups.go), served through gateway.GroupManager:
-// Lounge ("Sandbox Lounge", owned by Alice, with Bob and the Echo Bot) is
-// seeded; ids of groups start with "group-". Only admins change the topic
-// or the name, add, remove, promote and demote members (else
-// gateway.ErrForbidden); the owner cannot be removed or demoted; members
+// Lounge ("Sandbox Lounge", owned by Alice, with Bob and the Echo Bot) and
+// the channel News ("Sandbox News", owned by Alice, with Bob and the Quiet
+// Bot; read-only: only admins post, else gateway.ErrForbidden) are seeded;
+// CreateChannel makes more channels. Ids of groups start with "group-".
+// Only admins change the topic or the name, add, remove, promote and
+// demote members (else gateway.ErrForbidden); the owner cannot be removed
+// or demoted; members
 // write, correct their own messages, react and leave. Member accounts get
 // every group message (their other devices a FromMe copy), a
 // MembershipChange for joins, departures, kicks and role changes, and a

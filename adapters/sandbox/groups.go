@@ -18,6 +18,11 @@ import (
 // Alice (its owner), Bob and the Echo Bot.
 const Lounge ids.ChatID = "group-lounge"
 
+// News is the read-only group (a channel) every Platform starts with:
+// "Sandbox News", owned by Alice, with Bob and the Quiet Bot as readers.
+// Only its admins post (gateway.GroupInfo.ReadOnly).
+const News ids.ChatID = "group-news"
+
 // groupPrefix starts every group's ChatID; user ids are phone numbers, so
 // the two never meet.
 const groupPrefix = "group-"
@@ -35,6 +40,8 @@ type group struct {
 	topic   string
 	members []ids.UserID
 	roles   map[ids.UserID]gateway.GroupRole
+	// readOnly: a channel, only admins post.
+	readOnly bool
 }
 
 // groupSet is the platform's groups, guarded by Platform.mu.
@@ -43,17 +50,20 @@ type groupSet struct {
 	byID map[ids.ChatID]*group
 }
 
-// seedGroupsLocked creates Lounge. The caller holds p.mu or owns p.
+// seedGroupsLocked creates Lounge and News. The caller holds p.mu or owns p.
 func (p *Platform) seedGroupsLocked() {
 	p.groups.byID = map[ids.ChatID]*group{}
-	g := &group{id: Lounge, name: "Sandbox Lounge", topic: "Welcome to the Sandbox Lounge",
-		roles: map[ids.UserID]gateway.GroupRole{}}
-	for _, u := range []ids.UserID{Alice, Bob, EchoBot} {
-		g.members = append(g.members, u)
-		g.roles[u] = gateway.RoleMember
+	for _, g := range []*group{
+		{id: Lounge, name: "Sandbox Lounge", topic: "Welcome to the Sandbox Lounge", members: []ids.UserID{Alice, Bob, EchoBot}},
+		{id: News, name: "Sandbox News", topic: "Announcements: only admins post here", members: []ids.UserID{Alice, Bob, QuietBot}, readOnly: true},
+	} {
+		g.roles = map[ids.UserID]gateway.GroupRole{}
+		for _, u := range g.members {
+			g.roles[u] = gateway.RoleMember
+		}
+		g.roles[Alice] = gateway.RoleOwner
+		p.groups.byID[g.id] = g
 	}
-	g.roles[Alice] = gateway.RoleOwner
-	p.groups.byID[g.id] = g
 	p.watch.bump()
 }
 
@@ -79,7 +89,7 @@ func (p *Platform) groupLocked(id ids.ChatID, actor ids.UserID, admin bool) (*gr
 
 // infoLocked is g as user self sees it. The caller holds p.mu.
 func (p *Platform) infoLocked(g *group, self ids.UserID) gateway.GroupInfo {
-	gi := gateway.GroupInfo{Chat: g.id, Name: g.name, Topic: g.topic, Self: self, TopicByAdminsOnly: true}
+	gi := gateway.GroupInfo{Chat: g.id, Name: g.name, Topic: g.topic, Self: self, TopicByAdminsOnly: true, ReadOnly: g.readOnly}
 	for _, u := range g.members {
 		m := gateway.GroupMember{User: u, Role: g.roles[u]}
 		if du := p.users[u]; du != nil {
@@ -103,9 +113,10 @@ func (p *Platform) tellMembersLocked(g *group, skip *device, extra []ids.UserID,
 
 // chatInfoLocked is the ChatInfo event of g for acct.
 func (p *Platform) chatInfoLocked(g *group, acct ids.AccountID, actor ids.UserID) *event.ChatInfo {
+	readOnly := g.readOnly
 	return &event.ChatInfo{
 		Meta: event.Meta{Account: acct, Chat: g.id, Sender: actor, FromMe: actor == ids.UserID(acct), Time: p.now()},
-		Name: g.name, Topic: g.topic, IsGroup: true, Members: slices.Clone(g.members),
+		Name: g.name, Topic: g.topic, IsGroup: true, Members: slices.Clone(g.members), ReadOnly: &readOnly,
 	}
 }
 
@@ -125,8 +136,9 @@ func (p *Platform) membershipLocked(g *group, actor, user ids.UserID, action eve
 	})
 }
 
-// createGroup makes a group owned by actor with members.
-func (p *Platform) createGroup(actor ids.UserID, name string, members []ids.UserID) (ids.ChatID, error) {
+// createGroup makes a group owned by actor with members; readOnly makes
+// it a channel.
+func (p *Platform) createGroup(actor ids.UserID, name string, members []ids.UserID, readOnly bool) (ids.ChatID, error) {
 	if strings.TrimSpace(name) == "" {
 		return "", fmt.Errorf("sandbox: a group needs a name: %w", gateway.ErrBadRequest)
 	}
@@ -139,7 +151,7 @@ func (p *Platform) createGroup(actor ids.UserID, name string, members []ids.User
 	}
 	p.groups.seq++
 	g := &group{id: ids.ChatID(fmt.Sprintf("%s%d", groupPrefix, p.groups.seq)), name: strings.TrimSpace(name),
-		roles: map[ids.UserID]gateway.GroupRole{actor: gateway.RoleOwner}, members: []ids.UserID{actor}}
+		roles: map[ids.UserID]gateway.GroupRole{actor: gateway.RoleOwner}, members: []ids.UserID{actor}, readOnly: readOnly}
 	for _, u := range members {
 		if _, dup := g.roles[u]; !dup {
 			g.members = append(g.members, u)
@@ -302,6 +314,9 @@ func (p *Platform) routeGroup(o groupOutgoing) (ids.MessageID, error) {
 	g, err := p.groupLocked(o.group, o.from, false)
 	if err != nil {
 		return "", err
+	}
+	if g.readOnly && !g.roles[o.from].IsAdmin() {
+		return "", fmt.Errorf("sandbox: only admins post in the channel %q: %w", g.name, gateway.ErrForbidden)
 	}
 	rec := &Message{From: o.from, Group: g.id, Body: o.body, Time: p.now(),
 		Attachments: slices.Clone(o.files), Mentions: slices.Clone(o.mentions)}

@@ -16,7 +16,13 @@ import (
 // CreateGroup makes actor create a group named name with members, and
 // returns its id. Member accounts get an event.ChatInfo.
 func (p *Platform) CreateGroup(actor ids.UserID, name string, members ...ids.UserID) (ids.ChatID, error) {
-	return p.createGroup(actor, name, members)
+	return p.createGroup(actor, name, members, false)
+}
+
+// CreateChannel is CreateGroup for a read-only group: only its admins
+// (actor, the owner, at first) post; the other members read.
+func (p *Platform) CreateChannel(actor ids.UserID, name string, members ...ids.UserID) (ids.ChatID, error) {
+	return p.createGroup(actor, name, members, true)
 }
 
 // AddMember makes actor (an admin) add user to the group.

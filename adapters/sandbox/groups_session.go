@@ -77,7 +77,7 @@ func (s *Session) CreateGroup(ctx context.Context, name string, members []ids.Us
 	if err := s.groupReady(ctx); err != nil {
 		return "", err
 	}
-	return s.p.createGroup(ids.UserID(s.acct), name, members)
+	return s.p.createGroup(ids.UserID(s.acct), name, members, false)
 }
 
 func (s *Session) groupReady(ctx context.Context) error {

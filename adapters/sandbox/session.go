@@ -308,12 +308,17 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
-// Capabilities implements gateway.Session; they are the same in every
-// chat: bodies up to MaxBodyLength bytes; receipts, read markers and chat
-// states; edits within edit_window and retractions within retract_window
-// (counted from when the platform took the message); MaxReactionsPerUser
-// (one) reaction per user on a message, any emoji; replies; files up to
-// max_file_size bytes of the types MediaTypes lists.
-func (s *Session) Capabilities(ids.ChatID) gateway.Capabilities {
-	return s.p.Capabilities()
+// Capabilities implements gateway.Session: bodies up to MaxBodyLength
+// bytes; receipts, read markers and chat states in one-to-one chats only
+// (the sandbox has none in groups: SendReceipt and SendChatState take a
+// contact); edits within edit_window and retractions within
+// retract_window (counted from when the platform took the message);
+// MaxReactionsPerUser (one) reaction per user on a message, any emoji;
+// replies; files up to max_file_size bytes of the types MediaTypes lists.
+func (s *Session) Capabilities(chat ids.ChatID) gateway.Capabilities {
+	caps := s.p.Capabilities()
+	if IsGroupID(chat) {
+		caps.Receipts, caps.ReadMarkers, caps.ChatStates = false, false, false
+	}
+	return caps
 }

@@ -16,6 +16,8 @@ func (s *WebServer) postGroup(w http.ResponseWriter, r *http.Request) {
 		As      string   `json:"as"`
 		Name    string   `json:"name"`
 		Members []string `json:"members"`
+		// ReadOnly makes a channel: only admins post.
+		ReadOnly bool `json:"readOnly"`
 	}
 	if err := decode(r, &req, 64<<10); err != nil {
 		s.fail(w, r, err)
@@ -30,7 +32,11 @@ func (s *WebServer) postGroup(w http.ResponseWriter, r *http.Request) {
 	for i, m := range req.Members {
 		members[i] = ids.UserID(m)
 	}
-	id, err := s.p.CreateGroup(me, req.Name, members...)
+	create := s.p.CreateGroup
+	if req.ReadOnly {
+		create = s.p.CreateChannel
+	}
+	id, err := create(me, req.Name, members...)
 	if err != nil {
 		s.fail(w, r, err)
 		return

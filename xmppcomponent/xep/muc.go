@@ -8,10 +8,12 @@ import (
 
 // Namespaces of multi-user chat (XEP-0045) and what rooms add to it.
 const (
-	NSMUC        = "http://jabber.org/protocol/muc"
-	NSMUCUser    = "http://jabber.org/protocol/muc#user"
-	NSMUCAdmin   = "http://jabber.org/protocol/muc#admin"
-	NSMUCInfo    = "http://jabber.org/protocol/muc#roominfo"
+	NSMUC      = "http://jabber.org/protocol/muc"
+	NSMUCUser  = "http://jabber.org/protocol/muc#user"
+	NSMUCAdmin = "http://jabber.org/protocol/muc#admin"
+	NSMUCInfo  = "http://jabber.org/protocol/muc#roominfo"
+	// NSMUCRequest is the FORM_TYPE of a voice request (XEP-0045 §7.13).
+	NSMUCRequest = "http://jabber.org/protocol/muc#request"
 	NSOccupantID = "urn:xmpp:occupant-id:0"
 	NSConference = "jabber:x:conference"
 	NSMAM        = "urn:xmpp:mam:2"
@@ -178,6 +180,8 @@ func init() {
 	stanza.TypeRegistry.MapExtension(stanza.PKTPresence, xml.Name{Space: NSMUCUser, Local: "x"}, MUCUser{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: NSMUCUser, Local: "x"}, MUCUser{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: NSConference, Local: "x"}, DirectInvite{})
+	// A data form in a message: a voice request (XEP-0045 §7.13).
+	stanza.TypeRegistry.MapExtension(stanza.PKTMessage, xml.Name{Space: NSDataForms, Local: "x"}, Form{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTIQ, xml.Name{Space: NSMUCAdmin, Local: "query"}, MUCAdmin{})
 	stanza.TypeRegistry.MapExtension(stanza.PKTIQ, xml.Name{Space: NSMAM, Local: "query"}, MAMQuery{})
 }
