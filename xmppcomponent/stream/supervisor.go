@@ -21,6 +21,7 @@ func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
 	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
 	disp.reject = c.rejectBusy
+	disp.refuse = c.refuseStopping
 	if c.cfg.Intake != nil {
 		disp.rec = newRecorder(c.cfg.Intake, disp)
 		disp.handleRecorded = c.cfg.HandleRecorded
@@ -35,9 +36,11 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.lanes = disp
 	c.mu.Unlock()
 
-	disp.start(ctx)
+	// The lanes stop handling at Drain or when ctx ends; the recorder
+	// records until the last session's reader has ended (below).
+	disp.start(c.handlingContext(ctx, disp))
 	if disp.rec != nil {
-		disp.rec.start(ctx)
+		disp.rec.start(context.WithoutCancel(ctx))
 	}
 	var num uint64
 	attempt := 0
@@ -87,6 +90,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	close(c.endCh)
 	disp.wait()
 	if disp.rec != nil {
+		// Every stanza the readers accepted is recorded before Run
+		// returns: nothing read is lost with the process.
+		disp.rec.stop()
 		disp.rec.wait()
 	}
 	if queued > 0 {
