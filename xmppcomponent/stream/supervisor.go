@@ -11,11 +11,13 @@ import (
 )
 
 // Run connects, serves and reconnects with jittered exponential backoff
-// until ctx is done. On shutdown it closes the stream, waits for the
-// dispatch workers (Handlers see ctx cancelled and should return promptly),
-// fails pending SendIQ calls and later Sends with ErrClosed, and returns nil.
-// Stanzas still queued at that point are dropped (and counted in a log
-// line). Run may be called only once; a second call returns an error
+// until ctx is done. On shutdown it stops handling (as Drain does, without
+// waiting: Handlers see ctx cancelled and should return promptly), writes
+// what is queued, closes the stream and reads until the server closed its
+// side (at most closeWait; what it reads is recorded with an Intake),
+// waits for the dispatch workers, fails pending SendIQ calls and later
+// Sends with ErrClosed, and returns nil. Stanzas still queued when the
+// connection is down are dropped (and counted in a log line). Run may be called only once; a second call returns an error
 // wrapping ErrClosed.
 func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
