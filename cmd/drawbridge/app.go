@@ -345,7 +345,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 }
 
 // run starts the hub and serves XMPP until ctx is done, then shuts down:
-// sessions first (their last words still reach XMPP), then the link.
+// the links stop handling inbound stanzas (they record them for the next
+// process), sessions stop (their last words still reach XMPP), then the
+// links close.
 func (a *app) run(ctx context.Context) error { return a.runUntilLost(ctx, nil) }
 
 // runUntilLost is run that also ends on an error from lost (cluster.go:
@@ -386,7 +388,18 @@ func (a *app) runUntilLost(ctx context.Context, lost <-chan error) error {
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	apiErr := a.mgmt.stopAPI(stopCtx)
-	gwErr := a.gw.Stop(stopCtx)
+	// The links finish the stanzas they are handling and take no more
+	// before the hub stops: a stopping hub would refuse them (or worse,
+	// leave their answer unwritten). What they read from now on is
+	// recorded for the next process (or refused with an error), while
+	// the sessions' last words still go out; then each link writes what
+	// is queued, closes its stream and reads until the server closed its
+	// side (xmppcomponent/stream drain.go, writer.go).
+	var drainErrs []error
+	for _, l := range a.links {
+		drainErrs = append(drainErrs, l.component.Conn().Drain(stopCtx))
+	}
+	gwErr := errors.Join(append(drainErrs, a.gw.Stop(stopCtx))...)
 	stopConn()
 	errs := []error{lostErr, ignoreCanceled(runErr)}
 	for range waiting {

@@ -188,6 +188,10 @@ type Conn struct {
 	idSeq  atomic.Uint64
 
 	lanes *dispatcher
+	// drained is set by Drain; stopHandling ends the Handlers' context
+	// (drain.go).
+	drained      bool
+	stopHandling context.CancelFunc
 
 	connects, disconnects atomic.Uint64
 	stanzasIn, stanzasOut atomic.Uint64

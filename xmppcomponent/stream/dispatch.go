@@ -44,6 +44,12 @@ type dispatcher struct {
 	// admit, if set, decides first whether p is queued at all
 	// (Config.Admit); it answers what it refuses.
 	admit func(p stanza.Packet) bool
+	// handling is the Handlers' context; the lanes stop with it, or once
+	// draining is set (Conn.Drain). refuse, if set, then answers what is
+	// read and not recorded (drain.go).
+	handling context.Context
+	draining atomic.Bool
+	refuse   func(p stanza.Packet)
 }
 
 type lane struct {
@@ -71,6 +77,7 @@ func newDispatcher(h Handler, log *slog.Logger, seed maphash.Seed, n int) *dispa
 
 // start launches one worker per lane; they stop when ctx is done.
 func (d *dispatcher) start(ctx context.Context) {
+	d.handling = ctx
 	for _, l := range d.lanes {
 		d.wg.Add(1)
 		go d.work(ctx, l)
@@ -108,7 +115,7 @@ const (
 // reject. A stanza always fits an empty lane within the overall budget, so
 // a single large stanza is never refused for its size alone.
 func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
-	if d.admit != nil && !d.admit(p) {
+	if d.admit != nil && !d.stopped() && !d.admit(p) {
 		return
 	}
 	d.dispatchDone(p, size, nil)
@@ -120,6 +127,13 @@ func (d *dispatcher) dispatch(p stanza.Packet, size int64) {
 func (d *dispatcher) dispatchDone(p stanza.Packet, size int64, done func()) {
 	l := d.lanes[d.laneOf(p)]
 	l.mu.Lock()
+	if d.stopped() {
+		// Checked under l.mu: the lane's worker, stopping, takes what
+		// was queued before (stopLane).
+		l.mu.Unlock()
+		d.notHandled(p, done)
+		return
+	}
 	full := len(l.items) >= maxLaneBacklog ||
 		(l.bytes > 0 && d.laneBytes > 0 && l.bytes+size > d.laneBytes) ||
 		(d.totalBytes > 0 && d.bytes.Load() > 0 && d.bytes.Load()+size > d.totalBytes)
@@ -168,27 +182,19 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 	for {
 		select {
 		case <-ctx.Done():
-			l.mu.Lock()
-			left, bytes := len(l.items), l.bytes
-			l.items, l.bytes = nil, 0
-			l.mu.Unlock()
-			d.bytes.Add(-bytes)
-			if left > 0 {
-				d.backlog.Add(-int64(left))
-				if d.rec != nil {
-					d.log.Info("inbound stanzas not yet handled at shutdown; the recorded ones are handled at the next start", slog.Int("count", left))
-				} else {
-					d.log.Warn("dropping inbound stanzas not yet handled at shutdown", slog.Int("count", left))
-				}
-			}
+			d.stopLane(l)
 			return
 		case <-l.wake:
+		}
+		if d.draining.Load() {
+			d.stopLane(l)
+			return
 		}
 		l.mu.Lock()
 		batch, l.items = l.items, batch[:0]
 		l.mu.Unlock()
 		for i, it := range batch {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || d.draining.Load() {
 				// Put the rest back so the shutdown branch counts them.
 				l.mu.Lock()
 				l.items = append(batch[i:len(batch):len(batch)], l.items...)
@@ -219,6 +225,10 @@ func (d *dispatcher) work(ctx context.Context, l *lane) {
 			batch[i] = laneItem{}
 		}
 		batch = batch[:0]
+		if d.draining.Load() {
+			d.stopLane(l)
+			return
+		}
 	}
 }
 
@@ -314,6 +324,12 @@ func (c *Conn) admitFunc() func(p stanza.Packet) bool {
 // sender. It never blocks: with the outbound queue full too, the answer is
 // dropped.
 func (c *Conn) rejectBusy(p stanza.Packet) {
+	c.answerError(p, "wait", "resource-constraint", "The gateway is busy with earlier stanzas; try again later.")
+}
+
+// answerError answers p with a stanza error of type errType, condition
+// and text, as rejectBusy says; it never blocks.
+func (c *Conn) answerError(p stanza.Packet, errType, condition, text string) {
 	var kind, from, to, id string
 	var typ stanza.StanzaType
 	switch v := p.(type) {
@@ -336,8 +352,8 @@ func (c *Conn) rejectBusy(p stanza.Packet) {
 	if id != "" {
 		b.WriteString(" id='" + escapeConnAttr(id) + "'")
 	}
-	b.WriteString("><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" +
-		"<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>The gateway is busy with earlier stanzas; try again later.</text></error></" + kind + ">")
+	b.WriteString("><error type='" + errType + "'><" + condition + " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>" +
+		"<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>" + text + "</text></error></" + kind + ">")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // enqueue must not wait for room
 	_ = c.enqueue(ctx, []byte(b.String()), nil)

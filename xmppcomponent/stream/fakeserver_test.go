@@ -35,6 +35,7 @@ type connTestServer struct {
 	countOnly bool          // count stanzas instead of keeping them
 	rawScan   bool          // don't parse: scan the bytes for message bodies (fast even with -race)
 	gate      chan struct{} // if set, <handshake/> waits until it is closed
+	beforeEnd string        // raw XML sent just before answering the component's </stream:stream>
 	attempts  int           // stream headers received
 	sessions  []*connTestSession
 	closed    bool
@@ -249,7 +250,10 @@ func (ss *connTestSession) readLoop(dec *xml.Decoder) {
 			ss.mu.Lock()
 			ss.closedStream = true
 			ss.mu.Unlock()
-			_ = ss.send("</stream:stream>")
+			ss.srv.mu.Lock()
+			last := ss.srv.beforeEnd
+			ss.srv.mu.Unlock()
+			_ = ss.send(last + "</stream:stream>")
 			return
 		}
 		if iq, ok := p.(*stanza.IQ); ok && iq.Type == stanza.IQTypeGet && isPingIQ(iq) {

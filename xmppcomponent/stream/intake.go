@@ -47,11 +47,12 @@ type recorder struct {
 	items  []laneItem
 	closed bool
 	wake   chan struct{} // cap 1
+	done   chan struct{} // closed by stop
 	wg     sync.WaitGroup
 }
 
 func newRecorder(in Intake, disp *dispatcher) *recorder {
-	r := &recorder{in: in, disp: disp, wake: make(chan struct{}, 1)}
+	r := &recorder{in: in, disp: disp, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	r.room = sync.NewCond(&r.mu)
 	return r
 }
@@ -64,8 +65,10 @@ func (r *recorder) accept(p stanza.Packet, size int64) {
 		r.room.Wait()
 	}
 	if r.closed {
+		// Only after the last reader ended (Run): not reached.
 		r.mu.Unlock()
-		return // the Conn stops: the lanes would drop it too
+		r.disp.notHandled(p, nil)
+		return
 	}
 	r.items = append(r.items, laneItem{p: p, size: size})
 	r.mu.Unlock()
@@ -81,15 +84,18 @@ func (r *recorder) backlogLen() int {
 	return len(r.items)
 }
 
-// start runs the recording loop until ctx ends.
+// start runs the recording loop until stop: it records everything
+// accepted before (Run stops it once the last reader has ended, so that
+// what is read while the stream closes is recorded too). ctx is given to
+// Record; it should not end before stop.
 func (r *recorder) start(ctx context.Context) {
 	r.wg.Go(func() {
 		for {
 			select {
-			case <-ctx.Done():
+			case <-r.done:
+				r.drain(ctx)
 				r.mu.Lock()
 				r.closed = true
-				r.items = nil
 				r.room.Broadcast()
 				r.mu.Unlock()
 				return
@@ -100,12 +106,15 @@ func (r *recorder) start(ctx context.Context) {
 	})
 }
 
+// stop ends the recording loop once it has recorded what waits.
+func (r *recorder) stop() { close(r.done) }
+
 // wait returns once the recording loop has ended.
 func (r *recorder) wait() { r.wg.Wait() }
 
 // drain records and dispatches what waits, batch after batch.
 func (r *recorder) drain(ctx context.Context) {
-	for ctx.Err() == nil {
+	for {
 		r.mu.Lock()
 		batch := r.items
 		r.items = nil

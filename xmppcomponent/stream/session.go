@@ -78,9 +78,12 @@ func (s *session) readLoop(disp *dispatcher) {
 	accept := disp.dispatch
 	if disp.rec != nil {
 		// Admitted first (what is refused is not worth a write), then
-		// recorded (intake.go), in the order read.
+		// recorded (intake.go), in the order read. Once the lanes stop,
+		// nothing is admitted: the hub may be stopping, and a refusal
+		// read after our </stream:stream> could not be written; the
+		// next process admits what was recorded.
 		accept = func(p stanza.Packet, size int64) {
-			if disp.admit != nil && !disp.admit(p) {
+			if disp.admit != nil && !disp.stopped() && !disp.admit(p) {
 				return
 			}
 			disp.rec.accept(p, size)

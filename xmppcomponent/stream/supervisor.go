@@ -11,16 +11,19 @@ import (
 )
 
 // Run connects, serves and reconnects with jittered exponential backoff
-// until ctx is done. On shutdown it closes the stream, waits for the
-// dispatch workers (Handlers see ctx cancelled and should return promptly),
-// fails pending SendIQ calls and later Sends with ErrClosed, and returns nil.
-// Stanzas still queued at that point are dropped (and counted in a log
-// line). Run may be called only once; a second call returns an error
+// until ctx is done. On shutdown it stops handling (as Drain does, without
+// waiting: Handlers see ctx cancelled and should return promptly), writes
+// what is queued, closes the stream and reads until the server closed its
+// side (at most closeWait; what it reads is recorded with an Intake),
+// waits for the dispatch workers, fails pending SendIQ calls and later
+// Sends with ErrClosed, and returns nil. Stanzas still queued when the
+// connection is down are dropped (and counted in a log line). Run may be called only once; a second call returns an error
 // wrapping ErrClosed.
 func (c *Conn) Run(ctx context.Context) error {
 	disp := newDispatcher(c.h, c.log, c.seed, c.cfg.Workers)
 	disp.laneBytes, disp.totalBytes = c.cfg.MaxLaneBytes, c.cfg.MaxBacklogBytes
 	disp.reject = c.rejectBusy
+	disp.refuse = c.refuseStopping
 	if c.cfg.Intake != nil {
 		disp.rec = newRecorder(c.cfg.Intake, disp)
 		disp.handleRecorded = c.cfg.HandleRecorded
@@ -35,9 +38,11 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.lanes = disp
 	c.mu.Unlock()
 
-	disp.start(ctx)
+	// The lanes stop handling at Drain or when ctx ends; the recorder
+	// records until the last session's reader has ended (below).
+	disp.start(c.handlingContext(ctx, disp))
 	if disp.rec != nil {
-		disp.rec.start(ctx)
+		disp.rec.start(context.WithoutCancel(ctx))
 	}
 	var num uint64
 	attempt := 0
@@ -87,6 +92,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	close(c.endCh)
 	disp.wait()
 	if disp.rec != nil {
+		// Every stanza the readers accepted is recorded before Run
+		// returns: nothing read is lost with the process.
+		disp.rec.stop()
 		disp.rec.wait()
 	}
 	if queued > 0 {

@@ -18,9 +18,13 @@ const (
 	// writeBatchItems and writeBatchBytes bound one socket write.
 	writeBatchItems = 256
 	writeBatchBytes = 64 << 10
-	// closeGrace bounds how long shutdown waits for the server to close its
-	// side of the stream after our </stream:stream>.
+	// closeGrace bounds the write of our </stream:stream> (or stream
+	// error) at shutdown.
 	closeGrace = time.Second
+	// closeWait bounds how long shutdown waits for the server to close its
+	// side of the stream after our </stream:stream>, reading (and
+	// recording) what it sent before.
+	closeWait = 5 * time.Second
 )
 
 var errShutdown = errors.New("stream: shutting down")
@@ -152,13 +156,20 @@ func (s *session) write(b []byte) error {
 	return err
 }
 
-// closeStream sends </stream:stream>, gives the server a moment to close its
-// side (so that it reads everything we wrote before the socket goes away),
-// then ends the session.
+// closeStream writes what is still queued (answers to stanzas read, the
+// last words of a stopping gateway), sends </stream:stream>, and waits
+// for the server to close its side (at most closeWait): the server then
+// has read everything we wrote, and the reader everything the server
+// wrote before its </stream:stream> — stanzas routed to us until it saw
+// ours; later ones it bounces to their senders. Then it ends the session.
 func (s *session) closeStream() {
+	if err := s.flushQueue(); err != nil {
+		s.fail(fmt.Errorf("stream: write at shutdown: %w", err))
+		return
+	}
 	_ = s.nc.SetWriteDeadline(time.Now().Add(min(s.c.cfg.WriteTimeout, closeGrace)))
 	if _, err := s.nc.Write([]byte("</stream:stream>")); err == nil {
-		t := time.NewTimer(closeGrace)
+		t := time.NewTimer(closeWait)
 		select {
 		case <-s.readerDone:
 		case <-s.done:
@@ -167,4 +178,33 @@ func (s *session) closeStream() {
 		t.Stop()
 	}
 	s.fail(errShutdown)
+}
+
+// flushQueue writes the stanzas queued when it is called, in batches,
+// each write within WriteTimeout. They stay in flight (unconfirmed) as
+// usual.
+func (s *session) flushQueue() error {
+	c := s.c
+	buf := make([]byte, 0, writeBatchBytes)
+	c.mu.Lock()
+	left := c.q.queued()
+	c.mu.Unlock()
+	for left > 0 {
+		c.mu.Lock()
+		var n int
+		buf, n = c.q.take(buf[:0], min(left, writeBatchItems), writeBatchBytes)
+		if n > 0 {
+			c.signalSpaceLocked()
+		}
+		c.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if err := s.write(buf); err != nil {
+			return err
+		}
+		c.stanzasOut.Add(uint64(n))
+		left -= n
+	}
+	return nil
 }
