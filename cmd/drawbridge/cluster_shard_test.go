@@ -14,6 +14,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
@@ -311,5 +312,95 @@ func TestShardHandlerFeedsTheComponent(t *testing.T) {
 	}
 	if want := []string{"m1"}; !slices.Equal(fed, want) {
 		t.Errorf("fed %v, want %v", fed, want)
+	}
+}
+
+// ownerRecorder records StartOwner and StopOwner calls.
+type ownerRecorder struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (o *ownerRecorder) StartOwner(_ context.Context, owner ids.Owner) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, "start "+string(owner))
+	return nil
+}
+
+func (o *ownerRecorder) StopOwner(_ context.Context, owner ids.Owner) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, "stop "+string(owner))
+	return nil
+}
+
+func (o *ownerRecorder) taken() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.calls)
+}
+
+// TestShardWorkerServesRoutedStanzas: a shard worker claims the owners it
+// prefers and starts them on the hub; the stanzas the front routes to
+// such an owner (posted before and after the claim) reach the component,
+// in order; draining stops the owner on the hub.
+func TestShardWorkerServesRoutedStanzas(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)})
+	ctx := t.Context()
+	router := cluster.NewRouter(client, shardPrefix)
+	route := func(id string) {
+		b, err := xmppcomponent.EncodeStanza(shardMsg(id, "alice@example.test/phone", "+15550000001@gw.example.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := router.Route(ctx, "alice@example.test", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	route("m1") // before any worker holds alice
+
+	var mu sync.Mutex
+	var fed []string
+	hub := &ownerRecorder{}
+	w, err := newShardWorker(cluster.WorkerOptions{AssignerOptions: cluster.AssignerOptions{
+		Client: client, Prefix: shardPrefix, Instance: cluster.Instance{ID: "alpha"},
+		TTL: 3 * time.Second, RenewEvery: 100 * time.Millisecond, MaxMovesPerSecond: 100,
+		Owners: func(context.Context) ([]string, error) { return []string{"alice@example.test"}, nil },
+		Logger: slog.New(slog.DiscardHandler),
+	}}, hub, func(domain string) func(context.Context, stanza.Packet) {
+		return func(_ context.Context, p stanza.Packet) {
+			mu.Lock()
+			fed = append(fed, domain+" "+stanzaID(p))
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(wctx) }()
+	testutil.WaitFor(t, "the worker claims alice", func() bool { return slices.Contains(w.Assigner().Owned(), "alice@example.test") })
+	route("m2")
+	want := []string{"gw.example.test m1", "gw.example.test m2"}
+	testutil.WaitFor(t, "both stanzas fed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(fed) >= 2
+	})
+	cancel()
+	<-done
+	if err := w.Drain(context.WithoutCancel(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := slices.Clone(fed)
+	mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("fed %v, want %v", got, want)
+	}
+	if calls, want := hub.taken(), []string{"start alice@example.test", "stop alice@example.test"}; !slices.Equal(calls, want) {
+		t.Errorf("hub calls %v, want %v", calls, want)
 	}
 }
