@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // Link is what a Component needs of the transport it runs on: write
@@ -17,6 +19,8 @@ type Link interface {
 	SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error)
 	Connects() uint64
 }
+
+var _ Link = (*stream.Conn)(nil)
 
 // NewOnLink builds a component that runs on a virtual link: it owns no
 // XEP-0114 connection; the stanzas it writes go to link, and the stanzas

@@ -23,8 +23,6 @@ type testLink struct {
 
 func (l *testLink) Connects() uint64 { return l.connects }
 
-var _ Link = (*stream.Conn)(nil)
-
 // TestNewOnLinkRefuses: a virtual link is required, and a component on
 // one keeps no stanza journal of its own.
 func TestNewOnLinkRefuses(t *testing.T) {
