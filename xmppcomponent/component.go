@@ -90,6 +90,37 @@ type contactKey struct {
 // New builds the component and attaches it to gw as the frontend of
 // cfg.Platform (HubOf(g) for the production hub).
 func New(cfg Config, gw Hub) (*Component, error) {
+	c, err := newComponent(cfg, gw)
+	if err != nil {
+		return nil, err
+	}
+	cfg = c.cfg
+	connCfg := cfg.Conn
+	onState := connCfg.OnState
+	connCfg.OnState = func(up bool) {
+		if onState != nil {
+			onState(up)
+		}
+		if up {
+			// Journaled events not in flight go out again (journal.go).
+			gw.FrontendConnected()
+		}
+	}
+	if cfg.Journal != nil {
+		connCfg.Intake = &intake{j: cfg.Journal, c: c}
+		connCfg.HandleRecorded = c.handleRecorded // intake.go
+	}
+	connCfg.Admit, c.admits = c.admit, true // admit.go
+	c.conn = stream.New(connCfg, c.Handle)
+	c.out = c.conn
+	c.connects = c.conn.Connects
+	gw.SetPlatformFrontend(cfg.Platform, c)
+	return c, nil
+}
+
+// newComponent checks cfg and builds the component's state, attached to
+// no transport yet.
+func newComponent(cfg Config, gw Hub) (*Component, error) {
 	if cfg.Conn.Domain == "" {
 		return nil, errors.New("xmppcomponent: Conn.Domain is required")
 	}
@@ -115,30 +146,11 @@ func New(cfg Config, gw Hub) (*Component, error) {
 		stopped:  make(map[ids.Owner]LoginRun),
 		adhoc:    make(map[string]*adhocSession),
 	}
-	connCfg := cfg.Conn
-	onState := connCfg.OnState
-	connCfg.OnState = func(up bool) {
-		if onState != nil {
-			onState(up)
-		}
-		if up {
-			// Journaled events not in flight go out again (journal.go).
-			gw.FrontendConnected()
-		}
-	}
-	if cfg.Journal != nil {
-		connCfg.Intake = &intake{j: cfg.Journal, c: c}
-		connCfg.HandleRecorded = c.handleRecorded // intake.go
-	}
-	connCfg.Admit, c.admits = c.admit, true // admit.go
-	c.conn = stream.New(connCfg, c.Handle)
-	c.out = c.conn
-	c.connects = c.conn.Connects
-	gw.SetPlatformFrontend(cfg.Platform, c)
 	return c, nil
 }
 
-// Conn is the component's XEP-0114 connection.
+// Conn is the component's XEP-0114 connection; nil for a component on a
+// virtual link (NewOnLink).
 func (c *Component) Conn() *stream.Conn { return c.conn }
 
 // SetSender replaces the stanza writer (tests).
@@ -149,6 +161,11 @@ func (c *Component) SetSender(s Sender) { c.out = s }
 // finish (Config.Journal), so they stay ahead of new ones; it returns once
 // the messages waiting in chat queues (chatqueue.go) have given up too.
 func (c *Component) Run(ctx context.Context) error {
+	if c.conn == nil {
+		<-ctx.Done() // a virtual link: its reader feeds Handle
+		c.chatq.wait()
+		return ctx.Err()
+	}
 	c.replayIntake(ctx)
 	err := c.conn.Run(ctx)
 	c.chatq.wait()

@@ -34,6 +34,8 @@ type fakeHub struct {
 	nextID int
 	// sendOpts are the options of each SendMessage call, in order.
 	sendOpts []gateway.SendOptions
+	// admitErr is what AdmitMessage answers.
+	admitErr error
 	// sendGate, if set, holds every SendMessage until it is closed.
 	sendGate chan struct{}
 }
@@ -340,7 +342,9 @@ func (h *fakeHub) mint(prefix string) string {
 }
 
 func (h *fakeHub) AdmitMessage(owner ids.Owner, _ ids.PlatformID, _, _ int) error {
-	return nil
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.admitErr
 }
 
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+	"mellium.im/xmpp/jid"
+
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+)
+
+// frontPump is the front's side of the outbox: it reads the stanzas the
+// workers posted for XMPP, in order, writes each to the XEP-0114
+// connection of the component it comes from, and acknowledges it once
+// that connection confirmed it (the server answered a ping sent after
+// it). What is not confirmed stays pending and is written again by the
+// next front (at least once, in order).
+type frontPump struct {
+	outbox *cluster.StreamQueue
+	self   string
+	// Conn is the connection of the component with the given domain;
+	// nil for a domain this process has no component of.
+	Conn func(domain string) xmppcomponent.ConfirmingSender
+	// Wait is how long one read waits for new entries (0: 1s).
+	Wait time.Duration
+	log  *slog.Logger
+}
+
+// Run pumps until ctx ends.
+func (f *frontPump) Run(ctx context.Context) error {
+	wait := f.Wait
+	if wait <= 0 {
+		wait = time.Second
+	}
+	r := f.outbox.Reader(f.self)
+	for ctx.Err() == nil {
+		es, err := r.Read(ctx, 100, wait)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Warn("cluster: reading the front outbox", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+			}
+			continue
+		}
+		for _, e := range es {
+			f.write(ctx, e)
+		}
+	}
+	return ctx.Err()
+}
+
+// write writes one entry and acknowledges it when confirmed; an entry
+// that cannot be written anywhere (undecodable, a domain this process
+// has no component of) is logged as an error and acknowledged, since no
+// front could write it.
+func (f *frontPump) write(ctx context.Context, e cluster.Entry) {
+	p, domain, err := decodeOutboxEntry(e.Data)
+	var conn xmppcomponent.ConfirmingSender
+	if err == nil {
+		if conn = f.Conn(domain); conn == nil {
+			err = fmt.Errorf("no component %q in this process", domain)
+		}
+	}
+	if err != nil {
+		f.log.Error("cluster: dropping an outbox entry no front can write", "id", e.ID, "err", err)
+		f.ack(ctx, e.ID)
+		return
+	}
+	if err := conn.SendConfirmed(ctx, p, func() { f.ack(ctx, e.ID) }); err != nil {
+		// The connection is shutting down: left pending for the next front.
+		f.log.Warn("cluster: writing an outbox entry", "id", e.ID, "err", err)
+	}
+}
+
+func (f *frontPump) ack(ctx context.Context, id string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := f.outbox.Ack(actx, nil, id); err != nil {
+		f.log.Warn("cluster: acknowledging an outbox entry", "id", id, "err", err)
+	}
+}
+
+// decodeOutboxEntry decodes an outbox entry and names the domain of its
+// sender (the component that wrote it).
+func decodeOutboxEntry(b []byte) (stanza.Packet, string, error) {
+	p, err := xmppcomponent.DecodeStanza(b)
+	if err != nil {
+		return nil, "", err
+	}
+	var from string
+	switch s := p.(type) {
+	case stanza.Message:
+		from = s.From
+	case stanza.Presence:
+		from = s.From
+	case *stanza.IQ:
+		from = s.From
+	}
+	j, err := jid.Parse(from)
+	if err != nil {
+		return nil, "", fmt.Errorf("outbox stanza from %q: %w", from, err)
+	}
+	return p, j.Domainpart(), nil
+}
+
+// shardHandler is a cluster.Worker's Handle: it decodes an inbox entry
+// and feeds it to the component of the domain it is addressed to (feed
+// returns that component's Feed, nil for a domain this process has no
+// component of).
+func shardHandler(feed func(domain string) func(context.Context, stanza.Packet)) func(ctx context.Context, owner string, e cluster.Entry) error {
+	return func(ctx context.Context, owner string, e cluster.Entry) error {
+		p, err := xmppcomponent.DecodeStanza(e.Data)
+		if err != nil {
+			return err
+		}
+		var to string
+		switch s := p.(type) {
+		case stanza.Message:
+			to = s.To
+		case stanza.Presence:
+			to = s.To
+		case *stanza.IQ:
+			to = s.To
+		}
+		j, err := jid.Parse(to)
+		if err != nil {
+			return fmt.Errorf("inbox stanza of %s to %q: %w", owner, to, err)
+		}
+		f := feed(j.Domainpart())
+		if f == nil {
+			return fmt.Errorf("inbox stanza of %s to %q: no component of that domain in this process", owner, to)
+		}
+		f(ctx, p)
+		return nil
+	}
+}
