@@ -3,8 +3,6 @@ package whatsapp
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types"
@@ -74,25 +72,7 @@ func (s *Session) GetGroupAvatar(ctx context.Context, chat ids.ChatID) (gateway.
 	if err != nil {
 		return gateway.Avatar{}, err
 	}
-	if err := s.ready(); err != nil {
-		return gateway.Avatar{}, err
-	}
-	info, err := s.c.client.GetProfilePictureInfo(ctx, jid, &whatsmeow.GetProfilePictureParams{})
-	switch {
-	case errors.Is(err, whatsmeow.ErrProfilePictureNotSet), errors.Is(err, whatsmeow.ErrProfilePictureUnauthorized):
-		s.rememberGroupPicture(jid, "")
-		return gateway.Avatar{}, nil
-	case err != nil:
-		return gateway.Avatar{}, groupErr("getting the picture of "+string(chat), err)
-	case info == nil || info.URL == "":
-		return gateway.Avatar{}, nil
-	}
-	data, err := s.a.fetch(ctx, info.URL)
-	if err != nil {
-		return gateway.Avatar{}, fmt.Errorf("whatsapp: downloading the picture of %s: %w", chat, err)
-	}
-	s.rememberGroupPicture(jid, info.ID)
-	return gateway.Avatar{Hash: info.ID, MIMEType: http.DetectContentType(data), Data: data}, nil
+	return s.picture(ctx, jid, "picture of "+string(chat), groupErr, func(hash string) { s.rememberGroupPicture(jid, hash) })
 }
 
 // onGroupPicture handles a group's picture being set or removed: a

@@ -544,24 +544,32 @@ func (s *Session) GetAvatar(ctx context.Context, user ids.UserID) (gateway.Avata
 	if err != nil {
 		return gateway.Avatar{}, err
 	}
+	return s.picture(ctx, jid, "profile picture of "+string(user), sendErr, func(hash string) { s.rememberAvatar(user, hash) })
+}
+
+// picture downloads the profile picture of jid (a contact or a group),
+// named in errors by what (errOf wraps WhatsApp's refusals); remember is
+// told its id, "" when there is none or the account may not see it, in
+// which case the Avatar is zero.
+func (s *Session) picture(ctx context.Context, jid types.JID, what string, errOf func(string, error) error, remember func(hash string)) (gateway.Avatar, error) {
 	if err := s.ready(); err != nil {
 		return gateway.Avatar{}, err
 	}
 	info, err := s.c.client.GetProfilePictureInfo(ctx, jid, &whatsmeow.GetProfilePictureParams{})
 	switch {
 	case errors.Is(err, whatsmeow.ErrProfilePictureNotSet), errors.Is(err, whatsmeow.ErrProfilePictureUnauthorized):
-		s.rememberAvatar(user, "")
+		remember("")
 		return gateway.Avatar{}, nil
 	case err != nil:
-		return gateway.Avatar{}, sendErr("getting the profile picture of "+string(user), err)
+		return gateway.Avatar{}, errOf("getting the "+what, err)
 	case info == nil || info.URL == "":
 		return gateway.Avatar{}, nil
 	}
 	data, err := s.a.fetch(ctx, info.URL)
 	if err != nil {
-		return gateway.Avatar{}, fmt.Errorf("whatsapp: downloading the profile picture of %s: %w", user, err)
+		return gateway.Avatar{}, fmt.Errorf("whatsapp: downloading the %s: %w", what, err)
 	}
-	s.rememberAvatar(user, info.ID)
+	remember(info.ID)
 	return gateway.Avatar{Hash: info.ID, MIMEType: http.DetectContentType(data), Data: data}, nil
 }
 
