@@ -181,16 +181,10 @@ func (c *Component) onMarkers(ctx context.Context, owner ids.Owner, chat ids.Cha
 			delivered = append(delivered, e.ID)
 		case *stanza.MarkDisplayed:
 			displayed = append(displayed, e.ID)
-		case *stanza.StateActive:
-			state = event.Active
-		case *stanza.StateComposing:
-			state = event.Composing
-		case *stanza.StatePaused:
-			state = event.Paused
-		case *stanza.StateInactive:
-			state = event.Inactive
-		case *stanza.StateGone:
-			state = event.Gone
+		default:
+			if s := chatStateOf(ext); s != "" {
+				state = s
+			}
 		}
 	}
 	if len(delivered) > 0 {
@@ -225,4 +219,22 @@ func (c *Component) replyMessageError(ctx context.Context, m stanza.Message, se 
 func mapErr(err error) xep.StanzaError {
 	se, _ := stanzaError(err)
 	return se
+}
+
+// chatStateOf is the XEP-0085 chat state ext carries, or "" if it is
+// not one.
+func chatStateOf(ext stanza.MsgExtension) event.ChatStateKind {
+	switch ext.(type) {
+	case *stanza.StateActive:
+		return event.Active
+	case *stanza.StateComposing:
+		return event.Composing
+	case *stanza.StatePaused:
+		return event.Paused
+	case *stanza.StateInactive:
+		return event.Inactive
+	case *stanza.StateGone:
+		return event.Gone
+	}
+	return ""
 }

@@ -91,16 +91,10 @@ func (c *Component) onRoomEphemeral(ctx context.Context, owner ids.Owner, chat i
 		switch e := ext.(type) {
 		case *stanza.MarkDisplayed:
 			displayed = append(displayed, e.ID)
-		case *stanza.StateActive:
-			state = event.Active
-		case *stanza.StateComposing:
-			state = event.Composing
-		case *stanza.StatePaused:
-			state = event.Paused
-		case *stanza.StateInactive:
-			state = event.Inactive
-		case *stanza.StateGone:
-			state = event.Gone
+		default:
+			if s := chatStateOf(ext); s != "" {
+				state = s
+			}
 		}
 	}
 	if len(displayed) > 0 {
