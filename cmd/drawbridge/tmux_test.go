@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -66,7 +68,15 @@ func startTerminal(t *testing.T, width, height int, env []string, argv ...string
 		if t.Failed() {
 			t.Logf("last screen of %s:\n%s", argv[0], term.lastScreen())
 		}
-		// kill-server ends this server and the program in its pane (SIGHUP).
+		// kill-server ends this server and sends the pane's program
+		// SIGHUP; a program that survives it (poezio run through runuser
+		// does, then spins on the closed terminal) is killed with the rest
+		// of the pane's session first (tmux makes the pane a session).
+		if out, err := term.tmux("display-message", "-p", "-t", "test", "#{pane_pid}"); err == nil {
+			if sid, err := strconv.Atoi(strings.TrimSpace(out)); err == nil && sid > 1 {
+				killSession(sid)
+			}
+		}
 		_, _ = term.tmux("kill-server")
 	})
 	return term
@@ -151,4 +161,33 @@ func (term *terminal) waitScreen(what string, cond func(screen string) bool) str
 func (term *terminal) waitText(what string, fragments ...string) string {
 	term.t.Helper()
 	return term.waitScreen(fmt.Sprintf("%s (%q)", what, fragments), func(s string) bool { return containsAll(s, fragments...) })
+}
+
+// killSession sends SIGKILL to every process of session sid, found in
+// /proc (the Linux stat file's sixth field is the session id).
+func killSession(sid int) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session ...: comm may hold spaces,
+		// so the fields are counted after its closing parenthesis.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 3 && f[3] == strconv.Itoa(sid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
