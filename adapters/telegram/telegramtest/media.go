@@ -147,6 +147,27 @@ func (s *Server) assembleLocked(f tg.InputFileClass) ([]byte, string, error) {
 func (s *Server) sendMediaRPC(req *tgtest.Request, r *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A client re-sends a request the server has not acknowledged within
+	// its retry interval (5 s in gotd), under the same msg_id, and
+	// Telegram answers the copy from its cache. This server handles the
+	// copy again: the first answer, kept by random_id, stands for it,
+	// so that a slow run neither posts the file twice nor finds its
+	// parts gone.
+	if res, ok := s.sentMedia[r.RandomID]; ok && r.RandomID != 0 {
+		return res, nil
+	}
+	res, err := s.sendMediaLocked(req, r)
+	if err == nil && r.RandomID != 0 {
+		if s.sentMedia == nil {
+			s.sentMedia = map[int64]bin.Encoder{}
+		}
+		s.sentMedia[r.RandomID] = res
+	}
+	return res, err
+}
+
+// sendMediaLocked posts a message with an uploaded file.
+func (s *Server) sendMediaLocked(req *tgtest.Request, r *tg.MessagesSendMediaRequest) (bin.Encoder, error) {
 	self, err := s.selfLocked(req)
 	if err != nil {
 		return nil, err

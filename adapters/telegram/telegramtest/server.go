@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotd/td/bin"
 	"github.com/gotd/td/telegram"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgtest"
@@ -50,16 +51,17 @@ type Server struct {
 	pending2FA    map[[8]byte]int64
 	tokens        map[string]loginToken // exported QR login tokens
 	tokenLifetime time.Duration
-	reactions     map[msgRef]reactions // by the message copy of the lower user id (a group's: its first copy)
-	groupCopies   map[msgRef][]msgRef  // each copy of a basic group's message → all its copies
-	chanReactions map[msgRef]reactions // a channel message's, by channel id (as user) and message id
-	files         map[int64][]byte     // photos and documents, by id
-	uploads       uploads              // parts saved by clients
-	pendingMedia  tg.MessageMediaClass // the medium of the message being delivered
-	sending       *tgtest.Session      // the session whose request is being answered
-	groups        map[int64]*group     // basic groups, by id
-	channels      map[int64]*channel   // supergroups and channels, by id
-	accepted      map[[8]byte]int64    // auth key id → user who accepted its token
+	reactions     map[msgRef]reactions  // by the message copy of the lower user id (a group's: its first copy)
+	groupCopies   map[msgRef][]msgRef   // each copy of a basic group's message → all its copies
+	chanReactions map[msgRef]reactions  // a channel message's, by channel id (as user) and message id
+	files         map[int64][]byte      // photos and documents, by id
+	uploads       uploads               // parts saved by clients
+	sentMedia     map[int64]bin.Encoder // answers to messages.sendMedia, by random_id
+	pendingMedia  tg.MessageMediaClass  // the medium of the message being delivered
+	sending       *tgtest.Session       // the session whose request is being answered
+	groups        map[int64]*group      // basic groups, by id
+	channels      map[int64]*channel    // supergroups and channels, by id
+	accepted      map[[8]byte]int64     // auth key id → user who accepted its token
 	codes         map[string]pendingCode
 	codeSeq       int
 	floods        map[string]int // method name → seconds of FLOOD_WAIT to answer once
