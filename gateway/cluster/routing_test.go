@@ -31,6 +31,17 @@ func (l *routeLog) add(owner string, h handled) {
 	l.by[owner] = append(l.by[owner], h)
 }
 
+// get is the data of owner's entries handled, in order.
+func (l *routeLog) get(owner string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, h := range l.by[owner] {
+		out = append(out, h.data)
+	}
+	return out
+}
+
 // distinct counts the distinct entries handled.
 func (l *routeLog) distinct() int {
 	l.mu.Lock()
@@ -127,7 +138,7 @@ func TestRoutingThroughRedisAcrossAWorkerCrash(t *testing.T) {
 	deadOwned := dead.w.Assigner().Owned()
 	dead.dying.Store(true)
 	post(perOwner/2+1, perOwner/2+1)
-	// gw-b hangs in its first Handle; the others handle theirs.
+	// gw-b hangs in the Handle of each of its owners; the others handle theirs.
 	testutil.Eventually(t, waitTimeout, "gw-b handling one message", func() bool {
 		return log.distinct() >= len(all)*perOwner/2+1
 	})
@@ -172,10 +183,73 @@ func TestRoutingThroughRedisAcrossAWorkerCrash(t *testing.T) {
 			t.Errorf("owner %s's inbox lag %+v (%v), want none", o, lag, err)
 		}
 	}
-	// gw-b hung in the Handle of one entry of one owner; that entry was
-	// left pending, and the next holder handled it again, first.
-	if copies != 1 {
-		t.Errorf("%d copies, want 1 (the entry gw-b died handling)", copies)
+	// gw-b hung in the Handle of one entry of each owner it was handling
+	// (one goroutine per owner); those entries were left pending, and the
+	// next holders handled them again, first.
+	if copies < 1 || copies > len(deadOwned) {
+		t.Errorf("%d copies, want 1 to %d (one per owner whose entry gw-b died handling)", copies, len(deadOwned))
 	}
 	t.Logf("gw-b owned %d owners when killed; %d copies", len(deadOwned), copies)
+}
+
+// TestWorkerSlowOwnerDoesNotHoldOthers: while the handling of one
+// owner's stanza hangs (a platform that does not answer), the worker
+// handles the other owners' stanzas; the slow owner's next stanzas wait
+// for it, in order.
+func TestWorkerSlowOwnerDoesNotHoldOthers(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	all := owners(2)
+	slow, quick := all[0], all[1]
+	release := make(chan struct{})
+	log := &routeLog{by: map[string][]handled{}}
+	w, err := cluster.NewWorker(cluster.WorkerOptions{
+		AssignerOptions: cluster.AssignerOptions{
+			Client: c, Prefix: prefix, Instance: cluster.Instance{ID: "gw-a"},
+			TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, MaxMovesPerSecond: 100,
+			Owners: func(context.Context) ([]string, error) { return all, nil },
+			Start:  func(context.Context, string, cluster.Grant) error { return nil },
+			Stop:   func(context.Context, string) {},
+		},
+		Handle: func(ctx context.Context, owner string, e cluster.Entry) error {
+			if owner == slow {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+			}
+			log.add(owner, handled{worker: "gw-a", id: e.ID, data: string(e.Data)})
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	testutil.Eventually(t, waitTimeout, "both owners claimed", func() bool { return len(w.Assigner().Owned()) == 2 })
+	front := cluster.NewRouter(c, prefix)
+	for i := 1; i <= 3; i++ {
+		for _, o := range []string{slow, quick} {
+			if _, err := front.Route(ctx, o, []byte(fmt.Sprintf("%s#%d", o, i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	testutil.Eventually(t, waitTimeout, "the quick owner's three stanzas handled while the slow one hangs", func() bool {
+		return len(log.get(quick)) == 3
+	})
+	if got := log.get(slow); len(got) != 0 {
+		t.Fatalf("the slow owner's stanzas handled before the release: %v", got)
+	}
+	close(release)
+	testutil.Eventually(t, waitTimeout, "the slow owner's stanzas handled", func() bool { return len(log.get(slow)) == 3 })
+	for _, o := range []string{slow, quick} {
+		want := []string{o + "#1", o + "#2", o + "#3"}
+		if got := log.get(o); !slices.Equal(got, want) {
+			t.Errorf("%s handled %v, want %v", o, got, want)
+		}
+	}
 }

@@ -38,13 +38,29 @@ func (r *Router) Route(ctx context.Context, owner string, data []byte) (string, 
 	if err != nil {
 		return id, fmt.Errorf("cluster: routing to %s: posted as %s, but: %w", owner, id, err)
 	}
-	if st.Holder == "" {
-		return id, nil
+	return id, r.ring(ctx, owner, st.Holder, id)
+}
+
+// RouteHeld is Route for a caller that read owner's lease just before:
+// it posts data to owner's inbox and rings holder ("" rings nobody). A
+// holder that lost the lease meanwhile is rung in vain; the new holder
+// reads the inbox when it claims the owner, as with Route.
+func (r *Router) RouteHeld(ctx context.Context, owner, holder string, data []byte) (string, error) {
+	id, err := NewOwnerInbox(r.client, r.prefix, owner).Post(ctx, data)
+	if err != nil {
+		return "", err
 	}
-	if err := r.bell.Ring(ctx, st.Holder, owner); err != nil {
-		return id, fmt.Errorf("cluster: routing to %s: posted as %s, but: %w", owner, id, err)
+	return id, r.ring(ctx, owner, holder, id)
+}
+
+func (r *Router) ring(ctx context.Context, owner, holder, id string) error {
+	if holder == "" {
+		return nil
 	}
-	return id, nil
+	if err := r.bell.Ring(ctx, holder, owner); err != nil {
+		return fmt.Errorf("cluster: routing to %s: posted as %s, but: %w", owner, id, err)
+	}
+	return nil
 }
 
 // WorkerOptions configure a Worker: the Assigner's options (its Start and
@@ -78,6 +94,10 @@ type Worker struct {
 
 	mu      sync.Mutex
 	readers map[string]*Reader
+	// draining holds the owners whose inbox a goroutine reads now (in
+	// drains), true when rung again meanwhile.
+	draining map[string]bool
+	drains   sync.WaitGroup
 }
 
 // NewWorker returns the Worker of opts.Instance. It does no I/O.
@@ -95,10 +115,11 @@ func NewWorker(opts WorkerOptions) (*Worker, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Worker{
-		opts:    opts,
-		bell:    NewBell(opts.Client, opts.Prefix),
-		log:     opts.Logger.With("instance", opts.Instance.ID),
-		readers: map[string]*Reader{},
+		opts:     opts,
+		bell:     NewBell(opts.Client, opts.Prefix),
+		log:      opts.Logger.With("instance", opts.Instance.ID),
+		readers:  map[string]*Reader{},
+		draining: map[string]bool{},
 	}
 	ao := opts.AssignerOptions
 	ao.Start, ao.Stop = w.start, w.stop
@@ -161,9 +182,38 @@ func (w *Worker) loop(ctx context.Context) {
 			continue
 		}
 		for _, o := range owners {
-			w.drain(ctx, o)
+			w.schedule(ctx, o)
 		}
 	}
+	w.drains.Wait()
+}
+
+// schedule drains owner's inbox in a goroutine of its own, so that an
+// owner whose stanzas are slow to handle (a platform that answers late)
+// does not hold up the others: one goroutine per owner at a time, which
+// keeps each owner's order; a ring while it runs makes it read again.
+func (w *Worker) schedule(ctx context.Context, owner string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, running := w.draining[owner]; running {
+		w.draining[owner] = true // read again once done
+		return
+	}
+	w.draining[owner] = false
+	w.drains.Go(func() {
+		for {
+			w.drain(ctx, owner)
+			w.mu.Lock()
+			again := w.draining[owner]
+			if !again || ctx.Err() != nil {
+				delete(w.draining, owner)
+				w.mu.Unlock()
+				return
+			}
+			w.draining[owner] = false
+			w.mu.Unlock()
+		}
+	})
 }
 
 // drain reads owner's inbox until it is empty, handling and
