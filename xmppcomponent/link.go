@@ -3,6 +3,7 @@ package xmppcomponent
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"gosrc.io/xmpp/stanza"
 
@@ -59,4 +60,38 @@ func (c *Component) Feed(ctx context.Context, p stanza.Packet) {
 		return
 	}
 	c.Handle(ctx, p)
+}
+
+// FeedWait is Feed for a reader that acknowledges each stanza once it is
+// handled (a sharded worker reading an inbox): it returns true once p is
+// handled, a message that waited for its files in its chat's queue
+// included (handed to the hub, queued for the platform, or answered with
+// an error), and false if ctx ended first (p may not be handled: the
+// reader leaves it to be read again). replayed marks a stanza an earlier
+// reader may have handled already.
+func (c *Component) FeedWait(ctx context.Context, p stanza.Packet, replayed bool) bool {
+	if refusal := c.admit(p); refusal != nil {
+		c.send(ctx, refusal)
+		return true
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	finish := func() { once.Do(func() { close(done) }) }
+	switch m := p.(type) {
+	case stanza.Message:
+		c.handleMessage(ctx, m, replayed, finish)
+	case *stanza.Message:
+		c.handleMessage(ctx, *m, replayed, finish)
+	default:
+		c.Handle(ctx, p)
+		if ctx.Err() == nil {
+			finish()
+		}
+	}
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

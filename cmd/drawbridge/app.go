@@ -53,6 +53,8 @@ type app struct {
 	files *appFiles
 	// cluster is set when cluster.enabled (cluster.go).
 	cluster *appCluster
+	// shard is set when cluster.mode is sharded (cluster_sharded.go).
+	shard *appShard
 }
 
 // whatsappOptions are given to the WhatsApp adapter; tests set a fake
@@ -254,6 +256,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			return nil, err
 		}
 		a.cluster.observe(a.mgmt.metrics) // cluster_metrics.go
+		if cfg.Cluster.Mode == config.ClusterSharded {
+			a.shard = newAppShard(a.cluster) // cluster_sharded.go
+		}
 	}
 	if st, err = sealStore(st, cfg.Store); err != nil { // sealed.go
 		stopAdapters(ctx, adapters)
@@ -288,6 +293,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		},
 		Limits:    hubLimits(cfg.Limits),
 		SendRetry: delivery.SendRetry{Deadline: cfg.Limits.SendRetryDuration()},
+		// cluster_sharded.go: the owners come one by one, as leased.
+		Sharded: a.shard != nil,
 	})
 	if err != nil {
 		stopAdapters(ctx, adapters)
@@ -296,8 +303,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	}
 	admin := a.mgmt.adminCommands()
 	for i, l := range links {
-		var c *xmppcomponent.Component
-		c, err = xmppcomponent.New(xmppcomponent.Config{
+		ccfg := xmppcomponent.Config{
 			Conn: stream.Config{
 				Addr:   l.Server,
 				Domain: l.JID,
@@ -324,16 +330,26 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			// each component replays its own domain's.
 			Journal: a.gw.Intake(),
 			Logger:  log,
-		}, xmppcomponent.HubOf(a.gw))
+		}
+		al := &appLink{Link: l, platform: adapters[i].Info().ID}
+		if a.shard != nil {
+			err = a.shard.newComponent(a, al, ccfg) // cluster_sharded.go
+		} else {
+			al.component, err = xmppcomponent.New(ccfg, xmppcomponent.HubOf(a.gw))
+		}
 		if err != nil {
 			break
 		}
-		a.links = append(a.links, &appLink{Link: l, platform: adapters[i].Info().ID, component: c})
+		a.links = append(a.links, al)
 	}
 	if err == nil {
 		// The first component's link asks the server for upload slots.
 		a.component = a.links[0].component
-		a.files.conn = a.component.Conn()
+		if a.shard != nil {
+			a.files.conn = a.links[0].shard
+		} else {
+			a.files.conn = a.component.Conn()
+		}
 		err = a.mgmt.attach()
 	}
 	if err != nil {
@@ -431,6 +447,9 @@ func serve(ctx context.Context, cfg config.Config, w io.Writer, reload func() (c
 	a.mgmt.setLoader(reload)
 	stop := a.reloadOnHangup(ctx)
 	defer stop()
+	if a.shard != nil {
+		return a.runSharded(ctx) // cluster_sharded.go
+	}
 	if a.cluster != nil {
 		return a.runClustered(ctx) // cluster.go
 	}

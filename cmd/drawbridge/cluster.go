@@ -31,6 +31,10 @@ type appCluster struct {
 	// fenced is the Redis store whose durable writes carry the token.
 	fenced *redisstore.Store
 	log    *slog.Logger
+	// keyPrefix starts the cluster's keys (the store's prefix); started
+	// is when the process began.
+	keyPrefix string
+	started   time.Time
 }
 
 // redisConfig is the store's Redis configuration as redisstore takes it.
@@ -63,11 +67,12 @@ func newAppCluster(cfg config.Config, fenced *redisstore.Store, log *slog.Logger
 	}
 	host, _ := os.Hostname()
 	id := instanceID(cfg)
+	started := time.Now()
 	e, err := cluster.NewElector(cluster.ElectorOptions{
 		Client: client,
 		Prefix: rc.EffectiveKeyPrefix(),
 		Instance: cluster.Instance{
-			ID: id, Host: host, PID: os.Getpid(), Started: time.Now(), Version: version(),
+			ID: id, Host: host, PID: os.Getpid(), Started: started, Version: version(),
 		},
 		TTL:        time.Duration(cfg.Cluster.LeaseTTL),
 		RenewEvery: cfg.ClusterRenewEvery(),
@@ -77,7 +82,7 @@ func newAppCluster(cfg config.Config, fenced *redisstore.Store, log *slog.Logger
 		client.Close()
 		return nil, err
 	}
-	return &appCluster{elector: e, id: id, client: client, fenced: fenced, log: log}, nil
+	return &appCluster{elector: e, id: id, client: client, fenced: fenced, log: log, keyPrefix: rc.EffectiveKeyPrefix(), started: started}, nil
 }
 
 // ready is /readyz's answer about the role: a standby is alive but takes

@@ -21,6 +21,12 @@ func clusterMetricsOptions(a *app, enabled bool, opts metrics.Options) metrics.O
 		return a.cluster.elector.Role()
 	}
 	opts.ClusterRoles = []string{cluster.RoleStandby, cluster.RoleActive, cluster.RoleStopping}
+	opts.ClusterOwners = func() int {
+		if a.shard == nil || a.shard.worker == nil {
+			return 0
+		}
+		return len(a.shard.worker.Assigner().Owned())
+	}
 	opts.RenewErrorKind = func(err error) string {
 		if errors.Is(err, cluster.ErrNotHeld) {
 			return "lost"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -110,11 +111,20 @@ func decodeOutboxEntry(b []byte) (stanza.Packet, string, error) {
 	return p, j.Domainpart(), nil
 }
 
+// shardFeed hands one stanza to a component and returns once it is
+// handled (true), or ctx ended first (false): xmppcomponent's FeedWait.
+type shardFeed func(ctx context.Context, p stanza.Packet, replayed bool) bool
+
+// errNotHandled: the owner's handling stopped (its worker lost it or is
+// stopping) before the stanza was handled; it stays in the inbox.
+var errNotHandled = errors.New("stopped before the stanza was handled")
+
 // shardHandler is a cluster.Worker's Handle: it decodes an inbox entry
 // and feeds it to the component of the domain it is addressed to (feed
-// returns that component's Feed, nil for a domain this process has no
-// component of).
-func shardHandler(feed func(domain string) func(context.Context, stanza.Packet)) func(ctx context.Context, owner string, e cluster.Entry) error {
+// returns that component's FeedWait, nil for a domain this process has no
+// component of), and returns once it is handled, so that the worker
+// acknowledges only what was handled.
+func shardHandler(feed func(domain string) shardFeed) func(ctx context.Context, owner string, e cluster.Entry) error {
 	return func(ctx context.Context, owner string, e cluster.Entry) error {
 		p, err := xmppcomponent.DecodeStanza(e.Data)
 		if err != nil {
@@ -137,7 +147,9 @@ func shardHandler(feed func(domain string) func(context.Context, stanza.Packet))
 		if f == nil {
 			return fmt.Errorf("inbox stanza of %s to %q: no component of that domain in this process", owner, to)
 		}
-		f(ctx, p)
+		if !f(ctx, p, e.Redelivered) {
+			return fmt.Errorf("inbox entry %s of %s: %w", e.ID, owner, errNotHandled)
+		}
 		return nil
 	}
 }

@@ -14,11 +14,14 @@ import (
 
 // shardRouter is the Handler of the front's XEP-0114 connection in a
 // sharded cluster: it routes each stanza read by the sender's bare JID
-// (the owner). A stanza of an owner held by this process's own worker, or
-// with no owner (from a server, a stranger, registration), is handled by
-// the local component (Local); one of an owner held by another worker,
-// or linked and held by nobody (a move in progress), is posted to the
-// owner's inbox (cluster.Router.Route), where its worker reads it.
+// (the owner). A stanza of an owner held by a worker (this process's own
+// too), or linked and held by nobody (a move in progress), is posted to
+// the owner's inbox (cluster.Router.RouteHeld), where its worker reads
+// it: the inbox is the durable record of what the front read, so a
+// front that dies right after loses nothing it posted, and the owner's
+// stanzas keep one order whichever process holds it. A stanza with no
+// owner, or of an owner with no linked account (from a server, a
+// stranger, a registration), is handled by the local component (Local).
 type shardRouter struct {
 	self   string // this instance's id
 	client redis.UniversalClient
@@ -42,7 +45,7 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 		r.Local(ctx, p)
 		return
 	}
-	remote, err := r.remote(ctx, owner)
+	holder, routed, err := r.holder(ctx, owner)
 	if err != nil {
 		// The hub answers: it refuses an owner it does not serve with a
 		// stanza error, so the sender hears of it.
@@ -50,13 +53,13 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 		r.Local(ctx, p)
 		return
 	}
-	if !remote {
+	if !routed {
 		r.Local(ctx, p)
 		return
 	}
 	b, err := xmppcomponent.EncodeStanza(p)
 	if err == nil {
-		_, err = r.router.Route(ctx, owner, b)
+		_, err = r.router.RouteHeld(ctx, owner, holder, b)
 	}
 	if err != nil {
 		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
@@ -64,20 +67,19 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 	}
 }
 
-// remote reports whether owner's stanzas go to its inbox: its lease is
-// another worker's, or nobody's while owner is linked.
-func (r *shardRouter) remote(ctx context.Context, owner string) (bool, error) {
+// holder is the worker holding owner's lease, and whether owner's
+// stanzas go to its inbox: held by a worker, or by nobody while owner is
+// linked (the next holder reads them).
+func (r *shardRouter) holder(ctx context.Context, owner string) (string, bool, error) {
 	st, err := cluster.NewOwnerLease(r.client, r.prefix, owner).State(ctx)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
-	switch st.Holder {
-	case r.self:
-		return false, nil
-	case "":
-		return r.Linked(ctx, owner)
+	if st.Holder != "" {
+		return st.Holder, true, nil
 	}
-	return true, nil
+	linked, err := r.Linked(ctx, owner)
+	return "", linked, err
 }
 
 // stanzaOwner is the bare JID of p's sender when it is a user's (it has a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -58,10 +59,10 @@ func readInbox(t *testing.T, client redis.UniversalClient, owner string) []strin
 	return got
 }
 
-// TestShardRouterRoutesByOwner: the front handles here what its own
-// worker serves and what has no owner (a server, a stranger), and posts
-// to the owner's inbox what another worker holds or what a linked owner
-// held by nobody sends (a move in progress), in order; when it cannot
+// TestShardRouterRoutesByOwner: the front handles here what has no owner
+// (a server, a stranger) or an owner with no linked account, and posts to
+// the owner's inbox what a worker holds (its own worker's too) or what a
+// linked owner held by nobody sends (a move in progress), in order; when it cannot
 // tell, it handles the stanza here (the hub answers it).
 func TestShardRouterRoutesByOwner(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)})
@@ -99,13 +100,13 @@ func TestShardRouterRoutesByOwner(t *testing.T) {
 	} {
 		r.Handle(ctx, p)
 	}
-	if want := []string{"a1", "d1", "s1", "e1"}; !slices.Equal(local, want) {
+	if want := []string{"d1", "s1", "e1"}; !slices.Equal(local, want) {
 		t.Errorf("handled here: %v, want %v", local, want)
 	}
 	for owner, want := range map[string][]string{
 		"bob@example.test":   {"b1", "b2", "b3"},
 		"carol@example.test": {"c1"},
-		"alice@example.test": nil,
+		"alice@example.test": {"a1"},
 		"dave@example.test":  nil,
 	} {
 		if got := readInbox(t, client, owner); !slices.Equal(got, want) {
@@ -287,11 +288,17 @@ func TestFrontPumpConfirmsBeforeAck(t *testing.T) {
 // it).
 func TestShardHandlerFeedsTheComponent(t *testing.T) {
 	var fed []string
-	h := shardHandler(func(domain string) func(context.Context, stanza.Packet) {
+	h := shardHandler(func(domain string) shardFeed {
 		if domain != "gw.example.test" {
 			return nil
 		}
-		return func(_ context.Context, p stanza.Packet) { fed = append(fed, stanzaID(p)) }
+		return func(ctx context.Context, p stanza.Packet, replayed bool) bool {
+			if ctx.Err() != nil {
+				return false // stopped before handled
+			}
+			fed = append(fed, fmt.Sprintf("%s replayed=%v", stanzaID(p), replayed))
+			return true
+		}
 	})
 	entry := func(m stanza.Message) cluster.Entry {
 		b, err := xmppcomponent.EncodeStanza(m)
@@ -304,13 +311,23 @@ func TestShardHandlerFeedsTheComponent(t *testing.T) {
 	if err := h(ctx, "alice@example.test", entry(shardMsg("m1", "alice@example.test/phone", "+15550000001@gw.example.test"))); err != nil {
 		t.Errorf("entry for the component: %v", err)
 	}
+	again := entry(shardMsg("m3", "alice@example.test/phone", "+15550000001@gw.example.test"))
+	again.Redelivered = true
+	if err := h(ctx, "alice@example.test", again); err != nil {
+		t.Errorf("entry left by an earlier reader: %v", err)
+	}
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	if err := h(stopped, "alice@example.test", entry(shardMsg("m4", "alice@example.test/phone", "+15550000001@gw.example.test"))); !errors.Is(err, errNotHandled) {
+		t.Errorf("entry whose handling stopped: %v, want errNotHandled (left in the inbox)", err)
+	}
 	if err := h(ctx, "alice@example.test", entry(shardMsg("m2", "alice@example.test/phone", "+15550000001@other.test"))); err == nil {
 		t.Error("entry for a domain with no component here: no error")
 	}
 	if err := h(ctx, "alice@example.test", cluster.Entry{ID: "2-0", Data: []byte("<nonsense/>")}); err == nil {
 		t.Error("entry that is no stanza: no error")
 	}
-	if want := []string{"m1"}; !slices.Equal(fed, want) {
+	if want := []string{"m1 replayed=false", "m3 replayed=true"}; !slices.Equal(fed, want) {
 		t.Errorf("fed %v, want %v", fed, want)
 	}
 }
@@ -368,11 +385,12 @@ func TestShardWorkerServesRoutedStanzas(t *testing.T) {
 		TTL: 3 * time.Second, RenewEvery: 100 * time.Millisecond, MaxMovesPerSecond: 100,
 		Owners: func(context.Context) ([]string, error) { return []string{"alice@example.test"}, nil },
 		Logger: slog.New(slog.DiscardHandler),
-	}}, hub, func(domain string) func(context.Context, stanza.Packet) {
-		return func(_ context.Context, p stanza.Packet) {
+	}}, hub, func(domain string) shardFeed {
+		return func(_ context.Context, p stanza.Packet, _ bool) bool {
 			mu.Lock()
 			fed = append(fed, domain+" "+stanzaID(p))
 			mu.Unlock()
+			return true
 		}
 	})
 	if err != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 
-	"gosrc.io/xmpp/stanza"
-
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
@@ -21,7 +19,7 @@ type ownerServer interface {
 // each stanza of its owners' inboxes to the component of the domain the
 // stanza is addressed to (feed, see shardHandler). opts.Start, Stop and
 // Handle are set here.
-func newShardWorker(opts cluster.WorkerOptions, hub ownerServer, feed func(domain string) func(context.Context, stanza.Packet)) (*cluster.Worker, error) {
+func newShardWorker(opts cluster.WorkerOptions, hub ownerServer, feed func(domain string) shardFeed) (*cluster.Worker, error) {
 	log := opts.Logger
 	opts.Start = func(ctx context.Context, owner string, _ cluster.Grant) error {
 		return hub.StartOwner(ctx, ids.Owner(owner))

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
 	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // One process serves one XEP-0114 component per platform (config
@@ -24,6 +26,22 @@ type appLink struct {
 	config.Link
 	platform  ids.PlatformID
 	component *xmppcomponent.Component
+	// shard is the component's virtual link in a sharded cluster
+	// (cluster_sharded.go), and front the XEP-0114 connection while this
+	// process is the front; connCfg configures a new one each term.
+	shard   *shardLink
+	router  *shardRouter
+	front   atomic.Pointer[stream.Conn]
+	connCfg stream.Config
+}
+
+// conn is l's XEP-0114 connection: the component's, or in a sharded
+// cluster the front's while this process is the front; nil otherwise.
+func (l *appLink) conn() *stream.Conn {
+	if c := l.component.Conn(); c != nil {
+		return c
+	}
+	return l.front.Load()
 }
 
 // linkRun serves l's link until ctx is done or the server refuses it for
@@ -59,7 +77,15 @@ func (a *app) linkStatus() gateway.LinkStatus {
 	st.Connected = true
 	var problems []error
 	for _, l := range a.links {
-		conn := l.component.Conn()
+		conn := l.conn()
+		if conn == nil {
+			// A worker of a sharded cluster: the front holds the link.
+			st.Connected = false
+			if len(a.links) > 1 {
+				st.Down = append(st.Down, l.JID)
+			}
+			continue
+		}
 		s := conn.Stats()
 		if !conn.Connected() {
 			st.Connected = false

@@ -162,6 +162,9 @@ func (m *appMgmt) startOps() error {
 // ready decides /readyz: a standby of a cluster is not ready (cluster.go);
 // otherwise the store and the XMPP link must be up.
 func (m *appMgmt) ready(ctx context.Context) error {
+	if s := m.a.shard; s != nil {
+		return s.ready(ctx, m) // cluster_sharded.go
+	}
 	if c := m.a.cluster; c != nil {
 		if err := c.ready(ctx); err != nil {
 			return err

@@ -105,6 +105,10 @@ func (q *StreamQueue) Ack(ctx context.Context, fence *Fence, ids ...string) erro
 type Entry struct {
 	ID   string
 	Data []byte
+	// Redelivered marks an entry an earlier reader read and did not
+	// acknowledge (it died, or lost the owner): it may have been handled
+	// already, in part.
+	Redelivered bool
 }
 
 // Reader reads a StreamQueue as one consumer: first every entry left
@@ -144,6 +148,9 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 		}
 		if len(es) > 0 {
 			r.after = es[len(es)-1].ID
+			for i := range es {
+				es[i].Redelivered = true
+			}
 			return es, nil
 		}
 		r.caughtUp = true

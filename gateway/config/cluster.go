@@ -15,9 +15,8 @@ type ClusterConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// Mode is how the processes share the work: ClusterStandby (the
 	// default: one active process serves every owner) or ClusterSharded
-	// (each worker serves the owners whose leases it holds). Sharded is
-	// refused for now: the hub can serve a subset of the owners
-	// (gateway.Options.Sharded), but the process does not run it yet.
+	// (each worker serves the owners whose leases it holds; the holder of
+	// the front lease also holds the XEP-0114 link and routes).
 	Mode string `yaml:"mode"`
 	// InstanceID names this process in the registry and as the lease's
 	// holder; empty means hostname-pid. Each process needs its own.
@@ -29,6 +28,10 @@ type ClusterConfig struct {
 	// RenewEvery is how often the active process renews the lease and a
 	// standby tries for it; 0 means a third of LeaseTTL.
 	RenewEvery Duration `yaml:"renew_every"`
+	// MaxMovesPerSecond caps, in sharded mode, how many owners one
+	// process claims or hands over per second (each move disconnects and
+	// reconnects the owner's platform sessions); 0 means 50.
+	MaxMovesPerSecond float64 `yaml:"max_moves_per_second"`
 }
 
 // The values of cluster.mode.
@@ -66,8 +69,6 @@ func (c Config) validateCluster(p *problems) {
 			p.add("cluster.mode", "sharded needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
 		case !cl.Enabled:
 			p.add("cluster.mode", "sharded needs cluster.enabled: true")
-		default:
-			p.add("cluster.mode", "sharded is not wired into the process yet (issue 18, step 2); use standby")
 		}
 	default:
 		p.add("cluster.mode", "%q is not one of %s, %s", cl.Mode, ClusterStandby, ClusterSharded)
@@ -82,6 +83,9 @@ func (c Config) validateCluster(p *problems) {
 		p.add("cluster.enabled", "needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
 	case len(c.Store.Redis.Addrs) > 0 && c.Store.Redis.MasterName == "":
 		p.add("cluster.enabled", "needs a standalone or Sentinel Redis (store.redis.url, or store.redis.master_name): fenced writes check the lease in the same script, across hash slots, which Redis Cluster refuses")
+	}
+	if cl.MaxMovesPerSecond < 0 {
+		p.add("cluster.max_moves_per_second", "must not be negative (0 means the default, 50)")
 	}
 	if cl.InstanceID != "" && !instanceIDPattern.MatchString(cl.InstanceID) {
 		p.add("cluster.instance_id", "%q is not 1-128 letters, digits and . _ : - (starting with a letter or digit)", cl.InstanceID)

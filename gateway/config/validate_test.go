@@ -96,11 +96,12 @@ func TestValidate(t *testing.T) {
 			c.Store.Backend = "redis"
 			c.Cluster.Mode = ClusterSharded
 		}, "cluster.mode: sharded needs cluster.enabled: true"},
-		{"cluster sharded not wired yet", func(c *Config) {
+		{"cluster sharded with negative moves", func(c *Config) {
 			c.Store.Backend = "redis"
 			c.Cluster.Enabled = true
 			c.Cluster.Mode = ClusterSharded
-		}, "cluster.mode: sharded is not wired into the process yet (issue 18, step 2); use standby"},
+			c.Cluster.MaxMovesPerSecond = -1
+		}, "cluster.max_moves_per_second: must not be negative (0 means the default, 50)"},
 		{"cluster lease too short", func(c *Config) {
 			c.Store.Backend = "redis"
 			c.Cluster.Enabled = true

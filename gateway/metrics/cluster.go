@@ -14,6 +14,7 @@ var RenewBuckets = []float64{.0002, .0005, .001, .0025, .005, .01, .025, .05, .1
 // (cluster.enabled); a single process exports none of them.
 type clusterMetrics struct {
 	role      func() string
+	owners    func() int
 	roles     []string
 	renew     *prometheus.HistogramVec
 	takeovers *prometheus.CounterVec
@@ -23,10 +24,14 @@ type clusterMetrics struct {
 var descClusterRole = prometheus.NewDesc(Namespace+"_cluster_role",
 	"1 for this instance's role in the cluster (standby, active, stopping), 0 for the others.", []string{"role"}, nil)
 
-func newClusterMetrics(role func() string, roles []string) *clusterMetrics {
+var descClusterOwners = prometheus.NewDesc(Namespace+"_cluster_owners",
+	"Owners (users with a linked account) whose lease this worker holds and whom it serves, in a sharded cluster.", nil, nil)
+
+func newClusterMetrics(role func() string, roles []string, owners func() int) *clusterMetrics {
 	return &clusterMetrics{
-		role:  role,
-		roles: roles,
+		role:   role,
+		owners: owners,
+		roles:  roles,
 		renew: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "cluster_lease_renew_duration_seconds",
 			Help:    "Time of each renewal call of a lease this instance holds, by lease and result (ok, lost, error).",
@@ -45,6 +50,9 @@ func newClusterMetrics(role func() string, roles []string) *clusterMetrics {
 
 func (c *clusterMetrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descClusterRole
+	if c.owners != nil {
+		ch <- descClusterOwners
+	}
 	c.renew.Describe(ch)
 	c.takeovers.Describe(ch)
 	c.fenced.Describe(ch)
@@ -62,6 +70,9 @@ func (c *clusterMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !seen && cur != "" {
 		ch <- prometheus.MustNewConstMetric(descClusterRole, prometheus.GaugeValue, 1, cur)
+	}
+	if c.owners != nil {
+		ch <- prometheus.MustNewConstMetric(descClusterOwners, prometheus.GaugeValue, float64(c.owners()))
 	}
 	c.renew.Collect(ch)
 	c.takeovers.Collect(ch)

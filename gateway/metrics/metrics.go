@@ -43,6 +43,9 @@ type Options struct {
 	ClusterRole    func() string
 	ClusterRoles   []string
 	RenewErrorKind ErrorKinder
+	// ClusterOwners counts the owners this worker holds in a sharded
+	// cluster; nil: no drawbridge_cluster_owners.
+	ClusterOwners func() int
 }
 
 // DefBuckets suit relaying, which takes from well under a millisecond (a
@@ -122,7 +125,7 @@ func New(opts Options) *Metrics {
 		m.reg.MustRegister(&sessionCollector{m: m, sessions: opts.Sessions})
 	}
 	if opts.ClusterRole != nil {
-		m.cluster = newClusterMetrics(opts.ClusterRole, opts.ClusterRoles)
+		m.cluster = newClusterMetrics(opts.ClusterRole, opts.ClusterRoles, opts.ClusterOwners)
 		m.renewKind = opts.RenewErrorKind
 		m.reg.MustRegister(m.cluster)
 	}
