@@ -52,13 +52,20 @@ type clusterNode struct {
 // it id, and its metrics endpoint on a free port.
 func startClusterNode(t testing.TB, bin, cfg, id string) *clusterNode {
 	t.Helper()
+	return startClusterNodeWith(t, bin, cfg, id, "")
+}
+
+// startClusterNodeWith is startClusterNode with more lines (indented) in
+// the cluster section.
+func startClusterNodeWith(t testing.TB, bin, cfg, id, extra string) *clusterNode {
+	t.Helper()
 	data, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics := testutil.FreeAddr(t)
 	text := strings.Replace(string(data), "metrics:\n  listen: \"\"", "metrics:\n  listen: "+metrics, 1)
-	text += fmt.Sprintf("cluster:\n  enabled: true\n  instance_id: %s\n  lease_ttl: %v\n  renew_every: %v\n", id, clusterLeaseTTL, clusterRenewEvery)
+	text += fmt.Sprintf("cluster:\n  enabled: true\n  instance_id: %s\n  lease_ttl: %v\n  renew_every: %v\n", id, clusterLeaseTTL, clusterRenewEvery) + extra
 	path := filepath.Join(t.TempDir(), id+".yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
