@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"gosrc.io/xmpp/stanza"
@@ -19,9 +22,12 @@ import (
 // the owner's inbox (cluster.Router.RouteHeld), where its worker reads
 // it: the inbox is the durable record of what the front read, so a
 // front that dies right after loses nothing it posted, and the owner's
-// stanzas keep one order whichever process holds it. A stanza with no
-// owner, or of an owner with no linked account (from a server, a
-// stranger, a registration), is handled by the local component (Local).
+// stanzas keep one order whichever process holds it. A stanza of a user
+// with no linked account (a registration, a login flow) goes to the
+// live worker rendezvous hashing prefers for that user (its own inbox,
+// cluster.Router.RouteToWorker; handled here when that is this process),
+// the one that will hold the owner once linked. A stanza with no owner
+// (from a server) is handled by the local component (Local).
 type shardRouter struct {
 	self   string // this instance's id
 	client redis.UniversalClient
@@ -32,14 +38,38 @@ type shardRouter struct {
 	// Linked reports whether owner has a linked account.
 	Linked func(ctx context.Context, owner string) (bool, error)
 	log    *slog.Logger
+
+	mu     sync.Mutex
+	live   []string // live workers, read at liveAt
+	liveAt time.Time
 }
 
 func newShardRouter(client redis.UniversalClient, prefix, self string, local func(context.Context, stanza.Packet), linked func(context.Context, string) (bool, error), log *slog.Logger) *shardRouter {
 	return &shardRouter{self: self, client: client, prefix: prefix, router: cluster.NewRouter(client, prefix), Local: local, Linked: linked, log: log}
 }
 
+// linkResource starts the resource a process's pings come from
+// (stream.Config.PingResource), followed by its instance id.
+const linkResource = "link."
+
 // Handle routes p (a stream.Handler).
 func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
+	if inst, ok := replyFor(p); ok {
+		// A reply to another process's ping, which the server gave to
+		// this link (cluster.links: each): back to that process.
+		if inst == r.self {
+			r.log.Debug("cluster: a reply to a ping of this process that its link did not take (late)", "id", p.(*stanza.IQ).Id)
+			return
+		}
+		b, err := xmppcomponent.EncodeStanza(p)
+		if err == nil {
+			_, err = r.router.RouteToWorker(ctx, inst, b)
+		}
+		if err != nil {
+			r.log.Warn("cluster: bringing a ping's reply back to its process failed", "instance", inst, "err", err)
+		}
+		return
+	}
 	owner := stanzaOwner(p)
 	if owner == "" {
 		r.Local(ctx, p)
@@ -53,13 +83,25 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 		r.Local(ctx, p)
 		return
 	}
+	worker := ""
 	if !routed {
-		r.Local(ctx, p)
-		return
+		// No linked account: the worker that will hold the owner once
+		// linked runs the registration and the login flow.
+		if worker, err = r.preferred(ctx, owner); err != nil || worker == r.self || worker == "" {
+			if err != nil {
+				r.log.Warn("cluster: cannot tell the live workers; handled here", "owner", owner, "err", err)
+			}
+			r.Local(ctx, p)
+			return
+		}
 	}
 	b, err := xmppcomponent.EncodeStanza(p)
 	if err == nil {
-		_, err = r.router.RouteHeld(ctx, owner, holder, b)
+		if worker != "" {
+			_, err = r.router.RouteToWorker(ctx, worker, b)
+		} else {
+			_, err = r.router.RouteHeld(ctx, owner, holder, b)
+		}
 	}
 	if err != nil {
 		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
@@ -80,6 +122,42 @@ func (r *shardRouter) holder(ctx context.Context, owner string) (string, bool, e
 	}
 	linked, err := r.Linked(ctx, owner)
 	return "", linked, err
+}
+
+// liveTTL is how long the router reuses the list of live workers.
+const liveTTL = time.Second
+
+// preferred is the live worker rendezvous hashing gives owner to (the
+// one that claims it once linked); "" when no worker is registered.
+func (r *shardRouter) preferred(ctx context.Context, owner string) (string, error) {
+	r.mu.Lock()
+	live, fresh := r.live, time.Since(r.liveAt) < liveTTL
+	r.mu.Unlock()
+	if !fresh {
+		var err error
+		if live, err = cluster.LiveWorkers(ctx, r.client, r.prefix); err != nil {
+			return "", err
+		}
+		r.mu.Lock()
+		r.live, r.liveAt = live, time.Now()
+		r.mu.Unlock()
+	}
+	return cluster.Preferred(owner, live), nil
+}
+
+// replyFor reports whether p is a result or error IQ to a process's
+// link resource, and names the process.
+func replyFor(p stanza.Packet) (string, bool) {
+	iq, ok := p.(*stanza.IQ)
+	if !ok || iq.Type != stanza.IQTypeResult && iq.Type != stanza.IQTypeError {
+		return "", false
+	}
+	j, err := jid.Parse(iq.To)
+	if err != nil || j.Localpart() != "" {
+		return "", false
+	}
+	inst, ok := strings.CutPrefix(j.Resourcepart(), linkResource)
+	return inst, ok && inst != ""
 }
 
 // stanzaOwner is the bare JID of p's sender when it is a user's (it has a

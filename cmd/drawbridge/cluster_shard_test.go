@@ -60,9 +60,10 @@ func readInbox(t *testing.T, client redis.UniversalClient, owner string) []strin
 }
 
 // TestShardRouterRoutesByOwner: the front handles here what has no owner
-// (a server, a stranger) or an owner with no linked account, and posts to
-// the owner's inbox what a worker holds (its own worker's too) or what a
-// linked owner held by nobody sends (a move in progress), in order; when it cannot
+// (a server), posts to the inbox of the live worker rendezvous hashing
+// prefers what a user with no linked account sends, and to the owner's
+// inbox what a worker holds (its own worker's too) or what a linked owner
+// held by nobody sends (a move in progress), in order; when it cannot
 // tell, it handles the stanza here (the hub answers it).
 func TestShardRouterRoutesByOwner(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)})
@@ -71,6 +72,10 @@ func TestShardRouterRoutesByOwner(t *testing.T) {
 		if _, err := cluster.NewOwnerLease(client, shardPrefix, owner).Acquire(ctx, holder, time.Minute); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// beta is the one live worker: the users with no linked account go to it.
+	if err := cluster.NewWorkerRegistry(client, shardPrefix).Heartbeat(ctx, cluster.Instance{ID: "beta", Role: cluster.RoleWorker}, time.Minute); err != nil {
+		t.Fatal(err)
 	}
 	var local []string
 	linkedErr := errors.New("store down")
@@ -97,11 +102,28 @@ func TestShardRouterRoutesByOwner(t *testing.T) {
 		shardMsg("s1", "example.test", "gw.example.test"),
 		shardMsg("e1", "erin@example.test/phone", "+15550000003@gw.example.test"),
 		&stanza.Presence{XMLName: xml.Name{Local: "presence"}, Attrs: stanza.Attrs{Id: "b3", From: "bob@example.test/phone", To: "gw.example.test"}},
+		// The reply to beta's ping, which the server gave to this link.
+		&stanza.IQ{XMLName: xml.Name{Local: "iq"}, Attrs: stanza.Attrs{Type: stanza.IQTypeResult, Id: "r1", From: "example.test", To: "gw.example.test/link.beta"}},
 	} {
 		r.Handle(ctx, p)
 	}
-	if want := []string{"d1", "s1", "e1"}; !slices.Equal(local, want) {
+	if want := []string{"s1", "e1"}; !slices.Equal(local, want) {
 		t.Errorf("handled here: %v, want %v", local, want)
+	}
+	es, err := cluster.NewWorkerInbox(client, shardPrefix, "beta").Reader("beta").Read(ctx, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own []string
+	for _, e := range es {
+		p, err := xmppcomponent.DecodeStanza(e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own = append(own, stanzaID(p))
+	}
+	if want := []string{"d1", "r1"}; !slices.Equal(own, want) {
+		t.Errorf("beta's own inbox: %v, want %v", own, want)
 	}
 	for owner, want := range map[string][]string{
 		"bob@example.test":   {"b1", "b2", "b3"},

@@ -9,7 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gosrc.io/xmpp/stanza"
+
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -123,11 +126,21 @@ func (a *app) owners(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// feed is the FeedWait of the component of domain, nil if none here.
+// feed is the FeedWait of the component of domain, nil if none here. A
+// result or error IQ is first offered to the component's link here (its
+// SendIQ or its ping waiting for it, when the server handed it to
+// another process's link).
 func (a *app) feed(domain string) shardFeed {
 	for _, l := range a.links {
 		if l.JID == domain {
-			return l.component.FeedWait
+			return func(ctx context.Context, p stanza.Packet, replayed bool) bool {
+				if iq, ok := p.(*stanza.IQ); ok {
+					if conn := l.front.Load(); conn != nil && conn.DeliverReply(iq) {
+						return true
+					}
+				}
+				return l.component.FeedWait(ctx, p, replayed)
+			}
 		}
 	}
 	return nil
@@ -201,11 +214,15 @@ func (a *app) runSharded(ctx context.Context) error {
 	}
 	// The front: campaign, serve a term, campaign again when it is lost,
 	// until ctx ends (the term in progress then ends cleanly: resign).
-	frontCtx, stopFront := context.WithCancel(runCtx)
-	defer stopFront()
+	// With cluster.links: each, every process holds its own link for good.
+	termCtx, endTerm := context.WithCancel(runCtx)
+	defer endTerm()
 	frontDone := make(chan error, 1)
-	resign := make(chan struct{})
-	go func() { frontDone <- a.campaignFront(frontCtx, resign) }()
+	if a.cfg.Cluster.Links == config.ClusterLinksEach {
+		go func() { frontDone <- a.ownLinks(runCtx, termCtx) }()
+	} else {
+		go func() { frontDone <- a.campaignFront(runCtx, termCtx) }()
+	}
 
 	var runErr error
 	select {
@@ -221,7 +238,7 @@ func (a *app) runSharded(ctx context.Context) error {
 	stopWorker()
 	drainErr := waitWorker(stopCtx, w)
 	// Then end the term as front and release the lease.
-	close(resign)
+	endTerm()
 	if frontDone != nil {
 		runErr = <-frontDone
 	}
@@ -247,64 +264,77 @@ func waitWorker(ctx context.Context, w *cluster.Worker) error {
 }
 
 // campaignFront campaigns for the front lease and serves each term won,
-// until ctx ends or resign is closed: then a term in progress ends with
-// the lease released.
-func (a *app) campaignFront(ctx context.Context, resign <-chan struct{}) error {
+// until term ends: then a term in progress ends with the lease released.
+func (a *app) campaignFront(ctx, term context.Context) error {
 	c := a.cluster
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-resign:
-			cancel()
-		case <-cctx.Done():
-		}
-	}()
-	for cctx.Err() == nil {
-		g, err := c.elector.Campaign(cctx)
+	for term.Err() == nil {
+		g, err := c.elector.Campaign(term)
 		if err != nil {
 			return ignoreCanceled(err)
 		}
-		if err := a.frontTerm(ctx, cctx, g); err != nil && !errors.Is(err, cluster.ErrLeaseLost) {
-			return err
+		holdErr, err := a.serveLinks(ctx, term, c.mayConnect, func(hctx context.Context) error { return c.elector.Hold(hctx, g) })
+		if holdErr != nil {
+			a.log.Warn("cluster: lost the front lease; serving as a worker and campaigning again", "err", holdErr)
+			continue
 		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resignTimeout)
+		if rerr := c.elector.Resign(rctx, g); rerr != nil {
+			a.log.Warn("cluster: releasing the front lease", "err", rerr)
+		} else {
+			a.log.Info("cluster: released the front lease", "token", g.Token)
+		}
+		cancel()
+		return err
 	}
 	return nil
 }
 
-// frontTerm serves one term as the front: one XEP-0114 connection per
-// component, whose stanzas the routers hand to the owners' inboxes, and
-// the pump that writes the workers' stanzas from the outbox. It ends when
-// the lease is lost (an error wrapping cluster.ErrLeaseLost) or term
-// ends; then it writes what is queued, closes the connections and, when
-// the term ended cleanly, releases the lease.
-func (a *app) frontTerm(ctx, term context.Context, g cluster.Grant) error {
-	c, s := a.cluster, a.shard
+// ownLinks serves this process's own links until term ends
+// (cluster.links: each: the server spreads the component's stanzas over
+// every process's connection).
+func (a *app) ownLinks(ctx, term context.Context) error {
+	_, err := a.serveLinks(ctx, term, nil, func(hctx context.Context) error {
+		<-hctx.Done()
+		return nil
+	})
+	return err
+}
+
+// serveLinks serves one term of links: one XEP-0114 connection per
+// component (each asking mayConnect before it connects, when set), whose
+// stanzas the routers hand to the owners' inboxes, and the pump that
+// writes the stanzas waiting in the outbox. The term lasts while hold
+// runs: it returns holdErr when hold fails (the lease is lost: the
+// connections close at once), or nil when term ended (what is queued is
+// written before the connections close; err tells how that went).
+func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Context) error, hold func(context.Context) error) (holdErr, err error) {
+	s := a.shard
 	connCtx, stopConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConns()
 	var wg sync.WaitGroup
 	conns := make([]*stream.Conn, len(a.links))
 	for i, l := range a.links {
 		cfg := l.connCfg
-		cfg.MayConnect = c.mayConnect
+		cfg.MayConnect = mayConnect
+		cfg.PingResource = linkResource + a.cluster.id
 		conns[i] = stream.New(cfg, l.router.Handle)
 		l.front.Store(conns[i])
 		l.shard.SetFront(conns[i])
 		wg.Go(func() {
 			if err := conns[i].Run(connCtx); err != nil && connCtx.Err() == nil {
-				a.log.Error("cluster: the front's link stopped", "component", l.JID, "err", err)
+				a.log.Error("cluster: the link stopped", "component", l.JID, "err", err)
 			}
 		})
 	}
 	s.front.Store(true)
-	pump := &frontPump{outbox: s.outbox, self: c.id, Conn: a.frontConn, log: a.log}
+	pump := &frontPump{outbox: s.outbox, self: a.cluster.id, Conn: a.frontConn, log: a.log}
 	wg.Go(func() { _ = pump.Run(connCtx) })
 	holdCtx, stopHold := context.WithCancel(term)
 	defer stopHold()
-	holdErr := c.elector.Hold(holdCtx, g)
+	holdErr = hold(holdCtx)
 
 	// From now on the components write to the outbox: the next front
-	// writes it.
+	// (or another process's link) writes it.
 	for _, l := range a.links {
 		l.shard.SetFront(nil)
 	}
@@ -323,22 +353,13 @@ func (a *app) frontTerm(ctx, term context.Context, g cluster.Grant) error {
 	for _, l := range a.links {
 		l.front.Store(nil)
 	}
-	if holdErr != nil {
-		a.log.Warn("cluster: lost the front lease; serving as a worker and campaigning again", "err", holdErr)
-		return holdErr
-	}
-	if err := c.elector.Resign(stopCtx, g); err != nil {
-		a.log.Warn("cluster: releasing the front lease", "err", err)
-	} else {
-		a.log.Info("cluster: released the front lease", "token", g.Token)
-	}
-	return errors.Join(errs...)
+	return holdErr, errors.Join(errs...)
 }
 
 // maxMoves is cluster.max_moves_per_second with its default.
-func maxMoves(v float64) float64 {
+func maxMoves(v int64) float64 {
 	if v > 0 {
-		return v
+		return float64(v)
 	}
 	return defaultMaxMoves
 }

@@ -509,3 +509,94 @@ func newStuckFiles(t testing.TB) *stuckFiles {
 	f.URL = srv.URL
 	return f
 }
+
+// TestShardedLinksEachOnEjabberd runs three sharded processes with
+// cluster.links: each on ejabberd, which accepts several connections for
+// one component domain and spreads the stanzas over them: every process
+// holds its own link, routes what it reads to the owners' inboxes, and
+// writes what its owners send on its own link. Three users chat with the
+// Echo Bot; every link carries some of their stanzas; after SIGKILL of
+// one process (at a quiet moment: ejabberd drops what it routed to the
+// dead connection, as with any component's crash) its owners move and the
+// conversations go on. Counts as in TestShardedCluster.
+func TestShardedLinksEachOnEjabberd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: builds and runs the gateway binary; needs ejabberd and redis-server")
+	}
+	const accounts = 30
+	bin := buildGateway(t)
+	redisAddr := storetest.StartRedis(t)
+	rc := redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { rc.Close() })
+	ej := xmpptest.StartEjabberd(t, xmpptest.EjabberdOptions{
+		Domain:     e2eDomain,
+		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
+	})
+	st := idleStore(t, config.BackendRedis, redisAddr, 0)
+	cfg := gatewayConfig(t, st, ej.ComponentAddr, `""`, false)
+	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	editFile(t, cfg, "level: warn", "level: info")
+	seedShardOwners(t, st, linkTemplate(t, bin), accounts)
+
+	nodes := map[string]*clusterNode{}
+	for _, id := range []string{"gw-a", "gw-b", "gw-c"} {
+		nodes[id] = startClusterNodeWith(t, bin, cfg, id, "  mode: sharded\n  links: each\n")
+	}
+	ownedOnce(t, rc, nodes, accounts)
+	waitFor(t, "three links up", func() bool {
+		for _, n := range nodes {
+			m, err := scrapeMetrics("http://" + n.metrics + "/metrics")
+			if err != nil || m["drawbridge_xmpp_connected"] != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	stanzasIn := func() map[string]float64 {
+		out := map[string]float64{}
+		for id, n := range nodes {
+			m, err := scrapeMetrics("http://" + n.metrics + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[id] = m[`drawbridge_xmpp_stanzas_total{direction="in"}`]
+		}
+		return out
+	}
+	before := stanzasIn()
+
+	var chats []*shardChat
+	for i, name := range []string{"ann", "ben", "cat"} {
+		ej.Register(t, name, "pw-"+name)
+		u := dialUser(t, &e2e{t: t}, ej.C2SAddr, name+"@"+e2eDomain, "pw-"+name)
+		if i == 0 {
+			waitComponent(t, u, true)
+		}
+		linkPhone(t, u, fmt.Sprintf("+1555766200%d", i))
+		chats = append(chats, newShardChat(t, u))
+	}
+	for _, c := range chats {
+		c.chat(0, 10)
+	}
+	after := stanzasIn()
+	for id := range nodes {
+		if after[id] <= before[id] {
+			t.Errorf("%s's link read no stanza while the users chatted (%v → %v): ejabberd did not spread them", id, before[id], after[id])
+		}
+	}
+	t.Logf("stanzas read per link while three users chatted: before %v, after %v", before, after)
+
+	if err := nodes["gw-b"].proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	delete(nodes, "gw-b")
+	counts := ownedOnce(t, rc, nodes, accounts+3)
+	t.Logf("after SIGKILL of gw-b: %v", counts)
+	for _, c := range chats {
+		c.chat(10, 20)
+	}
+	for _, c := range chats {
+		c.r.readAvailable(t, c.u)
+		c.check(20)
+	}
+}

@@ -228,17 +228,7 @@ func (a *Assigner) heartbeat(ctx context.Context, draining bool) {
 
 // liveWorkers is the ids of the workers that are not draining.
 func (a *Assigner) liveWorkers(ctx context.Context) ([]string, error) {
-	insts, err := a.reg.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, in := range insts {
-		if in.Role == RoleWorker {
-			ids = append(ids, in.ID)
-		}
-	}
-	return ids, nil
+	return LiveWorkers(ctx, a.opts.Client, a.opts.Prefix)
 }
 
 // renew extends every lease held, in one pipeline; a lease Redis says is

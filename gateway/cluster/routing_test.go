@@ -253,3 +253,60 @@ func TestWorkerSlowOwnerDoesNotHoldOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteToWorker: stanzas of a user with no owner lease go to the
+// worker rendezvous hashing prefers among the live workers, through its
+// own inbox, in order; Handle sees them with no owner.
+func TestRouteToWorker(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	log := &routeLog{by: map[string][]handled{}}
+	for _, id := range []string{"gw-a", "gw-b"} {
+		w, err := cluster.NewWorker(cluster.WorkerOptions{
+			AssignerOptions: cluster.AssignerOptions{
+				Client: c, Prefix: prefix, Instance: cluster.Instance{ID: id},
+				TTL: 3 * time.Second, RenewEvery: 300 * time.Millisecond, MaxMovesPerSecond: 100,
+				Owners: func(context.Context) ([]string, error) { return nil, nil },
+				Start:  func(context.Context, string, cluster.Grant) error { return nil },
+				Stop:   func(context.Context, string) {},
+			},
+			Handle: func(_ context.Context, owner string, e cluster.Entry) error {
+				log.add(id, handled{worker: id, id: e.ID, data: owner + "|" + string(e.Data)})
+				return nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = w.Run(rctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	var live []string
+	testutil.Eventually(t, waitTimeout, "two live workers", func() bool {
+		var err error
+		live, err = cluster.LiveWorkers(ctx, c, prefix)
+		return err == nil && len(live) == 2
+	})
+	router := cluster.NewRouter(c, prefix)
+	want := map[string][]string{}
+	for i, u := range []string{"new1@example.test", "new2@example.test", "new3@example.test", "new4@example.test"} {
+		to := cluster.Preferred(u, live)
+		for j := range 2 {
+			data := fmt.Sprintf("%s#%d.%d", u, i, j)
+			if _, err := router.RouteToWorker(ctx, to, []byte(data)); err != nil {
+				t.Fatal(err)
+			}
+			want[to] = append(want[to], "|"+data)
+		}
+	}
+	testutil.Eventually(t, waitTimeout, "every stanza handled", func() bool {
+		return len(log.get("gw-a"))+len(log.get("gw-b")) == 8
+	})
+	for _, id := range []string{"gw-a", "gw-b"} {
+		if got := log.get(id); !slices.Equal(got, want[id]) {
+			t.Errorf("%s handled %v, want %v", id, got, want[id])
+		}
+	}
+}

@@ -98,6 +98,8 @@ type Worker struct {
 	// drains), true when rung again meanwhile.
 	draining map[string]bool
 	drains   sync.WaitGroup
+	// own reads the worker's own inbox (worker_inbox.go).
+	own *Reader
 }
 
 // NewWorker returns the Worker of opts.Instance. It does no I/O.
@@ -168,6 +170,8 @@ func (w *Worker) stop(ctx context.Context, owner string) {
 }
 
 func (w *Worker) loop(ctx context.Context) {
+	// What a previous process of this instance id left in its own inbox.
+	w.schedule(ctx, ownBell)
 	for ctx.Err() == nil {
 		owners, err := w.bell.Wait(ctx, w.opts.Instance.ID, 100, w.opts.Wait)
 		if err != nil {
@@ -202,7 +206,11 @@ func (w *Worker) schedule(ctx context.Context, owner string) {
 	w.draining[owner] = false
 	w.drains.Go(func() {
 		for {
-			w.drain(ctx, owner)
+			if owner == ownBell {
+				w.drainOwn(ctx)
+			} else {
+				w.drain(ctx, owner)
+			}
 			w.mu.Lock()
 			again := w.draining[owner]
 			if !again || ctx.Err() != nil {

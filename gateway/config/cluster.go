@@ -28,16 +28,28 @@ type ClusterConfig struct {
 	// RenewEvery is how often the active process renews the lease and a
 	// standby tries for it; 0 means a third of LeaseTTL.
 	RenewEvery Duration `yaml:"renew_every"`
+	// Links says, in sharded mode, which processes hold an XEP-0114 link:
+	// ClusterLinksOne (the default: the holder of the front lease, as
+	// Prosody allows one connection per component) or ClusterLinksEach
+	// (every process its own, for servers that spread a component's
+	// stanzas over several connections: ejabberd, Openfire).
+	Links string `yaml:"links"`
 	// MaxMovesPerSecond caps, in sharded mode, how many owners one
 	// process claims or hands over per second (each move disconnects and
 	// reconnects the owner's platform sessions); 0 means 50.
-	MaxMovesPerSecond float64 `yaml:"max_moves_per_second"`
+	MaxMovesPerSecond int64 `yaml:"max_moves_per_second"`
 }
 
 // The values of cluster.mode.
 const (
 	ClusterStandby = "standby"
 	ClusterSharded = "sharded"
+)
+
+// The values of cluster.links.
+const (
+	ClusterLinksOne  = "one"
+	ClusterLinksEach = "each"
 )
 
 // DefaultLeaseTTL is the default of cluster.lease_ttl.
@@ -83,6 +95,15 @@ func (c Config) validateCluster(p *problems) {
 		p.add("cluster.enabled", "needs store.backend redis (the %s store belongs to one process)", c.Store.Backend)
 	case len(c.Store.Redis.Addrs) > 0 && c.Store.Redis.MasterName == "":
 		p.add("cluster.enabled", "needs a standalone or Sentinel Redis (store.redis.url, or store.redis.master_name): fenced writes check the lease in the same script, across hash slots, which Redis Cluster refuses")
+	}
+	switch cl.Links {
+	case "", ClusterLinksOne:
+	case ClusterLinksEach:
+		if cl.Mode != ClusterSharded {
+			p.add("cluster.links", "each needs cluster.mode: sharded (a standby holds no link)")
+		}
+	default:
+		p.add("cluster.links", "%q is not one of %s, %s", cl.Links, ClusterLinksOne, ClusterLinksEach)
 	}
 	if cl.MaxMovesPerSecond < 0 {
 		p.add("cluster.max_moves_per_second", "must not be negative (0 means the default, 50)")

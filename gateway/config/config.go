@@ -165,7 +165,7 @@ func Default() Config {
 		Files:   defaultFiles(),
 		Groups:  GroupsConfig{History: DefaultGroupsHistory},
 		Limits:  defaultLimits(),
-		Cluster: ClusterConfig{Mode: ClusterStandby, LeaseTTL: Duration(DefaultLeaseTTL)},
+		Cluster: ClusterConfig{Mode: ClusterStandby, Links: ClusterLinksOne, LeaseTTL: Duration(DefaultLeaseTTL)},
 	}
 }
 

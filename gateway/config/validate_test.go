@@ -96,6 +96,17 @@ func TestValidate(t *testing.T) {
 			c.Store.Backend = "redis"
 			c.Cluster.Mode = ClusterSharded
 		}, "cluster.mode: sharded needs cluster.enabled: true"},
+		{"cluster links each in standby", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.Links = ClusterLinksEach
+		}, "cluster.links: each needs cluster.mode: sharded (a standby holds no link)"},
+		{"cluster links unknown", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.Mode = ClusterSharded
+			c.Cluster.Links = "all"
+		}, `cluster.links: "all" is not one of one, each`},
 		{"cluster sharded with negative moves", func(c *Config) {
 			c.Store.Backend = "redis"
 			c.Cluster.Enabled = true

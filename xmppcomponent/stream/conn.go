@@ -81,6 +81,12 @@ type Config struct {
 	// PingTo is the JID the keepalive and acknowledgement pings are sent to.
 	// Default: Domain without its first label (the parent server domain).
 	PingTo string
+	// PingResource, if set, makes the pings come from Domain/PingResource
+	// rather than Domain: a server that spreads a component's stanzas over
+	// several connections (ejabberd) may hand a ping's reply to another
+	// one, whose reader can tell from the resource whose it is and bring
+	// it back (DeliverReply).
+	PingResource string
 	// MaxStanzaSize is the largest inbound stanza in bytes; a larger one
 	// is skipped without being buffered and reaches the Handler as an
 	// Undecodable. Default DefaultMaxStanzaSize.
@@ -172,6 +178,7 @@ type Conn struct {
 
 	mu          sync.Mutex
 	q           outQueue
+	session     *session // the current connection's, nil between them
 	spaceWanted bool          // a Send waits for room in the queue
 	space       chan struct{} // closed (and replaced) when room frees up
 	wake        chan struct{} // cap 1: wakes the writer

@@ -121,6 +121,14 @@ func (c *Conn) runSession(ctx context.Context, disp *dispatcher, num uint64) (es
 	}
 	c.mu.Unlock()
 	s := newSession(c, nc, sr, num)
+	c.mu.Lock()
+	c.session = s
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.session = nil
+		c.mu.Unlock()
+	}()
 	c.setConnected(true)
 	s.log.Info("component connected")
 

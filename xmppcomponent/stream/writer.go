@@ -125,7 +125,11 @@ func (s *session) startPingLocked(now time.Time) []byte {
 	s.pingSeq = c.q.lastSeq()
 	s.pingSent, s.lastPing = now, now
 	s.pingOut = true
-	return []byte("<iq type='get' id='" + s.pingID + "' from='" + escapeConnAttr(c.cfg.Domain) +
+	from := c.cfg.Domain
+	if c.cfg.PingResource != "" {
+		from += "/" + c.cfg.PingResource
+	}
+	return []byte("<iq type='get' id='" + s.pingID + "' from='" + escapeConnAttr(from) +
 		"' to='" + escapeConnAttr(c.cfg.PingTo) + "'><ping xmlns='urn:xmpp:ping'/></iq>")
 }
 
