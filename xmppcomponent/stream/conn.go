@@ -178,7 +178,7 @@ type Conn struct {
 
 	mu          sync.Mutex
 	q           outQueue
-	session     *session // the current connection's, nil between them
+	session     *session      // the current connection's, nil between them
 	spaceWanted bool          // a Send waits for room in the queue
 	space       chan struct{} // closed (and replaced) when room frees up
 	wake        chan struct{} // cap 1: wakes the writer
