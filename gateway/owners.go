@@ -20,7 +20,7 @@ import (
 
 // ErrNotOwned: the hub is sharded and does not serve this owner now (its
 // worker is another process, or it was never started here).
-var ErrNotOwned = errors.New("owner not served by this gateway process")
+var ErrNotOwned = errors.New("not served by this gateway process at the moment (the accounts are moving to another one; try again in a few seconds)")
 
 // owned is an owner started with StartOwner.
 type owned struct {

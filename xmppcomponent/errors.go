@@ -35,6 +35,10 @@ var errorMapping = []struct {
 	{gateway.ErrRemoteNotFound, "cancel", "remote-server-not-found"},
 	{gateway.ErrRemoteTimeout, "wait", "remote-server-timeout"},
 	{gateway.ErrNotAcceptable, "modify", "not-acceptable"},
+	// A sharded cluster is moving the user's accounts to another process
+	// (or this one has not started them yet): the service is there, but
+	// not for this user at this moment.
+	{gateway.ErrNotOwned, "wait", "service-unavailable"},
 }
 
 // stanzaError turns an error into a stanza error element. Hub sentinels keep

@@ -30,6 +30,7 @@ func TestStanzaErrorMapping(t *testing.T) {
 		{fmt.Errorf("cannot download the file: the server cannot be reached: %w", gateway.ErrRemoteNotFound), "remote-server-not-found", "cancel", false},
 		{fmt.Errorf("cannot download the file: the server did not answer in time: %w", gateway.ErrRemoteTimeout), "remote-server-timeout", "wait", false},
 		{fmt.Errorf("edit window of 15m0s has passed: %w", gateway.ErrNotAcceptable), "not-acceptable", "modify", false},
+		{fmt.Errorf("gateway: deliver to alice@example.test: %w", gateway.ErrNotOwned), "service-unavailable", "wait", false},
 		{errors.New("disk on fire"), "internal-server-error", "wait", true},
 	} {
 		se, internal := stanzaError(tc.err)
