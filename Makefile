@@ -141,7 +141,7 @@ bench:
 # prints p50/p99 of the takeover time, the gap in delivered messages and
 # the messages bounced or lost.
 bench-cluster:
-	$(GO) test -run '^$$' -bench '^BenchmarkClusterTakeover$$' -benchtime 1x -timeout 30m ./cmd/drawbridge/
+	$(GO) test -run '^$$' -bench '^Benchmark(Cluster|Sharded)Takeover$$' -benchtime 1x -timeout 30m ./cmd/drawbridge/
 
 # Regenerate the management API's Go code and OpenAPI document from
 # proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml), and the

@@ -21,7 +21,7 @@ const (
 )
 
 // linkPhone links u's XMPP account to a new sandbox account with phone.
-func linkPhone(t *testing.T, u *user, phone string) {
+func linkPhone(t testing.TB, u *user, phone string) {
 	t.Helper()
 	u.raw(`<message type='chat' to='` + e2eComponent + `'><body>link</body></message>`)
 	u.waitMessage(e2eComponent, "Reply with your phone number")
