@@ -43,6 +43,10 @@ type Options struct {
 	ClusterRole    func() string
 	ClusterRoles   []string
 	RenewErrorKind ErrorKinder
+	// StoreRoundTrips reports the store's round trips so far (Redis
+	// commands and pipelines, sqlite write transactions), 0 before the
+	// store is open; nil: no drawbridge_store_round_trips_total.
+	StoreRoundTrips func() uint64
 }
 
 // DefBuckets suit relaying, which takes from well under a millisecond (a
@@ -120,6 +124,13 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Sessions != nil {
 		m.reg.MustRegister(&sessionCollector{m: m, sessions: opts.Sessions})
+	}
+	if opts.StoreRoundTrips != nil {
+		trips := opts.StoreRoundTrips
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "store_round_trips_total",
+			Help: "Round trips to the store: Redis commands sent alone and pipelines; sqlite write transactions (reads are not counted).",
+		}, func() float64 { return float64(trips()) }))
 	}
 	if opts.ClusterRole != nil {
 		m.cluster = newClusterMetrics(opts.ClusterRole, opts.ClusterRoles)
