@@ -115,16 +115,20 @@ func New(opts Options) (*Gateway, error) {
 		sharded:  opts.Sharded,
 		owners:   ownerSet{m: make(map[ids.Owner]*owned)},
 	}
-	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now})
+	// One writer for the id map, the journal and the intake: what they
+	// write at one moment goes to the store in one round trip.
+	w := delivery.NewWriter(opts.Store)
+	g.idmap = delivery.NewIDMap(delivery.IDMapConfig{Store: opts.Store, Log: log, Now: now, Writer: w})
 	g.journal = delivery.NewJournal(delivery.JournalConfig{
 		Store:       opts.Store,
+		Writer:      w,
 		Frontend:    g.journalFrontend,
 		IDs:         g.idmap,
 		Unsupported: func(err error) bool { return errors.Is(err, ErrNotSupported) },
 		Owns:        g.owns,
 		Log:         log,
 	})
-	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log})
+	g.intake = delivery.NewIntake(delivery.IntakeConfig{Store: opts.Store, IDs: g.idmap, Log: log, Writer: w})
 	g.retry = delivery.NewRetryQueue(delivery.RetryConfig{
 		Policy:      opts.SendRetry,
 		Store:       opts.Store,

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/adapters/remote"
@@ -35,8 +36,11 @@ type app struct {
 	cfg config.Config
 	log *slog.Logger
 	// level is log's level, which a reload sets (nil: fixed).
-	level     *slog.LevelVar
-	store     store.Store
+	level *slog.LevelVar
+	store store.Store
+	// trips counts the store's round trips, for metrics (before
+	// sealStore wraps the store).
+	trips     atomic.Pointer[roundTripCounter]
 	gw        *gateway.Gateway
 	component *xmppcomponent.Component // the first of links
 	// links are the XEP-0114 components, one per platform (links.go).
@@ -247,6 +251,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	if err != nil {
 		stopAdapters(ctx, adapters)
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if c, ok := st.(roundTripCounter); ok {
+		a.trips.Store(&c)
 	}
 	if cfg.Cluster.Enabled { // cluster.go
 		rs, _ := st.(*redisstore.Store)
@@ -464,3 +471,7 @@ func roomHistory(n int64) int {
 	}
 	return int(n)
 }
+
+// roundTripCounter is a store that counts its round trips (both backends
+// do: drawbridge_store_round_trips_total).
+type roundTripCounter interface{ RoundTrips() uint64 }

@@ -72,15 +72,19 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64(r.p50.Microseconds()), "p50-µs")
 			b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
 			b.ReportMetric(r.rssMiB, "rss-MiB")
-			b.Logf("%s: %.0f msgs/s relayed (window %d, %d users); at %d msgs/s offered: p50 %v, p99 %v; %.1f µs CPU per message; RSS %.1f MiB",
-				backend, r.throughput, *loadWindow, *loadUsers, *loadRate, r.p50, r.p99, r.cpuPerMsg, r.rssMiB)
+			b.ReportMetric(r.tripsPerMsg, "store-trips/msg")
+			b.Logf("%s: %.0f msgs/s relayed (window %d, %d users); at %d msgs/s offered: p50 %v, p99 %v; %.1f µs CPU per message; %.3f store round trips per message; RSS %.1f MiB",
+				backend, r.throughput, *loadWindow, *loadUsers, *loadRate, r.p50, r.p99, r.cpuPerMsg, r.tripsPerMsg, r.rssMiB)
 		})
 	}
 }
 
 type loadResult struct {
 	throughput, cpuPerMsg, rssMiB float64
-	p50, p99                      time.Duration
+	// tripsPerMsg is the store's round trips per message of the
+	// throughput phase (drawbridge_store_round_trips_total).
+	tripsPerMsg float64
+	p50, p99    time.Duration
 }
 
 // loadRun is one run's state, shared with the server's read goroutine.
@@ -118,10 +122,11 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	total := *loadMessages + *loadRate**loadSeconds + *loadUsers
 	l := &loadRun{tb: tb, setup: make(chan loadStanza, 1024), sent: make([]atomic.Int64, total), recv: make([]atomic.Int64, total)}
 	l.srv = startLoadServer(tb, loadDomain, loadSecret, l.onStanza)
-	var ops string // the gateway's metrics endpoint, when profiling
+	// The gateway's metrics endpoint: its store round trips, and its CPU
+	// profile when asked for.
+	ops := testutil.FreeAddr(tb)
+	tb.Setenv("DRAWBRIDGE_METRICS_LISTEN", ops)
 	if *loadProfile != "" {
-		ops = testutil.FreeAddr(tb)
-		tb.Setenv("DRAWBRIDGE_METRICS_LISTEN", ops)
 		tb.Setenv("DRAWBRIDGE_METRICS_PROFILING", "true")
 	}
 	pid := startGatewayProcess(tb, bin, loadConfig(tb, backend, l.srv.addr()))
@@ -144,10 +149,11 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	l.waitFor(int64(next))
 
 	// Throughput: as fast as the gateway relays, at most window in flight.
-	if ops != "" {
+	if *loadProfile != "" {
 		profile := profileCPU(tb, ops, strings.ReplaceAll(*loadProfile, "BACKEND", backend))
 		defer profile()
 	}
+	trips0 := storeRoundTrips(tb, ops)
 	cpu0 := cpuTicks(tb, pid)
 	start := time.Now()
 	first := next
@@ -162,9 +168,11 @@ func runLoad(tb testing.TB, bin, backend string) loadResult {
 	l.waitFor(int64(next))
 	elapsed := time.Since(start)
 	cpu := cpuTicks(tb, pid) - cpu0
+	trips := storeRoundTrips(tb, ops) - trips0
 	res := loadResult{
-		throughput: float64(*loadMessages) / elapsed.Seconds(),
-		cpuPerMsg:  float64(cpu) * 1e6 / clockTicks / float64(*loadMessages),
+		throughput:  float64(*loadMessages) / elapsed.Seconds(),
+		cpuPerMsg:   float64(cpu) * 1e6 / clockTicks / float64(*loadMessages),
+		tripsPerMsg: trips / float64(*loadMessages),
 	}
 
 	// Latency at a fixed offered rate.
@@ -365,4 +373,29 @@ func profileCPU(tb testing.TB, ops, path string) func() {
 		}
 		tb.Logf("gateway CPU profile written to %s", path)
 	}
+}
+
+// storeRoundTrips reads the gateway's drawbridge_store_round_trips_total
+// from its metrics endpoint ops.
+func storeRoundTrips(tb testing.TB, ops string) float64 {
+	res, err := http.Get("http://" + ops + "/metrics")
+	if err != nil {
+		tb.Fatalf("metrics: %v", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("metrics: %v", err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "drawbridge_store_round_trips_total "); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				tb.Fatalf("metrics: %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	tb.Fatal("metrics: no drawbridge_store_round_trips_total")
+	return 0
 }

@@ -77,6 +77,12 @@ func newAppMgmt(a *app, cfg config.Config) *appMgmt {
 		Link:     m.linkStatus,
 		Sessions: func() []gateway.SessionInfo { return a.gw.Sessions() },
 		Version:  version(),
+		StoreRoundTrips: func() uint64 {
+			if c := a.trips.Load(); c != nil {
+				return (*c).RoundTrips()
+			}
+			return 0
+		},
 	}))
 	return m
 }

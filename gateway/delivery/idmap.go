@@ -64,6 +64,7 @@ type idSlot struct {
 // id, which the adapters accept for messages they do not know.
 type IDMap struct {
 	st   store.MessageIDs
+	w    *Writer // nil: st.PutMessageIDs
 	log  *slog.Logger
 	now  func() time.Time
 	seed maphash.Seed
@@ -98,6 +99,9 @@ type IDMapConfig struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Writer, if set, writes the background batches, combined with the
+	// journal's and the intake's writes; nil means Store.PutMessageIDs.
+	Writer *Writer
 }
 
 // NewIDMap returns an empty map that writes through to cfg.Store until
@@ -105,6 +109,7 @@ type IDMapConfig struct {
 func NewIDMap(cfg IDMapConfig) *IDMap {
 	m := &IDMap{
 		st:         cfg.Store,
+		w:          cfg.Writer,
 		log:        cfg.Log,
 		now:        cfg.Now,
 		seed:       maphash.MakeSeed(),
@@ -450,7 +455,7 @@ func (m *IDMap) run(ctx context.Context) {
 		case <-m.wake:
 		}
 		for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
-			if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+			if err := m.put(ctx, batch); err != nil {
 				m.putBack(batch)
 				if ctx.Err() != nil {
 					break
@@ -471,13 +476,48 @@ func (m *IDMap) run(ctx context.Context) {
 	}
 }
 
+// put writes a batch taken from pending: through the Writer if there is
+// one.
+func (m *IDMap) put(ctx context.Context, batch []store.MessageIDPair) error {
+	if m.w != nil {
+		_, err := m.w.Write(ctx, store.Batch{Pairs: batch})
+		return err
+	}
+	return m.st.PutMessageIDs(ctx, batch)
+}
+
+// takeAll is for a write that must not reach the store before the pairs
+// recorded so far (Synced): when none of them is being written by another
+// batch, it takes every pending pair for the caller to write first in its
+// own batch, and settle, told how that write went, counts them written or
+// puts them back. Otherwise ok is false: the caller waits with Synced.
+func (m *IDMap) takeAll() (pairs []store.MessageIDPair, settle func(error), ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.queued-m.finished != uint64(len(m.pending)) {
+		return nil, nil, false // taken by a write still under way
+	}
+	if len(m.pending) == 0 {
+		return nil, func(error) {}, true
+	}
+	pairs = m.pending
+	m.pending = nil
+	return pairs, func(err error) {
+		if err != nil {
+			m.putBack(pairs)
+			return
+		}
+		m.written(len(pairs))
+	}, true
+}
+
 // flushOnStop writes what is pending, for a bounded time, once the hub
 // stops.
 func (m *IDMap) flushOnStop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for batch := m.take(idFlushBatch); len(batch) > 0; batch = m.take(idFlushBatch) {
-		if err := m.st.PutMessageIDs(ctx, batch); err != nil {
+		if err := m.put(ctx, batch); err != nil {
 			m.log.Warn("message ids not recorded at stop", "pairs", len(batch), "err", err)
 			return
 		}

@@ -58,6 +58,11 @@ type IntakeConfig struct {
 	// (gateway.SendOptions.Replayed) unless the crash came between the
 	// platform's answer and that write.
 	IDs *IDMap
+	// Writer, if set, writes the records and their removal, combined with
+	// the id map's and the journal's writes (with IDs, the pending id pairs
+	// go in front of a removal, in the same store write); nil means the
+	// store's own calls.
+	Writer *Writer
 }
 
 // Intake records stanzas from XMPP until they are handled. Its methods are
@@ -65,6 +70,7 @@ type IntakeConfig struct {
 type Intake struct {
 	st  store.Queues
 	ids *IDMap
+	w   *Writer // nil: st's own calls
 	log *slog.Logger
 
 	mu   sync.Mutex
@@ -76,7 +82,7 @@ type Intake struct {
 // NewIntake returns an intake over cfg.Store; Done only collects until
 // Start.
 func NewIntake(cfg IntakeConfig) *Intake {
-	in := &Intake{st: cfg.Store, ids: cfg.IDs, log: cfg.Log, wake: make(chan struct{}, 1)}
+	in := &Intake{st: cfg.Store, ids: cfg.IDs, w: cfg.Writer, log: cfg.Log, wake: make(chan struct{}, 1)}
 	if in.log == nil {
 		in.log = slog.Default()
 	}
@@ -98,7 +104,7 @@ func (in *Intake) Append(ctx context.Context, items []IntakeItem) ([]string, err
 		for i, it := range items[:n] {
 			batch[i] = store.QueueAppend{Owner: intakeOf(it.Sender), Data: it.Data}
 		}
-		s, err := in.st.EnqueueAll(ctx, batch)
+		s, err := in.write(ctx, store.Batch{Appends: batch})
 		if err != nil {
 			return nil, fmt.Errorf("intake: record %d stanzas: %w", len(items), err)
 		}
@@ -181,7 +187,17 @@ func (in *Intake) removeDone(ctx context.Context) bool {
 	batch := in.done
 	in.done = nil
 	in.mu.Unlock()
-	if len(batch) > 0 && in.ids != nil {
+	var (
+		pairs  []store.MessageIDPair
+		settle func(error)
+		synced bool
+	)
+	if len(batch) > 0 && in.ids != nil && in.w != nil {
+		// The pairs recorded so far in front of the removal, in the same
+		// store write, if no other write holds some of them.
+		pairs, settle, synced = in.ids.takeAll()
+	}
+	if len(batch) > 0 && in.ids != nil && !synced {
 		fctx, cancel := context.WithTimeout(ctx, journalAckTimeout)
 		err := in.ids.Synced(fctx)
 		cancel()
@@ -196,8 +212,12 @@ func (in *Intake) removeDone(ctx context.Context) bool {
 	for len(batch) > 0 {
 		n := min(len(batch), journalAckBatch)
 		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
-		err := in.st.AckAll(actx, batch[:n])
+		_, err := in.write(actx, store.Batch{Pairs: pairs, Acks: batch[:n]})
 		cancel()
+		if settle != nil {
+			settle(err)
+			pairs, settle = nil, nil
+		}
 		if err != nil {
 			in.log.Warn("cannot remove handled stanzas from the intake yet", "stanzas", len(batch), "err", err)
 			in.mu.Lock()
@@ -208,4 +228,12 @@ func (in *Intake) removeDone(ctx context.Context) bool {
 		batch = batch[n:]
 	}
 	return true
+}
+
+// write writes b through the Writer, or with the store's own calls.
+func (in *Intake) write(ctx context.Context, b store.Batch) ([]string, error) {
+	if in.w != nil {
+		return in.w.Write(ctx, b)
+	}
+	return writeApart(ctx, queuesOnly{in.st}, b)
 }

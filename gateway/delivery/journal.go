@@ -49,6 +49,11 @@ type JournalConfig struct {
 	// (gateway.Options.Sharded) leaves the others' journals to their
 	// owners. nil means every owner.
 	Owns func(ids.Owner) bool
+	// Writer, if set, writes the journal's appends and acks, combined
+	// with the id map's and the intake's writes (with IDs, the pending id
+	// pairs go in front of each append batch, in the same store write);
+	// nil means the store's own calls.
+	Writer *Writer
 }
 
 const (
@@ -127,7 +132,7 @@ func NewJournal(cfg JournalConfig) *Journal {
 		ids:         cfg.IDs,
 		owns:        cfg.Owns,
 		log:         cfg.Log,
-		appender:    newAppender(cfg.Store),
+		appender:    newAppender(cfg.Store, cfg.Writer),
 		seed:        maphash.MakeSeed(),
 		inflight:    make(map[journalKey]struct{}),
 		wake:        make(chan struct{}, 1),
@@ -148,6 +153,10 @@ func NewJournal(cfg JournalConfig) *Journal {
 			if err := j.ids.Synced(ctx); err != nil {
 				j.log.Warn("journal: message ids not yet written before an append", "err", err)
 			}
+		}
+		if cfg.Writer != nil {
+			// The pairs in the same write as the append, in front of it.
+			j.appender.pairs = j.ids.takeAll
 		}
 	}
 	if j.unsupported == nil {
@@ -316,7 +325,7 @@ func (j *Journal) removeConfirmed(ctx context.Context, mayReplay bool) (failed b
 		}
 		actx, cancel := context.WithTimeout(ctx, journalAckTimeout)
 		j.ackMu.Lock()
-		err := j.st.AckAll(actx, refs)
+		_, err := j.appender.write(actx, store.Batch{Acks: refs})
 		cancel()
 		if err != nil {
 			j.ackMu.Unlock()

@@ -2,7 +2,9 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -27,8 +29,13 @@ type appendReq struct {
 type appender struct {
 	st store.Queues
 	// before, if set, runs before each batch is written (the journal's: the
-	// id map's pending pairs are made durable first, see newJournal).
+	// id map's pending pairs are made durable first, see newJournal)
+	// unless pairs gives the pairs to write in front of the batch, in the
+	// same store write (IDMap.takeAll).
 	before func(ctx context.Context)
+	pairs  func() ([]store.MessageIDPair, func(error), bool)
+	// write writes a batch (a Writer's, or the store's own calls).
+	write func(ctx context.Context, b store.Batch) ([]string, error)
 
 	mu      sync.Mutex
 	queue   []*appendReq
@@ -37,8 +44,15 @@ type appender struct {
 	wg      sync.WaitGroup
 }
 
-func newAppender(st store.Queues) *appender {
-	return &appender{st: st, wake: make(chan struct{}, 1)}
+func newAppender(st store.Queues, w *Writer) *appender {
+	a := &appender{st: st, wake: make(chan struct{}, 1)}
+	a.write = func(ctx context.Context, b store.Batch) ([]string, error) {
+		return writeApart(ctx, queuesOnly{st}, b)
+	}
+	if w != nil {
+		a.write = w.Write
+	}
+	return a
 }
 
 // append writes data to owner's queue and returns its sequence.
@@ -105,18 +119,16 @@ func (a *appender) drain(ctx context.Context) {
 			items[i] = r.item
 		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalAckTimeout)
-		if a.before != nil {
+		b := store.Batch{Appends: items}
+		var settle func(error)
+		if pairs, s, ok := a.takePairs(); ok {
+			b.Pairs, settle = pairs, s
+		} else if a.before != nil {
 			a.before(wctx)
 		}
-		var seqs []string
-		var err error
-		if n == 1 {
-			// Alone: a single append (no transaction around it).
-			var seq string
-			seq, err = a.st.Enqueue(wctx, items[0].Owner, items[0].Data)
-			seqs = []string{seq}
-		} else {
-			seqs, err = a.st.EnqueueAll(wctx, items)
+		seqs, err := a.write(wctx, b)
+		if settle != nil {
+			settle(err)
 		}
 		cancel()
 		for i, r := range batch {
@@ -128,4 +140,33 @@ func (a *appender) drain(ctx context.Context) {
 			close(r.done)
 		}
 	}
+}
+
+// takePairs returns the pairs to write in front of the next batch, if
+// a.pairs can give them.
+func (a *appender) takePairs() ([]store.MessageIDPair, func(error), bool) {
+	if a.pairs == nil {
+		return nil, nil, false
+	}
+	return a.pairs()
+}
+
+// queuesOnly is a store.Queues as a WriterStore, for writes without id
+// pairs (writeApart calls no MessageIDs method for them).
+type queuesOnly struct{ store.Queues }
+
+func (queuesOnly) PutMessageIDs(context.Context, []store.MessageIDPair) error {
+	return errors.New("delivery: no message id store here")
+}
+
+func (queuesOnly) PutMessageID(context.Context, ids.Owner, ids.ChatID, string, ids.MessageID, time.Duration) error {
+	return errors.New("delivery: no message id store here")
+}
+
+func (queuesOnly) PlatformMessageID(context.Context, ids.Owner, ids.ChatID, string) (ids.MessageID, error) {
+	return "", store.ErrNotFound
+}
+
+func (queuesOnly) XMPPMessageID(context.Context, ids.Owner, ids.ChatID, ids.MessageID) (string, error) {
+	return "", store.ErrNotFound
 }

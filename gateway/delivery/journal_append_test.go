@@ -57,7 +57,7 @@ func TestAppenderKeepsEachOwnersOrder(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	q := &countingQueues{Store: st}
-	a := newAppender(q)
+	a := newAppender(q, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	a.start(ctx)
 

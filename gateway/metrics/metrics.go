@@ -46,6 +46,10 @@ type Options struct {
 	// ClusterOwners counts the owners this worker holds in a sharded
 	// cluster; nil: no drawbridge_cluster_owners.
 	ClusterOwners func() int
+	// StoreRoundTrips reports the store's round trips so far (Redis
+	// commands and pipelines, sqlite write transactions), 0 before the
+	// store is open; nil: no drawbridge_store_round_trips_total.
+	StoreRoundTrips func() uint64
 }
 
 // DefBuckets suit relaying, which takes from well under a millisecond (a
@@ -123,6 +127,13 @@ func New(opts Options) *Metrics {
 	}
 	if opts.Sessions != nil {
 		m.reg.MustRegister(&sessionCollector{m: m, sessions: opts.Sessions})
+	}
+	if opts.StoreRoundTrips != nil {
+		trips := opts.StoreRoundTrips
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "store_round_trips_total",
+			Help: "Round trips to the store: Redis commands sent alone and pipelines; sqlite write transactions (reads are not counted).",
+		}, func() float64 { return float64(trips()) }))
 	}
 	if opts.ClusterRole != nil {
 		m.cluster = newClusterMetrics(opts.ClusterRole, opts.ClusterRoles, opts.ClusterOwners)

@@ -181,6 +181,37 @@ type Queues interface {
 	PendingOwners(ctx context.Context) ([]ids.Owner, error)
 }
 
+// Batch is writes of several roles for Batcher.WriteBatch: id pairs (as
+// MessageIDs.PutMessageIDs), queue appends (as Queues.EnqueueAll) and
+// queue acks (as Queues.AckAll), applied in that order.
+type Batch struct {
+	Pairs   []MessageIDPair
+	Appends []QueueAppend
+	Acks    []QueueRef
+}
+
+// Len is the number of writes in b.
+func (b Batch) Len() int { return len(b.Pairs) + len(b.Appends) + len(b.Acks) }
+
+// Batcher is a store that can commit a Batch in one round trip (one sqlite
+// transaction, one Redis script call). It is optional: without it, the
+// roles' own calls write the parts one after the other.
+type Batcher interface {
+	// WriteBatch writes b's pairs, then its appends, then its acks, and
+	// returns the appends' sequences in order. On error none is returned:
+	// with sqlite nothing was written; with Redis a prefix of the writes,
+	// in that order, may have been (an ack never without every pair and
+	// append of b before it). ErrNoBatch (nothing written) means that the
+	// backend cannot write b in one round trip as it is configured (Redis
+	// Cluster, fences per owner, a batch too large): write the parts with
+	// the roles' calls.
+	WriteBatch(ctx context.Context, b Batch) (seqs []string, err error)
+}
+
+// ErrNoBatch is returned by Batcher.WriteBatch for a batch it cannot write
+// in one round trip; nothing was written.
+var ErrNoBatch = errors.New("store: batch not writable in one round trip")
+
 // DefaultPendingLimit is the most items one Pending call returns.
 const DefaultPendingLimit = 1000
 

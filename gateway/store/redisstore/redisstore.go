@@ -41,6 +41,8 @@ type Store struct {
 	// ownerFences, when set, fences each owner's writes by the owner's
 	// lease (owner_fence.go); it takes precedence over fence.
 	ownerFences atomic.Pointer[OwnerFences]
+	// trips counts the client's round trips (trips.go).
+	trips atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -51,7 +53,9 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = DefaultKeyPrefix
 	}
-	return &Store{client: client, keys: newKeys(opts.KeyPrefix)}
+	s := &Store{client: client, keys: newKeys(opts.KeyPrefix)}
+	client.AddHook(tripHook{s})
+	return s
 }
 
 // Ping implements store.Store.

@@ -99,3 +99,14 @@ func (s *Store) GetKV(ctx context.Context, platform ids.PlatformID, account ids.
 	}
 	return value, nil
 }
+
+var _ store.Batcher = (*Store)(nil)
+
+// WriteBatch implements store.Batcher by the wrapped store's (nothing in a
+// batch is sealed: only KV values are); store.ErrNoBatch if it has none.
+func (s *Store) WriteBatch(ctx context.Context, b store.Batch) ([]string, error) {
+	if bs, ok := s.Store.(store.Batcher); ok {
+		return bs.WriteBatch(ctx, b)
+	}
+	return nil, store.ErrNoBatch
+}

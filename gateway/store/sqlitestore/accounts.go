@@ -30,6 +30,7 @@ func (s *Store) PutAccount(ctx context.Context, a store.Account) error {
 	if updated.IsZero() {
 		updated = now
 	}
+	s.writes.Add(1)
 	_, err := s.db.ExecContext(ctx, `
 INSERT INTO drawbridge_accounts (`+accountColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (owner, platform) DO UPDATE SET
@@ -106,6 +107,7 @@ func (s *Store) ListAccounts(ctx context.Context) ([]store.Account, error) {
 
 // SetAccountState implements store.Accounts.
 func (s *Store) SetAccountState(ctx context.Context, owner ids.Owner, platform ids.PlatformID, state event.State, detail string) error {
+	s.writes.Add(1)
 	res, err := s.setAccountState.ExecContext(ctx,
 		string(state), detail, time.Now().UnixNano(), string(owner), string(platform))
 	if err == nil {

@@ -16,6 +16,7 @@ func (s *Store) PutContact(ctx context.Context, owner ids.Owner, c store.Contact
 	if c.Updated.IsZero() {
 		c.Updated = time.Now()
 	}
+	s.writes.Add(1)
 	_, err := s.putContact.ExecContext(ctx, string(owner), string(c.Platform), string(c.User), c.Name, c.Subscribed, unixNano(c.Updated))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: put contact %s of %s on %s: %w", c.User, owner, c.Platform, err)

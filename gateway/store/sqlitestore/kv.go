@@ -28,6 +28,7 @@ func (s *Store) SetKV(ctx context.Context, platform ids.PlatformID, account ids.
 	if value == nil {
 		value = []byte{} // the column is NOT NULL
 	}
+	s.writes.Add(1)
 	_, err := s.db.ExecContext(ctx, `
 INSERT INTO drawbridge_kv (platform, account_id, key, value) VALUES (?, ?, ?, ?)
 ON CONFLICT (platform, account_id, key) DO UPDATE SET value = excluded.value`,
@@ -40,6 +41,7 @@ ON CONFLICT (platform, account_id, key) DO UPDATE SET value = excluded.value`,
 
 // DeleteKV implements store.KV.
 func (s *Store) DeleteKV(ctx context.Context, platform ids.PlatformID, account ids.AccountID, key string) error {
+	s.writes.Add(1)
 	_, err := s.db.ExecContext(ctx,
 		`DELETE FROM drawbridge_kv WHERE platform = ? AND account_id = ? AND key = ?`,
 		string(platform), string(account), key)

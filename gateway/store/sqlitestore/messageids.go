@@ -41,45 +41,48 @@ func (s *Store) PutMessageIDs(ctx context.Context, pairs []store.MessageIDPair) 
 func (s *Store) putMessageIDs(ctx context.Context, pairs []store.MessageIDPair) error {
 	now := time.Now()
 	prune := now.UnixNano()-s.lastPrune.Load() >= int64(pruneInterval)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		byXMPP := tx.StmtContext(ctx, s.putByXMPP)
-		byPlatform := tx.StmtContext(ctx, s.putByPlatform)
-		stmtCtx := shortContext(ctx)
-		for _, p := range pairs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ttl := p.TTL
-			if ttl <= 0 {
-				ttl = store.DefaultMessageIDTTL
-			}
-			expires := expiry(now, ttl)
-			_, err := byXMPP.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), p.XMPPID, string(p.PlatformID), expires)
-			if err == nil {
-				_, err = byPlatform.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), string(p.PlatformID), p.XMPPID, expires)
-			}
-			if err != nil && len(pairs) > 1 {
-				return fmt.Errorf("%s ↔ %s of %s in %s: %w", p.XMPPID, p.PlatformID, p.Owner, p.Chat, err)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if !prune {
-			return nil
-		}
-		for _, table := range []string{"drawbridge_message_ids_by_xmpp", "drawbridge_message_ids_by_platform"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now.UnixNano()); err != nil {
-				return fmt.Errorf("pruning %s: %w", table, err)
-			}
-		}
-		return nil
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.putPairsTx(ctx, tx, now, prune, pairs) })
 	if err != nil {
 		return err
 	}
 	if prune {
 		s.lastPrune.Store(now.UnixNano())
+	}
+	return nil
+}
+
+// putPairsTx writes pairs in tx, and prunes expired rows if prune is set.
+func (s *Store) putPairsTx(ctx context.Context, tx *sql.Tx, now time.Time, prune bool, pairs []store.MessageIDPair) error {
+	byXMPP := tx.StmtContext(ctx, s.putByXMPP)
+	byPlatform := tx.StmtContext(ctx, s.putByPlatform)
+	stmtCtx := shortContext(ctx)
+	for _, p := range pairs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ttl := p.TTL
+		if ttl <= 0 {
+			ttl = store.DefaultMessageIDTTL
+		}
+		expires := expiry(now, ttl)
+		_, err := byXMPP.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), p.XMPPID, string(p.PlatformID), expires)
+		if err == nil {
+			_, err = byPlatform.ExecContext(stmtCtx, string(p.Owner), string(p.Chat), string(p.PlatformID), p.XMPPID, expires)
+		}
+		if err != nil && len(pairs) > 1 {
+			return fmt.Errorf("%s ↔ %s of %s in %s: %w", p.XMPPID, p.PlatformID, p.Owner, p.Chat, err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !prune {
+		return nil
+	}
+	for _, table := range []string{"drawbridge_message_ids_by_xmpp", "drawbridge_message_ids_by_platform"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now.UnixNano()); err != nil {
+			return fmt.Errorf("pruning %s: %w", table, err)
+		}
 	}
 	return nil
 }

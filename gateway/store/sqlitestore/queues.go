@@ -17,6 +17,7 @@ func (s *Store) Enqueue(ctx context.Context, owner ids.Owner, item []byte) (stri
 	if item == nil {
 		item = []byte{} // the column is NOT NULL
 	}
+	s.writes.Add(1)
 	res, err := s.enqueue.ExecContext(ctx, string(owner), item, time.Now().UnixNano())
 	if err != nil {
 		return "", fmt.Errorf("sqlitestore: enqueue for %s: %w", owner, err)
@@ -101,6 +102,7 @@ func (s *Store) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 	if err != nil {
 		return nil
 	}
+	s.writes.Add(1)
 	if _, err := s.ack.ExecContext(ctx, string(owner), n); err != nil {
 		return fmt.Errorf("sqlitestore: ack %s of %s: %w", seq, owner, err)
 	}
@@ -125,6 +127,7 @@ func (s *Store) AckAll(ctx context.Context, items []store.QueueRef) error {
 	case 0:
 		return nil
 	case 1:
+		s.writes.Add(1)
 		if _, err := s.ack.ExecContext(ctx, refs[0].owner, refs[0].seq); err != nil {
 			return fmt.Errorf("sqlitestore: ack %d of %s: %w", refs[0].seq, refs[0].owner, err)
 		}

@@ -36,6 +36,8 @@ type Store struct {
 	ownsDB bool
 	// lastPrune is when expired message ids were last deleted (Unix ns).
 	lastPrune atomic.Int64
+	// writes counts the write transactions (RoundTrips).
+	writes atomic.Uint64
 	// stmts are the hot paths' statements, prepared once by OpenDB.
 	stmts
 }
@@ -211,6 +213,7 @@ func (s *Store) Close() error {
 
 // inTx runs fn in a transaction and commits it if fn succeeds.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writes.Add(1)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -253,3 +256,9 @@ func fromUnixNano(n int64) time.Time {
 	}
 	return time.Unix(0, n).UTC()
 }
+
+// RoundTrips returns how many write transactions the store has run since
+// it was opened (a single statement outside a transaction counts one);
+// reads are not counted. It is for metrics and benchmarks
+// (drawbridge_store_round_trips_total).
+func (s *Store) RoundTrips() uint64 { return s.writes.Load() }

@@ -83,6 +83,7 @@ var suite = []struct {
 	{"QueueAckAll", testQueueAckAll},
 	{"QueueEnqueueAll", testQueueEnqueueAll},
 	{"QueueAckAllLarge", testQueueAckAllLarge},
+	{"WriteBatch", testWriteBatch},
 
 	{"OddCharactersRoundTrip", testOddCharactersRoundTrip},
 	{"NoKeyCollisions", testNoKeyCollisions},
