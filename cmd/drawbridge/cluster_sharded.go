@@ -208,7 +208,11 @@ func (a *app) runSharded(ctx context.Context) error {
 	var wg sync.WaitGroup
 	workerCtx, stopWorker := context.WithCancel(runCtx)
 	defer stopWorker()
-	wg.Go(func() { _ = w.Run(workerCtx) })
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		_ = w.Run(workerCtx)
+	}()
 	for _, l := range a.links {
 		wg.Go(func() { _ = l.component.Run(runCtx) })
 	}
@@ -236,6 +240,7 @@ func (a *app) runSharded(ctx context.Context) error {
 	// Hand the owners over while this process may still be the front:
 	// their sessions' last words go out on its connection.
 	stopWorker()
+	<-workerDone // Drain needs Run to have returned
 	drainErr := waitWorker(stopCtx, w)
 	// Then end the term as front and release the lease.
 	endTerm()
