@@ -69,7 +69,9 @@ func TestWriterCombinesQueuedParts(t *testing.T) {
 	}
 }
 
-func sameAppend(a, b store.QueueAppend) bool { return a.Owner == b.Owner && string(a.Data) == string(b.Data) }
+func sameAppend(a, b store.QueueAppend) bool {
+	return a.Owner == b.Owner && string(a.Data) == string(b.Data)
+}
 
 // TestWriterKeepsEachCallersOrder: callers that each write several parts
 // one after the other, concurrently with each other, find their items
