@@ -104,6 +104,10 @@ func TestWriterKeepsEachCallersOrder(t *testing.T) {
 				if errs[g] != nil {
 					t.Fatalf("caller %d: %v", g, errs[g])
 				}
+				if len(seqs[g]) != rounds*perPart {
+					t.Errorf("caller %d got %d sequences for %d appends", g, len(seqs[g]), rounds*perPart)
+					continue
+				}
 				var want, got []string
 				for k := range rounds {
 					for i := range perPart {
