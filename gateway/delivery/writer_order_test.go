@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -207,6 +208,77 @@ func TestWriterJournalTakesPendingPairs(t *testing.T) {
 				t.Errorf("the id map still holds %d pairs and counts %d of %d written", len(idm.pending), idm.finished, idm.queued)
 			}
 			idm.mu.Unlock()
+		})
+	}
+}
+
+// TestWriterIntakeRemovalTakesPendingPairs: the intake's removal of a
+// handled stanza carries the id map's pending pairs in front of it in the
+// same write (IDMap.takeAll), so right after the removal — a crash then —
+// the pairs are in the store and the stanza, if handled again, is known
+// as sent. A removal that fails leaves the stanza and puts the pairs
+// back; the next one writes both.
+func TestWriterIntakeRemovalTakesPendingPairs(t *testing.T) {
+	for _, be := range writerBackends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			ctx := t.Context()
+			w := NewWriter(st)
+			idm := NewIDMap(IDMapConfig{Store: st, Writer: w})
+			idm.mu.Lock()
+			idm.running = true // no background writer: the pairs stay pending
+			idm.mu.Unlock()
+			in := NewIntake(IntakeConfig{Store: st, IDs: idm, Writer: w, Log: slog.New(slog.DiscardHandler)})
+			seqs, err := in.Append(ctx, []IntakeItem{{Sender: owner(0), Data: []byte("stanza")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			queue := intakeOf(owner(0))
+			p := orderPair(0, 0)
+			removed := 0
+			st.afterAck = func(refs []store.QueueRef) {
+				for _, r := range refs {
+					if r.Owner != queue {
+						continue
+					}
+					removed++
+					if !hasPair(t, st, p) {
+						t.Errorf("right after the removal of stanza %s, pair %s is not in the store", r.Seq, p.XMPPID)
+					}
+				}
+			}
+			idm.Put(ctx, p.Owner, p.Chat, p.PlatformID, 0, p.XMPPID)
+			in.Done(owner(0), seqs[0])
+
+			failing := st.hold(errInjected)
+			close(failing.release)
+			if in.removeDone(ctx) {
+				t.Fatal("removeDone reported success with the write failing")
+			}
+			if hasPair(t, st, p) {
+				t.Error("the pair is in the store after the failed removal")
+			}
+			if n := len(pending(t, st, queue)); n != 1 {
+				t.Errorf("%d stanzas recorded after the failed removal, want 1", n)
+			}
+			if !in.removeDone(ctx) {
+				t.Fatal("removeDone failed")
+			}
+			if n := len(pending(t, st, queue)); n != 0 {
+				t.Errorf("%d stanzas recorded after the removal, want 0", n)
+			}
+			if removed != 1 {
+				t.Errorf("%d removals written, want 1", removed)
+			}
+			calls := st.calls()
+			if len(calls) != 3 {
+				t.Fatalf("%d WriteBatch calls, want 3 (the record, the failed removal, the removal)", len(calls))
+			}
+			for n, b := range calls[1:] {
+				if len(b.Pairs) != 1 || b.Pairs[0] != p || len(b.Acks) != 1 || b.Acks[0].Seq != seqs[0] {
+					t.Errorf("removal %d: pairs %v, acks %v; want pair %s in front of the removal of %s", n, b.Pairs, b.Acks, p.XMPPID, seqs[0])
+				}
+			}
 		})
 	}
 }

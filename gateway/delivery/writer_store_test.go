@@ -31,6 +31,8 @@ type batchStore struct {
 	// appended, with its appends: the state of the store then is what a
 	// crash right after that write would leave.
 	afterAppend func(appends []store.QueueAppend)
+	// afterAck is afterAppend for writes that acked.
+	afterAck func(acks []store.QueueRef)
 
 	mu      sync.Mutex
 	batches []store.Batch // every WriteBatch call's batch, in call order
@@ -113,6 +115,7 @@ func (s *batchStore) WriteBatch(ctx context.Context, b store.Batch) ([]string, e
 	seqs, err := s.inner.WriteBatch(ctx, b)
 	if err == nil {
 		s.appended(b.Appends)
+		s.acked(b.Acks)
 	}
 	return seqs, err
 }
@@ -126,6 +129,12 @@ func (s *batchStore) countApart() {
 func (s *batchStore) appended(items []store.QueueAppend) {
 	if len(items) > 0 && s.afterAppend != nil {
 		s.afterAppend(items)
+	}
+}
+
+func (s *batchStore) acked(refs []store.QueueRef) {
+	if len(refs) > 0 && s.afterAck != nil {
+		s.afterAck(refs)
 	}
 }
 
@@ -159,12 +168,20 @@ func (s *batchStore) EnqueueAll(ctx context.Context, items []store.QueueAppend) 
 
 func (s *batchStore) Ack(ctx context.Context, owner ids.Owner, seq string) error {
 	s.countApart()
-	return s.Store.Ack(ctx, owner, seq)
+	err := s.Store.Ack(ctx, owner, seq)
+	if err == nil {
+		s.acked([]store.QueueRef{{Owner: owner, Seq: seq}})
+	}
+	return err
 }
 
 func (s *batchStore) AckAll(ctx context.Context, items []store.QueueRef) error {
 	s.countApart()
-	return s.Store.AckAll(ctx, items)
+	err := s.Store.AckAll(ctx, items)
+	if err == nil {
+		s.acked(items)
+	}
+	return err
 }
 
 // writerBackend is a real store for the Writer's tests.
