@@ -80,7 +80,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		return c.deliverStanza(ctx, out, owner, e.FromMe, msg)
 	case *event.Receipt:
 		for _, target := range e.Targets {
-			msg := c.chatMessage(from, owner, "")
+			msg := ephemeralMessage(from, owner)
 			if e.Kind == event.Displayed {
 				msg.Extensions = append(msg.Extensions, &stanza.MarkDisplayed{ID: string(target)})
 			} else {
@@ -93,7 +93,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		}
 		return nil
 	case *event.ChatState:
-		msg := c.chatMessage(from, owner, "")
+		msg := ephemeralMessage(from, owner)
 		msg.Extensions = append(msg.Extensions, chatStateExt(e.State), &xep.NoStore{})
 		return out.send(ctx, msg)
 	case *event.Presence:
@@ -130,6 +130,23 @@ func (c *Component) chatMessage(from string, owner ids.Owner, body string) *stan
 		Attrs:      stanza.Attrs{Type: stanza.MessageTypeChat, From: from, To: string(owner), Id: newID()},
 		Body:       body,
 		Extensions: make([]stanza.MsgExtension, 0, chatExtensions),
+	}
+}
+
+// ephemeralMessage is a chat message that carries only a delivery
+// receipt, a chat marker or a chat state, and so no id: receipts and
+// markers name the message they answer in their own id attribute, nothing
+// answers them or a chat state, and an error the server returns for one is
+// only logged (handleMessage). RFC 6120 §8.1.3 recommends a message id
+// for tracking the replies and errors a stanza may cause, and leaves it
+// optional; without it the server parses, routes and writes to each of the
+// user's clients ~24 bytes less per stanza (three of the Echo Bot's four
+// stanzas per message).
+func ephemeralMessage(from string, owner ids.Owner) *stanza.Message {
+	return &stanza.Message{
+		XMLName:    xml.Name{Local: "message"},
+		Attrs:      stanza.Attrs{Type: stanza.MessageTypeChat, From: from, To: string(owner)},
+		Extensions: make([]stanza.MsgExtension, 0, 2),
 	}
 }
 
