@@ -93,8 +93,12 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 		}
 		return nil
 	case *event.ChatState:
+		// No XEP-0334 <no-store/> hint, as clients send theirs: servers
+		// keep no message that holds only a chat state, in archives
+		// (XEP-0313 archives what has a body) or offline (XEP-0160;
+		// Prosody 0.12's mod_offline reads no hints at all).
 		msg := ephemeralMessage(from, owner)
-		msg.Extensions = append(msg.Extensions, chatStateExt(e.State), &xep.NoStore{})
+		msg.Extensions = append(msg.Extensions, chatStateExt(e.State))
 		return out.send(ctx, msg)
 	case *event.Presence:
 		c.mu.Lock()
@@ -119,7 +123,7 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 const retractedNotice = "/me retracted a message; your client does not support retractions."
 
 // chatExtensions is the room chatMessage makes for extensions: what the
-// common stanzas carry (a receipt or chat state and its no-store hint; a
+// common stanzas carry (a receipt and its no-store hint, a chat state; a
 // message's origin-id, receipt request, markable and active state), so
 // that adding them allocates once.
 const chatExtensions = 4
