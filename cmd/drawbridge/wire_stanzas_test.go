@@ -217,7 +217,7 @@ func splitStanzas(t *testing.T, b []byte) wireStanzas {
 func startWireEcho4(t *testing.T, link *wireProxy) {
 	ready, done := make(chan struct{}), make(chan error, 1)
 	go func() {
-		done <- runEchoComponent(link.addr(), plEcho4, loadSecret, true, false, func() { close(ready) })
+		done <- runEchoComponent(link.addr(), plEcho4, loadSecret, "extras", func() { close(ready) })
 	}()
 	select {
 	case <-ready:
