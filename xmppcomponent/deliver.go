@@ -95,8 +95,10 @@ func (c *Component) deliver(ctx context.Context, out deliverySender, d gateway.D
 	case *event.ChatState:
 		// No XEP-0334 <no-store/> hint, as clients send theirs: servers
 		// keep no message that holds only a chat state, in archives
-		// (XEP-0313 archives what has a body) or offline (XEP-0160;
-		// Prosody 0.12's mod_offline reads no hints at all).
+		// (XEP-0313 servers archive bodies; Prosody's mod_mam also
+		// receipts and markers, which keep the hint, but no chat state)
+		// or offline (XEP-0160; Prosody 0.12's mod_offline reads no
+		// hints at all).
 		msg := ephemeralMessage(from, owner)
 		msg.Extensions = append(msg.Extensions, chatStateExt(e.State))
 		return out.send(ctx, msg)
