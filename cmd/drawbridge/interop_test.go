@@ -18,7 +18,8 @@ import (
 // present as clients are: from a full JID, with XEP-0115 caps its own
 // implementation verifies; that its answers come from a full JID (where
 // slixmpp sends its receipts, which reach the platform) and carry
-// <active/> after <composing/>.
+// <active/> after <composing/>, and that it reads the bot's receipts and
+// typing notifications.
 func TestSlixmppInterop(t *testing.T) {
 	e := startE2E(t, config.BackendSQLite)
 	python, script := slixmppScript(t, "drawbridge_client.py")
@@ -47,6 +48,7 @@ func TestSlixmppInterop(t *testing.T) {
 		CapsVerified bool `json:"caps_verified"`
 		FullJID      int  `json:"replies_full_jid"`
 		Active       int  `json:"replies_active"`
+		Composing    int  `json:"composing"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &result); err != nil {
 		t.Fatalf("last line is not the result JSON: %v\n%s", err, out)
@@ -56,6 +58,11 @@ func TestSlixmppInterop(t *testing.T) {
 	}
 	if !result.CapsVerified || result.FullJID != 2 || result.Active != 2 {
 		t.Fatalf("slixmpp result %+v, want verified caps and 2 echoes from a full JID with <active/>\n%s", result, out)
+	}
+	// The bot's typing notifications (no stanza id, no storage hint) reach
+	// slixmpp as chat states, one before each echo.
+	if result.Composing < 2 {
+		t.Errorf("slixmpp saw %d typing notifications from the bot, want one per echo (2)\n%s", result.Composing, out)
 	}
 	// slixmpp acknowledged each echo (XEP-0184 auto_ack) to the full JID it
 	// came from: the receipts reach the platform.

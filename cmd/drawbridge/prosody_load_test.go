@@ -41,6 +41,7 @@ var (
 	plEchoBare = flag.Bool("prosody.echobare", false, "add a target echo4bare: echo4 addressing its replies to the user's bare JID, as the gateway does, instead of the full JID the message came from")
 	plProfile  = flag.String("prosody.profile", "", "write the gateway's CPU and allocation profiles of the throughput phase to FILE.cpu and FILE.allocs (through metrics.profiling)")
 	plOneReply = flag.Bool("prosody.onereply", false, "run the gateway's sandbox with echo_reply_only, so that the Echo Bot answers with its echo alone, like the one-reply echo component")
+	plShapes   = flag.Bool("prosody.shapes", false, "add targets echo4gw-before and echo4gw: echo4 writing the gateway's four stanzas byte for byte as it wrote them before and after the byte cuts of issue 20 (ids, resource, extensions), to the bare JID, so that Prosody's CPU for the stanzas' shape is measured without the gateway's own work")
 )
 
 const (
@@ -48,6 +49,10 @@ const (
 	plEcho      = "echo.load.test"   // the minimal echo component
 	plEcho4     = "echo4.load.test"  // the echo component that also sends what the Echo Bot sends
 	plEcho4Bare = "echo4b.load.test" // echo4 writing to bare JIDs (-prosody.echobare)
+	// echo4 writing the gateway's stanzas before and after the byte cuts
+	// (-prosody.shapes), with JIDs as long as the gateway's.
+	plEcho4GwB  = "gb.load.test"
+	plEcho4Gw   = "ga.load.test"
 	plEchoEnv   = "DRAWBRIDGE_BENCH_ECHO_COMPONENT"
 	plWait      = 60 * time.Second
 	plEchoReady = "echo component ready"
@@ -169,6 +174,8 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 			{Domain: plEcho, Secret: loadSecret},
 			{Domain: plEcho4, Secret: loadSecret},
 			{Domain: plEcho4Bare, Secret: loadSecret},
+			{Domain: plEcho4GwB, Secret: loadSecret},
+			{Domain: plEcho4Gw, Secret: loadSecret},
 		},
 	})
 	env := &plEnv{prosody: p, prosodyPID: prosodyPID(b, p)}
@@ -203,6 +210,13 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 	if *plEchoBare {
 		env.targets = slices.Insert(env.targets, 2, plTarget{name: "echo4bare", to: "bot@" + plEcho4Bare,
 			pid: startEchoComponent(b, p.ComponentAddr, plEcho4Bare, "bare"), desc: "echo4 answering to the user's bare JID"})
+	}
+	if *plShapes {
+		env.targets = slices.Insert(env.targets, len(env.targets)-1,
+			plTarget{name: "echo4gw-before", to: string(sandbox.EchoBot) + "@" + plEcho4GwB, pid: startEchoComponent(b, p.ComponentAddr, plEcho4GwB, "gwbefore"),
+				desc: "echo4 writing the gateway's stanzas as before the byte cuts"},
+			plTarget{name: "echo4gw", to: string(sandbox.EchoBot) + "@" + plEcho4Gw, pid: startEchoComponent(b, p.ComponentAddr, plEcho4Gw, "gw"),
+				desc: "echo4 writing the gateway's stanzas"})
 	}
 	if *plOneReply {
 		env.targets[len(env.targets)-1].desc += " (echo_reply_only: one reply)"
@@ -723,8 +737,10 @@ func (c *plClient) linkSandbox(phone string) error {
 // startEchoComponent runs the echo component in a child process (this
 // test binary, TestProsodyEchoComponent) so that its CPU time is its own,
 // and returns its pid once its handshake succeeded.
-// mode is plain (one reply), extras (the Echo Bot's four stanzas) or bare
-// (extras, to the sender's bare JID).
+// mode is plain (one reply), extras (the Echo Bot's four stanzas), bare
+// (extras, to the sender's bare JID), gw (the gateway's four stanzas) or
+// gwbefore (the gateway's four stanzas before the byte cuts): see
+// runEchoComponent.
 func startEchoComponent(tb testing.TB, addr, domain, mode string) int {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProsodyEchoComponent$", "-test.timeout=0", "-test.count=1")
 	cmd.Env = append(os.Environ(), plEchoEnv+"="+strings.Join([]string{addr, domain, loadSecret, mode}, " "))
@@ -750,7 +766,7 @@ func TestProsodyEchoComponent(t *testing.T) {
 	if len(f) != 4 {
 		t.Fatalf("%s=%q: want ADDR DOMAIN SECRET MODE", plEchoEnv, spec)
 	}
-	err := runEchoComponent(f[0], f[1], f[2], f[3] != "plain", f[3] == "bare", func() { fmt.Println(plEchoReady) })
+	err := runEchoComponent(f[0], f[1], f[2], f[3], func() { fmt.Println(plEchoReady) })
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		t.Fatal(err)
 	}
@@ -758,12 +774,15 @@ func TestProsodyEchoComponent(t *testing.T) {
 
 // runEchoComponent is a minimal XEP-0114 component: handshake, then for
 // every <message> with a body one <message> back to its sender with the
-// same body (with extras: a delivery receipt and a typing notification
-// before it and a displayed marker after it, like the sandbox Echo Bot),
-// to the sender's full JID (bare: to its bare JID).
-// It parses nothing but the attributes it needs and writes its replies
-// once per read.
-func runEchoComponent(addr, domain, secret string, extras, bare bool, ready func()) error {
+// same body, to the sender's full JID (mode plain). Mode extras adds a
+// delivery receipt and a typing notification before it and a displayed
+// marker after it, like the sandbox Echo Bot; bare does the same to the
+// sender's bare JID. Modes gw and gwbefore write what the gateway writes
+// for the Echo Bot's answer (gwStanzas), byte for byte but for the random
+// ids. It parses nothing but the attributes it needs and writes its
+// replies once per read.
+func runEchoComponent(addr, domain, secret, mode string, ready func()) error {
+	extras, bare := mode != "plain", mode == "bare"
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return err
@@ -805,6 +824,7 @@ func runEchoComponent(addr, domain, secret string, extras, bare bool, ready func
 	buf := make([]byte, 0, 128<<10)
 	chunk := make([]byte, 64<<10)
 	var werr error
+	var n int // messages answered
 	reply := func(msg []byte) {
 		body, ok := msgBody(msg)
 		if !ok || isErrorStanza(msg) {
@@ -812,6 +832,11 @@ func runEchoComponent(addr, domain, secret string, extras, bare bool, ready func
 		}
 		tag := msg[:bytes.IndexByte(msg, '>')]
 		from, to, id := attrValue(tag, "from"), attrValue(tag, "to"), attrValue(tag, "id")
+		if mode == "gw" || mode == "gwbefore" {
+			n++
+			gwStanzas(w, mode == "gwbefore", to, from, id, body, n)
+			return
+		}
 		if i := bytes.IndexByte(from, '/'); bare && i >= 0 {
 			from = from[:i]
 		}
@@ -855,6 +880,58 @@ func runEchoComponent(addr, domain, secret string, extras, bare bool, ready func
 			return rerr
 		}
 	}
+}
+
+// gwStanzas writes to w the four stanzas the gateway writes for the Echo
+// Bot's answer to a message (id and body, from the user's full JID user to
+// the bot's JID bot; the nth message answered): delivery receipt, typing
+// notification, the echo, displayed marker, from the bot's JID with the
+// gateway's resource to the user's bare JID, with the gateway's ids and
+// extensions; before the byte cuts (before: each stanza with an id, the
+// typing notification with a no-store hint) or after them. The bot's
+// platform id is a sandbox id ("SB" and a per-process part of 12
+// characters, then a counter).
+func gwStanzas(w *bufio.Writer, before bool, bot, user, id, body []byte, n int) {
+	if i := bytes.IndexByte(user, '/'); i >= 0 {
+		user = user[:i]
+	}
+	head := func(stanzaID string) {
+		_, _ = w.WriteString(`<message type="chat"`)
+		if stanzaID != "" {
+			_, _ = w.WriteString(` id="` + stanzaID + `"`)
+		}
+		_, _ = w.WriteString(` from="`)
+		_, _ = w.Write(bot)
+		_, _ = w.WriteString(`/drawbridge" to="`)
+		_, _ = w.Write(user)
+		_, _ = w.WriteString(`">`)
+	}
+	randomID := func() string {
+		if before {
+			return fmt.Sprintf("db-%016X", n) // as long as newID's
+		}
+		return ""
+	}
+	platformID := fmt.Sprintf("SBdneifdl2j14w.%d", 2*n)
+	const noStore = `<no-store xmlns="urn:xmpp:hints"/>`
+	head(randomID())
+	_, _ = w.WriteString(`<received xmlns="urn:xmpp:receipts" id="`)
+	_, _ = w.Write(id)
+	_, _ = w.WriteString(`"/>` + noStore + `</message>`)
+	head(randomID())
+	_, _ = w.WriteString(`<composing xmlns="http://jabber.org/protocol/chatstates"/>`)
+	if before {
+		_, _ = w.WriteString(noStore)
+	}
+	_, _ = w.WriteString(`</message>`)
+	head(platformID)
+	_, _ = w.WriteString(`<body>echo: `)
+	_, _ = w.Write(body)
+	_, _ = w.WriteString(`</body><origin-id xmlns="urn:xmpp:sid:0" id="` + platformID + `"/><request xmlns="urn:xmpp:receipts"/><markable xmlns="urn:xmpp:chat-markers:0"/><active xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	head(randomID())
+	_, _ = w.WriteString(`<displayed xmlns="urn:xmpp:chat-markers:0" id="`)
+	_, _ = w.Write(id)
+	_, _ = w.WriteString(`"/>` + noStore + `</message>`)
 }
 
 // attrValue returns the value of attribute name in a start tag (quoted

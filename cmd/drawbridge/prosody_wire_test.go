@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,11 +17,18 @@ import (
 type plWire struct {
 	usersOut, usersIn float64 // written / read by the users
 	compOut, compIn   float64 // written / read by the component
+	// compSegs and usersSegs count TCP data segments (ss's
+	// data_segs_out / data_segs_in): the component's sent on its link,
+	// and the ones the users received. With TCP_NODELAY (Go's default)
+	// and loopback's 64 KiB MSS, the component's are its socket writes,
+	// so about the reads Prosody needs for them; the users' are Prosody's
+	// sends to them (its Nagle algorithm may merge some).
+	compSegs, usersSegs float64
 }
 
 func (w plWire) String() string {
-	return fmt.Sprintf("users wrote %.0f and read %.0f; the component wrote %.0f and read %.0f",
-		w.usersOut, w.usersIn, w.compOut, w.compIn)
+	return fmt.Sprintf("users wrote %.0f and read %.0f; the component wrote %.0f and read %.0f; TCP data segments: the component sent %.3f, the users received %.3f",
+		w.usersOut, w.usersIn, w.compOut, w.compIn, w.compSegs, w.usersSegs)
 }
 
 // wireCounters reads the running totals for target tg.
@@ -30,6 +38,8 @@ func (env *plEnv) wireCounters(tb testing.TB, tg plTarget) plWire {
 		w.usersOut += float64(c.bytesOut.Load())
 		w.usersIn += float64(c.bytesIn.Load())
 	}
+	w.compSegs, _ = tcpSegments(tb, tg.pid, env.prosody.ComponentAddr)
+	_, w.usersSegs = tcpSegments(tb, os.Getpid(), env.prosody.C2SAddr)
 	if tg.metrics != "" {
 		m, err := scrapeOrNil(tg.metrics)
 		if err != nil || m == nil {
@@ -46,11 +56,50 @@ func (env *plEnv) wireCounters(tb testing.TB, tg plTarget) plWire {
 // perMessage is the difference since before, per message.
 func (w plWire) perMessage(before plWire, n float64) plWire {
 	return plWire{
-		usersOut: (w.usersOut - before.usersOut) / n,
-		usersIn:  (w.usersIn - before.usersIn) / n,
-		compOut:  (w.compOut - before.compOut) / n,
-		compIn:   (w.compIn - before.compIn) / n,
+		usersOut:  (w.usersOut - before.usersOut) / n,
+		usersIn:   (w.usersIn - before.usersIn) / n,
+		compOut:   (w.compOut - before.compOut) / n,
+		compIn:    (w.compIn - before.compIn) / n,
+		compSegs:  (w.compSegs - before.compSegs) / n,
+		usersSegs: (w.usersSegs - before.usersSegs) / n,
 	}
+}
+
+// tcpSegments sums the data segments sent and received (ss -i's
+// data_segs_out and data_segs_in) over process pid's established TCP
+// connections to addr.
+func tcpSegments(tb testing.TB, pid int, addr string) (out, in float64) {
+	res, err := exec.Command("ss", "-tinpH", "state", "established", "dst", addr).Output()
+	if err != nil {
+		tb.Fatalf("ss: %v", err)
+	}
+	owner := fmt.Sprintf("pid=%d,", pid)
+	mine := false
+	for line := range strings.Lines(string(res)) {
+		if !strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, " ") {
+			mine = strings.Contains(line, owner) // the socket's line; its details follow
+			continue
+		}
+		if !mine {
+			continue
+		}
+		for f := range strings.FieldsSeq(line) {
+			k, v, ok := strings.Cut(f, ":")
+			if !ok || (k != "data_segs_out" && k != "data_segs_in") {
+				continue
+			}
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("ss: %s: %v", f, err)
+			}
+			if k == "data_segs_out" {
+				out += n
+			} else {
+				in += n
+			}
+		}
+	}
+	return out, in
 }
 
 // procIO returns the bytes the process read and wrote with read and

@@ -465,7 +465,8 @@ def main(argv=None):
         out = {"ok": ok, "sent": summary.get("sent", 0), "echoed": summary.get("echoed", 0),
                "receipts": summary.get("receipts", 0), "caps_verified": summary.get("caps_verified", False),
                "replies_full_jid": summary.get("replies_full_jid", 0),
-               "replies_active": summary.get("replies_active", 0)}
+               "replies_active": summary.get("replies_active", 0),
+               "composing": summary.get("composing", 0)}
         if missing:
             out["missing"] = missing
         print(json.dumps(out), flush=True)
