@@ -31,7 +31,7 @@ var shardLoadConfigs = []struct {
 
 // shardMonitorMessages is how many messages BenchmarkShardedLoad sends one
 // at a time, after the measured phases, with MONITOR on Redis.
-const shardMonitorMessages = 20
+const shardMonitorMessages = 100
 
 // BenchmarkShardedLoad (issue 18) measures a sharded cluster of 1, 2 and
 // 3 gateway processes (cluster.mode: sharded) with one Prosody and one
@@ -50,7 +50,8 @@ const shardMonitorMessages = 20
 // commandstats, lease renewals included; under load the hub batches its
 // store writes). Then shardMonitorMessages messages, one at a time, with
 // MONITOR on Redis count the commands sent per message (round trips,
-// redis-roundtrips) apart from those Lua scripts run. The extra CPU per
+// redis-roundtrips) apart from those Lua scripts run, less the
+// background counted for a while after (redis-idle-cmds/s). The extra CPU per
 // message of routing through Redis Streams is procs=1 minus single,
 // logged by procs=1.
 func BenchmarkShardedLoad(b *testing.B) {
@@ -78,18 +79,19 @@ func BenchmarkShardedLoad(b *testing.B) {
 	results := map[string]plResult{}
 	for _, c := range shardLoadConfigs {
 		b.Run(c.name, func(b *testing.B) {
-			tg := env.startShardTarget(b, bin, c.name, c.procs)
+			tg, sample, where := env.startShardTarget(b, bin, c.name, c.procs)
 			var r plResult
 			for b.Loop() {
 				r = env.run(b, tg)
 			}
 			results[c.name] = r
 			reportShardLoad(b, tg, r)
-			top, lua, topBy, luaBy := env.monitorSample(b, tg, shardMonitorMessages)
-			b.ReportMetric(top, "redis-roundtrips/msg")
-			b.ReportMetric(lua, "redis-lua-cmds/msg")
-			b.Logf("%s: Redis per message, %d messages one at a time (MONITOR): %.2f commands sent (%s); %.2f run by Lua scripts (%s)",
-				c.name, shardMonitorMessages, top, formatCommands(topBy), lua, formatCommands(luaBy))
+			rs := env.monitorSample(b, tg, sample, shardMonitorMessages)
+			b.ReportMetric(rs.top, "redis-roundtrips/msg")
+			b.ReportMetric(rs.lua, "redis-lua-cmds/msg")
+			b.ReportMetric(rs.background, "redis-idle-cmds/s")
+			b.Logf("%s: Redis per message, %d messages one at a time of a user %s (MONITOR, less the background of %.0f commands/s): %.2f commands sent (%s); %.2f run by Lua scripts (%s)",
+				c.name, shardMonitorMessages, where, rs.background, rs.top, formatCommands(rs.topBy), rs.lua, formatCommands(rs.luaBy))
 			if single, ok := results["single"]; ok && c.procs == 1 {
 				b.ReportMetric(r.compCPU-single.compCPU, "extra-gw-cpu-µs/msg")
 				b.ReportMetric(r.redisCPU-single.redisCPU, "extra-redis-cpu-µs/msg")
@@ -126,11 +128,14 @@ func reportShardLoad(b *testing.B, tg plTarget, r plResult) {
 // gateway process (procs 0) or a sharded cluster of procs processes
 // (shard-1, the front, first), links the users and waits until each
 // user's owner is held by the worker rendezvous hashing prefers.
-// Everything stops when b ends.
-func (env *plEnv) startShardTarget(b *testing.B, bin, name string, procs int) plTarget {
+// Everything stops when b ends. It returns the target, and the user
+// whose messages monitorSample counts, with where its owner lives: on a
+// worker other than the front when there is one (the case of most users
+// in a cluster of several).
+func (env *plEnv) startShardTarget(b *testing.B, bin, name string, procs int) (tg plTarget, sample int, where string) {
 	addr := storetest.StartRedisProcess(b).Addr()
 	cfg := gatewayConfig(b, idleStore(b, config.BackendRedis, addr, 0), env.prosody.ComponentAddr, `""`, false)
-	tg := plTarget{name: name, to: string(sandbox.EchoBot) + "@" + loadDomain, redisAddr: addr, redisPID: redisPIDAt(b, addr)}
+	tg = plTarget{name: name, to: string(sandbox.EchoBot) + "@" + loadDomain, redisAddr: addr, redisPID: redisPIDAt(b, addr)}
 	if procs == 0 {
 		metrics := testutil.FreeAddr(b)
 		editFile(b, cfg, "metrics:\n  listen: \"\"", "metrics:\n  listen: "+metrics)
@@ -138,7 +143,7 @@ func (env *plEnv) startShardTarget(b *testing.B, bin, name string, procs int) pl
 		tg.metrics = "http://" + metrics + "/metrics"
 		tg.desc = "one gateway process on Redis, no cluster"
 		env.linkUsers(b)
-		return tg
+		return tg, 0, "of the single process"
 	}
 	rc := redis.NewClient(&redis.Options{Addr: addr})
 	b.Cleanup(func() { rc.Close() })
@@ -170,5 +175,11 @@ func (env *plEnv) startShardTarget(b *testing.B, bin, name string, procs int) pl
 		}
 		return true
 	})
-	return tg
+	where = "served by the front (" + ids[0] + ")"
+	for u := range env.users {
+		if h := cluster.Preferred(plUserName(u)+"@"+plDomain, ids); h != ids[0] {
+			return tg, u, "served by " + h + ", not the front"
+		}
+	}
+	return tg, 0, where
 }

@@ -42,3 +42,16 @@ func TestParseCommandStats(t *testing.T) {
 		t.Errorf("formatCommands = %q", s)
 	}
 }
+
+func TestNetPerMessage(t *testing.T) {
+	c0 := map[string]int{"evalsha": 10, "xadd": 0}
+	c1 := map[string]int{"evalsha": 50, "xadd": 20, "pttl": 2}
+	c2 := map[string]int{"evalsha": 90, "xadd": 20, "pttl": 10}
+	// Half as long busy as idle: the background's share is (90-50)/2 = 20
+	// evalsha and 4 pttl.
+	total, by := netPerMessage(c0, c1, c2, 0.5, 10)
+	want := map[string]float64{"evalsha": 2, "xadd": 2}
+	if total != 4 || !maps.Equal(by, want) {
+		t.Errorf("netPerMessage = %v, %v; want 4, %v", total, by, want)
+	}
+}

@@ -111,16 +111,31 @@ func perMessage(before, after map[string]int, n int) (float64, map[string]float6
 	return total, by
 }
 
-// monitorSample sends n+1 messages of the first user to tg one at a time
+// monitorIdle is how long monitorSample counts the background commands
+// after its messages: several rounds of lease renewals (renew_every
+// 500ms in the cluster tests).
+const monitorIdle = 2 * time.Second
+
+// redisSample is what monitorSample counted, per message: the commands
+// clients sent (round trips; MULTI/EXEC and EVALSHA counted once each)
+// and those Lua scripts ran, in all and by name, less the background
+// (lease renewals, heartbeats, registry reads, blocking reads that time
+// out), which is given per second.
+type redisSample struct {
+	top, lua     float64
+	topBy, luaBy map[string]float64
+	background   float64 // commands per second with no message
+}
+
+// monitorSample sends n+1 messages of user u to tg one at a time
 // (each once the previous one's reply came back) with MONITOR on tg's
-// redis-server, and returns the commands per message from the first
-// reply to the last: round trips (top) and commands run by Lua scripts,
-// in all and by name. Background work (lease renewals, blocking reads
-// that time out) in that window counts too.
-func (env *plEnv) monitorSample(tb testing.TB, tg plTarget, n int) (top, lua float64, topBy, luaBy map[string]float64) {
+// redis-server and counts the commands from the first reply to the last;
+// then it counts the background for monitorIdle with no message, and
+// takes its share of the messages' time off.
+func (env *plEnv) monitorSample(tb testing.TB, tg plTarget, u, n int) redisSample {
 	m := startRedisMonitor(tb, tg.redisAddr)
 	defer m.stop()
-	c := env.users[0]
+	c := env.users[u]
 	ph := &plPhase{sent: make([]atomic.Int64, n+1), recv: make([]atomic.Int64, n+1)}
 	c.phase.Store(ph)
 	defer c.phase.Store(nil)
@@ -133,11 +148,36 @@ func (env *plEnv) monitorSample(tb testing.TB, tg plTarget, n int) (top, lua flo
 	}
 	send(0)
 	top0, lua0 := m.counts()
+	start := time.Now()
 	for i := 1; i <= n; i++ {
 		send(i)
 	}
+	busy := time.Since(start)
 	top1, lua1 := m.counts()
-	top, topBy = perMessage(top0, top1, n)
-	lua, luaBy = perMessage(lua0, lua1, n)
-	return top, lua, topBy, luaBy
+	idle := time.NewTimer(monitorIdle)
+	<-idle.C // counting the background: the measured interval, not a wait for an event
+	top2, lua2 := m.counts()
+	scale := busy.Seconds() / monitorIdle.Seconds()
+	var r redisSample
+	r.top, r.topBy = netPerMessage(top0, top1, top2, scale, n)
+	r.lua, r.luaBy = netPerMessage(lua0, lua1, lua2, scale, n)
+	bgTop, _ := perMessage(top1, top2, 1)
+	bgLua, _ := perMessage(lua1, lua2, 1)
+	r.background = (bgTop + bgLua) / monitorIdle.Seconds()
+	return r
+}
+
+// netPerMessage is the counts from c0 to c1 less scale times those from
+// c1 to c2 (the background), per message.
+func netPerMessage(c0, c1, c2 map[string]int, scale float64, n int) (float64, map[string]float64) {
+	var total float64
+	by := map[string]float64{}
+	for name, v1 := range c1 {
+		d := float64(v1-c0[name]) - scale*float64(c2[name]-v1)
+		if d > 0 {
+			by[name] = d / float64(n)
+			total += d / float64(n)
+		}
+	}
+	return total, by
 }
