@@ -13,8 +13,8 @@ import (
 )
 
 // redisMonitor counts the commands a redis-server runs, by name, through
-// MONITOR: those clients sent (round trips, MULTI/EXEC and EVALSHA
-// counted once each) apart from those Lua scripts ran.
+// MONITOR: those clients sent (an EVALSHA counts once, a pipeline or
+// MULTI/EXEC each of its commands) apart from those Lua scripts ran.
 type redisMonitor struct {
 	nc   net.Conn
 	done chan struct{}
@@ -117,7 +117,7 @@ func perMessage(before, after map[string]int, n int) (float64, map[string]float6
 const monitorIdle = 2 * time.Second
 
 // redisSample is what monitorSample counted, per message: the commands
-// clients sent (round trips; MULTI/EXEC and EVALSHA counted once each)
+// clients sent (an EVALSHA counts once, a pipeline each of its commands)
 // and those Lua scripts ran, in all and by name, less the background
 // (lease renewals, heartbeats, registry reads, blocking reads that time
 // out), which is given per second.
