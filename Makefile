@@ -139,9 +139,13 @@ bench:
 # BENCHMARKS.md): three processes on real Redis and Prosody, the active one
 # stopped 10 times with SIGKILL and 10 with SIGTERM under a steady chat;
 # prints p50/p99 of the takeover time, the gap in delivered messages and
-# the messages bounced or lost.
+# the messages bounced or lost. Then the throughput of a sharded cluster
+# of 1, 2 and 3 processes beside the single process on Redis
+# (BenchmarkShardedLoad: msgs/s, p50/p99, CPU per message of the gateway
+# processes, Prosody and redis-server, Redis commands per message).
 bench-cluster:
 	$(GO) test -run '^$$' -bench '^Benchmark(Cluster|Sharded)Takeover$$' -benchtime 1x -timeout 30m ./cmd/drawbridge/
+	$(GO) test -run '^$$' -bench '^BenchmarkShardedLoad$$' -benchtime 1x -timeout 30m ./cmd/drawbridge/
 
 # Regenerate the management API's Go code and OpenAPI document from
 # proto/drawbridge/admin/v1 (admin.proto + admin_http.yaml), and the

@@ -66,6 +66,13 @@ type plTarget struct {
 	desc string
 	// metrics is the component's Prometheus endpoint, if it has one.
 	metrics string
+	// workers are more processes of the component (the other gateway
+	// processes of a sharded cluster): their CPU counts with pid's.
+	workers []int
+	// redisAddr and redisPID name the component's redis-server when its
+	// CPU and commands are measured too (redisPID 0: they are not).
+	redisAddr string
+	redisPID  int
 }
 
 // plResult is one target's figures.
@@ -82,6 +89,14 @@ type plResult struct {
 	latencyPings        float64 // the same in the latency phase
 	wire                plWire  // bytes per message on each side of Prosody, throughput phase
 	errors              int64
+	// With tg.workers: the workers' µs of CPU per message (also in compCPU).
+	workersCPU float64
+	// With tg.redisPID: redis-server's µs of CPU per message and the
+	// commands it ran per message, in all and by name (INFO
+	// commandstats), throughput phase.
+	redisCPU  float64
+	redisOps  float64
+	redisCmds map[string]float64
 }
 
 // BenchmarkProsodyLoad drives one real Prosody with real c2s clients and
@@ -221,20 +236,31 @@ func startProsodyLoad(b *testing.B, bin string) *plEnv {
 	if *plOneReply {
 		env.targets[len(env.targets)-1].desc += " (echo_reply_only: one reply)"
 	}
-	for u := range *plUsers {
-		c, err := dialLean(p.C2SAddr, plUserName(u), plDomain, "pw")
+	env.dialUsers(b, *plUsers)
+	env.linkUsers(b)
+	return env
+}
+
+// dialUsers logs n registered users in with the lean c2s client.
+func (env *plEnv) dialUsers(tb testing.TB, n int) {
+	for u := range n {
+		c, err := dialLean(env.prosody.C2SAddr, plUserName(u), plDomain, "pw")
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		b.Cleanup(c.close)
+		tb.Cleanup(c.close)
 		env.users = append(env.users, c)
 	}
+}
+
+// linkUsers links a sandbox account for each user, through the gateway's
+// chat commands.
+func (env *plEnv) linkUsers(tb testing.TB) {
 	for u, c := range env.users {
 		if err := c.linkSandbox(fmt.Sprintf("+1555700%04d", u)); err != nil {
-			b.Fatalf("linking %s: %v", plUserName(u), err)
+			tb.Fatalf("linking %s: %v", plUserName(u), err)
 		}
 	}
-	return env
 }
 
 func plUserName(u int) string { return fmt.Sprintf("p%03d", u) }
@@ -317,6 +343,7 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 	ph.waitFor(tb, int64(next))
 
 	cpu0, pcpu0, self0 := cpuTicks(tb, tg.pid), cpuTicks(tb, env.prosodyPID), cpuTicks(tb, os.Getpid())
+	wcpu0, rcpu0, cmds0 := tg.workersTicks(tb), tg.redisTicks(tb), tg.redisCommands(tb)
 	var stanzas0 int64
 	for _, c := range users {
 		stanzas0 += c.stanzas.Load()
@@ -350,6 +377,12 @@ func (env *plEnv) run(tb testing.TB, tg plTarget) plResult {
 		compCPU:    perMsg(cpuTicks(tb, tg.pid) - cpu0),
 		prosodyCPU: perMsg(cpuTicks(tb, env.prosodyPID) - pcpu0),
 		clientCPU:  perMsg(cpuTicks(tb, os.Getpid()) - self0),
+		workersCPU: perMsg(tg.workersTicks(tb) - wcpu0),
+		redisCPU:   perMsg(tg.redisTicks(tb) - rcpu0),
+	}
+	res.compCPU += res.workersCPU
+	if tg.redisPID != 0 {
+		res.redisOps, res.redisCmds = commandsPerMessage(cmds0, tg.redisCommands(tb), n)
 	}
 	var stanzas int64
 	for _, c := range users {

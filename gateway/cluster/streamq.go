@@ -182,9 +182,20 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
 	}
-	res, err := r.q.client.XReadGroup(ctx, &redis.XReadGroupArgs{
+	args := &redis.XReadGroupArgs{
 		Group: streamGroup, Consumer: r.consumer, Streams: []string{r.q.key, from}, Count: int64(count), Block: block,
-	}).Result()
+	}
+	res, err := r.q.client.XReadGroup(ctx, args).Result()
+	if isNoGroup(err) && block > 0 {
+		// Nothing was ever posted. Returning at once would not wait as
+		// asked, and a reader that relies on the wait (the front's pump
+		// on an outbox no worker wrote to yet) would spin on Redis: make
+		// the stream and its group as Post does, and wait on it.
+		if err := r.q.createGroup(ctx); err != nil {
+			return nil, err
+		}
+		res, err = r.q.client.XReadGroup(ctx, args).Result()
+	}
 	if errors.Is(err, redis.Nil) || isNoGroup(err) {
 		return nil, nil
 	}
@@ -204,6 +215,16 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 		}
 	}
 	return out, nil
+}
+
+// createGroup creates the stream and its group, from the stream's start,
+// as Post does; a group that exists already is left as it is.
+func (q *StreamQueue) createGroup(ctx context.Context) error {
+	err := q.client.XGroupCreateMkStream(ctx, q.key, streamGroup, "0").Err()
+	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+		return fmt.Errorf("cluster: creating %s: %w", q.key, err)
+	}
+	return nil
 }
 
 // isNoGroup reports a read of a stream (or group) that does not exist

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
 )
 
 func datas(es []cluster.Entry) []string {
@@ -132,5 +134,49 @@ func TestBellRingsEachOwnerOnce(t *testing.T) {
 	}
 	if got, err := b.Wait(ctx, "gw-b", 10, 0); err != nil || got != nil {
 		t.Errorf("forgotten bell: %v, %v", got, err)
+	}
+}
+
+// TestStreamQueueReadWaitsOnAStreamNeverPosted: a read that may wait, of
+// a queue nothing was posted to yet (the front's outbox in a cluster of
+// one process), waits in Redis as asked instead of returning at once, and
+// returns the first entry posted meanwhile.
+func TestStreamQueueReadWaitsOnAStreamNeverPosted(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	q := cluster.NewFrontOutbox(c, prefix)
+	type result struct {
+		es  []cluster.Entry
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		es, err := q.Reader("gw-a").Read(ctx, 10, time.Minute)
+		done <- result{es, err}
+	}()
+	// Wait until the read blocks in Redis; a read that returned (empty)
+	// instead fails the test.
+	testutil.Eventually(t, 30*time.Second, "the read blocked in Redis", func() bool {
+		select {
+		case r := <-done:
+			t.Fatalf("the read returned %v, %v before anything was posted; want it to wait", datas(r.es), r.err)
+		default:
+		}
+		info, err := c.Info(ctx, "clients").Result()
+		return err == nil && strings.Contains(info, "blocked_clients:1\r\n")
+	})
+	if _, err := q.Post(ctx, []byte("m01")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil || !slices.Equal(datas(r.es), []string{"m01"}) {
+			t.Errorf("the read returned %v, %v; want m01", datas(r.es), r.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read did not return the entry posted")
+	}
+	if lag, err := q.Lag(ctx); err != nil || lag != (cluster.QueueLag{Pending: 1}) {
+		t.Errorf("lag: %+v, %v; want 1 pending", lag, err)
 	}
 }
