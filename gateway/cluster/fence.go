@@ -72,3 +72,49 @@ func FencedError(err error) error {
 	}
 	return err
 }
+
+// multiFencePrelude checks several fences at once and takes them off
+// KEYS and ARGV: ARGV[1] is their number n, KEYS[1..n] the leases' keys
+// and ARGV[2..n+1] the tokens. The write is refused, with an error reply
+// starting with "FENCED", unless every lease still carries its token.
+const multiFencePrelude = `
+local fence_n = tonumber(table.remove(ARGV, 1))
+for i = 1, fence_n do
+	local fence_key = table.remove(KEYS, 1)
+	local fence_token = table.remove(ARGV, 1)
+	local fence_cur = redis.call('HGET', fence_key, 'token')
+	if fence_cur ~= fence_token then
+		if not fence_cur then
+			return redis.error_reply('FENCED token ' .. fence_token .. ' of ' .. fence_key .. ': the lease has expired')
+		end
+		return redis.error_reply('FENCED token ' .. fence_token .. ' of ' .. fence_key .. ': the lease is now at token ' .. fence_cur)
+	end
+end
+`
+
+// MultiFencedScript returns a script that runs body only if every fence
+// given in front of its keys and arguments holds (see RunFences): one
+// script for a write that spans several owners, each fenced by its own
+// lease. body is written as if the fences were not there.
+func MultiFencedScript(body string) *redis.Script {
+	return redis.NewScript(multiFencePrelude + body)
+}
+
+// RunFences runs script, made by MultiFencedScript, with fences in front
+// of keys and args. A refused write returns an error wrapping ErrFenced.
+func RunFences(ctx context.Context, c redis.Scripter, fences []Fence, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	k := make([]string, 0, len(keys)+len(fences))
+	a := make([]any, 0, len(args)+len(fences)+1)
+	a = append(a, len(fences))
+	for _, f := range fences {
+		k = append(k, f.Key)
+		a = append(a, strconv.FormatInt(f.Token, 10))
+	}
+	k = append(k, keys...)
+	a = append(a, args...)
+	cmd := script.Run(ctx, c, k, a...)
+	if err := FencedError(cmd.Err()); err != cmd.Err() {
+		cmd.SetErr(err)
+	}
+	return cmd
+}

@@ -195,13 +195,20 @@ type writerBackend struct {
 	apart bool
 }
 
-// writerBackends: sqlite in a temp dir, a real redis-server, and the
-// same Redis store with owner fences, under which WriteBatch returns
-// store.ErrNoBatch.
+// writerBackends: sqlite in a temp dir, a real redis-server, the same
+// Redis store with owner fences (a batch is one script checking every
+// owner's lease), and that store refusing batches (store.ErrNoBatch, as
+// it does for a batch with an owner it does not hold), so that every
+// write goes through the owner-fenced separate calls.
 var writerBackends = []writerBackend{
 	{name: "sqlite", open: func(t *testing.T) *batchStore { return newBatchStore(t, openStore(t)) }},
 	{name: "redis", open: func(t *testing.T) *batchStore { return newBatchStore(t, openRedis(t, false)) }},
-	{name: "redis-owner-fences", apart: true, open: func(t *testing.T) *batchStore { return newBatchStore(t, openRedis(t, true)) }},
+	{name: "redis-owner-fences", open: func(t *testing.T) *batchStore { return newBatchStore(t, openRedis(t, true)) }},
+	{name: "redis-owner-fences-apart", apart: true, open: func(t *testing.T) *batchStore {
+		st := newBatchStore(t, openRedis(t, true))
+		st.noBatch = true
+		return st
+	}},
 }
 
 // openRedis starts a redis-server for t and returns a store on it; with
@@ -236,8 +243,13 @@ func openRedis(t *testing.T, fenced bool) *redisstore.Store {
 		fences[o] = g.Fence(lease)
 		return fences[o], true
 	})
-	if _, err := st.WriteBatch(t.Context(), store.Batch{Appends: []store.QueueAppend{{Owner: "probe@example.test", Data: []byte("x")}}}); !errors.Is(err, store.ErrNoBatch) {
-		t.Fatalf("WriteBatch under owner fences: %v, want store.ErrNoBatch", err)
+	// A batch of owners held is one script; one with an owner not held is
+	// refused as a whole (the separate calls refuse that owner alone).
+	if _, err := st.WriteBatch(t.Context(), store.Batch{Appends: []store.QueueAppend{{Owner: "probe@example.test", Data: []byte("x")}}}); err != nil {
+		t.Fatalf("WriteBatch under owner fences, owner held: %v", err)
+	}
+	if _, err := st.WriteBatch(t.Context(), store.Batch{Appends: []store.QueueAppend{{Owner: "probe@example.test", Data: []byte("y")}, {Owner: notHeld, Data: []byte("z")}}}); !errors.Is(err, store.ErrNoBatch) {
+		t.Fatalf("WriteBatch under owner fences with an owner not held: %v, want store.ErrNoBatch", err)
 	}
 	return st
 }

@@ -196,9 +196,10 @@ func TestWriterNoBatchFallsBack(t *testing.T) {
 	}
 }
 
-// TestWriterNoBatchFailsOnlyTheRefusedPart: under owner fences a part of
-// an owner this worker does not hold fails with store.ErrFenced, and the
-// other parts of the same refused batch are written.
+// TestWriterNoBatchFailsOnlyTheRefusedPart: under owner fences a batch
+// with a part of an owner this worker does not hold is refused as a whole
+// (store.ErrNoBatch); written apart, that part fails with
+// store.ErrFenced, and the other parts of the same batch are written.
 func TestWriterNoBatchFailsOnlyTheRefusedPart(t *testing.T) {
 	st := newBatchStore(t, openRedis(t, true))
 	w := NewWriter(st)

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -72,8 +73,9 @@ return seqs
 `
 
 var (
-	batchScript       = redis.NewScript(batchLua)
-	fencedBatchScript = cluster.FencedScript(batchLua)
+	batchScript            = redis.NewScript(batchLua)
+	fencedBatchScript      = cluster.FencedScript(batchLua)
+	ownerFencedBatchScript = cluster.MultiFencedScript(batchLua)
 )
 
 var _ store.Batcher = (*Store)(nil)
@@ -86,14 +88,32 @@ func (s *Store) WriteBatch(ctx context.Context, b store.Batch) ([]string, error)
 	if b.Len() == 0 {
 		return nil, nil
 	}
-	if _, ok := s.client.(*redis.Client); !ok || s.ownerFences.Load() != nil || b.Len() > batchMax {
+	if _, ok := s.client.(*redis.Client); !ok || b.Len() > batchMax {
 		return nil, store.ErrNoBatch
+	}
+	var fences []cluster.Fence
+	if s.ownerFences.Load() != nil {
+		var ok bool
+		if fences, ok = s.batchFences(b); !ok {
+			// An owner this worker does not hold: the roles' calls
+			// refuse that owner's writes alone.
+			return nil, store.ErrNoBatch
+		}
 	}
 	keys, args := s.batchArgs(time.Now(), b)
 	var cmd *redis.Cmd
-	if f := s.fence.Load(); f != nil {
+	switch f := s.fence.Load(); {
+	case fences != nil:
+		cmd = cluster.RunFences(ctx, s.client, fences, ownerFencedBatchScript, keys, args...)
+		if err := cmd.Err(); errors.Is(err, store.ErrFenced) {
+			// Nothing was written: the roles' calls write the parts of
+			// the owners still held and refuse the others'.
+			s.refused(err)
+			return nil, store.ErrNoBatch
+		}
+	case f != nil:
 		cmd = s.runFenced(ctx, *f, fencedBatchScript, keys, args...)
-	} else {
+	default:
 		cmd = batchScript.Run(ctx, s.client, keys, args...)
 	}
 	seqs, err := cmd.StringSlice()
@@ -160,4 +180,44 @@ func (s *Store) batchArgs(now time.Time, b store.Batch) ([]string, []any) {
 		}
 	}
 	return keys, args
+}
+
+// batchFences is the fence of every owner b writes for, each once, under
+// owner fences; false if this worker does not hold one of them.
+func (s *Store) batchFences(b store.Batch) ([]cluster.Fence, bool) {
+	var fences []cluster.Fence
+	seen := make(map[ids.Owner]bool)
+	add := func(o ids.Owner) bool {
+		if seen[o] {
+			return true
+		}
+		seen[o] = true
+		f, held, err := s.ownerFenceOf(o)
+		if err != nil || !held {
+			return false
+		}
+		for _, g := range fences {
+			if g.Key == f.Key {
+				return true // an outbox or intake queue of an owner already fenced
+			}
+		}
+		fences = append(fences, f)
+		return true
+	}
+	for _, p := range b.Pairs {
+		if !add(p.Owner) {
+			return nil, false
+		}
+	}
+	for _, it := range b.Appends {
+		if !add(it.Owner) {
+			return nil, false
+		}
+	}
+	for _, r := range b.Acks {
+		if !add(r.Owner) {
+			return nil, false
+		}
+	}
+	return fences, true
 }

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,5 +174,79 @@ func TestOwnerFencedWritesOfAStaleWorker(t *testing.T) {
 		if _, err := fresh.PlatformMessageID(ctx, alice, chat, x); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("id map has the stale write %s (%v)", x, err)
 		}
+	}
+}
+
+// TestOwnerFencedBatch: under owner fences a batch is one script that
+// checks the lease of every owner it writes for (outbox and intake
+// queues by their owner's lease). It writes when all are held; it is
+// refused with store.ErrNoBatch, writing nothing, when one owner is not
+// held here or its lease moved on (a stale worker), so that the roles'
+// calls refuse that owner alone.
+func TestOwnerFencedBatch(t *testing.T) {
+	addr := storetest.StartRedis(t)
+	ctx := t.Context()
+	prefix := freshPrefix()
+	const (
+		alice ids.Owner = "alice@example.org"
+		bob   ids.Owner = "bob@example.org"
+		carol ids.Owner = "carol@example.org"
+	)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	st := New(client, Options{KeyPrefix: prefix})
+	t.Cleanup(func() { st.Close() })
+	var leases leasedOwners
+	leases.acquire(t, client, prefix, "w", alice)
+	leases.acquire(t, client, prefix, "w", bob)
+	st.SetOwnerFences(func(o ids.Owner) (cluster.Fence, bool) {
+		name, _ := strings.CutPrefix(string(o), "outbox:")
+		return leases.fence(ids.Owner(name))
+	})
+	chat := ids.ChatID("c1")
+	held := store.Batch{
+		Pairs:   []store.MessageIDPair{{Owner: alice, Chat: chat, XMPPID: "x1", PlatformID: "p1", TTL: time.Hour}},
+		Appends: []store.QueueAppend{{Owner: alice, Data: []byte("a1")}, {Owner: bob, Data: []byte("b1")}, {Owner: "outbox:" + bob, Data: []byte("ob1")}},
+	}
+	seqs, err := st.WriteBatch(ctx, held)
+	if err != nil || len(seqs) != 3 {
+		t.Fatalf("batch of owners held: %v, %v", seqs, err)
+	}
+	if p, err := st.PlatformMessageID(ctx, alice, chat, "x1"); err != nil || p != "p1" {
+		t.Errorf("the batch's pair: %q, %v", p, err)
+	}
+
+	count := func(o ids.Owner) int {
+		items, err := st.Pending(ctx, o, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(items)
+	}
+	refused := []struct {
+		name  string
+		batch store.Batch
+	}{
+		{"an owner not held", store.Batch{Appends: []store.QueueAppend{{Owner: alice, Data: []byte("a2")}, {Owner: carol, Data: []byte("c2")}}}},
+		{"an ack of an owner not held", store.Batch{Appends: []store.QueueAppend{{Owner: alice, Data: []byte("a3")}}, Acks: []store.QueueRef{{Owner: carol, Seq: "1-1"}}}},
+	}
+	for _, r := range refused {
+		if _, err := st.WriteBatch(ctx, r.batch); !errors.Is(err, store.ErrNoBatch) {
+			t.Errorf("%s: %v, want store.ErrNoBatch", r.name, err)
+		}
+	}
+	// bob's lease moves to another worker: this one is stale for bob.
+	if err := client.Del(ctx, cluster.NewOwnerLease(client, prefix, string(bob)).Key()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var other leasedOwners
+	other.acquire(t, client, prefix, "other", bob)
+	if _, err := st.WriteBatch(ctx, store.Batch{Appends: []store.QueueAppend{{Owner: alice, Data: []byte("a4")}, {Owner: bob, Data: []byte("b4")}}}); !errors.Is(err, store.ErrNoBatch) {
+		t.Errorf("a batch with a stale owner: %v, want store.ErrNoBatch", err)
+	}
+	if n := count(alice); n != 1 {
+		t.Errorf("alice's queue holds %d items, want 1: a refused batch wrote nothing", n)
+	}
+	if n := count(bob); n != 1 {
+		t.Errorf("bob's queue holds %d items, want 1", n)
 	}
 }
