@@ -30,6 +30,11 @@ type Fence struct {
 const fencePrelude = `
 local fence_key = table.remove(KEYS, 1)
 local fence_token = table.remove(ARGV, 1)
+` + fenceCheck
+
+// fenceCheck refuses the write unless the lease fence_key still carries
+// fence_token (both locals set before it).
+const fenceCheck = `
 local fence_cur = redis.call('HGET', fence_key, 'token')
 if fence_cur ~= fence_token then
 	if not fence_cur then
@@ -82,13 +87,7 @@ local fence_n = tonumber(table.remove(ARGV, 1))
 for i = 1, fence_n do
 	local fence_key = table.remove(KEYS, 1)
 	local fence_token = table.remove(ARGV, 1)
-	local fence_cur = redis.call('HGET', fence_key, 'token')
-	if fence_cur ~= fence_token then
-		if not fence_cur then
-			return redis.error_reply('FENCED token ' .. fence_token .. ' of ' .. fence_key .. ': the lease has expired')
-		end
-		return redis.error_reply('FENCED token ' .. fence_token .. ' of ' .. fence_key .. ': the lease is now at token ' .. fence_cur)
-	end
+` + fenceCheck + `
 end
 `
 
