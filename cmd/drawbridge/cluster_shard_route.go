@@ -52,14 +52,43 @@ func newShardRouter(client redis.UniversalClient, prefix, self string, local fun
 // (stream.Config.PingResource), followed by its instance id.
 const linkResource = "link."
 
-// Handle routes p (a stream.Handler).
+// Handle routes p, and handles it here if it is not routed elsewhere
+// (a stream.Handler).
 func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
+	if !r.route(ctx, p) {
+		r.Local(ctx, p)
+	}
+}
+
+// Record routes each stanza read as the connection reads it, before its
+// dispatch (a stream.Intake): the inboxes are the record of what the
+// link read, so a front that stops (SIGTERM) or dies after posting loses
+// nothing, and what it reads while its connection drains still reaches
+// the workers. A stanza routed elsewhere gets a done function (the
+// connection then gives it to HandleRecorded, which only calls it); one
+// to handle here gets nil and goes to the Handler (Local).
+func (r *shardRouter) Record(ctx context.Context, ps []stanza.Packet) []func() {
+	dones := make([]func(), len(ps))
+	for i, p := range ps {
+		if r.route(ctx, p) {
+			dones[i] = func() {}
+		}
+	}
+	return dones
+}
+
+// route posts p where it is handled — its owner's inbox, the inbox of
+// the worker that takes users with no linked account, the process whose
+// ping it answers — and reports whether it did; false means p is to be
+// handled here (no owner, this process's own, or routing failed: then
+// the hub answers it, with a stanza error if it cannot serve it).
+func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 	if inst, ok := replyFor(p); ok {
 		// A reply to another process's ping, which the server gave to
 		// this link (cluster.links: each): back to that process.
 		if inst == r.self {
 			r.log.Debug("cluster: a reply to a ping of this process that its link did not take (late)", "id", p.(*stanza.IQ).Id)
-			return
+			return true
 		}
 		b, err := xmppcomponent.EncodeStanza(p)
 		if err == nil {
@@ -68,20 +97,16 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 		if err != nil {
 			r.log.Warn("cluster: bringing a ping's reply back to its process failed", "instance", inst, "err", err)
 		}
-		return
+		return true
 	}
 	owner := stanzaOwner(p)
 	if owner == "" {
-		r.Local(ctx, p)
-		return
+		return false
 	}
 	holder, routed, err := r.holder(ctx, owner)
 	if err != nil {
-		// The hub answers: it refuses an owner it does not serve with a
-		// stanza error, so the sender hears of it.
 		r.log.Warn("cluster: cannot tell where an owner is served; handled here", "owner", owner, "err", err)
-		r.Local(ctx, p)
-		return
+		return false
 	}
 	worker := ""
 	if !routed {
@@ -91,8 +116,7 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 			if err != nil {
 				r.log.Warn("cluster: cannot tell the live workers; handled here", "owner", owner, "err", err)
 			}
-			r.Local(ctx, p)
-			return
+			return false
 		}
 	}
 	b, err := xmppcomponent.EncodeStanza(p)
@@ -105,8 +129,9 @@ func (r *shardRouter) Handle(ctx context.Context, p stanza.Packet) {
 	}
 	if err != nil {
 		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
-		r.Local(ctx, p)
+		return false
 	}
+	return true
 }
 
 // holder is the worker holding owner's lease, and whether owner's

@@ -322,7 +322,12 @@ func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Cont
 		cfg := l.connCfg
 		cfg.MayConnect = mayConnect
 		cfg.PingResource = linkResource + a.cluster.id
-		conns[i] = stream.New(cfg, l.router.Handle)
+		// The router records each stanza by posting it where it is
+		// handled, as it is read (so that a draining link loses
+		// nothing); what it leaves is handled here.
+		cfg.Intake = l.router
+		cfg.HandleRecorded = func(_ context.Context, _ stanza.Packet, done func()) { done() }
+		conns[i] = stream.New(cfg, l.router.Local)
 		l.front.Store(conns[i])
 		l.shard.SetFront(conns[i])
 		wg.Go(func() {
