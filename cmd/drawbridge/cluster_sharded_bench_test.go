@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,10 +24,16 @@ import (
 //   - front: the holder of the front lease (the user's worker lives on;
 //     the link is down until another process takes the lease);
 //   - worker: the process serving the user (the link stays up; the
-//     user's messages wait in its inbox until another process claims it).
+//     user's messages wait in its inbox until another process claims it);
+//   - front SIGTERM: the front stops cleanly (its users handed over, then
+//     the link: the lease is released and another process takes it).
 //
 // A fresh process replaces each killed one. Figures as in
 // BenchmarkClusterTakeover.
+// shardedTakeoverKinds are the stops BenchmarkShardedTakeover measures:
+// SIGKILL of the front, of the user's worker, and SIGTERM of the front.
+var shardedTakeoverKinds = []string{"front", "worker", "front SIGTERM"}
+
 func BenchmarkShardedTakeover(b *testing.B) {
 	if testing.Short() {
 		b.Skip("runs three gateway processes, Prosody and Redis")
@@ -83,7 +91,7 @@ func BenchmarkShardedTakeover(b *testing.B) {
 	results := map[string][]takeoverRun{}
 	b.ResetTimer()
 	for b.Loop() {
-		for _, kind := range []string{"front", "worker"} {
+		for _, kind := range shardedTakeoverKinds {
 			for run := 0; run < clusterBenchRuns; {
 				settle()
 				front := waitFront(b, rc).Holder
@@ -98,12 +106,15 @@ func BenchmarkShardedTakeover(b *testing.B) {
 					spawn()
 					continue
 				}
-				victim := front
-				if kind == "worker" {
-					victim = worker
+				victim, stop := front, nodes[front].proc.Kill
+				switch kind {
+				case "worker":
+					victim, stop = worker, nodes[worker].proc.Kill
+				case "front SIGTERM":
+					stop = func() error { return nodes[front].proc.Signal(syscall.SIGTERM) }
 				}
 				waitComponent(b, u, true)
-				r := measureTakeover(b, u, fmt.Sprintf("K%s%02d-", kind[:1], run), func() error { return nodes[victim].proc.Kill() })
+				r := measureTakeover(b, u, fmt.Sprintf("K%s%02d-", kind[:1]+kind[len(kind)-1:], run), stop)
 				results[kind] = append(results[kind], r)
 				fmt.Printf("%s run %d: %s killed (front %s, user's worker %s), takeover %v, gap %v, %d sent, %d bounced, %d lost %v\n", kind, run, victim, front, worker,
 					r.takeover.Round(time.Millisecond), r.gap.Round(time.Millisecond), r.sent, r.bounced, len(r.lost), r.lost)
@@ -119,10 +130,11 @@ func BenchmarkShardedTakeover(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	printTakeoverTable(b, results, []string{"front", "worker"})
-	for _, kind := range []string{"front", "worker"} {
+	printTakeoverTable(b, results, shardedTakeoverKinds)
+	for _, kind := range shardedTakeoverKinds {
 		takeovers := durations(results[kind], func(r takeoverRun) time.Duration { return r.takeover })
-		b.ReportMetric(percentile(takeovers, 50).Seconds()*1000, "takeover-"+kind+"-p50-ms")
-		b.ReportMetric(percentile(takeovers, 99).Seconds()*1000, "takeover-"+kind+"-p99-ms")
+		name := strings.ReplaceAll(kind, " ", "-")
+		b.ReportMetric(percentile(takeovers, 50).Seconds()*1000, "takeover-"+name+"-p50-ms")
+		b.ReportMetric(percentile(takeovers, 99).Seconds()*1000, "takeover-"+name+"-p99-ms")
 	}
 }
