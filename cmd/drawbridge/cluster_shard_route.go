@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,9 +86,15 @@ func (r *shardRouter) Record(ctx context.Context, ps []stanza.Packet) []func() {
 func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 	if inst, ok := replyFor(p); ok {
 		// A reply to another process's ping, which the server gave to
-		// this link (cluster.links: each): back to that process.
+		// this link (cluster.links: each): back to that process. Only to
+		// a live worker: anyone can address a result to any resource,
+		// and an inbox is created by its first post.
 		if inst == r.self {
 			r.log.Debug("cluster: a reply to a ping of this process that its link did not take (late)", "id", p.(*stanza.IQ).Id)
+			return true
+		}
+		if live, err := r.liveWorkers(ctx); err != nil || !slices.Contains(live, inst) {
+			r.log.Debug("cluster: dropping a reply to a ping of no live process", "instance", inst, "err", err)
 			return true
 		}
 		b, err := xmppcomponent.EncodeStanza(p)
@@ -155,19 +162,29 @@ const liveTTL = time.Second
 // preferred is the live worker rendezvous hashing gives owner to (the
 // one that claims it once linked); "" when no worker is registered.
 func (r *shardRouter) preferred(ctx context.Context, owner string) (string, error) {
+	live, err := r.liveWorkers(ctx)
+	if err != nil {
+		return "", err
+	}
+	return cluster.Preferred(owner, live), nil
+}
+
+// liveWorkers is cluster.LiveWorkers, read at most once per liveTTL.
+func (r *shardRouter) liveWorkers(ctx context.Context) ([]string, error) {
 	r.mu.Lock()
 	live, fresh := r.live, time.Since(r.liveAt) < liveTTL
 	r.mu.Unlock()
-	if !fresh {
-		var err error
-		if live, err = cluster.LiveWorkers(ctx, r.client, r.prefix); err != nil {
-			return "", err
-		}
-		r.mu.Lock()
-		r.live, r.liveAt = live, time.Now()
-		r.mu.Unlock()
+	if fresh {
+		return live, nil
 	}
-	return cluster.Preferred(owner, live), nil
+	live, err := cluster.LiveWorkers(ctx, r.client, r.prefix)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.live, r.liveAt = live, time.Now()
+	r.mu.Unlock()
+	return live, nil
 }
 
 // replyFor reports whether p is a result or error IQ to a process's
@@ -179,6 +196,11 @@ func replyFor(p stanza.Packet) (string, bool) {
 	}
 	j, err := jid.Parse(iq.To)
 	if err != nil || j.Localpart() != "" {
+		return "", false
+	}
+	// A ping goes to the server, so its reply comes from a server (no
+	// localpart); a user's result is routed by its owner as any stanza.
+	if from, err := jid.Parse(iq.From); err != nil || from.Localpart() != "" {
 		return "", false
 	}
 	inst, ok := strings.CutPrefix(j.Resourcepart(), linkResource)

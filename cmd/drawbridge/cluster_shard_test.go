@@ -104,6 +104,11 @@ func TestShardRouterRoutesByOwner(t *testing.T) {
 		&stanza.Presence{XMLName: xml.Name{Local: "presence"}, Attrs: stanza.Attrs{Id: "b3", From: "bob@example.test/phone", To: "gw.example.test"}},
 		// The reply to beta's ping, which the server gave to this link.
 		&stanza.IQ{XMLName: xml.Name{Local: "iq"}, Attrs: stanza.Attrs{Type: stanza.IQTypeResult, Id: "r1", From: "example.test", To: "gw.example.test/link.beta"}},
+		// A result to the link resource of no live process: dropped
+		// (no inbox made for it).
+		&stanza.IQ{XMLName: xml.Name{Local: "iq"}, Attrs: stanza.Attrs{Type: stanza.IQTypeResult, Id: "r2", From: "example.test", To: "gw.example.test/link.nobody"}},
+		// A user's result to a link resource: routed by its owner.
+		&stanza.IQ{XMLName: xml.Name{Local: "iq"}, Attrs: stanza.Attrs{Type: stanza.IQTypeResult, Id: "b4", From: "bob@example.test/phone", To: "gw.example.test/link.beta"}},
 	} {
 		r.Handle(ctx, p)
 	}
@@ -125,8 +130,11 @@ func TestShardRouterRoutesByOwner(t *testing.T) {
 	if want := []string{"d1", "r1"}; !slices.Equal(own, want) {
 		t.Errorf("beta's own inbox: %v, want %v", own, want)
 	}
+	if n, err := client.Exists(ctx, cluster.NewWorkerInbox(client, shardPrefix, "nobody").Key()).Result(); err != nil || n != 0 {
+		t.Errorf("an inbox was made for a process that does not exist: %d, %v", n, err)
+	}
 	for owner, want := range map[string][]string{
-		"bob@example.test":   {"b1", "b2", "b3"},
+		"bob@example.test":   {"b1", "b2", "b3", "b4"},
 		"carol@example.test": {"c1"},
 		"alice@example.test": {"a1"},
 		"dave@example.test":  nil,
