@@ -235,11 +235,17 @@ func (w *Worker) drain(ctx context.Context, owner string) {
 	if r == nil || !ok {
 		return // not ours: rung before a move, read by the holder on its claim
 	}
-	q := NewOwnerInbox(w.opts.Client, w.opts.Prefix, owner)
+	w.drainQueue(ctx, NewOwnerInbox(w.opts.Client, w.opts.Prefix, owner), r, owner, &f)
+}
+
+// drainQueue reads q with r until it is empty, handing each entry to
+// Handle with owner ("" for the worker's own inbox) and acknowledging
+// them, fenced by fence when it is set.
+func (w *Worker) drainQueue(ctx context.Context, q *StreamQueue, r *Reader, owner string, fence *Fence) {
 	for ctx.Err() == nil {
 		es, err := r.Read(ctx, w.opts.Batch, 0)
 		if err != nil {
-			w.log.Warn("cluster: reading an inbox", "owner", owner, "err", err)
+			w.log.Warn("cluster: reading an inbox", "owner", owner, "queue", q.Key(), "err", err)
 			return
 		}
 		if len(es) == 0 {
@@ -248,7 +254,7 @@ func (w *Worker) drain(ctx context.Context, owner string) {
 		ids := make([]string, 0, len(es))
 		for _, e := range es {
 			if err := w.opts.Handle(ctx, owner, e); err != nil {
-				w.log.Warn("cluster: handling an inbox entry", "owner", owner, "id", e.ID, "err", err)
+				w.log.Warn("cluster: handling an inbox entry", "owner", owner, "queue", q.Key(), "id", e.ID, "err", err)
 			}
 			if ctx.Err() != nil {
 				break // stopped mid-batch: what was not acknowledged is read again by the next holder
@@ -258,10 +264,10 @@ func (w *Worker) drain(ctx context.Context, owner string) {
 		// Acknowledged even when ctx ended meanwhile: what was handled
 		// need not be handled again by the next holder.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Wait)
-		err = q.Ack(actx, &f, ids...)
+		err = q.Ack(actx, fence, ids...)
 		cancel()
 		if err != nil {
-			w.log.Warn("cluster: acknowledging inbox entries", "owner", owner, "err", err)
+			w.log.Warn("cluster: acknowledging inbox entries", "owner", owner, "queue", q.Key(), "err", err)
 			return
 		}
 	}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -58,9 +57,8 @@ func (r *Router) RouteToWorker(ctx context.Context, worker string, data []byte) 
 	return id, nil
 }
 
-// drainOwn reads the worker's own inbox until it is empty, handling each
-// entry (Handle's owner is "") and acknowledging it unfenced: nothing but
-// this worker reads it.
+// drainOwn reads the worker's own inbox until it is empty (Handle's
+// owner is ""), acknowledging unfenced: nothing but this worker reads it.
 func (w *Worker) drainOwn(ctx context.Context) {
 	q := NewWorkerInbox(w.opts.Client, w.opts.Prefix, w.opts.Instance.ID)
 	w.mu.Lock()
@@ -69,31 +67,5 @@ func (w *Worker) drainOwn(ctx context.Context) {
 	}
 	r := w.own
 	w.mu.Unlock()
-	for ctx.Err() == nil {
-		es, err := r.Read(ctx, w.opts.Batch, 0)
-		if err != nil {
-			w.log.Warn("cluster: reading the worker's own inbox", "err", err)
-			return
-		}
-		if len(es) == 0 {
-			return
-		}
-		ids := make([]string, 0, len(es))
-		for _, e := range es {
-			if err := w.opts.Handle(ctx, "", e); err != nil {
-				w.log.Warn("cluster: handling an entry of the worker's own inbox", "id", e.ID, "err", err)
-			}
-			if ctx.Err() != nil {
-				break
-			}
-			ids = append(ids, e.ID)
-		}
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.opts.Wait+time.Second)
-		err = q.Ack(actx, nil, ids...)
-		cancel()
-		if err != nil {
-			w.log.Warn("cluster: acknowledging entries of the worker's own inbox", "err", err)
-			return
-		}
-	}
+	w.drainQueue(ctx, q, r, "", nil)
 }
