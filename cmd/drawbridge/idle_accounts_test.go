@@ -67,7 +67,7 @@ type idleResult struct {
 	settled     time.Duration // process start to the last relayed item of the start-up traffic
 	rssMiB      float64
 	heapAlloc   float64 // go_memstats_heap_alloc_bytes, MiB
-	heapLive    float64 // go_memstats_next_gc_bytes/2: the live heap at the last GC (GOGC=100), MiB
+	heapLive    float64 // go_memstats_next_gc_bytes/(1+GOGC/100): the live heap at the last GC, MiB
 	stackMiB    float64 // go_memstats_stack_inuse_bytes, MiB
 	goroutines  float64
 	stanzasRead int64 // stanzas the fake server received
@@ -429,11 +429,26 @@ func runIdle(tb testing.TB, bin string, st config.StoreConfig, n int, prof strin
 	res.settled = changed.Sub(p.started)
 	res.rssMiB = rssMiB(tb, p.pid)
 	res.heapAlloc = last["go_memstats_heap_alloc_bytes"] / (1 << 20)
-	res.heapLive = last["go_memstats_next_gc_bytes"] / 2 / (1 << 20)
+	res.heapLive = last["go_memstats_next_gc_bytes"] / (1 + gatewayGOGC(tb)/100) / (1 << 20)
 	res.stackMiB = last["go_memstats_stack_inuse_bytes"] / (1 << 20)
 	res.goroutines = last["go_goroutines"]
 	res.stanzasRead = stanzas.Load()
 	return res
+}
+
+// gatewayGOGC is the GOGC the benchmarks give the gateway (-gateway.env),
+// 100 (Go's default) when not set.
+func gatewayGOGC(tb testing.TB) float64 {
+	for _, kv := range strings.Split(*gatewayEnv, ",") {
+		if v, ok := strings.CutPrefix(kv, "GOGC="); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 {
+				tb.Fatalf("-gateway.env: GOGC=%s is not a positive percentage", v)
+			}
+			return n
+		}
+	}
+	return 100
 }
 
 // fetchProfile writes what url answers to path.

@@ -287,12 +287,21 @@ type gatewayProcess struct {
 	stop    func()
 }
 
-// runGateway runs the binary on config; stop (also called at cleanup) ends
-// it with SIGTERM, or SIGKILL after 30 s, and waits. Its log is shown if
-// the test failed.
+// gatewayEnv adds environment variables to every gateway binary the
+// benchmarks start, e.g. -gateway.env GOGC=50 to measure memory against
+// the garbage collector's headroom (BenchmarkIdleAccounts).
+var gatewayEnv = flag.String("gateway.env", "", "comma-separated KEY=VALUE pairs added to the environment of the gateway binaries the benchmarks start (e.g. GOGC=50,GOMEMLIMIT=64MiB)")
+
+// runGateway runs the binary on config, with -gateway.env added to its
+// environment; stop (also called at cleanup) ends it with SIGTERM, or
+// SIGKILL after 30 s, and waits. Its log is shown if the test failed.
 func runGateway(tb testing.TB, bin, config string) *gatewayProcess {
 	started := time.Now()
-	proc, err := testutil.Start(exec.Command(bin, "run", "--config", config), filepath.Join(tb.TempDir(), "gateway.log"))
+	cmd := exec.Command(bin, "run", "--config", config)
+	if *gatewayEnv != "" {
+		cmd.Env = append(os.Environ(), strings.Split(*gatewayEnv, ",")...)
+	}
+	proc, err := testutil.Start(cmd, filepath.Join(tb.TempDir(), "gateway.log"))
 	if err != nil {
 		tb.Fatal(err)
 	}
