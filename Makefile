@@ -113,6 +113,7 @@ FUZZ_TARGETS := \
 	./xmppcomponent:FuzzAddressing \
 	./xmppcomponent/stream:FuzzMarshalFast \
 	./gateway/config:FuzzParse \
+	./gateway/delivery:FuzzAppendEnvelope \
 	./adapters/remote:FuzzHostDecode
 
 .PHONY: fuzz
