@@ -80,6 +80,9 @@ func (s *appShard) newComponent(a *app, l *appLink, cfg xmppcomponent.Config) er
 	}
 	l.component = c
 	r := newShardRouter(s.c.client, s.c.prefix(), s.c.id, c.Feed, a.linked, a.log)
+	r.Admit = c.AdmitAtFront
+	r.Reply = l.shard.Send
+	r.MaxInbox = a.cfg.ClusterMaxInbox()
 	l.connCfg = cfg.Conn
 	l.connCfg.OnState = func(up bool) {
 		if up {
@@ -133,13 +136,13 @@ func (a *app) owners(ctx context.Context) ([]string, error) {
 func (a *app) feed(domain string) shardFeed {
 	for _, l := range a.links {
 		if l.JID == domain {
-			return func(ctx context.Context, p stanza.Packet, replayed bool) bool {
+			return func(ctx context.Context, p stanza.Packet, opts xmppcomponent.FeedOptions) bool {
 				if iq, ok := p.(*stanza.IQ); ok {
 					if conn := l.front.Load(); conn != nil && conn.DeliverReply(iq) {
 						return true
 					}
 				}
-				return l.component.FeedWait(ctx, p, replayed)
+				return l.component.FeedWait(ctx, p, opts)
 			}
 		}
 	}
