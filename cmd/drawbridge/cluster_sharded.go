@@ -81,7 +81,7 @@ func (s *appShard) newComponent(a *app, l *appLink, cfg xmppcomponent.Config) er
 	l.component = c
 	r := newShardRouter(s.c.client, s.c.prefix(), s.c.id, c.Feed, a.linked, a.log)
 	r.Admit = c.AdmitAtFront
-	r.Reply = l.shard.Send
+	r.Reply = l.refuse
 	r.MaxInbox = a.cfg.ClusterMaxInbox()
 	l.connCfg = cfg.Conn
 	l.connCfg.OnState = func(up bool) {
@@ -92,6 +92,22 @@ func (s *appShard) newComponent(a *app, l *appLink, cfg xmppcomponent.Config) er
 	}
 	l.router = r
 	return nil
+}
+
+// refuse writes the router's refusal of a stanza its link read. On the
+// link's own connection it never waits for room in the outbound queue,
+// as a single process's read path does (stream's admitFunc): the router
+// runs as the link reads, and a reader waiting for its writer could stall
+// both sides of the stream. With the queue full the refusal is dropped
+// (logged by the router). Once this process is no longer the front, it
+// goes to the outbox.
+func (l *appLink) refuse(ctx context.Context, p stanza.Packet) error {
+	if conn := l.front.Load(); conn != nil {
+		now, cancel := context.WithCancel(ctx)
+		cancel()
+		return conn.Send(now, p)
+	}
+	return l.shard.Send(ctx, p)
 }
 
 // linked reports whether owner has a linked account on any platform.
