@@ -18,6 +18,13 @@ import (
 // never queues work in a lane it may share with others. Everything else
 // passes; the handler checks it as before.
 func (c *Component) admit(p stanza.Packet) stanza.Packet {
+	return c.admitWith(p, false)
+}
+
+// admitWith is admit; rated says the message's rate token was taken
+// already (at a sharded front, AdmitAtFront): then the hub checks the
+// session and the sizes only.
+func (c *Component) admitWith(p stanza.Packet, rated bool) stanza.Packet {
 	m, ok := p.(stanza.Message)
 	if !ok {
 		return nil
@@ -30,7 +37,11 @@ func (c *Component) admit(p stanza.Packet) stanza.Packet {
 	if err != nil {
 		return nil // the handler answers bad-request
 	}
-	err = c.gw.AdmitMessage(Owner(from), c.cfg.Platform, bodyBytes, files)
+	if rated {
+		err = c.gw.AdmitMessageRated(Owner(from), c.cfg.Platform, bodyBytes, files)
+	} else {
+		err = c.gw.AdmitMessage(Owner(from), c.cfg.Platform, bodyBytes, files)
+	}
 	if err == nil {
 		return nil
 	}

@@ -34,8 +34,11 @@ type fakeHub struct {
 	nextID int
 	// sendOpts are the options of each SendMessage call, in order.
 	sendOpts []gateway.SendOptions
-	// admitErr is what AdmitMessage answers.
-	admitErr error
+	// admitErr is what AdmitMessage and FrontAdmitMessage answer,
+	// ratedErr what AdmitMessageRated answers.
+	admitErr, ratedErr error
+	// admissions names each admission method called, in order.
+	admissions []string
 	// sendGate, if set, holds every SendMessage until it is closed.
 	sendGate chan struct{}
 }
@@ -344,7 +347,22 @@ func (h *fakeHub) mint(prefix string) string {
 func (h *fakeHub) AdmitMessage(owner ids.Owner, _ ids.PlatformID, _, _ int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.admissions = append(h.admissions, "AdmitMessage")
 	return h.admitErr
+}
+
+func (h *fakeHub) FrontAdmitMessage(owner ids.Owner, _, _ int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.admissions = append(h.admissions, "FrontAdmitMessage")
+	return h.admitErr
+}
+
+func (h *fakeHub) AdmitMessageRated(owner ids.Owner, _ ids.PlatformID, _, _ int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.admissions = append(h.admissions, "AdmitMessageRated")
+	return h.ratedErr
 }
 
 func (h *fakeHub) SendMessage(_ context.Context, owner ids.Owner, _ ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error) {

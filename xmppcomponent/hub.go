@@ -51,8 +51,12 @@ type Hub interface {
 	GroupAvatar(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID) (gateway.Avatar, error)
 
 	// Messaging, XMPP → platform. AdmitMessage is the cheap check of a
-	// new message on the read path (admit.go).
+	// new message on the read path (admit.go); FrontAdmitMessage its
+	// part a sharded front makes, AdmitMessageRated the rest, at the
+	// worker (admit_front.go).
 	AdmitMessage(owner ids.Owner, platform ids.PlatformID, bodyBytes, attachments int) error
+	FrontAdmitMessage(owner ids.Owner, bodyBytes, attachments int) error
+	AdmitMessageRated(owner ids.Owner, platform ids.PlatformID, bodyBytes, attachments int) error
 	SendMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, msg *event.Message, opts gateway.SendOptions) (ids.MessageID, error)
 	EditMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID, body, xmppID string) error
 	RetractMessage(ctx context.Context, owner ids.Owner, platform ids.PlatformID, chat ids.ChatID, targetXMPPID string) error

@@ -62,15 +62,25 @@ func (c *Component) Feed(ctx context.Context, p stanza.Packet) {
 	c.Handle(ctx, p)
 }
 
+// FeedOptions qualify one stanza given to FeedWait.
+type FeedOptions struct {
+	// Replayed marks a stanza an earlier reader may have handled already.
+	Replayed bool
+	// Admitted marks a message the front of a sharded cluster admitted
+	// (AdmitAtFront): its rate token is taken, so the admission here
+	// checks the session and the sizes only.
+	Admitted bool
+}
+
 // FeedWait is Feed for a reader that acknowledges each stanza once it is
 // handled (a sharded worker reading an inbox): it returns true once p is
 // handled, a message that waited for its files in its chat's queue
 // included (handed to the hub, queued for the platform, or answered with
 // an error), and false if ctx ended first (p may not be handled: the
-// reader leaves it to be read again). replayed marks a stanza an earlier
-// reader may have handled already.
-func (c *Component) FeedWait(ctx context.Context, p stanza.Packet, replayed bool) bool {
-	if refusal := c.admit(p); refusal != nil {
+// reader leaves it to be read again).
+func (c *Component) FeedWait(ctx context.Context, p stanza.Packet, opts FeedOptions) bool {
+	replayed := opts.Replayed
+	if refusal := c.admitWith(p, opts.Admitted); refusal != nil {
 		c.send(ctx, refusal)
 		return true
 	}

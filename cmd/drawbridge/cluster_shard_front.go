@@ -113,7 +113,7 @@ func decodeOutboxEntry(b []byte) (stanza.Packet, string, error) {
 
 // shardFeed hands one stanza to a component and returns once it is
 // handled (true), or ctx ended first (false): xmppcomponent's FeedWait.
-type shardFeed func(ctx context.Context, p stanza.Packet, replayed bool) bool
+type shardFeed func(ctx context.Context, p stanza.Packet, opts xmppcomponent.FeedOptions) bool
 
 // errNotHandled: the owner's handling stopped (its worker lost it or is
 // stopping) before the stanza was handled; it stays in the inbox.
@@ -147,7 +147,8 @@ func shardHandler(feed func(domain string) shardFeed) func(ctx context.Context, 
 		if f == nil {
 			return fmt.Errorf("inbox stanza of %s to %q: no component of that domain in this process", owner, to)
 		}
-		if !f(ctx, p, e.Redelivered) {
+		// An entry the front admitted took its rate token there.
+		if !f(ctx, p, xmppcomponent.FeedOptions{Replayed: e.Redelivered, Admitted: e.Admitted}) {
 			return fmt.Errorf("inbox entry %s of %s: %w", e.ID, owner, errNotHandled)
 		}
 		return nil

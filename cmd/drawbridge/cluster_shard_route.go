@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"gosrc.io/xmpp/stanza"
 	"mellium.im/xmpp/jid"
 
+	"github.com/drawbridge-im/drawbridge/gateway"
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
 )
@@ -29,6 +32,13 @@ import (
 // cluster.Router.RouteToWorker; handled here when that is this process),
 // the one that will hold the owner once linked. A stanza with no owner
 // (from a server) is handled by the local component (Local).
+//
+// A user's stanza is admitted here before it is posted (see admit): a
+// new message within its sender's limits is marked admitted (its rate
+// token is taken here, not again by the worker), one over them is
+// answered with the stanza error a single process gives, and no inbox
+// holds more than MaxInbox entries: past that the stanza is refused
+// (wait/resource-constraint) rather than posted.
 type shardRouter struct {
 	self   string // this instance's id
 	client redis.UniversalClient
@@ -38,7 +48,15 @@ type shardRouter struct {
 	Local func(ctx context.Context, p stanza.Packet)
 	// Linked reports whether owner has a linked account.
 	Linked func(ctx context.Context, owner string) (bool, error)
-	log    *slog.Logger
+	// Admit is the component's AdmitAtFront: a user's new message is
+	// checked against its sender's limits before it is posted.
+	Admit func(p stanza.Packet) (refusal stanza.Packet, admitted bool)
+	// Reply sends a refusal to the stanza's sender (the component's
+	// link).
+	Reply func(ctx context.Context, p stanza.Packet) error
+	// MaxInbox is the most entries an inbox holds (cluster.max_inbox).
+	MaxInbox int64
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	live   []string // live workers, read at liveAt
@@ -99,7 +117,9 @@ func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 		}
 		b, err := xmppcomponent.EncodeStanza(p)
 		if err == nil {
-			_, err = r.router.RouteToWorker(ctx, inst, b)
+			// Unbounded: only a server's reply comes here, for a live
+			// process, and a lost one fails that process's ping.
+			_, err = r.router.RouteToWorker(ctx, inst, b, cluster.PostOptions{})
 		}
 		if err != nil {
 			r.log.Warn("cluster: bringing a ping's reply back to its process failed", "instance", inst, "err", err)
@@ -126,19 +146,62 @@ func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 			return false
 		}
 	}
+	opts := cluster.PostOptions{Max: r.MaxInbox}
+	if routed && r.Admit != nil {
+		// Only a linked owner's: the message of a user with no account
+		// is refused (registration-required) by the worker.
+		refusal, admitted := r.Admit(p)
+		if refusal != nil {
+			r.reply(ctx, refusal)
+			return true
+		}
+		opts.Admitted = admitted
+	}
 	b, err := xmppcomponent.EncodeStanza(p)
 	if err == nil {
 		if worker != "" {
-			_, err = r.router.RouteToWorker(ctx, worker, b)
+			_, err = r.router.RouteToWorker(ctx, worker, b, opts)
 		} else {
-			_, err = r.router.RouteHeld(ctx, owner, holder, b)
+			_, err = r.router.RouteHeld(ctx, owner, holder, b, opts)
 		}
+	}
+	if errors.Is(err, cluster.ErrQueueFull) {
+		r.refuseFull(ctx, p, owner, worker)
+		return true
 	}
 	if err != nil {
 		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
 		return false
 	}
 	return true
+}
+
+// errInboxFull is the refusal of a stanza whose inbox is full: the
+// gateway lacks the resources now (wait/resource-constraint).
+var errInboxFull = fmt.Errorf("too many of your stanzas are waiting to be handled; try again shortly: %w", gateway.ErrRateLimited)
+
+// refuseFull answers p, whose inbox (owner's, or worker's own when set)
+// holds MaxInbox entries, with errInboxFull; an error or a result, which
+// nobody answers, is only logged.
+func (r *shardRouter) refuseFull(ctx context.Context, p stanza.Packet, owner, worker string) {
+	refusal := xmppcomponent.Refusal(p, errInboxFull)
+	if refusal == nil {
+		r.log.Warn("cluster: an inbox is full; an error or result stanza dropped (nobody answers one)", "owner", owner, "worker", worker, "stanza", p.Name(), "max_inbox", r.MaxInbox)
+		return
+	}
+	// Answered: at Debug, so that a flood does not flood the log too.
+	r.log.Debug("cluster: an inbox is full; stanza refused", "owner", owner, "worker", worker, "stanza", p.Name(), "max_inbox", r.MaxInbox)
+	r.reply(ctx, refusal)
+}
+
+// reply sends a refusal to its addressee.
+func (r *shardRouter) reply(ctx context.Context, p stanza.Packet) {
+	if r.Reply == nil {
+		return
+	}
+	if err := r.Reply(ctx, p); err != nil {
+		r.log.Warn("cluster: sending a refusal", "err", err)
+	}
 }
 
 // holder is the worker holding owner's lease, and whether owner's

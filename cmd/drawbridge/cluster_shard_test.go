@@ -322,11 +322,11 @@ func TestShardHandlerFeedsTheComponent(t *testing.T) {
 		if domain != "gw.example.test" {
 			return nil
 		}
-		return func(ctx context.Context, p stanza.Packet, replayed bool) bool {
+		return func(ctx context.Context, p stanza.Packet, opts xmppcomponent.FeedOptions) bool {
 			if ctx.Err() != nil {
 				return false // stopped before handled
 			}
-			fed = append(fed, fmt.Sprintf("%s replayed=%v", stanzaID(p), replayed))
+			fed = append(fed, fmt.Sprintf("%s replayed=%v admitted=%v", stanzaID(p), opts.Replayed, opts.Admitted))
 			return true
 		}
 	})
@@ -346,6 +346,11 @@ func TestShardHandlerFeedsTheComponent(t *testing.T) {
 	if err := h(ctx, "alice@example.test", again); err != nil {
 		t.Errorf("entry left by an earlier reader: %v", err)
 	}
+	admitted := entry(shardMsg("m5", "alice@example.test/phone", "+15550000001@gw.example.test"))
+	admitted.Admitted = true
+	if err := h(ctx, "alice@example.test", admitted); err != nil {
+		t.Errorf("entry the front admitted: %v", err)
+	}
 	stopped, stop := context.WithCancel(ctx)
 	stop()
 	if err := h(stopped, "alice@example.test", entry(shardMsg("m4", "alice@example.test/phone", "+15550000001@gw.example.test"))); !errors.Is(err, errNotHandled) {
@@ -357,7 +362,7 @@ func TestShardHandlerFeedsTheComponent(t *testing.T) {
 	if err := h(ctx, "alice@example.test", cluster.Entry{ID: "2-0", Data: []byte("<nonsense/>")}); err == nil {
 		t.Error("entry that is no stanza: no error")
 	}
-	if want := []string{"m1 replayed=false", "m3 replayed=true"}; !slices.Equal(fed, want) {
+	if want := []string{"m1 replayed=false admitted=false", "m3 replayed=true admitted=false", "m5 replayed=false admitted=true"}; !slices.Equal(fed, want) {
 		t.Errorf("fed %v, want %v", fed, want)
 	}
 }
@@ -416,7 +421,7 @@ func TestShardWorkerServesRoutedStanzas(t *testing.T) {
 		Owners: func(context.Context) ([]string, error) { return []string{"alice@example.test"}, nil },
 		Logger: slog.New(slog.DiscardHandler),
 	}}, hub, func(domain string) shardFeed {
-		return func(_ context.Context, p stanza.Packet, _ bool) bool {
+		return func(_ context.Context, p stanza.Packet, _ xmppcomponent.FeedOptions) bool {
 			mu.Lock()
 			fed = append(fed, domain+" "+stanzaID(p))
 			mu.Unlock()

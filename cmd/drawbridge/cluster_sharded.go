@@ -80,6 +80,9 @@ func (s *appShard) newComponent(a *app, l *appLink, cfg xmppcomponent.Config) er
 	}
 	l.component = c
 	r := newShardRouter(s.c.client, s.c.prefix(), s.c.id, c.Feed, a.linked, a.log)
+	r.Admit = c.AdmitAtFront
+	r.Reply = l.refuse
+	r.MaxInbox = a.cfg.ClusterMaxInbox()
 	l.connCfg = cfg.Conn
 	l.connCfg.OnState = func(up bool) {
 		if up {
@@ -89,6 +92,22 @@ func (s *appShard) newComponent(a *app, l *appLink, cfg xmppcomponent.Config) er
 	}
 	l.router = r
 	return nil
+}
+
+// refuse writes the router's refusal of a stanza its link read. On the
+// link's own connection it never waits for room in the outbound queue,
+// as a single process's read path does (stream's admitFunc): the router
+// runs as the link reads, and a reader waiting for its writer could stall
+// both sides of the stream. With the queue full the refusal is dropped
+// (logged by the router). Once this process is no longer the front, it
+// goes to the outbox.
+func (l *appLink) refuse(ctx context.Context, p stanza.Packet) error {
+	if conn := l.front.Load(); conn != nil {
+		now, cancel := context.WithCancel(ctx)
+		cancel()
+		return conn.Send(now, p)
+	}
+	return l.shard.Send(ctx, p)
 }
 
 // linked reports whether owner has a linked account on any platform.
@@ -133,13 +152,13 @@ func (a *app) owners(ctx context.Context) ([]string, error) {
 func (a *app) feed(domain string) shardFeed {
 	for _, l := range a.links {
 		if l.JID == domain {
-			return func(ctx context.Context, p stanza.Packet, replayed bool) bool {
+			return func(ctx context.Context, p stanza.Packet, opts xmppcomponent.FeedOptions) bool {
 				if iq, ok := p.(*stanza.IQ); ok {
 					if conn := l.front.Load(); conn != nil && conn.DeliverReply(iq) {
 						return true
 					}
 				}
-				return l.component.FeedWait(ctx, p, replayed)
+				return l.component.FeedWait(ctx, p, opts)
 			}
 		}
 	}

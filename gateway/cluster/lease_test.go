@@ -20,7 +20,7 @@ const prefix = "test:"
 // waitTimeout bounds every wait on a condition in these tests.
 const waitTimeout = 10 * time.Second
 
-func client(t *testing.T, addr string) *redis.Client {
+func client(t testing.TB, addr string) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	t.Cleanup(func() { c.Close() })

@@ -295,7 +295,7 @@ func TestRouteToWorker(t *testing.T) {
 		to := cluster.Preferred(u, live)
 		for j := range 2 {
 			data := fmt.Sprintf("%s#%d.%d", u, i, j)
-			if _, err := router.RouteToWorker(ctx, to, []byte(data)); err != nil {
+			if _, err := router.RouteToWorker(ctx, to, []byte(data), cluster.PostOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			want[to] = append(want[to], "|"+data)

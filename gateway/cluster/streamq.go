@@ -45,19 +45,63 @@ func NewFrontOutbox(client redis.UniversalClient, prefix string) *StreamQueue {
 // Key is the stream's key.
 func (q *StreamQueue) Key() string { return q.key }
 
-// postScript: KEYS[1] the stream; ARGV[1] the group, ARGV[2] the data.
-// The group is created (from the stream's start) with the stream, so no
-// entry is ever appended before the group that reads it exists.
+// streamAdmittedField marks an entry its poster admitted (PostOptions.Admitted).
+const streamAdmittedField = "a"
+
+// postScript: KEYS[1] the stream; ARGV[1] the group, ARGV[2] the data,
+// ARGV[3] the most entries the stream may hold (0: no bound), ARGV[4]
+// "1" to mark the entry admitted. The group is created (from the
+// stream's start) with the stream, so no entry is ever appended before
+// the group that reads it exists. A stream at its bound is left as it
+// is and the script returns false (a nil reply): the length and the
+// append are one step, so concurrent posters cannot pass the bound.
 var postScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
 	redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+else
+	local max = tonumber(ARGV[3])
+	if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
+		return false
+	end
+end
+if ARGV[4] == '1' then
+	return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1')
 end
 return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2])
 `)
 
+// ErrQueueFull refuses a post to a queue that holds PostOptions.Max
+// entries already.
+var ErrQueueFull = errors.New("the queue is full")
+
+// PostOptions qualify one post.
+type PostOptions struct {
+	// Max is the most entries the queue may hold, the new one included
+	// (read and not acknowledged, or not read yet); a post past it is
+	// refused with ErrQueueFull. 0 means no bound.
+	Max int64
+	// Admitted marks the entry as admitted by its poster (the front made
+	// the sender's rate check and took its token): the reader sees it in
+	// Entry.Admitted and does not take a second token.
+	Admitted bool
+}
+
 // Post appends data and returns the entry's id.
 func (q *StreamQueue) Post(ctx context.Context, data []byte) (string, error) {
-	id, err := postScript.Run(ctx, q.client, []string{q.key}, streamGroup, data).Text()
+	return q.PostWith(ctx, data, PostOptions{})
+}
+
+// PostWith is Post with opts: a bound on the queue's length, checked in
+// the same step as the append, and the admitted mark.
+func (q *StreamQueue) PostWith(ctx context.Context, data []byte, opts PostOptions) (string, error) {
+	admitted := "0"
+	if opts.Admitted {
+		admitted = "1"
+	}
+	id, err := postScript.Run(ctx, q.client, []string{q.key}, streamGroup, data, max(opts.Max, 0), admitted).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("cluster: appending to %s, which holds %d entries: %w", q.key, opts.Max, ErrQueueFull)
+	}
 	if err != nil {
 		return "", fmt.Errorf("cluster: appending to %s: %w", q.key, err)
 	}
@@ -109,6 +153,8 @@ type Entry struct {
 	// acknowledge (it died, or lost the owner): it may have been handled
 	// already, in part.
 	Redelivered bool
+	// Admitted marks an entry its poster admitted (PostOptions.Admitted).
+	Admitted bool
 }
 
 // Reader reads a StreamQueue as one consumer: first every entry left
@@ -211,7 +257,8 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 				continue
 			}
 			d, _ := m.Values[streamField].(string)
-			out = append(out, Entry{ID: m.ID, Data: []byte(d)})
+			a, _ := m.Values[streamAdmittedField].(string)
+			out = append(out, Entry{ID: m.ID, Data: []byte(d), Admitted: a == "1"})
 		}
 	}
 	return out, nil

@@ -180,3 +180,62 @@ func TestStreamQueueReadWaitsOnAStreamNeverPosted(t *testing.T) {
 		t.Errorf("lag: %+v, %v; want 1 pending", lag, err)
 	}
 }
+
+// TestStreamQueuePostBound: a post past PostOptions.Max is refused with
+// ErrQueueFull and leaves the queue as it was; an acknowledgement makes
+// room again; entries read and not acknowledged count. The admitted mark
+// reaches the reader, and only on the entries posted with it.
+func TestStreamQueuePostBound(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	q := cluster.NewOwnerInbox(c, prefix, "mallory@example.test")
+	post := func(data string, opts cluster.PostOptions) error {
+		_, err := q.PostWith(ctx, []byte(data), opts)
+		return err
+	}
+	for i, tc := range []struct {
+		data string
+		opts cluster.PostOptions
+		full bool
+	}{
+		{"m1", cluster.PostOptions{Max: 3, Admitted: true}, false},
+		{"m2", cluster.PostOptions{Max: 3}, false},
+		{"m3", cluster.PostOptions{Max: 3, Admitted: true}, false},
+		{"m4", cluster.PostOptions{Max: 3, Admitted: true}, true},
+		{"m5", cluster.PostOptions{Max: 1}, true},
+	} {
+		err := post(tc.data, tc.opts)
+		if tc.full != errors.Is(err, cluster.ErrQueueFull) || !tc.full && err != nil {
+			t.Fatalf("post %d (%s, %+v): %v, want full %v", i, tc.data, tc.opts, err, tc.full)
+		}
+	}
+	r := q.Reader("gw-a")
+	es, err := r.Read(ctx, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := datas(es); !slices.Equal(got, []string{"m1", "m2", "m3"}) {
+		t.Fatalf("read %v, want m1 m2 m3", got)
+	}
+	for i, want := range []bool{true, false, true} {
+		if es[i].Admitted != want {
+			t.Errorf("entry %s admitted %v, want %v", es[i].Data, es[i].Admitted, want)
+		}
+	}
+	// Read but not acknowledged: still counted.
+	if err := post("m6", cluster.PostOptions{Max: 3}); !errors.Is(err, cluster.ErrQueueFull) {
+		t.Fatalf("post to a queue of 3 read and unacknowledged entries: %v, want ErrQueueFull", err)
+	}
+	if err := q.Ack(ctx, nil, es[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := post("m7", cluster.PostOptions{Max: 3}); err != nil {
+		t.Fatalf("post after an acknowledgement: %v", err)
+	}
+	if err := post("m8", cluster.PostOptions{}); err != nil {
+		t.Fatalf("unbounded post: %v", err)
+	}
+	if lag, err := q.Lag(ctx); err != nil || lag.Pending+lag.Unread != 4 {
+		t.Fatalf("lag %+v, %v; want 4 entries", lag, err)
+	}
+}

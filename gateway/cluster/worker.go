@@ -42,11 +42,12 @@ func (r *Router) Route(ctx context.Context, owner string, data []byte) (string, 
 }
 
 // RouteHeld is Route for a caller that read owner's lease just before:
-// it posts data to owner's inbox and rings holder ("" rings nobody). A
-// holder that lost the lease meanwhile is rung in vain; the new holder
+// it posts data to owner's inbox with opts (a full inbox refuses it with
+// ErrQueueFull, and nobody is rung) and rings holder ("" rings nobody).
+// A holder that lost the lease meanwhile is rung in vain; the new holder
 // reads the inbox when it claims the owner, as with Route.
-func (r *Router) RouteHeld(ctx context.Context, owner, holder string, data []byte) (string, error) {
-	id, err := NewOwnerInbox(r.client, r.prefix, owner).Post(ctx, data)
+func (r *Router) RouteHeld(ctx context.Context, owner, holder string, data []byte, opts PostOptions) (string, error) {
+	id, err := NewOwnerInbox(r.client, r.prefix, owner).PostWith(ctx, data, opts)
 	if err != nil {
 		return "", err
 	}

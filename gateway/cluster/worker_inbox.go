@@ -45,9 +45,10 @@ func LiveWorkers(ctx context.Context, client redis.UniversalClient, prefix strin
 	return ids, nil
 }
 
-// RouteToWorker posts data to worker's own inbox and rings it.
-func (r *Router) RouteToWorker(ctx context.Context, worker string, data []byte) (string, error) {
-	id, err := NewWorkerInbox(r.client, r.prefix, worker).Post(ctx, data)
+// RouteToWorker posts data to worker's own inbox with opts (a full inbox
+// refuses it with ErrQueueFull) and rings it.
+func (r *Router) RouteToWorker(ctx context.Context, worker string, data []byte, opts PostOptions) (string, error) {
+	id, err := NewWorkerInbox(r.client, r.prefix, worker).PostWith(ctx, data, opts)
 	if err != nil {
 		return "", err
 	}

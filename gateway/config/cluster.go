@@ -38,6 +38,13 @@ type ClusterConfig struct {
 	// process claims or hands over per second (each move disconnects and
 	// reconnects the owner's platform sessions); 0 means 50.
 	MaxMovesPerSecond int64 `yaml:"max_moves_per_second"`
+	// MaxInbox bounds, in sharded mode, the stanzas that wait in Redis
+	// for one owner's worker (an owner's inbox; also a worker's inbox of
+	// users with no linked account): past it the front refuses a user's
+	// stanza (wait/resource-constraint) instead of posting it. In bytes
+	// the bound is MaxInbox × limits.max_stanza_size. 0 means
+	// DefaultMaxInbox.
+	MaxInbox int64 `yaml:"max_inbox"`
 }
 
 // The values of cluster.mode.
@@ -51,6 +58,20 @@ const (
 	ClusterLinksOne  = "one"
 	ClusterLinksEach = "each"
 )
+
+// DefaultMaxInbox is the default of cluster.max_inbox: far above what a
+// user sends while its worker is busy or moving it (a login's presence
+// probes, one per contact of the roster, come at once), far below what
+// would load Redis.
+const DefaultMaxInbox = 5000
+
+// ClusterMaxInbox is cluster.max_inbox with its default applied.
+func (c Config) ClusterMaxInbox() int64 {
+	if c.Cluster.MaxInbox > 0 {
+		return c.Cluster.MaxInbox
+	}
+	return DefaultMaxInbox
+}
 
 // DefaultLeaseTTL is the default of cluster.lease_ttl.
 const DefaultLeaseTTL = 10 * time.Second
@@ -104,6 +125,9 @@ func (c Config) validateCluster(p *problems) {
 		}
 	default:
 		p.add("cluster.links", "%q is not one of %s, %s", cl.Links, ClusterLinksOne, ClusterLinksEach)
+	}
+	if cl.MaxInbox < 0 {
+		p.add("cluster.max_inbox", "must not be negative (0 means the default, %d)", DefaultMaxInbox)
 	}
 	if cl.MaxMovesPerSecond < 0 {
 		p.add("cluster.max_moves_per_second", "must not be negative (0 means the default, 50)")

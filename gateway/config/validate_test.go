@@ -113,6 +113,12 @@ func TestValidate(t *testing.T) {
 			c.Cluster.Mode = ClusterSharded
 			c.Cluster.MaxMovesPerSecond = -1
 		}, "cluster.max_moves_per_second: must not be negative (0 means the default, 50)"},
+		{"cluster sharded with a negative inbox bound", func(c *Config) {
+			c.Store.Backend = "redis"
+			c.Cluster.Enabled = true
+			c.Cluster.Mode = ClusterSharded
+			c.Cluster.MaxInbox = -1
+		}, "cluster.max_inbox: must not be negative (0 means the default, 5000)"},
 		{"cluster lease too short", func(c *Config) {
 			c.Store.Backend = "redis"
 			c.Cluster.Enabled = true
