@@ -186,7 +186,9 @@ var errInboxFull = fmt.Errorf("too many of your stanzas are waiting to be handle
 func (r *shardRouter) refuseFull(ctx context.Context, p stanza.Packet, owner, worker string) {
 	refusal := xmppcomponent.Refusal(p, errInboxFull)
 	if refusal == nil {
-		r.log.Warn("cluster: an inbox is full; an error or result stanza dropped (nobody answers one)", "owner", owner, "worker", worker, "stanza", p.Name(), "max_inbox", r.MaxInbox)
+		// At Debug like a refusal: a user flooding error stanzas would
+		// otherwise flood the log.
+		r.log.Debug("cluster: an inbox is full; an error or result stanza dropped (nobody answers one)", "owner", owner, "worker", worker, "stanza", p.Name(), "max_inbox", r.MaxInbox)
 		return
 	}
 	// Answered: at Debug, so that a flood does not flood the log too.
