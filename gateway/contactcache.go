@@ -106,11 +106,12 @@ func (cc *contactCache) get(ctx context.Context, owner ids.Owner, platform ids.P
 	s := cc.stripe(owner)
 	cc.mu.Lock()
 	b := cc.books[key]
-	gen := s.gen
-	cc.mu.Unlock()
 	if b != nil && !b.big {
+		defer cc.mu.Unlock()
 		return b.find(platform, user)
 	}
+	gen := s.gen
+	cc.mu.Unlock()
 	if b != nil || cc.limit <= 0 || !cc.keep(owner, platform) {
 		return cc.store.GetContact(ctx, owner, platform, user)
 	}
@@ -126,10 +127,13 @@ func (cc *contactCache) get(ctx context.Context, owner ids.Owner, platform ids.P
 		cc.trim(key)
 	}
 	cc.mu.Unlock()
-	if b.big {
-		return cc.store.GetContact(ctx, owner, platform, user)
+	// The list holds every contact of the account.
+	for _, c := range list {
+		if c.User == user {
+			return c, nil
+		}
 	}
-	return b.find(platform, user)
+	return store.Contact{}, store.ErrNotFound
 }
 
 // put writes c to the store and to the account's book, if there is one.
@@ -226,7 +230,8 @@ func (b *contactBook) search(user ids.UserID) (int, bool) {
 }
 
 // find returns the contact user; store.ErrNotFound if the book has none:
-// a book holds all the account's contacts.
+// a book holds all the account's contacts. The caller holds the cache's
+// mu.
 func (b *contactBook) find(platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
 	i, ok := b.search(user)
 	if !ok {
