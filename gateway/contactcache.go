@@ -13,12 +13,13 @@ import (
 )
 
 // DefaultContactCache is how many contacts the hub keeps in memory at
-// most when Options.ContactCache is 0: under 1 MB whatever the number of
-// accounts (about 100 B a contact). Start-up needs few at a time: each
-// session announces its contacts, their presences and pictures in a
-// burst, and 8 sessions connect at once; with 10 000 accounts of four
-// contacts (BenchmarkIdleAccounts) fewer than 1 % of the accounts were
-// read twice with a quarter of this.
+// most when Options.ContactCache is 0: about 900 KB whatever the number of
+// accounts (113 B a contact of the sandbox's, BenchmarkContactCacheMemory).
+// Start-up needs few at a time: each session announces its contacts, then
+// their presences and pictures, in a burst, and 8 sessions connect at
+// once; with 10 000 accounts of four contacts (BenchmarkIdleAccounts)
+// fewer than 1 % of the accounts were read twice, with this limit or half
+// of it.
 const DefaultContactCache = 8192
 
 // contactStripes is how many locks serialize the hub's writes of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -313,4 +314,52 @@ func TestContactCacheBounds(t *testing.T) {
 	f.get(t, alice, "u0")
 	f.get(t, alice, "u0")
 	f.wantReads(t, "no cache", 2, 0)
+}
+
+// BenchmarkContactCacheMemory fills a cache of DefaultContactCache
+// contacts with accounts of four (names and numbers as the sandbox's) read
+// from sqlite and reports the live heap it holds: the bound of the
+// cache's memory, whatever the number of accounts.
+func BenchmarkContactCacheMemory(b *testing.B) {
+	sq, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "contacts.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sq.Close()
+	const perAccount = 4
+	accounts := DefaultContactCache / perAccount
+	owners := make([]ids.Owner, accounts)
+	var batch []store.Contact
+	for i := range perAccount {
+		batch = append(batch, store.Contact{Platform: cachePlatform, User: ids.UserID(fmt.Sprintf("+1555000000%d", i)), Name: fmt.Sprintf("Sandbox User %d", i)})
+	}
+	for i := range owners {
+		owners[i] = ids.Owner(fmt.Sprintf("user%d@example.test", i))
+		for _, c := range batch {
+			if err := sq.PutContact(b.Context(), owners[i], c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var perContact float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		cc := newContactCache(sq, DefaultContactCache, func(ids.Owner, ids.PlatformID) bool { return true })
+		for _, o := range owners {
+			if _, err := cc.get(b.Context(), o, cachePlatform, batch[0].User); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if cc.held != DefaultContactCache {
+			b.Fatalf("held %d contacts, want %d", cc.held, DefaultContactCache)
+		}
+		perContact = float64(after.HeapAlloc-before.HeapAlloc) / float64(cc.held)
+		runtime.KeepAlive(cc)
+	}
+	b.ReportMetric(perContact, "B/contact")
+	b.ReportMetric(perContact*DefaultContactCache/1024, "KiB-full")
 }
