@@ -105,7 +105,10 @@ func (g *Gateway) Unregister(ctx context.Context, owner ids.Owner, platform ids.
 	if err := g.unlink(ctx, owner, platform, "you cancelled your registration with the gateway"); err != nil && !errors.Is(err, ErrNotLinked) {
 		return err
 	}
-	if err := g.store.DeleteAccount(ctx, owner, platform); err != nil {
+	err := g.store.DeleteAccount(ctx, owner, platform)
+	// The contacts went with the account (or may have).
+	g.contacts.drop(owner, platform)
+	if err != nil {
 		return fmt.Errorf("unregister: %w", err)
 	}
 	g.log.Info("unregistered", "owner", owner, "platform", platform)
@@ -117,9 +120,11 @@ func (g *Gateway) Contacts(ctx context.Context, owner ids.Owner, platform ids.Pl
 	return g.store.ListContacts(ctx, owner, platform)
 }
 
-// Contact returns one contact; ErrUnknownChat if the gateway has not seen it.
+// Contact returns one contact; ErrUnknownChat if the gateway has not seen
+// it. The contacts of an account with a session here are read from the
+// store once and kept (contactcache.go).
 func (g *Gateway) Contact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
-	c, err := g.store.GetContact(ctx, owner, platform, user)
+	c, err := g.contacts.get(ctx, owner, platform, user)
 	if isNotFound(err) {
 		return c, ErrUnknownChat
 	}
@@ -128,12 +133,13 @@ func (g *Gateway) Contact(ctx context.Context, owner ids.Owner, platform ids.Pla
 
 // SetSubscribed records whether the contact is in owner's roster.
 func (g *Gateway) SetSubscribed(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID, subscribed bool) error {
-	c, err := g.store.GetContact(ctx, owner, platform, user)
+	defer g.contacts.lock(owner)()
+	c, err := g.contacts.get(ctx, owner, platform, user)
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("subscription: %w", err)
 	}
 	c.Platform, c.User, c.Subscribed, c.Updated = platform, user, subscribed, now()
-	return g.store.PutContact(ctx, owner, c)
+	return g.contacts.put(ctx, owner, c)
 }
 
 // Ready reports whether the store answers.

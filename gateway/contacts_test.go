@@ -2,12 +2,15 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/drawbridge-im/drawbridge/adapters/sandbox"
 	"github.com/drawbridge-im/drawbridge/gateway"
+	"github.com/drawbridge-im/drawbridge/gateway/delivery"
 	"github.com/drawbridge-im/drawbridge/gateway/event"
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/gateway/store"
@@ -16,8 +19,16 @@ import (
 // countingStore counts the contact reads and writes.
 type countingStore struct {
 	store.Store
-	puts, gets atomic.Int64
+	puts, gets, lists atomic.Int64
 }
+
+func (s *countingStore) ListContacts(ctx context.Context, owner ids.Owner, platform ids.PlatformID) ([]store.Contact, error) {
+	s.lists.Add(1)
+	return s.Store.ListContacts(ctx, owner, platform)
+}
+
+// reads is how many contact reads the store answered.
+func (s *countingStore) reads() int64 { return s.gets.Load() + s.lists.Load() }
 
 func (s *countingStore) GetContact(ctx context.Context, owner ids.Owner, platform ids.PlatformID, user ids.UserID) (store.Contact, error) {
 	s.gets.Add(1)
@@ -161,8 +172,106 @@ func TestContactTravelsWithItsDelivery(t *testing.T) {
 	if c := fe.found[sandbox.Alice]; !c.Subscribed || c.Name != "Alice Sandbox" {
 		t.Errorf("Alice delivered as %+v, want subscribed, renamed", c)
 	}
-	// One read per ContactInfo (host.Emit's), none by the frontend.
-	if n, want := st.gets.Load(), int64(len(stored)); n != want {
-		t.Errorf("%d contact reads, want %d", n, want)
+	// One read for the account (the hub's contact cache, contactcache.go),
+	// none by the frontend.
+	if n := st.reads(); n != 1 {
+		t.Errorf("%d contact reads (%d GetContact, %d ListContacts), want 1", n, st.gets.Load(), st.lists.Load())
+	}
+}
+
+// TestContactReadsAtStartup restarts a hub with three linked accounts of
+// four contacts: each session announces its contacts, and the frontend
+// asks for each one again (as the XMPP side does before a contact's
+// presence); the store answers one read per account (a ListContacts, see
+// contactcache.go) instead of one per contact and per use.
+func TestContactReadsAtStartup(t *testing.T) {
+	st := &countingStore{Store: openStore(t)}
+	owners := []ids.Owner{"alice@example.test", "bob@example.test", "carol@example.test"}
+	isContact := func(ev event.Event) bool { _, ok := ev.(*event.ContactInfo); return ok }
+	first := newHub(t, st, true)
+	for i, o := range owners {
+		first.link(t, o, fmt.Sprintf("+1555765432%d", i))
+		first.fe.wait(t, o, 4, isContact)
+	}
+	if err := first.gw.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st.gets.Store(0)
+	st.lists.Store(0)
+
+	second := newHub(t, st, true)
+	for _, o := range owners {
+		for _, ev := range second.fe.wait(t, o, 4, isContact) {
+			for range 2 { // after its presence, after its picture
+				c, err := second.gw.Contact(t.Context(), o, sb, ev.EventMeta().Sender)
+				if err != nil || c.User != ev.EventMeta().Sender {
+					t.Errorf("Contact(%s, %s) = %+v, %v", o, ev.EventMeta().Sender, c, err)
+				}
+			}
+		}
+		if _, err := second.gw.Contact(t.Context(), o, sb, "+10000000000"); !errors.Is(err, gateway.ErrUnknownChat) {
+			t.Errorf("an unknown contact of %s: %v, want ErrUnknownChat", o, err)
+		}
+	}
+	if n := st.reads(); n != int64(len(owners)) {
+		t.Errorf("%d contact reads at start-up (%d GetContact, %d ListContacts), want %d: one per account", n, st.gets.Load(), st.lists.Load(), len(owners))
+	}
+}
+
+// TestContactCacheFollowsTheOwner moves an owner from sharded hub A to B
+// and back: B changes a contact in the store meanwhile, and A, its
+// contacts read and kept before, must answer B's version. Unregistering
+// then leaves no contact behind.
+func TestContactCacheFollowsTheOwner(t *testing.T) {
+	for _, tc := range shardStores {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.open(t)
+			p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
+			t.Cleanup(p.Close)
+			a, _ := newShardHub(t, st, p, false, delivery.SendRetry{})
+			b, _ := newShardHub(t, st, p, false, delivery.SendRetry{})
+			const owner, phone = ids.Owner("alice@example.test"), "+15557654321"
+			isContact := func(ev event.Event) bool { _, ok := ev.(*event.ContactInfo); return ok }
+			subscribed := func(h *hub) bool {
+				t.Helper()
+				c, err := h.gw.Contact(t.Context(), owner, sb, sandbox.Alice)
+				if err != nil {
+					t.Fatalf("Contact: %v", err)
+				}
+				return c.Subscribed
+			}
+			a.startOwner(t, owner)
+			a.link(t, owner, phone)
+			a.fe.wait(t, owner, 4, isContact)
+			if subscribed(a) {
+				t.Fatal("A: subscribed before anyone said so")
+			}
+			if err := a.gw.StopOwner(t.Context(), owner); err != nil {
+				t.Fatal(err)
+			}
+
+			b.startOwner(t, owner)
+			b.fe.wait(t, owner, 4, isContact)
+			if err := b.gw.SetSubscribed(t.Context(), owner, sb, sandbox.Alice, true); err != nil {
+				t.Fatal(err)
+			}
+			if !subscribed(b) {
+				t.Error("B: not subscribed after SetSubscribed")
+			}
+			if err := b.gw.StopOwner(t.Context(), owner); err != nil {
+				t.Fatal(err)
+			}
+
+			a.startOwner(t, owner)
+			if !subscribed(a) {
+				t.Error("A, the owner back: not subscribed; the contact cache kept what B changed away")
+			}
+			if err := a.gw.Unregister(t.Context(), owner, sb); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.gw.Contact(t.Context(), owner, sb, sandbox.Alice); !errors.Is(err, gateway.ErrUnknownChat) {
+				t.Errorf("a contact after Unregister: %v, want ErrUnknownChat", err)
+			}
+		})
 	}
 }

@@ -39,6 +39,10 @@ type Options struct {
 	// StartOwner (owners.go): Start starts the adapters and the delivery
 	// machinery but loads no session and replays nothing.
 	Sharded bool
+	// ContactCache bounds the contacts the hub keeps in memory, read once
+	// per account instead of once per use (contactcache.go): 0 means
+	// DefaultContactCache, a negative number none.
+	ContactCache int
 }
 
 // Gateway is the hub.
@@ -75,6 +79,9 @@ type Gateway struct {
 	// sharded: only the owners in owners are served (owners.go).
 	sharded bool
 	owners  ownerSet
+	// contacts caches the contacts of the accounts with a session here
+	// (contactcache.go).
+	contacts *contactCache
 }
 
 type sessionKey struct {
@@ -140,6 +147,11 @@ func New(opts Options) (*Gateway, error) {
 		Now:         now,
 		PerOwner:    opts.Sharded,
 	})
+	limit := opts.ContactCache
+	if limit == 0 {
+		limit = DefaultContactCache
+	}
+	g.contacts = newContactCache(opts.Store, limit, g.hasSession)
 	g.media = opts.Media.withDefaults()
 	g.fetches = newFetchPool(g.media.PerOwner, g.media.Global)
 	g.budget = media.NewBudget(g.media.InFlightBytes, g.media.BudgetWait)
@@ -383,17 +395,27 @@ func (g *Gateway) load(ctx context.Context, owner ids.Owner, platform ids.Platfo
 	return s, runCtx, nil
 }
 
-// detach forgets a session without logging it out.
+// detach forgets a session without logging it out, and the cache of its
+// contacts.
 func (g *Gateway) detach(owner ids.Owner, platform ids.PlatformID) (*linked, bool) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	key := sessionKey{platform, owner}
 	l, ok := g.sessions[key]
 	if ok {
 		delete(g.sessions, key)
 		delete(g.byID, accountKey{platform, l.account})
 	}
+	g.mu.Unlock()
+	g.contacts.drop(owner, platform)
 	return l, ok
+}
+
+// hasSession reports whether owner has a session on platform loaded here.
+func (g *Gateway) hasSession(owner ids.Owner, platform ids.PlatformID) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.sessions[sessionKey{platform, owner}]
+	return ok
 }
 
 // session returns owner's session on platform as loaded by load, whether

@@ -84,16 +84,21 @@ func (h *host) Emit(ctx context.Context, ev event.Event) (err error) {
 		// Platforms announce every contact each time a session connects;
 		// what the store has already is not written again (the contact's
 		// Updated is when it last changed).
-		c, err := h.g.store.GetContact(ctx, owner, h.platform, m.Sender)
+		// The account's contacts are read once (contactcache.go).
+		unlock := h.g.contacts.lock(owner)
+		c, err := h.g.contacts.get(ctx, owner, h.platform, m.Sender)
 		if err != nil && !isNotFound(err) {
+			unlock()
 			return fmt.Errorf("emit contact: %w", err)
 		}
 		if err != nil || c.Name != e.Name {
 			c.Platform, c.User, c.Name, c.Updated = h.platform, m.Sender, e.Name, now()
-			if err := h.g.store.PutContact(ctx, owner, c); err != nil {
+			if err := h.g.contacts.put(ctx, owner, c); err != nil {
+				unlock()
 				return fmt.Errorf("emit contact: %w", err)
 			}
 		}
+		unlock()
 		// The frontend needs to know whether the contact is in the
 		// owner's roster: it is what the store holds.
 		d.Contact = &c

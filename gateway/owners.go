@@ -121,6 +121,11 @@ func (g *Gateway) StartOwner(ctx context.Context, owner ids.Owner) error {
 		}
 	}
 
+	// Whatever this process knew of owner's contacts may be older than
+	// what the owner's previous worker wrote.
+	for _, platform := range g.order {
+		g.contacts.drop(owner, platform)
+	}
 	g.retry.StartOwner(o.ctx, owner)
 	// As in Start: what was journaled goes out before any session of the
 	// owner connects, ahead of new events of the same chats.

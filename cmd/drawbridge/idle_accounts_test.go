@@ -99,7 +99,10 @@ func BenchmarkIdleAccounts(b *testing.B) {
 			if _, err := exec.LookPath("redis-server"); backend == config.BackendRedis && err != nil {
 				b.Skip("redis-server is not installed")
 			}
-			var empty, full idleResult
+			var (
+				empty, full idleResult
+				cmds        map[string]int64 // redis commands run for the start with accounts
+			)
 			for b.Loop() {
 				redis := ""
 				if backend == config.BackendRedis {
@@ -112,7 +115,17 @@ func BenchmarkIdleAccounts(b *testing.B) {
 				if *idleProfile != "" {
 					prof = filepath.Join(*idleProfile, backend)
 				}
+				var before map[string]int64
+				if redis != "" {
+					before = parseCommandStats(redisInfo(b, redis, "commandstats"))
+				}
 				full = runIdle(b, bin, st, *idleAccounts, prof)
+				if redis != "" {
+					cmds = parseCommandStats(redisInfo(b, redis, "commandstats"))
+					for name, n := range before {
+						cmds[name] -= n
+					}
+				}
 			}
 			n := float64(full.accounts)
 			perAcct := func(a, b float64) float64 { return (a - b) * (1 << 20) / n }
@@ -122,6 +135,23 @@ func BenchmarkIdleAccounts(b *testing.B) {
 			b.ReportMetric(perAcct(full.rssMiB, empty.rssMiB), "rss-B/account")
 			b.ReportMetric(perAcct(full.heapLive, empty.heapLive), "live-heap-B/account")
 			b.ReportMetric(full.rssMiB, "rss-MiB")
+			if cmds != nil {
+				// The store's reads and writes of the start-up (until the
+				// start-up traffic was over): contacts are HGET (one) and
+				// HGETALL (all of an account's).
+				var all int64
+				names := slices.Sorted(maps.Keys(cmds))
+				parts := make([]string, 0, len(names))
+				for _, name := range names {
+					if cmds[name] > 0 {
+						all += cmds[name]
+						parts = append(parts, fmt.Sprintf("%s %.2f", name, float64(cmds[name])/n))
+					}
+				}
+				b.ReportMetric(float64(all)/n, "redis-cmds/account")
+				b.ReportMetric(float64(cmds["hget"]+cmds["hgetall"])/n, "hget+hgetall/account")
+				b.Logf("redis commands per account until settled: %s", strings.Join(parts, ", "))
+			}
 			b.Logf("%s, %d accounts: XEP-0114 handshake after %v, all sessions connected after %v (%v of CPU), start-up traffic over after %v (%d stanzas to the server); RSS %.1f MiB (empty store: %.1f MiB, handshake after %v), Go heap alloc %.1f MiB (empty %.1f), live heap at last GC ≈ %.1f MiB (empty %.1f), %.0f goroutines (empty %.0f)",
 				backend, full.accounts, full.handshake.Round(time.Millisecond), full.connected.Round(time.Millisecond), full.cpu, full.settled.Round(time.Millisecond), full.stanzasRead,
 				full.rssMiB, empty.rssMiB, empty.handshake.Round(time.Millisecond), full.heapAlloc, empty.heapAlloc, full.heapLive, empty.heapLive, full.goroutines, empty.goroutines)
