@@ -23,7 +23,10 @@
 -- another one waits for the peer's ACK. Drawbridge (on Linux) ACKs what it
 -- reads at once, so this does not delay messages to the gateway; towards
 -- the users it can still hold a stanza of the gateway back until the user's
--- client ACKs the previous one (a round trip or more on slow links).
+-- client ACKs the previous one: a round trip or more on slow links, and up
+-- to 40 ms even on a fast one, where the client's system delays its ACK
+-- (measured: BENCHMARKS.md, "What stands between each figure and its
+-- target"). Recommended.
 --
 --     network_settings = { nagle = false }
 --
