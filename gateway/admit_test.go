@@ -12,11 +12,14 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 )
 
-// TestAdmitMessage: AdmitMessage refuses an owner without an account,
-// bodies and file counts over the limits, and an owner over its message
-// rate, taking the rate token of what it admits; SendMessage with
-// Admitted does not take another one.
-func TestAdmitMessage(t *testing.T) {
+// alice is the owner linked by limitedHub.
+const alice = ids.Owner("alice@example.test")
+
+// limitedHub is a started hub on the sandbox with alice linked and
+// limits of 10-byte bodies, one file and a rate of one message a minute
+// with a burst of two.
+func limitedHub(t *testing.T) *gateway.Gateway {
+	t.Helper()
 	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
 	t.Cleanup(p.Close)
 	gw, err := gateway.New(gateway.Options{
@@ -42,6 +45,15 @@ func TestAdmitMessage(t *testing.T) {
 	h := &hub{gw: gw, fe: fe, platform: p}
 	const alice = ids.Owner("alice@example.test")
 	h.link(t, alice, "+15557654321")
+	return gw
+}
+
+// TestAdmitMessage: AdmitMessage refuses an owner without an account,
+// bodies and file counts over the limits, and an owner over its message
+// rate, taking the rate token of what it admits; SendMessage with
+// Admitted does not take another one.
+func TestAdmitMessage(t *testing.T) {
+	gw := limitedHub(t)
 
 	for _, tc := range []struct {
 		name         string
@@ -81,31 +93,7 @@ func TestAdmitMessage(t *testing.T) {
 // session and the sizes and takes no token, so a message admitted at
 // the front costs one token in all.
 func TestFrontAdmitMessage(t *testing.T) {
-	p := sandbox.NewPlatform(sandbox.Options{Seed: 1})
-	t.Cleanup(p.Close)
-	gw, err := gateway.New(gateway.Options{
-		Store:         openStore(t),
-		Adapters:      []gateway.Adapter{sandbox.New(p)},
-		AdapterConfig: map[ids.PlatformID]map[string]any{"sandbox": {"auto_confirm": true}},
-		Logger:        slog.New(slog.DiscardHandler),
-		Limits: gateway.Limits{
-			Messages:       gateway.RateLimit{PerJID: gateway.Rate{PerMinute: 1, Burst: 2}},
-			MaxBodySize:    10,
-			MaxAttachments: 1,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fe := newFrontend()
-	gw.SetFrontend(fe)
-	if err := gw.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gw.Stop(t.Context()) })
-	h := &hub{gw: gw, fe: fe, platform: p}
-	const alice = ids.Owner("alice@example.test")
-	h.link(t, alice, "+15557654321")
+	gw := limitedHub(t)
 
 	front := func(owner ids.Owner, body, files int) error { return gw.FrontAdmitMessage(owner, body, files) }
 	rated := func(owner ids.Owner, body, files int) error { return gw.AdmitMessageRated(owner, sb, body, files) }
