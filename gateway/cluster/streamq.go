@@ -48,14 +48,14 @@ func (q *StreamQueue) Key() string { return q.key }
 // streamAdmittedField marks an entry its poster admitted (PostOptions.Admitted).
 const streamAdmittedField = "a"
 
-// postScript: KEYS[1] the stream; ARGV[1] the group, ARGV[2] the data,
-// ARGV[3] the most entries the stream may hold (0: no bound), ARGV[4]
-// "1" to mark the entry admitted. The group is created (from the
-// stream's start) with the stream, so no entry is ever appended before
-// the group that reads it exists. A stream at its bound is left as it
-// is and the script returns false (a nil reply): the length and the
+// postLua appends to a stream: KEYS[1] the stream; ARGV[1] the group,
+// ARGV[2] the data, ARGV[3] the most entries the stream may hold (0: no
+// bound), ARGV[4] "1" to mark the entry admitted. The group is created
+// (from the stream's start) with the stream, so no entry is ever appended
+// before the group that reads it exists. A stream at its bound is left as
+// it is and the script returns false (a nil reply): the length and the
 // append are one step, so concurrent posters cannot pass the bound.
-var postScript = redis.NewScript(`
+const postLua = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
 	redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 else
@@ -68,7 +68,19 @@ if ARGV[4] == '1' then
 	return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1')
 end
 return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2])
-`)
+`
+
+// postScript runs postLua.
+var postScript = redis.NewScript(postLua)
+
+// postArgs are postLua's arguments for data and opts.
+func postArgs(data []byte, opts PostOptions) []any {
+	admitted := "0"
+	if opts.Admitted {
+		admitted = "1"
+	}
+	return []any{streamGroup, data, max(opts.Max, 0), admitted}
+}
 
 // ErrQueueFull refuses a post to a queue that holds PostOptions.Max
 // entries already.
@@ -94,11 +106,7 @@ func (q *StreamQueue) Post(ctx context.Context, data []byte) (string, error) {
 // PostWith is Post with opts: a bound on the queue's length, checked in
 // the same step as the append, and the admitted mark.
 func (q *StreamQueue) PostWith(ctx context.Context, data []byte, opts PostOptions) (string, error) {
-	admitted := "0"
-	if opts.Admitted {
-		admitted = "1"
-	}
-	id, err := postScript.Run(ctx, q.client, []string{q.key}, streamGroup, data, max(opts.Max, 0), admitted).Text()
+	id, err := postScript.Run(ctx, q.client, []string{q.key}, postArgs(data, opts)...).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("cluster: appending to %s, which holds %d entries: %w", q.key, opts.Max, ErrQueueFull)
 	}
@@ -160,6 +168,11 @@ type Entry struct {
 // Reader reads a StreamQueue as one consumer: first every entry left
 // pending by earlier readers (claimed), then its own pending ones, then
 // new ones, all in the stream's order.
+//
+// A read of new entries that returns fewer than it asked for found the
+// stream empty after them (CaughtUp was true before it): a reader woken
+// by a ring that follows each post (the Bell) need not read again until
+// the next ring.
 type Reader struct {
 	q        *StreamQueue
 	consumer string
@@ -168,6 +181,10 @@ type Reader struct {
 	caughtUp bool
 	after    string
 }
+
+// CaughtUp reports whether the reader has read every pending entry, so
+// that its next Read returns new entries only.
+func (r *Reader) CaughtUp() bool { return r.caughtUp }
 
 // Reader returns a reader for consumer (the worker's or the front's
 // instance id).
@@ -197,6 +214,10 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 			for i := range es {
 				es[i].Redelivered = true
 			}
+			// Fewer than asked: that was the last of them (only this
+			// reader adds to its consumer's pending entries, by reading
+			// new ones), so the next read need not look again.
+			r.caughtUp = len(es) < count
 			return es, nil
 		}
 		r.caughtUp = true
