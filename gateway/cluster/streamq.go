@@ -169,8 +169,8 @@ type Entry struct {
 // pending by earlier readers (claimed), then its own pending ones, then
 // new ones, all in the stream's order.
 //
-// A read of new entries that returns fewer than it asked for found the
-// stream empty after them (CaughtUp was true before it): a reader woken
+// A read of new entries (not Redelivered) that returns fewer than it
+// asked for found the stream empty after them: a reader woken
 // by a ring that follows each post (the Bell) need not read again until
 // the next ring.
 type Reader struct {
@@ -181,10 +181,6 @@ type Reader struct {
 	caughtUp bool
 	after    string
 }
-
-// CaughtUp reports whether the reader has read every pending entry, so
-// that its next Read returns new entries only.
-func (r *Reader) CaughtUp() bool { return r.caughtUp }
 
 // Reader returns a reader for consumer (the worker's or the front's
 // instance id).
@@ -205,7 +201,7 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 				return nil, err
 			}
 		}
-		es, err := r.read(ctx, r.after, count, 0)
+		es, n, err := r.read(ctx, r.after, count, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -214,15 +210,17 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 			for i := range es {
 				es[i].Redelivered = true
 			}
-			// Fewer than asked: that was the last of them (only this
-			// reader adds to its consumer's pending entries, by reading
-			// new ones), so the next read need not look again.
-			r.caughtUp = len(es) < count
+			// Fewer than asked (deleted ones counted): that was the
+			// last of them (only this reader adds to its consumer's
+			// pending entries, by reading new ones), so the next read
+			// need not look again.
+			r.caughtUp = n < count
 			return es, nil
 		}
 		r.caughtUp = true
 	}
-	return r.read(ctx, ">", count, block)
+	es, _, err := r.read(ctx, ">", count, block)
+	return es, err
 }
 
 // claimAll moves every pending entry of the group to this consumer.
@@ -245,7 +243,9 @@ func (r *Reader) claimAll(ctx context.Context) error {
 	}
 }
 
-func (r *Reader) read(ctx context.Context, from string, count int, block time.Duration) ([]Entry, error) {
+// read reads up to count entries after from; n counts the entries
+// Redis returned, those left out included (pending, but deleted).
+func (r *Reader) read(ctx context.Context, from string, count int, block time.Duration) (es []Entry, n int, err error) {
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
 	}
@@ -259,19 +259,19 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 		// on an outbox no worker wrote to yet) would spin on Redis: make
 		// the stream and its group as Post does, and wait on it.
 		if err := r.q.createGroup(ctx); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		res, err = r.q.client.XReadGroup(ctx, args).Result()
 	}
 	if errors.Is(err, redis.Nil) || isNoGroup(err) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster: reading %s: %w", r.q.key, err)
+		return nil, 0, fmt.Errorf("cluster: reading %s: %w", r.q.key, err)
 	}
-	var out []Entry
 	for _, s := range res {
 		for _, m := range s.Messages {
+			n++
 			if m.Values == nil {
 				// Pending but deleted: acknowledged and deleted by a
 				// reader that lost the race with its own fence check.
@@ -279,10 +279,10 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 			}
 			d, _ := m.Values[streamField].(string)
 			a, _ := m.Values[streamAdmittedField].(string)
-			out = append(out, Entry{ID: m.ID, Data: []byte(d), Admitted: a == "1"})
+			es = append(es, Entry{ID: m.ID, Data: []byte(d), Admitted: a == "1"})
 		}
 	}
-	return out, nil
+	return es, n, nil
 }
 
 // createGroup creates the stream and its group, from the stream's start,

@@ -250,7 +250,6 @@ func (w *Worker) drain(ctx context.Context, owner string) {
 // bell after it is posted, and the ring reads q again (schedule).
 func (w *Worker) drainQueue(ctx context.Context, q *StreamQueue, r *Reader, owner string, fence *Fence) {
 	for ctx.Err() == nil {
-		fresh := r.CaughtUp()
 		es, err := r.Read(ctx, w.opts.Batch, 0)
 		if err != nil {
 			w.log.Warn("cluster: reading an inbox", "owner", owner, "queue", q.Key(), "err", err)
@@ -278,8 +277,8 @@ func (w *Worker) drainQueue(ctx context.Context, q *StreamQueue, r *Reader, owne
 			w.log.Warn("cluster: acknowledging inbox entries", "owner", owner, "queue", q.Key(), "err", err)
 			return
 		}
-		if fresh && len(es) < w.opts.Batch {
-			return
+		if len(es) < w.opts.Batch && !es[0].Redelivered {
+			return // new entries, and fewer than asked: q was empty after them
 		}
 	}
 }
