@@ -200,3 +200,48 @@ func TestDrainReadsOncePerShortBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestPostMakesGroupFirstThenOneAppend: the first post makes the stream
+// with its consumer group (what it appended is read through the group);
+// a post to a stream that exists runs one XADD (and XLEN with a bound),
+// no existence check.
+func TestPostMakesGroupFirstThenOneAppend(t *testing.T) {
+	c := client(t, storetest.StartRedis(t))
+	ctx := t.Context()
+	q := cluster.NewFrontOutbox(c, prefix)
+	if _, err := q.Post(ctx, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := c.XInfoGroups(ctx, q.Key()).Result()
+	if err != nil || len(groups) != 1 || groups[0].Lag != 1 {
+		t.Fatalf("groups after the first post: %+v, %v; want one, with the entry unread", groups, err)
+	}
+	for _, tt := range []struct {
+		name string
+		opts cluster.PostOptions
+		want map[string]int64
+	}{
+		{"unbounded", cluster.PostOptions{}, map[string]int64{"xadd": 1, "exists": 0, "xlen": 0, "xgroup|create": 0}},
+		{"bounded", cluster.PostOptions{Max: 10}, map[string]int64{"xadd": 1, "exists": 0, "xlen": 1, "xgroup|create": 0}},
+	} {
+		before := map[string]int64{}
+		for cmd := range tt.want {
+			before[cmd] = calls(t, c, cmd)
+		}
+		if _, err := q.PostWith(ctx, []byte(tt.name), tt.opts); err != nil {
+			t.Fatal(err)
+		}
+		for cmd, want := range tt.want {
+			if n := calls(t, c, cmd) - before[cmd]; n != want {
+				t.Errorf("%s post: %d %s, want %d", tt.name, n, cmd, want)
+			}
+		}
+	}
+	es, err := q.Reader("front").Read(ctx, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := datas(es), []string{"first", "unbounded", "bounded"}; !slices.Equal(got, want) {
+		t.Errorf("read %v, want %v", got, want)
+	}
+}

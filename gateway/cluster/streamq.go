@@ -52,22 +52,27 @@ const streamAdmittedField = "a"
 // ARGV[2] the data, ARGV[3] the most entries the stream may hold (0: no
 // bound), ARGV[4] "1" to mark the entry admitted. The group is created
 // (from the stream's start) with the stream, so no entry is ever appended
-// before the group that reads it exists. A stream at its bound is left as
-// it is and the script returns false (a nil reply): the length and the
-// append are one step, so concurrent posters cannot pass the bound.
+// before the group that reads it exists: the append does not make the
+// stream (NOMKSTREAM, Redis 6.2), and only when there is none is it made
+// with its group, so that an append to a stream that exists costs one
+// command (two with a bound). A stream at its bound is left as it is and
+// the script returns false (a nil reply): the length and the append are
+// one step, so concurrent posters cannot pass the bound.
 const postLua = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-	redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-else
-	local max = tonumber(ARGV[3])
-	if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
-		return false
-	end
+local max = tonumber(ARGV[3])
+if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
+	return false
 end
+local fields = {'` + streamField + `', ARGV[2]}
 if ARGV[4] == '1' then
-	return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1')
+	fields = {'` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1'}
 end
-return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2])
+local id = redis.call('XADD', KEYS[1], 'NOMKSTREAM', '*', unpack(fields))
+if id then
+	return id
+end
+redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+return redis.call('XADD', KEYS[1], '*', unpack(fields))
 `
 
 // postScript runs postLua.
