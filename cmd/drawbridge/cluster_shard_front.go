@@ -18,7 +18,7 @@ import (
 // workers posted for XMPP, in order, writes each to the XEP-0114
 // connection of the component it comes from, and acknowledges it once
 // that connection confirmed it (the server answered a ping sent after
-// it). What is not confirmed stays pending and is written again by the
+// it), in batches (outboxAcker). What is not confirmed stays pending and is written again by the
 // next front (at least once, in order).
 type frontPump struct {
 	outbox *cluster.StreamQueue
@@ -29,6 +29,8 @@ type frontPump struct {
 	// Wait is how long one read waits for new entries (0: 1s).
 	Wait time.Duration
 	log  *slog.Logger
+	// acker acknowledges written entries in batches (set by Run).
+	acker *outboxAcker
 }
 
 // Run pumps until ctx ends.
@@ -37,6 +39,14 @@ func (f *frontPump) Run(ctx context.Context) error {
 	if wait <= 0 {
 		wait = time.Second
 	}
+	f.acker = &outboxAcker{outbox: f.outbox, log: f.log}
+	defer func() {
+		// What was confirmed is acknowledged before Run returns (a
+		// confirmation that comes later is acknowledged on its own).
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		f.acker.wait(wctx)
+	}()
 	r := f.outbox.Reader(f.self)
 	for ctx.Err() == nil {
 		es, err := r.Read(ctx, 100, wait)
@@ -71,22 +81,18 @@ func (f *frontPump) write(ctx context.Context, e cluster.Entry) {
 	}
 	if err != nil {
 		f.log.Error("cluster: dropping an outbox entry no front can write", "id", e.ID, "err", err)
-		f.ack(ctx, e.ID)
+		f.ack(e.ID)
 		return
 	}
-	if err := conn.SendConfirmed(ctx, p, func() { f.ack(ctx, e.ID) }); err != nil {
+	if err := conn.SendConfirmed(ctx, p, func() { f.ack(e.ID) }); err != nil {
 		// The connection is shutting down: left pending for the next front.
 		f.log.Warn("cluster: writing an outbox entry", "id", e.ID, "err", err)
 	}
 }
 
-func (f *frontPump) ack(ctx context.Context, id string) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := f.outbox.Ack(actx, nil, id); err != nil {
-		f.log.Warn("cluster: acknowledging an outbox entry", "id", id, "err", err)
-	}
-}
+// ack queues id's acknowledgement (outboxAcker: it does not block the
+// connection's read goroutine, which confirms).
+func (f *frontPump) ack(id string) { f.acker.add(id) }
 
 // decodeOutboxEntry decodes an outbox entry and names the domain of its
 // sender (the component that wrote it).

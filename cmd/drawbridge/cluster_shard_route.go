@@ -23,7 +23,7 @@ import (
 // sharded cluster: it routes each stanza read by the sender's bare JID
 // (the owner). A stanza of an owner held by a worker (this process's own
 // too), or linked and held by nobody (a move in progress), is posted to
-// the owner's inbox (cluster.Router.RouteHeld), where its worker reads
+// the owner's inbox (cluster.Router.RouteWith), where its worker reads
 // it: the inbox is the durable record of what the front read, so a
 // front that dies right after loses nothing it posted, and the owner's
 // stanzas keep one order whichever process holds it. A stanza of a user
@@ -57,6 +57,10 @@ type shardRouter struct {
 	// MaxInbox is the most entries an inbox holds (cluster.max_inbox).
 	MaxInbox int64
 	log      *slog.Logger
+
+	// held remembers the owners found held lately (their stanzas skip
+	// the read of the lease).
+	held heldHint
 
 	mu     sync.Mutex
 	live   []string // live workers, read at liveAt
@@ -130,6 +134,21 @@ func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 	if owner == "" {
 		return false
 	}
+	opts := cluster.PostOptions{Max: r.MaxInbox}
+	admitted := false
+	if r.held.has(owner) {
+		// Held by a worker moments ago, so linked: admitted here, and
+		// posted if held still, with no read of the lease before.
+		if r.admit(ctx, p, &opts) {
+			return true
+		}
+		admitted = true
+		held, ok := r.postIfHeld(ctx, p, owner, opts)
+		if held {
+			return ok
+		}
+		r.held.forget(owner) // free now: the full path below
+	}
 	holder, routed, err := r.holder(ctx, owner)
 	if err != nil {
 		r.log.Warn("cluster: cannot tell where an owner is served; handled here", "owner", owner, "err", err)
@@ -146,23 +165,18 @@ func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 			return false
 		}
 	}
-	opts := cluster.PostOptions{Max: r.MaxInbox}
-	if routed && r.Admit != nil {
-		// Only a linked owner's: the message of a user with no account
-		// is refused (registration-required) by the worker.
-		refusal, admitted := r.Admit(p)
-		if refusal != nil {
-			r.reply(ctx, refusal)
-			return true
-		}
-		opts.Admitted = admitted
+	// Only a linked owner's message is admitted here: the message of a
+	// user with no account is refused (registration-required) by the
+	// worker.
+	if routed && !admitted && r.admit(ctx, p, &opts) {
+		return true
 	}
 	b, err := xmppcomponent.EncodeStanza(p)
 	if err == nil {
 		if worker != "" {
 			_, err = r.router.RouteToWorker(ctx, worker, b, opts)
 		} else {
-			_, err = r.router.RouteHeld(ctx, owner, holder, b, opts)
+			_, err = r.router.RouteWith(ctx, owner, b, opts)
 		}
 	}
 	if errors.Is(err, cluster.ErrQueueFull) {
@@ -173,7 +187,48 @@ func (r *shardRouter) route(ctx context.Context, p stanza.Packet) bool {
 		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
 		return false
 	}
+	if holder != "" {
+		r.held.mark(owner)
+	}
 	return true
+}
+
+// admit runs Admit on a linked owner's stanza p: it reports true when p
+// was refused (the refusal is sent), else marks opts admitted as Admit
+// says.
+func (r *shardRouter) admit(ctx context.Context, p stanza.Packet, opts *cluster.PostOptions) bool {
+	if r.Admit == nil {
+		return false
+	}
+	refusal, admitted := r.Admit(p)
+	if refusal != nil {
+		r.reply(ctx, refusal)
+		return true
+	}
+	opts.Admitted = admitted
+	return false
+}
+
+// postIfHeld posts p to owner's inbox if a worker holds owner now
+// (cluster.Router.RouteIfHeld) and reports whether it was held; when it
+// was, ok is route's result (false: handled here).
+func (r *shardRouter) postIfHeld(ctx context.Context, p stanza.Packet, owner string, opts cluster.PostOptions) (held, ok bool) {
+	b, err := xmppcomponent.EncodeStanza(p)
+	if err == nil {
+		_, held, err = r.router.RouteIfHeld(ctx, owner, b, opts)
+	}
+	switch {
+	case errors.Is(err, cluster.ErrQueueFull):
+		r.held.mark(owner)
+		r.refuseFull(ctx, p, owner, "")
+		return true, true
+	case err != nil:
+		r.log.Warn("cluster: routing a stanza failed; handled here", "owner", owner, "stanza", p.Name(), "err", err)
+		return true, false
+	case held:
+		r.held.mark(owner)
+	}
+	return held, true
 }
 
 // errInboxFull is the refusal of a stanza whose inbox is full: the

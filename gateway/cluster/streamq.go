@@ -48,27 +48,44 @@ func (q *StreamQueue) Key() string { return q.key }
 // streamAdmittedField marks an entry its poster admitted (PostOptions.Admitted).
 const streamAdmittedField = "a"
 
-// postScript: KEYS[1] the stream; ARGV[1] the group, ARGV[2] the data,
-// ARGV[3] the most entries the stream may hold (0: no bound), ARGV[4]
-// "1" to mark the entry admitted. The group is created (from the
-// stream's start) with the stream, so no entry is ever appended before
-// the group that reads it exists. A stream at its bound is left as it
-// is and the script returns false (a nil reply): the length and the
-// append are one step, so concurrent posters cannot pass the bound.
-var postScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then
-	redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-else
-	local max = tonumber(ARGV[3])
-	if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
-		return false
-	end
+// postLua appends to a stream: KEYS[1] the stream; ARGV[1] the group,
+// ARGV[2] the data, ARGV[3] the most entries the stream may hold (0: no
+// bound), ARGV[4] "1" to mark the entry admitted. The group is created
+// (from the stream's start) with the stream, so no entry is ever appended
+// before the group that reads it exists: the append does not make the
+// stream (NOMKSTREAM, Redis 6.2), and only when there is none is it made
+// with its group, so that an append to a stream that exists costs one
+// command (two with a bound). A stream at its bound is left as it is and
+// the script returns false (a nil reply): the length and the append are
+// one step, so concurrent posters cannot pass the bound.
+const postLua = `
+local max = tonumber(ARGV[3])
+if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
+	return false
 end
+local fields = {'` + streamField + `', ARGV[2]}
 if ARGV[4] == '1' then
-	return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1')
+	fields = {'` + streamField + `', ARGV[2], '` + streamAdmittedField + `', '1'}
 end
-return redis.call('XADD', KEYS[1], '*', '` + streamField + `', ARGV[2])
-`)
+local id = redis.call('XADD', KEYS[1], 'NOMKSTREAM', '*', unpack(fields))
+if id then
+	return id
+end
+redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+return redis.call('XADD', KEYS[1], '*', unpack(fields))
+`
+
+// postScript runs postLua.
+var postScript = redis.NewScript(postLua)
+
+// postArgs are postLua's arguments for data and opts.
+func postArgs(data []byte, opts PostOptions) []any {
+	admitted := "0"
+	if opts.Admitted {
+		admitted = "1"
+	}
+	return []any{streamGroup, data, max(opts.Max, 0), admitted}
+}
 
 // ErrQueueFull refuses a post to a queue that holds PostOptions.Max
 // entries already.
@@ -94,11 +111,7 @@ func (q *StreamQueue) Post(ctx context.Context, data []byte) (string, error) {
 // PostWith is Post with opts: a bound on the queue's length, checked in
 // the same step as the append, and the admitted mark.
 func (q *StreamQueue) PostWith(ctx context.Context, data []byte, opts PostOptions) (string, error) {
-	admitted := "0"
-	if opts.Admitted {
-		admitted = "1"
-	}
-	id, err := postScript.Run(ctx, q.client, []string{q.key}, streamGroup, data, max(opts.Max, 0), admitted).Text()
+	id, err := postScript.Run(ctx, q.client, []string{q.key}, postArgs(data, opts)...).Text()
 	if errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("cluster: appending to %s, which holds %d entries: %w", q.key, opts.Max, ErrQueueFull)
 	}
@@ -160,6 +173,11 @@ type Entry struct {
 // Reader reads a StreamQueue as one consumer: first every entry left
 // pending by earlier readers (claimed), then its own pending ones, then
 // new ones, all in the stream's order.
+//
+// A read of new entries (not Redelivered) that returns fewer than it
+// asked for found the stream empty after them: a reader woken
+// by a ring that follows each post (the Bell) need not read again until
+// the next ring.
 type Reader struct {
 	q        *StreamQueue
 	consumer string
@@ -188,7 +206,7 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 				return nil, err
 			}
 		}
-		es, err := r.read(ctx, r.after, count, 0)
+		es, n, err := r.read(ctx, r.after, count, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -197,11 +215,17 @@ func (r *Reader) Read(ctx context.Context, count int, block time.Duration) ([]En
 			for i := range es {
 				es[i].Redelivered = true
 			}
+			// Fewer than asked (deleted ones counted): that was the
+			// last of them (only this reader adds to its consumer's
+			// pending entries, by reading new ones), so the next read
+			// need not look again.
+			r.caughtUp = n < count
 			return es, nil
 		}
 		r.caughtUp = true
 	}
-	return r.read(ctx, ">", count, block)
+	es, _, err := r.read(ctx, ">", count, block)
+	return es, err
 }
 
 // claimAll moves every pending entry of the group to this consumer.
@@ -224,7 +248,9 @@ func (r *Reader) claimAll(ctx context.Context) error {
 	}
 }
 
-func (r *Reader) read(ctx context.Context, from string, count int, block time.Duration) ([]Entry, error) {
+// read reads up to count entries after from; n counts the entries
+// Redis returned, those left out included (pending, but deleted).
+func (r *Reader) read(ctx context.Context, from string, count int, block time.Duration) (es []Entry, n int, err error) {
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
 	}
@@ -238,19 +264,19 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 		// on an outbox no worker wrote to yet) would spin on Redis: make
 		// the stream and its group as Post does, and wait on it.
 		if err := r.q.createGroup(ctx); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		res, err = r.q.client.XReadGroup(ctx, args).Result()
 	}
 	if errors.Is(err, redis.Nil) || isNoGroup(err) {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster: reading %s: %w", r.q.key, err)
+		return nil, 0, fmt.Errorf("cluster: reading %s: %w", r.q.key, err)
 	}
-	var out []Entry
 	for _, s := range res {
 		for _, m := range s.Messages {
+			n++
 			if m.Values == nil {
 				// Pending but deleted: acknowledged and deleted by a
 				// reader that lost the race with its own fence check.
@@ -258,10 +284,10 @@ func (r *Reader) read(ctx context.Context, from string, count int, block time.Du
 			}
 			d, _ := m.Values[streamField].(string)
 			a, _ := m.Values[streamAdmittedField].(string)
-			out = append(out, Entry{ID: m.ID, Data: []byte(d), Admitted: a == "1"})
+			es = append(es, Entry{ID: m.ID, Data: []byte(d), Admitted: a == "1"})
 		}
 	}
-	return out, nil
+	return es, n, nil
 }
 
 // createGroup creates the stream and its group, from the stream's start,

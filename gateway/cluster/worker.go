@@ -24,34 +24,37 @@ func NewRouter(client redis.UniversalClient, prefix string) *Router {
 	return &Router{client: client, prefix: prefix, bell: NewBell(client, prefix)}
 }
 
-// Route posts data to owner's inbox, then rings the worker that holds
-// owner's lease. With no holder (a failover in progress) it rings nobody:
-// the next holder reads the inbox when it claims the owner. The ring
-// follows the post, so a worker that claims the owner after the holder
-// was read sees the entry when it starts reading.
+// Route posts data to owner's inbox and rings the worker that holds
+// owner's lease (RouteWith with no options).
 func (r *Router) Route(ctx context.Context, owner string, data []byte) (string, error) {
-	id, err := NewOwnerInbox(r.client, r.prefix, owner).Post(ctx, data)
-	if err != nil {
-		return "", err
-	}
-	st, err := NewOwnerLease(r.client, r.prefix, owner).State(ctx)
-	if err != nil {
-		return id, fmt.Errorf("cluster: routing to %s: posted as %s, but: %w", owner, id, err)
-	}
-	return id, r.ring(ctx, owner, st.Holder, id)
+	return r.RouteWith(ctx, owner, data, PostOptions{})
 }
 
-// RouteHeld is Route for a caller that read owner's lease just before:
-// it posts data to owner's inbox with opts (a full inbox refuses it with
-// ErrQueueFull, and nobody is rung) and rings holder ("" rings nobody).
-// A holder that lost the lease meanwhile is rung in vain; the new holder
-// reads the inbox when it claims the owner, as with Route.
-func (r *Router) RouteHeld(ctx context.Context, owner, holder string, data []byte, opts PostOptions) (string, error) {
-	id, err := NewOwnerInbox(r.client, r.prefix, owner).PostWith(ctx, data, opts)
+// RouteWith posts data to owner's inbox with opts (a full inbox refuses
+// it with ErrQueueFull, and nobody is rung), then rings the worker that
+// held owner's lease when the entry was appended: the lease is read in
+// the same step as the post (one script), so a worker that claims the
+// owner afterwards finds the entry when it reads the inbox on its claim.
+// With no holder (a failover in progress) it rings nobody: the next
+// holder reads the inbox when it claims the owner.
+func (r *Router) RouteWith(ctx context.Context, owner string, data []byte, opts PostOptions) (string, error) {
+	id, holder, _, err := r.postInbox(ctx, owner, data, opts, false)
 	if err != nil {
 		return "", err
 	}
 	return id, r.ring(ctx, owner, holder, id)
+}
+
+// RouteIfHeld is RouteWith for an owner that a worker holds: when
+// owner's lease is free it posts nothing and returns held false (no
+// error), so that the caller decides where the stanza goes (an owner
+// with no linked account has no inbox reader).
+func (r *Router) RouteIfHeld(ctx context.Context, owner string, data []byte, opts PostOptions) (id string, held bool, err error) {
+	id, holder, posted, err := r.postInbox(ctx, owner, data, opts, true)
+	if err != nil || !posted {
+		return "", false, err
+	}
+	return id, true, r.ring(ctx, owner, holder, id)
 }
 
 func (r *Router) ring(ctx context.Context, owner, holder, id string) error {
@@ -241,7 +244,10 @@ func (w *Worker) drain(ctx context.Context, owner string) {
 
 // drainQueue reads q with r until it is empty, handing each entry to
 // Handle with owner ("" for the worker's own inbox) and acknowledging
-// them, fenced by fence when it is set.
+// them, fenced by fence when it is set. A read of new entries that
+// returns fewer than a batch found q empty after them, and ends the
+// drain with no read more: whatever is posted after that read rings the
+// bell after it is posted, and the ring reads q again (schedule).
 func (w *Worker) drainQueue(ctx context.Context, q *StreamQueue, r *Reader, owner string, fence *Fence) {
 	for ctx.Err() == nil {
 		es, err := r.Read(ctx, w.opts.Batch, 0)
@@ -270,6 +276,9 @@ func (w *Worker) drainQueue(ctx context.Context, q *StreamQueue, r *Reader, owne
 		if err != nil {
 			w.log.Warn("cluster: acknowledging inbox entries", "owner", owner, "queue", q.Key(), "err", err)
 			return
+		}
+		if len(es) < w.opts.Batch && !es[0].Redelivered {
+			return // new entries, and fewer than asked: q was empty after them
 		}
 	}
 }
