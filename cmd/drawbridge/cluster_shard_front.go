@@ -12,6 +12,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // frontPump is the front's side of the outbox: it reads the stanzas the
@@ -74,7 +75,9 @@ func (f *frontPump) write(ctx context.Context, e cluster.Entry) {
 		f.ack(ctx, e.ID)
 		return
 	}
-	if err := conn.SendConfirmed(ctx, p, func() { f.ack(ctx, e.ID) }); err != nil {
+	// The entry's own bytes: decoding keeps only the payloads the XMPP
+	// library knows, so encoding p again would drop the others.
+	if err := conn.SendConfirmed(ctx, stream.Encoded{Packet: p, XML: e.Data}, func() { f.ack(ctx, e.ID) }); err != nil {
 		// The connection is shutting down: left pending for the next front.
 		f.log.Warn("cluster: writing an outbox entry", "id", e.ID, "err", err)
 	}
@@ -88,8 +91,9 @@ func (f *frontPump) ack(ctx context.Context, id string) {
 	}
 }
 
-// decodeOutboxEntry decodes an outbox entry and names the domain of its
-// sender (the component that wrote it).
+// decodeOutboxEntry decodes an outbox entry (which checks that it is one
+// stanza and nothing more) and names the domain of its sender (the
+// component that wrote it).
 func decodeOutboxEntry(b []byte) (stanza.Packet, string, error) {
 	p, err := xmppcomponent.DecodeStanza(b)
 	if err != nil {

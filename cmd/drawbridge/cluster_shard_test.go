@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -29,6 +30,9 @@ func shardMsg(id, from, to string) stanza.Message {
 }
 
 func stanzaID(p stanza.Packet) string {
+	if e, ok := p.(stream.Encoded); ok {
+		p = e.Packet
+	}
 	switch s := p.(type) {
 	case stanza.Message:
 		return s.Id

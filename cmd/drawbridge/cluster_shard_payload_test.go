@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gosrc.io/xmpp/stanza"
+
+	"github.com/drawbridge-im/drawbridge/gateway/cluster"
+	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
+	"github.com/drawbridge-im/drawbridge/internal/testutil"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// wireRecorder is a front connection that keeps the bytes the XEP-0114
+// connection would write for each stanza (stream.Marshal) and confirms
+// each at once.
+type wireRecorder struct {
+	mu  sync.Mutex
+	out []string
+}
+
+func (w *wireRecorder) Send(_ context.Context, p stanza.Packet) error {
+	b, err := stream.Marshal(p)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.out = append(w.out, string(b))
+	return nil
+}
+
+func (w *wireRecorder) SendConfirmed(ctx context.Context, p stanza.Packet, done func()) error {
+	if err := w.Send(ctx, p); err != nil {
+		return err
+	}
+	done()
+	return nil
+}
+
+func (w *wireRecorder) written() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.out...)
+}
+
+// TestFrontPumpWritesWhatTheWorkerSent: a stanza a worker posts to the
+// front's outbox reaches the wire as the worker's own connection would
+// have written it, payloads the XMPP library does not decode included:
+// a contact's XEP-0115 caps, XEP-0153 picture hash and XEP-0319 idle
+// time, a room occupant's XEP-0421 id in presence and messages. (The front used to decode each
+// entry and encode it again, which dropped them: a user served by a
+// worker that is not the front saw no contact pictures, no caps, so no
+// features, and no "last seen".)
+func TestFrontPumpWritesWhatTheWorkerSent(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)})
+	ctx := t.Context()
+	outbox := cluster.NewFrontOutbox(client, shardPrefix)
+	worker := newShardLink(outbox)
+	photo := "f85bbdf756983839acf496f82075e603d4fb1e6d"
+	sent := []stanza.Packet{
+		stanza.Presence{XMLName: xml.Name{Local: "presence"},
+			Attrs:  stanza.Attrs{From: "+15550000001@gw.example.test/drawbridge", To: "alice@example.test"},
+			Status: "I repeat what you write",
+			Extensions: []stanza.PresExtension{
+				&xep.Caps{Hash: "sha-1", Node: "https://github.com/drawbridge-im/drawbridge", Ver: "cEE7NWn4nuQvkld60OgNnj+rJQE="},
+				&xep.VCardUpdate{Photo: &photo},
+			}},
+		stanza.Presence{XMLName: xml.Name{Local: "presence"},
+			Attrs:      stanza.Attrs{Type: stanza.PresenceTypeUnavailable, From: "+15550001111@gw.example.test/drawbridge", To: "alice@example.test"},
+			Extensions: []stanza.PresExtension{&xep.Idle{Since: "2026-12-07T16:00:00Z"}}},
+		stanza.Presence{XMLName: xml.Name{Local: "presence"},
+			Attrs: stanza.Attrs{From: "#group-1@gw.example.test/Alice", To: "alice@example.test/phone"},
+			Extensions: []stanza.PresExtension{
+				&xep.MUCUser{Items: []xep.MUCItem{{Affiliation: "owner", Role: "moderator"}}},
+				&xep.OccupantID{ID: "occ-1"},
+			}},
+		stanza.Message{XMLName: xml.Name{Local: "message"},
+			Attrs: stanza.Attrs{Type: stanza.MessageTypeGroupchat, Id: "m1", From: "#group-1@gw.example.test/Bob", To: "alice@example.test/phone"},
+			Body:  "hello room",
+			Extensions: []stanza.MsgExtension{
+				&xep.OccupantID{ID: "occ-2"},
+				&xep.StanzaID{ID: "SB42", By: "#group-1@gw.example.test"},
+			}},
+	}
+	var want []string
+	for _, p := range sent {
+		b, err := stream.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, string(b))
+		if err := worker.Send(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	front := &wireRecorder{}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	pump := &frontPump{outbox: outbox, self: "front", log: slog.New(slog.DiscardHandler), Wait: time.Second,
+		Conn: func(string) xmppcomponent.ConfirmingSender { return front }}
+	go func() { defer close(done); _ = pump.Run(pctx) }()
+	defer func() { cancel(); <-done }()
+	testutil.WaitFor(t, "the front writes the outbox", func() bool { return len(front.written()) == len(sent) })
+	for i, got := range front.written() {
+		if got != want[i] {
+			t.Errorf("stanza %d on the wire:\n got %s\nwant %s", i, got, want[i])
+		}
+	}
+}
