@@ -29,7 +29,13 @@ type frontPump struct {
 	Conn func(domain string) xmppcomponent.ConfirmingSender
 	// Wait is how long one read waits for new entries (0: 1s).
 	Wait time.Duration
-	log  *slog.Logger
+	// CaughtUp, when set, is called once the pump has written the entry
+	// Until (or a later one), or found nothing left to write: the
+	// components' own stanzas may then go to the connection directly
+	// without overtaking what they posted before (shardLink.SetFront).
+	CaughtUp func()
+	Until    string
+	log      *slog.Logger
 }
 
 // Run pumps until ctx ends.
@@ -38,9 +44,21 @@ func (f *frontPump) Run(ctx context.Context) error {
 	if wait <= 0 {
 		wait = time.Second
 	}
+	caughtUp := func() {
+		if f.CaughtUp != nil {
+			f.CaughtUp()
+			f.CaughtUp = nil
+		}
+	}
+	if f.Until == "" {
+		caughtUp()
+	}
 	r := f.outbox.Reader(f.self)
 	for ctx.Err() == nil {
 		es, err := r.Read(ctx, 100, wait)
+		if err == nil && len(es) == 0 {
+			caughtUp()
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				f.log.Warn("cluster: reading the front outbox", "err", err)
@@ -53,6 +71,9 @@ func (f *frontPump) Run(ctx context.Context) error {
 		}
 		for _, e := range es {
 			f.write(ctx, e)
+			if !streamIDLess(e.ID, f.Until) {
+				caughtUp()
+			}
 		}
 	}
 	return ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -114,5 +115,45 @@ func TestFrontPumpWritesWhatTheWorkerSent(t *testing.T) {
 		if got != want[i] {
 			t.Errorf("stanza %d on the wire:\n got %s\nwant %s", i, got, want[i])
 		}
+	}
+}
+
+// TestNewFrontWritesItsOwnPostsFirst: a process that becomes the front
+// writes the stanzas it posted to the outbox before (as a worker) ahead
+// of those it writes to its new connection directly. Before the gate, a
+// contact's presence written directly overtook an older one still in the
+// outbox, and Profanity showed the contact offline after a SIGTERM moved
+// the user to the next front.
+func TestNewFrontWritesItsOwnPostsFirst(t *testing.T) {
+	client := redis.NewClient(&redis.Options{Addr: storetest.StartRedis(t)})
+	ctx := t.Context()
+	outbox := cluster.NewFrontOutbox(client, shardPrefix)
+	l := newShardLink(outbox)
+	for _, id := range []string{"p1", "p2"} {
+		if err := l.Send(ctx, shardMsg(id, "+15550000001@gw.example.test", "alice@example.test")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := &linkRecorder{autoOK: true}
+	gate := make(chan struct{})
+	until := l.SetFront(conn, gate)
+	if until == "" {
+		t.Fatal("SetFront names no last post")
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- l.Send(ctx, shardMsg("d1", "+15550000001@gw.example.test", "alice@example.test")) }()
+	var once sync.Once
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	pump := &frontPump{outbox: outbox, self: "front", log: slog.New(slog.DiscardHandler), Wait: time.Second,
+		Conn:  func(string) xmppcomponent.ConfirmingSender { return conn },
+		Until: until, CaughtUp: func() { once.Do(func() { close(gate) }) }}
+	go func() { defer close(done); _ = pump.Run(pctx) }()
+	defer func() { cancel(); <-done }()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := conn.written(), []string{"p1", "p2", "d1"}; !slices.Equal(got, want) {
+		t.Errorf("the new front wrote %v, want %v", got, want)
 	}
 }

@@ -218,14 +218,14 @@ func TestShardLinkWritesToFrontOrOutbox(t *testing.T) {
 	}
 
 	front := &linkRecorder{connects: 3, autoOK: true}
-	l.SetFront(front)
+	l.SetFront(front, nil)
 	if err := l.Send(ctx, shardMsg("m3", "+15550000001@gw.example.test", "alice@example.test")); err != nil {
 		t.Fatal(err)
 	}
 	if n := l.Connects(); n != 3 {
 		t.Errorf("Connects on the front = %d, want 3", n)
 	}
-	l.SetFront(nil)
+	l.SetFront(nil, nil)
 	if err := l.Send(ctx, shardMsg("m4", "+15550000001@gw.example.test", "alice@example.test")); err != nil {
 		t.Fatal(err)
 	}
