@@ -157,3 +157,25 @@ func TestNewFrontWritesItsOwnPostsFirst(t *testing.T) {
 		t.Errorf("the new front wrote %v, want %v", got, want)
 	}
 }
+
+// TestStreamIDLess orders Redis stream ids by time, then sequence; ""
+// comes first.
+func TestStreamIDLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		less bool
+	}{
+		{"", "1-0", true},
+		{"1-0", "", false},
+		{"", "", false},
+		{"9-5", "10-0", true}, // not the strings' order
+		{"10-0", "9-5", false},
+		{"10-1", "10-2", true},
+		{"10-2", "10-10", true},
+		{"10-2", "10-2", false},
+	} {
+		if got := streamIDLess(c.a, c.b); got != c.less {
+			t.Errorf("streamIDLess(%q, %q) = %v, want %v", c.a, c.b, got, c.less)
+		}
+	}
+}
