@@ -65,6 +65,7 @@ type Component struct {
 
 	mu       sync.Mutex
 	contacts map[contactKey]contactState // presence, subscription request, picture (contactstate.go)
+	presOrd  *presenceOrder              // each contact's presence written in the order read (presence_order.go)
 	chat     map[ids.Owner]*chatLogin
 	stopped  map[ids.Owner]LoginRun // logins their user cancelled (login.go)
 	adhoc    map[string]*adhocSession
@@ -142,6 +143,7 @@ func newComponent(cfg Config, gw Hub) (*Component, error) {
 		domain:   cfg.Conn.Domain,
 		log:      cfg.Logger.With("component", cfg.Conn.Domain),
 		contacts: make(map[contactKey]contactState),
+		presOrd:  newPresenceOrder(),
 		chat:     make(map[ids.Owner]*chatLogin),
 		stopped:  make(map[ids.Owner]LoginRun),
 		adhoc:    make(map[string]*adhocSession),

@@ -42,7 +42,11 @@ func TestStanzaCodecRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{``, `<message`, `<handshake>x</handshake>`} {
+	// What follows the stanza would be written to the stream with it
+	// (the front writes an outbox entry as it is): refused.
+	for _, bad := range []string{``, `<message`, `<handshake>x</handshake>`,
+		`<message id='a'/><message id='b'/>`, `<message id='a'/></stream:stream><message/>`,
+		`<message id='a'/>text`, `<message id='a'/></stream:stream>`, `<message id='a'/><!-- x -->`} {
 		if _, err := DecodeStanza([]byte(bad)); err == nil {
 			t.Errorf("DecodeStanza(%q) succeeded", bad)
 		}

@@ -235,8 +235,12 @@ func (c *Component) pushContactPresence(ctx context.Context, owner ids.Owner, us
 
 // sendContactPresenceOf sends the contact's last known presence from its
 // full JID (ContactResource), with XEP-0115 caps when available. ct is the
-// contact as the hub holds it, nil if the caller does not have it.
+// contact as the hub holds it, nil if the caller does not have it. The
+// contact's presence lock is held from the read to the write
+// (presence_order.go).
 func (c *Component) sendContactPresenceOf(ctx context.Context, owner ids.Owner, user ids.UserID, ct *store.Contact) {
+	unlock := c.presOrd.lock(owner, user)
+	defer unlock()
 	c.mu.Lock()
 	ev := c.contact(owner, user).pres // the zero value: nothing known, offline
 	c.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 )
 
 // frontPump is the front's side of the outbox: it reads the stanzas the
@@ -28,7 +29,13 @@ type frontPump struct {
 	Conn func(domain string) xmppcomponent.ConfirmingSender
 	// Wait is how long one read waits for new entries (0: 1s).
 	Wait time.Duration
-	log  *slog.Logger
+	// CaughtUp, when set, is called once the pump has written the entry
+	// Until (or a later one), or found nothing left to write: the
+	// components' own stanzas may then go to the connection directly
+	// without overtaking what they posted before (shardLink.SetFront).
+	CaughtUp func()
+	Until    string
+	log      *slog.Logger
 	// acker acknowledges written entries in batches (set by Run).
 	acker *outboxAcker
 }
@@ -47,9 +54,21 @@ func (f *frontPump) Run(ctx context.Context) error {
 		defer cancel()
 		f.acker.wait(wctx)
 	}()
+	caughtUp := func() {
+		if f.CaughtUp != nil {
+			f.CaughtUp()
+			f.CaughtUp = nil
+		}
+	}
+	if f.Until == "" {
+		caughtUp()
+	}
 	r := f.outbox.Reader(f.self)
 	for ctx.Err() == nil {
 		es, err := r.Read(ctx, 100, wait)
+		if err == nil && len(es) == 0 {
+			caughtUp()
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				f.log.Warn("cluster: reading the front outbox", "err", err)
@@ -62,6 +81,9 @@ func (f *frontPump) Run(ctx context.Context) error {
 		}
 		for _, e := range es {
 			f.write(ctx, e)
+			if !streamIDLess(e.ID, f.Until) {
+				caughtUp()
+			}
 		}
 	}
 	return ctx.Err()
@@ -84,7 +106,9 @@ func (f *frontPump) write(ctx context.Context, e cluster.Entry) {
 		f.ack(e.ID)
 		return
 	}
-	if err := conn.SendConfirmed(ctx, p, func() { f.ack(e.ID) }); err != nil {
+	// The entry's own bytes: decoding keeps only the payloads the XMPP
+	// library knows, so encoding p again would drop the others.
+	if err := conn.SendConfirmed(ctx, stream.Encoded{Packet: p, XML: e.Data}, func() { f.ack(e.ID) }); err != nil {
 		// The connection is shutting down: left pending for the next front.
 		f.log.Warn("cluster: writing an outbox entry", "id", e.ID, "err", err)
 	}
@@ -94,8 +118,9 @@ func (f *frontPump) write(ctx context.Context, e cluster.Entry) {
 // connection's read goroutine, which confirms).
 func (f *frontPump) ack(id string) { f.acker.add(id) }
 
-// decodeOutboxEntry decodes an outbox entry and names the domain of its
-// sender (the component that wrote it).
+// decodeOutboxEntry decodes an outbox entry (which checks that it is one
+// stanza and nothing more) and names the domain of its sender (the
+// component that wrote it).
 func decodeOutboxEntry(b []byte) (stanza.Packet, string, error) {
 	p, err := xmppcomponent.DecodeStanza(b)
 	if err != nil {

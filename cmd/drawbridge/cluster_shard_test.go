@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/stream"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -29,6 +30,9 @@ func shardMsg(id, from, to string) stanza.Message {
 }
 
 func stanzaID(p stanza.Packet) string {
+	if e, ok := p.(stream.Encoded); ok {
+		p = e.Packet
+	}
 	switch s := p.(type) {
 	case stanza.Message:
 		return s.Id
@@ -214,14 +218,14 @@ func TestShardLinkWritesToFrontOrOutbox(t *testing.T) {
 	}
 
 	front := &linkRecorder{connects: 3, autoOK: true}
-	l.SetFront(front)
+	l.SetFront(front, nil)
 	if err := l.Send(ctx, shardMsg("m3", "+15550000001@gw.example.test", "alice@example.test")); err != nil {
 		t.Fatal(err)
 	}
 	if n := l.Connects(); n != 3 {
 		t.Errorf("Connects on the front = %d, want 3", n)
 	}
-	l.SetFront(nil)
+	l.SetFront(nil, nil)
 	if err := l.Send(ctx, shardMsg("m4", "+15550000001@gw.example.test", "alice@example.test")); err != nil {
 		t.Fatal(err)
 	}

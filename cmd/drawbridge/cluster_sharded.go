@@ -337,6 +337,12 @@ func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Cont
 	defer stopConns()
 	var wg sync.WaitGroup
 	conns := make([]*stream.Conn, len(a.links))
+	// The components write to the connections once the pump has written
+	// what they posted to the outbox before (shardLink.SetFront).
+	gate := make(chan struct{})
+	var openGate sync.Once
+	defer openGate.Do(func() { close(gate) })
+	until := ""
 	for i, l := range a.links {
 		cfg := l.connCfg
 		cfg.MayConnect = mayConnect
@@ -348,7 +354,9 @@ func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Cont
 		cfg.HandleRecorded = func(_ context.Context, _ stanza.Packet, done func()) { done() }
 		conns[i] = stream.New(cfg, l.router.Local)
 		l.front.Store(conns[i])
-		l.shard.SetFront(conns[i])
+		if last := l.shard.SetFront(conns[i], gate); streamIDLess(until, last) {
+			until = last
+		}
 		wg.Go(func() {
 			if err := conns[i].Run(connCtx); err != nil && connCtx.Err() == nil {
 				a.log.Error("cluster: the link stopped", "component", l.JID, "err", err)
@@ -356,7 +364,8 @@ func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Cont
 		})
 	}
 	s.front.Store(true)
-	pump := &frontPump{outbox: s.outbox, self: a.cluster.id, Conn: a.frontConn, log: a.log}
+	pump := &frontPump{outbox: s.outbox, self: a.cluster.id, Conn: a.frontConn, log: a.log,
+		Until: until, CaughtUp: func() { openGate.Do(func() { close(gate) }) }}
 	wg.Go(func() { _ = pump.Run(connCtx) })
 	holdCtx, stopHold := context.WithCancel(term)
 	defer stopHold()
@@ -365,8 +374,9 @@ func (a *app) serveLinks(ctx, term context.Context, mayConnect func(context.Cont
 	// From now on the components write to the outbox: the next front
 	// (or another process's link) writes it.
 	for _, l := range a.links {
-		l.shard.SetFront(nil)
+		l.shard.SetFront(nil, nil)
 	}
+	openGate.Do(func() { close(gate) }) // what waits for it posts instead
 	s.front.Store(false)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

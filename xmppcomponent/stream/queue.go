@@ -104,15 +104,23 @@ func compactOut(s []outItem, head int) ([]outItem, int) {
 }
 
 // Marshal serializes p as the Conn writes it: the common messages by the
-// fast path (marshal_fast.go), everything else with encoding/xml.
+// fast path (marshal_fast.go), everything else with encoding/xml; an
+// Encoded stanza is its XML.
 func Marshal(p stanza.Packet) ([]byte, error) { return marshalPacket(p) }
 
 // marshalPacket serializes a stanza as encoding/xml does: common messages
 // through marshalFast (marshal_fast.go), which writes the same XML
-// faster (extensions self-closed), everything else with xml.Marshal.
+// faster (extensions self-closed), everything else with xml.Marshal; an
+// Encoded stanza is its XML.
 func marshalPacket(p stanza.Packet) ([]byte, error) {
 	if p == nil {
 		return nil, errors.New("stream: nil packet")
+	}
+	if e, ok := p.(Encoded); ok {
+		if len(e.XML) == 0 {
+			return nil, errors.New("stream: an encoded stanza without XML")
+		}
+		return e.XML, nil
 	}
 	if data, ok := marshalFast(p); ok {
 		return data, nil
