@@ -138,14 +138,7 @@ func TestClusterFailover(t *testing.T) {
 	}
 	bin := buildGateway(t)
 	redisAddr := storetest.StartRedis(t)
-	rc := redis.NewClient(&redis.Options{Addr: redisAddr})
-	t.Cleanup(func() { rc.Close() })
-	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
-		Domain:     e2eDomain,
-		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
-	})
-	cfg := gatewayConfig(t, idleStore(t, config.BackendRedis, redisAddr, 0), p.ComponentAddr, `""`, false)
-	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	rc, p, cfg := clusterOnProsody(t, redisAddr)
 	editFile(t, cfg, "level: warn", "level: info")
 	// A file server on loopback that answers once released: the message
 	// that links to it holds its chat up until then.
@@ -402,4 +395,21 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	t.Logf("51 messages (11 of them replayed from the killed process's intake): %d echoes (%d copies replayed with their original origin-id), %d sent again after a bounce while no process held the link", len(r.echoes), copies, resent)
+}
+
+// clusterOnProsody starts a Prosody with the end-to-end tests' component
+// and writes a gateway configuration for it on the Redis store at
+// redisAddr (database 0, the component's domain set); rc is a client of
+// that Redis, closed at cleanup.
+func clusterOnProsody(t *testing.T, redisAddr string) (rc *redis.Client, p *xmpptest.Prosody, cfg string) {
+	t.Helper()
+	rc = redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { rc.Close() })
+	p = xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
+		Domain:     e2eDomain,
+		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
+	})
+	cfg = gatewayConfig(t, idleStore(t, config.BackendRedis, redisAddr, 0), p.ComponentAddr, `""`, false)
+	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	return rc, p, cfg
 }

@@ -5,10 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/drawbridge-im/drawbridge/gateway/cluster"
-	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
@@ -35,14 +32,7 @@ func TestShardedMoveKeepsContactPresence(t *testing.T) {
 	}
 	bin := buildGateway(t)
 	rp := storetest.StartRedisProcess(t)
-	rc := redis.NewClient(&redis.Options{Addr: rp.Addr()})
-	t.Cleanup(func() { rc.Close() })
-	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
-		Domain:     e2eDomain,
-		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
-	})
-	cfg := gatewayConfig(t, idleStore(t, config.BackendRedis, rp.Addr(), 0), p.ComponentAddr, `""`, false)
-	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	rc, p, cfg := clusterOnProsody(t, rp.Addr())
 
 	// gw-a is the front; the user's owner goes to gw-b, then to each
 	// process that joins (gw-c, gw-d, gw-e), none of them the front.

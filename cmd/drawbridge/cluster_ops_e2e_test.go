@@ -11,12 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/internal/testutil"
-	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 const clusterAPIToken = "cluster-ops-t0ken-5b1e"
@@ -118,14 +114,7 @@ func TestClusterOperations(t *testing.T) {
 	}
 	bin := buildGateway(t)
 	redisAddr := storetest.StartRedis(t)
-	rc := redis.NewClient(&redis.Options{Addr: redisAddr})
-	t.Cleanup(func() { rc.Close() })
-	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
-		Domain:     e2eDomain,
-		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
-	})
-	cfg := gatewayConfig(t, idleStore(t, config.BackendRedis, redisAddr, 0), p.ComponentAddr, `""`, false)
-	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	rc, _, cfg := clusterOnProsody(t, redisAddr)
 
 	nodes := map[string]*opsNode{}
 	for _, id := range []string{"ops-a", "ops-b"} {

@@ -6,12 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/drawbridge-im/drawbridge/gateway/config"
 	"github.com/drawbridge-im/drawbridge/gateway/store/storetest"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent"
-	"github.com/drawbridge-im/drawbridge/xmppcomponent/xmpptest"
 )
 
 // TestProfanitySharded drives Profanity through tmux against two
@@ -32,14 +28,7 @@ func TestProfanitySharded(t *testing.T) {
 	needBinaries(t, "profanity", "tmux")
 	bin := buildGateway(t)
 	rp := storetest.StartRedisProcess(t)
-	rc := redis.NewClient(&redis.Options{Addr: rp.Addr()})
-	t.Cleanup(func() { rc.Close() })
-	p := xmpptest.StartProsody(t, xmpptest.ProsodyOptions{
-		Domain:     e2eDomain,
-		Components: []xmpptest.ComponentSpec{{Domain: e2eComponent, Secret: loadSecret}},
-	})
-	cfg := gatewayConfig(t, idleStore(t, config.BackendRedis, rp.Addr(), 0), p.ComponentAddr, `""`, false)
-	editFile(t, cfg, "jid: "+loadDomain, "jid: "+e2eComponent)
+	rc, p, cfg := clusterOnProsody(t, rp.Addr())
 	nodes := map[string]*clusterNode{"gw-a": startShardNode(t, bin, cfg, "gw-a")}
 	if front := waitFront(t, rc); front.Holder != "gw-a" {
 		t.Fatalf("front %+v, want gw-a", front)
