@@ -26,6 +26,7 @@ const (
 	statusNewNick      = 303
 	statusKicked       = 307
 	statusNotMember    = 321
+	statusShutdown     = 332
 )
 
 // onRoomPresence handles a presence to a room: available joins (or

@@ -421,6 +421,11 @@ func (a *app) runUntilLost(ctx context.Context, lost <-chan error) error {
 	var drainErrs []error
 	for _, l := range a.links {
 		drainErrs = append(drainErrs, l.component.Conn().Drain(stopCtx))
+		// Users in rooms learn that they are out of them (status 332)
+		// while the link still writes.
+		if n := l.component.LeaveRoomsForShutdown(stopCtx); n > 0 {
+			a.log.Info("told room occupants that the gateway is shutting down", "component", l.JID, "occupants", n)
+		}
 	}
 	gwErr := errors.Join(append(drainErrs, a.gw.Stop(stopCtx))...)
 	stopConn()

@@ -1,0 +1,48 @@
+package xmppcomponent
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
+)
+
+// LeaveRoomsForShutdown tells every resource in a room that it is out of
+// it because the service is shutting down (an unavailable self-presence
+// with status codes 110 and 332, XEP-0045 §15.6, its affiliation kept)
+// and forgets which resources joined, and returns how many it told. The
+// process calls it on a clean stop, before the link closes: without it a
+// client still shows itself in the rooms and learns otherwise only when
+// its next message is refused; with it, clients that rejoin rooms on
+// their own do so once the gateway is back.
+func (c *Component) LeaveRoomsForShutdown(ctx context.Context) int {
+	c.muc.mu.Lock()
+	defer c.muc.mu.Unlock()
+	keys := make([]roomKey, 0, len(c.muc.rooms))
+	for k, r := range c.muc.rooms {
+		if len(r.joined) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b roomKey) int {
+		if n := strings.Compare(string(a.owner), string(b.owner)); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.chat), string(b.chat))
+	})
+	told := 0
+	for _, k := range keys {
+		r := c.muc.rooms[k]
+		roomJID := c.addr.RoomJID(k.chat)
+		for _, full := range r.resources() {
+			p := c.selfGone(roomJID, r, full)
+			x := p.Extensions[0].(*xep.MUCUser)
+			x.Status = append(x.Status, xep.MUCStatus{Code: statusShutdown})
+			c.send(ctx, p)
+			told++
+		}
+		r.joined = map[string]bool{}
+	}
+	return told
+}
