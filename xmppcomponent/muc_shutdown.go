@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
 )
 
@@ -17,11 +18,23 @@ import (
 // its next message is refused; with it, clients that rejoin rooms on
 // their own do so once the gateway is back.
 func (c *Component) LeaveRoomsForShutdown(ctx context.Context) int {
+	return c.leaveRoomsShutdown(ctx, func(ids.Owner) bool { return true })
+}
+
+// LeaveOwnerRoomsForShutdown is LeaveRoomsForShutdown for owner's rooms
+// alone: a sharded process that hands owner over to another calls it,
+// since the next process does not know which resources joined.
+func (c *Component) LeaveOwnerRoomsForShutdown(ctx context.Context, owner ids.Owner) int {
+	return c.leaveRoomsShutdown(ctx, func(o ids.Owner) bool { return o == owner })
+}
+
+// leaveRoomsShutdown is LeaveRoomsForShutdown for the owners of.
+func (c *Component) leaveRoomsShutdown(ctx context.Context, of func(ids.Owner) bool) int {
 	c.muc.mu.Lock()
 	defer c.muc.mu.Unlock()
 	keys := make([]roomKey, 0, len(c.muc.rooms))
 	for k, r := range c.muc.rooms {
-		if len(r.joined) > 0 {
+		if len(r.joined) > 0 && of(k.owner) {
 			keys = append(keys, k)
 		}
 	}

@@ -431,6 +431,10 @@ func TestShardWorkerServesRoutedStanzas(t *testing.T) {
 			mu.Unlock()
 			return true
 		}
+	}, func(_ context.Context, owner ids.Owner) {
+		hub.mu.Lock()
+		defer hub.mu.Unlock()
+		hub.calls = append(hub.calls, "leave rooms "+string(owner))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +461,8 @@ func TestShardWorkerServesRoutedStanzas(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("fed %v, want %v", got, want)
 	}
-	if calls, want := hub.taken(), []string{"start alice@example.test", "stop alice@example.test"}; !slices.Equal(calls, want) {
+	// The rooms are left before the hub stops the owner.
+	if calls, want := hub.taken(), []string{"start alice@example.test", "leave rooms alice@example.test", "stop alice@example.test"}; !slices.Equal(calls, want) {
 		t.Errorf("hub calls %v, want %v", calls, want)
 	}
 }

@@ -179,6 +179,17 @@ func (a *app) frontConn(domain string) xmppcomponent.ConfirmingSender {
 	return nil
 }
 
+// leaveOwnerRooms tells owner's resources in rooms, through every
+// component, that they are out of them: owner is handed to another
+// process, which does not know who joined.
+func (a *app) leaveOwnerRooms(ctx context.Context, owner ids.Owner) {
+	for _, l := range a.links {
+		if n := l.component.LeaveOwnerRoomsForShutdown(ctx, owner); n > 0 {
+			a.log.Info("told room occupants that their user moves to another process", "owner", owner, "component", l.JID, "occupants", n)
+		}
+	}
+}
+
 // runSharded runs a as one process of a sharded cluster: the hub with no
 // owner, the worker that claims its share of them, and the campaign for
 // the front lease, until ctx ends; then it hands its owners over, ends
@@ -198,7 +209,7 @@ func (a *app) runSharded(ctx context.Context) error {
 			Logger:            a.log,
 		},
 		Wait: time.Second,
-	}, a.gw, a.feed)
+	}, a.gw, a.feed, a.leaveOwnerRooms)
 	if err != nil {
 		return errors.Join(err, a.store.Close())
 	}
