@@ -2,7 +2,6 @@ package xmppcomponent
 
 import (
 	"context"
-	"encoding/xml"
 	"strings"
 
 	"gosrc.io/xmpp/stanza"
@@ -46,11 +45,7 @@ func (c *Component) admitWith(p stanza.Packet, rated bool) stanza.Packet {
 		return nil
 	}
 	c.logErr("message refused on arrival", Owner(from), err)
-	return &stanza.Message{
-		XMLName:    xml.Name{Local: "message"},
-		Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: m.Id, From: m.To, To: m.From},
-		Extensions: []stanza.MsgExtension{mapErr(err)},
-	}
+	return Refusal(m, err)
 }
 
 // HandleNow does with p what the connection does with a stanza it has

@@ -55,11 +55,7 @@ func Refusal(p stanza.Packet, err error) stanza.Packet {
 		if s.Type == stanza.MessageTypeError {
 			return nil
 		}
-		return &stanza.Message{
-			XMLName:    xml.Name{Local: "message"},
-			Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: s.Id, From: s.To, To: s.From},
-			Extensions: []stanza.MsgExtension{se},
-		}
+		return errorMessage(s, se)
 	case *stanza.Presence:
 		return Refusal(*s, err)
 	case stanza.Presence:
@@ -75,11 +71,7 @@ func Refusal(p stanza.Packet, err error) stanza.Packet {
 		if s.Type == stanza.IQTypeError || s.Type == stanza.IQTypeResult {
 			return nil
 		}
-		return &stanza.IQ{
-			XMLName: xml.Name{Local: "iq"},
-			Attrs:   stanza.Attrs{Type: stanza.IQTypeError, Id: s.Id, From: s.To, To: s.From},
-			Payload: &se,
-		}
+		return errorIQ(s, se)
 	}
 	return nil
 }

@@ -90,12 +90,17 @@ func (c *Component) replyIQ(ctx context.Context, iq *stanza.IQ, payload stanza.I
 
 // replyIQError sends an error reply.
 func (c *Component) replyIQError(ctx context.Context, iq *stanza.IQ, se xep.StanzaError) {
-	res := &stanza.IQ{
+	c.send(ctx, errorIQ(iq, se))
+}
+
+// errorIQ is the error that answers iq: from its addressee to its sender,
+// with its id.
+func errorIQ(iq *stanza.IQ, se xep.StanzaError) *stanza.IQ {
+	return &stanza.IQ{
 		XMLName: xml.Name{Local: "iq"},
 		Attrs:   stanza.Attrs{Type: stanza.IQTypeError, Id: iq.Id, From: iq.To, To: iq.From},
 		Payload: &se,
 	}
-	c.send(ctx, res)
 }
 
 // replyErr maps err to a stanza error and sends it, logging internal ones.

@@ -208,11 +208,17 @@ func (c *Component) onMarkers(ctx context.Context, owner ids.Owner, chat ids.Cha
 
 // replyMessageError bounces a message back to its sender.
 func (c *Component) replyMessageError(ctx context.Context, m stanza.Message, se xep.StanzaError) {
-	c.send(ctx, &stanza.Message{
+	c.send(ctx, errorMessage(m, se))
+}
+
+// errorMessage is the error that answers m: from its addressee to its
+// sender, with its id.
+func errorMessage(m stanza.Message, se xep.StanzaError) *stanza.Message {
+	return &stanza.Message{
 		XMLName:    xml.Name{Local: "message"},
 		Attrs:      stanza.Attrs{Type: stanza.MessageTypeError, Id: m.Id, From: m.To, To: m.From},
 		Extensions: []stanza.MsgExtension{se},
-	})
+	}
 }
 
 // mapErr is stanzaError without the internal flag.

@@ -2,8 +2,6 @@ package xmppcomponent
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"github.com/drawbridge-im/drawbridge/gateway/ids"
 	"github.com/drawbridge-im/drawbridge/xmppcomponent/xep"
@@ -32,21 +30,12 @@ func (c *Component) LeaveOwnerRoomsForShutdown(ctx context.Context, owner ids.Ow
 func (c *Component) leaveRoomsShutdown(ctx context.Context, of func(ids.Owner) bool) int {
 	c.muc.mu.Lock()
 	defer c.muc.mu.Unlock()
-	keys := make([]roomKey, 0, len(c.muc.rooms))
-	for k, r := range c.muc.rooms {
-		if len(r.joined) > 0 && of(k.owner) {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(a, b roomKey) int {
-		if n := strings.Compare(string(a.owner), string(b.owner)); n != 0 {
-			return n
-		}
-		return strings.Compare(string(a.chat), string(b.chat))
-	})
 	told := 0
-	for _, k := range keys {
+	for _, k := range c.muc.keysLocked(of) {
 		r := c.muc.rooms[k]
+		if len(r.joined) == 0 {
+			continue
+		}
 		roomJID := c.addr.RoomJID(k.chat)
 		for _, full := range r.resources() {
 			p := c.selfGone(roomJID, r, full)

@@ -249,3 +249,21 @@ func roomSubject(platform string, gi gateway.GroupInfo) string {
 	}
 	return roomName(gi) + " — a " + platform + " group"
 }
+
+// keysLocked are the keys of the rooms of the owners of, by owner and
+// then chat. The caller holds m.mu.
+func (m *mucRooms) keysLocked(of func(ids.Owner) bool) []roomKey {
+	keys := make([]roomKey, 0)
+	for k := range m.rooms {
+		if of(k.owner) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b roomKey) int {
+		if n := strings.Compare(string(a.owner), string(b.owner)); n != 0 {
+			return n
+		}
+		return strings.Compare(string(a.chat), string(b.chat))
+	})
+	return keys
+}

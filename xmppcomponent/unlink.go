@@ -124,15 +124,8 @@ func (c *Component) forgetShown(owner ids.Owner) {
 func (c *Component) leaveRooms(ctx context.Context, owner ids.Owner, reason string) []string {
 	c.muc.mu.Lock()
 	defer c.muc.mu.Unlock()
-	keys := make([]roomKey, 0)
-	for k := range c.muc.rooms {
-		if k.owner == owner {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(a, b roomKey) int { return strings.Compare(string(a.chat), string(b.chat)) })
 	var names []string
-	for _, k := range keys {
+	for _, k := range c.muc.keysLocked(func(o ids.Owner) bool { return o == owner }) {
 		r := c.muc.rooms[k]
 		if len(r.joined) > 0 {
 			name := r.info.Name
